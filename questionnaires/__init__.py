@@ -1,0 +1,3 @@
+"""questionnaires package."""
+
+from __future__ import annotations

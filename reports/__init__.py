@@ -1,0 +1,3 @@
+"""reports package."""
+
+from __future__ import annotations

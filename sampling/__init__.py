@@ -1,0 +1,3 @@
+"""sampling package."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""survey package."""
+
+from __future__ import annotations
