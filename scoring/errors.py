@@ -39,3 +39,15 @@ class ScoringError(ValueError):
         if self.hint:
             text += f". Hint: {self.hint}"
         return text
+
+
+class ResponseError(ScoringError):
+    """An answer cannot be encoded: unknown option code, wrong type, missing column."""
+
+
+class RuleError(ScoringError):
+    """The questionnaire's scoring rules cannot be applied (unknown rule, missing cut...)."""
+
+
+class WeightsError(ScoringError):
+    """Survey weights given to an item analysis are unusable (length, negative, all zero)."""
