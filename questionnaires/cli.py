@@ -1,0 +1,116 @@
+"""``kesu questionnaire``: validate and show questionnaire files."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from questionnaires.errors import QuestionnaireError
+from questionnaires.loader import load_questionnaire
+from questionnaires.loader import validate_file
+from questionnaires.model import Questionnaire
+
+logger = logging.getLogger(__name__)
+
+
+@click.group()
+def questionnaire() -> None:
+    """Questionnaire files: validate and show (问卷文件：校验与查看)."""
+
+
+@questionnaire.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check questionnaire FILES; print one line per problem and exit 1 if any."""
+    bad = 0
+    for path in files:
+        problems = validate_file(path)
+        for problem in problems:
+            click.echo(str(problem))
+        if problems:
+            bad += 1
+        else:
+            click.echo(f"{path}: ok", err=True)
+    sys.exit(1 if bad else 0)
+
+
+@questionnaire.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--lang", default="zh-CN", show_default=True, help="Language of the texts.")
+def show(file: Path, lang: str) -> None:
+    """Print a readable outline of FILE: sections, items, keys and points."""
+    try:
+        q = load_questionnaire(file)
+    except QuestionnaireError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(render_outline(q, lang))
+
+
+def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
+    """The outline ``kesu questionnaire show`` prints."""
+    lines = [
+        f"{q.title.get(lang)}  [{q.id} v{q.version}]",
+        f"sha256 {q.content_hash}",
+        f"population: ages {q.population.min_age}-{q.population.max_age}; "
+        f"languages: {', '.join(q.languages)}; reference year {q.reference_year}"
+        + (f"; about {q.minutes:g} min" if q.minutes else ""),
+        f"scoring: {q.scoring.rule}, total {q.scoring.total:g}; levels "
+        + ", ".join(f"{lv.code} >= {lv.minimum:g}" for lv in q.scoring.levels),
+        "",
+    ]
+    number = 0
+    for section in q.sections:
+        cond = f"   [if {section.relevant.source}]" if section.relevant else ""
+        lines.append(f"== {section.id}: {section.title.get(lang)}{cond}")
+        for item in section.items:
+            number += 1
+            text = item.text.get(lang).replace("\n", " ")
+            if len(text) > 48:
+                text = text[:47] + "…"
+            extra = []
+            if item.key is not None:
+                extra.append(f"key {'/'.join(sorted(item.key.correct))}")
+                extra.append(f"{item.key.points:g} pt {item.key.dimension}")
+            if item.relevant is not None:
+                extra.append(f"if {item.relevant.source}")
+            if item.concept:
+                extra.append(f"concept {item.concept}")
+            tail = f"   ({'; '.join(extra)})" if extra else ""
+            lines.append(f"  {number:3d}. {item.id:<14} {item.type.value:<9} {text}{tail}")
+            for row in item.rows:
+                lines.append(f"       - {row.id:<12} {row.text.get(lang)}")
+    lines.append("")
+    points = q.points_by_dimension()
+    lines.append("points per dimension (raw -> scaled max):")
+    for d in q.scoring.dimensions:
+        n = sum(1 for i in q.scored_items if i.key is not None and i.key.dimension == d.id)
+        lines.append(
+            f"  {d.id:<12} {d.label.get(lang):<12} {n:3d} items  "
+            f"{points.get(d.id, 0):6g} -> {d.maximum:g}"
+        )
+    lines.append(
+        f"  {'total':<12} {'':<12} {len(q.scored_items):3d} items  "
+        f"{sum(points.values()):6g} -> {q.scoring.total:g}"
+    )
+    if q.groups:
+        lines.append("key groups:")
+        for g in q.groups:
+            lines.append(f"  {g.id:<12} {g.label.get(lang):<14} {g.rule.source}")
+    return "\n".join(lines)
+
+
+@click.command("run")
+def run_default() -> None:
+    """The main job (for now): validate the default questionnaire and print its outline."""
+    from questionnaires import DEFAULT_QUESTIONNAIRE
+
+    try:
+        q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    except QuestionnaireError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(render_outline(q))
