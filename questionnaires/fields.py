@@ -267,10 +267,14 @@ def read_text(rep: Reporter, value: Any, line: int, key: str, where: str | None)
     ok = True
     for lang, text in value.items():
         if not isinstance(lang, str) or lang not in rep.languages:
+            # `{en: Yes, often}` reads as {en: "Yes", often: null}: say so
+            hint = (
+                "; a ',' inside {...} ends the text: put the text in quotes" if text is None else ""
+            )
             rep.add(
                 line,
                 f"{key!r} has text in {lang!r}, which is not one of the "
-                f"questionnaire's languages ({', '.join(rep.languages)})",
+                f"questionnaire's languages ({', '.join(rep.languages)}){hint}",
                 where,
             )
             ok = False

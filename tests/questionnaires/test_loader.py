@@ -403,6 +403,12 @@ def test_section_without_items(features_path: Path) -> None:
         parse_questionnaire(text)
 
 
+def test_comma_in_flow_text_gets_a_hint(features_path: Path) -> None:
+    text = _mutate(features_path, "en: Feature test questionnaire}", "en: Feature test, for all}")
+    with pytest.raises(QuestionnaireError, match=r"text in 'for all'.*put the text in quotes"):
+        parse_questionnaire(text)
+
+
 def test_not_utf8() -> None:
     with pytest.raises(QuestionnaireError, match=r"<string>:2: the file is not UTF-8 text"):
         parse_questionnaire(b"id: x\ntitle: \xff\xfe\n")
