@@ -195,9 +195,11 @@ def score_responses(
     choice = encoded.choice
     answered = choice >= 0
     right = choice == plan.key.astype(choice.dtype)[None, :]
-    partial_points = _partial_points(plan, choice)
-    raw, n_right = _dimension_points(plan, right, partial_points)
+    partial_exact = _partial_points(plan, choice)
+    raw, n_right = _dimension_points(plan, right, partial_exact)
+    partial_points = np.round(partial_exact, DECIMALS)
     unrounded = raw * plan.dim_max / plan.dim_rawmax
+    raw = np.round(raw, DECIMALS)
     scaled = np.round(unrounded, DECIMALS)
     # sum the unrounded parts, then round: exact-arithmetic 70 stays 70
     total = np.round(unrounded.sum(axis=1), DECIMALS)
@@ -263,7 +265,11 @@ def _popcount(x: NDArray[np.int64], bits: int) -> NDArray[np.int64]:
 
 
 def _partial_points(plan: _Plan, choice: NDArray[np.signedinteger[Any]]) -> NDArray[np.float64]:
-    """``(n, p)`` points of the partial-credit columns: points * max(0, (R - W) / K)."""
+    """``(n, p)`` points of the partial-credit columns: points * max(0, (R - W) / K).
+
+    Not rounded: dimension sums use these exact-as-possible values, the sheet stores
+    them rounded to :data:`DECIMALS`.
+    """
     out = np.zeros((choice.shape[0], len(plan.partial)), dtype=np.float64)
     for m, j in enumerate(plan.partial):
         col = choice[:, j].astype(np.int64)
@@ -273,7 +279,7 @@ def _partial_points(plan: _Plan, choice: NDArray[np.signedinteger[Any]]) -> NDAr
         r = _popcount(chosen & key, n_bits)
         w = _popcount(chosen & ~key, n_bits)
         share = np.maximum(0, r - w) / bin(key).count("1")
-        out[:, m] = np.round(plan.points[j] * share, DECIMALS)
+        out[:, m] = plan.points[j] * share
     return out
 
 

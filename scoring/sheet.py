@@ -44,8 +44,9 @@ class ScoreSheet:
         answered: ``(n, k)`` bool, an answer was given ("don't know" counts as given).
         right: ``(n, k)`` bool, fully right (multiple-answer: exactly the keyed options).
         partial_columns: the item columns scored with partial credit.
-        partial_points: ``(n, len(partial_columns))`` points earned on those items.
-        raw: ``(n, d)`` raw points per dimension.
+        partial_points: ``(n, len(partial_columns))`` points earned on those items
+            (rounded to 1e-9).
+        raw: ``(n, d)`` raw points per dimension (rounded to 1e-9, like ``scaled``).
         scaled: ``(n, d)`` raw points scaled to the dimension maximum.
         total: ``(n,)`` total score, ``0..total_max``, rounded to 1e-9.
         share_right: ``(n,)`` share of scored items fully right.
