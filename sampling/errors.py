@@ -54,3 +54,23 @@ class ConvergenceError(SamplingError):
 
 class JobError(SamplingError):
     """A weighting or estimation job file is invalid (unknown key, missing column...)."""
+
+
+class MarginError(SamplingError):
+    """A margin or total cannot be met (empty cell, unknown level, inconsistent totals)."""
+
+
+class WeightingError(SamplingError):
+    """A weighting step got invalid input (unknown method, bad bounds, impossible caps)."""
+
+
+class FrameError(SamplingError):
+    """A sampling frame is invalid; the message names the line and column of the CSV."""
+
+
+class SelectionError(SamplingError):
+    """A sample design or selection request cannot be met (sizes, counts, design file keys)."""
+
+
+class SmallAreaError(SamplingError):
+    """Small-area model input is invalid (lengths, non-positive variances, singular covariates)."""
