@@ -42,6 +42,8 @@ class EncodedResponses:
         col_item, col_cat: item and category of each ``Y`` column.
         complete: True when no response is missing.
         n_persons: number of input rows with positive weight.
+        inverse: ``(n,)`` pattern index of every input row (``-1`` for rows
+            with zero weight, which are left out).
     """
 
     codes: NDArray[np.int16]
@@ -53,6 +55,7 @@ class EncodedResponses:
     col_cat: NDArray[np.int64]
     complete: bool
     n_persons: int
+    inverse: NDArray[np.int64]
 
     @property
     def n_items(self) -> int:
@@ -63,6 +66,30 @@ class EncodedResponses:
     def n_y(self) -> int:
         """Number of category indicator columns (``sum(K_j - 1)``)."""
         return int(self.col_item.size)
+
+    def pattern_sums(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:math:`S_{ti} = \\sum_{j \\in A_i} T_{j, x_{ij}, t}` for every pattern.
+
+        Args:
+            table: ``(J, Kmax, T)`` per item, category and grid point (e.g.
+                log-probabilities); padded categories are never indexed.
+
+        Returns:
+            ``(T, U)``; one matrix product with the design matrix.
+        """
+        base = table[:, 0, :]
+        diff = table[self.col_item, self.col_cat, :] - base[self.col_item]
+        if self.complete:
+            out = diff.T @ self.design_t
+            out += base.sum(axis=0)[:, None]
+            return np.asarray(out, dtype=np.float64)
+        return np.asarray(np.vstack([diff, base]).T @ self.design_t, dtype=np.float64)
+
+    def answered_sums(self, per_item: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:math:`\\sum_{j \\in A_i} v_{jt}` ``(T, U)`` for a ``(J, T)`` table."""
+        if self.complete:
+            return np.repeat(per_item.sum(axis=0)[:, None], self.codes.shape[0], axis=1)
+        return np.asarray(per_item.T @ self.design_t[self.n_y :], dtype=np.float64)
 
 
 def check_responses(
@@ -179,6 +206,8 @@ def encode_responses(
                 expected=f"0..{int(n_cat[col]) - 1}",
             )
     uniq, inverse = _unique_rows(codes)
+    full_inverse = np.full(n, -1, dtype=np.int64)
+    full_inverse[keep] = inverse
     wsum = np.bincount(inverse, weights=w, minlength=uniq.shape[0])
     wsq = np.bincount(inverse, weights=w * w, minlength=uniq.shape[0])
     col_item = np.repeat(np.arange(n_items), n_cat - 1)
@@ -198,6 +227,7 @@ def encode_responses(
         col_cat=col_cat,
         complete=complete,
         n_persons=int(keep.sum()),
+        inverse=full_inverse,
     )
 
 

@@ -156,14 +156,8 @@ def e_step(
     """Posterior over the nodes for every pattern and the expected counts."""
     a, d, c = layout.unpack(x)
     logp = category_log_probs(a, d, c, layout.n_cat, quad.nodes)  # (J, Kmax, Q)
-    log0 = logp[:, 0, :]
-    dlog = logp[data.col_item, data.col_cat, :] - log0[data.col_item]
-    if data.complete:
-        logl = dlog.T @ data.design_t  # (Q, U)
-        logl += (log0.sum(axis=0) + quad.log_weights)[:, None]
-    else:
-        logl = np.vstack([dlog, log0]).T @ data.design_t
-        logl += quad.log_weights[:, None]
+    logl = data.pattern_sums(logp)  # (Q, U)
+    logl += quad.log_weights[:, None]
     mx = logl.max(axis=0)
     logl -= mx
     np.exp(logl, out=logl)
