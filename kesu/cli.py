@@ -20,6 +20,8 @@ from kesu import __version__
 SUBCOMMANDS: dict[str, str] = {
     "questionnaire": "questionnaires.cli:questionnaire",
     "run": "questionnaires.cli:run_default",
+    "score": "scoring.cli:score",
+    "items": "scoring.cli:items",
 }
 
 
