@@ -16,8 +16,9 @@ and correlations, alpha and KR-20 do not depend on the divisor.
 * Cronbach's ``alpha = k/(k-1) (1 - sum_j V[x_j] / V[X])`` and alpha-if-item-deleted
   (the same over the other ``k-1`` items);
 * KR-20 ``= k/(k-1) (1 - sum_j p_j q_j / V[Y])`` on the right/wrong matrix (``Y`` number
-  right), reported when every item is scored right/wrong (no partial credit); it equals
-  alpha when all items have the same points;
+  fully right, ``p_j`` share fully right): given explicitly, or taken from the points
+  when every item is scored right/wrong; it equals alpha when all items are right/wrong
+  with the same points;
 * standard error of measurement ``SEM = sqrt(V[X]) sqrt(1 - alpha)``;
 * option (distractor) frequencies: the weighted share choosing each option, overall and
   in the upper and lower groups, plus the share with no answer.
@@ -262,6 +263,7 @@ def analyze_items(
     item_ids: Sequence[str] | None = None,
     item_dimensions: Sequence[str] | None = None,
     thresholds: FlagThresholds | None = None,
+    right: NDArray[np.bool_] | None = None,
 ) -> ItemAnalysis:
     """Classical item analysis of a ``(n, k)`` matrix of item points.
 
@@ -274,6 +276,8 @@ def analyze_items(
         item_ids: names of the items (default ``item1..itemk``).
         item_dimensions: dimension of each item (default empty strings).
         thresholds: flag thresholds and extreme-group share.
+        right: ``(n, k)`` fully-right indicators for KR-20 (default: ``scores == max``
+            when every score is 0 or the maximum, else KR-20 is None).
 
     Returns:
         A frozen :class:`ItemAnalysis` (``options`` empty: see :func:`analyze_responses`).
@@ -336,12 +340,15 @@ def analyze_items(
         alpha_del = (k - 1) / (k - 2) * (1.0 - alpha_del)
     else:
         alpha_del = np.full(k, np.nan)
-    dichotomous = bool(np.all((x == 0) | (x == c[None, :])))
+    if right is None and bool(np.all((x == 0) | (x == c[None, :]))):
+        right = x == c[None, :]
     kr20 = None
-    if dichotomous:
-        right = x / c[None, :]
-        p = wn @ right
-        y = right.sum(axis=1)
+    if right is not None:
+        r = np.asarray(right, dtype=np.float64)
+        if r.shape != x.shape:
+            raise ScoringError("right must have the shape of scores", param="right", got=r.shape)
+        p = wn @ r
+        y = r.sum(axis=1)
         var_y = float(wn @ (y - wn @ y) ** 2)
         kr20 = _alpha(k, float((p * (1 - p)).sum()), var_y, 1e-12)
     sd_total = float(np.sqrt(var_total))
@@ -409,7 +416,8 @@ def analyze_responses(
     """Score responses and analyse the questionnaire's scored items, options included.
 
     The item points are those of :func:`scoring.score_responses` (no answer and "don't
-    know" score 0); the total is the raw points total. Option frequencies come from
+    know" score 0); the total is the raw points total; KR-20 uses the fully-right
+    indicators (partial credit counts as wrong there). Option frequencies come from
     the encoded answers. Formulas and sources: module docstring.
 
     Args:
@@ -443,6 +451,7 @@ def analyze_responses(
         item_ids=sheet.item_ids,
         item_dimensions=sheet.item_dimensions,
         thresholds=th,
+        right=sheet.right,
     )
     w = check_weights(weights, sheet.n)
     total = points.sum(axis=1)

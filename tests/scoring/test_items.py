@@ -104,6 +104,10 @@ def test_partial_credit_points_use_alpha_not_kr20(rng: np.random.Generator) -> N
     x[:, 0] = rng.integers(0, 3, size=200)  # an item with 0, 1 or 2 points
     a = analyze_items(x, max_points=[2.0] * 6)
     assert a.kr20 is None
+    with_right = analyze_items(x, max_points=[2.0] * 6, right=x == 2)
+    r = (x == 2).astype(float)
+    p = r.mean(axis=0)
+    assert with_right.kr20 == pytest.approx(1.2 * (1 - (p * (1 - p)).sum() / r.sum(1).var()))
     assert a.alpha == pytest.approx(_alpha_cov(x), rel=1e-12)
     assert a.difficulty[0] == pytest.approx(x[:, 0].mean() / 2)
 
