@@ -32,10 +32,12 @@ FALLBACK_CID_FONT = "STSong-Light"
 _registered: dict[str, str] = {}
 
 
-def find_cjk_font(candidates: tuple[Path, ...] = CANDIDATES) -> Path | None:
-    """The first existing font file: ``$KESU_CJK_FONT``, then ``candidates``; None if none."""
+def find_cjk_font(candidates: tuple[Path, ...] | None = None) -> Path | None:
+    """The first existing font file: ``$KESU_CJK_FONT``, then ``candidates`` (default
+    :data:`CANDIDATES`); None if there is none."""
     override = os.environ.get(ENV_VAR)
-    paths = ((Path(override),) if override else ()) + tuple(candidates)
+    tried = CANDIDATES if candidates is None else candidates
+    paths = ((Path(override),) if override else ()) + tuple(tried)
     for path in paths:
         if path.is_file():
             return path
