@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import special
 
 from sampling._codes import FloatArray
 from sampling._model import ModelMatrix
@@ -67,33 +68,21 @@ def _raking_df(u: FloatArray, lo: float, hi: float) -> FloatArray:
         return np.where((u < hi - 1.0) & (u > lo - 1.0), np.exp(u), 0.0)
 
 
-def _logit_parts(u: FloatArray, lo: float, hi: float) -> tuple[FloatArray, float]:
+def _logit_q(u: FloatArray, lo: float, hi: float) -> tuple[FloatArray, float]:
+    """``q = expit(A u + log((1-L)/(U-1)))`` so that ``g = L + (U - L) q``."""
     a = (hi - lo) / ((hi - 1.0) * (1.0 - lo))
-    with np.errstate(over="ignore"):
-        return np.exp(a * u), a
+    return special.expit(a * u + np.log((1.0 - lo) / (hi - 1.0))), a
 
 
 def _logit_f(u: FloatArray, lo: float, hi: float) -> FloatArray:
-    e, _ = _logit_parts(u, lo, hi)
-    out = np.empty_like(u)
-    big = ~np.isfinite(e)
-    eb = e[~big]
-    out[~big] = (lo * (hi - 1.0) + hi * (1.0 - lo) * eb) / (hi - 1.0 + (1.0 - lo) * eb) - 1.0
-    out[big] = hi - 1.0
-    return out
+    # R's cal.logit: (L(U-1) + U(1-L) e^{Au}) / (U-1 + (1-L) e^{Au}) - 1, written stably
+    q, _ = _logit_q(u, lo, hi)
+    return lo + (hi - lo) * q - 1.0
 
 
 def _logit_df(u: FloatArray, lo: float, hi: float) -> FloatArray:
-    e, a = _logit_parts(u, lo, hi)
-    out = np.zeros_like(u)
-    ok = np.isfinite(e)
-    eb = e[ok]
-    den = hi - 1.0 + (1.0 - lo) * eb
-    out[ok] = (
-        hi * (1.0 - lo) * eb * a / den
-        - (lo * (hi - 1.0) + hi * (1.0 - lo) * eb) * ((1.0 - lo) * eb * a) / den**2
-    )
-    return out
+    q, a = _logit_q(u, lo, hi)
+    return (hi - lo) * a * q * (1.0 - q)
 
 
 _CALFUNS: dict[str, Calfun] = {
