@@ -22,6 +22,11 @@ SUBCOMMANDS: dict[str, str] = {
     "run": "questionnaires.cli:run_default",
     "score": "scoring.cli:score",
     "items": "scoring.cli:items",
+    "irt": "scoring.irt.cli:irt",
+    "db": "survey.cli:db_group",
+    "serve": "survey.cli:serve",
+    "user": "survey.cli:user",
+    "wave": "survey.cli:wave",
 }
 
 
