@@ -402,9 +402,8 @@ def _bootstrap(
                 param="lonely_psu",
                 hint="collapse strata, or lonely_psu certainty",
             )
-        draws = rng.integers(0, n_h, size=(n_h - 1, replicates))
-        counts = np.zeros((n_h, replicates))
-        for r in range(replicates):
-            counts[:, r] = np.bincount(draws[:, r], minlength=n_h)
+        draws = rng.integers(0, n_h, size=(replicates, n_h - 1))
+        keys = (draws + n_h * np.arange(replicates)[:, None]).ravel()
+        counts = np.bincount(keys, minlength=n_h * replicates).reshape(replicates, n_h).T
         factors[members] = counts * n_h / (n_h - 1.0)
     return factors, 1.0 / (replicates - 1.0), np.ones(replicates)
