@@ -1,3 +1,95 @@
-"""survey package."""
+"""The web survey: residents answer on their phones; answers are stored safely.
+
+``create_app`` is the only way to get an application (no module-level app)::
+
+    from survey import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+
+Production: ``gunicorn -w 4 'survey:create_app()'`` with ``KESU_SECRET_KEY``,
+``KESU_DATABASE_URL`` (PostgreSQL) and ``KESU_REDIS_URL`` set (see survey/README.md).
+"""
 
 from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from survey import admin
+from survey import api
+from survey import db
+from survey import errors
+from survey import respond
+from survey import security
+from survey.config import DEFAULT_SECRET_KEY
+from survey.config import DEFAULTS
+from survey.config import default_database_url
+from survey.config import instance_secret_key
+from survey.errors import SurveyError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DEFAULTS", "SurveyError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the survey application.
+
+    Configuration is applied in this order: :data:`survey.config.DEFAULTS`, the instance
+    folder's ``config.py`` (if present), ``KESU_*`` environment variables, then ``config``.
+    ``INSTANCE_PATH`` (in ``config`` or as ``KESU_INSTANCE_PATH``) moves the instance folder.
+
+    Raises:
+        SurveyError: when ``SECRET_KEY`` is still the placeholder outside testing.
+    """
+    config = dict(config or {})
+    instance_path = config.get("INSTANCE_PATH") or os.environ.get("KESU_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("KESU")
+    app.config.from_mapping(config)
+    _finish_config(app)
+
+    db.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    cfg = app.config
+    if cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY and not cfg.get("TESTING"):
+        if cfg.get("GENERATE_SECRET_KEY"):
+            cfg["SECRET_KEY"] = instance_secret_key(app.instance_path)
+        else:
+            raise SurveyError(
+                "refusing to start with the placeholder SECRET_KEY",
+                param="SECRET_KEY",
+                hint="set KESU_SECRET_KEY to a long random string (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or use `kesu serve` for development",
+            )
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = default_database_url(app.instance_path)
+    if cfg.get("REDIS_URL") and not cfg.get("RATELIMIT_STORAGE_URI"):
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    if cfg.get("COOKIE_SECURE") is None:
+        # secure cookies everywhere except in tests and `kesu serve` over plain http
+        cfg["COOKIE_SECURE"] = not cfg.get("TESTING")
+    cfg["SESSION_COOKIE_SECURE"] = bool(cfg["COOKIE_SECURE"])
+
+
+def _register_blueprints(app: Flask) -> None:
+    app.register_blueprint(respond.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    respond.init_app(app)
+    admin.init_app(app)

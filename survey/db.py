@@ -1,0 +1,163 @@
+"""Database engine, sessions and migrations.
+
+The engine and ``sessionmaker`` are built by the app factory (:func:`init_app`) and kept
+in ``app.extensions["kesu_db"]``; :func:`get_session` caches one session per app context
+on ``g`` and ``teardown_appcontext`` closes it.
+
+SQLite (the embedded default) is opened for durability and concurrent writers: WAL
+journal, ``synchronous=FULL`` (a commit survives a power cut, not only a process
+crash), a busy timeout so writers wait for each other, and foreign keys on.
+Transactions that will write start with ``BEGIN IMMEDIATE`` (see :func:`begin_write`):
+a deferred transaction that reads first and writes later can fail at once with
+``SQLITE_BUSY`` when another process committed in between, whatever the timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from flask import g
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_WRITE_OPTION = "kesu_write"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every kesu table."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """What the factory stores in ``app.extensions["kesu_db"]``."""
+
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+
+
+def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) -> Engine:
+    """An engine for ``url`` with kesu's durability settings (see the module docstring)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+    )
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # let SQLAlchemy's "begin" event below issue BEGIN, not the sqlite3 module
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writing one (``BEGIN IMMEDIATE`` on SQLite).
+
+    Call first in a service that writes, before any query; a no-op when a transaction
+    is already open. On PostgreSQL it only starts the transaction.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={_WRITE_OPTION: True})
+
+
+def init_app(app: Flask) -> None:
+    """Build the engine and sessionmaker for ``app`` and close sessions after each request."""
+    engine = create_db_engine(
+        app.config["DATABASE_URL"],
+        busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+        pool_size=int(app.config["DATABASE_POOL_SIZE"]),
+    )
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["kesu_db"] = Database(engine=engine, sessionmaker=factory)
+    app.teardown_appcontext(_close_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    """The :class:`Database` of ``app`` (default: the current app)."""
+    target = app if app is not None else current_app
+    db: Database = target.extensions["kesu_db"]
+    return db
+
+
+def get_session() -> Session:
+    """The session of the current app context (created on first use)."""
+    if "kesu_session" not in g:
+        g.kesu_session = database().sessionmaker()
+    session: Session = g.kesu_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("kesu_session", None)
+    if session is not None:
+        session.close()
+
+
+def ping(session: Session) -> bool:
+    """True when the database answers ``SELECT 1``."""
+    return session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def alembic_config(engine: Engine) -> Any:
+    """An Alembic ``Config`` for kesu's migrations that runs on ``engine``."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (``kesu db upgrade``)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert migrations down to ``revision`` (``base`` for an empty database)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration revision the database is at (None before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        rev: str | None = MigrationContext.configure(conn).get_current_revision()
+        return rev

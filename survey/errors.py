@@ -1,0 +1,142 @@
+"""Errors of the web survey and the HTTP error pages.
+
+Service functions raise :class:`SurveyError` subclasses carrying an HTTP status; views
+let them propagate and :func:`init_app` turns them (and Werkzeug's HTTP errors) into a
+page or, under ``/api/``, JSON. Nothing a client sends may produce a 500: the 500
+handler rolls back and answers with a generic message that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask import g
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class SurveyError(ValueError):
+    """Base class: a request or command cannot be carried out; ``status`` is the HTTP code.
+
+    Attributes:
+        param: the field, item or object concerned.
+        got: what was given.
+        expected: what would have been accepted.
+        hint: how to fix it.
+    """
+
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        got: Any = None,
+        expected: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.got = got
+        self.expected = expected
+        self.hint = hint
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.expected is not None:
+            parts.append(f"expected {self.expected}")
+        if self.hint:
+            parts.append(self.hint)
+        return "; ".join(parts)
+
+
+class BadRequestError(SurveyError):
+    """Malformed or tampered request (400)."""
+
+    status = 400
+
+
+class NotFoundError(SurveyError):
+    """No such wave, invitation or page (404)."""
+
+    status = 404
+
+
+class ClosedError(SurveyError):
+    """The wave is not open for answers (403)."""
+
+    status = 403
+
+
+class ConflictError(SurveyError):
+    """The object exists already or cannot change any more (409)."""
+
+    status = 409
+
+
+class InvalidAnswersError(SurveyError):
+    """Answers failed validation (422); ``errors`` maps variable names to messages."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, str], message: str = "some answers need attention"):
+        super().__init__(message, param=", ".join(sorted(errors)))
+        self.errors = errors
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _render(status: int, title: str, message: str) -> Any:
+    if _wants_json():
+        return jsonify({"error": title, "message": message, "status": status}), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _rollback() -> None:
+    session = g.get("kesu_session")
+    if session is not None:
+        session.rollback()
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(SurveyError)
+    def survey_error(exc: SurveyError) -> Any:
+        _rollback()
+        return _render(exc.status, type(exc).__name__, str(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        _rollback()
+        return _render(400, "CSRF", f"{exc.description} Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        _rollback()
+        response = exc.get_response()
+        body, status = _render(exc.code or 400, exc.name, exc.description or exc.name)
+        if isinstance(body, tuple):  # pragma: no cover - _render returns (body, status)
+            body = body[0]
+        out = app.make_response((body, status))
+        for key in ("Allow", "Retry-After"):
+            if key in response.headers:
+                out.headers[key] = response.headers[key]
+        return out
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> Any:
+        _rollback()
+        logger.exception("unhandled error on %s %s", request.method, request.endpoint)
+        return _render(500, "Internal Server Error", "Something went wrong; please try again.")

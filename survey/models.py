@@ -1,0 +1,193 @@
+"""Tables of the web survey (SQLAlchemy 2.0 declarative models).
+
+Models only persist data: validation lives in :mod:`survey.answers`, workflows in
+:mod:`survey.services`, scoring in :mod:`scoring`. Every schema change needs an Alembic
+migration in ``survey/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Enum
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from sqlalchemy.types import TypeDecorator
+
+from survey.db import Base
+from survey.errors import ConflictError
+
+logger = logging.getLogger(__name__)
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as UTC; always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class WaveStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ResponseStatus(enum.StrEnum):
+    PARTIAL = "partial"
+    COMPLETE = "complete"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class QuestionnaireVersion(Base):
+    """The exact bytes of a questionnaire file; immutable once stored."""
+
+    __tablename__ = "questionnaire_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
+@event.listens_for(QuestionnaireVersion, "before_update")
+def _questionnaire_version_is_immutable(_mapper: Any, _conn: Any, target: Any) -> None:
+    raise ConflictError(
+        f"questionnaire version {target.content_hash[:12]} is immutable: "
+        "store the changed file as a new version instead"
+    )
+
+
+class Wave(Base):
+    """One fieldwork round with a frozen questionnaire version."""
+
+    __tablename__ = "wave"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus, "wave_status"))
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    modes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    survey_year: Mapped[int] = mapped_column(Integer)
+    allow_learn: Mapped[bool] = mapped_column(Boolean, default=True)
+    open_recruitment: Mapped[bool] = mapped_column(Boolean, default=False)
+    open_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship(lazy="joined")
+
+
+class Invitation(Base):
+    """An invitation link: an unguessable token plus optional sample attributes."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    stratum: Mapped[str | None] = mapped_column(String(64))
+    psu: Mapped[str | None] = mapped_column(String(64))
+    town: Mapped[str | None] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16), default="web")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    open_link: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    wave: Mapped[Wave] = relationship(lazy="joined")
+
+
+class Response(Base):
+    """One respondent's answers to one invitation (at most one response per invitation)."""
+
+    __tablename__ = "response"
+    __table_args__ = (Index("ix_response_wave_status", "wave_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    status: Mapped[ResponseStatus] = mapped_column(_enum(ResponseStatus, "response_status"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mode: Mapped[str] = mapped_column(String(16), default="web")
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paradata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    score: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    page: Mapped[str] = mapped_column(String(64), default="")
+    #: bumped by every accepted save; a form carries the revision it was rendered at, so a
+    #: replayed or double-clicked submission (an older revision) changes nothing
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    """An administrator account (roles beyond ``admin`` come later)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
+class AuditLog(Base):
+    """One administrative action: who did what to which object, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,323 @@
+"""Respondent pages: consent, paged questions, thank-you and "learn the answers".
+
+Plain HTML forms, so the survey works with JavaScript off and in WeChat's in-app
+browser; skip logic runs on the server. Preferences (language, large text) live in the
+signed session cookie; the invitation token in the URL identifies the response.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
+
+from questionnaires import Item
+from questionnaires import ItemType
+from questionnaires import Questionnaire
+from survey import security
+from survey.answers import FIELD_PREFIX
+from survey.db import get_session
+from survey.errors import BadRequestError
+from survey.flow import option_order
+from survey.flow import row_order
+from survey.flow import walk
+from survey.i18n import LANGUAGES
+from survey.i18n import normalize_language
+from survey.i18n import translate
+from survey.responses import Respondent
+from survey.responses import load_respondent
+from survey.responses import open_wave_state
+from survey.responses import save_page
+from survey.responses import start_open_response
+from survey.responses import start_response
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("respond", __name__)
+
+OPEN_COOKIE = "kesu_open"
+
+
+def init_app(app: Flask) -> None:
+    """Template helpers and rate limits of the respondent pages."""
+    app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGES)
+    app.jinja_env.globals["option_order"] = option_order
+    app.jinja_env.globals["row_order"] = row_order
+    security.limit(app, "respond.page", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
+    security.limit(app, "respond.start", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
+    security.limit(app, "respond.open_link", "RATE_LIMIT_OPEN_START", methods=["POST"])
+
+
+def _token_key() -> str:
+    # many respondents can share one address (a village's network): limit per link
+    token = (request.view_args or {}).get("token", "")
+    return f"token:{token[:64]}"
+
+
+def _language() -> str:
+    return normalize_language(session.get("lang"))
+
+
+def _t(key: str, **params: Any) -> str:
+    return translate(key, g.get("lang", "zh-CN"), **params)
+
+
+def _tx(text: Any) -> str:
+    return "" if text is None else str(text.get(g.get("lang", "zh-CN")))
+
+
+@bp.before_app_request
+def _preferences() -> Any:
+    """Apply ``?lang=`` and ``?text=`` switches, then redirect to the clean URL."""
+    g.lang = _language()
+    g.large = bool(session.get("large"))
+    if request.method == "GET" and ("lang" in request.args or "text" in request.args):
+        if request.args.get("lang") in LANGUAGES:
+            session["lang"] = request.args["lang"]
+        if request.args.get("text") in ("large", "normal"):
+            session["large"] = request.args["text"] == "large"
+        return redirect(request.path, code=303)
+    return None
+
+
+def device_class(user_agent: str) -> dict[str, str]:
+    """Coarse device and browser class from a User-Agent (the string itself is not kept)."""
+    ua = user_agent.lower()
+    if "ipad" in ua or "tablet" in ua or ("android" in ua and "mobile" not in ua):
+        device = "tablet"
+    elif "mobi" in ua or "iphone" in ua or "android" in ua:
+        device = "phone"
+    else:
+        device = "desktop"
+    browser = "wechat" if "micromessenger" in ua else "other"
+    return {"device": device, "browser": browser}
+
+
+@bp.get("/")
+def index() -> str:
+    """A landing page for people who arrive without a link."""
+    return render_template("respond/index.html")
+
+
+def _to_current(r: Respondent) -> Response:
+    if r.complete:
+        return redirect(url_for("respond.done", token=r.token), code=303)
+    return redirect(url_for("respond.page", token=r.token, section=r.page), code=303)
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def start(token: str) -> Any:
+    """Consent page (GET); agreeing creates the response and opens the first page (POST)."""
+    db = get_session()
+    r = load_respondent(db, token)
+    if r.response_id is not None:
+        return _to_current(r)
+    if not r.is_open:
+        return render_template("respond/closed.html"), 403
+    if request.method == "POST":
+        device = device_class(request.headers.get("User-Agent", ""))
+        return _to_current(start_response(db, token, language=g.lang, device=device))
+    return render_template("respond/consent.html", r=r, q=r.questionnaire)
+
+
+def _display_values(q: Questionnaire, items: tuple[Item, ...], answers: dict[str, Any]) -> dict:
+    out: dict[str, Any] = {}
+    for item in items:
+        for var in item.variables:
+            value = answers.get(var)
+            if value is None:
+                continue
+            out[var] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    return out
+
+
+def _posted_values(items: tuple[Item, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        for var in item.variables:
+            posted = request.form.getlist(FIELD_PREFIX + var)
+            if item.type is ItemType.MULTIPLE:
+                out[var] = posted
+            elif posted:
+                out[var] = posted[0]
+    return out
+
+
+def _render_page(
+    r: Respondent,
+    section_id: str,
+    answers: dict[str, Any],
+    errors: dict[str, str],
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
+    q = r.questionnaire
+    vis = walk(q, answers, r.survey_year)
+    if section_id not in vis.section_ids:
+        abort(404, "This page is not part of your questionnaire.")
+    section = next(s for s, _ in vis.sections if s.id == section_id)
+    items = vis.items_of(section_id)
+    index = vis.index(section_id)
+    number = sum(len(its) for _, its in vis.sections[:index])
+    previous = vis.previous_section(section_id)
+    return (
+        render_template(
+            "respond/page.html",
+            r=r,
+            q=q,
+            section=section,
+            items=items,
+            first_number=number + 1,
+            values=values if values is not None else _display_values(q, items, answers),
+            errors=errors,
+            page_number=index + 1,
+            pages=len(vis.sections),
+            is_last=vis.next_section(section_id) is None,
+            previous=previous,
+            seed=r.response_id or 0,
+            rev=r.revision,
+        ),
+        status,
+    )
+
+
+@bp.route("/s/<token>/q/<section>", methods=["GET", "POST"])
+def page(token: str, section: str) -> Any:
+    """One page of questions (GET); validate and save it, then go on (POST)."""
+    db = get_session()
+    r = load_respondent(db, token)
+    if r.response_id is None:
+        return redirect(url_for("respond.start", token=token), code=303)
+    if r.complete:
+        return _to_current(r)
+    if request.method == "GET":
+        vis = walk(r.questionnaire, r.answers, r.survey_year)
+        if section not in vis.section_ids:
+            abort(404, "This page is not part of your questionnaire.")
+        if r.page in vis.section_ids and vis.index(section) > vis.index(r.page):
+            return _to_current(r)
+        return _render_page(r, section, r.answers, {})
+    if request.form.get("page", section) != section:
+        raise BadRequestError("the form's page does not match the address", param="page")
+    try:
+        rev = int(request.form.get("rev", ""))
+    except ValueError:
+        raise BadRequestError("missing or malformed revision", param="rev") from None
+    result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang)
+    if result.outcome == "invalid":
+        items = walk(r.questionnaire, result.answers, r.survey_year).items_of(section)
+        logger.info("response %s: %d field(s) need attention", r.response_id, len(result.errors))
+        return _render_page(r, section, result.answers, result.errors, _posted_values(items), 422)
+    if result.outcome == "complete" or (result.outcome == "stale" and not result.page):
+        return redirect(url_for("respond.done", token=token), code=303)
+    return redirect(url_for("respond.page", token=token, section=result.page), code=303)
+
+
+@bp.get("/s/<token>/done")
+def done(token: str) -> Any:
+    """Thank-you page."""
+    r = load_respondent(get_session(), token)
+    if not r.complete:
+        return _to_current(r) if r.response_id else redirect(url_for("respond.start", token=token))
+    return render_template("respond/thanks.html", r=r)
+
+
+@bp.get("/s/<token>/learn")
+def learn(token: str) -> Any:
+    """The right answer and explanation of each test item (after submission)."""
+    r = load_respondent(get_session(), token)
+    if not r.complete:
+        abort(403, "The answers are shown after you submit the questionnaire.")
+    if not r.allow_learn:
+        abort(404, "This survey does not show the answers.")
+    return render_template("respond/learn.html", r=r, q=r.questionnaire, items=_learn_items(r))
+
+
+def _learn_items(r: Respondent) -> list[dict[str, Any]]:
+    out = []
+    for item in r.questionnaire.scored_items:
+        key = item.key
+        if key is None:  # pragma: no cover - scored_items have keys
+            continue
+        given = r.answers.get(item.id)
+        chosen = set(given) if isinstance(given, list) else ({given} if given else set())
+        out.append(
+            {
+                "item": item,
+                "right": [o for o in item.options if o.code in key.correct],
+                "chosen": [o for o in item.options if o.code in chosen],
+                "correct": chosen == set(key.correct),
+                "explanation": key.explanation,
+            }
+        )
+    return out
+
+
+def _open_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="kesu-open-link")
+
+
+def _remembered(open_token: str) -> str | None:
+    raw = request.cookies.get(OPEN_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _open_serializer().loads(raw)
+    except BadSignature:
+        return None
+    value = data.get(open_token[:64]) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+@bp.route("/o/<token>", methods=["GET", "POST"])
+def open_link(token: str) -> Any:
+    """Open-recruitment link: one response per browser, remembered by a signed cookie."""
+    db = get_session()
+    known = _remembered(token)
+    if known:
+        return redirect(url_for("respond.start", token=known), code=303)
+    _name, is_open = open_wave_state(db, token)
+    if not is_open:
+        return render_template("respond/closed.html"), 403
+    if request.method == "GET":
+        return render_template("respond/open.html", token=token)
+    invitation = start_open_response(db, token)
+    response = redirect(url_for("respond.start", token=invitation), code=303)
+    _remember(response, token, invitation)
+    return response
+
+
+def _remember(response: Response, open_token: str, invitation: str) -> None:
+    data: dict[str, str] = {}
+    raw = request.cookies.get(OPEN_COOKIE)
+    if raw:
+        try:
+            loaded = _open_serializer().loads(raw)
+            if isinstance(loaded, dict):
+                data = {str(k): str(v) for k, v in list(loaded.items())[-9:]}
+        except BadSignature:
+            data = {}
+    data[open_token] = invitation
+    cfg = current_app.config
+    response.set_cookie(
+        OPEN_COOKIE,
+        _open_serializer().dumps(data),
+        max_age=int(timedelta(days=int(cfg["OPEN_LINK_COOKIE_DAYS"])).total_seconds()),
+        httponly=True,
+        secure=bool(cfg["SESSION_COOKIE_SECURE"]),
+        samesite="Lax",
+    )

@@ -1,0 +1,296 @@
+"""Respondent services: start, save each page, submit, and open-link recruitment.
+
+An answer is acknowledged only after it is committed: the views call these functions and
+redirect only when they return. Each save runs in one write transaction that locks the
+response row (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and
+checks the revision the page was rendered at, so a double click or a replayed form changes
+nothing and never records a second response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import Questionnaire
+from scoring import ScoringError
+from scoring import score_responses
+from survey.answers import apply_page
+from survey.db import begin_write
+from survey.errors import BadRequestError
+from survey.errors import ClosedError
+from survey.errors import NotFoundError
+from survey.flow import missing_required
+from survey.flow import walk
+from survey.models import Invitation
+from survey.models import Response
+from survey.models import ResponseStatus
+from survey.models import Wave
+from survey.models import now_utc
+from survey.services import new_token
+from survey.services import questionnaire_of
+from survey.services import wave_is_open
+
+logger = logging.getLogger(__name__)
+
+#: seconds on one page above this are counted as this (a pause, not reading time)
+MAX_PAGE_SECONDS = 3600
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """What a respondent page needs: the invitation's wave, questionnaire and response."""
+
+    token: str
+    wave_name: str
+    survey_year: int
+    allow_learn: bool
+    is_open: bool
+    questionnaire: Questionnaire
+    response_id: int | None
+    status: str | None
+    page: str
+    revision: int
+    answers: dict[str, Any]
+    mode: str
+
+    @property
+    def complete(self) -> bool:
+        return self.status == ResponseStatus.COMPLETE.value
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """Outcome of posting a page.
+
+    Attributes:
+        outcome: ``saved`` (go to ``page``), ``complete`` (submitted), ``stale`` (an older
+            revision: nothing changed, go to ``page``) or ``invalid`` (see ``errors``).
+        page: the section to show next.
+        errors: variable -> message when ``invalid``.
+        answers: the answers to show again when ``invalid`` (not stored).
+    """
+
+    outcome: str
+    page: str
+    errors: dict[str, str]
+    answers: dict[str, Any]
+
+
+def valid_token(token: str) -> bool:
+    """Cheap shape check before touching the database."""
+    return 16 <= len(token) <= 64 and set(token) <= _TOKEN_CHARS
+
+
+def _invitation(session: Session, token: str) -> Invitation:
+    if not valid_token(token):
+        raise NotFoundError("no such survey link", param="token", hint="check the link")
+    inv = session.scalars(select(Invitation).where(Invitation.token == token)).one_or_none()
+    if inv is None:
+        raise NotFoundError("no such survey link", param="token", hint="check the link")
+    return inv
+
+
+def _response(session: Session, invitation_id: int, *, lock: bool = False) -> Response | None:
+    stmt = select(Response).where(Response.invitation_id == invitation_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def _view(inv: Invitation, resp: Response | None) -> Respondent:
+    wave = inv.wave
+    return Respondent(
+        token=inv.token,
+        wave_name=wave.name,
+        survey_year=wave.survey_year,
+        allow_learn=wave.allow_learn,
+        is_open=wave_is_open(wave),
+        questionnaire=questionnaire_of(wave.questionnaire_version),
+        response_id=resp.id if resp else None,
+        status=resp.status.value if resp else None,
+        page=resp.page if resp else "",
+        revision=resp.revision if resp else 0,
+        answers=dict(resp.answers) if resp else {},
+        mode=inv.mode,
+    )
+
+
+def load_respondent(session: Session, token: str) -> Respondent:
+    """The respondent behind an invitation token. Raises NotFoundError."""
+    inv = _invitation(session, token)
+    view = _view(inv, _response(session, inv.id))
+    session.rollback()  # end the read transaction promptly
+    return view
+
+
+def start_response(
+    session: Session, token: str, *, language: str, device: Mapping[str, str]
+) -> Respondent:
+    """Record consent and create the response (idempotent: an existing one is returned).
+
+    Raises:
+        NotFoundError: unknown token. ClosedError: the wave is not open.
+    """
+    begin_write(session)
+    inv = _invitation(session, token)
+    if not wave_is_open(inv.wave):
+        raise ClosedError("this survey is not open", param="wave")
+    resp = _response(session, inv.id, lock=True)
+    if resp is None:
+        q = questionnaire_of(inv.wave.questionnaire_version)
+        first = walk(q, {}, inv.wave.survey_year).section_ids
+        now = now_utc()
+        resp = Response(
+            wave_id=inv.wave_id,
+            invitation_id=inv.id,
+            status=ResponseStatus.PARTIAL,
+            started_at=now,
+            updated_at=now,
+            mode=inv.mode,
+            language=language,
+            answers={},
+            paradata={"device": dict(device), "seconds": {}},
+            page=first[0] if first else "",
+            revision=0,
+        )
+        session.add(resp)
+        session.commit()
+        logger.info("response %s started", resp.id)
+    view = _view(inv, resp)
+    session.rollback()
+    return view
+
+
+def _seconds(since: datetime, now: datetime) -> float:
+    return round(min(max((now - since).total_seconds(), 0.0), MAX_PAGE_SECONDS), 1)
+
+
+def save_page(
+    session: Session,
+    token: str,
+    section_id: str,
+    revision: int,
+    form: Mapping[str, Sequence[str]],
+    *,
+    language: str,
+) -> SaveResult:
+    """Validate and store one page; on the last page, submit and score the response.
+
+    Raises:
+        NotFoundError: unknown token or page. ClosedError: wave not open or no consent yet.
+        BadRequestError: tampered fields or page, answers to hidden items.
+    """
+    begin_write(session)
+    inv = _invitation(session, token)
+    wave: Wave = inv.wave
+    resp = _response(session, inv.id, lock=True)
+    if resp is None:
+        raise ClosedError("please agree to take part first", param="consent")
+    if resp.status is ResponseStatus.COMPLETE or revision < resp.revision:
+        # a double click or a replayed form: acknowledged, nothing changes
+        page = resp.page
+        session.rollback()
+        return SaveResult("stale", page, {}, {})
+    if revision > resp.revision:
+        raise BadRequestError("the form's revision is newer than the response", param="rev")
+    if not wave_is_open(wave):
+        raise ClosedError("this survey is not open any more", param="wave")
+    q = questionnaire_of(wave.questionnaire_version)
+    current = walk(q, resp.answers, wave.survey_year)
+    if section_id not in current.section_ids:
+        raise NotFoundError("no such page for this respondent", param="page", got=section_id[:64])
+    if resp.page in current.section_ids and current.index(section_id) > current.index(resp.page):
+        raise BadRequestError("this page is not reached yet", param="page", got=section_id[:64])
+    outcome = apply_page(
+        q, section_id, resp.answers, form, survey_year=wave.survey_year, language=language
+    )
+    if not outcome.ok:
+        session.rollback()
+        return SaveResult("invalid", section_id, outcome.errors, outcome.answers)
+    now = now_utc()
+    paradata = dict(resp.paradata or {})
+    seconds = dict(paradata.get("seconds") or {})
+    seconds[section_id] = round(seconds.get(section_id, 0.0) + _seconds(resp.updated_at, now), 1)
+    paradata["seconds"] = seconds
+    nxt = outcome.visibility.next_section(section_id)
+    resp.answers = outcome.answers
+    resp.paradata = paradata
+    resp.language = language
+    resp.updated_at = now
+    resp.revision = resp.revision + 1
+    result = "saved"
+    if nxt is None:
+        missing = missing_required(outcome.visibility)
+        if missing:
+            nxt = missing[0][0]
+        else:
+            resp.status = ResponseStatus.COMPLETE
+            resp.completed_at = now
+            resp.score = _score_or_none(q, outcome.answers)
+            result, nxt = "complete", ""
+    resp.page = nxt
+    session.commit()
+    logger.info("response %s %s (revision %s)", resp.id, result, resp.revision)
+    return SaveResult(result, nxt, {}, {})
+
+
+def score_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """One respondent's score sheet as JSON-ready values (:meth:`ScoreSheet.to_dict`)."""
+    sheet = score_responses(questionnaire, [dict(answers)])
+    return sheet.to_dict(0)
+
+
+def _score_or_none(
+    questionnaire: Questionnaire, answers: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    # a scoring problem must never lose a submission: store the answers, rescore later
+    try:
+        return score_answers(questionnaire, answers)
+    except ScoringError as exc:
+        logger.error("scoring failed (%s); run `kesu wave rescore`", type(exc).__name__)
+        return None
+
+
+def start_open_response(session: Session, open_token: str) -> str:
+    """Create an invitation for a respondent who came through a wave's open link.
+
+    Raises:
+        NotFoundError: no open-recruitment wave with this link. ClosedError: not open.
+    """
+    if not valid_token(open_token):
+        raise NotFoundError("no such survey link", param="token")
+    begin_write(session)
+    wave = session.scalars(
+        select(Wave).where(Wave.open_token == open_token, Wave.open_recruitment.is_(True))
+    ).one_or_none()
+    if wave is None:
+        raise NotFoundError("no such survey link", param="token")
+    if not wave_is_open(wave):
+        raise ClosedError("this survey is not open", param="wave")
+    token = new_token()
+    session.add(Invitation(wave_id=wave.id, token=token, mode="web", open_link=True))
+    session.commit()
+    return token
+
+
+def open_wave_state(session: Session, open_token: str) -> tuple[str, bool]:
+    """``(wave name, is open)`` of an open-recruitment link. Raises NotFoundError."""
+    if not valid_token(open_token):
+        raise NotFoundError("no such survey link", param="token")
+    wave = session.scalars(
+        select(Wave).where(Wave.open_token == open_token, Wave.open_recruitment.is_(True))
+    ).one_or_none()
+    if wave is None:
+        raise NotFoundError("no such survey link", param="token")
+    state = (wave.name, wave_is_open(wave))
+    session.rollback()
+    return state

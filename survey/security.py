@@ -1,0 +1,106 @@
+"""CSRF protection, security headers, cookies and rate limits.
+
+* CSRF: Flask-WTF's ``CSRFProtect`` checks every POST (forms carry ``csrf_token``).
+* Headers: a strict Content-Security-Policy (no inline script or style, nothing from other
+  origins, ``frame-ancestors 'none'``), ``X-Content-Type-Options: nosniff``,
+  ``Referrer-Policy: no-referrer`` (invitation tokens are in URLs) and ``no-store`` caching
+  of pages (a phone may be shared).
+* Rate limits: Flask-Limiter, one limiter per app, counters in Redis when ``REDIS_URL``
+  is set (shared by all workers), else in memory (per worker). Limits are attached to
+  endpoints with :func:`limit` after the blueprints are registered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+logger = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+#: endpoints allowed a bigger request body (the questionnaire upload)
+UPLOAD_ENDPOINTS = {"admin.new_wave"}
+
+
+def init_app(app: Flask) -> None:
+    """Attach CSRF, headers, body-size limits, proxy handling and the rate limiter."""
+    if int(app.config.get("PROXY_FIX_X_FOR") or 0) > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1
+        )
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
+
+    # registered before CSRFProtect so that it runs before the form is parsed
+    @app.before_request
+    def _allow_upload() -> None:
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = int(app.config["MAX_UPLOAD_LENGTH"])
+            request.max_form_memory_size = int(app.config["MAX_UPLOAD_LENGTH"])
+
+    CSRFProtect(app)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
+        enabled=bool(app.config["RATELIMIT_ENABLED"]),
+    )
+    limiter.init_app(app)
+    app.extensions["kesu_limiter"] = limiter
+
+
+def limit(
+    app: Flask,
+    endpoint: str,
+    config_key: str,
+    *,
+    key_func: Callable[[], str] = get_remote_address,
+    methods: list[str] | None = None,
+) -> None:
+    """Rate-limit ``endpoint`` at ``app.config[config_key]`` (e.g. ``"10 per minute"``)."""
+    limiter: Limiter = app.extensions["kesu_limiter"]
+    view = app.view_functions[endpoint]
+    wrapped: Any = limiter.limit(
+        lambda: current_app.config[config_key], key_func=key_func, methods=methods
+    )(view)
+    app.view_functions[endpoint] = wrapped
+
+
+def client_address() -> str:
+    """The client's address as the rate limiter sees it."""
+    return get_remote_address()

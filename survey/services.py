@@ -1,0 +1,343 @@
+"""Survey services: waves, invitations, users, audit log and questionnaire versions.
+
+Every function takes an explicit :class:`~sqlalchemy.orm.Session`, owns its commit or
+rollback and raises :class:`~survey.errors.SurveyError` subclasses with a message that
+says what to fix. The respondent workflow is in :mod:`survey.responses`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from questionnaires import Questionnaire
+from questionnaires import QuestionnaireError
+from questionnaires import parse_questionnaire
+from survey.db import begin_write
+from survey.errors import BadRequestError
+from survey.errors import ConflictError
+from survey.errors import NotFoundError
+from survey.models import AuditLog
+from survey.models import Invitation
+from survey.models import QuestionnaireVersion
+from survey.models import Response
+from survey.models import ResponseStatus
+from survey.models import User
+from survey.models import Wave
+from survey.models import WaveStatus
+from survey.models import now_utc
+
+logger = logging.getLogger(__name__)
+
+#: bytes of randomness in an invitation token (192 bits; >= 128 required)
+TOKEN_BYTES = 24
+MODES = ("web", "capi", "cati", "paper")
+_CACHE_SIZE = 32
+_questionnaires: OrderedDict[str, Questionnaire] = OrderedDict()
+
+
+def new_token() -> str:
+    """An unguessable URL-safe token (``secrets.token_urlsafe``, 192 bits)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+# -- questionnaire versions ---------------------------------------------------------------
+def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
+    """The parsed questionnaire of a stored version (cached by content hash: immutable)."""
+    cached = _questionnaires.get(version.content_hash)
+    if cached is not None:
+        _questionnaires.move_to_end(version.content_hash)
+        return cached
+    q = parse_questionnaire(version.yaml_text.encode("utf-8"), source=version.source_name)
+    _questionnaires[version.content_hash] = q
+    while len(_questionnaires) > _CACHE_SIZE:
+        _questionnaires.popitem(last=False)
+    return q
+
+
+def store_questionnaire(
+    session: Session, data: bytes, source_name: str
+) -> tuple[QuestionnaireVersion, Questionnaire]:
+    """Check a questionnaire file and store it (or find the identical stored version).
+
+    Does not commit. Raises:
+        BadRequestError: the file is not a valid questionnaire; lists its problems.
+    """
+    try:
+        q = parse_questionnaire(data, source=source_name)
+    except QuestionnaireError as exc:
+        raise BadRequestError(
+            f"the questionnaire file has problems:\n{exc}",
+            param="questionnaire",
+            hint="fix them (kesu questionnaire validate FILE) and upload again",
+        ) from None
+    existing = session.scalars(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.content_hash == q.content_hash)
+    ).one_or_none()
+    if existing is not None:
+        return existing, q
+    version = QuestionnaireVersion(
+        questionnaire_id=q.id,
+        version=q.version,
+        content_hash=q.content_hash,
+        yaml_text=data.decode("utf-8"),
+        source_name=source_name[-255:],
+    )
+    session.add(version)
+    session.flush()
+    return version, q
+
+
+# -- audit ---------------------------------------------------------------------------------
+def audit(session: Session, actor: str, action: str, target: str = "", **details: Any) -> AuditLog:
+    """Add an audit entry (committed with the action it records)."""
+    entry = AuditLog(actor=actor[:64], action=action, target=target[:128], details=details)
+    session.add(entry)
+    return entry
+
+
+# -- waves -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WaveSummary:
+    """A wave with its response counts, for lists."""
+
+    id: int
+    name: str
+    status: str
+    questionnaire: str
+    content_hash: str
+    survey_year: int
+    allow_learn: bool
+    open_recruitment: bool
+    open_token: str | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    invitations: int
+    partial: int
+    complete: int
+
+
+def get_wave(session: Session, name: str) -> Wave:
+    """The wave called ``name``. Raises NotFoundError."""
+    wave = session.scalars(select(Wave).where(Wave.name == name)).one_or_none()
+    if wave is None:
+        raise NotFoundError(f"no wave named {name!r}", param="wave", hint="kesu wave list")
+    return wave
+
+
+def create_wave(
+    session: Session,
+    *,
+    name: str,
+    questionnaire_data: bytes,
+    source_name: str,
+    actor: str,
+    survey_year: int | None = None,
+    allow_learn: bool = True,
+    open_recruitment: bool = False,
+    modes: tuple[str, ...] = ("web",),
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> WaveSummary:
+    """Create a draft wave that freezes the given questionnaire file.
+
+    Raises:
+        BadRequestError: invalid name, modes, dates or questionnaire.
+        ConflictError: a wave with this name exists.
+    """
+    name = name.strip()
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "-_." for c in name):
+        raise BadRequestError(
+            "a wave name is 1-64 letters, digits, '-', '_' or '.'", param="name", got=name[:64]
+        )
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise BadRequestError("unknown mode", param="modes", got=bad, expected=MODES)
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise BadRequestError("the wave must close after it opens", param="closes_at")
+    begin_write(session)
+    version, q = store_questionnaire(session, questionnaire_data, source_name)
+    if survey_year is not None and not 1900 <= survey_year <= 2200:
+        raise BadRequestError("survey year out of range", param="survey_year", got=survey_year)
+    wave = Wave(
+        name=name,
+        questionnaire_version_id=version.id,
+        status=WaveStatus.DRAFT,
+        survey_year=survey_year or q.reference_year,
+        allow_learn=allow_learn,
+        open_recruitment=open_recruitment,
+        open_token=new_token() if open_recruitment else None,
+        modes=list(modes),
+        opens_at=opens_at,
+        closes_at=closes_at,
+    )
+    session.add(wave)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(f"a wave named {name!r} exists already", param="name") from None
+    audit(session, actor, "wave.create", name, questionnaire=q.id, content_hash=q.content_hash)
+    session.commit()
+    logger.info("wave %s created with questionnaire %s", name, q.short_hash)
+    return summarize(session, wave)
+
+
+def set_wave_status(session: Session, name: str, status: WaveStatus, actor: str) -> WaveSummary:
+    """Open or close a wave (a closed wave can be reopened). Raises NotFoundError."""
+    begin_write(session)
+    wave = get_wave(session, name)
+    old = wave.status
+    wave.status = status
+    audit(session, actor, f"wave.{status.value}", name, previous=old.value)
+    session.commit()
+    return summarize(session, wave)
+
+
+def summarize(session: Session, wave: Wave) -> WaveSummary:
+    """A :class:`WaveSummary` with counts."""
+    invitations = session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.wave_id == wave.id)
+    )
+    counts = dict(
+        session.execute(
+            select(Response.status, func.count())
+            .where(Response.wave_id == wave.id)
+            .group_by(Response.status)
+        ).all()
+    )
+    qv = wave.questionnaire_version
+    return WaveSummary(
+        id=wave.id,
+        name=wave.name,
+        status=wave.status.value,
+        questionnaire=f"{qv.questionnaire_id} v{qv.version}",
+        content_hash=qv.content_hash,
+        survey_year=wave.survey_year,
+        allow_learn=wave.allow_learn,
+        open_recruitment=wave.open_recruitment,
+        open_token=wave.open_token,
+        opens_at=wave.opens_at,
+        closes_at=wave.closes_at,
+        invitations=int(invitations or 0),
+        partial=int(counts.get(ResponseStatus.PARTIAL, 0)),
+        complete=int(counts.get(ResponseStatus.COMPLETE, 0)),
+    )
+
+
+def list_waves(session: Session) -> list[WaveSummary]:
+    """Every wave, newest first, with counts."""
+    waves = session.scalars(select(Wave).order_by(Wave.id.desc())).all()
+    return [summarize(session, w) for w in waves]
+
+
+def create_invitations(
+    session: Session,
+    wave_name: str,
+    count: int,
+    *,
+    actor: str,
+    stratum: str | None = None,
+    psu: str | None = None,
+    town: str | None = None,
+    mode: str = "web",
+    attributes: dict[str, Any] | None = None,
+) -> list[str]:
+    """Create ``count`` invitations (1..10000) and return their tokens."""
+    if not 1 <= count <= 10_000:
+        raise BadRequestError("count must be 1..10000", param="count", got=count)
+    if mode not in MODES:
+        raise BadRequestError("unknown mode", param="mode", got=mode, expected=MODES)
+    begin_write(session)
+    wave = get_wave(session, wave_name)
+    tokens = [new_token() for _ in range(count)]
+    session.add_all(
+        Invitation(
+            wave_id=wave.id,
+            token=t,
+            stratum=stratum,
+            psu=psu,
+            town=town,
+            mode=mode,
+            attributes=dict(attributes or {}),
+        )
+        for t in tokens
+    )
+    audit(session, actor, "wave.invite", wave_name, count=count, stratum=stratum, psu=psu)
+    session.commit()
+    return tokens
+
+
+# -- users -----------------------------------------------------------------------------------
+def create_user(
+    session: Session, username: str, password: str, *, actor: str, role: str = "admin"
+) -> User:
+    """Create an administrator (password stored as a salted scrypt hash).
+
+    Raises:
+        BadRequestError: username not 1-64 safe characters or password under 10 characters.
+        ConflictError: the username is taken.
+    """
+    username = username.strip()
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "-_.@" for c in username):
+        raise BadRequestError("a username is 1-64 letters, digits or -_.@", param="username")
+    if len(password) < 10:
+        raise BadRequestError("a password needs at least 10 characters", param="password")
+    begin_write(session)
+    user = User(username=username, password_hash=generate_password_hash(password), role=role)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(f"user {username!r} exists already", param="username") from None
+    audit(session, actor, "user.create", username, role=role)
+    session.commit()
+    return user
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
+    """Replace a user's password (audited)."""
+    if len(password) < 10:
+        raise BadRequestError("a password needs at least 10 characters", param="password")
+    begin_write(session)
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None:
+        raise NotFoundError(f"no user {username!r}", param="username")
+    user.password_hash = generate_password_hash(password)
+    audit(session, actor, "user.password", username)
+    session.commit()
+
+
+# a real hash, so that unknown usernames take as long as wrong passwords
+_DUMMY_HASH = generate_password_hash("not-a-password-kesu")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (constant-ish time)."""
+    user = session.scalars(select(User).where(User.username == username[:64])).one_or_none()
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def wave_is_open(wave: Wave, at: datetime | None = None) -> bool:
+    """Open status and within the open/close dates."""
+    at = at or now_utc()
+    if wave.status is not WaveStatus.OPEN:
+        return False
+    if wave.opens_at is not None and at < wave.opens_at:
+        return False
+    return not (wave.closes_at is not None and at >= wave.closes_at)
