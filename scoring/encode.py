@@ -22,8 +22,11 @@ the web survey drops answers to items that became hidden before it stores them).
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import math
+import operator
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,8 +179,27 @@ def encode_responses(
                 got=type(a).__name__,
                 expected="a dict such as {'K1': 'T', 'M1': ['A', 'B']}",
             )
-    columns = {item.id: [a.get(item.id) for a in answers] for item in questionnaire.scored_items}
+    columns = {item.id: _AnswerColumn(answers, item.id) for item in questionnaire.scored_items}
     return _encode(questionnaire, columns, len(answers), unknown, source="answers")
+
+
+class _AnswerColumn(Sequence[Any]):
+    """One variable of a list of answer dicts, read lazily (no intermediate list)."""
+
+    def __init__(self, answers: Sequence[Mapping[str, Any]], name: str) -> None:
+        self._answers = answers
+        self._get = operator.methodcaller("get", name)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self._get(a) for a in self._answers[row]]
+        return self._get(self._answers[row])
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._get, self._answers)
 
 
 def encode_columns(
@@ -316,7 +338,9 @@ def _encode_single(
     lookup[None] = -1
     lookup[""] = -1
     try:
-        col = np.fromiter((lookup.get(v, _UNKNOWN) for v in values), dtype=np.int64)
+        col = np.fromiter(
+            map(lookup.get, values, itertools.repeat(_UNKNOWN)), dtype=np.int64, count=len(values)
+        )
     except TypeError:  # an unhashable value (a list given to a single-choice item)
         col = np.full(len(values), _UNKNOWN, dtype=np.int64)
     bad = np.flatnonzero(col == _UNKNOWN)
