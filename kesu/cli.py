@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "survey.cli:serve",
     "user": "survey.cli:user",
     "wave": "survey.cli:wave",
+    "sample": "sampling.sample_cli:sample",
 }
 
 

@@ -1,0 +1,531 @@
+"""The sampling frame (town/street -> village/community with population counts) and the draw.
+
+A frame CSV has one row per PSU (village 村 or neighbourhood committee 社区):
+a stratum column (usually the town/street code), a PSU id, a size (population)
+and optionally a household count. :func:`read_frame` checks it and reports
+problems by CSV line and column. :class:`SampleDesign` is the design file
+(YAML mapping) and :func:`draw_sample` carries out the stratified multistage
+draw (PSUs by PPS, households by equal probability), giving one row per
+selected household with the inclusion probability of every stage.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sampling.allocation import AllocationMethod
+from sampling.allocation import allocate
+from sampling.errors import FrameError
+from sampling.errors import SelectionError
+from sampling.selection import PPSMethod
+from sampling.selection import WithinMethod
+from sampling.selection import select_pps
+from sampling.selection import srs_indices
+from sampling.selection import systematic_indices
+
+logger = logging.getLogger(__name__)
+
+FloatArray = NDArray[np.float64]
+
+#: columns of the sample file, in order (frame columns not used by the design follow)
+SAMPLE_COLUMNS: tuple[str, ...] = (
+    "household_id",
+    "stratum",
+    "town",
+    "psu",
+    "psu_size",
+    "psu_households",
+    "household_number",
+    "certainty",
+    "prob1",
+    "prob2",
+    "prob3",
+    "household_weight",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameColumns:
+    """Names of the frame columns.
+
+    Attributes:
+        stratum: stratum column (default ``town``).
+        psu: PSU id column (unique over the whole frame).
+        size: measure of size (population) column.
+        town: town/street code column (default: the stratum column).
+        households: household count column, or None to assume a fixed count.
+    """
+
+    stratum: str = "town"
+    psu: str = "psu"
+    size: str = "population"
+    town: str | None = None
+    households: str | None = None
+
+    @property
+    def town_column(self) -> str:
+        """The town column (the stratum column when not set)."""
+        return self.town or self.stratum
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Frame:
+    """A checked sampling frame, one entry per PSU in file order.
+
+    Attributes:
+        stratum, psu, town: labels per PSU.
+        size: (N,) measures of size (> 0).
+        households: (N,) household counts, or None.
+        line: CSV line number of each PSU (for messages).
+        extra: other columns, name -> values (carried into the sample file).
+        columns: the column names used.
+    """
+
+    stratum: tuple[str, ...]
+    psu: tuple[str, ...]
+    town: tuple[str, ...]
+    size: FloatArray
+    households: FloatArray | None
+    line: tuple[int, ...]
+    extra: Mapping[str, tuple[str, ...]]
+    columns: FrameColumns
+
+    def strata(self) -> tuple[str, ...]:
+        """Stratum labels in order of first appearance."""
+        return tuple(dict.fromkeys(self.stratum))
+
+    def rows_of(self, stratum: str) -> NDArray[np.int64]:
+        """Positions of the PSUs of one stratum, in frame order."""
+        return np.array([i for i, s in enumerate(self.stratum) if s == stratum], dtype=np.int64)
+
+
+def _number(text: str, line: int, column: str, *, integer: bool = False) -> float:
+    try:
+        value = float(text.strip().replace(",", ""))
+    except ValueError:
+        raise FrameError(
+            f"line {line}, column {column!r}: {text!r} is not a number",
+            param=column,
+            got=text,
+            hint="write plain digits, e.g. 2315",
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise FrameError(
+            f"line {line}, column {column!r}: size must be > 0",
+            param=column,
+            got=text,
+            hint="drop PSUs with nobody living there or fix the count",
+        )
+    if integer and value != math.floor(value):
+        raise FrameError(
+            f"line {line}, column {column!r}: household count must be a whole number",
+            param=column,
+            got=text,
+        )
+    return value
+
+
+def parse_frame(lines: Iterable[str], columns: FrameColumns | None = None) -> Frame:
+    """Parse and check frame CSV text (header line first).
+
+    Checks: required columns present; no empty stratum or PSU id; sizes and
+    household counts numeric and > 0; PSU ids unique. Every error names the
+    CSV line and column.
+
+    Args:
+        lines: the CSV text, line by line.
+        columns: column names (default :class:`FrameColumns`).
+
+    Returns:
+        :class:`Frame`.
+
+    Raises:
+        FrameError: the first problem found.
+
+    Example:
+        >>> f = parse_frame(["town,psu,population", "fotang,fo01,2315", "fotang,fo02,880"])
+        >>> f.size.tolist()
+        [2315.0, 880.0]
+    """
+    cols = columns or FrameColumns()
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        raise FrameError("the frame is empty", param="frame", hint="add a header line and rows")
+    header = [h.strip() for h in header]
+    needed = [cols.stratum, cols.psu, cols.size, cols.town_column]
+    if cols.households:
+        needed.append(cols.households)
+    missing = [c for c in dict.fromkeys(needed) if c not in header]
+    if missing:
+        raise FrameError(
+            f"line 1: missing column {missing[0]!r}",
+            param=missing[0],
+            got=header,
+            hint="rename the column in the CSV or set it in the design file's columns:",
+        )
+    index = {name: header.index(name) for name in header}
+    used = set(needed)
+    extra_names = [h for h in header if h not in used and h]
+    strata: list[str] = []
+    psus: list[str] = []
+    towns: list[str] = []
+    sizes: list[float] = []
+    households: list[float] = []
+    line_numbers: list[int] = []
+    extra: dict[str, list[str]] = {name: [] for name in extra_names}
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            row = row + [""] * (len(header) - len(row))
+
+        def cell(name: str, row: list[str] = row) -> str:
+            return row[index[name]].strip()
+
+        for name in (cols.stratum, cols.psu, cols.town_column):
+            if not cell(name):
+                raise FrameError(
+                    f"line {line}, column {name!r}: empty value", param=name, hint="fill it in"
+                )
+        psu = cell(cols.psu)
+        if psu in seen:
+            raise FrameError(
+                f"line {line}, column {cols.psu!r}: PSU id {psu!r} "
+                f"already used on line {seen[psu]}",
+                param=cols.psu,
+                got=psu,
+                hint="PSU ids must be unique over the whole frame (prefix them with the town)",
+            )
+        seen[psu] = line
+        strata.append(cell(cols.stratum))
+        psus.append(psu)
+        towns.append(cell(cols.town_column))
+        sizes.append(_number(cell(cols.size), line, cols.size))
+        if cols.households:
+            households.append(_number(cell(cols.households), line, cols.households, integer=True))
+        for name in extra_names:
+            extra[name].append(cell(name))
+        line_numbers.append(line)
+    if not psus:
+        raise FrameError("the frame has no rows", param="frame", hint="add one row per PSU")
+    return Frame(
+        stratum=tuple(strata),
+        psu=tuple(psus),
+        town=tuple(towns),
+        size=np.array(sizes),
+        households=np.array(households) if cols.households else None,
+        line=tuple(line_numbers),
+        extra={k: tuple(v) for k, v in extra.items()},
+        columns=cols,
+    )
+
+
+def read_frame(path: str | Path, columns: FrameColumns | None = None) -> Frame:
+    """Read a frame CSV (UTF-8, with or without BOM) and check it; see :func:`parse_frame`."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return parse_frame(fh, columns)
+
+
+_DESIGN_KEYS = {
+    "columns",
+    "psus",
+    "psus_total",
+    "psu_allocation",
+    "power",
+    "min_psus",
+    "method",
+    "households_per_psu",
+    "households_assumed",
+    "household_method",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SampleDesign:
+    """The design file: how many PSUs and households to draw, and how.
+
+    Attributes:
+        columns: frame column names.
+        psus: stratum -> number of PSUs, or None to allocate ``psus_total``.
+        psus_total: total PSUs, shared by ``psu_allocation`` of stratum sizes.
+        psu_allocation: ``proportional`` (to stratum size), ``equal`` or ``power``.
+        power: Bankier exponent for ``power``.
+        min_psus: smallest number of PSUs per stratum under allocation (2 allows
+            variance estimation).
+        method: PPS method for PSUs (``systematic``, ``brewer``, ``sampford``).
+        households_per_psu: households drawn in each PSU.
+        households_assumed: household count per PSU when the frame has no household column.
+        household_method: ``systematic`` or ``srs`` within PSUs.
+    """
+
+    columns: FrameColumns = field(default_factory=FrameColumns)
+    psus: Mapping[str, int] | None = None
+    psus_total: int | None = None
+    psu_allocation: AllocationMethod = AllocationMethod.PROPORTIONAL
+    power: float = 0.5
+    min_psus: int = 2
+    method: PPSMethod = PPSMethod.SYSTEMATIC
+    households_per_psu: int = 15
+    households_assumed: int | None = None
+    household_method: WithinMethod = WithinMethod.SYSTEMATIC
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> SampleDesign:
+        """Build a design from a parsed YAML mapping; unknown keys are errors.
+
+        Example:
+            >>> SampleDesign.from_mapping({"psus_total": 20, "households_assumed": 300}).method
+            <PPSMethod.SYSTEMATIC: 'systematic'>
+        """
+        if not isinstance(data, Mapping):
+            raise SelectionError("the design file must be a mapping", param="design", got=data)
+        unknown = sorted(set(data) - _DESIGN_KEYS)
+        if unknown:
+            raise SelectionError(
+                f"unknown key {unknown[0]!r} in the design file",
+                param=unknown[0],
+                expected=sorted(_DESIGN_KEYS),
+            )
+        cols = data.get("columns") or {}
+        if not isinstance(cols, Mapping) or set(cols) - {f.name for f in fields(FrameColumns)}:
+            raise SelectionError(
+                "columns: must map stratum/psu/size/town/households to frame column names",
+                param="columns",
+                got=cols,
+            )
+        if ("psus" in data) == ("psus_total" in data):
+            raise SelectionError(
+                "give exactly one of psus (per stratum) or psus_total",
+                param="psus",
+                hint="psus: {fotang: 3, suxi: 2, ...}  or  psus_total: 40",
+            )
+        psus = data.get("psus")
+        if psus is not None:
+            if not isinstance(psus, Mapping):
+                raise SelectionError("psus must map stratum -> count", param="psus", got=psus)
+            psus = {str(k): _count(v, f"psus.{k}", 0) for k, v in psus.items()}
+        try:
+            design = cls(
+                columns=FrameColumns(**{k: str(v) for k, v in cols.items()}),
+                psus=psus,
+                psus_total=_count(data["psus_total"], "psus_total", 1)
+                if "psus_total" in data
+                else None,
+                psu_allocation=AllocationMethod(data.get("psu_allocation", "proportional")),
+                power=float(data.get("power", 0.5)),
+                min_psus=_count(data.get("min_psus", 2), "min_psus", 0),
+                method=PPSMethod(data.get("method", "systematic")),
+                households_per_psu=_count(
+                    data.get("households_per_psu", 15), "households_per_psu", 1
+                ),
+                households_assumed=_count(data["households_assumed"], "households_assumed", 1)
+                if data.get("households_assumed") is not None
+                else None,
+                household_method=WithinMethod(data.get("household_method", "systematic")),
+            )
+        except ValueError as exc:
+            if isinstance(exc, SelectionError):
+                raise
+            raise SelectionError(
+                f"invalid design value: {exc}",
+                param="design",
+                hint="method: systematic|brewer|sampford; household_method: systematic|srs; "
+                "psu_allocation: proportional|equal|power",
+            ) from None
+        if design.psu_allocation not in (
+            AllocationMethod.PROPORTIONAL,
+            AllocationMethod.EQUAL,
+            AllocationMethod.POWER,
+        ):
+            raise SelectionError(
+                "psu_allocation must be proportional, equal or power",
+                param="psu_allocation",
+                got=design.psu_allocation.value,
+            )
+        if design.columns.households is None and design.households_assumed is None:
+            raise SelectionError(
+                "the frame has no household column: set households_assumed",
+                param="households_assumed",
+                hint="or name the household count column in columns: {households: ...}",
+            )
+        return design
+
+
+def _count(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SelectionError(f"{name} must be a whole number >= {minimum}", param=name, got=value)
+    return value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DrawnSample:
+    """Result of :func:`draw_sample`.
+
+    Attributes:
+        rows: one dict per selected household, keys :data:`SAMPLE_COLUMNS` then extra frame columns.
+        psus_per_stratum: stratum -> PSUs selected.
+        seed: the seed used (None when a generator was passed).
+    """
+
+    rows: tuple[dict[str, Any], ...]
+    psus_per_stratum: Mapping[str, int]
+    seed: int | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names of the sample file."""
+        return tuple(self.rows[0]) if self.rows else SAMPLE_COLUMNS
+
+
+def psu_counts(frame: Frame, design: SampleDesign) -> dict[str, int]:
+    """PSUs to select per stratum: the design's ``psus`` checked, or ``psus_total`` allocated.
+
+    Raises:
+        FrameError: a stratum asks for more PSUs than the frame has, or the design
+            names a stratum the frame lacks.
+    """
+    strata = frame.strata()
+    available = {s: int(frame.rows_of(s).size) for s in strata}
+    if design.psus is not None:
+        unknown = [s for s in design.psus if s not in available]
+        if unknown:
+            raise FrameError(
+                f"stratum {unknown[0]!r} of the design is not in the frame",
+                param="psus",
+                got=unknown[0],
+                expected=list(strata),
+            )
+        counts = {s: int(design.psus.get(s, 0)) for s in strata}
+    else:
+        total = int(design.psus_total or 0)
+        sizes = [float(frame.size[frame.rows_of(s)].sum()) for s in strata]
+        maxima = [available[s] for s in strata]
+        if total > sum(maxima):
+            raise FrameError(
+                f"psus_total {total} is more than the {sum(maxima)} PSUs in the frame",
+                param="psus_total",
+                got=total,
+            )
+        alloc = allocate(
+            total,
+            sizes,
+            design.psu_allocation,
+            strata=strata,
+            power=design.power,
+            minimum=[min(design.min_psus, m) for m in maxima],
+            maximum=maxima,
+        )
+        counts = alloc.as_dict()
+    for s in strata:
+        if counts[s] > available[s]:
+            raise FrameError(
+                f"stratum {s!r} asks for {counts[s]} PSUs but the frame has only {available[s]}",
+                param="psus",
+                got=counts[s],
+                expected=f"<= {available[s]}",
+                hint="lower the count or add the stratum's missing PSUs to the frame",
+            )
+    return counts
+
+
+def draw_sample(frame: Frame, design: SampleDesign, rng: np.random.Generator) -> DrawnSample:
+    """Stratified multistage draw: PSUs by PPS, then households by equal probability.
+
+    Stage 1: in each stratum, :func:`sampling.selection.select_pps` on the PSU
+    sizes (prob1 = pi_i = n_h x_i / X_h, certainty PSUs prob1 = 1). Stage 2: in
+    each selected PSU with M_i households (frame column or ``households_assumed``),
+    m households by systematic or simple random sampling of listing numbers
+    1..M_i (prob2 = m / M_i; all households when m >= M_i). Stage 3 happens at
+    the door (prob3 = 1 / eligible adults, from
+    :func:`sampling.selection.kish_grid_select`), so prob3 is left empty.
+    household_weight = 1 / (prob1 prob2); the respondent's base weight is
+    household_weight / prob3 = 1 / (prob1 prob2 prob3).
+
+    Args:
+        frame: checked frame.
+        design: the design.
+        rng: random generator (reproducible with a seed).
+
+    Returns:
+        :class:`DrawnSample` (one row per household; household_id = "<psu>-<listing number>").
+
+    Raises:
+        FrameError: see :func:`psu_counts`.
+    """
+    counts = psu_counts(frame, design)
+    rows: list[dict[str, Any]] = []
+    for stratum in frame.strata():
+        where = frame.rows_of(stratum)
+        n_h = counts[stratum]
+        if n_h == 0:
+            logger.warning("stratum %s: no PSUs requested", stratum)
+            continue
+        picked = select_pps(frame.size[where], n_h, rng, design.method)
+        for idx, prob1, certain in zip(picked.indices, picked.prob, picked.certainty, strict=True):
+            i = int(where[idx])
+            if frame.households is not None:
+                big_m = int(frame.households[i])
+            else:
+                big_m = int(design.households_assumed or 0)
+            m = min(design.households_per_psu, big_m)
+            if design.household_method is WithinMethod.SRS:
+                listing = srs_indices(big_m, m, rng) + 1
+            else:
+                listing = systematic_indices(big_m, m, rng) + 1
+            prob2 = m / big_m
+            for number in listing:
+                row: dict[str, Any] = {
+                    "household_id": f"{frame.psu[i]}-{int(number):04d}",
+                    "stratum": stratum,
+                    "town": frame.town[i],
+                    "psu": frame.psu[i],
+                    "psu_size": float(frame.size[i]),
+                    "psu_households": big_m,
+                    "household_number": int(number),
+                    "certainty": int(bool(certain)),
+                    "prob1": float(prob1),
+                    "prob2": prob2,
+                    "prob3": None,
+                    "household_weight": 1.0 / (float(prob1) * prob2),
+                }
+                for name, values in frame.extra.items():
+                    if name not in row:
+                        row[name] = values[i]
+                rows.append(row)
+    logger.info(
+        "drew %d households in %d PSUs (%s)",
+        len(rows),
+        sum(counts.values()),
+        ", ".join(f"{s}: {c}" for s, c in counts.items()),
+    )
+    return DrawnSample(rows=tuple(rows), psus_per_stratum=counts)
+
+
+def write_sample(sample: DrawnSample, path: str | Path) -> None:
+    """Write the sample file (UTF-8 CSV; empty prob3 to be filled at the door)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(sample.columns))
+        writer.writeheader()
+        for row in sample.rows:
+            writer.writerow({k: "" if v is None else _fmt(v) for k, v in row.items()})
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
