@@ -1,3 +1,95 @@
-"""sampling package."""
+"""sampling: survey design, weighting and estimation with R-survey-matched numbers.
+
+The Python API for notebooks follows design -> weighting -> estimates::
+
+    from sampling import SurveyDesign, rake, svy_proportion
+
+    design = SurveyDesign.from_columns(table, weights="base_weight", strata="stratum",
+                                       psu="psu", fpc="fpc1", nest=True)
+    result = rake(design.weights, table, margins={"sex": {...}, "agegrp": {...}})
+    print(result.diagnostics.format())
+    design = design.apply_weighting(result)
+    rates = svy_proportion(table["literate"], design, by={"group": table["group"]})
+    low, high = rates.confint()            # logit intervals, t with the design df
+    rates.to_rows()                        # JSON-ready dicts
+
+Everything returns frozen result objects holding numpy arrays and dicts.
+"""
 
 from __future__ import annotations
+
+from sampling.contrasts import contrast
+from sampling.contrasts import domain_difference
+from sampling.contrasts import wave_difference
+from sampling.design import CalibrationRecord
+from sampling.design import LonelyPSU
+from sampling.design import SurveyDesign
+from sampling.errors import ConvergenceError
+from sampling.errors import DesignError
+from sampling.errors import JobError
+from sampling.errors import MarginError
+from sampling.errors import SamplingError
+from sampling.errors import SinglePSUError
+from sampling.errors import WeightingError
+from sampling.estimation import svy_mean
+from sampling.estimation import svy_proportion
+from sampling.estimation import svy_ratio
+from sampling.estimation import svy_total
+from sampling.intervals import CIMethod
+from sampling.intervals import confidence_interval
+from sampling.replicates import ReplicateDesign
+from sampling.replicates import replicate_design
+from sampling.results import Estimate
+from sampling.results import Reliability
+from sampling.variance import replicate_variance
+from sampling.variance import taylor_variance
+from sampling.weighting import WEIGHTING_METHODS
+from sampling.weighting import WeightingDiagnostics
+from sampling.weighting import WeightingResult
+from sampling.weighting import adjust_nonresponse
+from sampling.weighting import base_weights
+from sampling.weighting import calibrate
+from sampling.weighting import kish_deff
+from sampling.weighting import kish_ess
+from sampling.weighting import poststratify
+from sampling.weighting import rake
+from sampling.weighting import trim_weights
+
+__all__ = [
+    "WEIGHTING_METHODS",
+    "CIMethod",
+    "CalibrationRecord",
+    "ConvergenceError",
+    "DesignError",
+    "Estimate",
+    "JobError",
+    "LonelyPSU",
+    "MarginError",
+    "Reliability",
+    "ReplicateDesign",
+    "SamplingError",
+    "SinglePSUError",
+    "SurveyDesign",
+    "WeightingDiagnostics",
+    "WeightingError",
+    "WeightingResult",
+    "adjust_nonresponse",
+    "base_weights",
+    "calibrate",
+    "confidence_interval",
+    "contrast",
+    "domain_difference",
+    "kish_deff",
+    "kish_ess",
+    "poststratify",
+    "rake",
+    "replicate_design",
+    "replicate_variance",
+    "svy_mean",
+    "svy_proportion",
+    "svy_ratio",
+    "svy_total",
+    "taylor_variance",
+    "trim_weights",
+    "wave_difference",
+]

@@ -126,7 +126,8 @@ class Estimate:
                 f.append("empty")
             if self.n[i] < self.reliability.min_n:
                 f.append("small_n")
-            if not (cv[i] <= self.reliability.max_cv):
+            relative = self.statistic not in ("contrast", "difference")
+            if relative and not (cv[i] <= self.reliability.max_cv):
                 f.append("high_cv")
             if not self.df[i] > 0:
                 f.append("no_df")

@@ -71,7 +71,7 @@ def taylor_variance(scores: ArrayLike, design: SurveyDesign) -> FloatArray:
     Example:
         >>> d = SurveyDesign(weights=[1.0, 1.0, 1.0, 1.0], strata=[1, 1, 2, 2])
         >>> float(taylor_variance([1.0, 3.0, 2.0, 2.0], d)[0, 0])
-        2.0
+        4.0
     """
     z = np.asarray(scores, dtype=np.float64)
     if z.ndim == 1:

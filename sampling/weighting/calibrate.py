@@ -155,8 +155,8 @@ def calibrate(
 
     Example:
         >>> r = calibrate([1.0, 1.0, 1.0], {"x": [1.0, 2.0, 3.0]}, totals={"x": 12.0})
-        >>> [round(w, 6) for w in r.weights]
-        [1.857143, 2.714286, 3.571429]
+        >>> r.weights.round(6).tolist()
+        [1.428571, 1.857143, 2.285714]
     """
     before = as_weights(weights)
     if method not in CALIBRATION_FUNCTIONS:

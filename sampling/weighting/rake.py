@@ -64,7 +64,7 @@ def rake(
     Example:
         >>> v = {"a": [1, 1, 2, 2], "b": [1, 2, 1, 2]}
         >>> r = rake([1.0] * 4, v, margins={"a": {1: 3, 2: 5}, "b": {1: 4, 2: 4}})
-        >>> [round(x, 6) for x in r.weights]
+        >>> r.weights.round(6).tolist()
         [1.5, 1.5, 2.5, 2.5]
     """
     before = as_weights(weights)

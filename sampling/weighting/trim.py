@@ -69,8 +69,8 @@ def trim_weights(
             cannot keep the total (e.g. ``upper * n < sum(w)``).
 
     Example:
-        >>> trim_weights([1.0, 1.0, 1.0, 5.0], upper=3.0).weights.tolist()
-        [1.6666666666666667, 1.6666666666666667, 1.6666666666666667, 3.0]
+        >>> trim_weights([1.0, 1.0, 1.0, 5.0], upper=3.0).weights.round(6).tolist()
+        [1.666667, 1.666667, 1.666667, 3.0]
     """
     before = as_weights(weights)
     if upper is not None and upper_quantile is not None:

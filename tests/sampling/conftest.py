@@ -1,4 +1,4 @@
-"""Fixtures for the sampling tests: the api data sets and a seeded generator."""
+"""Fixtures for the sampling tests: the api data sets (``rng`` comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -50,9 +50,3 @@ def apiclus2() -> dict[str, Any]:
     cols = load_api("apiclus2")
     cols["awd"] = (cols["awards"] == "Yes").astype(float)
     return cols
-
-
-@pytest.fixture
-def rng() -> np.random.Generator:
-    """A fresh seeded generator for each test (never a global seed)."""
-    return np.random.default_rng(20250607)
