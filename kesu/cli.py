@@ -28,6 +28,8 @@ SUBCOMMANDS: dict[str, str] = {
     "user": "survey.cli:user",
     "wave": "survey.cli:wave",
     "sample": "sampling.sample_cli:sample",
+    "weight": "sampling.cli:weight",
+    "estimate": "sampling.cli:estimate",
 }
 
 

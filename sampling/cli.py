@@ -1,0 +1,142 @@
+"""``kesu weight`` and ``kesu estimate``: run a YAML weighting/estimation job.
+
+This module is an edge: it reads and writes files and, for ``wave:`` jobs,
+imports :mod:`survey` lazily to load the wave's analysis table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sampling.errors import JobError
+from sampling.errors import SamplingError
+from sampling.job import Job
+from sampling.job import WeightedSample
+from sampling.job import load_job
+from sampling.job import load_table
+from sampling.job import run_estimates
+from sampling.job import run_weighting
+from sampling.results import Estimate
+from sampling.tabular import write_csv_table
+
+logger = logging.getLogger(__name__)
+
+
+def load_wave(name: str) -> Mapping[str, Any]:
+    """The analysis table of a survey wave (needs the ``survey`` package and its database)."""
+    try:
+        from survey.analysis import load_analysis_table
+    except ImportError as exc:
+        raise JobError(
+            f"the wave source needs the survey package ({exc})",
+            param="wave",
+            got=name,
+            hint="install kesu with the web survey, or export the wave to CSV and use data:",
+        ) from exc
+    return load_analysis_table(name)
+
+
+def _prepare(job_file: Path) -> tuple[Job, WeightedSample]:
+    job = load_job(job_file)
+    table = load_table(job, wave_loader=load_wave)
+    return job, run_weighting(job, table)
+
+
+def _describe(sample: WeightedSample) -> str:
+    d = sample.design
+    lines = [
+        f"{sample.table.source}: {d.n} rows, {d.n_strata} strata, {d.n_psu} PSUs, "
+        f"design df {d.degf}"
+    ]
+    if sample.replicate is not None:
+        r = sample.replicate
+        lines.append(f"replicate weights: {r.method}, {r.n_replicates} replicates, df {r.degf}")
+    for step in sample.steps:
+        lines.append(step.diagnostics.format())
+    return "\n".join(lines)
+
+
+@click.command("weight")
+@click.argument("job_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of the job's output.",
+)
+def weight(job_file: Path, output: Path | None) -> None:
+    """Run the weighting steps of JOB_FILE and write the data with its final weights.
+
+    The output has the input columns plus ``weight`` (and ``repw_1``... for
+    replicate variance). Diagnostics are printed.
+    """
+    try:
+        job, sample = _prepare(job_file)
+        target = output or job.output
+        if target is None:
+            raise JobError("the job has no output file", param="output", hint="add output: or -o")
+        write_csv_table(target, sample.table, sample.output_columns())
+    except SamplingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(_describe(sample))
+    click.echo(f"wrote {target}")
+
+
+def _format_table(estimates: list[Estimate]) -> str:
+    header = ("statistic", "variable", "domain", "estimate", "se", "ci", "df", "deff", "cv", "n")
+    rows = [header]
+    notes = []
+    for est in estimates:
+        for row in est.to_rows():
+            domain = ", ".join(f"{k}={v}" for k, v in row["domain"].items()) or "(all)"
+
+            def fmt(x: Any, spec: str = ".6g") -> str:
+                return "NA" if x is None else format(x, spec)
+
+            ci = f"[{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+            rows.append(
+                (
+                    row["statistic"],
+                    row["variable"],
+                    domain,
+                    fmt(row["estimate"]),
+                    fmt(row["se"], ".4g"),
+                    ci,
+                    fmt(row["df"], ".0f"),
+                    fmt(row["deff"], ".3f"),
+                    fmt(row["cv"], ".3f"),
+                    str(row["n"]),
+                )
+            )
+            if row["flags"]:
+                notes.append(f"{row['variable']} {domain}: {', '.join(row['flags'])}")
+    widths = [max(len(r[j]) for r in rows) for j in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    if notes:
+        lines.append("")
+        lines.append("flags:")
+        lines.extend(f"  {n}" for n in notes)
+    return "\n".join(lines)
+
+
+@click.command("estimate")
+@click.argument("job_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def estimate(job_file: Path, as_json: bool) -> None:
+    """Run JOB_FILE (design, weighting) and print its estimates with confidence intervals."""
+    try:
+        job, sample = _prepare(job_file)
+        estimates = run_estimates(job, sample)
+        rows = [row for est in estimates for row in est.to_rows()]
+    except SamplingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"estimates": rows}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_format_table(estimates))
