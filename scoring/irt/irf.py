@@ -213,8 +213,9 @@ def theta_derivs(
     n_t, n_items, n_thr = z.shape
     star = np.zeros((n_t, n_items, n_thr + 2))
     star[:, :, 0] = 1.0
-    star[:, :, 1:-1] = c[None, :, None] + one_c * s
-    # only the first boundary of a 3PL item carries c; the others have c = 0
+    star[:, :, 1:-1] = one_c * s
+    # only the first boundary of a 3PL item carries c (the padding must stay 0)
+    star[:, :, 1] += c[None, :]
     d1 = np.zeros_like(star)
     d1[:, :, 1:-1] = one_c * a[None, :, None] * w
     d2 = np.zeros_like(star)
