@@ -8,10 +8,13 @@ so that Excel shows Chinese correctly.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import getpass
+import importlib
 import logging
 import sys
+from collections.abc import Iterator
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from scoring.encode import encode_columns
 from scoring.errors import ScoringError
 from scoring.items import FlagThresholds
 from scoring.items import ItemAnalysis
+from scoring.items import analyze_items
 from scoring.items import analyze_responses
 from scoring.items import check_weights
 from scoring.score import score_responses
@@ -150,8 +154,11 @@ def score(
     kesu score --wave 2025-spring
     """
     if wave is not None:
-        if responses is not None:
-            raise click.UsageError("give either RESPONSES.csv or --wave, not both")
+        if responses is not None or questionnaire is not None or rule is not None:
+            raise click.UsageError(
+                "--wave rescores with the wave's stored questionnaire and rules: "
+                "do not give RESPONSES.csv, --questionnaire or --rule with it"
+            )
         _rescore_wave(wave, actor or _login())
         return
     if responses is None or questionnaire is None or output is None:
@@ -172,21 +179,112 @@ def score(
 def _login() -> str:
     try:
         return "cli:" + getpass.getuser()
-    except (KeyError, OSError):
+    except (KeyError, OSError):  # no user name in some containers
         return "cli"
 
 
-def _rescore_wave(wave: str, actor: str) -> None:
+def _survey(module: str) -> Any:
+    """Import a module of the web survey, or stop with a message saying what to do instead."""
     try:
-        from survey.analysis import rescore_wave  # type: ignore[import-not-found]
+        return importlib.import_module(module)
     except ImportError as exc:
         raise click.ClickException(
-            f"kesu score --wave needs the web survey's survey.analysis.rescore_wave, which "
-            f"cannot be imported ({exc}). Export the wave to CSV and run "
-            "`kesu score FILE.csv -q QUESTIONNAIRE -o scored.csv` instead."
+            f"the --wave form needs the web survey ({module} cannot be imported: {exc}). "
+            "Export the wave to CSV and give the file instead."
         ) from None
-    result = rescore_wave(wave, actor=actor)
-    click.echo(f"wave {wave} rescored by {actor}: {result}")
+
+
+@contextlib.contextmanager
+def survey_session() -> Iterator[Any]:
+    """A database session of the configured web survey (instance config, ``KESU_*``).
+
+    Mirrors :func:`survey.analysis.load_analysis_table`; survey errors become CLI errors.
+    """
+    survey = _survey("survey")
+    db_module = _survey("survey.db")
+    errors = _survey("survey.errors")
+    app = survey.create_app({"GENERATE_SECRET_KEY": True})
+    db = db_module.database(app)
+    try:
+        with app.app_context():
+            session = db.sessionmaker()
+            try:
+                yield session
+            except errors.SurveyError as exc:
+                session.rollback()
+                raise click.ClickException(str(exc)) from None
+            finally:
+                session.close()
+    finally:
+        db.engine.dispose()
+
+
+def _rescore_wave(wave: str, actor: str) -> None:
+    analysis = _survey("survey.analysis")
+    with survey_session() as session:
+        count = analysis.rescore_wave(session, wave, actor)
+    click.echo(f"rescored {count} complete responses of wave {wave} (audit actor {actor})")
+
+
+def _wave_analysis(
+    wave: str, weights_column: str | None, thresholds: FlagThresholds
+) -> tuple[Any, ItemAnalysis]:
+    """Item analysis of a wave's complete, non-rejected responses.
+
+    Weights come from a column of the wave's analysis table
+    (``survey.analysis.analysis_table``). The answers come from
+    ``survey.analysis.wave_answers(session, wave) -> list[dict]`` (the same rows in the
+    same order as the analysis table) when the survey provides it, so option
+    frequencies are included; otherwise the item points of the analysis table are
+    analysed without option frequencies.
+    """
+    analysis = _survey("survey.analysis")
+    services = _survey("survey.services")
+    with survey_session() as session:
+        q = services.questionnaire_of(services.get_wave(session, wave).questionnaire_version)
+        table = analysis.analysis_table(session, wave)
+        answers = None
+        if hasattr(analysis, "wave_answers"):
+            answers = analysis.wave_answers(session, wave)
+    n = len(table["respondent_id"]) if "respondent_id" in table else 0
+    if answers is not None and len(answers) != n:
+        raise click.ClickException(
+            f"wave {wave}: wave_answers gave {len(answers)} rows, the analysis table {n}"
+        )
+    weights = None
+    if weights_column is not None:
+        if weights_column not in table:
+            raise click.ClickException(
+                f"the analysis table of wave {wave} has no column {weights_column!r} "
+                f"(columns: {', '.join(table)})"
+            )
+        weights = _checked(np.asarray(table[weights_column], dtype=np.float64), weights_column)
+    try:
+        if answers is not None:
+            return q, analyze_responses(q, answers, weights=weights, thresholds=thresholds)
+        logger.warning("survey.analysis.wave_answers is missing: no option frequencies")
+        keys = [(i.id, i.key) for i in q.scored_items if i.key is not None]
+        points = np.column_stack([table[f"item_{i}"] for i, _ in keys]).astype(np.float64)
+        maxima = np.array([k.points for _, k in keys], dtype=np.float64)
+        result = analyze_items(
+            points,
+            max_points=maxima,
+            weights=weights,
+            item_ids=[i for i, _ in keys],
+            item_dimensions=[k.dimension for _, k in keys],
+            thresholds=thresholds,
+            right=np.abs(points - maxima[None, :]) < 1e-9,
+        )
+    except ScoringError as exc:
+        raise click.ClickException(f"wave {wave}: {exc}") from None
+    return q, result
+
+
+def _checked(w: NDArray[np.float64], name: str) -> NDArray[np.float64]:
+    try:
+        return check_weights(w, len(w))
+    except ScoringError as exc:
+        raise click.ClickException(f"weights column {name!r}: {exc}") from None
 
 
 def _weights(columns: dict[str, list[str]], name: str, path: Path) -> NDArray[np.float64]:
@@ -244,7 +342,11 @@ def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
     help="Questionnaire YAML the responses answer.",
 )
 @click.option("--wave", help="Analyse the responses of this wave in the database.")
-@click.option("--weights", "weights_column", help="CSV column holding survey weights.")
+@click.option(
+    "--weights",
+    "weights_column",
+    help="Column holding survey weights (CSV, or the wave's analysis table).",
+)
 @click.option(
     "-o",
     "--output",
@@ -292,9 +394,12 @@ def items(
     except ScoringError as exc:
         raise click.UsageError(str(exc)) from None
     if wave is not None:
-        if responses is not None:
-            raise click.UsageError("give either RESPONSES.csv or --wave, not both")
-        q, answers, weights = _wave_answers(wave)
+        if responses is not None or questionnaire is not None:
+            raise click.UsageError(
+                "--wave uses the wave's stored questionnaire: do not give RESPONSES.csv "
+                "or --questionnaire with it"
+            )
+        q, analysis = _wave_analysis(wave, weights_column, thresholds)
         source = f"wave {wave}"
     else:
         if responses is None or questionnaire is None:
@@ -304,15 +409,12 @@ def items(
         q = _load(questionnaire)
         _, columns = read_csv(responses)
         weights = None if weights_column is None else _weights(columns, weights_column, responses)
-        try:
-            answers = encode_columns(q, columns)
-        except ScoringError as exc:
-            raise click.ClickException(f"{responses}: {exc}") from None
         source = str(responses)
-    try:
-        analysis = analyze_responses(q, answers, weights=weights, thresholds=thresholds)
-    except ScoringError as exc:
-        raise click.ClickException(f"{source}: {exc}") from None
+        try:
+            encoded = encode_columns(q, columns)
+            analysis = analyze_responses(q, encoded, weights=weights, thresholds=thresholds)
+        except ScoringError as exc:
+            raise click.ClickException(f"{source}: {exc}") from None
     click.echo(format_item_table(analysis))
     if output is not None:
         _write_rows(output, analysis.to_rows())
@@ -328,16 +430,3 @@ def items(
                                     footer=footer)
         )  # fmt: skip
         click.echo(f"wrote {pdf}", err=True)
-
-
-def _wave_answers(wave: str) -> tuple[Any, Any, Any]:
-    try:
-        from survey.analysis import wave_answers  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise click.ClickException(
-            f"kesu items --wave needs the web survey's survey.analysis.wave_answers, which "
-            f"cannot be imported ({exc}). Export the wave to CSV and run "
-            "`kesu items FILE.csv -q QUESTIONNAIRE` instead."
-        ) from None
-    questionnaire, answers, weights = wave_answers(wave)
-    return questionnaire, answers, weights

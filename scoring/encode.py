@@ -128,8 +128,10 @@ class EncodedResponses:
         answered = col >= 0
         if self.item_types[j] is ItemType.MULTIPLE:
             bits = np.int64(1) << np.arange(m, dtype=np.int64)
-            return ((col[:, None] & bits[None, :]) != 0) & answered[:, None]
-        return (col[:, None] == np.arange(m)[None, :]) & answered[:, None]
+            chosen: NDArray[np.bool_] = (col[:, None] & bits[None, :]) != 0
+        else:
+            chosen = col[:, None] == np.arange(m)[None, :]
+        return np.logical_and(chosen, answered[:, None])
 
     def same_items(self, other: EncodedResponses) -> bool:
         """True when both encodings have the same items, types and option codes."""

@@ -205,8 +205,19 @@ class ItemAnalysis:
 def check_weights(weights: Any, n: int) -> NDArray[np.float64]:
     """Validate survey weights: ``(n,)``, finite, ``>= 0``, positive sum; return float64.
 
+    Args:
+        weights: the weights, or None for unweighted (all 1).
+        n: number of respondents.
+
+    Returns:
+        ``(n,)`` float64 weights (a new array; the input is not changed).
+
     Raises:
         WeightsError: naming what is wrong (length, the first bad row, all zero).
+
+    Example:
+        >>> check_weights(None, 3)
+        array([1., 1., 1.])
     """
     if weights is None:
         return np.ones(n, dtype=np.float64)
@@ -240,6 +251,15 @@ def group_membership(
     total ``s`` and mass ``B_s`` beyond it; ``f_i = clip((share W - B_s) / M_s, 0, 1)``
     for ``s = X_i``, so ``sum w_i f_i = share W`` and tied respondents share a fraction.
     Source: Kelley (1939) for the 27% groups; the tie rule is ours.
+
+    Args:
+        total: ``(n,)`` totals (rounded to 1e-9 before ties are found).
+        weights: ``(n,)`` weights, ``>= 0``.
+        share: share of the weight in the group, in ``(0, 0.5]``.
+        upper: the group of the highest totals (else the lowest).
+
+    Returns:
+        ``(n,)`` fractions in [0, 1].
 
     Example:
         >>> group_membership(np.array([1., 2, 2, 3]), np.ones(4), 0.5, upper=True)

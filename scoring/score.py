@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -340,11 +341,12 @@ def assign_levels(total: NDArray[np.float64], rules: ScoringRules) -> NDArray[np
     """
     if not rules.levels:
         raise RuleError("the scoring rules have no levels", param="levels")
-    ascending = np.round(np.array([lv.minimum for lv in rules.levels][::-1]), DECIMALS)
+    minima = [lv.minimum for lv in rules.levels][::-1]
+    ascending = np.round(np.array(minima, dtype=np.float64), DECIMALS)
     t = np.round(np.asarray(total, dtype=np.float64), DECIMALS)
-    side = "right" if rules.inclusive else "left"
+    side: Literal["left", "right"] = "right" if rules.inclusive else "left"
     count = np.maximum(np.searchsorted(ascending, t, side=side), 1)
-    return (len(rules.levels) - count).astype(np.int8)
+    return np.asarray(len(rules.levels) - count, dtype=np.int8)
 
 
 def _literate(
@@ -374,6 +376,6 @@ def _literate(
             )
         cuts = np.round(np.array([d.cut for d in rules.dimensions], dtype=np.float64), DECIMALS)
         passed = scaled >= cuts[None, :] if rules.inclusive else scaled > cuts[None, :]
-        return np.all(passed, axis=1)
+        return np.asarray(np.all(passed, axis=1), dtype=np.bool_)
     # benchmark-2016
     return np.round(share_right, DECIMALS) >= round(rules.benchmark_pass, DECIMALS)

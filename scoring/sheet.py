@@ -124,12 +124,13 @@ class ScoreSheet:
         """``(n,)`` points earned on item column ``j`` (without building :attr:`points`)."""
         if j in self.partial_columns:
             return self.partial_points[:, self.partial_columns.index(j)]
-        return self.right[:, j] * self.item_max[j]
+        column: NDArray[np.float64] = self.right[:, j] * self.item_max[j]
+        return column
 
     def respondent_points(self, i: int) -> NDArray[np.float64]:
         """``(k,)`` points earned by respondent ``i`` on each item."""
         i = self._check_row(i)
-        out = self.right[i] * self.item_max
+        out: NDArray[np.float64] = self.right[i] * self.item_max
         for m, j in enumerate(self.partial_columns):
             out[j] = self.partial_points[i, m]
         return out

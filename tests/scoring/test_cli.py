@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 import types
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from kesu.cli import main
 from questionnaires import load_questionnaire
 from scoring import encode_responses
+from scoring import score_responses
 from scoring.items import analyze_responses
 
 HEADER = ["respondent_id", "sex", "K1", "K2", "M1", "S1", "P1", "remark", "weight"]
@@ -107,24 +109,66 @@ def test_score_wave_without_survey_is_a_clear_error(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "survey.analysis", None)  # importing it fails
     result = CliRunner().invoke(main, ["score", "--wave", "2025-spring"])
     assert result.exit_code == 1
-    assert "survey.analysis.rescore_wave" in result.output
-    assert "kesu score FILE.csv" in result.output
+    assert "needs the web survey (survey.analysis cannot be imported" in result.output
+    assert "Export the wave to CSV" in result.output
+    result = CliRunner().invoke(main, ["score", "--wave", "w", "--rule", "miller"])
+    assert result.exit_code == 2
+    assert "stored questionnaire and rules" in result.output
+
+
+class FakeSurvey:
+    """Stand-ins for the web survey's modules, recording what the CLI does with them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.session = types.SimpleNamespace(
+            rollback=lambda: self.calls.append(("rollback",)),
+            close=lambda: self.calls.append(("close",)),
+        )
+
+        class SurveyError(ValueError):
+            pass
+
+        self.SurveyError = SurveyError
+        app = types.SimpleNamespace(app_context=contextlib.nullcontext)
+        database = types.SimpleNamespace(
+            sessionmaker=lambda: self.session,
+            engine=types.SimpleNamespace(dispose=lambda: self.calls.append(("dispose",))),
+        )
+        self.modules = {
+            "survey": types.SimpleNamespace(create_app=lambda config: app),
+            "survey.db": types.SimpleNamespace(database=lambda a: database),
+            "survey.errors": types.SimpleNamespace(SurveyError=SurveyError),
+            "survey.analysis": types.SimpleNamespace(),
+            "survey.services": types.SimpleNamespace(),
+        }
+        for name, module in self.modules.items():
+            monkeypatch.setitem(sys.modules, name, module)
 
 
 def test_score_wave_calls_the_survey(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, str]] = []
-    fake = types.ModuleType("survey.analysis")
+    fake = FakeSurvey(monkeypatch)
 
-    def rescore_wave(name: str, *, actor: str) -> str:
-        calls.append((name, actor))
-        return "120 responses rescored"
+    def rescore_wave(session: Any, name: str, actor: str) -> int:
+        assert session is fake.session
+        fake.calls.append(("rescore", name, actor))
+        return 120
 
-    fake.rescore_wave = rescore_wave  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "survey.analysis", fake)
+    fake.modules["survey.analysis"].rescore_wave = rescore_wave
     result = CliRunner().invoke(main, ["score", "--wave", "w1", "--actor", "admin"])
     assert result.exit_code == 0, result.output
-    assert calls == [("w1", "admin")]
-    assert "120 responses rescored" in result.output
+    assert fake.calls == [("rescore", "w1", "admin"), ("close",), ("dispose",)]
+    assert "rescored 120 complete responses of wave w1" in result.output
+
+    def missing_wave(session: Any, name: str, actor: str) -> int:
+        raise fake.SurveyError(f"no wave named {name!r}")
+
+    fake.modules["survey.analysis"].rescore_wave = missing_wave
+    fake.calls.clear()
+    result = CliRunner().invoke(main, ["score", "--wave", "nope"])
+    assert result.exit_code == 1
+    assert "no wave named 'nope'" in result.output
+    assert fake.calls == [("rollback",), ("close",), ("dispose",)]
 
 
 def test_items_csv_and_pdf(responses: Path, features_path: Path, tmp_path: Path) -> None:
@@ -177,25 +221,52 @@ def test_items_rejects_bad_weights(responses: Path, features_path: Path, tmp_pat
 
 
 def test_items_wave_uses_the_survey(
-    monkeypatch: pytest.MonkeyPatch, features_path: Path, rng: np.random.Generator
+    monkeypatch: pytest.MonkeyPatch, features_path: Path, rng: np.random.Generator, tmp_path: Path
 ) -> None:
     q = load_questionnaire(features_path)
     answers = [
         {i.id: i.codes[rng.integers(len(i.codes))] for i in q.scored_items if i.id != "M1"}
-        for _ in range(30)
+        | {"M1": [c for c in ("A", "B", "C") if rng.random() < 0.5]}
+        for _ in range(40)
     ]
-    fake = types.ModuleType("survey.analysis")
+    sheet = score_responses(q, answers)
+    weights = rng.integers(1, 4, size=40).astype(float)
+    table = {
+        "respondent_id": np.arange(40),
+        "base_weight": weights,
+        **sheet.columns(),
+    }
+    fake = FakeSurvey(monkeypatch)
+    fake.modules["survey.services"].get_wave = lambda session, name: types.SimpleNamespace(
+        questionnaire_version=name
+    )
+    fake.modules["survey.services"].questionnaire_of = lambda version: q
+    fake.modules["survey.analysis"].analysis_table = lambda session, name: table
+    runner = CliRunner()
 
-    def wave_answers(name: str) -> tuple[Any, Any, Any]:
-        assert name == "w1"
-        return q, answers, None
-
-    fake.wave_answers = wave_answers  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "survey.analysis", fake)
-    result = CliRunner().invoke(main, ["items", "--wave", "w1"])
+    # without survey.analysis.wave_answers: item points of the analysis table only
+    result = runner.invoke(main, ["items", "--wave", "w1", "--weights", "base_weight"])
     assert result.exit_code == 0, result.output
-    assert "n 30 (weights sum 30.0); 5 items" in result.output
-    monkeypatch.setitem(sys.modules, "survey.analysis", None)
-    result = CliRunner().invoke(main, ["items", "--wave", "w1"])
+    assert f"n 40 (weights sum {weights.sum():.1f}); 5 items" in result.output
+    full = analyze_responses(q, answers, weights=weights)
+    expected = f"K1       knowledge    {full.difficulty[0]:6.3f} {full.pbis[0]:7.3f}"
+    assert expected in result.output
+
+    # with it: option frequencies too, same item statistics
+    fake.modules["survey.analysis"].wave_answers = lambda session, name: answers
+    out = tmp_path / "options.csv"
+    result = runner.invoke(
+        main, ["items", "--wave", "w1", "--weights", "base_weight", "--options-csv", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+    rows = _read(out)
+    assert len(rows) == len(full.options)
+    assert float(rows[0]["share"]) == pytest.approx(full.options[0].share)
+
+    result = runner.invoke(main, ["items", "--wave", "w1", "--weights", "weight"])
     assert result.exit_code == 1
-    assert "survey.analysis.wave_answers" in result.output
+    assert "has no column 'weight'" in result.output
+    fake.modules["survey.analysis"].wave_answers = lambda session, name: answers[:-1]
+    result = runner.invoke(main, ["items", "--wave", "w1"])
+    assert "wave_answers gave 39 rows, the analysis table 40" in result.output
