@@ -7,7 +7,8 @@
 [4.0]
 
 Pure functions over numpy arrays; file reading and writing is in :mod:`scoring.cli`.
-Item response theory lives in :mod:`scoring.irt`.
+Rules, formulas and the public API: ``scoring/SCORING.md``. Item response theory
+lives in :mod:`scoring.irt`.
 """
 
 from __future__ import annotations
@@ -20,18 +21,28 @@ from scoring.errors import ResponseError
 from scoring.errors import RuleError
 from scoring.errors import ScoringError
 from scoring.errors import WeightsError
+from scoring.items import FlagThresholds
+from scoring.items import ItemAnalysis
+from scoring.items import ItemFlag
+from scoring.items import analyze_items
+from scoring.items import analyze_responses
 from scoring.score import assign_levels
 from scoring.score import score_responses
 from scoring.sheet import ScoreSheet
 
 __all__ = [
     "EncodedResponses",
+    "FlagThresholds",
+    "ItemAnalysis",
+    "ItemFlag",
     "ResponseError",
     "RuleError",
     "ScoreSheet",
     "ScoringError",
     "UnknownCodes",
     "WeightsError",
+    "analyze_items",
+    "analyze_responses",
     "assign_levels",
     "encode_columns",
     "encode_responses",
