@@ -26,3 +26,9 @@ cat("Rubin df", r$df, "\n")
 cat("Rubin missinfo", r$missinfo, "\n")
 r2 <- MIcombine(est, var, df.complete = 30)
 cat("Rubin df (df.complete = 30)", r2$df, "\n")
+# mitools uses vbar/(vbar + B) for 1 - lambda; Barnard & Rubin (1999) and mice use
+# 1 - (1 + 1/m) B / T, as kesu does:
+library(mice)
+p <- pool.scalar(unlist(est), unlist(var), n = 32, k = 2)   # dfcom = n - k = 30
+cat("Barnard-Rubin df (mice, dfcom = 30)", p$df, "\n")
+cat("Barnard-Rubin fmi (mice, dfcom = 30)", p$fmi, "\n")
