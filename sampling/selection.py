@@ -203,10 +203,12 @@ def _brewer(pi: FloatArray, n: int, rng: np.random.Generator) -> IntArray:
         a = float(pi[taken].sum())
         num = pi * (n - a - pi)
         den = n - a - pi * (n - step + 1)
-        p = np.where(taken, 0.0, num / den)
-        p = np.clip(p, 0.0, None)
-        p /= p.sum()
-        taken[rng.choice(pi.size, p=p)] = True
+        p = np.clip(np.where(taken, 0.0, num / den), 0.0, None)
+        cum = np.cumsum(p)
+        pick = int(np.searchsorted(cum, rng.uniform() * cum[-1], side="right"))
+        while taken[pick]:  # u * total fell exactly on a zero-width bound: step past it
+            pick += 1
+        taken[pick] = True
     return np.flatnonzero(taken).astype(np.int64)
 
 

@@ -61,7 +61,7 @@ def test_certainty_found_iteratively() -> None:
 
 @pytest.mark.parametrize(
     ("method", "draws"),
-    [(PPSMethod.SYSTEMATIC, 6000), (PPSMethod.BREWER, 4000), (PPSMethod.SAMPFORD, 4000)],
+    [(PPSMethod.SYSTEMATIC, 4000), (PPSMethod.BREWER, 3000), (PPSMethod.SAMPFORD, 3000)],
 )
 def test_realised_inclusion_probabilities_match_targets(method: PPSMethod, draws: int) -> None:
     rng = np.random.default_rng(8)
@@ -70,8 +70,8 @@ def test_realised_inclusion_probabilities_match_targets(method: PPSMethod, draws
     for _ in range(draws):
         s = select_pps(SIZES, N_PSU, rng, method)
         assert s.indices.size == N_PSU
-        assert np.unique(s.indices).size == N_PSU  # never the same unit twice
-        assert_allclose(s.prob, target[s.indices], rtol=0)
+        assert np.all(np.diff(s.indices) > 0)  # sorted and never the same unit twice
+        assert np.array_equal(s.prob, target[s.indices])
         counts[s.indices] += 1
     _within(counts / draws, target, draws)
 
@@ -82,7 +82,7 @@ def test_systematic_pps_exact_for_any_frame_order() -> None:
     order = np.argsort(SIZES)
     sizes = SIZES[order]
     target = pps_inclusion_probabilities(sizes, 6)
-    draws = 5000
+    draws = 3000
     counts = np.zeros(sizes.size)
     for _ in range(draws):
         counts[select_pps(sizes, 6, rng, "systematic").indices] += 1
@@ -96,10 +96,10 @@ def test_brewer_and_sampford_without_certainty_units() -> None:
     rng = np.random.default_rng(11)
     for method in ("brewer", "sampford"):
         counts = np.zeros(sizes.size)
-        draws = 4000
+        draws = 3000
         for _ in range(draws):
             s = select_pps(sizes, 3, rng, method)
-            assert len(set(s.indices.tolist())) == 3
+            assert s.indices.size == 3 and np.all(np.diff(s.indices) > 0)
             counts[s.indices] += 1
         _within(counts / draws, target, draws)
 
