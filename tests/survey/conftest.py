@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -85,3 +87,19 @@ def wave(session: Session) -> str:
 @pytest.fixture
 def token(session: Session, wave: str) -> str:
     return create_invitations(session, wave, 1, actor="test", stratum="S1", psu="P1")[0]
+
+
+@pytest.fixture
+def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps on the test database (tables created); engines disposed after."""
+    made: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        application = make_app(config.pop("DATABASE_URL", database_url), tmp_path, **config)
+        Base.metadata.create_all(database(application).engine)
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        database(application).engine.dispose()

@@ -1,0 +1,167 @@
+"""CSRF, cookies, security headers, rate limits, logs without personal data."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from survey_testlib import FEATURES_PAGES
+from survey_testlib import csrf_from
+from survey_testlib import open_wave
+from survey_testlib import post_page
+from survey_testlib import rev_from
+
+from survey.db import database
+from survey.models import Response
+from survey.services import create_invitations
+from survey.services import create_user
+
+
+def test_csrf_is_enforced_on_every_form(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with database(app).sessionmaker() as session:
+        open_wave(session)
+        token = create_invitations(session, "w1", 1, actor="t")[0]
+        create_user(session, "alice", "correct horse battery", actor="t")
+    client = app.test_client()
+    # without the token: refused, nothing created
+    r = client.post(f"/s/{token}")
+    assert r.status_code == 400 and "CSRF" in r.data.decode()
+    r = client.post("/admin/login", data={"username": "alice", "password": "x" * 12})
+    assert r.status_code == 400
+    # with the token from the page: accepted
+    consent = client.get(f"/s/{token}").data.decode()
+    r = client.post(f"/s/{token}", data={"csrf_token": csrf_from(consent)})
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"]).data.decode()
+    data = {**FEATURES_PAGES["about"], "rev": rev_from(page), "page": "about"}
+    assert client.post(f"/s/{token}/q/about", data=data).status_code == 400
+    data["csrf_token"] = csrf_from(page)
+    assert client.post(f"/s/{token}/q/about", data=data).status_code == 303
+    # a token from another session is refused
+    other = app.test_client()
+    other.get(f"/s/{token}")
+    assert (
+        other.post(f"/s/{token}/q/test", data={"csrf_token": data["csrf_token"]}).status_code == 400
+    )
+
+
+def test_security_headers(client: FlaskClient, token: str) -> None:
+    r = client.get(f"/s/{token}")
+    csp = r.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Cache-Control"] == "no-store"
+    html = r.data.decode()
+    assert "<script>" not in html and "style=" not in html and "http://" not in html.lower()
+
+
+def test_session_cookie_flags(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(COOKIE_SECURE=True)
+    with database(app).sessionmaker() as session:
+        open_wave(session)
+        token = create_invitations(session, "w1", 1, actor="t")[0]
+    cookie = app.test_client().get(f"/s/{token}?lang=en").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_cookies_are_secure_by_default_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey import create_app
+
+    monkeypatch.delenv("KESU_COOKIE_SECURE", raising=False)
+    app = create_app({"SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_login_is_rate_limited(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATE_LIMIT_LOGIN="3 per minute")
+    client = app.test_client()
+    codes = [
+        client.post("/admin/login", data={"username": "a", "password": "b"}).status_code
+        for _ in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_submissions_are_rate_limited_per_link(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATE_LIMIT_SUBMIT="4 per minute")
+    with database(app).sessionmaker() as session:
+        open_wave(session)
+        first, second = create_invitations(session, "w1", 2, actor="t")
+    client = app.test_client()
+    client.post(f"/s/{first}")
+    codes = [post_page(client, first, "about", {}, 0).status_code for _ in range(5)]
+    assert codes == [422, 422, 422, 422, 429]
+    # another link from the same address is not affected
+    assert client.post(f"/s/{second}").status_code == 303
+
+
+@pytest.mark.skipif(not os.environ.get("KESU_TEST_REDIS_URL"), reason="KESU_TEST_REDIS_URL unset")
+def test_rate_limits_use_redis_when_configured(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    import redis
+
+    url = os.environ["KESU_TEST_REDIS_URL"]
+    prefix = f"kesu-test-{uuid.uuid4().hex[:8]}"
+    app = app_factory(
+        REDIS_URL=url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_KEY_PREFIX=prefix,
+        RATE_LIMIT_LOGIN="2 per minute",
+    )
+    assert app.config["RATELIMIT_STORAGE_URI"] == url
+    codes = [
+        app.test_client().post("/admin/login", data={"username": "a", "password": "b"}).status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
+    store = redis.Redis.from_url(url)
+    keys = list(store.scan_iter(match=f"*{prefix}*"))
+    try:
+        assert keys, "no rate-limit counters in Redis"
+        # a second app (another worker) shares the counters
+        app2 = app_factory(
+            REDIS_URL=url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_KEY_PREFIX=prefix,
+            RATE_LIMIT_LOGIN="2 per minute",
+        )
+        r = app2.test_client().post("/admin/login", data={"username": "a", "password": "b"})
+        assert r.status_code == 429
+    finally:
+        for key in store.scan_iter(match=f"*{prefix}*"):
+            store.delete(key)
+
+
+def test_no_personal_data_in_logs(
+    client: FlaskClient, session: Session, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "我家住在义乌市稠城街道幸福路88号"
+    pages = dict(FEATURES_PAGES)
+    pages["about"] = {**pages["about"], "q_remark": secret, "q_birth_year": "1971"}
+    caplog.set_level(logging.DEBUG)
+    client.post(f"/s/{token}")
+    post_page(client, token, "about", {**pages["about"], "q_birth_year": "abc"}, 0)
+    for rev, (page, data) in enumerate(pages.items()):
+        assert post_page(client, token, page, data, rev).status_code == 303
+    session.rollback()
+    stored = session.scalars(select(Response)).one()
+    assert stored.answers["remark"] == secret
+    text = caplog.text
+    assert "response" in text  # something was logged ...
+    for value in (secret, "1971", "farmer", token, "abc"):
+        assert value not in text  # ... but no answers and no link
