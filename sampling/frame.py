@@ -410,7 +410,15 @@ def psu_counts(frame: Frame, design: SampleDesign) -> dict[str, int]:
                 got=unknown[0],
                 expected=list(strata),
             )
-        counts = {s: int(design.psus.get(s, 0)) for s in strata}
+        absent = [s for s in strata if s not in design.psus]
+        if absent:
+            raise FrameError(
+                f"stratum {absent[0]!r} of the frame has no PSU count in the design",
+                param="psus",
+                got=absent[0],
+                hint=f"add {absent[0]}: N under psus (0 leaves the stratum out on purpose)",
+            )
+        counts = {s: int(design.psus[s]) for s in strata}
     else:
         total = int(design.psus_total or 0)
         sizes = [float(frame.size[frame.rows_of(s)].sum()) for s in strata]

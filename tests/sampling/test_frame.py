@@ -82,7 +82,12 @@ def test_stratum_asking_for_more_psus_than_it_has() -> None:
     ):
         psu_counts(frame, design)
     with pytest.raises(FrameError, match=r"stratum 'yiting' of the design is not in the frame"):
-        psu_counts(frame, _design(psus={"yiting": 2}))
+        psu_counts(frame, _design(psus={"fotang": 3, "suxi": 3, "choucheng": 2, "yiting": 2}))
+    with pytest.raises(FrameError, match=r"stratum 'choucheng' of the frame has no PSU count"):
+        psu_counts(frame, _design(psus={"fotang": 3, "suxi": 3}))
+    assert (
+        psu_counts(frame, _design(psus={"fotang": 3, "suxi": 3, "choucheng": 0}))["choucheng"] == 0
+    )
 
 
 @pytest.mark.parametrize(
