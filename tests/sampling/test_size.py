@@ -193,3 +193,17 @@ def test_cli_size_without_strata_and_bad_input() -> None:
     assert res.exit_code == 0 and "completes 1068" in res.output
     res = runner.invoke(main, ["sample", "size", "--rate", "0.5"])
     assert res.exit_code == 1 and "exactly one of moe" in res.output
+
+
+def test_cli_size_with_cost_model() -> None:
+    runner = CliRunner()
+    args = ["sample", "size", "--rate", "0.15", "--moe", "0.02", "--icc", "0.05"]
+    res = runner.invoke(main, [*args, "--cost-psu", "400", "--cost-interview", "20"])
+    assert res.exit_code == 0, res.output
+    # m_opt = sqrt(400 * 0.95 / (20 * 0.05)) = 19.49 -> 19; deff = 1 + 18 * 0.05 = 1.9
+    assert "19.49 -> 19 interviews per PSU" in res.output
+    assert "deff 1.900" in res.output
+    res = runner.invoke(
+        main, ["sample", "size", "--rate", "0.15", "--moe", "0.02", "--cost-psu", "400"]
+    )
+    assert res.exit_code == 1 and "--cost-psu needs --cost-interview and --icc" in res.output
