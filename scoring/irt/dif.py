@@ -60,8 +60,8 @@ def mantel_haenszel(tables: ArrayLike, *, correct: bool = True) -> MHTable:
 
     Example:
         >>> t = [[[10, 10], [5, 15]], [[20, 5], [10, 10]]]
-        >>> round(mantel_haenszel(t).alpha, 4)
-        3.0
+        >>> round(mantel_haenszel(t).alpha, 4)  # (150/40 + 200/45) / (50/40 + 50/45)
+        3.4706
     """
     t = np.asarray(tables, dtype=np.float64)
     if t.ndim != 3 or t.shape[1:] != (2, 2) or np.any(t < 0):

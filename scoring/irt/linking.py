@@ -297,7 +297,8 @@ def anchor_stability(
     if spread > 0:
         z = centred / spread
     else:  # identical shifts but one: that one is infinitely far out
-        z = np.where(np.abs(centred) > 1e-12, np.sign(centred) * np.inf, 0.0)
+        far = np.abs(centred) > 1e-12
+        z = np.where(far, np.where(centred > 0, np.inf, -np.inf), 0.0)
     flags = (np.abs(z) > z_critical) & (np.abs(shift) >= min_shift)
     drifting = tuple(i for i, f in zip(ids, flags, strict=True) if f)
     if drifting:
