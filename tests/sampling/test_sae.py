@@ -35,7 +35,10 @@ DATA = Path(__file__).parent / "data"
 RTOL = 1e-8  # R iterated to a relative change of 1e-13 in A; we stop at 1e-10 * median(D)
 
 # --- R sae fixtures (values printed by tests/sampling/r/fay_herriot.R) ---------------------
+# R: res <- mseFH(yi ~ as.factor(MajorArea), var, method = "REML", ..., data = milk)
+# R: res$est$fit$refvar
 MILK_REML_REFVAR = 0.0185503347627667
+# R: res$est$fit$estcoef$beta
 MILK_REML_BETA = np.array(
     [
         0.968188986974966,
@@ -44,6 +47,7 @@ MILK_REML_BETA = np.array(
         -0.241301039944631,
     ]
 )
+# R: res$est$fit$estcoef$std.error
 MILK_REML_BETA_SE = np.array(
     [
         0.0693622082792575,
@@ -52,7 +56,9 @@ MILK_REML_BETA_SE = np.array(
         0.0816172170835795,
     ]
 )
+# R: res$est$fit$goodness["loglike"]
 MILK_REML_LOGLIKE = 12.6774716351785
+# R: res$est$eblup
 MILK_REML_EBLUP = np.array(
     [
         1.021970544150616,
@@ -100,6 +106,7 @@ MILK_REML_EBLUP = np.array(
         0.681086885060739,
     ]
 )
+# R: res$mse
 MILK_REML_MSE = np.array(
     [
         0.01346025645964558,
@@ -147,7 +154,10 @@ MILK_REML_MSE = np.array(
         0.00990364779688792,
     ]
 )
+# R: res <- mseFH(yi ~ as.factor(MajorArea), var, method = "ML", ..., data = milk)
+# R: res$est$fit$refvar
 MILK_ML_REFVAR = 0.0155175087124195
+# R: res$est$fit$estcoef$beta
 MILK_ML_BETA = np.array(
     [
         0.967798625551163,
@@ -156,6 +166,7 @@ MILK_ML_BETA = np.array(
         -0.242580426338674,
     ]
 )
+# R: res$est$fit$estcoef$std.error
 MILK_ML_BETA_SE = np.array(
     [
         0.0659074172432302,
@@ -164,7 +175,9 @@ MILK_ML_BETA_SE = np.array(
         0.0775386945035805,
     ]
 )
+# R: res$est$fit$goodness["loglike"]
 MILK_ML_LOGLIKE = 12.7711743117329
+# R: res$est$eblup
 MILK_ML_EBLUP = np.array(
     [
         1.016173236165762,
@@ -212,6 +225,7 @@ MILK_ML_EBLUP = np.array(
         0.684097693266086,
     ]
 )
+# R: res$mse
 MILK_ML_MSE = np.array(
     [
         0.01357993842316976,
@@ -259,7 +273,10 @@ MILK_ML_MSE = np.array(
         0.01003713148845698,
     ]
 )
+# R: res <- mseFH(direct ~ urban + college, var, method = "REML", ..., data = towns)
+# R: res$est$fit$refvar
 TOWNS_ZERO_REML_REFVAR = 0
+# R: res$est$fit$estcoef$beta
 TOWNS_ZERO_REML_BETA = np.array(
     [
         0.0596583931540224,
@@ -267,6 +284,7 @@ TOWNS_ZERO_REML_BETA = np.array(
         0.2773121345647327,
     ]
 )
+# R: res$est$eblup
 TOWNS_ZERO_REML_EBLUP = np.array(
     [
         0.155733892671163,
@@ -285,6 +303,7 @@ TOWNS_ZERO_REML_EBLUP = np.array(
         0.131479826767841,
     ]
 )
+# R: res$mse
 TOWNS_ZERO_REML_MSE = np.array(
     [
         0.000705406107222740,
