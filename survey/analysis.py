@@ -177,19 +177,22 @@ def load_analysis_table(wave_name: str, database_url: str | None = None) -> dict
         >>> table = load_analysis_table("yiwu-2025")  # doctest: +SKIP
         >>> table["score_total"].mean()               # doctest: +SKIP
     """
+    from sqlalchemy.orm import sessionmaker
+
     from survey import create_app
+    from survey.db import create_db_engine
     from survey.db import database
 
-    config: dict[str, Any] = {"GENERATE_SECRET_KEY": True}
-    if database_url:
-        config["DATABASE_URL"] = database_url
-    app = create_app(config)
-    db = database(app)
+    if database_url is None:
+        app = create_app({"GENERATE_SECRET_KEY": True})
+        database_url = str(app.config["DATABASE_URL"])
+        database(app).engine.dispose()
+    engine = create_db_engine(database_url)
     try:
-        with db.sessionmaker() as session:
+        with sessionmaker(bind=engine)() as session:
             return analysis_table(session, wave_name)
     finally:
-        db.engine.dispose()
+        engine.dispose()
 
 
 def rescore_wave(session: Session, wave_name: str, actor: str) -> int:

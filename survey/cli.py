@@ -44,8 +44,9 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
     from survey.errors import SurveyError
 
     app = _app()
+    db = database(app)
     with app.app_context():
-        session = database(app).sessionmaker()
+        session = db.sessionmaker()
         try:
             return fn(session, *args, **kwargs)
         except SurveyError as exc:
@@ -53,6 +54,7 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
             raise click.ClickException(str(exc)) from None
         finally:
             session.close()
+            db.engine.dispose()
 
 
 @click.group("db")
@@ -69,8 +71,11 @@ def db_upgrade(revision: str) -> None:
     from survey.db import upgrade
 
     engine = database(_app()).engine
-    upgrade(engine, revision)
-    click.echo(f"database at revision {current_revision(engine)} ({engine.url.render_as_string()})")
+    try:
+        upgrade(engine, revision)
+        click.echo(f"database at revision {current_revision(engine)} ({engine.url!r})")
+    finally:
+        engine.dispose()
 
 
 @db_group.command("current")
@@ -79,7 +84,11 @@ def db_current() -> None:
     from survey.db import current_revision
     from survey.db import database
 
-    click.echo(current_revision(database(_app()).engine) or "empty (run kesu db upgrade)")
+    engine = database(_app()).engine
+    try:
+        click.echo(current_revision(engine) or "empty (run kesu db upgrade)")
+    finally:
+        engine.dispose()
 
 
 @click.command("serve")
@@ -211,6 +220,7 @@ def wave_invite(
     base_url: str | None,
 ) -> None:
     """Create COUNT invitations for wave NAME and print their links."""
+    from survey.db import database
     from survey.services import create_invitations
 
     tokens = _run(
@@ -223,7 +233,11 @@ def wave_invite(
         town=town,
         mode=mode,
     )
-    base = (base_url or _app().config["PUBLIC_BASE_URL"]).rstrip("/")
+    if base_url is None:
+        app = _app()
+        base_url = str(app.config["PUBLIC_BASE_URL"])
+        database(app).engine.dispose()
+    base = base_url.rstrip("/")
     for token in tokens:
         click.echo(f"{base}/s/{token}")
 

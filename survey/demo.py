@@ -134,6 +134,9 @@ def run_demo(
     info = prepare_demo(app, f"http://{host}:{port}")
     for line in info.lines():
         (echo or logger.warning)(line)
-    if serve:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    try:
+        if serve:
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        database(app).engine.dispose()
     return info

@@ -1,0 +1,122 @@
+"""The analysis table of a wave and rescoring (hand-computed expected values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from flask.testing import FlaskClient
+from numpy.testing import assert_array_equal
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from survey_testlib import FEATURES_PAGES
+from survey_testlib import complete
+from survey_testlib import post_page
+
+from survey.analysis import analysis_table
+from survey.analysis import load_analysis_table
+from survey.analysis import rescore_wave
+from survey.models import AuditLog
+from survey.models import Response
+from survey.services import create_invitations
+
+# respondent B: a 65-year-old worker; only P1 right (features.yaml keys: K1 T, K2 C,
+# M1 A+B, S1 F, P1 A; 2 points each); fails the attention row V2 (expects "3")
+PAGES_B: dict[str, dict[str, Any]] = {
+    "about": {
+        "q_sex": "1",
+        "q_birth_year": "1960",
+        "q_occupation": "worker",
+        "q_channels": ["none"],
+    },
+    "test": {"q_K1": "F", "q_K2": "DK", "q_M1": ["C"], "q_S1": "T", "q_P1": "A"},
+    "attitudes": {"q_interest": "1", "q_V1": "2", "q_V2": "1"},
+}
+
+
+def _fill_wave(client: FlaskClient, session: Session, wave: str) -> list[str]:
+    a, b, partial, rejected = create_invitations(
+        session,
+        wave,
+        4,
+        actor="t",
+        stratum="fotang",
+        psu="v07",
+        town="fotang",
+        attributes={"base_weight": 250.0, "ssu": "h3"},
+    )
+    complete(client, a)
+    complete(client, b, PAGES_B)
+    client.post(f"/s/{partial}")
+    post_page(client, partial, "about", FEATURES_PAGES["about"], 0)
+    complete(client, rejected)
+    session.rollback()
+    rows = session.scalars(select(Response).order_by(Response.id)).all()
+    rows[-1].rejected = True
+    session.commit()
+    return [a, b]
+
+
+def test_analysis_table_columns_and_values(
+    client: FlaskClient, session: Session, wave: str
+) -> None:
+    _fill_wave(client, session, wave)
+    t = analysis_table(session, wave)
+    assert len(t["respondent_id"]) == 2  # the partial and the rejected response are left out
+    assert t["respondent_id"].dtype == np.int64
+    assert_array_equal(t["wave"], ["w1", "w1"])
+    assert_array_equal(t["stratum"], ["fotang", "fotang"])
+    assert_array_equal(t["psu"], ["v07", "v07"])
+    assert_array_equal(t["ssu"], ["h3", "h3"])
+    assert_array_equal(t["base_weight"], [250.0, 250.0])
+    assert_array_equal(t["sex"], ["2", "1"])
+    assert_array_equal(t["birth_year"], [1980.0, 1960.0])
+    assert_array_equal(t["age"], [45.0, 65.0])  # survey_year 2025 - birth_year
+    assert_array_equal(t["occupation"], ["farmer", "worker"])
+    assert_array_equal(t["town"], ["fotang", "fotang"])  # no town item: the invitation's
+    assert_array_equal(t["group_elderly"], [0, 1])
+    assert_array_equal(t["group_farmer"], [1, 0])
+    assert_array_equal(t["group_young_farmer"], [0, 0])
+    # A: every item right (2 points each); B: only P1
+    assert_array_equal(t["item_K1"], [2.0, 0.0])
+    assert_array_equal(t["item_P1"], [2.0, 2.0])
+    assert_array_equal(t["score_knowledge"], [4.0, 0.0])
+    assert_array_equal(t["score_application"], [2.0, 2.0])
+    assert_array_equal(t["score_total"], [10.0, 2.0])
+    assert_array_equal(t["level"], ["advanced", "low"])
+    assert_array_equal(t["literate"], [1, 0])
+    assert_array_equal(t["status"], ["complete", "complete"])
+    assert_array_equal(t["rejected"], [0, 0])
+    assert_array_equal(t["quality_attention"], [0, 1])
+
+
+def test_empty_wave_gives_empty_columns(session: Session, wave: str) -> None:
+    t = analysis_table(session, wave)
+    assert len(t["respondent_id"]) == 0 and len(t["score_total"]) == 0
+    assert "group_farmer" in t and "item_K1" in t
+
+
+def test_rescore_wave_stores_sheets_and_audits(
+    client: FlaskClient, session: Session, wave: str
+) -> None:
+    _fill_wave(client, session, wave)
+    rows = session.scalars(select(Response).where(Response.score.is_not(None))).all()
+    for row in rows:
+        row.score = None
+    session.commit()
+    t = analysis_table(session, wave)  # scored on the fly when sheets are missing
+    assert_array_equal(t["score_total"], [10.0, 2.0])
+    assert rescore_wave(session, wave, "cli:test") == 3  # rejected responses are rescored too
+    session.rollback()
+    totals = [r.score["total"] for r in session.scalars(select(Response)).all() if r.score]
+    assert sorted(totals) == [2.0, 10.0, 10.0]
+    audit = session.scalars(select(AuditLog).where(AuditLog.action == "wave.rescore")).one()
+    assert audit.actor == "cli:test" and audit.details["count"] == 3
+
+
+def test_load_analysis_table_from_a_database_url(
+    client: FlaskClient, session: Session, wave: str, database_url: str
+) -> None:
+    _fill_wave(client, session, wave)
+    t = load_analysis_table(wave, database_url)
+    assert_array_equal(t["score_total"], [10.0, 2.0])

@@ -1,0 +1,109 @@
+"""The app factory: configuration order, secret key, default database, migrations."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy import text
+
+from survey import create_app
+from survey.config import DEFAULT_SECRET_KEY
+from survey.db import Base
+from survey.db import current_revision
+from survey.db import database
+from survey.db import downgrade
+from survey.db import upgrade
+from survey.errors import SurveyError
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("KESU_SECRET_KEY", "KESU_DATABASE_URL", "KESU_INSTANCE_PATH", "KESU_REDIS_URL"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def test_refuses_the_placeholder_secret_outside_tests(tmp_path: Path) -> None:
+    with pytest.raises(SurveyError, match="placeholder SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
+
+
+def test_generated_secret_is_persisted_privately(tmp_path: Path) -> None:
+    first = create_app({"INSTANCE_PATH": str(tmp_path), "GENERATE_SECRET_KEY": True})
+    second = create_app({"INSTANCE_PATH": str(tmp_path), "GENERATE_SECRET_KEY": True})
+    key = first.config["SECRET_KEY"]
+    assert key == second.config["SECRET_KEY"] and len(key) >= 48 and key != DEFAULT_SECRET_KEY
+    mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_configuration_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config.py").write_text(
+        'SECRET_KEY = "from-instance-file-0123456789abcdef"\nPUBLIC_BASE_URL = "https://i"\n'
+        'RATE_LIMIT_LOGIN = "1 per hour"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KESU_PUBLIC_BASE_URL", "https://env")
+    monkeypatch.setenv("KESU_DATABASE_POOL_SIZE", "7")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "RATE_LIMIT_LOGIN": "2 per hour"})
+    assert app.config["SECRET_KEY"] == "from-instance-file-0123456789abcdef"  # instance file
+    assert app.config["PUBLIC_BASE_URL"] == "https://env"  # environment beats the file
+    assert app.config["DATABASE_POOL_SIZE"] == 7  # JSON-parsed
+    assert app.config["RATE_LIMIT_LOGIN"] == "2 per hour"  # the caller's mapping wins
+
+
+def test_default_database_is_a_durable_sqlite_file(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'kesu.sqlite3'}"
+    engine = database(app).engine
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+    assert (tmp_path / "kesu.sqlite3").exists()
+
+
+def test_redis_url_selects_redis_for_rate_limits(tmp_path: Path) -> None:
+    app = create_app(
+        {"TESTING": True, "INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:1/0"
+
+
+def test_health_check(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json == {"status": "ok", "database": "ok"}
+
+
+def test_health_check_reports_an_unreachable_database(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url})
+    r = app.test_client().get("/api/health")
+    assert r.status_code == 503 and r.json == {"status": "error", "database": "unavailable"}
+    database(app).engine.dispose()
+
+
+def test_migrations_create_the_model_schema_and_revert(database_url: str, tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path)}
+    )
+    engine = database(app).engine
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+    downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
