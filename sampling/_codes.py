@@ -58,6 +58,10 @@ def factorize(values: ArrayLike) -> tuple[IntArray, NDArray[Any]]:
             return lookup[shifted], uniq
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError("labels contain NaN")
+    if arr.dtype.kind in "US" and n > 10_000:
+        fast = _factorize_text(arr)
+        if fast is not None:
+            return fast
     uniq, codes = np.unique(arr, return_inverse=True)
     codes = codes.astype(np.intp, copy=False).reshape(-1)
     if uniq.dtype.kind in "OUS":
@@ -68,6 +72,45 @@ def factorize(values: ArrayLike) -> tuple[IntArray, NDArray[Any]]:
             codes = rank[codes]
             uniq = uniq[order]
     return codes, uniq
+
+
+def _factorize_text(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]] | None:
+    """O(n) factorisation of fixed-width strings: hash into buckets, verify, sort the few labels.
+
+    A multiplicative hash of the characters picks one of 2^16 buckets (or ~4n
+    buckets if that collides); every row is then compared with its bucket's
+    representative, so a collision is always detected. Returns None if the
+    caller should fall back to :func:`numpy.unique`.
+    """
+    n = arr.shape[0]
+    width = arr.dtype.itemsize // (4 if arr.dtype.kind == "U" else 1)
+    if width == 0:
+        return None
+    chars = np.ascontiguousarray(arr).view(np.uint32 if arr.dtype.kind == "U" else np.uint8)
+    chars = chars.reshape(n, width)
+    h = chars[:, 0].astype(np.uint64)
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    for j in range(1, width):
+        h *= mult
+        h ^= chars[:, j]
+    h *= mult
+    for bits in (16, max(17, int(np.ceil(np.log2(4 * n))))):
+        slot = (h >> np.uint64(64 - bits)).astype(np.intp)
+        present = np.bincount(slot, minlength=1 << bits) > 0
+        dense = np.cumsum(present, dtype=np.intp) - 1
+        codes = dense[slot]
+        k = int(dense[-1]) + 1
+        rep = np.empty(k, dtype=np.intp)
+        rep[codes] = np.arange(n, dtype=np.intp)
+        labels = arr[rep]
+        if np.array_equal(arr, labels[codes]):
+            order = _numeric_order(labels)
+            if order is None:
+                order = np.argsort(labels, kind="stable").astype(np.intp)
+            rank = np.empty(k, dtype=np.intp)
+            rank[order] = np.arange(k, dtype=np.intp)
+            return rank[codes], labels[order]
+    return None
 
 
 def _numeric_order(uniq: NDArray[Any]) -> IntArray | None:

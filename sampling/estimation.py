@@ -76,14 +76,14 @@ def _named_by(by: Any) -> list[tuple[str, NDArray[Any]]]:
     return [("by", np.asarray(by).reshape(-1))]
 
 
-def _missing_mask(values: NDArray[Any]) -> NDArray[np.bool_]:
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    if values.dtype.kind in "iub":
-        return np.zeros(values.shape[0], dtype=bool)
-    codes, uniq = factorize(values.astype(str) if values.dtype.kind == "O" else values)
-    miss = np.array([str(u).strip() in _MISSING_TEXT for u in uniq], dtype=bool)
-    return miss[codes]
+def _missing_labels(uniq: NDArray[Any]) -> NDArray[np.bool_]:
+    out = np.zeros(uniq.shape[0], dtype=bool)
+    for i, u in enumerate(uniq.tolist()):
+        if u is None or (isinstance(u, float) and np.isnan(u)):
+            out[i] = True
+        elif isinstance(u, str) and u.strip() in _MISSING_TEXT:
+            out[i] = True
+    return out
 
 
 def domains(by: By, weights: FloatArray) -> _Domains:
@@ -98,7 +98,7 @@ def domains(by: By, weights: FloatArray) -> _Domains:
         return _Domains(np.zeros(n, dtype=np.intp), ({},))
     named = _named_by(by)
     active = weights > 0
-    parts = []
+    names, codes_list, uniq_list = [], [], []
     for name, values in named:
         if values.shape[0] != n:
             raise SamplingError(
@@ -107,19 +107,22 @@ def domains(by: By, weights: FloatArray) -> _Domains:
                 got=values.shape[0],
                 expected=n,
             )
-        miss = _missing_mask(values)
+        if values.dtype.kind == "O":
+            values = np.array([("" if v is None else v) for v in values.tolist()])
+        nan_rows = np.isnan(values) if values.dtype.kind == "f" else None
+        c, u = factorize(np.where(nan_rows, 0.0, values) if nan_rows is not None else values)
+        miss = _missing_labels(u)[c]
+        if nan_rows is not None:
+            miss |= nan_rows
         active &= ~miss
-        parts.append((name, values, miss))
-    rows = np.flatnonzero(active)
-    codes_list, uniq_list = [], []
-    for _, values, _ in parts:
-        c, u = factorize(values[rows])
+        names.append(name)
         codes_list.append(c)
         uniq_list.append(u)
-    dense, cells = combine_codes(codes_list, [len(u) for u in uniq_list])
-    labels = []
+    rows = np.flatnonzero(active)
     sizes = [len(u) for u in uniq_list]
-    for cell in cells:
+    dense, cells = combine_codes([c[rows] for c in codes_list], sizes)
+    labels = []
+    for cell in cells.tolist():
         rest = int(cell)
         digits = []
         for size in reversed(sizes):
@@ -129,7 +132,7 @@ def domains(by: By, weights: FloatArray) -> _Domains:
         labels.append(
             {
                 name: label_text(uniq[j])
-                for (name, _, _), uniq, j in zip(parts, uniq_list, digits, strict=True)
+                for name, uniq, j in zip(names, uniq_list, digits, strict=True)
             }
         )
     codes = np.full(n, -1, dtype=np.intp)
@@ -190,8 +193,10 @@ def _fit(
             hint="pass na_rm=True to leave them out of the estimate",
         )
     include = active & finite
-    cols = np.where(include, dom.codes, -1)
-    rows = np.flatnonzero(include)
+    everyone = bool(include.all())
+    cols = dom.codes if everyone else np.where(include, dom.codes, -1)
+    # with every row included, slices avoid gathering 300,000-row arrays
+    rows: Any = slice(None) if everyone else np.flatnonzero(include)
     c = cols[rows]
     wi = w[rows]
     yi = y[rows]
@@ -204,15 +209,18 @@ def _fit(
         score = wi * yi
     elif kind == "mean":
         theta = mean
-        score = np.nan_to_num(wi * (yi - mean[c]) / wsum[c])
+        score = wi * (yi - mean[c]) / wsum[c]
     else:
         xfull = x if x is not None else np.ones(n)
         xi = xfull[rows]
         xsum = np.bincount(c, weights=wi * xi, minlength=k)
         theta = _div(ysum, xsum)
         score = np.nan_to_num(_div(wi * (yi - theta[c] * xi), xsum[c]))
-    values = np.zeros(n)
-    values[rows] = score
+    if everyone:
+        values = score
+    else:
+        values = np.zeros(n)
+        values[rows] = score
     if isinstance(design, ReplicateDesign):
         vcov = _replicate_vcov(kind, y, x, design, cols, k, theta)
         df = np.array([design.domain_df(cols == d) for d in range(k)], dtype=np.float64)
@@ -227,7 +235,7 @@ def _domain_df(design: SurveyDesign, cols: IntArray, k: int) -> FloatArray:
     """PSUs minus strata with respondents in each domain (R's ``degf`` of the subset)."""
     st = design.stages[0]
     rows = cols >= 0
-    keys = st.unit[rows] * k + cols[rows]
+    keys = st.unit * k + cols if rows.all() else st.unit[rows] * k + cols[rows]
     present = np.bincount(keys, minlength=st.n_units * k).reshape(st.n_units, k) > 0
     units, doms = np.nonzero(present)
     strata = np.bincount(st.group[units] * k + doms, minlength=st.n_groups * k) > 0
@@ -281,7 +289,7 @@ def _replicate_vcov(
 
 def _deff(
     kind: str,
-    rows: IntArray,
+    rows: Any,
     c: IntArray,
     wi: FloatArray,
     yi: FloatArray,

@@ -21,6 +21,7 @@ Swensson & Wretman 1992, §4.3):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -117,8 +118,13 @@ def _taylor(
     v = np.zeros((k, k))
     for number, stage in enumerate(design.stages, start=1):
         totals = group_sum(stage.unit, stage.n_units, z)
-        present = _presence(stage, k, active_rows, active_cols)
-        v += _stage_variance(totals, stage, number, design.lonely_psu, present)
+        v += _stage_variance(
+            totals,
+            stage,
+            number,
+            design.lonely_psu,
+            lambda st=stage: _presence(st, k, active_rows, active_cols),
+        )
     return v
 
 
@@ -127,15 +133,21 @@ def _taylor_coded(
 ) -> FloatArray:
     rows = columns >= 0
     v = np.zeros((k, k))
-    vals = values[rows]
-    cols = columns[rows]
+    everyone = bool(rows.all())
+    vals = values if everyone else values[rows]
+    cols = columns if everyone else columns[rows]
     for number, stage in enumerate(design.stages, start=1):
-        keys = stage.unit[rows] * k + cols
+        keys = stage.unit * k + cols if everyone else stage.unit[rows] * k + cols
         totals = np.bincount(keys, weights=vals, minlength=stage.n_units * k).reshape(
             stage.n_units, k
         )
-        present = _presence(stage, k, None, columns)
-        v += _stage_variance(totals, stage, number, design.lonely_psu, present)
+        v += _stage_variance(
+            totals,
+            stage,
+            number,
+            design.lonely_psu,
+            lambda st=stage: _presence(st, k, None, columns),
+        )
     return v
 
 
@@ -162,9 +174,13 @@ def _stage_variance(
     stage: StageIndex,
     number: int,
     policy: LonelyPSU,
-    present: NDArray[np.bool_],
+    presence: Callable[[], NDArray[np.bool_]],
 ) -> FloatArray:
-    """Between-unit variance within groups for one stage (R's ``onestage``/``onestrat``)."""
+    """Between-unit variance within groups for one stage (R's ``onestage``/``onestrat``).
+
+    ``presence()`` gives, per group and column, whether the group has a row with
+    weight > 0 (computed only when there are lonely units).
+    """
     n_h = stage.sampled
     pop = stage.population
     f = np.ones_like(n_h)
@@ -181,6 +197,7 @@ def _stage_variance(
     lonely = (n_h == 1) & ~census
     factor = None
     if lonely.any():
+        present = presence()
         lonely_present = lonely & present.any(axis=1)
         if policy is LonelyPSU.FAIL and lonely_present.any():
             g = int(np.flatnonzero(lonely_present)[0])

@@ -119,20 +119,25 @@ def prepare_margins(
                     got=total,
                 )
         index = {lvl: j for j, lvl in enumerate(levels)}
-        if values.dtype.kind == "f":
+        if values.dtype.kind == "f" and np.isnan(values).any():
             missing_rows = np.isnan(values)
-            filled = np.where(missing_rows, 0.0, values)
-            data_codes, uniq = factorize(filled)
+            data_codes, uniq = factorize(np.where(missing_rows, 0.0, values))
         else:
             data_codes, uniq = factorize(values)
-            missing_rows = _is_missing(uniq)[data_codes]
+            missing_uniq = _is_missing(uniq)
+            missing_rows = missing_uniq[data_codes] if missing_uniq.any() else None
         mapping = np.array([index.get(label_text(u), -1) for u in uniq], dtype=np.intp)
-        codes = mapping[data_codes]
-        codes[missing_rows] = -1
-        lost = positive & (codes < 0)
+        # the usual case (levels listed in sorted order, nothing missing) needs no copy
+        identity = np.array_equal(mapping, np.arange(len(levels))[: mapping.shape[0]])
+        codes = data_codes if identity else mapping[data_codes]
+        if missing_rows is not None:
+            codes = np.where(missing_rows, -1, codes)
+        unknown = bool((mapping < 0).any()) or missing_rows is not None
+        lost = positive & (codes < 0) if unknown else np.zeros(1, dtype=bool)
         if lost.any():
             row = int(np.flatnonzero(lost)[0])
-            what = "a missing value" if missing_rows[row] else f"level {label_text(values[row])!r}"
+            is_missing = missing_rows is not None and bool(missing_rows[row])
+            what = "a missing value" if is_missing else f"level {label_text(values[row])!r}"
             raise MarginError(
                 f"{int(lost.sum())} respondent(s) have {what} of {var!r} without a population "
                 f"total (first at row {row + 1})",
@@ -140,7 +145,10 @@ def prepare_margins(
                 expected=f"levels {levels}",
                 hint="add the level to the margin, or recode/drop these respondents",
             )
-        sample = np.bincount(codes[positive], weights=weights[positive], minlength=len(levels))
+        if unknown:
+            sample = np.bincount(codes[positive], weights=weights[positive], minlength=len(levels))
+        else:
+            sample = np.bincount(codes, weights=weights, minlength=len(levels))
         for j, lvl in enumerate(levels):
             if targets[j] > 0 and sample[j] == 0:
                 raise MarginError(
@@ -157,8 +165,8 @@ def prepare_margins(
                     got=lvl,
                     hint="fix the margin or drop these respondents",
                 )
-        codes[codes < 0] = 0
-        codes.setflags(write=False)
+        if unknown:
+            codes = np.where(codes < 0, 0, codes)
         out.append(Margin(var, codes, tuple(levels), targets))
     _check_consistent(out)
     return tuple(out)

@@ -234,6 +234,20 @@ class WeightingResult:
     calibration: CalibrationRecord | None = None
 
 
+def _weight_stats(w: FloatArray) -> tuple[int, float, float, float, float]:
+    """Count, sum, sum of squares, min and max of the positive weights."""
+    pos = w[w > 0]
+    if pos.size == 0:
+        return 0, 0.0, 0.0, float("nan"), float("nan")
+    return (
+        int(pos.size),
+        float(pos.sum()),
+        float(np.dot(pos, pos)),
+        float(pos.min()),
+        float(pos.max()),
+    )
+
+
 def summarize(
     method: str,
     before: FloatArray,
@@ -245,18 +259,17 @@ def summarize(
     notes: Mapping[str, Any] | None = None,
 ) -> WeightingDiagnostics:
     """Build the diagnostics of a step and log them."""
-    pos = after[after > 0]
-    lo = float(pos.min()) if pos.size else float("nan")
-    hi = float(after.max()) if after.size else float("nan")
+    n_b, sum_b, sq_b, _, _ = _weight_stats(before)
+    n_a, sum_a, sq_a, lo, hi = _weight_stats(after)
     diag = WeightingDiagnostics(
         method=method,
         iterations=iterations,
         converged=converged,
         max_margin_error=max((m.error for m in margins), default=0.0),
-        kish_deff_before=kish_deff(before),
-        kish_deff_after=kish_deff(after),
-        ess_before=kish_ess(before),
-        ess_after=kish_ess(after),
+        kish_deff_before=n_b * sq_b / sum_b**2 if n_b else float("nan"),
+        kish_deff_after=n_a * sq_a / sum_a**2 if n_a else float("nan"),
+        ess_before=sum_b**2 / sq_b if n_b else 0.0,
+        ess_after=sum_a**2 / sq_a if n_a else 0.0,
         sum_before=float(before.sum()),
         sum_after=float(after.sum()),
         min_weight=lo,

@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sampling._codes import IntArray
+from sampling._codes import combine_codes
 from sampling._model import ModelMatrix
 from sampling.design import CalibrationRecord
 from sampling.errors import ConvergenceError
 from sampling.errors import WeightingError
+from sampling.weighting._margins import Margin
 from sampling.weighting._margins import margin_checks
 from sampling.weighting._margins import prepare_margins
 from sampling.weighting.base import WeightingResult
@@ -30,6 +33,21 @@ from sampling.weighting.base import summarize
 from sampling.weighting.base import used_columns as _used
 
 logger = logging.getLogger(__name__)
+
+
+def _relevel(margin: Margin, levels: IntArray) -> Margin:
+    """The margin with the cell table's level codes (for :func:`margin_checks`)."""
+    return Margin(margin.variable, levels, margin.levels, margin.targets)
+
+
+def _decode(cells: IntArray, sizes: list[int]) -> list[IntArray]:
+    """Level codes of each margin for every crossed cell (first margin varies slowest)."""
+    out = []
+    rest = cells.astype(np.intp)
+    for size in reversed(sizes):
+        out.append(rest % size)
+        rest = rest // size
+    return out[::-1]
 
 
 def rake(
@@ -73,25 +91,32 @@ def rake(
     if max_iter < 1 or not tol > 0:
         raise WeightingError("max_iter must be >= 1 and tol > 0", param="max_iter")
     prepared = prepare_margins(before, variables, margins)
-    after = before.copy()
+    # Every row of a cell of the cross-classification of all margins gets the same
+    # factor, so IPF runs on the table of cell totals (a few dozen numbers) and the
+    # rows are touched once at the end.
+    sizes = [len(m.levels) for m in prepared]
+    cell, cells = combine_codes([m.codes for m in prepared], sizes)
+    cell_total = np.bincount(cell, weights=before, minlength=cells.shape[0])
+    cell_levels = _decode(cells, sizes)
+    factor = np.ones(cells.shape[0])
     converged = False
     iterations = 0
     error = float("inf")
-    factor_buf = [np.zeros(len(m.levels)) for m in prepared]
     for cycle in range(1, max_iter + 1):
         iterations = cycle
-        for m, factor in zip(prepared, factor_buf, strict=True):
-            current = np.bincount(m.codes, weights=after, minlength=len(m.levels))
-            factor.fill(0.0)
-            np.divide(m.targets, current, out=factor, where=current > 0)
-            after *= factor[m.codes]
+        for m, levels in zip(prepared, cell_levels, strict=True):
+            current = np.bincount(levels, weights=cell_total * factor, minlength=len(m.levels))
+            step = np.zeros(len(m.levels))
+            np.divide(m.targets, current, out=step, where=current > 0)
+            factor *= step[levels]
         error = 0.0
-        for m in prepared[:-1]:
-            current = np.bincount(m.codes, weights=after, minlength=len(m.levels))
+        for m, levels in zip(prepared[:-1], cell_levels[:-1], strict=True):
+            current = np.bincount(levels, weights=cell_total * factor, minlength=len(m.levels))
             error = max(error, float(np.max(np.abs(current - m.targets) / (1.0 + m.targets))))
         if error < tol:
             converged = True
             break
+    after = before * factor[cell]
     if not converged:
         raise ConvergenceError(
             f"raking did not converge in {max_iter} iterations "
@@ -100,7 +125,12 @@ def rake(
             got=max_iter,
             hint="raise max_iter, or collapse sparse levels so the margins are compatible",
         )
-    checks = margin_checks(before, after, prepared)
+    # margin totals before/after from the cell table (same numbers, no pass over rows)
+    checks = margin_checks(
+        cell_total,
+        cell_total * factor,
+        tuple(_relevel(m, lv) for m, lv in zip(prepared, cell_levels, strict=True)),
+    )
     diagnostics = summarize(
         "rake", before, after, iterations=iterations, converged=True, margins=checks
     )
