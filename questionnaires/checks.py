@@ -116,7 +116,7 @@ def _derived_positions(
     rep: Reporter, names: dict[str, _Var], derived: Sequence[Derived], cyclic: set[str]
 ) -> None:
     """A derived variable is available once all the answers it reads are."""
-    by_name = {d.name: d for d in derived if names.get(d.name, _Var(0, 0, None)).item is None}
+    by_name = {d.name: d for d in derived if d.name in names and names[d.name].item is None}
     resolved: dict[str, int] = {}
 
     def position(name: str, seen: frozenset[str]) -> int:

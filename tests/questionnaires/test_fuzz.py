@@ -89,7 +89,13 @@ def _check(text: str) -> None:
             assert str(problem).startswith("mutant.yaml:")
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI must be reproducible; run with a larger max_examples locally to explore
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_mutated_structure_gives_located_errors(data: st.DataObject) -> None:
     doc = _copy(ORIGINAL)
@@ -111,11 +117,13 @@ def test_mutated_structure_gives_located_errors(data: st.DataObject) -> None:
         elif action == "duplicate" and isinstance(parent, list):
             parent.insert(last, _copy(parent[last]))
         elif action == "same-id" and isinstance(parent, dict) and "id" in parent:
-            parent["id"] = data.draw(st.sampled_from(["K1", "sex", "views", "V1", "age", "about"]))
+            parent["id"] = data.draw(
+                st.sampled_from(["K1", "sex", "views", "V1", "age", "senior", "about"])
+            )
     _check(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(data=st.data())
 def test_mutated_text_gives_located_errors(data: st.DataObject) -> None:
     lines = ORIGINAL_TEXT.splitlines()

@@ -454,3 +454,10 @@ sections:
           - {code: no, label: 否}
 """
     assert parse_questionnaire(text).item("q").codes == ("yes", "no")
+
+
+def test_grid_id_clashing_with_a_derived_variable(features_path: Path) -> None:
+    # found by the fuzz test: a grid named like a derived variable crashed the checks
+    text = _mutate(features_path, "      - id: views\n", "      - id: age\n")
+    with pytest.raises(QuestionnaireError, match="derived variable 'age' has the name of an item"):
+        parse_questionnaire(text)
