@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +104,166 @@ def complete(client: FlaskClient, token: str, pages: dict[str, dict[str, Any]] |
         assert r.status_code == 303, (page, r.status_code, r.data[:2000])
         rev += 1
     return r
+
+
+# -- a real server and a small HTTP client ----------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """gunicorn serving ``survey:create_app()`` on 127.0.0.1 in its own process group."""
+
+    def __init__(self, database_url: str, instance: Path, workers: int = 2, **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update(
+            KESU_DATABASE_URL=database_url,
+            KESU_SECRET_KEY="live-server-test-secret-0123456789abcdef",
+            KESU_COOKIE_SECURE="false",
+            KESU_RATELIMIT_ENABLED="false",
+            KESU_INSTANCE_PATH=str(instance),
+            **env,
+        )
+        self.workers = workers
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LiveServer:
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(self.workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--graceful-timeout",
+            "2",
+            "--log-level",
+            "warning",
+            "survey:create_app()",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = Browser(self.base).get("/api/health")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("gunicorn did not answer /api/health in 20 s")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (master and workers) and reap the master."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        # SIGKILL leaves no chance to reap the workers: wait until the group is gone
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.proc = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill(signal.SIGTERM if exc[0] is None else signal.SIGKILL)
+
+
+class Browser:
+    """A tiny cookie-keeping HTTP/1.1 client (no redirects followed)."""
+
+    def __init__(self, base: str, timeout: float = 10.0) -> None:
+        parsed = urllib.parse.urlsplit(base)
+        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any, str]:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        headers = {"User-Agent": "Mozilla/5.0 (iPhone) Mobile kesu-test"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read().decode("utf-8", "replace")
+            for value in resp.headers.get_all("Set-Cookie") or []:
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+            return resp.status, resp.headers, data
+        finally:
+            conn.close()
+
+    def get(self, path: str) -> tuple[int, Any, str]:
+        return self.request("GET", path)
+
+    def post(self, path: str, form: dict[str, Any]) -> tuple[int, Any, str]:
+        return self.request("POST", path, urllib.parse.urlencode(form, doseq=True).encode())
+
+
+def answer_over_http(
+    base: str,
+    token: str,
+    pages: dict[str, dict[str, Any]],
+    acknowledged: list[tuple[str, str, int]] | None = None,
+) -> bool:
+    """Consent and answer every page through a real server, with CSRF tokens.
+
+    Appends ``(token, page, revision)`` to ``acknowledged`` for every save the server
+    acknowledged (303); returns True when the final submission was acknowledged.
+    """
+    b = Browser(base)
+    status, _, html = b.get(f"/s/{token}")
+    if status != 200:
+        raise AssertionError(f"consent page: {status}")
+    status, headers, _ = b.post(f"/s/{token}", {"csrf_token": csrf_from(html)})
+    if status != 303:
+        raise AssertionError(f"consent: {status}")
+    done = False
+    for page, data in pages.items():
+        status, _, html = b.get(f"/s/{token}/q/{page}")
+        if status != 200:
+            raise AssertionError(f"GET {page}: {status}")
+        rev = int(rev_from(html))
+        form = {**data, "csrf_token": csrf_from(html), "rev": rev, "page": page}
+        status, headers, body = b.post(f"/s/{token}/q/{page}", form)
+        if status != 303:
+            raise AssertionError(f"POST {page}: {status} {body[:300]}")
+        if acknowledged is not None:
+            acknowledged.append((token, page, rev))
+        done = headers["Location"].endswith("/done")
+    return done
+
+
+def expected_answers(page: dict[str, Any]) -> dict[str, Any]:
+    """What the database should hold for one page of ``FEATURES_PAGES``-style data."""
+    numbers = {"birth_year", "farm_years"}
+    out: dict[str, Any] = {}
+    for field, value in page.items():
+        var = field[2:]
+        if value in ("", [], None):
+            continue
+        out[var] = int(value) if var in numbers else value
+    return out
