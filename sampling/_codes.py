@@ -103,7 +103,8 @@ def _factorize_text(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]] | None:
         rep = np.empty(k, dtype=np.intp)
         rep[codes] = np.arange(n, dtype=np.intp)
         labels = arr[rep]
-        if np.array_equal(arr, labels[codes]):
+        # compare code points, not str objects: every row against its representative
+        if np.array_equal(chars, chars[rep][codes]):
             order = _numeric_order(labels)
             if order is None:
                 order = np.argsort(labels, kind="stable").astype(np.intp)
