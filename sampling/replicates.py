@@ -130,12 +130,12 @@ class ReplicateDesign:
         if groups.size == 0:
             return 0
         mat = self.factors[groups]
-        if mat.shape[0] > 4 * mat.shape[1]:
-            gram = mat.T @ mat
-            eig = np.linalg.eigvalsh(gram)
-            rank = int(np.sum(eig > eig.max() * 1e-10)) if eig.max() > 0 else 0
-        else:
-            rank = int(np.linalg.matrix_rank(mat, tol=None))
+        # rank from the smaller Gram matrix; eigenvalues below 1e-10 of the largest
+        # (singular values below 1e-5, R's qr tolerance) count as zero
+        gram = mat.T @ mat if mat.shape[0] >= mat.shape[1] else mat @ mat.T
+        eig = np.linalg.eigvalsh(gram)
+        top = float(eig.max()) if eig.size else 0.0
+        rank = int(np.sum(eig > top * 1e-10)) if top > 0 else 0
         return rank - 1
 
     def subset(self, mask: ArrayLike) -> ReplicateDesign:
