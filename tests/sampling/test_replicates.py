@@ -223,3 +223,13 @@ def test_replicate_methods_check_the_design(dclus1, apistrat):
         replicate_design(odd, "brr")
     with pytest.raises(DesignError, match="needs a random generator"):
         replicate_design(d, "bootstrap")
+
+
+def test_replicate_design_effects_match_r(dclus1, apiclus1):
+    # deff(svymean(~api00, as.svrepdesign(dclus1, type="JK1"), deff=TRUE))
+    ref_mean = 11.689737092138804
+    # deff(svyby(~api00, ~stype, jk, svymean, deff=TRUE))
+    ref_by = (8.476554921893598, 3.3107403513339935, 2.4577827561792147)
+    jk = replicate_design(dclus1, "jk1")
+    assert_allclose(svy_mean(apiclus1["api00"], jk).deff[0], ref_mean, rtol=EXACT)
+    assert_allclose(svy_mean(apiclus1["api00"], jk, by=apiclus1["stype"]).deff, ref_by, rtol=EXACT)

@@ -310,3 +310,13 @@ def test_inputs_are_not_mutated(dclus1, apiclus1):
     rake(w, apiclus1, margins={"stype": TYPES, "sch.wide": SCHWIDE})
     trim_weights(w, upper=34)
     assert np.array_equal(w, before)
+
+
+def test_design_effects_after_calibration_match_r(dclus1, apiclus1, linear):
+    # deff(svymean(~api00, lin, deff=TRUE))
+    ref_mean = 0.21022362910884659
+    # deff(svytotal(~enroll, lin, deff=TRUE))
+    ref_total = 4.128304105425773
+    lin = dclus1.apply_weighting(linear)
+    assert_allclose(svy_mean(apiclus1["api00"], lin).deff[0], ref_mean, rtol=EXACT)
+    assert_allclose(svy_total(apiclus1["enroll"], lin).deff[0], ref_total, rtol=EXACT)

@@ -36,3 +36,8 @@ out("small.brr.ncol", ncol(bsmall$repweights$weights))
 m <- svymean(~api00, bsmall); out("small.brr.mean.api00", c(coef(m), SE(m)))
 r <- svyratio(~api.stu, ~enroll, bsmall); out("small.brr.ratio", c(coef(r), SE(r)))
 m <- svymean(~api00, dsmall); out("small.taylor.mean.api00", c(coef(m), SE(m)))
+
+# design effects with replicate weights
+jk <- as.svrepdesign(dclus1, type = "JK1")
+m <- svymean(~api00, jk, deff = TRUE); out("jk1.deff.mean", deff(m))
+b <- svyby(~api00, ~stype, jk, svymean, deff = TRUE); out("jk1.deff.by_stype", deff(b))

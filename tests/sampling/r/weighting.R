@@ -66,3 +66,7 @@ jkrak <- calibrate(jk, ~stype + sch.wide, pop.rk, calfun = "raking", epsilon = 1
 m <- svymean(~api00, jkrak); out("jk1.calraking.mean.api00", c(coef(m), SE(m)))
 jkps <- postStratify(jk, ~stype, pop.types)
 m <- svymean(~api00, jkps); out("jk1.ps.mean.api00", c(coef(m), SE(m)))
+
+# --- design effects of calibrated estimates -----------------------------------------------
+m <- svymean(~api00, lin, deff = TRUE); out("linear.deff.mean", deff(m))
+m <- svytotal(~enroll, lin, deff = TRUE); out("linear.deff.total", deff(m))
