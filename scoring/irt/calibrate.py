@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from numpy.typing import NDArray
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from scoring.irt.data import EncodedResponses
 from scoring.irt.data import encode_responses
@@ -116,6 +117,7 @@ def calibrate(
     se_method: SEMethod | str = SEMethod.AUTO,
     on_nonconvergence: NonConvergence | str = NonConvergence.FAIL,
     accelerate: bool = True,
+    blas_threads: int | None = 1,
 ) -> Calibration:
     """Estimate item parameters by marginal maximum likelihood.
 
@@ -144,6 +146,10 @@ def calibrate(
             sandwich when weights are given.
         on_nonconvergence: :class:`NonConvergence` policy.
         accelerate: use SQUAREM.
+        blas_threads: BLAS threads during the fit (``None``: leave the
+            library default). The products are thin (patterns x items x 21
+            nodes); one thread is as fast on an idle machine and several
+            times faster when other processes share the cores.
 
     Returns:
         A frozen :class:`Calibration`.
@@ -160,6 +166,27 @@ def calibrate(
         >>> cal.converged, bool(np.all(np.abs(cal.params.a - 1) < 0.25))
         (True, True)
     """
+    if blas_threads is None:
+        return _calibrate(**locals())
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        return _calibrate(**locals())
+
+
+def _calibrate(
+    responses: ArrayLike,
+    *,
+    item_ids: Sequence[str] | None,
+    model: str | ItemModel | Sequence[str | ItemModel],
+    weights: ArrayLike | None,
+    guessing_prior: BetaPrior | None,
+    n_quadrature: int,
+    tol: float,
+    max_iter: int,
+    se_method: SEMethod | str,
+    on_nonconvergence: NonConvergence | str,
+    accelerate: bool,
+    blas_threads: int | None,
+) -> Calibration:
     started = time.perf_counter()
     x_resp = np.asarray(responses, dtype=np.float64)
     n_items = x_resp.shape[1] if x_resp.ndim == 2 else 0
