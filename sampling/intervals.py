@@ -86,6 +86,10 @@ def confidence_interval(
     * ``wilson``: Wilson's score interval with ``n* = p(1-p)/se^2`` and ``t``
       in place of ``z`` (Kott & Carr 1997).
 
+    ``n`` is the number of respondents in the domain; R's ``svyciprop`` uses
+    ``nrow(design)``, the same thing except for domains of calibrated designs,
+    where R counts every row of the data.
+
     For a proportion of exactly 0 or 1 (no variance) the logit, beta and Wilson
     limits use ``n* = n`` (the Clopper-Pearson interval for ``n`` rows), so the
     interval is not degenerate; the estimate is flagged ``boundary``.

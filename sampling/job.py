@@ -498,6 +498,19 @@ def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
 
     ``mean`` of a 0/1 column is reported as a ``proportion`` (logit intervals
     by default); ``ci`` overrides the interval method.
+
+    Raises:
+        JobError: a missing or non-numeric column, or an interval method that
+            needs a proportion on a variable that is not 0/1.
+
+    Example:
+        >>> from sampling.tabular import table_from_columns
+        >>> job = parse_job({"data": "x.csv", "design": {"weights": "w"},
+        ...                  "estimates": [{"mean": "y"}]})
+        >>> table = table_from_columns({"w": [1.0, 2.0], "y": [1.0, 3.0]}, "demo")
+        >>> est = run_estimates(job, run_weighting(job, table))
+        >>> round(float(est[0].estimate[0]), 6)
+        2.333333
     """
     design = sample.analysis_design
     table = sample.table

@@ -97,6 +97,7 @@ def test_from_columns_names_missing_columns():
         "sampling.design",
         "sampling.estimation",
         "sampling.intervals",
+        "sampling.job",
         "sampling.replicates",
         "sampling.variance",
         "sampling.weighting.base",
