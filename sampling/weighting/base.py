@@ -137,6 +137,11 @@ class WeightingDiagnostics:
     margins: tuple[MarginCheck, ...] = ()
     notes: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def max_relative_error(self) -> float:
+        """Largest ``|after - target| / (1 + |target|)`` over the margins (R's criterion)."""
+        return max((m.error / (1.0 + abs(m.target)) for m in self.margins), default=0.0)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (for JSON)."""
         out: dict[str, Any] = {
@@ -172,9 +177,17 @@ class WeightingDiagnostics:
 
     def format(self) -> str:
         """A few readable lines for the console."""
-        lines = [
+        head = (
             f"{self.method}: {'converged' if self.converged else 'NOT converged'} "
-            f"in {self.iterations} iteration(s), largest margin error {self.max_margin_error:.3g}",
+            f"in {self.iterations} iteration(s)"
+        )
+        if self.margins:
+            head += (
+                f", largest margin error {self.max_margin_error:.3g} "
+                f"(relative {self.max_relative_error:.2g})"
+            )
+        lines = [
+            head,
             f"  Kish deff {self.kish_deff_before:.4f} -> {self.kish_deff_after:.4f}, "
             f"ESS {self.ess_before:.1f} -> {self.ess_after:.1f}",
             f"  weights sum {self.sum_before:.6g} -> {self.sum_after:.6g}, "
