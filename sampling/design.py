@@ -251,7 +251,9 @@ class SurveyDesign:
                 expected=f"at most {max(len(psu), 1)}",
                 hint="give one fpc column per psu column",
             )
-        strata = None if self.strata is None else np.asarray(self.strata).reshape(-1)
+        # private read-only copies: the caller's arrays may change, the design may not
+        strata = None if self.strata is None else _readonly(np.array(self.strata).reshape(-1))
+        psu = tuple(_readonly(np.array(p)) for p in psu)
         if strata is not None and strata.shape[0] != n:
             raise DesignError(
                 "strata has the wrong length", param="strata", got=strata.shape[0], expected=n
