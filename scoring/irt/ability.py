@@ -9,6 +9,7 @@ calibration's latent distribution :math:`N(\\mu, \\sigma^2)` stored in the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -312,7 +313,7 @@ def _solve_theta(
 
 
 def _illinois(
-    fn: object,
+    call: Callable[[NDArray[np.float64], NDArray[np.int64]], NDArray[np.float64]],
     left: NDArray[np.float64],
     right: NDArray[np.float64],
     f_left: NDArray[np.float64],
@@ -325,7 +326,6 @@ def _illinois(
 
     ``f_left > 0 >= f_right`` on every active bracket (Dowell & Jarratt 1971).
     """
-    call = fn  # a callable (theta, rows) -> values
     lo, hi, flo, fhi = left.copy(), right.copy(), f_left.copy(), f_right.copy()
     x = 0.5 * (lo + hi)
     todo = np.nonzero(active)[0]
@@ -338,7 +338,7 @@ def _illinois(
         safe = np.where(denom != 0, denom, 1.0)
         xn = np.where(denom != 0, h - fh * (h - left_t) / safe, 0.5 * (left_t + h))
         xn = np.clip(xn, left_t, h)
-        fx = call(xn, todo)  # type: ignore[operator]
+        fx = call(xn, todo)
         x[todo] = xn
         pos = fx > 0
         # replace the endpoint with the same sign; halve the other's value if it stays

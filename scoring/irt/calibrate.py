@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -226,7 +227,7 @@ def _calibrate(
         )
         vcov = covariance(method, h_obs, xpd, meat)
     seconds = time.perf_counter() - started
-    meta = {
+    meta: dict[str, object] = {
         "loglik": es.loglik,
         "converged": converged,
         "n_iterations": n_iter,
@@ -422,15 +423,16 @@ def _to_params(
     )
 
 
-def _jacobian(fn: object, x: NDArray[np.float64]) -> NDArray[np.float64]:
+def _jacobian(
+    f: Callable[[NDArray[np.float64]], NDArray[np.float64]], x: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Central-difference Jacobian of a smooth map ``R^P -> R^O``."""
-    f = fn  # typed loosely to keep the helper tiny
-    base = f(x)  # type: ignore[operator]
+    base = f(x)
     jac = np.empty((base.size, x.size))
     for p in range(x.size):
         h = 1e-6 * max(1.0, abs(float(x[p])))
         xp, xm = x.copy(), x.copy()
         xp[p] += h
         xm[p] -= h
-        jac[:, p] = (f(xp) - f(xm)) / (2.0 * h)  # type: ignore[operator]
+        jac[:, p] = (f(xp) - f(xm)) / (2.0 * h)
     return jac

@@ -70,7 +70,7 @@ def read_table(path: Path) -> Table:
 def load_wave(name: str) -> Table:
     """The analysis table of wave ``name`` from :mod:`survey` (lazy import)."""
     try:
-        from survey.analysis import load_analysis_table  # type: ignore[import-not-found]
+        from survey.analysis import load_analysis_table
     except ImportError as exc:
         raise click.ClickException(
             f"--wave needs survey.analysis.load_analysis_table, which is not available ({exc}); "

@@ -162,7 +162,7 @@ def encode_responses(
     weights: ArrayLike | None = None,
     *,
     item_ids: Sequence[str] | None = None,
-    n_categories: Sequence[int] | None = None,
+    n_categories: ArrayLike | None = None,
 ) -> EncodedResponses:
     """Validate, compress to distinct patterns and build the design matrix.
 
@@ -208,8 +208,8 @@ def encode_responses(
     uniq, inverse = _unique_rows(codes)
     full_inverse = np.full(n, -1, dtype=np.int64)
     full_inverse[keep] = inverse
-    wsum = np.bincount(inverse, weights=w, minlength=uniq.shape[0])
-    wsq = np.bincount(inverse, weights=w * w, minlength=uniq.shape[0])
+    wsum = np.bincount(inverse, weights=w, minlength=uniq.shape[0]).astype(np.float64)
+    wsq = np.bincount(inverse, weights=w * w, minlength=uniq.shape[0]).astype(np.float64)
     col_item = np.repeat(np.arange(n_items), n_cat - 1)
     col_cat = np.concatenate([np.arange(1, k) for k in n_cat]).astype(np.int64)
     ut = uniq.T

@@ -197,7 +197,7 @@ def _ordered(grp: Group, vals: NDArray[np.float64]) -> NDArray[np.bool_]:
     ok = np.all(np.isfinite(vals), axis=1)
     if d.shape[1] > 1:
         ok &= np.all(np.diff(d, axis=1) < 0, axis=1)
-    return ok
+    return np.asarray(ok, dtype=np.bool_)
 
 
 def group_objective(
@@ -215,7 +215,7 @@ def group_objective(
     f = np.einsum("gkq,gkq->g", r, logp)
     if grp.guess and prior is not None and c is not None:
         f += (prior.alpha - 1.0) * np.log(c) + (prior.beta - 1.0) * np.log1p(-c)
-    return np.where(ok, f, -np.inf)
+    return np.asarray(np.where(ok, f, -np.inf), dtype=np.float64)
 
 
 def _fallback(grp: Group, n: int) -> NDArray[np.float64]:
@@ -256,7 +256,7 @@ def _solve(info: NDArray[np.float64], grad: NDArray[np.float64]) -> NDArray[np.f
 
 def _cap(step: NDArray[np.float64], limit: float = 2.0) -> NDArray[np.float64]:
     big = np.abs(step).max(axis=-1, keepdims=True)
-    return step * np.minimum(1.0, limit / np.maximum(big, 1e-300))
+    return np.asarray(step * np.minimum(1.0, limit / np.maximum(big, 1e-300)), dtype=np.float64)
 
 
 def m_step(

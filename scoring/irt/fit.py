@@ -220,22 +220,22 @@ def item_fit_sx2(
             expected=params.n_items,
         )
     complete = ~np.isnan(x).any(axis=1)
-    x = x[complete].astype(np.int64)
-    if x.shape[0] == 0:
+    xi = x[complete].astype(np.int64)
+    if xi.shape[0] == 0:
         raise ResponseDataError(
             "S-X2 needs complete response patterns; none found",
             param="responses",
             hint="fit on a booklet whose items everybody answered",
         )
     n_cat = params.n_categories
-    if np.any(x >= n_cat[None, :]):
+    if np.any(xi >= n_cat[None, :]):
         raise ResponseDataError("score above an item's top category", param="responses")
     quad = gauss_hermite(n_quadrature, params.latent_mean, params.latent_sd)
     a, d, c = params.slope_intercept()
     logp = category_log_probs(a, d, c, n_cat, quad.nodes)
     full = sum_score_distribution(logp, n_cat) @ quad.weights  # (S+1,)
     smax = int((n_cat - 1).sum())
-    total = x.sum(axis=1)
+    total = xi.sum(axis=1)
     n_s = np.bincount(total, minlength=smax + 1).astype(np.float64)
     n_items = n_cat.size
     stat = np.zeros(n_items)
@@ -251,7 +251,7 @@ def item_fit_sx2(
             expected[k : k + rest.shape[0], k] = (rest * p_j[k]) @ quad.weights
         expected /= np.maximum(full, 1e-300)[:, None]
         observed = np.zeros((smax + 1, k_j))
-        np.add.at(observed, (total, x[:, j]), 1.0)
+        np.add.at(observed, (total, xi[:, j]), 1.0)
         rows = slice(1, smax)  # extreme scores carry no information
         o_cnt, e_cnt = _collapse(observed[rows], n_s[rows, None] * expected[rows], min_expected)
         n_free = _free_params(params.models[j], k_j)
@@ -261,7 +261,7 @@ def item_fit_sx2(
             cell = np.where(e_cnt > 0, (o_cnt - e_cnt) ** 2 / e_cnt, 0.0)
         stat[j] = float(cell.sum())
     p_value = np.where(dfs > 0, stats.chi2.sf(stat, np.maximum(dfs, 1)), np.nan)
-    return ItemFit(params.item_ids, stat, dfs, p_value, groups, int(x.shape[0]))
+    return ItemFit(params.item_ids, stat, dfs, p_value, groups, int(xi.shape[0]))
 
 
 def _free_params(model: ItemModel, k: int) -> int:

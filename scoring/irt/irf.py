@@ -46,7 +46,8 @@ def _log_diff_expit(
 
     Uses :math:`\\sigma(u)-\\sigma(v) = \\sigma(u)\\sigma(-v)(1-e^{v-u})`.
     """
-    return log_expit(z_hi) + log_expit(-z_lo) + np.log(-np.expm1(-gap))
+    out = log_expit(z_hi) + log_expit(-z_lo) + np.log(-np.expm1(-gap))
+    return np.asarray(out, dtype=np.float64)
 
 
 def category_log_probs(
@@ -159,7 +160,7 @@ def group_param_derivs(
     dstar[:, 1:k, :, 0] = scale * th * w
     for t in range(n_thr):
         dstar[:, t + 1, :, 1 + t] = scale[:, 0] * w[:, t]
-    if guess:
+    if c is not None:
         if k != 2:  # guessing is only defined for right/wrong items
             raise ValueError("guessing parameters need items with 2 categories")
         cc = c[:, None]
@@ -177,7 +178,7 @@ def group_param_derivs(
         d2star[:, t + 1, :, 0, 1 + t] = v * theta
         d2star[:, t + 1, :, 1 + t, 0] = v * theta
         d2star[:, t + 1, :, 1 + t, 1 + t] = v
-    if guess:
+    if c is not None:
         cc = c[:, None]
         cprime = cc * (1.0 - cc)
         g = m - 1

@@ -13,6 +13,7 @@ or category probabilities (Haebara) (Kim & Lee 2006).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -191,7 +192,7 @@ def _curve_loss(
     grid: NDArray[np.float64],
     w: NDArray[np.float64],
     how: LinkingMethod,
-) -> object:
+) -> Callable[[float, float], float]:
     ao, do, co = old.slope_intercept()
     p_old = np.exp(category_log_probs(ao, do, co, old.n_categories, grid))  # (J, K, T)
     cats = np.arange(p_old.shape[1])[None, :, None]

@@ -289,7 +289,12 @@ def _latent_regression(
     bread = np.linalg.inv(xtwx)
     scores = design * (w * resid)[:, None]
     v_beta = bread @ (scores.T @ scores) @ bread
-    return beta, sigma, v_beta, n_iter
+    return (
+        np.asarray(beta, dtype=np.float64),
+        sigma,
+        np.asarray(v_beta, dtype=np.float64),
+        n_iter,
+    )
 
 
 def _draw(
