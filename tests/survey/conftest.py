@@ -35,8 +35,8 @@ from survey.services import create_invitations  # noqa: E402
 
 
 @pytest.fixture(params=DB_KINDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh empty database: a SQLite file, or a new PostgreSQL schema."""
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database (no tables): a SQLite file, or a new PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kesu.sqlite3'}"
         return
@@ -53,12 +53,61 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _pg_tables() -> Iterator[str]:
+    """One PostgreSQL schema with the tables for the whole run (emptied before each test)."""
+    assert PG_URL is not None
+    schema = f"kesu_s_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = pg_schema_url(PG_URL, schema)
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=DB_KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with the tables and no rows (SQLite file, or the emptied PG schema)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kesu.sqlite3'}"
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("_pg_tables")
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt costs ~50 ms a hash; tests use a cheap PBKDF2 (check_password_hash reads both)."""
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr(
+        "survey.services.generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
+    )
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app on a fresh database with the tables created (CSRF and rate limits off)."""
     application = make_app(database_url, tmp_path)
     engine = database(application).engine
-    Base.metadata.create_all(engine)
     yield application
     engine.dispose()
 
@@ -96,7 +145,6 @@ def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Fla
 
     def build(**config: Any) -> Flask:
         application = make_app(config.pop("DATABASE_URL", database_url), tmp_path, **config)
-        Base.metadata.create_all(database(application).engine)
         made.append(application)
         return application
 

@@ -18,8 +18,8 @@ from survey.models import Response
 
 
 @pytest.fixture
-def kesu(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("KESU_DATABASE_URL", database_url)
+def kesu(empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KESU_DATABASE_URL", empty_database_url)
     monkeypatch.setenv("KESU_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("KESU_SECRET_KEY", raising=False)
     runner = CliRunner()
@@ -35,7 +35,7 @@ def kesu(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  #
     return run
 
 
-def test_db_user_and_wave_commands(kesu, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_db_user_and_wave_commands(kesu, empty_database_url: str) -> None:  # type: ignore[no-untyped-def]
     assert "empty" in kesu("db", "current")
     assert "revision 0001" in kesu("db", "upgrade")
     kesu("user", "create", "alice", "--password", "correct horse battery")
@@ -53,7 +53,7 @@ def test_db_user_and_wave_commands(kesu, database_url: str) -> None:  # type: ig
     assert "w1 is closed" in kesu("wave", "close", "w1")
     assert "rescored 0" in kesu("wave", "rescore", "w1")
     assert "no wave named 'nosuch'" in kesu("wave", "open", "nosuch", ok=False)
-    engine = create_engine(database_url)
+    engine = create_engine(empty_database_url)
     with Session(engine) as session:
         actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
     engine.dispose()
@@ -72,11 +72,13 @@ def test_wave_list_when_empty(kesu) -> None:  # type: ignore[no-untyped-def]
     assert "no waves" in kesu("wave", "list")
 
 
-def test_demo_hook_prepares_an_open_wave_and_an_admin(database_url: str, tmp_path: Path) -> None:
+def test_demo_hook_prepares_an_open_wave_and_an_admin(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     from survey.demo import run_demo
 
     lines: list[str] = []
-    config = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "inst")}
+    config = {"DATABASE_URL": empty_database_url, "INSTANCE_PATH": str(tmp_path / "inst")}
     info = run_demo("127.0.0.1", 5055, config=config, serve=False, echo=lines.append)
     assert info.respondent_url.startswith("http://127.0.0.1:5055/s/")
     assert info.open_url.startswith("http://127.0.0.1:5055/o/")

@@ -89,12 +89,14 @@ def test_health_check_reports_an_unreachable_database(tmp_path: Path) -> None:
     database(app).engine.dispose()
 
 
-def test_migrations_create_the_model_schema_and_revert(database_url: str, tmp_path: Path) -> None:
+def test_migrations_create_the_model_schema_and_revert(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path)}
+        {"TESTING": True, "DATABASE_URL": empty_database_url, "INSTANCE_PATH": str(tmp_path)}
     )
     engine = database(app).engine
     assert current_revision(engine) is None
