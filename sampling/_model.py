@@ -145,3 +145,52 @@ def weighted_residuals(model: ModelMatrix, d: FloatArray, z: FloatArray) -> Floa
     beta = solve(model.xtdz(d, z))
     resid = z - model.xb(beta)
     return resid - model.xb(solve(model.xtdz(d, resid)))
+
+
+def xtdz_coded(
+    model: ModelMatrix, d: FloatArray, values: FloatArray, cols: IntArray, k: int
+) -> FloatArray:
+    """``X' D z`` for scores with one non-zero column per row (``cols``, -1: none)."""
+    rows = cols >= 0
+    c = cols[rows]
+    dz = (d * values)[rows]
+    out = np.zeros((model.n_columns, k))
+    offsets = model.offsets()
+    if model.intercept:
+        out[0] = np.bincount(c, weights=dz, minlength=k)
+    for a, (codes, levels) in enumerate(zip(model.factors, model.n_levels, strict=True)):
+        sums = np.bincount(codes[rows] * k + c, weights=dz, minlength=levels * k)
+        out[offsets[a] : offsets[a] + levels - 1] = sums.reshape(levels, k)[1:]
+    for j in range(model.numeric.shape[1]):
+        out[offsets[-1] + j] = np.bincount(c, weights=dz * model.numeric[rows, j], minlength=k)
+    return out
+
+
+def group_fitted(
+    model: ModelMatrix, unit: IntArray, n_units: int, w: FloatArray, beta: FloatArray
+) -> FloatArray:
+    """``sum_{i in u} w_i x_i' beta`` for every unit ``u``: (n_units, k), no (n, k) array."""
+    k = beta.shape[1]
+    out = np.zeros((n_units, k))
+    offsets = model.offsets()
+    if model.intercept:
+        out += np.bincount(unit, weights=w, minlength=n_units)[:, None] * beta[0]
+    for a, (codes, levels) in enumerate(zip(model.factors, model.n_levels, strict=True)):
+        table = np.bincount(unit * levels + codes, weights=w, minlength=n_units * levels)
+        out += table.reshape(n_units, levels)[:, 1:] @ beta[offsets[a] : offsets[a] + levels - 1]
+    for j in range(model.numeric.shape[1]):
+        col = np.bincount(unit, weights=w * model.numeric[:, j], minlength=n_units)
+        out += col[:, None] * beta[offsets[-1] + j]
+    return out
+
+
+def solve_normal(model: ModelMatrix, d: FloatArray, rhs: FloatArray) -> FloatArray:
+    """``beta = (X' D X)^- rhs`` with Jacobi scaling and one refinement step."""
+    gram = model.gram(d)
+    pinv, scaling = scaled_pinv(gram)
+
+    def solve(b: FloatArray) -> FloatArray:
+        return (pinv @ (b / scaling[:, None])) / scaling[:, None]
+
+    beta = solve(rhs)
+    return beta + solve(rhs - gram @ beta)

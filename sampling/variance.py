@@ -30,7 +30,10 @@ from numpy.typing import NDArray
 from sampling._codes import FloatArray
 from sampling._codes import IntArray
 from sampling._codes import group_sum
+from sampling._model import group_fitted
+from sampling._model import solve_normal
 from sampling._model import weighted_residuals
+from sampling._model import xtdz_coded
 from sampling.design import CalibrationRecord
 from sampling.design import LonelyPSU
 from sampling.design import StageIndex
@@ -97,7 +100,7 @@ def taylor_variance_coded(
     unit totals are one :func:`numpy.bincount` over ``unit * k + column``;
     ``columns`` is -1 for rows in no domain.
     """
-    if design.calibrations:
+    if len(design.calibrations) > 1:
         dense = np.zeros((design.n, k))
         rows = np.flatnonzero(columns >= 0)
         dense[rows, columns[rows]] = values[rows]
@@ -112,12 +115,25 @@ def _taylor(
     active_rows: NDArray[np.bool_] | None,
     active_cols: IntArray | None,
 ) -> FloatArray:
-    for record in design.calibrations:
-        z = calibration_residuals(z, record)
     k = z.shape[1]
+    single = design.calibrations[0] if len(design.calibrations) == 1 else None
+    if single is not None:
+        # one calibration: unit totals of the residuals w (z/w - X b) are the unit
+        # totals of z minus those of w X b, which group sums give without an (n, k) array
+        zt = _over_weights(z, single.weights_after)
+        beta = solve_normal(
+            single.model, single.weights_before, single.model.xtdz(single.weights_before, zt)
+        )
+    else:
+        for record in design.calibrations:
+            z = calibration_residuals(z, record)
     v = np.zeros((k, k))
     for number, stage in enumerate(design.stages, start=1):
         totals = group_sum(stage.unit, stage.n_units, z)
+        if single is not None:
+            totals -= group_fitted(
+                single.model, stage.unit, stage.n_units, single.weights_after, beta
+            )
         v += _stage_variance(
             totals,
             stage,
@@ -136,11 +152,20 @@ def _taylor_coded(
     everyone = bool(rows.all())
     vals = values if everyone else values[rows]
     cols = columns if everyone else columns[rows]
+    single = design.calibrations[0] if design.calibrations else None
+    if single is not None:
+        d = single.weights_before
+        zt = _over_weights(values, single.weights_after)
+        beta = solve_normal(single.model, d, xtdz_coded(single.model, d, zt, columns, k))
     for number, stage in enumerate(design.stages, start=1):
         keys = stage.unit * k + cols if everyone else stage.unit[rows] * k + cols
         totals = np.bincount(keys, weights=vals, minlength=stage.n_units * k).reshape(
             stage.n_units, k
         )
+        if single is not None:
+            totals -= group_fitted(
+                single.model, stage.unit, stage.n_units, single.weights_after, beta
+            )
         v += _stage_variance(
             totals,
             stage,
@@ -240,6 +265,17 @@ def _stage_variance(
     if factor is not None:
         v = v * np.outer(factor, factor)
     return v
+
+
+def _over_weights(z: FloatArray, w: FloatArray) -> FloatArray:
+    """``z / w`` where ``w > 0``, else 0 (rows outside the calibrated sample)."""
+    out = np.zeros_like(z)
+    pos = w > 0
+    if z.ndim == 1:
+        out[pos] = z[pos] / w[pos]
+    else:
+        out[pos] = z[pos] / w[pos, None]
+    return out
 
 
 def calibration_residuals(z: FloatArray, record: CalibrationRecord) -> FloatArray:

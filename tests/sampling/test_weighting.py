@@ -320,3 +320,18 @@ def test_design_effects_after_calibration_match_r(dclus1, apiclus1, linear):
     lin = dclus1.apply_weighting(linear)
     assert_allclose(svy_mean(apiclus1["api00"], lin).deff[0], ref_mean, rtol=EXACT)
     assert_allclose(svy_total(apiclus1["enroll"], lin).deff[0], ref_total, rtol=EXACT)
+
+
+def test_two_calibration_steps_match_r(dclus1, apiclus1):
+    # ps_lin <- calibrate(postStratify(dclus1, ~stype, pop.types), ~stype+api99, pop.lin)
+    # m <- svymean(~api00, ps_lin); c(coef(m), SE(m))
+    ref = (665.353726953511, 3.421697851067671)
+    # b <- svyby(~api00, ~sch.wide, ps_lin, svymean); c(coef(b), SE(b))
+    ref_by = (627.98012534815962, 671.5021519788645, 16.379050115921618, 4.4558293468516652)
+    ps = poststratify(dclus1.weights, apiclus1, margins={"stype": TYPES})
+    d1 = dclus1.apply_weighting(ps)
+    lin = calibrate(d1.weights, apiclus1, margins={"stype": TYPES}, totals={"api99": 3914069})
+    d2 = d1.apply_weighting(lin)
+    assert len(d2.calibrations) == 2
+    assert_allclose(mean_se(apiclus1["api00"], d2), ref, rtol=EXACT)
+    assert_allclose(mean_se(apiclus1["api00"], d2, by=apiclus1["sch.wide"]), ref_by, rtol=EXACT)

@@ -70,3 +70,8 @@ m <- svymean(~api00, jkps); out("jk1.ps.mean.api00", c(coef(m), SE(m)))
 # --- design effects of calibrated estimates -----------------------------------------------
 m <- svymean(~api00, lin, deff = TRUE); out("linear.deff.mean", deff(m))
 m <- svytotal(~enroll, lin, deff = TRUE); out("linear.deff.total", deff(m))
+
+# --- two calibration steps in a row (post-stratify, then calibrate) ------------------------
+ps_lin <- calibrate(postStratify(dclus1, ~stype, pop.types), ~stype + api99, pop.lin)
+m <- svymean(~api00, ps_lin); out("ps_then_linear.mean.api00", c(coef(m), SE(m)))
+b <- svyby(~api00, ~sch.wide, ps_lin, svymean); out("ps_then_linear.by_schwide", c(coef(b), SE(b)))
