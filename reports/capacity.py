@@ -1,0 +1,527 @@
+"""Capacity indicators of Yiwu's plan: targets (YAML), reported values (CSV), progress.
+
+The plan (义政办发〔2022〕26号, see ``shared/domain.md``) sets capacity targets such
+as 150 science-popularisation bases by 2025. :func:`load_capacity_plan` reads
+the targets (``reports/data/capacity.yaml`` is prefilled), units report what
+they achieved in a CSV (:func:`load_capacity_values`) and
+:func:`evaluate_capacity` compares the two on a date.
+
+Expected progress is linear from the plan's start (or the indicator's own
+``start``) to its deadline (Kusek & Rist 2004, *Ten Steps to a Results-Based
+Monitoring and Evaluation System*, step 3: targets with interim milestones):
+
+    expected(t) = baseline + (target - baseline) * clip((t - start) / (deadline - start), 0, 1)
+
+and an indicator is **achieved** when ``value >= target``, **on track** when
+``value - baseline >= tolerance * (expected - baseline)`` (tolerance 0.9 by
+default, ``on_track_tolerance`` in the YAML), **off track** otherwise and
+**no data** without a report. Annual indicators (events a year) compare the
+current calendar year's total with ``target * (share of the year elapsed)``.
+
+How reported values add up depends on the indicator's ``kind``:
+
+* ``cumulative`` (people trained): each CSV row is what one unit achieved in
+  one report; rows up to the date are summed.
+* ``stock`` (bases, teams, volunteers): each row is the unit's count on the
+  row's date; the latest row of every unit is taken and the units are summed.
+* ``annual`` (events a year): rows of the calendar year are summed.
+
+File reading is confined to the two ``load_*`` functions; parsing and
+evaluation are pure.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import io
+import logging
+import math
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from questionnaires.model import Text
+from questionnaires.yamlsource import LineDict
+from questionnaires.yamlsource import LineList
+from questionnaires.yamlsource import YamlSyntaxError
+from questionnaires.yamlsource import parse_yaml
+from reports.errors import CapacityError
+
+logger = logging.getLogger(__name__)
+
+#: the prefilled targets of Yiwu's plan
+DEFAULT_CAPACITY_PLAN = Path(__file__).parent / "data" / "capacity.yaml"
+#: an example of the CSV the responsible units fill in
+EXAMPLE_CAPACITY_VALUES = Path(__file__).parent / "data" / "capacity-example.csv"
+#: columns of the reported-values CSV (``note`` may be left out)
+CSV_COLUMNS = ("indicator", "value", "date", "unit", "note")
+_PLAN_KEYS = ("title", "source", "start", "on_track_tolerance", "indicators")
+_INDICATOR_KEYS = (
+    "id", "label", "target", "unit", "kind", "deadline", "start", "baseline", "responsible",
+)  # fmt: skip
+
+
+class IndicatorKind(enum.StrEnum):
+    """How reported values of an indicator add up (see the module docstring)."""
+
+    CUMULATIVE = "cumulative"
+    STOCK = "stock"
+    ANNUAL = "annual"
+
+
+class ProgressStatus(enum.StrEnum):
+    """Progress of an indicator against its target on a date."""
+
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    OFF_TRACK = "off_track"
+    NO_DATA = "no_data"
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityIndicator:
+    """One capacity target of the plan.
+
+    Attributes:
+        id: stable identifier used in the CSV.
+        label: what is counted.
+        target: the target value (by the deadline; per year for ``annual``).
+        unit: unit of the value (persons, person-times, bases...).
+        kind: cumulative, stock or annual.
+        deadline: date by which the target is to be reached.
+        start: date progress is counted from.
+        baseline: value at ``start`` (stock indicators; 0 otherwise).
+        responsible: the responsible unit.
+        line: line of the indicator in the YAML file.
+    """
+
+    id: str
+    label: Text
+    target: float
+    unit: Text
+    kind: IndicatorKind
+    deadline: dt.date
+    start: dt.date
+    baseline: float
+    responsible: Text
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPlan:
+    """The capacity targets (a parsed ``capacity.yaml``)."""
+
+    title: Text
+    source: str
+    start: dt.date
+    tolerance: float
+    indicators: tuple[CapacityIndicator, ...]
+    file: str = ""
+
+    def indicator(self, indicator_id: str) -> CapacityIndicator:
+        """The indicator with this id (KeyError if none)."""
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedValue:
+    """One row of the reported-values CSV."""
+
+    indicator: str
+    value: float
+    date: dt.date
+    unit: str
+    note: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorProgress:
+    """An indicator's progress on ``as_of``.
+
+    Attributes:
+        indicator: the target.
+        value: the achieved value (None without reports).
+        expected: the value expected on ``as_of`` under linear progress.
+        share: value / target (None without reports).
+        expected_share: expected / target.
+        status: achieved, on track, off track or no data.
+        last_report: date of the latest report counted (None without reports).
+        reports: number of CSV rows counted.
+    """
+
+    indicator: CapacityIndicator
+    value: float | None
+    expected: float
+    share: float | None
+    expected_share: float
+    status: ProgressStatus
+    last_report: dt.date | None
+    reports: int
+
+
+# -- the targets (YAML) ----------------------------------------------------------------------
+
+
+def _text(value: Any, where: str, file: str, line: int) -> Text:
+    if isinstance(value, str) and value.strip():
+        return Text.of(value)
+    if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
+        return Text.of({str(k): str(v) for k, v in value.items()})
+    raise CapacityError(
+        f"{where} must be a text or {{zh-CN: ..., en: ...}}", file=file, line=line, got=value
+    )
+
+
+def _date(value: Any, where: str, file: str, line: int) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise CapacityError(
+            f"{where} is not a date", file=file, line=line, got=value, hint="write YYYY-MM-DD"
+        ) from None
+
+
+def _positive(value: Any, where: str, file: str, line: int, *, allow_zero: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise CapacityError(
+            f"{where} must be a number {'>= 0' if allow_zero else '> 0'}",
+            file=file,
+            line=line,
+            got=value,
+        )
+    return float(value)
+
+
+def _unknown_keys(d: LineDict, allowed: tuple[str, ...], where: str, file: str) -> None:
+    for key in d:
+        if key not in allowed:
+            raise CapacityError(
+                f"unknown key {key!r} in {where}",
+                file=file,
+                line=d.line_of(key),
+                expected=", ".join(allowed),
+            )
+
+
+def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
+    """Parse and check the capacity-target YAML text.
+
+    Raises:
+        CapacityError: naming the file and line of the first problem (unknown key,
+            missing target, a date that is not ``YYYY-MM-DD``, duplicate ids...).
+
+    Example:
+        >>> plan = parse_capacity_plan(DEFAULT_CAPACITY_PLAN.read_text("utf-8"))
+        >>> plan.indicator("kepu_bases").target
+        150.0
+    """
+    try:
+        data, duplicates = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        raise CapacityError(exc.message, file=file, line=exc.line) from None
+    if duplicates:
+        dup = duplicates[0]
+        raise CapacityError(f"key {dup.key!r} is written twice", file=file, line=dup.line)
+    if not isinstance(data, LineDict):
+        raise CapacityError("the file must be a mapping with indicators:", file=file, line=1)
+    _unknown_keys(data, _PLAN_KEYS, "the plan", file)
+    start = _date(data.get("start", "2021-01-01"), "start", file, data.line_of("start"))
+    tol = data.get("on_track_tolerance", 0.9)
+    if not (isinstance(tol, int | float) and not isinstance(tol, bool) and 0 < tol <= 1):
+        raise CapacityError(
+            "on_track_tolerance must be in (0, 1]",
+            file=file,
+            line=data.line_of("on_track_tolerance"),
+            got=tol,
+        )
+    entries = data.get("indicators")
+    if not isinstance(entries, LineList) or not entries:
+        raise CapacityError(
+            "indicators: must be a non-empty list", file=file, line=data.line_of("indicators")
+        )
+    out: list[CapacityIndicator] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        line = entries.line_of(i)
+        if not isinstance(entry, LineDict):
+            raise CapacityError("each indicator must be a mapping", file=file, line=line)
+        _unknown_keys(entry, _INDICATOR_KEYS, "an indicator", file)
+        for key in ("id", "label", "target", "deadline"):
+            if key not in entry:
+                raise CapacityError(f"indicator needs {key}:", file=file, line=entry.line)
+        ind_id = entry["id"]
+        if not isinstance(ind_id, str) or not ind_id.isidentifier():
+            raise CapacityError(
+                "id must be a name of letters, digits and _",
+                file=file,
+                line=entry.line_of("id"),
+                got=ind_id,
+            )
+        if ind_id in seen:
+            raise CapacityError(
+                f"indicator id {ind_id!r} already used on line {seen[ind_id]}",
+                file=file,
+                line=entry.line_of("id"),
+            )
+        seen[ind_id] = entry.line_of("id")
+        kind_text = entry.get("kind", "cumulative")
+        try:
+            kind = IndicatorKind(kind_text)
+        except ValueError:
+            raise CapacityError(
+                "unknown kind",
+                file=file,
+                line=entry.line_of("kind"),
+                got=kind_text,
+                expected=" | ".join(k.value for k in IndicatorKind),
+            ) from None
+        ind_start = _date(entry.get("start", start), "start", file, entry.line_of("start"))
+        deadline = _date(entry["deadline"], "deadline", file, entry.line_of("deadline"))
+        if deadline <= ind_start:
+            raise CapacityError(
+                "deadline must be after the start",
+                file=file,
+                line=entry.line_of("deadline"),
+                got=str(deadline),
+                expected=f"after {ind_start}",
+            )
+        target = _positive(entry["target"], "target", file, entry.line_of("target"))
+        baseline = _positive(
+            entry.get("baseline", 0), "baseline", file, entry.line_of("baseline"), allow_zero=True
+        )
+        out.append(
+            CapacityIndicator(
+                id=ind_id,
+                label=_text(entry["label"], "label", file, entry.line_of("label")),
+                target=target,
+                unit=_text(entry.get("unit", "-"), "unit", file, entry.line_of("unit")),
+                kind=kind,
+                deadline=deadline,
+                start=ind_start,
+                baseline=baseline,
+                responsible=_text(
+                    entry.get("responsible", "-"), "responsible", file, entry.line_of("responsible")
+                ),
+                line=entry.line,
+            )
+        )
+    return CapacityPlan(
+        title=_text(data.get("title", "capacity"), "title", file, data.line_of("title")),
+        source=str(data.get("source", "")),
+        start=start,
+        tolerance=float(tol),
+        indicators=tuple(out),
+        file=file,
+    )
+
+
+def load_capacity_plan(path: str | Path = DEFAULT_CAPACITY_PLAN) -> CapacityPlan:
+    """Read a capacity-target YAML file (default: the plan's prefilled targets).
+
+    Raises:
+        CapacityError: unreadable file or invalid content (file and line named).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CapacityError(f"cannot read the file: {exc.strerror}", file=str(p)) from None
+    return parse_capacity_plan(text, str(p))
+
+
+# -- the reported values (CSV) ---------------------------------------------------------------
+
+
+def parse_capacity_values(
+    text: str, plan: CapacityPlan, file: str = "capacity.csv"
+) -> tuple[ReportedValue, ...]:
+    """Parse and check the reported-values CSV (columns :data:`CSV_COLUMNS`).
+
+    Raises:
+        CapacityError: naming file, line and column (unknown indicator, a value that
+            is not a number >= 0, a date that is not ``YYYY-MM-DD``, no unit...).
+
+    Example:
+        >>> plan = load_capacity_plan()
+        >>> rows = parse_capacity_values(
+        ...     "indicator,value,date,unit\\nkepu_bases,12,2024-06-30,稠城街道\\n", plan)
+        >>> rows[0].value
+        12.0
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in next(reader, [])]
+    if not header:
+        raise CapacityError("the file is empty", file=file, line=1, expected=",".join(CSV_COLUMNS))
+    for name in header:
+        if name not in CSV_COLUMNS:
+            raise CapacityError(
+                "unknown column", file=file, line=1, column=name, expected=", ".join(CSV_COLUMNS)
+            )
+    for name in CSV_COLUMNS[:4]:
+        if name not in header:
+            raise CapacityError(
+                f"missing column {name!r}", file=file, line=1, expected=", ".join(CSV_COLUMNS)
+            )
+    ids = {ind.id for ind in plan.indicators}
+    out: list[ReportedValue] = []
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            raise CapacityError(
+                f"{len(row)} cells but the header has {len(header)}",
+                file=file,
+                line=line,
+                hint="quote cells that contain a comma",
+            )
+        cells = dict(zip(header, [c.strip() for c in row] + [""] * len(header), strict=False))
+        ind = cells["indicator"]
+        if ind not in ids:
+            raise CapacityError(
+                "unknown indicator",
+                file=file,
+                line=line,
+                column="indicator",
+                got=ind,
+                expected=", ".join(sorted(ids)),
+            )
+        try:
+            value = float(cells["value"].replace(",", ""))
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value) or value < 0:
+            raise CapacityError(
+                "not a number >= 0",
+                file=file,
+                line=line,
+                column="value",
+                got=cells["value"],
+                hint="write plain digits, e.g. 1200",
+            )
+        try:
+            date = dt.date.fromisoformat(cells["date"])
+        except ValueError:
+            raise CapacityError(
+                "not a date",
+                file=file,
+                line=line,
+                column="date",
+                got=cells["date"],
+                hint="write YYYY-MM-DD, e.g. 2024-06-30",
+            ) from None
+        if not cells["unit"]:
+            raise CapacityError(
+                "empty", file=file, line=line, column="unit", hint="name the reporting unit"
+            )
+        out.append(ReportedValue(ind, value, date, cells["unit"], cells.get("note", ""), line))
+    return tuple(out)
+
+
+def load_capacity_values(path: str | Path, plan: CapacityPlan) -> tuple[ReportedValue, ...]:
+    """Read a reported-values CSV (UTF-8, optional BOM); see :func:`parse_capacity_values`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CapacityError(f"cannot read the file: {exc.strerror}", file=str(p)) from None
+    except UnicodeDecodeError:
+        raise CapacityError(
+            "the file is not UTF-8", file=str(p), hint="save it as CSV UTF-8"
+        ) from None
+    return parse_capacity_values(text, plan, str(p))
+
+
+# -- progress --------------------------------------------------------------------------------
+
+
+def _elapsed_share(start: dt.date, end: dt.date, on: dt.date) -> float:
+    span = (end - start).days
+    return min(max((on - start).days / span, 0.0), 1.0) if span > 0 else 1.0
+
+
+def _achieved(ind: CapacityIndicator, rows: Sequence[ReportedValue], as_of: dt.date) -> float:
+    if ind.kind is IndicatorKind.STOCK:
+        latest: dict[str, ReportedValue] = {}
+        for r in rows:
+            if r.unit not in latest or r.date >= latest[r.unit].date:
+                latest[r.unit] = r
+        return ind.baseline + sum(r.value for r in latest.values())
+    if ind.kind is IndicatorKind.ANNUAL:
+        return sum(r.value for r in rows if r.date.year == as_of.year)
+    return ind.baseline + sum(r.value for r in rows)
+
+
+def evaluate_capacity(
+    plan: CapacityPlan, values: Sequence[ReportedValue], as_of: dt.date
+) -> tuple[IndicatorProgress, ...]:
+    """Progress of every indicator on ``as_of`` (rows dated later are ignored).
+
+    Formula: module docstring (linear expected progress, tolerance from the plan).
+
+    Args:
+        plan: the targets.
+        values: reported values (any order).
+        as_of: the evaluation date (usually the report date).
+
+    Returns:
+        One :class:`IndicatorProgress` per indicator, in plan order.
+
+    Example:
+        >>> plan = load_capacity_plan()
+        >>> rows = parse_capacity_values(
+        ...     "indicator,value,date,unit\\nkepu_bases,150,2024-06-30,市科协\\n", plan)
+        >>> p = evaluate_capacity(plan, rows, dt.date(2024, 7, 1))
+        >>> [x.status.value for x in p if x.indicator.id == "kepu_bases"]
+        ['achieved']
+    """
+    out = []
+    for ind in plan.indicators:
+        rows = [r for r in values if r.indicator == ind.id and r.date <= as_of]
+        if ind.kind is IndicatorKind.ANNUAL:
+            year_start = dt.date(as_of.year, 1, 1)
+            share = _elapsed_share(year_start, dt.date(as_of.year + 1, 1, 1), as_of)
+            expected = ind.target * share
+            base = 0.0
+        else:
+            share = _elapsed_share(ind.start, ind.deadline, as_of)
+            expected = ind.baseline + (ind.target - ind.baseline) * share
+            base = ind.baseline
+        if not rows:
+            status, value, ratio, last = ProgressStatus.NO_DATA, None, None, None
+        else:
+            value = _achieved(ind, rows, as_of)
+            ratio = value / ind.target
+            last = max(r.date for r in rows)
+            if value >= ind.target:
+                status = ProgressStatus.ACHIEVED
+            elif value - base >= plan.tolerance * (expected - base):
+                status = ProgressStatus.ON_TRACK
+            else:
+                status = ProgressStatus.OFF_TRACK
+        out.append(
+            IndicatorProgress(
+                indicator=ind,
+                value=value,
+                expected=expected,
+                share=ratio,
+                expected_share=expected / ind.target,
+                status=status,
+                last_report=last,
+                reports=len(rows),
+            )
+        )
+    return tuple(out)

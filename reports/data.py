@@ -1,0 +1,483 @@
+"""Assemble a :class:`~reports.model.ReportData` from an analysis table (pure).
+
+Every figure is computed by :mod:`sampling` (``svy_proportion``, ``svy_mean``,
+``wave_difference``, weighting steps, ``fay_herriot_from_estimate``) or
+:mod:`scoring` (``analyze_items``) on the design of the report job; this
+module only chooses the variables and domains and turns the
+:class:`sampling.Estimate` entries into rows (:func:`reports.model.domain_rows`).
+
+Domains are estimated on the full design (rows outside get weight zero, as
+R's ``svyby``; Lumley 2010, §2.3), so their standard errors are correct.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import math
+from collections.abc import Mapping
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _pkg_version
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from questionnaires.model import Questionnaire
+from reports.capacity import IndicatorProgress
+from reports.errors import ReportError
+from reports.factors import factor_results
+from reports.fieldwork import FieldworkSummary
+from reports.model import Breakdown
+from reports.model import Change
+from reports.model import DesignSummary
+from reports.model import DomainRow
+from reports.model import Fingerprint
+from reports.model import ReportData
+from reports.model import Rules
+from reports.model import TrendPoint
+from reports.model import WaveEstimates
+from reports.model import domain_rows
+from reports.model import table_hash
+from reports.spec import UNIT_WEIGHT
+from reports.spec import ReportSpec
+from sampling import LonelyPSU
+from sampling import SinglePSUError
+from sampling import kish_deff
+from sampling import svy_mean
+from sampling import svy_proportion
+from sampling import wave_difference
+from sampling.errors import SamplingError
+from sampling.job import WeightedSample
+from sampling.job import run_weighting
+from sampling.results import Estimate
+from sampling.sae import FayHerriotResult
+from sampling.sae import fay_herriot_from_estimate
+from sampling.tabular import Table
+from sampling.tabular import table_from_columns
+from sampling.weighting.base import WeightingDiagnostics
+from scoring.items import ItemAnalysis
+from scoring.items import analyze_items
+
+logger = logging.getLogger(__name__)
+
+#: age bands of the national reports (shared/domain.md)
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("18-29", 18, 29), ("30-39", 30, 39), ("40-49", 40, 49), ("50-59", 50, 59), ("60-69", 60, 69),
+)  # fmt: skip
+#: breakdowns by questionnaire concept shown besides groups and towns
+CONCEPT_BREAKDOWNS = ("urban", "sex", "education")
+
+
+def kesu_version() -> str:
+    """The installed kesu version (``0.0.0+unknown`` from an uninstalled tree)."""
+    try:
+        return _pkg_version("kesu")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def compute_fingerprint(
+    columns: Mapping[str, Any], questionnaire: Questionnaire, job_text: str
+) -> Fingerprint:
+    """The data/version fingerprint printed in every page footer."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    return Fingerprint(
+        questionnaire_hash=questionnaire.content_hash,
+        rows=int(n),
+        data_hash=table_hash(columns),
+        job_hash=hashlib.sha256(job_text.encode("utf-8")).hexdigest(),
+        kesu_version=kesu_version(),
+    )
+
+
+class _Context:
+    """The weighted design plus the helpers every estimate uses."""
+
+    def __init__(self, table: Table, weighted: WeightedSample, spec: ReportSpec) -> None:
+        self.table = table
+        self.weighted = weighted
+        self.design = weighted.analysis_design
+        self.spec = spec
+        self.reliability = spec.job.reliability
+
+    def numeric(self, name: str) -> NDArray[np.float64]:
+        return self.table.numeric(name, key=f"analysis table column {name}", allow_missing=True)
+
+    def labels(self, name: str) -> NDArray[Any]:
+        return self.table.labels(name, key=f"analysis table column {name}")
+
+    def has(self, name: str) -> bool:
+        return name in self.table.columns
+
+    def raw(self, name: str) -> NDArray[Any]:
+        return self.table.column(name, key=f"analysis table column {name}")
+
+    def proportion(
+        self, y: NDArray[np.float64], by: Mapping[str, Any] | None, name: str
+    ) -> Estimate:
+        return svy_proportion(
+            y, self.design, by=by, na_rm=True, name=name, level=self.spec.level,
+            reliability=self.reliability,
+        )  # fmt: skip
+
+    def mean(self, y: NDArray[np.float64], by: Mapping[str, Any] | None, name: str) -> Estimate:
+        return svy_mean(
+            y, self.design, by=by, na_rm=True, name=name, level=self.spec.level,
+            reliability=self.reliability,
+        )  # fmt: skip
+
+    def breakdown(
+        self,
+        name: str,
+        y: NDArray[np.float64],
+        by: NDArray[Any],
+        order: Sequence[str],
+        *,
+        statistic: str = "proportion",
+        variable: str = "literate",
+    ) -> tuple[Breakdown, Estimate | None]:
+        """Rows of ``y`` by the levels of ``by`` (in ``order``); empty levels suppressed."""
+        by = by.astype(str)
+        valid = np.isin(by, list(order))
+        usable = valid & np.isfinite(y) & (self.design.weights > 0)
+        if not usable.any():
+            return Breakdown(name, variable, tuple(DomainRow.empty(k) for k in order)), None
+        labels = np.where(valid, by, "")
+        fn = self.proportion if statistic == "proportion" else self.mean
+        est = fn(y, {name: labels}, variable)
+        rows = domain_rows(est, name, self.spec.suppress_below, order=order)
+        return Breakdown(name, variable, rows), est
+
+    def flag_rows(
+        self, y: NDArray[np.float64], flags: Mapping[str, NDArray[np.float64]], variable: str,
+        statistic: str = "proportion",
+    ) -> Breakdown:  # fmt: skip
+        """One row per overlapping group (each its own domain of the full design)."""
+        rows = []
+        for key, flag in flags.items():
+            member = np.where(flag == 1, "1", "0")
+            if not np.any((flag == 1) & np.isfinite(y) & (self.design.weights > 0)):
+                rows.append(DomainRow.empty(key))
+                continue
+            fn = self.proportion if statistic == "proportion" else self.mean
+            est = fn(y, {"member": member}, variable)
+            found = domain_rows(est, "member", self.spec.suppress_below, order=["1"], keys=None)
+            rows.append(dataclasses.replace(found[0], key=key))
+        return Breakdown("group", variable, tuple(rows))
+
+
+def _prepare_table(table: Mapping[str, Any], spec: ReportSpec) -> tuple[Table, list[str]]:
+    notes: list[str] = []
+    cols = {str(k): np.asarray(v).reshape(-1) for k, v in table.items()}
+    n = len(next(iter(cols.values()))) if cols else 0
+    if n == 0:
+        raise ReportError(
+            "the analysis table has no respondents",
+            param="table",
+            hint="a report needs at least one complete response",
+        )
+    if "rejected" in cols:
+        rejected = np.char.strip(cols["rejected"].astype(str)) == "1"
+        if rejected.any():
+            notes.append(f"rejected:{int(rejected.sum())}")
+            keep = ~rejected
+            cols = {k: v[keep] for k, v in cols.items()}
+            n = int(keep.sum())
+            if n == 0:
+                raise ReportError("every respondent is rejected", param="rejected")
+    if spec.job.design.weights == UNIT_WEIGHT and UNIT_WEIGHT not in cols:
+        cols[UNIT_WEIGHT] = np.ones(n)
+        notes.append("unweighted")
+    for needed in ("literate", "level", "score_total"):
+        if needed not in cols:
+            raise ReportError(
+                f"the analysis table has no column {needed!r}",
+                param=needed,
+                hint="score the responses first (kesu score) so the table has the score columns",
+            )
+    return table_from_columns(cols, "the analysis table"), notes
+
+
+def _weight(spec: ReportSpec, table: Table, notes: list[str]) -> WeightedSample:
+    try:
+        return run_weighting(spec.job, table)
+    except SamplingError as exc:
+        raise ReportError(
+            f"the weighting of the report job failed: {exc}",
+            param="job",
+            hint="check the design and calibration sections of the job",
+        ) from exc
+
+
+def build_report_data(
+    table: Mapping[str, Any],
+    questionnaire: Questionnaire,
+    spec: ReportSpec,
+    *,
+    previous: Sequence[WaveEstimates] = (),
+    capacity: Sequence[IndicatorProgress] | None = None,
+    fieldwork: FieldworkSummary | None = None,
+    prior_weighting: Sequence[WeightingDiagnostics] = (),
+    generated: dt.date | None = None,
+    capacity_tolerance: float = 0.9,
+) -> ReportData:
+    """Compute every figure of the report from the analysis table.
+
+    Estimates: ``svy_proportion(literate)`` overall and by town, key group, urban,
+    sex, age band and education; ``svy_proportion(level == code)`` for the four
+    levels (overall and by group); ``svy_mean(100 * score_d / max_d)`` by group;
+    influencing factors (:mod:`reports.factors`); the change since the latest
+    earlier wave by :func:`sampling.wave_difference`; Fay-Herriot town estimates
+    by :func:`sampling.sae.fay_herriot_from_estimate`; item analysis by
+    :func:`scoring.items.analyze_items` with the final weights. Intervals are
+    the estimators' defaults (logit for proportions; Lumley 2010, §2.4).
+
+    Args:
+        table: the analysis table (column name -> array; the shared contract).
+        questionnaire: labels, codes, groups, dimensions and levels.
+        spec: design/weighting job and report options.
+        previous: earlier waves' estimates (for trends and the change test).
+        capacity: evaluated capacity indicators.
+        capacity_tolerance: the plan's on-track tolerance (stated in the report).
+        fieldwork: AAPOR outcome summary.
+        prior_weighting: diagnostics of weighting steps done before the job
+            (e.g. nonresponse adjustment).
+        generated: the report date (default: today).
+
+    Returns:
+        A frozen :class:`ReportData`.
+
+    Raises:
+        ReportError: no respondents, missing score columns, or a failing job.
+
+    Example:
+        >>> data = build_report_data(table, q, spec)  # doctest: +SKIP
+        >>> data.overall.estimate                     # doctest: +SKIP
+        0.171
+    """
+    tbl, notes = _prepare_table(table, spec)
+    weighted = _weight(spec, tbl, notes)
+    ctx = _Context(tbl, weighted, spec)
+    literate = ctx.numeric("literate")
+    try:
+        overall_est = ctx.proportion(literate, None, "literate")
+    except SinglePSUError as exc:
+        if spec.job.design.lonely_psu is not LonelyPSU.FAIL:
+            raise
+        logger.warning("lonely PSU with policy fail: using 'adjust' for the report (%s)", exc)
+        notes.append(f"lonely_psu_adjusted:{exc.message}")
+        job = dataclasses.replace(
+            spec.job, design=dataclasses.replace(spec.job.design, lonely_psu=LonelyPSU.ADJUST)
+        )
+        spec = dataclasses.replace(spec, job=job)
+        weighted = _weight(spec, tbl, notes)
+        ctx = _Context(tbl, weighted, spec)
+        overall_est = ctx.proportion(literate, None, "literate")
+    overall = domain_rows(overall_est, None, spec.suppress_below)[0]
+    concepts = questionnaire.items_by_concept()
+
+    def codes(concept: str) -> list[str]:
+        item = concepts.get(concept)
+        return list(item.codes) if item is not None else []
+
+    town_codes = codes("town")
+    towns, towns_est = (
+        ctx.breakdown("town", literate, ctx.labels("town"), town_codes)
+        if ctx.has("town") and town_codes
+        else (Breakdown("town", "literate", ()), None)
+    )
+    group_flags = {
+        g.id: ctx.numeric(f"group_{g.id}") for g in questionnaire.groups if ctx.has(f"group_{g.id}")
+    }
+    groups = ctx.flag_rows(literate, group_flags, "literate")
+    breakdowns = []
+    for concept in CONCEPT_BREAKDOWNS:
+        if ctx.has(concept) and codes(concept):
+            breakdowns.append(
+                ctx.breakdown(concept, literate, ctx.labels(concept), codes(concept))[0]
+            )
+    if ctx.has("age"):
+        age = ctx.numeric("age")
+        band = np.full(age.shape, "", dtype=object)
+        for label, lo, hi in AGE_BANDS:
+            band[(age >= lo) & (age <= hi)] = label
+        order = [b[0] for b in AGE_BANDS]
+        breakdowns.insert(1, ctx.breakdown("age_band", literate, band.astype(str), order)[0])
+    level_codes = [lv.code for lv in questionnaire.scoring.levels]
+    level_col = ctx.labels("level")
+    level_rows = []
+    by_group_rows: dict[str, list[DomainRow]] = {"": []}
+    by_group_rows.update({g: [] for g in group_flags})
+    for code in level_codes:
+        ind = np.where(level_col == code, 1.0, 0.0)
+        ind[np.char.strip(level_col.astype(str)) == ""] = np.nan
+        est = ctx.proportion(ind, None, f"level={code}")
+        row = dataclasses.replace(domain_rows(est, None, spec.suppress_below)[0], key=code)
+        level_rows.append(row)
+        by_group_rows[""].append(row)
+        for g, r in zip(group_flags, ctx.flag_rows(ind, group_flags, code).rows, strict=True):
+            by_group_rows[g].append(dataclasses.replace(r, key=code))
+    levels = Breakdown("level", "level", tuple(level_rows))
+    levels_by_group = {g: Breakdown("level", "level", tuple(r)) for g, r in by_group_rows.items()}
+    dimensions = _dimensions(ctx, questionnaire, group_flags)
+    factors = factor_results(ctx, questionnaire, spec.factors)
+    sae = _sae(towns_est, towns, spec, notes) if spec.sae and towns_est is not None else None
+    items = _items(ctx, questionnaire)
+    trend, change = _trend(overall_est, overall, previous, spec)
+    wave_est = WaveEstimates(
+        wave=spec.wave_name,
+        year=spec.survey_year,
+        overall=overall_est,
+        towns=towns_est,
+        groups={
+            g: ctx.proportion(literate, {"member": np.where(f == 1, "1", "0")}, "literate")
+            for g, f in group_flags.items()
+            if np.any(f == 1)
+        },
+    )
+    design = ctx.weighted.design
+    summary = DesignSummary(
+        n=design.n,
+        n_strata=design.n_strata,
+        n_psu=design.n_psu,
+        degf=design.degf,
+        weight_sum=float(np.sum(design.weights)),
+        kish_deff=kish_deff(design.weights),
+        variance=spec.job.variance,
+        lonely_psu=design.lonely_psu.value,
+        calibrated=design.is_calibrated,
+        steps=tuple(prior_weighting) + tuple(s.diagnostics for s in ctx.weighted.steps),
+        weights_column=spec.job.design.weights,
+        unweighted="unweighted" in notes,
+    )
+    return ReportData(
+        questionnaire=questionnaire,
+        spec=spec,
+        fingerprint=compute_fingerprint(table, questionnaire, spec.job_text),
+        generated=generated or dt.date.today(),
+        rules=Rules(spec.suppress_below, spec.job.reliability, spec.level),
+        overall=overall,
+        overall_estimate=overall_est,
+        levels=levels,
+        levels_by_group=levels_by_group,
+        groups=groups,
+        towns=towns,
+        towns_estimate=towns_est,
+        breakdowns=tuple(breakdowns),
+        dimensions=dimensions,
+        trend=trend,
+        change=change,
+        factors=factors,
+        sae=sae,
+        capacity=None if capacity is None else tuple(capacity),
+        design=summary,
+        fieldwork=fieldwork,
+        items=items,
+        notes=tuple(notes),
+        wave_estimates=wave_est,
+        capacity_tolerance=capacity_tolerance,
+    )
+
+
+def _dimensions(
+    ctx: _Context, q: Questionnaire, group_flags: Mapping[str, NDArray[np.float64]]
+) -> dict[str, Breakdown]:
+    """Mean dimension scores as a percentage of the dimension maximum, overall and by group."""
+    out: dict[str, Breakdown] = {}
+    for dim in q.scoring.dimensions:
+        col = f"score_{dim.id}"
+        if not ctx.has(col) or not dim.maximum > 0:
+            continue
+        y = 100.0 * ctx.numeric(col) / dim.maximum
+        est = ctx.mean(y, None, col)
+        overall = dataclasses.replace(domain_rows(est, None, ctx.spec.suppress_below)[0], key="")
+        by_group = ctx.flag_rows(y, group_flags, col, statistic="mean")
+        out[dim.id] = Breakdown("group", col, (overall, *by_group.rows))
+    return out
+
+
+def _items(ctx: _Context, q: Questionnaire) -> ItemAnalysis | None:
+    scored = [it for it in q.scored_items if ctx.has(f"item_{it.id}") and it.key is not None]
+    if len(scored) < 2:
+        return None
+    points = np.column_stack([np.nan_to_num(ctx.numeric(f"item_{it.id}")) for it in scored])
+    keys = [it.key for it in scored]
+    item_max = np.array([k.points for k in keys if k is not None], dtype=np.float64)
+    return analyze_items(
+        points,
+        right=points >= item_max - 1e-9,
+        max_points=[k.points for k in keys if k is not None],
+        weights=np.asarray(ctx.weighted.design.weights),
+        item_ids=[it.id for it in scored],
+        item_dimensions=[k.dimension for k in keys if k is not None],
+    )
+
+
+def _sae(
+    towns_est: Estimate, towns: Breakdown, spec: ReportSpec, notes: list[str]
+) -> FayHerriotResult | None:
+    """Fay-Herriot EBLUPs for the towns whose direct estimate is shown (not suppressed)."""
+    usable = [
+        i
+        for i, d in enumerate(towns_est.domains)
+        if towns_est.n[i] >= spec.suppress_below and towns_est.vcov[i, i] > 0
+    ]
+    if len(usable) < 3:
+        notes.append("sae_skipped:too few towns with a direct estimate")
+        return None
+    sub = towns_est.take(usable)
+    labels = [str(next(iter(d.values()))) for d in sub.domains]
+    if spec.sae_covariates:
+        covariates = {k: list(v) for k, v in spec.sae_covariates.items()}
+    else:
+        covariates = {r.key: [] for r in towns.rows}
+    for a in labels:
+        covariates.setdefault(a, [])
+    try:
+        return fay_herriot_from_estimate(
+            sub, covariates, covariate_names=list(spec.sae_covariate_names) or None
+        )
+    except SamplingError as exc:
+        logger.warning("Fay-Herriot model not fitted: %s", exc)
+        notes.append(f"sae_skipped:{exc.message}")
+        return None
+
+
+def _trend(
+    current_est: Estimate, current: DomainRow, previous: Sequence[WaveEstimates], spec: ReportSpec
+) -> tuple[tuple[TrendPoint, ...], Change | None]:
+    points = [
+        TrendPoint(w.wave, w.year, domain_rows(w.overall, None, spec.suppress_below)[0])
+        for w in sorted(previous, key=lambda w: w.year)
+    ]
+    points.append(TrendPoint(spec.wave_name, spec.survey_year, current, current=True))
+    if not previous:
+        return tuple(points), None
+    latest = max(previous, key=lambda w: w.year)
+    diff = wave_difference(current_est, latest.overall)
+    row = domain_rows(diff, None, 1)[0]
+    p = _two_sided_p(row.estimate, row.se, row.df)
+    change = Change(
+        previous_wave=latest.wave,
+        previous_year=latest.year,
+        previous=domain_rows(latest.overall, None, spec.suppress_below)[0],
+        difference=row,
+        p_value=p,
+        significant=bool(p < 1 - spec.level),
+    )
+    return tuple(points), change
+
+
+def _two_sided_p(estimate: float, se: float, df: float) -> float:
+    """``2 P(T_df > |estimate / se|)`` (normal when df is not finite)."""
+    if not (se > 0 and math.isfinite(estimate)):
+        return math.nan
+    t = abs(estimate / se)
+    if math.isfinite(df) and df > 0:
+        return float(2 * stats.t.sf(t, df))
+    return float(2 * stats.norm.sf(t))
