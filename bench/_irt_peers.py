@@ -104,3 +104,19 @@ def fit_girth(x: NDArray[np.float64], model: str) -> Fit:
 
 def rmse(est: NDArray[np.float64], truth: NDArray[np.float64]) -> float:
     return float(np.sqrt(np.mean((np.asarray(est) - truth) ** 2)))
+
+
+def mirt_fit_statistics(
+    x: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, NDArray[np.float64]], float]:
+    """mirt's 2PL fit, its S-X2 table (61 nodes, mincell 1) and marginal_rxx."""
+    import mirt
+
+    xi = x.astype(np.int64)
+    res = mirt.fit_mirt(xi, model="2PL", compute_standard_errors=False)
+    coef = res.coef()
+    a = coef["discrimination"].to_numpy().astype(np.float64)
+    b = coef["difficulty"].to_numpy().astype(np.float64)
+    table = mirt.itemfit(res, xi, statistics=["S_X2"], n_quadpts=61)
+    cols = {name: table[name].to_numpy().astype(np.float64) for name in table.columns[1:]}
+    return a, b, cols, float(mirt.marginal_rxx(res))

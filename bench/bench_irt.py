@@ -9,7 +9,8 @@ Prints:
      ``--repeat`` runs (girth once); ratios peer / kesu and recovery RMSE of a, b;
   2. recovery: 5,000 persons x 40 items, 2PL and 3PL (Beta(5,17) prior on c for
      kesu and mirt): RMSE of a, b, c against the truth, RMSE of EAP theta, and
-     the largest absolute difference between kesu and each peer;
+     the largest absolute difference between kesu and each peer; for the 2PL
+     also S-X2 and marginal reliability of kesu and mirt on the same parameters;
   3. standard errors by simulation: 200 replications of 1,000 x 10 (2PL) with
      fixed truth: empirical SD of the estimates vs the mean reported SE
      (observed information, Louis 1982) and 95% interval coverage.
@@ -27,6 +28,7 @@ from _irt_peers import Fit
 from _irt_peers import fit_girth
 from _irt_peers import fit_kesu
 from _irt_peers import fit_mirt
+from _irt_peers import mirt_fit_statistics
 from _irt_peers import rmse
 from _irt_peers import simulate
 from scipy.special import expit
@@ -34,6 +36,8 @@ from scipy.special import expit
 from scoring.irt import ItemParameters
 from scoring.irt import calibrate
 from scoring.irt import estimate_ability
+from scoring.irt import item_fit_sx2
+from scoring.irt import marginal_reliability
 
 
 def best_of(repeat: int, fn, *args, **kwargs) -> Fit:  # type: ignore[no-untyped-def]
@@ -105,6 +109,27 @@ def recovery(args: argparse.Namespace) -> None:
             f"  theta (EAP, kesu items): RMSE {rmse(eap.theta, theta):.4f}, "
             f"mean posterior SD {np.sqrt(np.mean(eap.se**2)):.4f}"
         )
+        if model == "2pl":
+            fit_agreement(x)
+
+
+def fit_agreement(x: np.ndarray) -> None:
+    """S-X2 and marginal reliability of kesu and mirt on mirt's own 2PL parameters."""
+    a, b, table, rxx = mirt_fit_statistics(x)
+    ids = tuple(map(str, range(a.size)))
+    params = ItemParameters(ids, ("2pl",) * a.size, a, b[:, None], np.zeros(a.size))
+    ours = item_fit_sx2(x, params)
+    names = list(table)
+    stat = table[names[0]]
+    df = table[names[1]]
+    pval = table[names[2]]
+    print(
+        f"  S-X2 on mirt's parameters ({names}): max |stat diff| "
+        f"{np.max(np.abs(ours.statistic - stat)):.2e}, df equal: "
+        f"{bool(np.all(ours.df == df))}, max |p diff| {np.max(np.abs(ours.p_value - pval)):.2e}"
+    )
+    mine = marginal_reliability(params, method="conditional")
+    print(f"  marginal reliability (conditional): kesu {mine:.6f}, mirt marginal_rxx {rxx:.6f}")
 
 
 def se_by_simulation(args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from scipy import stats
 from scoring.irt.ability import AbilityEstimates
 from scoring.irt.ability import AbilityMethod
 from scoring.irt.data import check_responses
+from scoring.irt.errors import IRTError
 from scoring.irt.errors import ResponseDataError
 from scoring.irt.irf import category_log_probs
 from scoring.irt.irf import item_information as _item_information
@@ -79,12 +80,20 @@ def standard_error_curve(params: ItemParameters, theta: ArrayLike) -> NDArray[np
     return np.where(info > 0, 1.0 / np.sqrt(np.where(info > 0, info, 1.0)), np.inf)
 
 
-def marginal_reliability(params: ItemParameters, *, n_quadrature: int = 61) -> float:
-    """Marginal reliability :math:`\\rho = \\sigma^2/(\\sigma^2 + E[1/I(\\theta)])`.
+def marginal_reliability(
+    params: ItemParameters, *, n_quadrature: int = 61, method: str = "error-variance"
+) -> float:
+    """Marginal reliability of the test over the calibration's :math:`N(\\mu, \\sigma^2)`.
 
-    The expectation is over the calibration's :math:`N(\\mu, \\sigma^2)` by
-    Gauss-Hermite quadrature (Green, Bock, Humphreys, Linn & Reckase 1984;
-    Thissen 2000, eq. 5).
+    Formula: ``error-variance`` (default)
+    :math:`\\rho = \\sigma^2/(\\sigma^2 + E[1/I(\\theta)])` (Green, Bock, Humphreys,
+    Linn & Reckase 1984; Thissen 2000, eq. 5); ``conditional``
+    :math:`\\rho = E[I(\\theta)/(I(\\theta) + 1/\\sigma^2)]`, the mean of the
+    conditional reliabilities (what R's and PyPI mirt's ``marginal_rxx`` report).
+    Expectations by Gauss-Hermite quadrature.
+
+    Raises:
+        IRTError: unknown ``method``.
 
     Example:
         >>> p = ItemParameters(("q1",), ("2pl",), [1e-9], [[0.0]], [0.0])
@@ -93,9 +102,18 @@ def marginal_reliability(params: ItemParameters, *, n_quadrature: int = 61) -> f
     """
     quad = gauss_hermite(n_quadrature, params.latent_mean, params.latent_sd)
     info = test_information(params, quad.nodes)
+    var = params.latent_sd**2
+    if method == "conditional":
+        return float(quad.weights @ (info / (info + 1.0 / var)))
+    if method != "error-variance":
+        raise IRTError(
+            "unknown marginal reliability method",
+            param="method",
+            got=method,
+            expected="error-variance or conditional",
+        )
     inv = np.where(info > 0, 1.0 / np.where(info > 0, info, 1.0), np.inf)
     err = float(quad.weights @ inv)
-    var = params.latent_sd**2
     return 0.0 if not np.isfinite(err) else var / (var + err)
 
 

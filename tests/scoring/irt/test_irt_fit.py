@@ -6,6 +6,7 @@ import itertools
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose
 from scipy import integrate
 from scipy import stats
@@ -13,6 +14,7 @@ from scipy.special import expit
 
 from scoring.irt import AbilityEstimates
 from scoring.irt import AbilityMethod
+from scoring.irt import IRTError
 from scoring.irt import ItemParameters
 from scoring.irt import calibrate
 from scoring.irt import empirical_reliability
@@ -113,6 +115,14 @@ def test_information_curves_and_marginal_reliability() -> None:
         lambda t: stats.norm.pdf(t) / fitmod.test_information(PARAMS, [t])[0], -12, 12
     )
     assert_allclose(marginal_reliability(PARAMS, n_quadrature=121), 1 / (1 + err), rtol=1e-6)
+    cond, _ = integrate.quad(
+        lambda t: stats.norm.pdf(t) * (1 - 1 / (1 + fitmod.test_information(PARAMS, [t])[0])),
+        -12,
+        12,
+    )
+    assert_allclose(marginal_reliability(PARAMS, method="conditional"), cond, rtol=1e-6)
+    with pytest.raises(IRTError, match="unknown marginal reliability"):
+        marginal_reliability(PARAMS, method="alpha")
 
 
 def test_empirical_reliability_formulas() -> None:
