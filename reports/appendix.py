@@ -65,7 +65,8 @@ def capacity(data: ReportData, r: Renderer) -> Flowables:
         out.append(r.p(r.t("capacity_none")))
         return out
     tol = f"{100 * data.capacity_tolerance:g}"
-    out.append(r.p(r.t("capacity_intro", date=data.generated.isoformat(), tol=tol)))
+    as_of = (data.capacity_as_of or data.generated).isoformat()
+    out.append(r.p(r.t("capacity_intro", date=as_of, tol=tol)))
     chart_rows = []
     table_rows = []
     for p in data.capacity:
@@ -87,7 +88,7 @@ def capacity(data: ReportData, r: Renderer) -> Flowables:
     out += [
         Spacer(1, 3 * mm),
         simple_table(
-            r, header, table_rows, [92, 62, 52, 82, 50, 46, 46, 63], numeric_from=4, numeric_to=6
+            r, header, table_rows, [92, 62, 58, 76, 50, 46, 46, 63], numeric_from=4, numeric_to=6
         ),  # fmt: skip
     ]
     return out

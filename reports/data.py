@@ -225,6 +225,7 @@ def build_report_data(
     prior_weighting: Sequence[WeightingDiagnostics] = (),
     generated: dt.date | None = None,
     capacity_tolerance: float = 0.9,
+    capacity_as_of: dt.date | None = None,
 ) -> ReportData:
     """Compute every figure of the report from the analysis table.
 
@@ -244,6 +245,7 @@ def build_report_data(
         previous: earlier waves' estimates (for trends and the change test).
         capacity: evaluated capacity indicators.
         capacity_tolerance: the plan's on-track tolerance (stated in the report).
+        capacity_as_of: the date the capacity indicators were evaluated on.
         fieldwork: AAPOR outcome summary.
         prior_weighting: diagnostics of weighting steps done before the job
             (e.g. nonresponse adjustment).
@@ -381,6 +383,7 @@ def build_report_data(
         notes=tuple(notes),
         wave_estimates=wave_est,
         capacity_tolerance=capacity_tolerance,
+        capacity_as_of=capacity_as_of,
     )
 
 

@@ -382,6 +382,7 @@ class ReportData:
     notes: tuple[str, ...] = ()
     wave_estimates: WaveEstimates | None = None
     capacity_tolerance: float = 0.9
+    capacity_as_of: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain Python (the admin dashboard renders this)."""

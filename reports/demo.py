@@ -1,0 +1,340 @@
+"""``kesu demo``: the whole pipeline on a synthetic Yiwu, without a server.
+
+synthetic frame -> sample design (14 town strata, PPS villages/communities,
+systematic households, one adult by Kish grid) -> simulated fieldwork (AAPOR
+outcomes, paradata) -> answers -> scoring -> weighting (base weights,
+nonresponse adjustment, raking to synthetic census margins, trimming) ->
+estimates -> PDF. Every intermediate file is left in the output folder, and
+the report is built by the same code as ``kesu report report-job.yaml``.
+
+This module is an edge (it writes files); the simulation is in
+:mod:`reports.simulate` and :mod:`reports.synthetic`. **All data are synthetic.**
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+
+from questionnaires import DEFAULT_QUESTIONNAIRE
+from questionnaires import Questionnaire
+from questionnaires import load_questionnaire
+from reports.capacity import EXAMPLE_CAPACITY_VALUES
+from reports.loaders import report_from_job
+from reports.model import ReportData
+from reports.model import WaveEstimates
+from reports.pdf import build_pdf
+from reports.simulate import census_margins
+from reports.simulate import nonresponse_outcome
+from reports.simulate import sex_age_cell
+from reports.simulate import simulate_fieldwork
+from reports.synthetic import YIWU_TOWNS
+from reports.synthetic import answers_to_records
+from reports.synthetic import simulate_answers
+from reports.synthetic import simulate_people
+from reports.synthetic import synthetic_frame
+from sampling import SurveyDesign
+from sampling import adjust_nonresponse
+from sampling import svy_proportion
+from sampling.frame import FrameColumns
+from sampling.frame import SampleDesign
+from sampling.frame import draw_sample
+from sampling.frame import read_frame
+from sampling.frame import write_sample
+from sampling.job import load_job
+from sampling.job import load_table
+from sampling.job import run_weighting
+from sampling.tabular import write_csv_table
+from scoring import score_responses
+
+logger = logging.getLogger(__name__)
+
+#: the stages reported to the progress callback, in order
+STAGES = (
+    "frame", "sample", "fieldwork", "answers", "scoring", "weighting", "earlier waves", "report",
+)  # fmt: skip
+DEMO_WAVE = "demo-2025"
+DEMO_YEAR = 2025
+#: earlier simulated waves: (year, shift of the ability scale, respondents)
+EARLIER_WAVES = ((2021, -0.40, 1200), (2023, -0.20, 1200))
+FACTOR_ITEMS = ("channels", "visit_venue", "events", "kepu_app")
+FRAME_COLUMNS = FrameColumns(stratum="town", psu="psu", size="population", households="households")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    """Files written by :func:`run_demo` (name -> path) and the report's figures."""
+
+    files: dict[str, Path]
+    data: ReportData
+    respondents: int
+
+
+def write_columns(path: Path, columns: Mapping[str, Any]) -> None:
+    """Write named columns as a UTF-8 CSV; lists become ``a;b``, None and NaN empty cells."""
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, list | tuple):
+            return ";".join(str(x) for x in v)
+        if isinstance(v, float | np.floating):
+            return "" if np.isnan(v) else repr(float(v))
+        return str(v)
+
+    names = list(columns)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        data = [list(np.asarray(columns[k], dtype=object)) for k in names]
+        for row in zip(*data, strict=True):
+            writer.writerow([cell(v) for v in row])
+
+
+def _group_flags(q: Questionnaire, records: list[dict[str, Any]], year: int) -> dict[str, Any]:
+    flags = [q.group_flags(rec, year) for rec in records]
+    return {f"group_{g.id}": np.array([int(f[g.id]) for f in flags]) for g in q.groups}
+
+
+def _factor_columns(records: list[dict[str, Any]]) -> dict[str, NDArray[Any]]:
+    out = {}
+    for item in FACTOR_ITEMS:
+        values = [rec.get(item) for rec in records]
+        out[item] = np.array(
+            [";".join(v) if isinstance(v, list) else ("" if v is None else str(v)) for v in values]
+        )
+    return out
+
+
+def _subset(people: Mapping[str, NDArray[Any]], mask: NDArray[np.bool_]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, values in people.items():
+        sub = values[mask]
+        if key in ("age", "birth_year", "years_in_yiwu"):
+            sub = sub.astype(np.int64)
+        elif key == "theta":
+            sub = sub.astype(np.float64)
+        elif key != "employer":
+            sub = sub.astype(str)
+        out[key] = sub
+    return out
+
+
+def simulate_earlier_wave(
+    q: Questionnaire, year: int, shift: float, n: int, rng: np.random.Generator
+) -> WaveEstimates:
+    """Estimates of a simulated earlier wave (town-stratified simple random sample).
+
+    Abilities are shifted by ``shift`` (lower literacy in earlier years); weights
+    are town population / town sample size; every respondent is its own PSU.
+    """
+    people = simulate_people(n, rng, survey_year=year)
+    people["theta"] = people["theta"] + shift
+    records = answers_to_records(q, simulate_answers(q, people, rng), year)
+    sheet = score_responses(q, records)
+    town = people["town"]
+    sizes = {t.code: t.adults for t in YIWU_TOWNS}
+    counts = {c: int((town == c).sum()) for c in sizes}
+    weights = np.array([sizes[t] / counts[t] for t in town])
+    design = SurveyDesign(weights=weights, strata=town)
+    literate = sheet.literate.astype(np.float64)
+    groups = _group_flags(q, records, year)
+    return WaveEstimates(
+        wave=f"demo-{year}",
+        year=year,
+        overall=svy_proportion(literate, design, name="literate"),
+        towns=svy_proportion(literate, design, by={"town": town}, name="literate"),
+        groups={
+            key.removeprefix("group_"): svy_proportion(
+                literate, design, by={"member": np.where(f == 1, "1", "0")}, name="literate"
+            )
+            for key, f in groups.items()
+        },
+    )
+
+
+def run_demo(
+    out: Path,
+    *,
+    n_psu: int = 140,
+    households_per_psu: int = 25,
+    seed: int = 2025,
+    lang: str = "zh-CN",
+    generated: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Run the synthetic pipeline into ``out`` and write ``report.pdf``.
+
+    Args:
+        out: output folder (created).
+        n_psu: villages/communities to select (allocated to the 14 towns, >= 2 each).
+        households_per_psu: households drawn in each.
+        seed: random seed (the same seed gives the same files).
+        lang: report language.
+        generated: report date (default today).
+        progress: called with each stage name of :data:`STAGES` when it starts.
+
+    Returns:
+        :class:`DemoResult`.
+    """
+    step = progress or (lambda name: None)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    rng = np.random.default_rng(seed)
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+
+    step("frame")
+    frame_cols = synthetic_frame(rng)
+    frame_cols["population"] = frame_cols.pop("size")
+    frame_cols["households"] = np.maximum(np.round(frame_cols["population"] / 2.6), 40).astype(int)
+    files["frame"] = out / "frame.csv"
+    names = ("town", "psu", "population", "households", "urban")
+    write_columns(files["frame"], {k: frame_cols[k] for k in names})
+    frame = read_frame(files["frame"], FRAME_COLUMNS)
+
+    step("sample")
+    design = SampleDesign(columns=FRAME_COLUMNS, psus_total=n_psu,
+                          households_per_psu=households_per_psu, min_psus=2)  # fmt: skip
+    sample = draw_sample(frame, design, rng)
+    files["sample"] = out / "sample.csv"
+    write_sample(sample, files["sample"])
+
+    step("fieldwork")
+    urban_of_psu = {p: int(u) for p, u in zip(frame.psu, frame.extra["urban"], strict=True)}
+    fieldwork, people = simulate_fieldwork(sample.rows, urban_of_psu, rng, survey_year=DEMO_YEAR)
+    files["fieldwork"] = out / "fieldwork.csv"
+    write_columns(files["fieldwork"], fieldwork)
+
+    step("answers")
+    complete = fieldwork["outcome"] == "1.1"
+    resp_people = _subset(people, complete)
+    answers = simulate_answers(q, resp_people, rng)
+    records = answers_to_records(q, answers, DEMO_YEAR)
+    ids = fieldwork["household_id"][complete]
+    files["responses"] = out / "responses.csv"
+    response_cols: dict[str, Any] = {"respondent_id": ids}
+    for var in q.variables:
+        response_cols[var] = [rec.get(var) for rec in records]
+    response_cols["minutes"] = fieldwork["minutes"][complete]
+    write_columns(files["responses"], response_cols)
+
+    step("scoring")
+    sheet = score_responses(q, records)
+    hh_weight = 1.0 / (fieldwork["prob1"] * fieldwork["prob2"])
+    nr = adjust_nonresponse(
+        hh_weight,
+        {"outcome": nonresponse_outcome(fieldwork["outcome"]), "town": fieldwork["town"]},
+        outcome="outcome",
+        classes=("town",),
+    )
+    prob3 = fieldwork["prob3"][complete]
+    minutes = fieldwork["minutes"][complete]
+    median = float(np.median(minutes))
+    scored: dict[str, Any] = {
+        "respondent_id": ids,
+        "wave": np.full(ids.shape, DEMO_WAVE),
+        "stratum": fieldwork["stratum"][complete],
+        "psu": fieldwork["psu"][complete],
+        "prob1": fieldwork["prob1"][complete],
+        "prob2": fieldwork["prob2"][complete],
+        "prob3": prob3,
+        "base_weight": hh_weight[complete] / prob3,
+        "nr_weight": nr.weights[complete] / prob3,
+    }
+    for concept in ("sex", "birth_year", "age", "education", "occupation", "town", "urban",
+                    "years_in_yiwu"):  # fmt: skip
+        scored[concept] = resp_people[concept]
+    scored["sex_age"] = sex_age_cell(resp_people["sex"], resp_people["age"])
+    scored.update(_group_flags(q, records, DEMO_YEAR))
+    scored.update(sheet.columns())
+    scored.update(_factor_columns(records))
+    scored["status"] = np.full(ids.shape, "complete")
+    scored["rejected"] = np.zeros(ids.shape, dtype=int)
+    scored["quality_speeding"] = (minutes < 0.3 * median).astype(int)
+    scored["minutes"] = minutes
+    files["scored"] = out / "scored.csv"
+    write_columns(files["scored"], scored)
+    files["nonresponse"] = out / "nonresponse.json"
+    files["nonresponse"].write_text(json.dumps([nr.diagnostics.to_dict()], indent=2), "utf-8")
+
+    step("weighting")
+    margins = census_margins(np.random.default_rng(seed + 1))
+    job_spec: dict[str, Any] = {
+        "data": "scored.csv",
+        "design": {
+            "weights": "nr_weight",
+            "strata": "stratum",
+            "psu": "psu",
+            "nest": False,
+            "lonely_psu": "fail",
+        },  # fmt: skip
+        "calibration": {"method": "raking", "margins": margins, "max_iter": 500},
+        "trim": {"upper_quantile": 0.99},
+        "reliability": {"min_n": 30, "max_cv": 0.3},
+        "output": "weighted.csv",
+    }
+    files["weights_job"] = out / "weights-job.yaml"
+    _write_yaml(files["weights_job"], job_spec, "weighting job of the demo (kesu weight)")
+    job = load_job(files["weights_job"])
+    table = load_table(job)
+    weighted = run_weighting(job, table)
+    files["weighted"] = out / "weighted.csv"
+    write_csv_table(files["weighted"], table, weighted.output_columns())
+
+    step("earlier waves")
+    previous = []
+    for year, shift, n in EARLIER_WAVES:
+        est = simulate_earlier_wave(q, year, shift, n, np.random.default_rng(seed + year))
+        path = out / f"estimates-{year}.json"
+        path.write_text(json.dumps(est.to_dict(), ensure_ascii=False), "utf-8")
+        files[f"estimates_{year}"] = path
+        previous.append(path.name)
+
+    step("report")
+    shutil.copyfile(EXAMPLE_CAPACITY_VALUES, out / "capacity.csv")
+    files["capacity"] = out / "capacity.csv"
+    files["town_covariates"] = out / "town-covariates.csv"
+    write_columns(files["town_covariates"], {
+        "town": [t.code for t in YIWU_TOWNS], "urban_share": [t.urban_share for t in YIWU_TOWNS],
+    })  # fmt: skip
+    report_spec = dict(job_spec)
+    report_spec.pop("output")
+    report_spec["report"] = {
+        "wave_name": DEMO_WAVE,
+        "survey_year": DEMO_YEAR,
+        "previous": previous,
+        "capacity": {"values": "capacity.csv", "as_of": "2024-07-01"},
+        "sae": {"covariates": "town-covariates.csv"},
+        "fieldwork": "fieldwork.csv",
+        "prior_weighting": "nonresponse.json",
+        "synthetic": True,
+    }
+    files["report_job"] = out / "report-job.yaml"
+    _write_yaml(files["report_job"], report_spec, "report job of the demo (kesu report)")
+    data = report_from_job(files["report_job"], generated=generated)
+    files["estimates"] = out / "estimates.json"
+    if data.wave_estimates is not None:
+        payload = data.wave_estimates.to_dict()
+        payload["figures"] = data.to_dict()
+        files["estimates"].write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")
+    files["report"] = out / "report.pdf"
+    files["report"].write_bytes(build_pdf(data, lang))
+    return DemoResult(files=files, data=data, respondents=int(complete.sum()))
+
+
+def _write_yaml(path: Path, data: Mapping[str, Any], what: str) -> None:
+    head = f"# {what}; synthetic data (模拟数据). Written by kesu demo.\n"
+    text = yaml.safe_dump(dict(data), allow_unicode=True, sort_keys=False, width=100)
+    path.write_text(head + text, encoding="utf-8")
