@@ -30,6 +30,8 @@ SUBCOMMANDS: dict[str, str] = {
     "sample": "sampling.sample_cli:sample",
     "weight": "sampling.cli:weight",
     "estimate": "sampling.cli:estimate",
+    "report": "reports.cli:report",
+    "demo": "reports.cli:demo",
 }
 
 

@@ -1,0 +1,167 @@
+"""``kesu report`` and ``kesu demo``: the evaluation report from the command line.
+
+An edge module: it reads and writes files and imports :mod:`survey` lazily
+(inside functions) for ``--wave``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reports.errors import ReportError
+from sampling.errors import SamplingError
+
+logger = logging.getLogger(__name__)
+
+
+def _wave_table(name: str) -> Any:
+    """The analysis table of a wave in the survey database (lazy import of :mod:`survey`)."""
+    try:
+        from survey.analysis import load_analysis_table
+    except ImportError as exc:
+        raise click.ClickException(
+            f"--wave needs the web survey package (survey.analysis.load_analysis_table): {exc}. "
+            "Export the wave to CSV and use a report job (kesu report JOB.yaml) instead."
+        ) from exc
+    try:
+        return load_analysis_table(name)
+    except Exception as exc:  # the survey's own errors (unknown wave, no database)
+        raise click.ClickException(f"cannot load wave {name!r}: {exc}") from exc
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.command("report")
+@click.argument(
+    "job_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--wave", "wave", help="Report on a wave of the survey database instead of a job.")
+@click.option(
+    "-q",
+    "--questionnaire",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Questionnaire of the wave (with --wave; default: the bundled questionnaire).",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write.",
+)  # fmt: skip
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.option(
+    "--estimates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the estimates (JSON; usable as an earlier wave in a later report).",
+)
+@click.option("--date", "date", help="Report date (YYYY-MM-DD; default today).")
+def report(
+    job_file: Path | None,
+    wave: str | None,
+    questionnaire: Path | None,
+    output: Path,
+    lang: str,
+    estimates: Path | None,
+    date: str | None,
+) -> None:
+    """Build the evaluation report (PDF) from JOB_FILE or from a survey wave.
+
+    JOB_FILE is a weighting job (see ``kesu weight``) with a ``report:`` section
+    (earlier waves, capacity CSV, small-area covariates, fieldwork outcomes).
+    """
+    from reports.loaders import report_from_job
+    from reports.pdf import build_pdf
+
+    if (job_file is None) == (wave is None):
+        raise click.UsageError("give either JOB_FILE or --wave NAME")
+    generated = _date(date)
+    try:
+        if job_file is not None:
+            data = report_from_job(job_file, wave_loader=_wave_table, generated=generated)
+        else:
+            from questionnaires import DEFAULT_QUESTIONNAIRE
+            from questionnaires import load_questionnaire
+            from reports.api import report_data_for_table
+
+            table = _wave_table(str(wave))
+            q = load_questionnaire(questionnaire or DEFAULT_QUESTIONNAIRE)
+            data = report_data_for_table(table, q, wave_name=str(wave), generated=generated)
+        pdf = build_pdf(data, lang)
+    except (ReportError, SamplingError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    output.write_bytes(pdf)
+    if estimates is not None and data.wave_estimates is not None:
+        payload = data.wave_estimates.to_dict()
+        payload["figures"] = data.to_dict()
+        estimates.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+        click.echo(f"wrote {estimates}")
+    o = data.overall
+    click.echo(
+        f"{data.spec.wave_name}: literate {100 * o.estimate:.1f}% "
+        f"(95% CI {100 * o.ci_low:.1f}-{100 * o.ci_high:.1f}), n = {o.n}"
+    )
+    click.echo(f"wrote {output} ({len(pdf):,} bytes)")
+
+
+@click.command("demo")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for every intermediate file and report.pdf.",
+)  # fmt: skip
+@click.option("--n-psu", default=140, show_default=True, help="Villages/communities to sample.")
+@click.option(
+    "--households", default=25, show_default=True, help="Households drawn in each village."
+)
+@click.option("--seed", default=2025, show_default=True, help="Random seed.")
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+def demo(out: Path, n_psu: int, households: int, seed: int, lang: str) -> None:
+    """Run the whole pipeline on a synthetic Yiwu (模拟数据) and write report.pdf.
+
+    Sample design, simulated fieldwork, scoring, weighting, estimates and the PDF,
+    without a server; every intermediate file is left in --out.
+    """
+    from reports.demo import STAGES
+    from reports.demo import run_demo
+
+    if n_psu < 28:
+        raise click.BadParameter(
+            "at least 28 (two villages in each of the 14 towns)", param_hint="--n-psu"
+        )
+    if households < 1:
+        raise click.BadParameter("at least 1", param_hint="--households")
+    stderr = click.get_text_stream("stderr")
+    with click.progressbar(
+        length=len(STAGES), label="kesu demo", file=stderr, item_show_func=lambda s: s
+    ) as bar:
+        seen: list[str] = []
+
+        def progress(stage: str) -> None:
+            if seen:
+                bar.update(1, seen[-1])
+            seen.append(stage)
+            bar.update(0, stage)
+
+        try:
+            result = run_demo(out, n_psu=n_psu, households_per_psu=households, seed=seed,
+                              lang=lang, progress=progress)  # fmt: skip
+        except (ReportError, SamplingError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        bar.update(1, "done")
+    o = result.data.overall
+    click.echo(
+        f"synthetic demo: {result.respondents} respondents; literate {100 * o.estimate:.1f}% "
+        f"(95% CI {100 * o.ci_low:.1f}-{100 * o.ci_high:.1f})"
+    )
+    for name, path in result.files.items():
+        click.echo(f"  {name:16s} {path}")
