@@ -89,7 +89,8 @@ class QuestionnaireVersion(Base):
     questionnaire_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    yaml_text: Mapped[str] = mapped_column(Text)
+    #: deferred: loaded only when the parsed questionnaire is not cached yet
+    yaml_text: Mapped[str] = mapped_column(Text, deferred=True)
     source_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 

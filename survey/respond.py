@@ -38,6 +38,7 @@ from survey.flow import walk
 from survey.i18n import LANGUAGES
 from survey.i18n import normalize_language
 from survey.i18n import translate
+from survey.render import render_items
 from survey.responses import Respondent
 from survey.responses import load_respondent
 from survey.responses import open_wave_state
@@ -55,8 +56,6 @@ OPEN_COOKIE = "kesu_open"
 def init_app(app: Flask) -> None:
     """Template helpers and rate limits of the respondent pages."""
     app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGES)
-    app.jinja_env.globals["option_order"] = option_order
-    app.jinja_env.globals["row_order"] = row_order
     security.limit(app, "respond.page", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.start", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.open_link", "RATE_LIMIT_OPEN_START", methods=["POST"])
@@ -157,6 +156,73 @@ def _posted_values(items: tuple[Item, ...]) -> dict[str, Any]:
     return out
 
 
+def _choices(var: str, options: Any, current: Any, lang: str) -> list[dict[str, Any]]:
+    chosen = {current} if isinstance(current, str) else set(current or ())
+    return [
+        {
+            "id": f"f-{var}-{o.code}",
+            "code": o.code,
+            "label": o.label.get(lang),
+            "checked": o.code in chosen,
+            "exclusive": o.exclusive,
+        }
+        for o in options
+    ]
+
+
+def _field(var: str, item: Item, errors: dict[str, str]) -> dict[str, Any]:
+    described = []
+    if item.help is not None:
+        described.append(f"h-{item.id}")
+    if var in errors:
+        described.append(f"e-{var}")
+    return {"var": var, "error": errors.get(var), "describedby": " ".join(described)}
+
+
+def page_view(
+    items: tuple[Item, ...],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    lang: str,
+    seed: int,
+    first_number: int,
+) -> list[dict[str, Any]]:
+    """Plain dicts for the page template: texts in ``lang``, options in display order,
+    current values and errors (the template only loops; rendering stays cheap)."""
+    out: list[dict[str, Any]] = []
+    for n, item in enumerate(items, start=first_number):
+        view: dict[str, Any] = {
+            "id": item.id,
+            "n": n,
+            "type": item.type.value,
+            "text": item.text.get(lang),
+            "required": item.required,
+            "help": item.help.get(lang) if item.help is not None else None,
+            **_field(item.id, item, errors),
+        }
+        if item.type is ItemType.GRID:
+            view["rows"] = [
+                {
+                    "text": row.text.get(lang),
+                    **_field(row.id, item, errors),
+                    "options": _choices(row.id, item.options, values.get(row.id), lang),
+                }
+                for row in row_order(item, seed)
+            ]
+        elif item.type.has_options:
+            view["kind"] = "checkbox" if item.type is ItemType.MULTIPLE else "radio"
+            view["options"] = _choices(item.id, option_order(item, seed), values.get(item.id), lang)
+        else:
+            value = values.get(item.id)
+            view["value"] = "" if value is None else str(value)
+            view["integer"] = item.integer
+            view["max_length"] = item.max_length or 500
+            view["unit"] = item.unit.get(lang) if item.unit is not None else None
+        out.append(view)
+    return out
+
+
 def _render_page(
     r: Respondent,
     section_id: str,
@@ -169,26 +235,37 @@ def _render_page(
     vis = walk(q, answers, r.survey_year)
     if section_id not in vis.section_ids:
         abort(404, "This page is not part of your questionnaire.")
+    if r.page in vis.section_ids and vis.index(section_id) > vis.index(r.page):
+        return _to_current(r)
     section = next(s for s, _ in vis.sections if s.id == section_id)
     items = vis.items_of(section_id)
     index = vis.index(section_id)
     number = sum(len(its) for _, its in vis.sections[:index])
-    previous = vis.previous_section(section_id)
+    shown = values if values is not None else _display_values(q, items, answers)
     return (
         render_template(
             "respond/page.html",
             r=r,
-            q=q,
-            section=section,
-            items=items,
-            first_number=number + 1,
-            values=values if values is not None else _display_values(q, items, answers),
+            title=q.title.get(g.lang),
+            section_title=section.title.get(g.lang),
+            intro=section.intro.get(g.lang) if section.intro is not None else None,
+            section_id=section.id,
+            items_html=render_items(
+                page_view(
+                    items,
+                    shown,
+                    errors,
+                    lang=g.lang,
+                    seed=r.response_id or 0,
+                    first_number=number + 1,
+                ),
+                {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")},
+            ),
             errors=errors,
             page_number=index + 1,
             pages=len(vis.sections),
             is_last=vis.next_section(section_id) is None,
-            previous=previous,
-            seed=r.response_id or 0,
+            previous=vis.previous_section(section_id),
             rev=r.revision,
         ),
         status,
@@ -205,11 +282,6 @@ def page(token: str, section: str) -> Any:
     if r.complete:
         return _to_current(r)
     if request.method == "GET":
-        vis = walk(r.questionnaire, r.answers, r.survey_year)
-        if section not in vis.section_ids:
-            abort(404, "This page is not part of your questionnaire.")
-        if r.page in vis.section_ids and vis.index(section) > vis.index(r.page):
-            return _to_current(r)
         return _render_page(r, section, r.answers, {})
     if request.form.get("page", section) != section:
         raise BadRequestError("the form's page does not match the address", param="page")

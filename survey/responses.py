@@ -9,6 +9,7 @@ nothing and never records a second response.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,10 +33,13 @@ from survey.errors import NotFoundError
 from survey.flow import missing_required
 from survey.flow import walk
 from survey.models import Invitation
+from survey.models import QuestionnaireVersion
 from survey.models import Response
 from survey.models import ResponseStatus
 from survey.models import Wave
+from survey.models import WaveStatus
 from survey.models import now_utc
+from survey.services import cached_questionnaire
 from survey.services import new_token
 from survey.services import questionnaire_of
 from survey.services import wave_is_open
@@ -124,12 +130,70 @@ def _view(inv: Invitation, resp: Response | None) -> Respondent:
     )
 
 
+@functools.cache
+def _respondent_query() -> Select[Any]:
+    # built once: statement construction costs as much as running it on SQLite
+    return (
+        select(
+            Invitation.mode,
+            Wave.name,
+            Wave.survey_year,
+            Wave.allow_learn,
+            Wave.status,
+            Wave.opens_at,
+            Wave.closes_at,
+            Wave.questionnaire_version_id,
+            QuestionnaireVersion.content_hash,
+            Response.id,
+            Response.status,
+            Response.page,
+            Response.revision,
+            Response.answers,
+        )
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(QuestionnaireVersion, Wave.questionnaire_version_id == QuestionnaireVersion.id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.token == bindparam("token"))
+    )
+
+
 def load_respondent(session: Session, token: str) -> Respondent:
-    """The respondent behind an invitation token. Raises NotFoundError."""
-    inv = _invitation(session, token)
-    view = _view(inv, _response(session, inv.id))
+    """The respondent behind an invitation token (one query). Raises NotFoundError."""
+    if not valid_token(token):
+        raise NotFoundError("no such survey link", param="token", hint="check the link")
+    row = session.connection().execute(_respondent_query(), {"token": token}).one_or_none()
+    if row is None:
+        session.rollback()
+        raise NotFoundError("no such survey link", param="token", hint="check the link")
+    (mode, name, year, learn, status, opens, closes, version_id, digest) = row[:9]
+    response_id, response_status, page, revision, answers = row[9:]
+    q = cached_questionnaire(digest)
+    if q is None:
+        version = session.get(QuestionnaireVersion, version_id)
+        if version is None:  # pragma: no cover - the foreign key guarantees it
+            raise NotFoundError("questionnaire version missing", param="wave")
+        q = questionnaire_of(version)
     session.rollback()  # end the read transaction promptly
-    return view
+    now = now_utc()
+    is_open = (
+        status is WaveStatus.OPEN
+        and (opens is None or now >= opens)
+        and (closes is None or now < closes)
+    )
+    return Respondent(
+        token=token,
+        wave_name=name,
+        survey_year=year,
+        allow_learn=learn,
+        is_open=is_open,
+        questionnaire=q,
+        response_id=response_id,
+        status=response_status.value if response_status is not None else None,
+        page=page or "",
+        revision=revision or 0,
+        answers=dict(answers or {}),
+        mode=mode,
+    )
 
 
 def start_response(

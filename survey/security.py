@@ -81,6 +81,12 @@ def init_app(app: Flask) -> None:
         enabled=bool(app.config["RATELIMIT_ENABLED"]),
     )
     limiter.init_app(app)
+
+    @limiter.request_filter
+    def _reads_are_not_limited() -> bool:
+        # every limit is on a POST; skip the limiter's bookkeeping on page loads
+        return request.method in ("GET", "HEAD", "OPTIONS")
+
     app.extensions["kesu_limiter"] = limiter
 
 

@@ -53,6 +53,11 @@ def new_token() -> str:
 
 
 # -- questionnaire versions ---------------------------------------------------------------
+def cached_questionnaire(content_hash: str) -> Questionnaire | None:
+    """The parsed questionnaire with this content hash, if this process has it cached."""
+    return _questionnaires.get(content_hash)
+
+
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
     """The parsed questionnaire of a stored version (cached by content hash: immutable)."""
     cached = _questionnaires.get(version.content_hash)

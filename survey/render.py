@@ -1,0 +1,110 @@
+"""HTML of the questions on a page, built in Python.
+
+Question pages are the hot path of the survey (every respondent loads ten or more of
+them). Building the item markup with plain string joins and :func:`markupsafe.escape`
+costs a fraction of the equivalent Jinja macros; the page around it stays a template.
+Every text is escaped here, so the result is returned as :class:`~markupsafe.Markup`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from markupsafe import Markup
+from markupsafe import escape
+
+logger = logging.getLogger(__name__)
+
+
+def _aria(field: dict[str, Any]) -> str:
+    out = ""
+    if field["describedby"]:
+        out += f' aria-describedby="{field["describedby"]}"'
+    if field["error"]:
+        out += ' aria-invalid="true"'
+    return out
+
+
+def _error(field: dict[str, Any]) -> str:
+    if not field["error"]:
+        return ""
+    return (
+        f'<p class="field-error" id="e-{field["var"]}"><span class="sr">!</span>'
+        f"{escape(field['error'])}</p>"
+    )
+
+
+def _options(var: str, kind: str, options: Sequence[dict[str, Any]]) -> str:
+    parts = []
+    for o in options:
+        checked = " checked" if o["checked"] else ""
+        exclusive = ' data-exclusive="1"' if o["exclusive"] else ""
+        parts.append(
+            f'<label class="opt" for="{escape(o["id"])}"><input type="{kind}" '
+            f'id="{escape(o["id"])}" name="q_{var}" value="{escape(o["code"])}"{checked}'
+            f"{exclusive}> <span>{escape(o['label'])}</span></label>"
+        )
+    return "\n".join(parts)
+
+
+def render_items(items: Sequence[dict[str, Any]], texts: dict[str, str]) -> Markup:
+    """The markup of the items of :func:`survey.respond.page_view`.
+
+    ``texts`` holds the UI strings ``required_mark``, ``optional_mark`` and ``choose_any``
+    in the respondent's language.
+    """
+    out: list[str] = []
+    for it in items:
+        mark = texts["required_mark"] if it["required"] else texts["optional_mark"]
+        head = (
+            f'<span class="num">{it["n"]}.</span> {escape(it["text"])} '
+            f'<span class="mark">{escape(mark)}</span>'
+        )
+        help_ = f'<p class="help" id="h-{it["id"]}">{escape(it["help"])}</p>' if it["help"] else ""
+        has_error = " has-error" if it["error"] else ""
+        if "options" in it:
+            hint = (
+                f'<p class="hint">{escape(texts["choose_any"])}</p>'
+                if it["kind"] == "checkbox"
+                else ""
+            )
+            out.append(
+                f'<fieldset class="item{has_error}" id="fs-{it["var"]}"{_aria(it)}>'
+                f"<legend>{head}</legend>{help_}{hint}{_error(it)}\n"
+                f"{_options(it['var'], it['kind'], it['options'])}\n</fieldset>"
+            )
+        elif "rows" in it:
+            rows = []
+            for row in it["rows"]:
+                row_error = " has-error" if row["error"] else ""
+                rows.append(
+                    f'<fieldset class="row{row_error}" id="fs-{row["var"]}"{_aria(row)}>'
+                    f"<legend>{escape(row['text'])}</legend>{_error(row)}\n"
+                    f"{_options(row['var'], 'radio', row['options'])}\n</fieldset>"
+                )
+            out.append(
+                f'<fieldset class="item grid" id="fs-{it["id"]}"><legend>{head}</legend>'
+                f"{help_}\n" + "\n".join(rows) + "\n</fieldset>"
+            )
+        else:
+            label = f'<label for="f-{it["var"]}" class="qlabel">{head}</label>'
+            if it["type"] == "number":
+                mode = "numeric" if it["integer"] else "decimal"
+                unit = f'<span class="unit">{escape(it["unit"])}</span>' if it["unit"] else ""
+                control = (
+                    f'<input type="text" id="f-{it["var"]}" name="q_{it["var"]}" '
+                    f'value="{escape(it["value"])}" inputmode="{mode}" autocomplete="off" '
+                    f'class="number"{_aria(it)}>{unit}'
+                )
+            else:
+                control = (
+                    f'<textarea id="f-{it["var"]}" name="q_{it["var"]}" rows="3" '
+                    f'maxlength="{it["max_length"]}"{_aria(it)}>{escape(it["value"])}</textarea>'
+                )
+            out.append(
+                f'<div class="item{has_error}" id="fs-{it["var"]}">{label}{help_}'
+                f"{_error(it)}{control}</div>"
+            )
+    return Markup("\n".join(out))
