@@ -38,7 +38,8 @@ def factors(data: ReportData, r: Renderer) -> Flowables:
         labels = [r.option_label(f.item, row.key) for row in f.shares.rows]
         if f.multiple:
             bars = [r.bar(label, row) for label, row in zip(labels, f.shares.rows, strict=True)]
-            out.append(hbar_chart(bars, font=r.font, width=PORTRAIT_WIDTH, label_width=150))
+            chart = hbar_chart(bars, font=r.font, width=PORTRAIT_WIDTH, label_width=150, cap=100)
+            out.append(chart)
         header = [r.t("col_option"), r.t("col_share"), r.t("col_ci", level=r.level_pct),
                   r.t("col_lit_yes")]  # fmt: skip
         if f.multiple:

@@ -39,7 +39,8 @@ DASHES: tuple[tuple[float, ...], ...] = ((5, 2), (1, 2), (6, 2, 1, 2), (3, 3))
 class Bar:
     """One bar: a label, the value and its interval (same unit as the axis), and its state.
 
-    ``state`` is ``ok``, ``unreliable`` (hatched) or ``suppressed`` (no bar, ``note`` shown).
+    ``state`` is ``ok``, ``unreliable`` (hatched), ``reference`` (outlined: a published
+    figure, not an estimate) or ``suppressed`` (no bar, ``note`` shown).
     """
 
     label: str
@@ -133,6 +134,7 @@ def hbar_chart(
     bar_height: float = 11,
     gap: float = 5,
     legend: Sequence[tuple[str, str]] = (),
+    cap: float | None = None,
 ) -> Drawing:
     """Horizontal bars with interval whiskers, printed values and reference lines.
 
@@ -145,7 +147,8 @@ def hbar_chart(
         unit: appended to the tick labels.
         label_width: room for the bar labels (long labels wrap to two lines).
         bar_height, gap: bar thickness and spacing.
-        legend: extra (kind, text) entries: kind ``hatch`` or ``bar``.
+        legend: extra (kind, text) entries: kind ``hatch``, ``whisker`` or ``bar``.
+        cap: the largest automatic axis maximum (100 for percentages).
 
     Returns:
         A Drawing.
@@ -156,6 +159,8 @@ def hbar_chart(
     values += [r.value for r in refs]
     finite = [v for v in values if math.isfinite(v)]
     vmax = maximum if maximum is not None else _nice_max(max(finite) * 1.08 if finite else 1.0)
+    if cap is not None:
+        vmax = min(vmax, cap)
     right_pad = 34.0
     plot_x = label_width + 4
     plot_w = width - plot_x - right_pad
@@ -194,6 +199,9 @@ def hbar_chart(
             d.add(Rect(plot_x, y, w, bar_height, fillColor=BAR_LIGHT, strokeColor=INK,
                        strokeWidth=0.5))  # fmt: skip
             _hatch(d, plot_x, y, w, bar_height)
+        elif b.state == "reference":
+            d.add(Rect(plot_x, y, w, bar_height, fillColor=colors.white, strokeColor=INK,
+                       strokeWidth=0.7))  # fmt: skip
         else:
             d.add(Rect(plot_x, y, w, bar_height, fillColor=BAR, strokeColor=None))
         end = sx(b.value)

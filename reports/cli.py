@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def demo(out: Path, n_psu: int, households: int, seed: int, lang: str) -> None:
         )
     if households < 1:
         raise click.BadParameter("at least 1", param_hint="--households")
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     with click.progressbar(
         length=len(STAGES), label="kesu demo", file=stderr, item_show_func=lambda s: s
     ) as bar:

@@ -126,7 +126,8 @@ def summary(data: ReportData, r: Renderer) -> Flowables:
         )
     bars = [r.bar(r.t("trend_yiwu"), o)]
     for c in data.spec.comparisons:
-        bars.append(Bar(f"{comparison_label(r, c)} ({c.year})", 100 * c.rate, text=pct(c.rate, 2)))
+        label = f"{comparison_label(r, c)} ({c.year})"
+        bars.append(Bar(label, 100 * c.rate, state="reference", text=pct(c.rate, 2)))
     out.append(hbar_chart(bars, font=r.font, width=PORTRAIT_WIDTH, label_width=120))
     out += [r.p(r.t("findings"), "h2")]
     for text in _findings(data, r):
@@ -180,7 +181,7 @@ def groups(data: ReportData, r: Renderer) -> Flowables:
     labelled = [(r.group_label(k), row) for k, row in rows]
     chart = hbar_chart(
         [r.bar(label, row) for label, row in labelled], font=r.font, width=PORTRAIT_WIDTH,
-        refs=ref_lines(r, data), legend=_legend(r),
+        refs=ref_lines(r, data), legend=_legend(r), cap=100,
     )  # fmt: skip
     return [
         r.p(r.t("sec_groups"), "h1"),
@@ -203,7 +204,8 @@ def towns(data: ReportData, r: Renderer) -> Flowables:
                 width=PORTRAIT_WIDTH,
                 refs=ref_lines(r, data),
                 legend=_legend(r),
-            )  # fmt: skip
+                cap=100,
+            )
         )
         out += [Spacer(1, 3 * mm), r.domain_table(labelled, first=r.t("col_town"))]
     out.append(r.p(r.t("sae_head"), "h2"))

@@ -1,0 +1,161 @@
+"""Capacity targets and reported values: loader errors name file/line/column; progress by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reports.capacity import DEFAULT_CAPACITY_PLAN
+from reports.capacity import EXAMPLE_CAPACITY_VALUES
+from reports.capacity import IndicatorKind
+from reports.capacity import ProgressStatus
+from reports.capacity import evaluate_capacity
+from reports.capacity import load_capacity_plan
+from reports.capacity import load_capacity_values
+from reports.capacity import parse_capacity_plan
+from reports.capacity import parse_capacity_values
+from reports.errors import CapacityError
+
+PLAN = """\
+title: test
+start: 2021-01-01
+on_track_tolerance: 0.9
+indicators:
+  - id: trained
+    label: trained
+    target: 1000
+    kind: cumulative
+    deadline: 2025-01-01
+  - id: bases
+    label: bases
+    target: 100
+    kind: stock
+    baseline: 20
+    deadline: 2025-01-01
+  - id: events
+    label: events
+    target: 100
+    kind: annual
+    deadline: 2025-12-31
+"""
+
+
+def test_prefilled_plan_has_the_targets_of_the_plan():
+    plan = load_capacity_plan()
+    targets = {i.id: i.target for i in plan.indicators}
+    assert targets == {
+        "rural_talents": 40_000, "vocational_training": 100_000, "elderly_trained": 80_000,
+        "kepu_bases": 150, "volunteer_teams": 15, "volunteers": 1_500, "kepu_events": 100,
+        "scientist_spirit_bases": 14,
+    }  # fmt: skip
+    assert plan.indicator("kepu_events").kind is IndicatorKind.ANNUAL
+    assert all(i.deadline == dt.date(2025, 12, 31) for i in plan.indicators)
+    assert all(i.responsible.get("zh-CN") for i in plan.indicators)
+    values = load_capacity_values(EXAMPLE_CAPACITY_VALUES, plan)
+    assert len(values) == 20
+
+
+def test_linear_expected_progress_by_hand():
+    plan = parse_capacity_plan(PLAN)
+    rows = parse_capacity_values(
+        "indicator,value,date,unit\n"
+        "trained,200,2021-12-31,A\n"
+        "trained,250,2022-12-31,B\n"
+        "bases,30,2022-06-30,A\n"
+        "bases,15,2022-12-31,A\n"  # later count of unit A replaces its earlier one
+        "bases,10,2022-12-31,B\n"
+        "events,60,2023-03-01,A\n"
+        "events,500,2022-06-01,A\n"  # another year: not counted in 2023
+        "trained,999,2024-01-01,A\n",  # after the evaluation date: ignored
+        plan,
+    )
+    on = dt.date(2023, 1, 1)
+    got = {p.indicator.id: p for p in evaluate_capacity(plan, rows, on)}
+    share = (on - dt.date(2021, 1, 1)).days / (dt.date(2025, 1, 1) - dt.date(2021, 1, 1)).days
+    t = got["trained"]
+    assert t.value == 450 and t.expected == pytest.approx(1000 * share)
+    # 450 >= 0.9 * 499.7 = 449.7 -> on track
+    assert t.status is ProgressStatus.ON_TRACK
+    b = got["bases"]
+    assert b.value == 20 + 15 + 10
+    assert b.expected == pytest.approx(20 + 80 * share)
+    assert b.status is ProgressStatus.OFF_TRACK  # 45 - 20 < 0.9 * (59.98 - 20)
+    e = got["events"]  # only 2023's rows count on 2023-01-01; the 2022 row is another year
+    assert e.value == 0 and e.reports == 1
+
+
+def test_annual_and_achieved_and_no_data():
+    plan = parse_capacity_plan(PLAN)
+    rows = parse_capacity_values(
+        "indicator,value,date,unit\nevents,40,2023-03-01,A\nevents,70,2023-06-30,B\n"
+        "trained,1200,2023-01-01,A\n",
+        plan,
+    )
+    on = dt.date(2023, 7, 1)
+    got = {p.indicator.id: p for p in evaluate_capacity(plan, rows, on)}
+    assert got["events"].value == 110
+    assert got["events"].expected == pytest.approx(100 * (on - dt.date(2023, 1, 1)).days / 365)
+    assert got["events"].status is ProgressStatus.ACHIEVED
+    assert got["trained"].status is ProgressStatus.ACHIEVED
+    assert got["bases"].status is ProgressStatus.NO_DATA and got["bases"].value is None
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "line", "column", "words"),
+    [
+        ("indicator,value,date,unit\nnope,1,2023-01-01,A\n", 2, "indicator", "unknown indicator"),
+        ("indicator,value,date,unit\ntrained,1,2023-01-01,A\ntrained,x,2023-01-01,A\n", 3,
+         "value", "not a number"),
+        ("indicator,value,date,unit\ntrained,-5,2023-01-01,A\n", 2, "value", ">= 0"),
+        ("indicator,value,date,unit\ntrained,5,2023/01/01,A\n", 2, "date", "YYYY-MM-DD"),
+        ("indicator,value,date,unit\ntrained,5,2023-01-01,\n", 2, "unit", "empty"),
+        ("indicator,value,date,unit,colour\n", 1, "colour", "unknown column"),
+    ],
+)  # fmt: skip
+def test_value_errors_name_file_line_and_column(csv_text, line, column, words):
+    plan = parse_capacity_plan(PLAN)
+    with pytest.raises(CapacityError) as info:
+        parse_capacity_values(csv_text, plan, "units.csv")
+    err = info.value
+    assert (err.file, err.line, err.column) == ("units.csv", line, column)
+    assert words in str(err) and f"units.csv:{line}:" in str(err)
+
+
+def test_missing_column_and_file(tmp_path):
+    plan = parse_capacity_plan(PLAN)
+    with pytest.raises(CapacityError, match="missing column 'date'"):
+        parse_capacity_values("indicator,value,unit\n", plan, "u.csv")
+    with pytest.raises(CapacityError, match="cannot read"):
+        load_capacity_values(tmp_path / "absent.csv", plan)
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "words"),
+    [
+        (("target: 1000", "target: -3"), 7, "target must be a number > 0"),
+        (("deadline: 2025-01-01\n  - id: bases", "deadline: 2020-01-01\n  - id: bases"), 9,
+         "deadline must be after the start"),
+        (("kind: stock", "kind: heap"), 13, "unknown kind"),
+        (("id: events", "id: trained"), 16, "already used on line 5"),
+        (("    label: bases\n", "    label: bases\n    colour: red\n"), 12, "unknown key 'colour'"),
+        (("start: 2021-01-01", "start: soon"), 2, "start is not a date"),
+    ],
+)  # fmt: skip
+def test_plan_errors_name_the_line(change, line, words):
+    old, new = change
+    text = PLAN.replace(old, new, 1)
+    with pytest.raises(CapacityError) as info:
+        parse_capacity_plan(text, "plan.yaml")
+    assert words in str(info.value)
+    assert info.value.line == line, str(info.value)
+
+
+def test_yaml_syntax_error_has_a_line():
+    with pytest.raises(CapacityError) as info:
+        parse_capacity_plan("indicators:\n  - id: [unclosed\n", "p.yaml")
+    assert info.value.line is not None and info.value.file == "p.yaml"
+
+
+def test_default_plan_file_exists():
+    assert DEFAULT_CAPACITY_PLAN.is_file()

@@ -1,0 +1,184 @@
+"""ReportData holds exactly what the sampling/scoring estimators give for the table."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from reports.data import build_report_data
+from reports.errors import ReportError
+from reports.model import WaveEstimates
+from reports.spec import ReportSpec
+from reports.spec import default_job
+from sampling import LonelyPSU
+from sampling import SurveyDesign
+from sampling import svy_mean
+from sampling import svy_proportion
+from sampling import wave_difference
+from sampling.job import parse_job
+
+from .conftest import REPORT_DATE
+
+
+def _design(table):
+    return SurveyDesign(
+        weights=np.asarray(table["weight"], dtype=float),
+        strata=table["stratum"],
+        psu=[table["psu"]],
+        nest=True,
+        lonely_psu=LonelyPSU.ADJUST,
+    )
+
+
+@pytest.fixture(scope="module")
+def spec(table):
+    return ReportSpec(job=default_job(table), wave_name="test-2025", survey_year=2025)
+
+
+@pytest.fixture(scope="module")
+def data(table, questionnaire, spec):
+    return build_report_data(table, questionnaire, spec, generated=REPORT_DATE)
+
+
+def test_overall_and_towns_equal_the_estimator(table, data):
+    design = _design(table)
+    y = table["literate"].astype(float)
+    overall = svy_proportion(y, design)
+    assert data.overall.estimate == pytest.approx(overall.estimate[0], rel=1e-12)
+    assert data.overall.se == pytest.approx(overall.se[0], rel=1e-12)
+    low, high = overall.confint()
+    assert (data.overall.ci_low, data.overall.ci_high) == pytest.approx((low[0], high[0]))
+    towns = svy_proportion(y, design, by={"town": table["town"]})
+    tlow, thigh = towns.confint()
+    for i, dom in enumerate(towns.domains):
+        row = data.towns.row(dom["town"])
+        assert row.estimate == pytest.approx(towns.estimate[i], rel=1e-12)
+        assert row.ci_low == pytest.approx(tlow[i], rel=1e-12)
+        assert row.ci_high == pytest.approx(thigh[i], rel=1e-12)
+        assert row.n == towns.n[i]
+        assert row.deff == pytest.approx(towns.deff[i], rel=1e-12)
+
+
+def test_equal_weights_srs_gives_the_plain_share(table, questionnaire):
+    # closed form: equal weights, no clusters -> the estimate is the sample share
+    plain = {k: v for k, v in table.items() if k not in ("weight", "psu", "stratum")}
+    data = build_report_data(plain, questionnaire, ReportSpec(job=default_job(plain)))
+    assert data.overall.estimate == pytest.approx(table["literate"].mean(), rel=1e-12)
+    assert "unweighted" in data.notes and data.design.unweighted
+    n = len(table["literate"])
+    p = table["literate"].mean()
+    # SRS with replacement: var = p(1-p)/(n-1) (each respondent its own PSU)
+    assert data.overall.se == pytest.approx(math.sqrt(p * (1 - p) / (n - 1)), rel=1e-9)
+
+
+def test_groups_are_domains_of_the_full_design(table, data, questionnaire):
+    design = _design(table)
+    y = table["literate"].astype(float)
+    for g in questionnaire.groups:
+        member = np.where(table[f"group_{g.id}"] == 1, "1", "0")
+        est = svy_proportion(y, design, by={"m": member}).select(m="1")
+        row = data.groups.row(g.id)
+        assert row.estimate == pytest.approx(est.estimate[0], rel=1e-12)
+        assert row.se == pytest.approx(est.se[0], rel=1e-12)
+        assert row.n == est.n[0]
+
+
+def test_levels_partition_and_match_literacy(data, questionnaire):
+    shares = [r.estimate for r in data.levels.rows]
+    assert sum(shares) == pytest.approx(1.0, abs=1e-12)
+    literate_levels = [lv.code for lv in questionnaire.scoring.levels if lv.minimum >= 70]
+    literate = sum(data.levels.row(c).estimate for c in literate_levels)
+    assert literate == pytest.approx(data.overall.estimate, abs=1e-12)
+
+
+def test_dimension_profile_is_the_mean_percent_of_max(table, data, questionnaire):
+    design = _design(table)
+    for dim in questionnaire.scoring.dimensions:
+        y = 100 * table[f"score_{dim.id}"] / dim.maximum
+        est = svy_mean(y, design)
+        assert data.dimensions[dim.id].rows[0].estimate == pytest.approx(est.estimate[0])
+
+
+def test_factor_shares_and_literacy_by_choice(table, data):
+    design = _design(table)
+    f = next(x for x in data.factors if x.item == "channels")
+    chose_tv = np.array([("tv" in v.split(";")) if v else np.nan for v in table["channels"]],
+                        dtype=float)  # fmt: skip
+    share = svy_proportion(chose_tv, design, na_rm=True)
+    assert f.shares.row("tv").estimate == pytest.approx(share.estimate[0], rel=1e-12)
+    lit = svy_proportion(
+        table["literate"].astype(float), design, by={"m": np.where(chose_tv == 1, "1", "0")}
+    ).select(m="1")
+    assert f.literacy_yes.row("tv").estimate == pytest.approx(lit.estimate[0], rel=1e-12)
+
+
+def test_change_since_previous_wave(table, table_factory, questionnaire, spec, data):
+    earlier = table_factory(900, 5)
+    prev = build_report_data(earlier, questionnaire, spec).wave_estimates
+    prev = dataclasses.replace(prev, wave="test-2023", year=2023)
+    again = build_report_data(table, questionnaire, spec, previous=[prev])
+    diff = wave_difference(data.overall_estimate, prev.overall)
+    ch = again.change
+    assert ch is not None and ch.previous_year == 2023
+    assert ch.difference.estimate == pytest.approx(diff.estimate[0], rel=1e-12)
+    t = abs(diff.estimate[0] / diff.se[0])
+    assert ch.p_value == pytest.approx(2 * stats.t.sf(t, diff.df[0]), rel=1e-9)
+    assert [p.year for p in again.trend] == [2023, 2025]
+
+
+def test_wave_estimates_round_trip(data):
+    back = WaveEstimates.from_dict(data.wave_estimates.to_dict())
+    assert back.overall.estimate == pytest.approx(data.overall_estimate.estimate)
+    np.testing.assert_allclose(back.overall.vcov, data.overall_estimate.vcov)
+    assert back.towns.domains == data.towns_estimate.domains
+    assert set(back.groups) == set(data.wave_estimates.groups)
+
+
+def test_suppression_and_marking_rules(table_factory, questionnaire):
+    small = table_factory(40, 3)
+    spec = ReportSpec(job=default_job(small), wave_name="tiny", suppress_below=10)
+    data = build_report_data(small, questionnaire, spec)
+    for row in data.towns.rows:
+        assert row.suppressed == (row.n < 10)
+        if row.n and row.n < 30:
+            assert row.unreliable and "small_n" in row.flags
+    assert any(r.suppressed for r in data.towns.rows)
+
+
+def test_lonely_psu_fail_falls_back_to_adjust_and_says_so(table_factory, questionnaire):
+    small = table_factory(30, 4)
+    job = parse_job({"wave": "tiny", "design": {"weights": "weight", "strata": "stratum",
+                                                "psu": "psu", "nest": True}})  # fmt: skip
+    data = build_report_data(small, questionnaire, ReportSpec(job=job))
+    assert any(n.startswith("lonely_psu_adjusted:") for n in data.notes)
+    assert data.design.lonely_psu == "adjust"
+
+
+def test_rejected_rows_are_left_out(table, questionnaire, spec, data):
+    marked = dict(table)
+    rejected = np.zeros(len(table["literate"]), dtype=np.int8)
+    rejected[:100] = 1
+    marked["rejected"] = rejected
+    out = build_report_data(marked, questionnaire, spec)
+    assert out.overall.n == data.overall.n - 100
+    assert "rejected:100" in out.notes
+
+
+def test_errors_name_the_problem(table, questionnaire, spec):
+    with pytest.raises(ReportError, match="no respondents"):
+        build_report_data({k: v[:0] for k, v in table.items()}, questionnaire, spec)
+    no_scores = {k: v for k, v in table.items() if k != "literate"}
+    with pytest.raises(ReportError, match="'literate'"):
+        build_report_data(no_scores, questionnaire, spec)
+
+
+def test_item_analysis_uses_the_final_weights(table, data):
+    items = data.items
+    assert items is not None and items.k == 50
+    w = np.asarray(table["weight"], dtype=float)
+    p = np.average(table["item_K01"] / 2.0, weights=w)
+    assert items.difficulty[0] == pytest.approx(p, rel=1e-12)

@@ -1,0 +1,140 @@
+"""``kesu demo`` end to end on a small sample, and ``kesu report`` reproducing its PDF."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from kesu.cli import main
+from reports.fieldwork import summarize_fieldwork
+from reports.synthetic import YIWU_TOWNS
+
+FILES = (
+    "frame.csv", "sample.csv", "fieldwork.csv", "responses.csv", "scored.csv", "weights-job.yaml",
+    "weighted.csv", "estimates.json", "report.pdf", "report-job.yaml", "nonresponse.json",
+    "capacity.csv", "estimates-2021.json", "estimates-2023.json",
+)  # fmt: skip
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(out), "--n-psu", "30", "--households", "12", "--seed", "7"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "synthetic demo:" in result.output
+    return out
+
+
+def test_every_intermediate_file_is_left(demo_dir):
+    for name in FILES:
+        assert (demo_dir / name).is_file(), name
+    assert (demo_dir / "report.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_sample_design_and_fieldwork_files(demo_dir):
+    sample = _read(demo_dir / "sample.csv")
+    towns = {r["stratum"] for r in sample}
+    assert towns == {t.code for t in YIWU_TOWNS}
+    psus = {}
+    for r in sample:
+        psus.setdefault(r["stratum"], set()).add(r["psu"])
+    assert all(len(v) >= 2 for v in psus.values())
+    field = _read(demo_dir / "fieldwork.csv")
+    assert len(field) == len(sample)
+    completes = [r for r in field if r["outcome"] == "1.1"]
+    assert all(0 < float(r["prob3"]) <= 1 for r in completes)
+    scored = _read(demo_dir / "scored.csv")
+    assert len(scored) == len(completes)
+
+
+def test_weights_are_raked_to_the_census_total(demo_dir):
+    rows = _read(demo_dir / "weighted.csv")
+    w = np.array([float(r["weight"]) for r in rows])
+    total = sum(t.adults for t in YIWU_TOWNS)
+    assert w.sum() == pytest.approx(total, rel=1e-9)  # trimming keeps the raked total
+    assert (w > 0).all()
+
+
+def test_report_shows_the_aapor_rates_of_the_fieldwork_file(demo_dir):
+    field = _read(demo_dir / "fieldwork.csv")
+    minutes = [float(r["minutes"]) if r["minutes"] else np.nan for r in field]
+    s = summarize_fieldwork([r["outcome"] for r in field], minutes)
+    text = "\n".join(p.extract_text() for p in PdfReader(demo_dir / "report.pdf").pages)
+    tokens = [t.strip() for t in text.splitlines()]
+    i = tokens.index("应答率 RR1")
+    assert tokens[i + 1] == f"{100 * s.rr1:.1f}"
+    j = tokens.index("应答率 RR3")
+    assert tokens[j + 1] == f"{100 * s.rr3:.1f}"
+    assert "模拟数据" in text
+
+
+def test_estimates_file_is_an_earlier_wave_for_the_next_report(demo_dir):
+    payload = json.loads((demo_dir / "estimates.json").read_text("utf-8"))
+    assert payload["wave"] == "demo-2025" and payload["year"] == 2025
+    assert payload["figures"]["overall"]["estimate"] == pytest.approx(
+        payload["overall"]["rows"][0]["estimate"]
+    )
+    assert [t["year"] for t in payload["figures"]["trend"]] == [2021, 2023, 2025]
+
+
+def test_kesu_report_reproduces_the_demo_pdf(demo_dir):
+    out = demo_dir / "again.pdf"
+    today = dt.date.today().isoformat()
+    result = CliRunner().invoke(
+        main, ["report", str(demo_dir / "report-job.yaml"), "-o", str(out), "--date", today]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == (demo_dir / "report.pdf").read_bytes()
+
+
+def test_kesu_report_english_and_estimates(demo_dir):
+    out = demo_dir / "en.pdf"
+    est = demo_dir / "est.json"
+    result = CliRunner().invoke(
+        main,
+        ["report", str(demo_dir / "report-job.yaml"), "-o", str(out), "--lang", "en",
+         "--estimates", str(est)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text()
+    assert "Share of citizens with science literacy" in text
+    assert json.loads(est.read_text("utf-8"))["wave"] == "demo-2025"
+
+
+def test_kesu_report_for_a_wave_uses_the_survey_loader(monkeypatch, table, tmp_path):
+    import survey.analysis
+
+    monkeypatch.setattr(survey.analysis, "load_analysis_table", lambda name: table)
+    out = tmp_path / "wave.pdf"
+    result = CliRunner().invoke(main, ["report", "--wave", "test-2025", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "test-2025: literate" in result.output
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_kesu_report_wave_errors_are_clean(monkeypatch, tmp_path):
+    import survey.analysis
+
+    def fail(name):
+        raise LookupError(f"no wave named {name}")
+
+    monkeypatch.setattr(survey.analysis, "load_analysis_table", fail)
+    result = CliRunner().invoke(main, ["report", "--wave", "nope", "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1
+    assert "cannot load wave 'nope'" in result.output and "Traceback" not in result.output
+    both = CliRunner().invoke(main, ["report", "-o", str(tmp_path / "x.pdf")])
+    assert both.exit_code == 2 and "either JOB_FILE or --wave" in both.output

@@ -1,0 +1,179 @@
+"""The PDF shows the engine's figures, in Chinese with an embedded font, and survives tiny waves."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from reports.data import build_report_data
+from reports.fonts import register_cjk_font
+from reports.pdf import build_pdf
+from reports.spec import ReportSpec
+from reports.spec import default_job
+from sampling import LonelyPSU
+from sampling import SurveyDesign
+from sampling import svy_proportion
+
+from .conftest import REPORT_DATE
+
+
+def _pages(pdf: bytes) -> list[str]:
+    return [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.strip() for t in text.splitlines() if t.strip()]
+
+
+def _row_after(tokens: list[str], label: str, n: int) -> list[str]:
+    """The cells after ``label`` in the table row (the label followed by its n)."""
+    for i, tok in enumerate(tokens[:-1]):
+        if tok == label and tokens[i + 1] == str(n):
+            return tokens[i + 1 : i + 7]
+    raise AssertionError(f"no table row for {label!r} with n={n}")
+
+
+@pytest.fixture(scope="module")
+def data(table, questionnaire):
+    spec = ReportSpec(job=default_job(table), wave_name="test-2025", survey_year=2025)
+    return build_report_data(table, questionnaire, spec, generated=REPORT_DATE)
+
+
+@pytest.fixture(scope="module")
+def pdf_zh(data) -> bytes:
+    return build_pdf(data)
+
+
+@pytest.fixture(scope="module")
+def pdf_en(data) -> bytes:
+    return build_pdf(data, "en")
+
+
+def test_town_table_shows_the_estimates_of_the_estimator(table, questionnaire, pdf_zh):
+    # recompute independently of ReportData, with sampling directly
+    design = SurveyDesign(weights=table["weight"].astype(float), strata=table["stratum"],
+                          psu=[table["psu"]], nest=True, lonely_psu=LonelyPSU.ADJUST)  # fmt: skip
+    est = svy_proportion(table["literate"].astype(float), design, by={"town": table["town"]})
+    low, high = est.confint()
+    text = "\n".join(_pages(pdf_zh))
+    tokens = _tokens(text)
+    town_item = questionnaire.item("town")
+    for i, dom in enumerate(est.domains):
+        label = town_item.option(dom["town"]).label.get("zh-CN")
+        cells = _row_after(tokens, label, int(est.n[i]))
+        mark = "†" if est.flags[i] else ""
+        assert cells[1] == f"{100 * est.estimate[i]:.1f}{mark}"
+        assert cells[2] == f"{100 * low[i]:.1f}–{100 * high[i]:.1f}"
+        assert cells[3] == f"{100 * est.cv[i]:.1f}"
+        assert cells[4] == f"{est.deff[i]:.2f}"
+
+
+def test_summary_page_has_the_headline_rate_and_comparisons(data, pdf_zh):
+    first = _pages(pdf_zh)[0]
+    o = data.overall_estimate
+    low, high = o.confint()
+    assert f"{100 * o.estimate[0]:.1f}%" in first
+    assert f"{100 * low[0]:.1f}%–{100 * high[0]:.1f}%" in first
+    assert "全国（15.37%，2024年）" in first and "浙江省（13.53%，2020年）" in first
+    assert "没有上一轮调查的数据" in first
+
+
+def test_chinese_text_is_extractable_and_every_glyph_is_in_the_embedded_font(pdf_zh):
+    from reportlab.pdfbase import pdfmetrics
+
+    pages = _pages(pdf_zh)
+    text = "".join(pages)
+    assert "具备科学素质" in text and "稠城街道" in text and "廿三里街道" in text
+    font = pdfmetrics.getFont(register_cjk_font())
+    face = getattr(font, "face", None)
+    if face is None:
+        pytest.skip("CID fallback font in use: no TrueType font on this machine")
+    missing = {c for c in text if not c.isspace() and ord(c) not in face.charToGlyph}
+    assert not missing, f"characters without a glyph: {sorted(missing)[:20]}"
+    reader = PdfReader(io.BytesIO(pdf_zh))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    descriptors = [f.get_object().get("/FontDescriptor") for f in fonts.values()]
+    embedded = [d for d in descriptors if d is not None and "/FontFile2" in d.get_object()]
+    assert embedded, "the TrueType font is not embedded"
+
+
+def test_every_page_has_number_date_and_fingerprint(data, pdf_zh):
+    pages = _pages(pdf_zh)
+    total = len(pages)
+    fp = data.fingerprint
+    for i, text in enumerate(pages, start=1):
+        assert f"第 {i} 页 / 共 {total} 页" in text
+        assert REPORT_DATE.isoformat() in text
+        assert fp.questionnaire_hash[:10] in text and fp.data_hash[:10] in text
+        assert fp.job_hash[:10] in text and f"kesu {fp.kesu_version}" in text
+        assert f"data {fp.rows} rows" in text
+
+
+def test_table_of_contents_lists_the_sections_with_pages(pdf_zh):
+    toc = _pages(pdf_zh)[1]
+    for title in ("一、重点人群的科学素质", "二、各镇街的科学素质", "八、能力建设指标完成情况",
+                  "附录一  方法说明", "附录二  题目分析"):  # fmt: skip
+        # the right-aligned page number is extracted just before its title
+        pattern = r"\d+\s*" + r"\s+".join(re.escape(part) for part in title.split())
+        assert re.search(pattern, toc), title
+
+
+def test_english_variant(data, pdf_en, questionnaire):
+    pages = _pages(pdf_en)
+    text = "\n".join(pages)
+    assert "Share of citizens with science literacy" in text
+    assert "1. Key groups" in text and "Appendix A. Methodology" in text
+    assert "Fotang Town" in text and "Choucheng Street" in text
+    assert f"Page 1 of {len(pages)}" in pages[0]
+    assert "具备科学素质" not in text  # UI strings and labels are English
+    g = data.groups.row("farmer")
+    tokens = _tokens(text)
+    cells = _row_after(tokens, "Farmers", g.n)
+    assert cells[1].rstrip("†") == f"{100 * g.estimate:.1f}"
+
+
+def test_a_tiny_wave_gives_suppressed_cells_not_a_crash(table_factory, questionnaire):
+    tiny = table_factory(25, 8)
+    data = build_report_data(tiny, questionnaire, ReportSpec(job=default_job(tiny)),
+                             generated=REPORT_DATE)  # fmt: skip
+    pdf = build_pdf(data)
+    text = "\n".join(_pages(pdf))
+    assert "样本不足10人，不显示" in text
+    hidden = [r for r in data.towns.rows if r.suppressed]
+    assert hidden
+    tokens = _tokens(text)
+    town = questionnaire.item("town")
+    row = hidden[0]
+    cells = _row_after(tokens, town.option(row.key).label.get("zh-CN"), row.n)
+    assert cells[1:5] == ["—", "—", "—", "—"]
+
+
+def test_item_appendix_is_on_landscape_pages(pdf_zh):
+    reader = PdfReader(io.BytesIO(pdf_zh))
+    last = reader.pages[-1]
+    width, height = float(last.mediabox.width), float(last.mediabox.height)
+    assert width > height
+    assert "题目分析" in last.extract_text() or "题目分析" in reader.pages[-2].extract_text()
+    first = reader.pages[0]
+    assert float(first.mediabox.width) == pytest.approx(595.2756, abs=0.01)
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler) not installed")
+def test_pages_render_to_png(pdf_zh, tmp_path):
+    src = tmp_path / "r.pdf"
+    src.write_bytes(pdf_zh)
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(src), str(tmp_path / "p")], check=True)
+    pngs = sorted(tmp_path.glob("p-*.png"))
+    assert len(pngs) == len(PdfReader(io.BytesIO(pdf_zh)).pages)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_output_is_deterministic(data, pdf_zh):
+    assert build_pdf(data) == pdf_zh
+    assert np.all([pdf_zh[:5] == b"%PDF-"])
