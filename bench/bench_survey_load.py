@@ -391,7 +391,12 @@ def drop_schema(base: str, schema: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=200)
-    parser.add_argument("--think", type=float, default=1.0, help="mean pause before an answer (s)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=5.0,
+        help="mean pause before each answer in s (people take 30-100 s a page; 5 s is brisk)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--clients", type=int, default=32, help="saturation-phase clients")
     parser.add_argument("--seconds", type=float, default=5.0, help="saturation-phase duration")

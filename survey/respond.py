@@ -276,21 +276,21 @@ def _render_page(
 def page(token: str, section: str) -> Any:
     """One page of questions (GET); validate and save it, then go on (POST)."""
     db = get_session()
-    r = load_respondent(db, token)
-    if r.response_id is None:
-        return redirect(url_for("respond.start", token=token), code=303)
-    if r.complete:
-        return _to_current(r)
     if request.method == "GET":
+        r = load_respondent(db, token)
+        if r.response_id is None:
+            return redirect(url_for("respond.start", token=token), code=303)
+        if r.complete:
+            return _to_current(r)
         return _render_page(r, section, r.answers, {})
+    # POST: save_page loads and locks what it needs (one write transaction)
     if request.form.get("page", section) != section:
         raise BadRequestError("the form's page does not match the address", param="page")
-    try:
-        rev = int(request.form.get("rev", ""))
-    except ValueError:
-        raise BadRequestError("missing or malformed revision", param="rev") from None
+    raw_rev = request.form.get("rev", "")
+    rev = int(raw_rev) if raw_rev.isdigit() and len(raw_rev) < 10 else -1  # checked by save_page
     result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang)
     if result.outcome == "invalid":
+        r = load_respondent(db, token)
         items = walk(r.questionnaire, result.answers, r.survey_year).items_of(section)
         logger.info("response %s: %d field(s) need attention", r.response_id, len(result.errors))
         return _render_page(r, section, result.answers, result.errors, _posted_values(items), 422)

@@ -255,6 +255,8 @@ def save_page(
     """
     begin_write(session)
     inv = _invitation(session, token)
+    if revision < 0:
+        raise BadRequestError("missing or malformed revision", param="rev")
     wave: Wave = inv.wave
     resp = _response(session, inv.id, lock=True)
     if resp is None:
