@@ -102,6 +102,12 @@ def _step_name(r: Renderer, method: str) -> str:
         return method
 
 
+def _note_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def methods(data: ReportData, r: Renderer) -> Flowables:
     """Appendix A: population, design, fieldwork/AAPOR, weighting, variance, deff, rules."""
     q = data.questionnaire
@@ -160,7 +166,11 @@ def methods(data: ReportData, r: Renderer) -> Flowables:
              f"{s.min_weight:.1f}–{s.max_weight:.1f} ({s.ratio:.1f})", f"{s.sum_after:,.0f}"]
             for s in d.steps
         ]  # fmt: skip
-        out.append(simple_table(r, header, rows, [118, 40, 52, 75, 68, 78, 62]))
+        out.append(simple_table(r, header, rows, [112, 46, 50, 75, 66, 80, 64]))
+        for s in d.steps:
+            if s.notes:
+                parts = [f"{k} = {_note_value(v)}" for k, v in s.notes.items()]
+                out.append(r.p(f"{_step_name(r, s.method)}: " + "; ".join(parts), "small"))
     out.append(r.p(r.t("m_variance"), "h2"))
     if d.variance == "taylor":
         out.append(r.p(r.t("m_variance_taylor", df=d.degf)))

@@ -106,11 +106,11 @@ def _hatch(d: Drawing, x: float, y: float, w: float, h: float, spacing: float = 
 def _nice_max(value: float) -> float:
     if not value > 0 or not math.isfinite(value):
         return 1.0
-    exp = 10 ** math.floor(math.log10(value))
-    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+    exp = 10.0 ** math.floor(math.log10(value))
+    for m in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if m * exp >= value:
             return m * exp
-    return 10 * exp
+    return 10.0 * exp
 
 
 def _ticks(maximum: float) -> list[float]:
@@ -182,6 +182,7 @@ def hbar_chart(
         d.add(String(x, base_y - 9, lab, fontName=font, fontSize=6.5, textAnchor="middle"))
     d.add(Line(plot_x, base_y, plot_x, base_y + plot_h, strokeColor=INK, strokeWidth=0.6))
     d.add(Line(plot_x, base_y, plot_x + plot_w, base_y, strokeColor=INK, strokeWidth=0.6))
+    notes: list[tuple[float, str]] = []
     for i, b in enumerate(bars):
         y = base_y + plot_h - (i + 1) * (bar_height + gap)
         cy = y + bar_height / 2
@@ -191,8 +192,7 @@ def hbar_chart(
             d.add(String(label_width, cy - 2.5 + offset, line, fontName=font, fontSize=fs,
                          textAnchor="end"))  # fmt: skip
         if b.state == "suppressed" or not math.isfinite(b.value):
-            d.add(String(plot_x + 3, cy - 2.5, b.note, fontName=font, fontSize=6.5,
-                         fillColor=colors.Color(0.3, 0.3, 0.3)))  # fmt: skip
+            notes.append((cy, b.note))
             continue
         w = sx(b.value) - plot_x
         if b.state == "unreliable":
@@ -218,6 +218,11 @@ def hbar_chart(
         dash = DASHES[k % len(DASHES)]
         d.add(Line(x, base_y, x, base_y + plot_h + 3, strokeColor=INK, strokeWidth=0.9,
                    strokeDashArray=list(dash)))  # fmt: skip
+    for cy, note in notes:  # on a white ground, above the reference lines
+        w = stringWidth(note, font, 6.5) + 4
+        d.add(Rect(plot_x + 1, cy - 4.5, w, 9, fillColor=colors.white, strokeColor=None))
+        d.add(String(plot_x + 3, cy - 2.5, note, fontName=font, fontSize=6.5,
+                     fillColor=colors.Color(0.3, 0.3, 0.3)))  # fmt: skip
     entries: list[tuple[str, str, int]] = [("ref", r.label, k) for k, r in enumerate(refs)]
     entries += [(kind, text, 0) for kind, text in legend]
     col_w = (width - 10) / 2

@@ -267,7 +267,9 @@ def run_demo(
     files["scored"] = out / "scored.csv"
     write_columns(files["scored"], scored)
     files["nonresponse"] = out / "nonresponse.json"
-    files["nonresponse"].write_text(json.dumps([nr.diagnostics.to_dict()], indent=2), "utf-8")
+    nr_diag = nr.diagnostics.to_dict()
+    nr_diag["notes"]["unit"] = "households (before the within-household weight 1/prob3)"
+    files["nonresponse"].write_text(json.dumps([nr_diag], indent=2), "utf-8")
 
     step("weighting")
     margins = census_margins(np.random.default_rng(seed + 1))

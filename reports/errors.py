@@ -7,7 +7,10 @@ about an input file also carry its ``file``, ``line`` and ``column``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 class ReportError(ValueError):

@@ -24,6 +24,7 @@ from questionnaires import Questionnaire
 from questionnaires import load_questionnaire
 from reports.capacity import DEFAULT_CAPACITY_PLAN
 from reports.capacity import IndicatorProgress
+from reports.capacity import ReportedValue
 from reports.capacity import evaluate_capacity
 from reports.capacity import load_capacity_plan
 from reports.capacity import load_capacity_values
@@ -174,7 +175,7 @@ def load_inputs(spec: ReportSpec, inputs: ReportInputs, report_date: dt.date) ->
     tolerance = 0.9
     if inputs.capacity_values is not None or inputs.capacity_targets is not None:
         plan = load_capacity_plan(inputs.capacity_targets or DEFAULT_CAPACITY_PLAN)
-        values = ()
+        values: tuple[ReportedValue, ...] = ()
         if inputs.capacity_values is not None:
             values = load_capacity_values(inputs.capacity_values, plan)
         capacity = evaluate_capacity(plan, values, inputs.capacity_as_of or report_date)

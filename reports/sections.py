@@ -267,14 +267,14 @@ def levels(data: ReportData, r: Renderer) -> Flowables:
 def dimensions(data: ReportData, r: Renderer) -> Flowables:
     """Section 4: mean dimension scores (percent of maximum) by group, 2 x 2 panels."""
     out: Flowables = [r.p(r.t("sec_dimensions"), "h1"), r.p(r.t("dimensions_intro"))]
-    panels = []
+    panels: list[list[Any]] = []
     half = PORTRAIT_WIDTH / 2 - 4
     for dim_id, bd in data.dimensions.items():
         bars = [r.bar(r.group_label(row.key), row, scale=1.0) for row in bd.rows]
         chart = hbar_chart(bars, font=r.font, width=half, maximum=100, label_width=78,
                            bar_height=9, gap=4)  # fmt: skip
         panels.append([r.p(r.dimension_label(dim_id), "h2"), chart])
-    grid = [panels[i : i + 2] for i in range(0, len(panels), 2)]
+    grid: list[list[Any]] = [panels[i : i + 2] for i in range(0, len(panels), 2)]
     if grid and len(grid[-1]) == 1:
         grid[-1].append("")
     if grid:

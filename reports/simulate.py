@@ -124,7 +124,7 @@ def simulate_fieldwork(
             RosterPerson(str(k), str(roster["sex"][k]), int(roster["age"][k]))
             for k in range(first, first + int(adults[i]))
         ]
-        pick = kish_grid_select(members, serial=int(households[i]["household_number"]))
+        pick = kish_grid_select(members, serial=int(households[int(i)]["household_number"]))
         chosen[i] = int(pick.person_id)
         prob3[i] = pick.probability
     sel = np.flatnonzero(chosen >= 0)
