@@ -385,7 +385,10 @@ class ReportData:
     capacity_as_of: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The figures as plain Python (the admin dashboard renders this)."""
+        """The figures as plain Python, JSON-safe (NaN -> None); the dashboard renders this."""
+        return _json_safe(self._figures())
+
+    def _figures(self) -> dict[str, Any]:
         return {
             "wave": self.spec.wave_name,
             "year": self.spec.survey_year,
@@ -438,6 +441,19 @@ class ReportData:
             "fieldwork": None if self.fieldwork is None else self.fieldwork.to_dict(),
             "notes": list(self.notes),
         }
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def table_hash(columns: Mapping[str, Any]) -> str:

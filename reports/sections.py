@@ -131,7 +131,7 @@ def summary(data: ReportData, r: Renderer) -> Flowables:
     out.append(hbar_chart(bars, font=r.font, width=PORTRAIT_WIDTH, label_width=120))
     out += [r.p(r.t("findings"), "h2")]
     for text in _findings(data, r):
-        out.append(r.p("• " + text))
+        out.append(r.p("● " + text))
     return out
 
 

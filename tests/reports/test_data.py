@@ -182,3 +182,13 @@ def test_item_analysis_uses_the_final_weights(table, data):
     w = np.asarray(table["weight"], dtype=float)
     p = np.average(table["item_K01"] / 2.0, weights=w)
     assert items.difficulty[0] == pytest.approx(p, rel=1e-12)
+
+
+def test_dashboard_figures_are_strict_json(data):
+    import json
+
+    text = json.dumps(data.to_dict(), allow_nan=False)
+    back = json.loads(text)
+    assert back["overall"]["estimate"] == pytest.approx(data.overall.estimate)
+    assert [r["key"] for r in back["towns"]["rows"]] == [r.key for r in data.towns.rows]
+    assert back["fingerprint"]["rows"] == data.design.n

@@ -177,3 +177,40 @@ def test_pages_render_to_png(pdf_zh, tmp_path):
 def test_output_is_deterministic(data, pdf_zh):
     assert build_pdf(data) == pdf_zh
     assert np.all([pdf_zh[:5] == b"%PDF-"])
+
+
+def test_every_ui_string_and_label_has_glyphs_in_the_font(questionnaire):
+    """Missing glyphs do not survive text extraction, so check the sources of all text."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from reports.capacity import load_capacity_plan
+    from reports.i18n import CATALOGUE
+
+    font = pdfmetrics.getFont(register_cjk_font())
+    face = getattr(font, "face", None)
+    if face is None:
+        pytest.skip("CID fallback font in use: no TrueType font on this machine")
+    texts = [s for table in CATALOGUE.values() for s in table.values()]
+    for lang in ("zh-CN", "en"):
+        texts.append(questionnaire.title.get(lang))
+        texts += [g.label.get(lang) for g in questionnaire.groups]
+        texts += [lv.label.get(lang) for lv in questionnaire.scoring.levels]
+        texts += [d.label.get(lang) for d in questionnaire.scoring.dimensions]
+        for item in questionnaire.items:
+            texts.append(item.text.get(lang))
+            texts += [o.label.get(lang) for o in item.options]
+        for ind in load_capacity_plan().indicators:
+            texts += [ind.label.get(lang), ind.unit.get(lang), ind.responsible.get(lang)]
+    texts += ["● ", "†", "—", "–", "→", "γ", "…"]
+    missing = {c for t in texts for c in t if not c.isspace() and ord(c) not in face.charToGlyph}
+    assert not missing, f"characters without a glyph: {sorted(missing)}"
+
+
+def test_both_languages_have_every_string():
+    from reports.i18n import CATALOGUE
+    from reports.i18n import tr
+
+    assert set(CATALOGUE["zh-CN"]) == set(CATALOGUE["en"])
+    assert tr("fr", "footer", page=1, pages=2) == "第 1 页 / 共 2 页"  # unknown language: zh-CN
+    with pytest.raises(KeyError):
+        tr("en", "no-such-key")
