@@ -75,6 +75,9 @@ def report_data_for_table(
         spec = dataclasses.replace(spec, survey_year=infer_survey_year(table))
     if wave_name and not spec.wave_name:
         spec = dataclasses.replace(spec, wave_name=wave_name)
+    if not spec.job_text:
+        # no job file: fingerprint the job actually used
+        spec = dataclasses.replace(spec, job_text=repr(spec.job))
     return build_report_data(
         table,
         questionnaire,

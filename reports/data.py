@@ -182,7 +182,11 @@ def _prepare_table(table: Mapping[str, Any], spec: ReportSpec) -> tuple[Table, l
             hint="a report needs at least one complete response",
         )
     if "rejected" in cols:
-        rejected = np.char.strip(cols["rejected"].astype(str)) == "1"
+        raw = cols["rejected"]
+        if raw.dtype.kind in "fiub":
+            rejected = raw.astype(np.float64) == 1
+        else:
+            rejected = np.isin(np.char.lower(np.char.strip(raw.astype(str))), ["1", "1.0", "true"])
         if rejected.any():
             notes.append(f"rejected:{int(rejected.sum())}")
             keep = ~rejected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 
 import numpy as np
@@ -192,3 +193,17 @@ def test_dashboard_figures_are_strict_json(data):
     assert back["overall"]["estimate"] == pytest.approx(data.overall.estimate)
     assert [r["key"] for r in back["towns"]["rows"]] == [r.key for r in data.towns.rows]
     assert back["fingerprint"]["rows"] == data.design.n
+
+
+def test_report_data_for_table_defaults(table, questionnaire):
+    from reports.api import infer_survey_year
+    from reports.api import report_data_for_table
+
+    assert infer_survey_year(table) == 2025
+    data = report_data_for_table(table, questionnaire, wave_name="w")
+    assert data.spec.wave_name == "w" and data.spec.survey_year == 2025
+    empty = hashlib.sha256(b"").hexdigest()
+    assert data.fingerprint.job_hash != empty  # the default job is fingerprinted
+    as_text = dict(table)
+    as_text["rejected"] = np.where(np.arange(len(table["literate"])) < 3, "1", "0")
+    assert report_data_for_table(as_text, questionnaire).overall.n == len(table["literate"]) - 3
