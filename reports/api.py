@@ -33,7 +33,12 @@ logger = logging.getLogger(__name__)
 
 
 def infer_survey_year(table: Mapping[str, Any]) -> int:
-    """The fieldwork year: the most common ``birth_year + age`` (0 when unknown)."""
+    """The fieldwork year: the most common ``birth_year + age`` (0 when unknown).
+
+    Example:
+        >>> infer_survey_year({"birth_year": [1990, 1980], "age": [35, 45]})
+        2025
+    """
     if "birth_year" not in table or "age" not in table:
         return 0
     try:
@@ -109,5 +114,10 @@ def build_report_for_table(
 
     Returns:
         The PDF bytes (send with ``send_file(BytesIO(pdf), mimetype="application/pdf")``).
+
+    Example:
+        >>> pdf = build_report_for_table(table, q, lang="en")  # doctest: +SKIP
+        >>> pdf[:5]  # doctest: +SKIP
+        b'%PDF-'
     """
     return build_pdf(report_data_for_table(table, questionnaire, spec, **options), lang)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from reportlab.lib.units import mm
@@ -27,7 +26,11 @@ Flowables = list[Any]
 
 
 def factors(data: ReportData, r: Renderer) -> Flowables:
-    """Section 7: information channels and participation, with literacy by choice."""
+    """Section 7: information channels and participation, with literacy by choice.
+
+    Example:
+        >>> flowables = factors(data, renderer)  # doctest: +SKIP
+    """
     out: Flowables = [r.p(r.t("sec_factors"), "h1"), r.p(r.t("factors_intro"))]
     if not data.factors:
         out.append(r.p(r.t("factors_none")))
@@ -60,7 +63,11 @@ def factors(data: ReportData, r: Renderer) -> Flowables:
 
 
 def capacity(data: ReportData, r: Renderer) -> Flowables:
-    """Section 8: capacity indicators against their targets."""
+    """Section 8: capacity indicators against their targets.
+
+    Example:
+        >>> flowables = capacity(data, renderer)  # doctest: +SKIP
+    """
     out: Flowables = [r.p(r.t("sec_capacity"), "h1")]
     if data.capacity is None:
         out.append(r.p(r.t("capacity_none")))
@@ -109,7 +116,11 @@ def _note_value(value: Any) -> str:
 
 
 def methods(data: ReportData, r: Renderer) -> Flowables:
-    """Appendix A: population, design, fieldwork/AAPOR, weighting, variance, deff, rules."""
+    """Appendix A: population, design, fieldwork/AAPOR, weighting, variance, deff, rules.
+
+    Example:
+        >>> flowables = methods(data, renderer)  # doctest: +SKIP
+    """
     q = data.questionnaire
     d = data.design
     out: Flowables = [r.p(r.t("app_methods"), "h1"), r.p(r.t("m_population"), "h2")]
@@ -215,7 +226,11 @@ def methods(data: ReportData, r: Renderer) -> Flowables:
 
 
 def items(data: ReportData, r: Renderer) -> Flowables:
-    """Appendix B: the item-analysis table of :mod:`scoring.items_pdf` (landscape pages)."""
+    """Appendix B: the item-analysis table of :mod:`scoring.items_pdf` (landscape pages).
+
+    Example:
+        >>> flowables = items(data, renderer)  # doctest: +SKIP
+    """
     out: Flowables = [r.p(r.t("app_items"), "h1")]
     if data.items is None:
         out.append(r.p(r.t("items_none")))
@@ -226,8 +241,3 @@ def items(data: ReportData, r: Renderer) -> Flowables:
         title=r.t("items_title"),
     )  # fmt: skip
     return out
-
-
-def is_finite(x: float | None) -> bool:
-    """True for a finite number."""
-    return x is not None and math.isfinite(x)

@@ -333,6 +333,10 @@ def load_capacity_plan(path: str | Path = DEFAULT_CAPACITY_PLAN) -> CapacityPlan
 
     Raises:
         CapacityError: unreadable file or invalid content (file and line named).
+
+    Example:
+        >>> load_capacity_plan().indicator("volunteers").target
+        1500.0
     """
     p = Path(path)
     try:
@@ -432,7 +436,12 @@ def parse_capacity_values(
 
 
 def load_capacity_values(path: str | Path, plan: CapacityPlan) -> tuple[ReportedValue, ...]:
-    """Read a reported-values CSV (UTF-8, optional BOM); see :func:`parse_capacity_values`."""
+    """Read a reported-values CSV (UTF-8, optional BOM); see :func:`parse_capacity_values`.
+
+    Example:
+        >>> len(load_capacity_values(EXAMPLE_CAPACITY_VALUES, load_capacity_plan()))
+        20
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")

@@ -65,6 +65,10 @@ def wrap_text(text: str, font: str, size: float, width: float, max_lines: int = 
 
     Words are kept together where there are spaces; Chinese breaks between characters.
     The last line is shortened with an ellipsis when the text does not fit.
+
+    Example:
+        >>> wrap_text("Leading cadres and civil servants", "Helvetica", 8, 80)
+        ['Leading cadres and', 'civil servants']
     """
     if stringWidth(text, font, size) <= width:
         return [text]
@@ -152,6 +156,12 @@ def hbar_chart(
 
     Returns:
         A Drawing.
+
+    Example:
+        >>> bars = [Bar("all", 17.1, 15.2, 19.2)]
+        >>> d = hbar_chart(bars, font="Helvetica", refs=[RefLine(15.37, "China")])
+        >>> d.width
+        470
     """
     fs = 7.5
     top_pad, axis_h = 6.0, 16.0
@@ -265,6 +275,11 @@ def stacked_chart(
         suppressed_note: text shown instead of a suppressed row's bar.
 
     Shares of 5% or more are printed inside their segment (white on dark greys).
+
+    Example:
+        >>> rows = [("all", [0.02, 0.15, 0.28, 0.55], False)]
+        >>> stacked_chart(rows, "abcd", font="Helvetica").width
+        470
     """
     bar_h, gap, fs = 13.0, 6.0, 7.5
     plot_x = label_width + 4
@@ -340,6 +355,10 @@ def trend_chart(
     """Rates over the years: one line per series (markers differ), whiskers for intervals.
 
     Values are percentages; ``refs`` are horizontal reference lines (the target).
+
+    Example:
+        >>> trend_chart([Series("Yiwu", ((2023, 12.0, 10.0, 14.0),))], font="Helvetica").height
+        200
     """
     years = sorted({p[0] for s in series for p in s.points})
     if not years:
@@ -419,6 +438,10 @@ def progress_chart(
 
     The axis runs from 0 to 100% of the target (longer bars are capped and marked ▶);
     a black tick marks the progress expected on the report date.
+
+    Example:
+        >>> progress_chart([("bases", 0.78, 0.7, "on_track", "on track")], font="Helvetica").width
+        470
     """
     bar_h, gap, fs = 11.0, 6.0, 7.5
     plot_x = label_width + 4

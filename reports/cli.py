@@ -80,6 +80,8 @@ def report(
 
     JOB_FILE is a weighting job (see ``kesu weight``) with a ``report:`` section
     (earlier waves, capacity CSV, small-area covariates, fieldwork outcomes).
+
+    Example: ``kesu report demo/report-job.yaml -o report.pdf --lang en``
     """
     from reports.loaders import report_from_job
     from reports.pdf import build_pdf
@@ -131,6 +133,8 @@ def demo(out: Path, n_psu: int, households: int, seed: int, lang: str) -> None:
 
     Sample design, simulated fieldwork, scoring, weighting, estimates and the PDF,
     without a server; every intermediate file is left in --out.
+
+    Example: ``kesu demo --out demo --n-psu 60 --households 20 --seed 1``
     """
     from reports.demo import STAGES
     from reports.demo import run_demo

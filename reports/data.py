@@ -74,7 +74,12 @@ CONCEPT_BREAKDOWNS = ("urban", "sex", "education")
 
 
 def kesu_version() -> str:
-    """The installed kesu version (``0.0.0+unknown`` from an uninstalled tree)."""
+    """The installed kesu version (``0.0.0+unknown`` from an uninstalled tree).
+
+    Example:
+        >>> kesu_version() != ""
+        True
+    """
     try:
         return _pkg_version("kesu")
     except PackageNotFoundError:
@@ -84,7 +89,12 @@ def kesu_version() -> str:
 def compute_fingerprint(
     columns: Mapping[str, Any], questionnaire: Questionnaire, job_text: str
 ) -> Fingerprint:
-    """The data/version fingerprint printed in every page footer."""
+    """The data/version fingerprint printed in every page footer.
+
+    Example:
+        >>> compute_fingerprint(table, q, job_text).short()  # doctest: +SKIP
+        'Q 2c85b9a1e3 · data 1970 rows 6e7b7948a5 · job d3ca4bc247 · kesu 0.1.0'
+    """
     n = len(next(iter(columns.values()))) if columns else 0
     return Fingerprint(
         questionnaire_hash=questionnaire.content_hash,

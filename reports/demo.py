@@ -83,7 +83,11 @@ class DemoResult:
 
 
 def write_columns(path: Path, columns: Mapping[str, Any]) -> None:
-    """Write named columns as a UTF-8 CSV; lists become ``a;b``, None and NaN empty cells."""
+    """Write named columns as a UTF-8 CSV; lists become ``a;b``, None and NaN empty cells.
+
+    Example:
+        >>> write_columns(Path("x.csv"), {"a": [1, None], "b": [["p", "q"], 2.5]})  # doctest: +SKIP
+    """
 
     def cell(v: Any) -> str:
         if v is None:
@@ -139,6 +143,11 @@ def simulate_earlier_wave(
 
     Abilities are shifted by ``shift`` (lower literacy in earlier years); weights
     are town population / town sample size; every respondent is its own PSU.
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> w = simulate_earlier_wave(q, 2023, -0.2, 1200, rng)  # doctest: +SKIP
+        >>> w.overall.estimate  # doctest: +SKIP
     """
     people = simulate_people(n, rng, survey_year=year)
     people["theta"] = people["theta"] + shift
@@ -188,6 +197,11 @@ def run_demo(
 
     Returns:
         :class:`DemoResult`.
+
+    Example:
+        >>> result = run_demo(Path("demo"), n_psu=60)  # doctest: +SKIP
+        >>> result.files["report"]  # doctest: +SKIP
+        PosixPath('demo/report.pdf')
     """
     step = progress or (lambda name: None)
     out.mkdir(parents=True, exist_ok=True)

@@ -106,6 +106,10 @@ def factor_results(
     """Shares and literacy by choice for every factor item present in the table.
 
     Items missing from the table or the questionnaire are left out (logged).
+
+    Example:
+        >>> [f.item for f in factor_results(ctx, q, DEFAULT_FACTORS)]  # doctest: +SKIP
+        ['channels', 'visit_venue', 'events', 'kepu_app']
     """
     out = []
     literate = ctx.numeric("literate")

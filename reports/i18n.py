@@ -488,7 +488,12 @@ CATALOGUE: dict[str, dict[str, str]] = {"zh-CN": _ZH, "en": _EN}
 
 
 def check_language(lang: str) -> str:
-    """``lang`` if supported, else ``zh-CN`` (logged)."""
+    """``lang`` if supported, else ``zh-CN`` (logged).
+
+    Example:
+        >>> check_language("en")
+        'en'
+    """
     if lang in CATALOGUE:
         return lang
     logger.warning("report language %r not available; using zh-CN", lang)

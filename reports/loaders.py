@@ -48,6 +48,9 @@ def load_report_job(path: str | Path) -> tuple[ReportSpec, ReportInputs]:
     Raises:
         SpecError: unreadable or invalid file.
         sampling.JobError: an invalid sampling part.
+
+    Example:
+        >>> spec, inputs = load_report_job("demo/report-job.yaml")  # doctest: +SKIP
     """
     p = Path(path)
     try:
@@ -72,13 +75,23 @@ def _read_json(path: Path) -> Any:
 
 
 def load_wave_estimates(path: str | Path) -> WaveEstimates:
-    """An earlier wave's ``estimates.json`` (from ``kesu demo`` or ``kesu report --estimates``)."""
+    """An earlier wave's ``estimates.json`` (from ``kesu demo`` or ``kesu report --estimates``).
+
+    Example:
+        >>> load_wave_estimates("demo/estimates-2023.json").year  # doctest: +SKIP
+        2023
+    """
     p = Path(path)
     return WaveEstimates.from_dict(_read_json(p), str(p))
 
 
 def load_prior_weighting(path: str | Path) -> tuple[WeightingDiagnostics, ...]:
-    """Diagnostics (``WeightingDiagnostics.to_dict()`` list) of steps done before the job."""
+    """Diagnostics (``WeightingDiagnostics.to_dict()`` list) of steps done before the job.
+
+    Example:
+        >>> load_prior_weighting("demo/nonresponse.json")[0].method  # doctest: +SKIP
+        'nonresponse'
+    """
     p = Path(path)
     data = _read_json(p)
     if not isinstance(data, list):
@@ -104,7 +117,11 @@ def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 
 def load_fieldwork(path: str | Path) -> FieldworkSummary:
     """A fieldwork CSV: one row per sampled case, column ``outcome`` (AAPOR code) and
-    optionally ``minutes`` (interview length)."""
+    optionally ``minutes`` (interview length).
+
+    Example:
+        >>> load_fieldwork("demo/fieldwork.csv").rr1  # doctest: +SKIP
+    """
     p = Path(path)
     header, rows = _csv_rows(p)
     if "outcome" not in header:
@@ -131,7 +148,12 @@ def load_fieldwork(path: str | Path) -> FieldworkSummary:
 
 
 def load_sae_covariates(path: str | Path) -> tuple[dict[str, tuple[float, ...]], tuple[str, ...]]:
-    """Town covariates for the Fay-Herriot model: first column the town code, then numbers."""
+    """Town covariates for the Fay-Herriot model: first column the town code, then numbers.
+
+    Example:
+        >>> load_sae_covariates("demo/town-covariates.csv")[1]  # doctest: +SKIP
+        ('urban_share',)
+    """
     p = Path(path)
     header, rows = _csv_rows(p)
     if len(header) < 2:
@@ -168,6 +190,9 @@ def load_inputs(spec: ReportSpec, inputs: ReportInputs, report_date: dt.date) ->
 
     Capacity indicators are evaluated on ``capacity.as_of`` (default: the report date);
     without a ``targets`` file the plan's prefilled targets are used.
+
+    Example:
+        >>> loaded = load_inputs(*load_report_job("job.yaml"), dt.date.today())  # doctest: +SKIP
     """
     questionnaire = load_questionnaire(inputs.questionnaire or DEFAULT_QUESTIONNAIRE)
     previous = tuple(load_wave_estimates(p) for p in inputs.previous)
@@ -212,6 +237,9 @@ def report_from_job(
 
     Raises:
         ReportError, sampling.JobError: unreadable or invalid inputs.
+
+    Example:
+        >>> report_from_job("demo/report-job.yaml").overall.estimate  # doctest: +SKIP
     """
     from reports.data import build_report_data
     from sampling.job import load_table

@@ -321,7 +321,12 @@ def estimate_from_dict(data: Mapping[str, Any]) -> Estimate:
 
 
 def diagnostics_from_dict(data: Mapping[str, Any]) -> WeightingDiagnostics:
-    """Rebuild :class:`WeightingDiagnostics` from its ``to_dict()`` form."""
+    """Rebuild :class:`WeightingDiagnostics` from its ``to_dict()`` form.
+
+    Example:
+        >>> diagnostics_from_dict(result.diagnostics.to_dict()).method  # doctest: +SKIP
+        'rake'
+    """
     margins = tuple(
         MarginCheck(m["variable"], m.get("level"), m["target"], m["before"], m["after"])
         for m in data.get("margins", [])
@@ -461,6 +466,10 @@ def table_hash(columns: Mapping[str, Any]) -> str:
 
     Numeric columns are hashed as float64 bytes, others as their text joined by
     U+001F, so the same snapshot always gives the same hash.
+
+    Example:
+        >>> table_hash({"a": [1, 2]}) == table_hash({"a": [1.0, 2.0]})
+        True
     """
     h = hashlib.sha256()
     for name in sorted(columns):

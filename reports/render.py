@@ -35,24 +35,44 @@ DASH = "—"
 
 
 def pct(x: float, digits: int = 1) -> str:
-    """A share as a percentage: ``pct(0.1734) == '17.3'`` ("—" if not finite)."""
+    """A share as a percentage: ``pct(0.1734) == '17.3'`` ("—" if not finite).
+
+    Example:
+        >>> pct(0.1734)
+        '17.3'
+    """
     return f"{100 * x:.{digits}f}" if math.isfinite(x) else DASH
 
 
 def ci_text(low: float, high: float, digits: int = 1) -> str:
-    """An interval of shares in percent: ``'15.2–19.6'``."""
+    """An interval of shares in percent: ``'15.2–19.6'``.
+
+    Example:
+        >>> ci_text(0.152, 0.196)
+        '15.2–19.6'
+    """
     if not (math.isfinite(low) and math.isfinite(high)):
         return DASH
     return f"{pct(low, digits)}–{pct(high, digits)}"
 
 
 def num(x: float, digits: int = 2) -> str:
-    """A number with ``digits`` decimals ("—" if not finite)."""
+    """A number with ``digits`` decimals ("—" if not finite).
+
+    Example:
+        >>> num(1.2345)
+        '1.23'
+    """
     return f"{x:.{digits}f}" if x is not None and math.isfinite(x) else DASH
 
 
 def pp(x: float) -> str:
-    """A difference of shares in percentage points with a sign: ``'+1.2'``."""
+    """A difference of shares in percentage points with a sign: ``'+1.2'``.
+
+    Example:
+        >>> pp(0.012)
+        '+1.2'
+    """
     return f"{100 * x:+.1f}" if math.isfinite(x) else DASH
 
 
@@ -236,7 +256,12 @@ class Renderer:
 
 
 def table_style(font: str, numeric_from: int = 1, numeric_to: int = 5) -> TableStyle:
-    """Grid, grey header, small font; numeric columns right-aligned."""
+    """Grid, grey header, small font; numeric columns right-aligned.
+
+    Example:
+        >>> len(table_style("Helvetica").getCommands())
+        9
+    """
     return TableStyle(
         [
             ("FONTNAME", (0, 0), (-1, -1), font),
@@ -261,7 +286,11 @@ def simple_table(
     numeric_from: int = 1,
     numeric_to: int = -1,
 ) -> Table:
-    """A table of texts; every cell a wrapping paragraph, header repeated on new pages."""
+    """A table of texts; every cell a wrapping paragraph, header repeated on new pages.
+
+    Example:
+        >>> simple_table(renderer, ["a", "b"], [["x", "1"]], [100, 50])  # doctest: +SKIP
+    """
     s = renderer.styles
     data: list[list[Any]] = [[Paragraph(escape(h), s["cell"]) for h in header]]
     for row in rows:

@@ -41,7 +41,12 @@ Flowables = list[Any]
 
 
 def comparison_label(r: Renderer, c: Comparison) -> str:
-    """The label of a reference rate (its own label, else national/Zhejiang/target)."""
+    """The label of a reference rate (its own label, else national/Zhejiang/target).
+
+    Example:
+        >>> comparison_label(renderer, Comparison("national", 0.1537, 2024))  # doctest: +SKIP
+        '全国'
+    """
     if c.label is not None:
         return c.label.get(r.lang)
     key = f"ref_{c.key}"
@@ -52,7 +57,12 @@ def comparison_label(r: Renderer, c: Comparison) -> str:
 
 
 def ref_lines(r: Renderer, data: ReportData) -> list[RefLine]:
-    """Reference lines (in percent) for rate charts."""
+    """Reference lines (in percent) for rate charts.
+
+    Example:
+        >>> ref_lines(renderer, data)[0].value  # doctest: +SKIP
+        15.37
+    """
     return [
         RefLine(
             100 * c.rate,
@@ -67,7 +77,11 @@ def _legend(r: Renderer) -> list[tuple[str, str]]:
 
 
 def summary(data: ReportData, r: Renderer) -> Flowables:
-    """Title block and the one-page summary."""
+    """Title block and the one-page summary.
+
+    Example:
+        >>> flowables = summary(data, renderer)  # doctest: +SKIP
+    """
     wave = data.spec.wave_name
     survey = data.questionnaire.title.get(r.lang)
     title = data.spec.title.get(r.lang) if data.spec.title else r.t("title", survey=survey)
@@ -176,7 +190,11 @@ def _findings(data: ReportData, r: Renderer) -> list[str]:
 
 
 def groups(data: ReportData, r: Renderer) -> Flowables:
-    """Section 1: the five key groups."""
+    """Section 1: the five key groups.
+
+    Example:
+        >>> flowables = groups(data, renderer)  # doctest: +SKIP
+    """
     rows = [("", data.overall)] + [(row.key, row) for row in data.groups.rows]
     labelled = [(r.group_label(k), row) for k, row in rows]
     chart = hbar_chart(
@@ -193,7 +211,11 @@ def groups(data: ReportData, r: Renderer) -> Flowables:
 
 
 def towns(data: ReportData, r: Renderer) -> Flowables:
-    """Section 2: the 14 towns/streets, with small-area estimates when fitted."""
+    """Section 2: the 14 towns/streets, with small-area estimates when fitted.
+
+    Example:
+        >>> flowables = towns(data, renderer)  # doctest: +SKIP
+    """
     labelled = [(r.option_label("town", row.key), row) for row in data.towns.rows]
     out: Flowables = [r.p(r.t("sec_towns"), "h1"), r.p(r.t("towns_intro", level=r.level_pct))]
     if labelled:
@@ -242,7 +264,11 @@ def towns(data: ReportData, r: Renderer) -> Flowables:
 
 
 def levels(data: ReportData, r: Renderer) -> Flowables:
-    """Section 3: distribution over the four levels, overall and by group."""
+    """Section 3: distribution over the four levels, overall and by group.
+
+    Example:
+        >>> flowables = levels(data, renderer)  # doctest: +SKIP
+    """
     codes = [row.key for row in data.levels.rows]
     seg_labels = [r.level_label(c) for c in codes]
     rows = []
@@ -265,7 +291,11 @@ def levels(data: ReportData, r: Renderer) -> Flowables:
 
 
 def dimensions(data: ReportData, r: Renderer) -> Flowables:
-    """Section 4: mean dimension scores (percent of maximum) by group, 2 x 2 panels."""
+    """Section 4: mean dimension scores (percent of maximum) by group, 2 x 2 panels.
+
+    Example:
+        >>> flowables = dimensions(data, renderer)  # doctest: +SKIP
+    """
     out: Flowables = [r.p(r.t("sec_dimensions"), "h1"), r.p(r.t("dimensions_intro"))]
     panels: list[list[Any]] = []
     half = PORTRAIT_WIDTH / 2 - 4
@@ -291,7 +321,11 @@ def dimensions(data: ReportData, r: Renderer) -> Flowables:
 
 
 def breakdowns(data: ReportData, r: Renderer) -> Flowables:
-    """Section 5: urban/rural, age band, sex and education."""
+    """Section 5: urban/rural, age band, sex and education.
+
+    Example:
+        >>> flowables = breakdowns(data, renderer)  # doctest: +SKIP
+    """
     out: Flowables = [r.p(r.t("sec_breakdowns"), "h1"), r.p(r.t("breakdowns_intro"))]
     for bd in data.breakdowns:
         if bd.name == "age_band":
@@ -308,7 +342,11 @@ def breakdowns(data: ReportData, r: Renderer) -> Flowables:
 
 
 def trend(data: ReportData, r: Renderer) -> Flowables:
-    """Section 6: trends across waves with the published national and Zhejiang rates."""
+    """Section 6: trends across waves with the published national and Zhejiang rates.
+
+    Example:
+        >>> flowables = trend(data, renderer)  # doctest: +SKIP
+    """
     out: Flowables = [r.p(r.t("sec_trend"), "h1"), r.p(r.t("trend_intro", level=r.level_pct))]
     years = [t.year for t in data.trend if t.year]
     first = min(years + [2015]) if years else 2015

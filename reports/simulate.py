@@ -43,13 +43,23 @@ AGE_BAND_LABELS = ("18-29", "30-39", "40-49", "50-59", "60-69")
 
 
 def age_band(age: NDArray[Any]) -> NDArray[np.str_]:
-    """``18-29`` ... ``60-69`` from ages in years."""
+    """``18-29`` ... ``60-69`` from ages in years.
+
+    Example:
+        >>> age_band(np.array([18, 35, 69])).tolist()
+        ['18-29', '30-39', '60-69']
+    """
     idx = np.searchsorted(np.array(AGE_BAND_EDGES), np.asarray(age, dtype=np.float64), "right")
     return np.array(AGE_BAND_LABELS)[idx]
 
 
 def sex_age_cell(sex: NDArray[Any], age: NDArray[Any]) -> NDArray[np.str_]:
-    """The raking cell ``<sex>_<age band>`` (e.g. ``1_30-39``)."""
+    """The raking cell ``<sex>_<age band>`` (e.g. ``1_30-39``).
+
+    Example:
+        >>> sex_age_cell(np.array(["1"]), np.array([42])).tolist()
+        ['1_40-49']
+    """
     return np.char.add(np.char.add(np.asarray(sex).astype(str), "_"), age_band(age))
 
 
@@ -59,6 +69,10 @@ def census_margins(rng: np.random.Generator, n: int = 200_000) -> dict[str, dict
     The shares come from ``n`` simulated residents, scaled to the synthetic
     population of the 14 towns (:data:`reports.synthetic.YIWU_TOWNS`); both
     margins add up to the same total, as raking needs.
+
+    Example:
+        >>> sum(census_margins(np.random.default_rng(1), 1000)["urban"].values())
+        1382000.0
     """
     people = simulate_people(n, rng)
     total = float(sum(t.adults for t in YIWU_TOWNS))
@@ -101,6 +115,11 @@ def simulate_fieldwork(
         code, ``eligible_adults``, ``prob3``, ``minutes``...), and the demographics
         (plus ``theta``) of the selected adult of every household (empty strings and
         NaN where nobody was selected).
+
+    Example:
+        >>> fw, people = simulate_fieldwork(sample.rows, urban_of_psu, rng)  # doctest: +SKIP
+        >>> sorted(set(fw["outcome"]))  # doctest: +SKIP
+        ['1.1', '1.2', '2.11', '2.12', '2.20', '3.10', '4.50', '4.70']
     """
     n = len(households)
     town = np.array([str(h["town"]) for h in households])
@@ -177,6 +196,10 @@ def nonresponse_outcome(outcome: NDArray[Any]) -> NDArray[np.str_]:
     Completes (1.1) are respondents (ER); partial interviews (1.2) are not used in
     the analysis, so they count with refusals and non-contacts as eligible
     nonrespondents (ENR); 3.x unknown eligibility (UNK); 4.x not eligible (IN).
+
+    Example:
+        >>> nonresponse_outcome(np.array(["1.1", "1.2", "3.10", "4.50"])).tolist()
+        ['ER', 'ENR', 'UNK', 'IN']
     """
     text = np.asarray(outcome).astype(str)
     out = np.full(text.shape, "ENR", dtype=object)

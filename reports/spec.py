@@ -167,6 +167,10 @@ def default_job(table_columns: Mapping[str, Any], source: str = "wave") -> Job:
     Strata: ``stratum`` and PSUs ``psu`` when they are present and filled in;
     otherwise every respondent is its own PSU. Lonely PSUs: ``adjust`` (stated in
     the methodology appendix), because a live wave often has strata with one PSU.
+
+    Example:
+        >>> default_job({"weight": [1.0], "stratum": ["a"], "psu": ["p"]}).design.psu
+        ('psu',)
     """
     cols = table_columns
 
