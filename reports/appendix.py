@@ -11,6 +11,7 @@ from reportlab.platypus import Spacer
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
 from reports.fieldwork import CATEGORIES
+from reports.fonts import FALLBACK_CID_FONT
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
@@ -222,6 +223,8 @@ def methods(data: ReportData, r: Renderer) -> Flowables:
             "small",
         )  # fmt: skip
     )
+    key = "m_font_fallback" if r.font == FALLBACK_CID_FONT else "m_font"
+    out.append(r.p(r.t(key, font=r.font), "small"))
     return out
 
 

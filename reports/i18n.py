@@ -232,6 +232,11 @@ _ZH: dict[str, str] = {
         "问卷哈希 {q}；数据快照 {rows} 行，哈希 {data}；作业文件哈希 {job}；kesu 版本 {versio"
         "n}；生成日期 {date}。"
     ),
+    "m_font": "字体：{font}，已嵌入PDF，在任何设备上显示相同。",
+    "m_font_fallback": (
+        "字体：未找到可嵌入的TrueType中文字体，使用了reportlab自带的CID字体{font}；"
+        "该字体未嵌入PDF，只有安装了相应中文字体的阅读器才能正确显示中文。"
+    ),
     "items_title": "题目分析（经典测验理论，按最终权数加权）",
     "items_none": "分析表中没有逐题得分，无法进行题目分析。",
 }
@@ -479,6 +484,11 @@ _EN: dict[str, str] = {
     "m_fingerprint_text": (
         "Questionnaire hash {q}; data snapshot {rows} rows, hash {data}; job hash {job}; kesu"
         " {version}; generated {date}."
+    ),
+    "m_font": "Font: {font}, embedded in the PDF, so the text looks the same everywhere.",
+    "m_font_fallback": (
+        "Font: no embeddable TrueType CJK font was found, so reportlab's CID font {font} was"
+        " used; it is not embedded, and Chinese shows only in viewers that have a matching font."
     ),
     "items_title": "Item analysis (classical test theory, final weights)",
     "items_none": "The analysis table has no item scores, so no item analysis is possible.",

@@ -214,3 +214,12 @@ def test_both_languages_have_every_string():
     assert tr("fr", "footer", page=1, pages=2) == "第 1 页 / 共 2 页"  # unknown language: zh-CN
     with pytest.raises(KeyError):
         tr("en", "no-such-key")
+
+
+def test_cid_fallback_font_is_stated(monkeypatch, data):
+    import reports.fonts
+
+    monkeypatch.setattr(reports.fonts, "find_cjk_font", lambda candidates=None: None)
+    pdf = build_pdf(data)
+    text = "".join(_pages(pdf))
+    assert "STSong-Light" in text and "未嵌入" in text
