@@ -62,8 +62,8 @@ def choice_sets(values: NDArray[Any]) -> list[frozenset[str] | None]:
     """Parse a multiple-answer column: ``"a;b"`` / lists -> sets; empty -> None.
 
     Example:
-        >>> choice_sets(np.array(["tv;internet", "", "none"], dtype=object))
-        [frozenset({'internet', 'tv'}), None, frozenset({'none'})]
+        >>> [sorted(s) if s else s for s in choice_sets(np.array(["tv;internet", "", "none"]))]
+        [['internet', 'tv'], None, ['none']]
     """
     out: list[frozenset[str] | None] = []
     for v in values.tolist():
