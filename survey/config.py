@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     #: None: a SQLite file ``kesu.sqlite3`` in the instance folder
     "DATABASE_URL": None,
     "DATABASE_POOL_SIZE": 5,
+    #: test pooled connections with a round trip before each use (see create_db_engine)
+    "DATABASE_PRE_PING": False,
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
     #: Redis for the rate-limit counters (shared by every worker); None: in memory
     "REDIS_URL": None,

@@ -49,8 +49,15 @@ class Database:
     sessionmaker: sessionmaker[Session]
 
 
-def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) -> Engine:
-    """An engine for ``url`` with kesu's durability settings (see the module docstring)."""
+def create_db_engine(
+    url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5, pre_ping: bool = False
+) -> Engine:
+    """An engine for ``url`` with kesu's durability settings (see the module docstring).
+
+    ``pre_ping`` checks each pooled connection with a round trip before use; off by default
+    (it costs one query per request): a connection found dead is discarded by the pool and
+    only the request that met it fails.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -60,7 +67,7 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int 
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping, pool_recycle=1800
     )
 
 
@@ -78,8 +85,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
 
 
 def begin_write(session: Session) -> None:
@@ -92,12 +101,24 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={_WRITE_OPTION: True})
 
 
+def read_connection(session: Session) -> Any:
+    """A connection for one read-only statement, without BEGIN/ROLLBACK round trips.
+
+    Outside a transaction the statement runs in autocommit mode (a single query sees a
+    consistent snapshot on its own); inside one, the transaction's connection is used.
+    """
+    if session.in_transaction():
+        return session.connection()
+    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def init_app(app: Flask) -> None:
     """Build the engine and sessionmaker for ``app`` and close sessions after each request."""
     engine = create_db_engine(
         app.config["DATABASE_URL"],
         busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
         pool_size=int(app.config["DATABASE_POOL_SIZE"]),
+        pre_ping=bool(app.config["DATABASE_PRE_PING"]),
     )
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["kesu_db"] = Database(engine=engine, sessionmaker=factory)

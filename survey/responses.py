@@ -27,6 +27,7 @@ from scoring import ScoringError
 from scoring import score_responses
 from survey.answers import apply_page
 from survey.db import begin_write
+from survey.db import read_connection
 from survey.errors import BadRequestError
 from survey.errors import ClosedError
 from survey.errors import NotFoundError
@@ -161,7 +162,7 @@ def load_respondent(session: Session, token: str) -> Respondent:
     """The respondent behind an invitation token (one query). Raises NotFoundError."""
     if not valid_token(token):
         raise NotFoundError("no such survey link", param="token", hint="check the link")
-    row = session.connection().execute(_respondent_query(), {"token": token}).one_or_none()
+    row = read_connection(session).execute(_respondent_query(), {"token": token}).one_or_none()
     if row is None:
         session.rollback()
         raise NotFoundError("no such survey link", param="token", hint="check the link")
