@@ -87,13 +87,19 @@ def _indicators(
     """``1`` chose the code, ``0`` answered otherwise, NaN not answered."""
     n = values.shape[0]
     if multiple:
-        sets = choice_sets(values)
+        # parse each distinct cell once (answer combinations repeat a lot)
+        if values.dtype.kind == "O":
+            keys = np.array([";".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+                             for v in values.tolist()])  # fmt: skip
+        else:
+            keys = values.astype(str)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        sets = choice_sets(uniq)
         answered = np.array([s is not None for s in sets])
         out = {}
         for c in codes:
-            ind = np.full(n, np.nan)
-            ind[answered] = [1.0 if c in s else 0.0 for s in sets if s is not None]
-            out[c] = ind
+            per_cell = np.where(answered, [1.0 if s and c in s else 0.0 for s in sets], np.nan)
+            out[c] = per_cell[inverse] if n else np.zeros(0)
         return out
     text = np.array(["" if v is None else str(v).strip() for v in values.tolist()], dtype=str)
     answered = ~np.isin(text, ["", "nan", "None"])
