@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,8 +46,31 @@ SECURITY_HEADERS = {
 UPLOAD_ENDPOINTS = {"admin.new_wave"}
 
 
+_TOKEN_IN_PATH = re.compile(r"/(s|o)/[A-Za-z0-9_-]{16,64}")
+
+
+class RedactTokens(logging.Filter):
+    """Replace invitation and open-link tokens in log lines (request logs print paths)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKEN_IN_PATH.sub(r"/\1/<token>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def redact_request_logs() -> None:
+    """Install :class:`RedactTokens` on the request loggers (werkzeug, gunicorn), once."""
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in target.filters):
+            target.addFilter(RedactTokens())
+
+
 def init_app(app: Flask) -> None:
     """Attach CSRF, headers, body-size limits, proxy handling and the rate limiter."""
+    redact_request_logs()
     if int(app.config.get("PROXY_FIX_X_FOR") or 0) > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1

@@ -165,3 +165,16 @@ def test_no_personal_data_in_logs(
     assert "response" in text  # something was logged ...
     for value in (secret, "1971", "farmer", token, "abc"):
         assert value not in text  # ... but no answers and no link
+
+
+def test_request_logs_do_not_show_link_tokens(client: FlaskClient, token: str) -> None:
+    import logging as logging_
+
+    from survey.security import RedactTokens
+
+    record = logging_.LogRecord(
+        "werkzeug", logging_.INFO, __file__, 1, '"GET /s/%s/q/about HTTP/1.1" 200 -', (token,), None
+    )
+    assert RedactTokens().filter(record)
+    assert token not in record.getMessage() and "/s/<token>/q/about" in record.getMessage()
+    assert any(isinstance(f, RedactTokens) for f in logging_.getLogger("werkzeug").filters)
