@@ -223,6 +223,20 @@ def page_view(
     return out
 
 
+def _error_summary(
+    view: list[dict[str, Any]], errors: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    """``(variable, "n. question", message)`` for the list of problems atop the page."""
+    out = []
+    for it in view:
+        entries = it["rows"] if "rows" in it else [it]
+        for entry in entries:
+            if entry["var"] in errors:
+                text = entry["text"] if len(entry["text"]) <= 24 else entry["text"][:23] + "…"
+                out.append((entry["var"], f"{it['n']}. {text}", errors[entry["var"]]))
+    return out
+
+
 def _render_page(
     r: Respondent,
     section_id: str,
@@ -242,6 +256,9 @@ def _render_page(
     index = vis.index(section_id)
     number = sum(len(its) for _, its in vis.sections[:index])
     shown = values if values is not None else _display_values(q, items, answers)
+    view = page_view(
+        items, shown, errors, lang=g.lang, seed=r.response_id or 0, first_number=number + 1
+    )
     return (
         render_template(
             "respond/page.html",
@@ -251,17 +268,9 @@ def _render_page(
             intro=section.intro.get(g.lang) if section.intro is not None else None,
             section_id=section.id,
             items_html=render_items(
-                page_view(
-                    items,
-                    shown,
-                    errors,
-                    lang=g.lang,
-                    seed=r.response_id or 0,
-                    first_number=number + 1,
-                ),
-                {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")},
+                view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
             ),
-            errors=errors,
+            errors=_error_summary(view, errors),
             page_number=index + 1,
             pages=len(vis.sections),
             is_last=vis.next_section(section_id) is None,
