@@ -257,10 +257,10 @@ class _Compiler:
             if type(node.op) not in _ARITH:
                 raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
             fn = _ARITH[type(node.op)]
-            a, b = self.compile(node.left), self.compile(node.right)
+            left_fn, right_fn = self.compile(node.left), self.compile(node.right)
 
             def arith(env: Env) -> Any:
-                x, y = a(env), b(env)
+                x, y = left_fn(env), right_fn(env)
                 if x is None or y is None:
                     return None
                 x, y = _same_kind(x, y)

@@ -125,7 +125,7 @@ class ItemReader:
             where = f"item {raw.get('id')}"
         type_name = raw.get("type") if isinstance(raw, dict) else None
         try:
-            item_type = ItemType(type_name)
+            item_type = ItemType(type_name) if isinstance(type_name, str) else None
         except ValueError:
             item_type = None
         allowed = ALLOWED_KEYS[item_type] if item_type else set().union(*ALLOWED_KEYS.values())

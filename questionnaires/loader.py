@@ -162,7 +162,7 @@ def _scoring(rep: Reporter, raw: Any, line: int) -> ScoringRules:
     if rule not in RULE_SETS:
         f.error("rule", f"unknown rule set {rule!r} (one of {', '.join(RULE_SETS)})")
     total = f.number("total", default=100.0, positive=True) or 100.0
-    dimensions = DEFAULT_DIMENSIONS
+    dimensions: tuple[Dimension, ...] = DEFAULT_DIMENSIONS
     dims_raw = f.mapping("dimensions")
     if dims_raw is not None:
         dims: list[Dimension] = []
