@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -86,7 +87,10 @@ def _factorize_text(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]] | None:
     width = arr.dtype.itemsize // (4 if arr.dtype.kind == "U" else 1)
     if width == 0:
         return None
-    chars = np.ascontiguousarray(arr).view(np.uint32 if arr.dtype.kind == "U" else np.uint8)
+    contiguous = np.ascontiguousarray(arr)
+    chars: NDArray[np.unsignedinteger[Any]] = (
+        contiguous.view(np.uint32) if arr.dtype.kind == "U" else contiguous.view(np.uint8)
+    )
     chars = chars.reshape(n, width)
     h = chars[:, 0].astype(np.uint64)
     mult = np.uint64(0x9E3779B97F4A7C15)
@@ -164,7 +168,8 @@ def label_text(value: Any) -> str:
 def group_sum(codes: IntArray, n_groups: int, values: FloatArray) -> FloatArray:
     """Sum the rows of ``values`` (1-D or 2-D) within groups (R's ``rowsum``)."""
     if values.ndim == 1:
-        return np.bincount(codes, weights=values, minlength=n_groups)
+        # numpy's stubs type bincount as intp; with float weights it returns float64
+        return cast(FloatArray, np.bincount(codes, weights=values, minlength=n_groups))
     k = values.shape[1]
     if k == 0:
         return np.zeros((n_groups, 0))

@@ -45,7 +45,7 @@ class ModelMatrix:
     @property
     def n_columns(self) -> int:
         """Number of columns of ``X``."""
-        return int(self.intercept) + sum(k - 1 for k in self.n_levels) + self.numeric.shape[1]
+        return int(self.intercept) + sum(k - 1 for k in self.n_levels) + int(self.numeric.shape[1])
 
     def offsets(self) -> list[int]:
         """Start column of each factor's dummies; the last entry starts the numeric columns."""

@@ -39,7 +39,9 @@ def load_wave(name: str) -> Mapping[str, Any]:
             got=name,
             hint="install kesu with the web survey, or export the wave to CSV and use data:",
         ) from exc
-    return load_analysis_table(name)
+    # survey/ is not type-checked with this package (mypy follow_imports=skip): state its type
+    table: Mapping[str, Any] = load_analysis_table(name)
+    return table
 
 
 def _prepare(job_file: Path) -> tuple[Job, WeightedSample]:

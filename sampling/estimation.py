@@ -33,10 +33,12 @@ from sampling._codes import FloatArray
 from sampling._codes import IntArray
 from sampling._codes import combine_codes
 from sampling._codes import factorize
+from sampling._codes import group_sum
 from sampling._codes import label_text
 from sampling.design import SurveyDesign
 from sampling.errors import SamplingError
 from sampling.intervals import CIMethod
+from sampling.intervals import parse_ci_method
 from sampling.replicates import ReplicateDesign
 from sampling.results import DEFAULT_RELIABILITY
 from sampling.results import Estimate
@@ -201,8 +203,8 @@ def _fit(
     wi = w[rows]
     yi = y[rows]
     count = np.bincount(c, minlength=k).astype(np.float64)
-    wsum = np.bincount(c, weights=wi, minlength=k)
-    ysum = np.bincount(c, weights=wi * yi, minlength=k)
+    wsum = group_sum(c, k, wi)
+    ysum = group_sum(c, k, wi * yi)
     mean = _div(ysum, wsum)
     if kind == "total":
         theta = ysum
@@ -213,7 +215,7 @@ def _fit(
     else:
         xfull = x if x is not None else np.ones(n)
         xi = xfull[rows]
-        xsum = np.bincount(c, weights=wi * xi, minlength=k)
+        xsum = group_sum(c, k, wi * xi)
         theta = _div(ysum, xsum)
         score = np.nan_to_num(_div(wi * (yi - theta[c] * xi), xsum[c]))
     if everyone:
@@ -240,7 +242,8 @@ def _domain_df(design: SurveyDesign, cols: IntArray, k: int) -> FloatArray:
     units, doms = np.nonzero(present)
     strata = np.bincount(st.group[units] * k + doms, minlength=st.n_groups * k) > 0
     n_strata = strata.reshape(st.n_groups, k).sum(axis=0)
-    return (present.sum(axis=0) - n_strata).astype(np.float64)
+    df: FloatArray = (present.sum(axis=0) - n_strata).astype(np.float64)
+    return df
 
 
 def _replicate_vcov(
@@ -304,12 +307,12 @@ def _deff(
     """R's ``deff=TRUE``: variance over the without-replacement SRS variance."""
     if kind == "ratio" and x is not None:
         xi = x[rows]
-        xsum = np.bincount(c, weights=wi * xi, minlength=k)
+        xsum = group_sum(c, k, wi * xi)
         r = np.nan_to_num(_div(yi - theta[c] * xi, xsum[c]))
-        dev = r - np.nan_to_num(_div(np.bincount(c, weights=wi * r, minlength=k), wsum))[c]
+        dev = r - np.nan_to_num(_div(group_sum(c, k, wi * r), wsum))[c]
     else:
         dev = yi - np.nan_to_num(mean)[c]
-    ss = np.bincount(c, weights=wi * dev * dev, minlength=k)
+    ss = group_sum(c, k, wi * dev * dev)
     ok = (count > 1) & (wsum > count)
     s2 = np.full(k, np.nan)
     s2[ok] = count[ok] / (count[ok] - 1.0) * ss[ok] / wsum[ok]
@@ -372,7 +375,7 @@ def _estimate(
         n=fit.n,
         weight_sum=fit.weight_sum,
         design_df=_design_df(design),
-        ci_method=ci,
+        ci_method=parse_ci_method(ci),
         level=level,
         reliability=reliability,
     )

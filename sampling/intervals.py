@@ -11,6 +11,7 @@ import logging
 from enum import Enum
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import special
 from scipy import stats
 
@@ -133,7 +134,7 @@ def confidence_interval(
     return _wilson(est, s, t, dfa, na, lvl)
 
 
-def _interior(p: FloatArray, se: FloatArray) -> FloatArray:
+def _interior(p: FloatArray, se: FloatArray) -> NDArray[np.bool_]:
     return (p > 0) & (p < 1) & (se > 0)
 
 

@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import yaml
@@ -117,6 +118,15 @@ class CalibrationSpec:
     bounds: tuple[float, float] | None
     tolerance: float
     max_iter: int
+
+
+class _EstimatorOptions(TypedDict):
+    """The keyword arguments every estimator of a job entry shares."""
+
+    by: dict[str, NDArray[Any]] | None
+    na_rm: bool
+    level: float
+    reliability: Reliability
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,7 +528,7 @@ def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
     for spec in job.estimates:
         y = table.numeric(spec.variable, key=spec.key, allow_missing=True)
         by = {name: table.labels(name, key=f"{spec.key}.by") for name in spec.by} or None
-        common = {
+        common: _EstimatorOptions = {
             "by": by,
             "na_rm": spec.na_rm,
             "level": spec.level,

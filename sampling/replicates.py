@@ -147,20 +147,26 @@ class ReplicateDesign:
             weights=np.where(m, self.weights, 0.0), base=np.where(m, self.base, 0.0)
         )
 
-    def _replace(self, **changes: Any) -> ReplicateDesign:
-        fields = {
-            "weights": self.weights,
-            "base": self.base,
-            "factors": self.factors,
-            "index": self.index,
-            "scale": self.scale,
-            "rscales": self.rscales,
-            "method": self.method,
-            "mse": self.mse,
-            "rho": self.rho,
-        }
-        fields.update(changes)
-        return ReplicateDesign(**fields)
+    def _replace(
+        self,
+        *,
+        weights: FloatArray,
+        base: FloatArray,
+        factors: FloatArray | None = None,
+        index: IntArray | None = None,
+    ) -> ReplicateDesign:
+        """A copy with new weights (and factors); ``degf`` is recomputed, not copied."""
+        return ReplicateDesign(
+            weights=weights,
+            base=base,
+            factors=self.factors if factors is None else factors,
+            index=self.index if index is None else index,
+            scale=self.scale,
+            rscales=self.rscales,
+            method=self.method,
+            mse=self.mse,
+            rho=self.rho,
+        )
 
     def apply_weighting(self, result: WeightingResult) -> ReplicateDesign:
         """Apply a weighting step: the full sample gets ``result.weights`` and every

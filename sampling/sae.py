@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -203,7 +204,8 @@ def _gls(A: float, y: FloatArray, X: FloatArray, D: FloatArray) -> tuple[FloatAr
             hint="drop a redundant covariate or a dummy column",
         ) from exc
     beta = Q @ ((X.T * w) @ y)
-    return beta, Q
+    # numpy's stubs type inv's result as floating[Any]; a float64 matrix inverts to float64
+    return beta, cast(FloatArray, Q)
 
 
 def _score_info(

@@ -228,7 +228,7 @@ def _sampford(
         draws = np.sort(np.hstack([first, others]), axis=1)
         ok = np.all(np.diff(draws, axis=1) > 0, axis=1)
         if ok.any():
-            return draws[int(np.argmax(ok))].astype(np.int64)
+            return draws[int(np.argmax(ok)), :].astype(np.int64)
         tried += batch
     raise SelectionError(
         f"Sampford's rejective method accepted no sample in {max_attempts} attempts",
@@ -279,7 +279,8 @@ def systematic_indices(population: int, n: int, rng: np.random.Generator) -> Int
         return np.zeros(0, dtype=np.int64)
     k = population / n
     points = rng.uniform(0.0, k) + k * np.arange(n)
-    return np.minimum(np.floor(points), population - 1).astype(np.int64)
+    indices: IntArray = np.minimum(np.floor(points), population - 1).astype(np.int64)
+    return indices
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -139,7 +140,7 @@ def _taylor(
             stage,
             number,
             design.lonely_psu,
-            lambda st=stage: _presence(st, k, active_rows, active_cols),
+            partial(_presence, stage, k, active_rows, active_cols),
         )
     return v
 
@@ -159,9 +160,7 @@ def _taylor_coded(
         beta = solve_normal(single.model, d, xtdz_coded(single.model, d, zt, columns, k))
     for number, stage in enumerate(design.stages, start=1):
         keys = stage.unit * k + cols if everyone else stage.unit[rows] * k + cols
-        totals = np.bincount(keys, weights=vals, minlength=stage.n_units * k).reshape(
-            stage.n_units, k
-        )
+        totals = group_sum(keys, stage.n_units * k, vals).reshape(stage.n_units, k)
         if single is not None:
             totals -= group_fitted(
                 single.model, stage.unit, stage.n_units, single.weights_after, beta
@@ -171,7 +170,7 @@ def _taylor_coded(
             stage,
             number,
             design.lonely_psu,
-            lambda st=stage: _presence(st, k, None, columns),
+            partial(_presence, stage, k, None, columns),
         )
     return v
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from sampling.errors import WeightingError
 from sampling.weighting.base import WeightingDiagnostics
@@ -36,7 +35,7 @@ WEIGHTING_METHODS: dict[str, Callable[..., WeightingResult]] = {
 }
 
 
-def get_weighting_method(name: str) -> Callable[..., Any]:
+def get_weighting_method(name: str) -> Callable[..., WeightingResult]:
     """The weighting function called ``name``.
 
     Raises:

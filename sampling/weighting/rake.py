@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from sampling._codes import IntArray
 from sampling._codes import combine_codes
+from sampling._codes import group_sum
 from sampling._model import ModelMatrix
 from sampling.design import CalibrationRecord
 from sampling.errors import ConvergenceError
@@ -96,7 +97,7 @@ def rake(
     # rows are touched once at the end.
     sizes = [len(m.levels) for m in prepared]
     cell, cells = combine_codes([m.codes for m in prepared], sizes)
-    cell_total = np.bincount(cell, weights=before, minlength=cells.shape[0])
+    cell_total = group_sum(cell, cells.shape[0], before)
     cell_levels = _decode(cells, sizes)
     factor = np.ones(cells.shape[0])
     converged = False
