@@ -391,7 +391,7 @@ class ReportData:
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain Python, JSON-safe (NaN -> None); the dashboard renders this."""
-        return _json_safe(self._figures())
+        return _json_safe_mapping(self._figures())
 
     def _figures(self) -> dict[str, Any]:
         return {
@@ -448,12 +448,16 @@ class ReportData:
         }
 
 
+def _json_safe_mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): _json_safe(v) for k, v in value.items()}
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         f = float(value)
         return f if math.isfinite(f) else None
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return _json_safe_mapping(value)
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     if isinstance(value, np.integer):

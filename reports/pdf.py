@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 MARGIN = 18 * mm
 
 
-class _ReportDoc(BaseDocTemplate):
+class _ReportDoc(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no type information
     """Portrait and landscape page templates; headings feed the TOC and the outline."""
 
     def __init__(self, buffer: io.BytesIO, **kw: Any) -> None:
@@ -70,7 +70,7 @@ class _ReportDoc(BaseDocTemplate):
 
 
 def _canvas_maker(font: str, lang: str, left: str, right_extra: str) -> type[Canvas]:
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no type information
         """Draws the footer after the last page is known ("page x of y")."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
