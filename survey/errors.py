@@ -17,6 +17,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -126,13 +127,22 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Any:
         _rollback()
         response = exc.get_response()
-        body, status = _render(exc.code or 400, exc.name, exc.description or exc.name)
-        if isinstance(body, tuple):  # pragma: no cover - _render returns (body, status)
-            body = body[0]
-        out = app.make_response((body, status))
+        out = app.make_response(_render(exc.code or 400, exc.name, exc.description or exc.name))
         for key in ("Allow", "Retry-After"):
             if key in response.headers:
                 out.headers[key] = response.headers[key]
+        return out
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError) -> Any:
+        # locked (SQLite under a write burst) or unreachable database: nothing was
+        # acknowledged, so the client may safely send the same form again
+        _rollback()
+        logger.warning("database unavailable on %s: %s", request.endpoint, type(exc.orig).__name__)
+        out = app.make_response(
+            _render(503, "Service Unavailable", "The survey is busy; please try again.")
+        )
+        out.headers["Retry-After"] = "2"
         return out
 
     @app.errorhandler(Exception)

@@ -205,3 +205,23 @@ def test_random_forms_never_cause_a_server_error(
     client = app.test_client()
     r = client.post(f"/s/{started}/q/about", data=fields)
     assert r.status_code in (303, 400, 403, 404, 409, 413, 422), r.data[:300]
+
+
+def test_a_busy_database_gives_503_and_a_retry_hint(
+    client: FlaskClient, started: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("UPDATE response", {}, sqlite3.OperationalError("locked"))
+
+    monkeypatch.setattr("survey.respond.save_page", locked)
+    r = post_page(client, started, "about", ABOUT, 0)
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+
+
+def test_405_lists_the_allowed_methods(client: FlaskClient, token: str) -> None:
+    r = client.delete(f"/s/{token}")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"]
