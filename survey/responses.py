@@ -131,6 +131,25 @@ def _view(inv: Invitation, resp: Response | None) -> Respondent:
     )
 
 
+def _is_open(status: WaveStatus, opens: datetime | None, closes: datetime | None) -> bool:
+    now = now_utc()
+    return (
+        status is WaveStatus.OPEN
+        and (opens is None or now >= opens)
+        and (closes is None or now < closes)
+    )
+
+
+def _questionnaire(session: Session, version_id: int, digest: str) -> Questionnaire:
+    q = cached_questionnaire(digest)
+    if q is None:
+        version = session.get(QuestionnaireVersion, version_id)
+        if version is None:  # pragma: no cover - the foreign key guarantees it
+            raise NotFoundError("questionnaire version missing", param="wave")
+        q = questionnaire_of(version)
+    return q
+
+
 @functools.cache
 def _respondent_query() -> Select[Any]:
     # built once: statement construction costs as much as running it on SQLite
@@ -168,19 +187,9 @@ def load_respondent(session: Session, token: str) -> Respondent:
         raise NotFoundError("no such survey link", param="token", hint="check the link")
     (mode, name, year, learn, status, opens, closes, version_id, digest) = row[:9]
     response_id, response_status, page, revision, answers = row[9:]
-    q = cached_questionnaire(digest)
-    if q is None:
-        version = session.get(QuestionnaireVersion, version_id)
-        if version is None:  # pragma: no cover - the foreign key guarantees it
-            raise NotFoundError("questionnaire version missing", param="wave")
-        q = questionnaire_of(version)
+    q = _questionnaire(session, version_id, digest)
     session.rollback()  # end the read transaction promptly
-    now = now_utc()
-    is_open = (
-        status is WaveStatus.OPEN
-        and (opens is None or now >= opens)
-        and (closes is None or now < closes)
-    )
+    is_open = _is_open(status, opens, closes)
     return Respondent(
         token=token,
         wave_name=name,
@@ -255,13 +264,31 @@ def save_page(
         BadRequestError: tampered fields or page, answers to hidden items.
     """
     begin_write(session)
-    inv = _invitation(session, token)
+    if not valid_token(token):
+        raise NotFoundError("no such survey link", param="token", hint="check the link")
+    # one query: the response (locked) with what is needed of its wave
+    row = session.execute(
+        select(
+            Response,
+            Wave.status,
+            Wave.opens_at,
+            Wave.closes_at,
+            Wave.survey_year,
+            Wave.questionnaire_version_id,
+            QuestionnaireVersion.content_hash,
+        )
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(QuestionnaireVersion, Wave.questionnaire_version_id == QuestionnaireVersion.id)
+        .where(Invitation.token == token)
+        .with_for_update(of=Response)
+    ).one_or_none()
+    if row is None:
+        _invitation(session, token)  # NotFoundError for an unknown link
+        raise ClosedError("please agree to take part first", param="consent")
+    resp, status, opens, closes, survey_year, version_id, digest = row
     if revision < 0:
         raise BadRequestError("missing or malformed revision", param="rev")
-    wave: Wave = inv.wave
-    resp = _response(session, inv.id, lock=True)
-    if resp is None:
-        raise ClosedError("please agree to take part first", param="consent")
     if resp.status is ResponseStatus.COMPLETE or revision < resp.revision:
         # a double click or a replayed form: acknowledged, nothing changes
         page = resp.page
@@ -269,16 +296,16 @@ def save_page(
         return SaveResult("stale", page, {}, {})
     if revision > resp.revision:
         raise BadRequestError("the form's revision is newer than the response", param="rev")
-    if not wave_is_open(wave):
+    if not _is_open(status, opens, closes):
         raise ClosedError("this survey is not open any more", param="wave")
-    q = questionnaire_of(wave.questionnaire_version)
-    current = walk(q, resp.answers, wave.survey_year)
+    q = _questionnaire(session, version_id, digest)
+    current = walk(q, resp.answers, survey_year)
     if section_id not in current.section_ids:
         raise NotFoundError("no such page for this respondent", param="page", got=section_id[:64])
     if resp.page in current.section_ids and current.index(section_id) > current.index(resp.page):
         raise BadRequestError("this page is not reached yet", param="page", got=section_id[:64])
     outcome = apply_page(
-        q, section_id, resp.answers, form, survey_year=wave.survey_year, language=language
+        q, section_id, resp.answers, form, survey_year=survey_year, language=language
     )
     if not outcome.ok:
         session.rollback()
