@@ -77,6 +77,32 @@ def _attention_failed(q: Questionnaire, answers: Mapping[str, Any]) -> bool:
     return False
 
 
+def _analysed_rows(session: Session, wave_id: int) -> list[Any]:
+    """Complete, non-rejected responses with their invitations, by response id."""
+    rows = session.execute(
+        select(Response, Invitation)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .where(
+            Response.wave_id == wave_id,
+            Response.status == ResponseStatus.COMPLETE,
+            Response.rejected.is_(False),
+        )
+        .order_by(Response.id)
+    ).all()
+    session.rollback()
+    return list(rows)
+
+
+def wave_answers(session: Session, wave_name: str) -> list[dict[str, Any]]:
+    """The answers of the rows of :func:`analysis_table`, in the same order.
+
+    Each dict maps answer variables to codes, code lists or numbers, as stored
+    (input for :func:`scoring.score_responses` and the item analysis).
+    """
+    wave = get_wave(session, wave_name)
+    return [dict(resp.answers) for resp, _ in _analysed_rows(session, wave.id)]
+
+
 def analysis_table(session: Session, wave_name: str) -> dict[str, NDArray[Any]]:
     """The analysis table of wave ``wave_name`` (see the module docstring).
 
@@ -92,17 +118,7 @@ def analysis_table(session: Session, wave_name: str) -> dict[str, NDArray[Any]]:
     """
     wave = get_wave(session, wave_name)
     q = questionnaire_of(wave.questionnaire_version)
-    rows = session.execute(
-        select(Response, Invitation)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(
-            Response.wave_id == wave.id,
-            Response.status == ResponseStatus.COMPLETE,
-            Response.rejected.is_(False),
-        )
-        .order_by(Response.id)
-    ).all()
-    session.rollback()
+    rows = _analysed_rows(session, wave.id)
     answers = [dict(resp.answers) for resp, _ in rows]
     invitations = [inv for _, inv in rows]
     n = len(rows)

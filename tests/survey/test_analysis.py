@@ -16,6 +16,7 @@ from survey_testlib import post_page
 from survey.analysis import analysis_table
 from survey.analysis import load_analysis_table
 from survey.analysis import rescore_wave
+from survey.analysis import wave_answers
 from survey.models import AuditLog
 from survey.models import Response
 from survey.services import create_invitations
@@ -88,6 +89,17 @@ def test_analysis_table_columns_and_values(
     assert_array_equal(t["status"], ["complete", "complete"])
     assert_array_equal(t["rejected"], [0, 0])
     assert_array_equal(t["quality_attention"], [0, 1])
+
+
+def test_wave_answers_follow_the_table_rows(
+    client: FlaskClient, session: Session, wave: str
+) -> None:
+    _fill_wave(client, session, wave)
+    answers = wave_answers(session, wave)
+    table = analysis_table(session, wave)
+    assert len(answers) == len(table["respondent_id"]) == 2
+    assert [a["occupation"] for a in answers] == table["occupation"].tolist()
+    assert answers[1]["M1"] == ["C"] and answers[1]["birth_year"] == 1960
 
 
 def test_empty_wave_gives_empty_columns(session: Session, wave: str) -> None:
