@@ -168,16 +168,17 @@ def _score_columns(
         # some responses lack a stored sheet (or were scored with another file): score now
         logger.warning("wave has responses without a current score sheet; scoring on the fly")
         return dict(score_responses(q, answers).columns())
+    sheets = [s for s in stored if s is not None]
     dims = [d.id for d in q.scoring.dimensions]
     items = [i.id for i in q.scored_items]
     out: dict[str, NDArray[Any]] = {}
     for item_id in items:
-        out[f"item_{item_id}"] = np.array([s["items"][item_id] for s in stored], dtype=np.float64)
+        out[f"item_{item_id}"] = np.array([s["items"][item_id] for s in sheets], dtype=np.float64)
     for dim in dims:
-        out[f"score_{dim}"] = np.array([s["dimensions"][dim] for s in stored], dtype=np.float64)
-    out["score_total"] = np.array([s["total"] for s in stored], dtype=np.float64)
-    out["level"] = _text([s["level"] for s in stored])
-    out["literate"] = np.array([1 if s["literate"] else 0 for s in stored], dtype=np.int8)
+        out[f"score_{dim}"] = np.array([s["dimensions"][dim] for s in sheets], dtype=np.float64)
+    out["score_total"] = np.array([s["total"] for s in sheets], dtype=np.float64)
+    out["level"] = _text([s["level"] for s in sheets])
+    out["literate"] = np.array([1 if s["literate"] else 0 for s in sheets], dtype=np.int8)
     return out
 
 

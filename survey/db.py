@@ -148,7 +148,7 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def ping(session: Session) -> bool:
     """True when the database answers ``SELECT 1``."""
-    return session.execute(text("SELECT 1")).scalar_one() == 1
+    return bool(session.execute(text("SELECT 1")).scalar_one() == 1)
 
 
 def alembic_config(engine: Engine) -> Any:

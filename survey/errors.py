@@ -16,7 +16,7 @@ from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Flask
-from flask import Response
 from flask import abort
 from flask import current_app
 from flask import g
@@ -24,6 +23,7 @@ from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from questionnaires import Item
 from questionnaires import ItemType
@@ -112,7 +112,7 @@ def index() -> str:
     return render_template("respond/index.html")
 
 
-def _to_current(r: Respondent) -> Response:
+def _to_current(r: Respondent) -> WerkzeugResponse:
     if r.complete:
         return redirect(url_for("respond.done", token=r.token), code=303)
     return redirect(url_for("respond.page", token=r.token, section=r.page), code=303)
@@ -133,7 +133,9 @@ def start(token: str) -> Any:
     return render_template("respond/consent.html", r=r, q=r.questionnaire)
 
 
-def _display_values(q: Questionnaire, items: tuple[Item, ...], answers: dict[str, Any]) -> dict:
+def _display_values(
+    q: Questionnaire, items: tuple[Item, ...], answers: dict[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         for var in item.variables:
@@ -382,7 +384,7 @@ def open_link(token: str) -> Any:
     return response
 
 
-def _remember(response: Response, open_token: str, invitation: str) -> None:
+def _remember(response: WerkzeugResponse, open_token: str, invitation: str) -> None:
     data: dict[str, str] = {}
     raw = request.cookies.get(OPEN_COOKIE)
     if raw:

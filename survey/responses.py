@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from questionnaires import Questionnaire
 from scoring import ScoringError
@@ -151,7 +151,7 @@ def _questionnaire(session: Session, version_id: int, digest: str) -> Questionna
 
 
 @functools.cache
-def _respondent_query() -> Select[Any]:
+def _respondent_query() -> Executable:
     # built once: statement construction costs as much as running it on SQLite
     return (
         select(
