@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import logging
 import shutil
@@ -48,10 +49,11 @@ from reports.synthetic import synthetic_frame
 from sampling import SurveyDesign
 from sampling import adjust_nonresponse
 from sampling import svy_proportion
+from sampling.frame import DrawnSample
 from sampling.frame import FrameColumns
 from sampling.frame import SampleDesign
 from sampling.frame import draw_sample
-from sampling.frame import read_frame
+from sampling.frame import parse_frame
 from sampling.frame import write_sample
 from sampling.job import load_job
 from sampling.job import load_table
@@ -174,6 +176,81 @@ def simulate_earlier_wave(
     )
 
 
+def _frame_from_columns(columns: Mapping[str, NDArray[Any]]) -> Any:
+    """Check the synthetic frame with the same parser a frame CSV goes through."""
+    buffer = io.StringIO()
+    names = ("town", "psu", "population", "households", "urban")
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    writer.writerows(zip(*(columns[k].tolist() for k in names), strict=True))
+    return parse_frame(buffer.getvalue().splitlines(), FRAME_COLUMNS)
+
+
+@dataclass(frozen=True)
+class SimulatedWave:
+    """One simulated fieldwork round on the synthetic Yiwu (all data synthetic).
+
+    Attributes:
+        frame_columns: the PSU frame (``town``, ``psu``, ``population``, ``households``,
+            ``urban``).
+        sample: the drawn sample (:class:`sampling.frame.Sample`; one row per household).
+        fieldwork: per-household columns (``household_id``, ``outcome`` AAPOR code,
+            ``prob1``-``prob3``, ``minutes``...).
+        people: demographics of the selected adult of each household.
+        complete: households with a complete interview (AAPOR 1.1).
+        records: answer dicts of the complete interviews, in household order.
+    """
+
+    frame_columns: dict[str, NDArray[Any]]
+    sample: DrawnSample
+    fieldwork: dict[str, NDArray[Any]]
+    people: dict[str, NDArray[Any]]
+    complete: NDArray[np.bool_]
+    records: list[dict[str, Any]]
+
+
+def simulate_wave(
+    q: Questionnaire,
+    rng: np.random.Generator,
+    *,
+    n_psu: int = 140,
+    households_per_psu: int = 25,
+    survey_year: int = DEMO_YEAR,
+    progress: Callable[[str], None] | None = None,
+) -> SimulatedWave:
+    """Frame, sample, fieldwork and answers of a simulated wave, without writing files.
+
+    The same stages feed ``kesu demo`` (files and a PDF) and the demo wave that
+    ``make run`` stores in the database, so both show the same kind of data.
+
+    Example:
+        >>> wave = simulate_wave(q, np.random.default_rng(1), n_psu=30)  # doctest: +SKIP
+        >>> len(wave.records) == int(wave.complete.sum())  # doctest: +SKIP
+        True
+    """
+    step = progress or (lambda name: None)
+    step("frame")
+    frame_cols = synthetic_frame(rng)
+    frame_cols["population"] = frame_cols.pop("size")
+    frame_cols["households"] = np.maximum(np.round(frame_cols["population"] / 2.6), 40).astype(int)
+    frame = _frame_from_columns(frame_cols)
+
+    step("sample")
+    design = SampleDesign(columns=FRAME_COLUMNS, psus_total=n_psu,
+                          households_per_psu=households_per_psu, min_psus=2)  # fmt: skip
+    sample = draw_sample(frame, design, rng)
+
+    step("fieldwork")
+    urban_of_psu = {p: int(u) for p, u in zip(frame.psu, frame.extra["urban"], strict=True)}
+    fieldwork, people = simulate_fieldwork(sample.rows, urban_of_psu, rng, survey_year=survey_year)
+
+    step("answers")
+    complete = fieldwork["outcome"] == "1.1"
+    answers = simulate_answers(q, _subset(people, complete), rng)
+    records = answers_to_records(q, answers, survey_year)
+    return SimulatedWave(frame_cols, sample, fieldwork, people, complete, records)
+
+
 def run_demo(
     out: Path,
     *,
@@ -209,33 +286,18 @@ def run_demo(
     rng = np.random.default_rng(seed)
     q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
 
-    step("frame")
-    frame_cols = synthetic_frame(rng)
-    frame_cols["population"] = frame_cols.pop("size")
-    frame_cols["households"] = np.maximum(np.round(frame_cols["population"] / 2.6), 40).astype(int)
+    wave = simulate_wave(q, rng, n_psu=n_psu, households_per_psu=households_per_psu,
+                         progress=step)  # fmt: skip
     files["frame"] = out / "frame.csv"
     names = ("town", "psu", "population", "households", "urban")
-    write_columns(files["frame"], {k: frame_cols[k] for k in names})
-    frame = read_frame(files["frame"], FRAME_COLUMNS)
-
-    step("sample")
-    design = SampleDesign(columns=FRAME_COLUMNS, psus_total=n_psu,
-                          households_per_psu=households_per_psu, min_psus=2)  # fmt: skip
-    sample = draw_sample(frame, design, rng)
+    write_columns(files["frame"], {k: wave.frame_columns[k] for k in names})
     files["sample"] = out / "sample.csv"
-    write_sample(sample, files["sample"])
-
-    step("fieldwork")
-    urban_of_psu = {p: int(u) for p, u in zip(frame.psu, frame.extra["urban"], strict=True)}
-    fieldwork, people = simulate_fieldwork(sample.rows, urban_of_psu, rng, survey_year=DEMO_YEAR)
+    write_sample(wave.sample, files["sample"])
     files["fieldwork"] = out / "fieldwork.csv"
-    write_columns(files["fieldwork"], fieldwork)
-
-    step("answers")
-    complete = fieldwork["outcome"] == "1.1"
+    write_columns(files["fieldwork"], wave.fieldwork)
+    fieldwork, people, records = wave.fieldwork, wave.people, wave.records
+    complete = wave.complete
     resp_people = _subset(people, complete)
-    answers = simulate_answers(q, resp_people, rng)
-    records = answers_to_records(q, answers, DEMO_YEAR)
     ids = fieldwork["household_id"][complete]
     files["responses"] = out / "responses.csv"
     response_cols: dict[str, Any] = {"respondent_id": ids}
