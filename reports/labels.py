@@ -1,0 +1,146 @@
+"""Labels and number formats shared by the PDF and the web dashboard (no reportlab).
+
+Number formats are fixed here so the PDF, the dashboard and the tests agree:
+percentages with one decimal (``17.3``), intervals ``15.2–19.6``, CV in
+percent with one decimal, design effects with two decimals. Labels come from
+the questionnaire (groups, towns, levels, dimensions) and the catalogue
+:mod:`reports.i18n`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from questionnaires.model import Questionnaire
+from reports.i18n import tr
+from reports.model import DomainRow
+from reports.model import Rules
+
+logger = logging.getLogger(__name__)
+
+DASH = "—"
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """A share as a percentage: ``pct(0.1734) == '17.3'`` ("—" if not finite).
+
+    Example:
+        >>> pct(0.1734)
+        '17.3'
+    """
+    return f"{100 * x:.{digits}f}" if math.isfinite(x) else DASH
+
+
+def ci_text(low: float, high: float, digits: int = 1) -> str:
+    """An interval of shares in percent: ``'15.2–19.6'``.
+
+    Example:
+        >>> ci_text(0.152, 0.196)
+        '15.2–19.6'
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return DASH
+    return f"{pct(low, digits)}–{pct(high, digits)}"
+
+
+def num(x: float, digits: int = 2) -> str:
+    """A number with ``digits`` decimals ("—" if not finite).
+
+    Example:
+        >>> num(1.2345)
+        '1.23'
+    """
+    return f"{x:.{digits}f}" if x is not None and math.isfinite(x) else DASH
+
+
+def pp(x: float) -> str:
+    """A difference of shares in percentage points with a sign: ``'+1.2'``.
+
+    Example:
+        >>> pp(0.012)
+        '+1.2'
+    """
+    return f"{100 * x:+.1f}" if math.isfinite(x) else DASH
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Language and label lookups for one report (PDF or dashboard)."""
+
+    lang: str
+    questionnaire: Questionnaire
+    rules: Rules
+
+    # -- text ------------------------------------------------------------------------------
+    def t(self, key: str, **values: Any) -> str:
+        """Catalogue string (see :mod:`reports.i18n`)."""
+        return tr(self.lang, key, **values)
+
+    @property
+    def level_pct(self) -> str:
+        return f"{100 * self.rules.level:g}"
+
+    # -- labels from the questionnaire ------------------------------------------------------
+    def option_label(self, concept_or_item: str, code: str) -> str:
+        """Label of an option of a demographic concept (``town``) or an item id."""
+        q = self.questionnaire
+        item = q.items_by_concept().get(concept_or_item)
+        if item is None and q.has_variable(concept_or_item):
+            item = q.item(concept_or_item)
+        if item is not None:
+            opt = item.option(code)
+            if opt is not None:
+                return opt.label.get(self.lang)
+        return code
+
+    def group_label(self, group_id: str) -> str:
+        """Label of a key group ("" is everybody)."""
+        if group_id == "":
+            return self.t("overall")
+        for g in self.questionnaire.groups:
+            if g.id == group_id:
+                return g.label.get(self.lang)
+        return group_id
+
+    def level_label(self, code: str) -> str:
+        for lv in self.questionnaire.scoring.levels:
+            if lv.code == code:
+                return lv.label.get(self.lang)
+        return code
+
+    def dimension_label(self, dim_id: str) -> str:
+        dim = self.questionnaire.scoring.dimension(dim_id)
+        return dim.label.get(self.lang) if dim is not None else dim_id
+
+    def item_label(self, item_id: str) -> str:
+        if self.questionnaire.has_variable(item_id):
+            text = self.questionnaire.item(item_id).text.get(self.lang)
+            return text.split("？")[0].split("?")[0] if text else item_id
+        return item_id
+
+    # -- rows ----------------------------------------------------------------------------------
+    def flag_text(self, row: DomainRow) -> str:
+        """The notes cell: suppression, or the reliability flags."""
+        if row.suppressed:
+            return self.t("suppressed", m=self.rules.suppress_below)
+        names = []
+        rel = self.rules.reliability
+        for f in row.flags:
+            if f == "small_n":
+                names.append(self.t("flag_small_n", min_n=rel.min_n))
+            elif f == "high_cv":
+                names.append(self.t("flag_high_cv", cv=f"{100 * rel.max_cv:g}"))
+            elif f in ("no_df", "empty", "boundary"):
+                names.append(self.t(f"flag_{f}"))
+        sep = "；" if self.lang == "zh-CN" else "; "
+        return sep.join(names)
+
+    def rate_text(self, row: DomainRow) -> str:
+        """Estimate in percent, marked † when unreliable, "—" when suppressed."""
+        if row.suppressed:
+            return DASH
+        mark = self.t("unreliable_mark") if row.unreliable else ""
+        return pct(row.estimate) + mark
