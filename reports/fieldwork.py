@@ -1,24 +1,8 @@
-"""Fieldwork outcomes and AAPOR response rates.
+"""Fieldwork outcomes and AAPOR response rates for the report.
 
-Every sampled case gets a final disposition code of the AAPOR Standard
-Definitions (AAPOR 2023, 10th ed., Table 1 for in-person household surveys):
-
-* 1.1 complete (I), 1.2 partial (P)
-* 2.1x refusal and break-off (R), 2.2x non-contact (NC), 2.3x other (O)
-* 3.1x unknown if household/occupied (UH), 3.2-3.9 unknown, other (UO)
-* 4.x not eligible (NE)
-
-Rates (AAPOR 2023, pp. 61-64), with ``e`` the estimated share of eligible
-cases among those of unknown eligibility, here the share eligible among the
-cases whose eligibility was determined, ``e = (I+P+R+NC+O) / (I+P+R+NC+O+NE)``:
-
-    RR1 = I / ((I+P) + (R+NC+O) + (UH+UO))
-    RR2 = (I+P) / ((I+P) + (R+NC+O) + (UH+UO))
-    RR3 = I / ((I+P) + (R+NC+O) + e(UH+UO))
-    RR4 = (I+P) / ((I+P) + (R+NC+O) + e(UH+UO))
-    COOP1 = I / ((I+P) + R + O)
-    REF1 = R / ((I+P) + (R+NC+O) + (UH+UO))
-    CON1 = ((I+P) + R + O) / ((I+P) + (R+NC+O) + (UH+UO))
+The disposition codes, categories and rate formulas live in :mod:`sampling.outcomes`
+(AAPOR 2023, Standard Definitions, 10th ed.); this module adds the paradata summary
+(median interview length, speeders) and turns their errors into :class:`ReportError`.
 """
 
 from __future__ import annotations
@@ -33,15 +17,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from reports.errors import ReportError
+from sampling import outcomes as aapor
+from sampling.errors import SamplingError
+from sampling.outcomes import CATEGORIES
 
 logger = logging.getLogger(__name__)
 
-#: AAPOR categories in report order
-CATEGORIES: tuple[str, ...] = ("I", "P", "R", "NC", "O", "UH", "UO", "NE")
-
 
 def aapor_category(code: Any) -> str:
-    """The AAPOR category (I, P, R, NC, O, UH, UO or NE) of a disposition code.
+    """The AAPOR category (I, P, R, NC, O, UH, UO or NE) of a disposition code
+    (:func:`sampling.outcomes.aapor_category`).
 
     Raises:
         ReportError: a code that is not an AAPOR final disposition.
@@ -50,23 +35,12 @@ def aapor_category(code: Any) -> str:
         >>> [aapor_category(c) for c in ("1.1", "1.2", "2.11", "2.20", "3.13", "4.5")]
         ['I', 'P', 'R', 'NC', 'UH', 'NE']
     """
-    text = str(code).strip()
-    parts = text.split(".")
-    if len(parts) < 2 or not all(p.isdigit() for p in parts) or parts[0] not in "1234":
+    try:
+        return aapor.aapor_category(code)
+    except SamplingError as exc:
         raise ReportError(
-            "not an AAPOR disposition code",
-            param="outcome",
-            got=code,
-            expected="codes such as 1.1, 1.2, 2.11, 2.20, 2.30, 3.10, 3.20, 4.10",
-        )
-    head, sub = parts[0], parts[1]
-    if head == "1":
-        return "I" if sub.startswith("1") else "P"
-    if head == "2":
-        return {"1": "R", "2": "NC"}.get(sub[0], "O")
-    if head == "3":
-        return "UH" if sub.startswith("1") else "UO"
-    return "NE"
+            exc.message, param=exc.param, got=exc.got, expected=exc.expected
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +86,6 @@ class FieldworkSummary:
         }
 
 
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else math.nan
-
-
 def summarize_fieldwork(
     outcomes: Sequence[Any] | ArrayLike,
     minutes: ArrayLike | None = None,
@@ -147,13 +117,7 @@ def summarize_fieldwork(
     uniq, inverse = np.unique(codes.astype(str), return_inverse=True)
     cats = np.array([aapor_category(u) for u in uniq])[inverse]
     counts = {c: int((cats == c).sum()) for c in CATEGORIES}
-    i, p, r, nc, o = (counts[c] for c in ("I", "P", "R", "NC", "O"))
-    uh, uo, ne = counts["UH"], counts["UO"], counts["NE"]
-    known = i + p + r + nc + o
-    e = _ratio(known, known + ne)
-    e_used = 1.0 if math.isnan(e) else e
-    all_unknown = known + uh + uo
-    some_unknown = known + e_used * (uh + uo)
+    rates = aapor.outcome_rates(counts)
     median = math.nan
     speeders = 0
     threshold = math.nan
@@ -174,14 +138,14 @@ def summarize_fieldwork(
     return FieldworkSummary(
         counts=counts,
         sampled=int(codes.size),
-        e=e,
-        rr1=_ratio(i, all_unknown),
-        rr2=_ratio(i + p, all_unknown),
-        rr3=_ratio(i, some_unknown),
-        rr4=_ratio(i + p, some_unknown),
-        coop1=_ratio(i, i + p + r + o),
-        ref1=_ratio(r, all_unknown),
-        con1=_ratio(i + p + r + o, all_unknown),
+        e=aapor.estimate_e(counts),
+        rr1=rates.rr1,
+        rr2=rates.rr2,
+        rr3=rates.rr3,
+        rr4=rates.rr4,
+        coop1=rates.coop1,
+        ref1=rates.ref1,
+        con1=rates.con1,
         median_minutes=median,
         speeders=speeders,
         speeding_minutes=threshold,
