@@ -19,7 +19,7 @@ from kesu import __version__
 #: subcommand name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, str] = {
     "questionnaire": "questionnaires.cli:questionnaire",
-    "run": "questionnaires.cli:run_default",
+    "run": "survey.demo:run",
     "score": "scoring.cli:score",
     "items": "scoring.cli:items",
     "irt": "scoring.irt.cli:irt",

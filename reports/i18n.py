@@ -16,6 +16,14 @@ logger = logging.getLogger(__name__)
 LANGUAGES = ("zh-CN", "en")
 
 _ZH: dict[str, str] = {
+    "dash_title": "{wave} · 实时结果",
+    "dash_live": "以下为目前已完成问卷的即时估计，口径与PDF报告相同；调查结束前数字会变化。",
+    "dash_pdf": "下载PDF报告（{language}）",
+    "dash_pdf_zh": "中文",
+    "dash_pdf_en": "英文",
+    "dash_respondents": "已完成问卷：{n} 份",
+    "dash_no_data": "这一轮调查还没有完成的问卷，暂无结果。",
+    "dash_fingerprint": "问卷 {q} · 数据 {rows} 行 {data} · 作业 {job} · kesu {version}",
     "title": "{survey}评估报告",
     "wave_line": "调查轮次：{wave}（{year}年）",
     "subtitle": "义乌市全民科学素质行动监测评估",
@@ -242,6 +250,17 @@ _ZH: dict[str, str] = {
 }
 
 _EN: dict[str, str] = {
+    "dash_title": "{wave} · live results",
+    "dash_live": (
+        "Live estimates from the questionnaires completed so far, computed exactly as in "
+        "the PDF report; they change until the wave closes."
+    ),
+    "dash_pdf": "Download the PDF report ({language})",
+    "dash_pdf_zh": "Chinese",
+    "dash_pdf_en": "English",
+    "dash_respondents": "Completed questionnaires: {n}",
+    "dash_no_data": "This wave has no completed questionnaire yet, so there are no results.",
+    "dash_fingerprint": "questionnaire {q} · data {rows} rows {data} · job {job} · kesu {version}",
     "title": "Evaluation report: {survey}",
     "wave_line": "Wave {wave} ({year})",
     "subtitle": "Monitoring Yiwu's citizen science-literacy action plan",

@@ -20,6 +20,7 @@ from flask import Flask
 
 from survey import admin
 from survey import api
+from survey import dashboard
 from survey import db
 from survey import errors
 from survey import respond
@@ -91,5 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(dashboard.bp)
     respond.init_app(app)
     admin.init_app(app)
+    dashboard.init_app(app)

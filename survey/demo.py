@@ -1,33 +1,55 @@
-"""The demo set-up behind ``make run``: migrate, load the default questionnaire, open a
-demo wave, create an administrator and serve.
+"""The main job behind ``make run``: migrate, load the default questionnaire, open a demo
+wave filled with simulated answers, create an administrator and serve.
 
-``run_demo()`` is the hook the main job calls; ``kesu serve --demo`` does the same.
+``run_demo()`` is the hook (``kesu run`` and ``kesu serve --demo`` call it). The demo wave
+is clearly labelled: its name is ``demo``, every invitation carries ``synthetic: true``,
+and its dashboard and PDF report say on every page that the data are simulated. The
+answers come from :func:`reports.demo.simulate_wave` (a PPS sample of the synthetic Yiwu
+frame, AAPOR-coded fieldwork, one adult per household by Kish grid), the same simulation
+as ``kesu demo``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+import numpy as np
 from flask import Flask
+from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
+from questionnaires import Questionnaire
+from reports.demo import SimulatedWave
+from reports.demo import simulate_wave
+from scoring import score_responses
 from survey import create_app
+from survey.db import begin_write
 from survey.db import database
 from survey.db import upgrade
 from survey.errors import NotFoundError
 from survey.models import Invitation
+from survey.models import Response
+from survey.models import ResponseStatus
 from survey.models import User
 from survey.models import WaveStatus
+from survey.services import audit
 from survey.services import create_invitations
 from survey.services import create_user
 from survey.services import create_wave
 from survey.services import get_wave
+from survey.services import new_token
+from survey.services import questionnaire_of
 from survey.services import set_password
 from survey.services import set_wave_status
 
@@ -35,6 +57,10 @@ logger = logging.getLogger(__name__)
 
 DEMO_WAVE = "demo"
 DEMO_ADMIN = "admin"
+#: size of the simulated demo fieldwork: villages/communities and households in each
+DEMO_PSUS = 100
+DEMO_HOUSEHOLDS_PER_PSU = 25
+DEMO_SEED = 2025
 
 
 @dataclass(frozen=True)
@@ -47,14 +73,23 @@ class DemoInfo:
     admin_url: str
     username: str
     password: str
+    report_url: str = ""
+    dashboard_url: str = ""
+    simulated: int = 0
 
     def lines(self) -> list[str]:
-        return [
-            f"kesu demo wave '{self.wave}' is open.",
+        out = [
+            f"kesu demo wave '{self.wave}' is open "
+            f"({self.simulated} simulated complete interviews, synthetic data).",
             f"  respondent link: {self.respondent_url}",
             f"  open link (anyone, once per browser): {self.open_url}",
             f"  admin: {self.admin_url}  user {self.username}  password {self.password}",
         ]
+        if self.dashboard_url:
+            out.append(f"  live results: {self.dashboard_url}")
+        if self.report_url:
+            out.append(f"  PDF report (after login): {self.report_url}")
+        return out
 
 
 def prepare_demo(
@@ -64,9 +99,13 @@ def prepare_demo(
     questionnaire: Path = DEFAULT_QUESTIONNAIRE,
     wave_name: str = DEMO_WAVE,
     username: str = DEMO_ADMIN,
+    simulate_psus: int = DEMO_PSUS,
+    households_per_psu: int = DEMO_HOUSEHOLDS_PER_PSU,
 ) -> DemoInfo:
-    """Migrate the database, create (or reuse) an open demo wave with one invitation, and
-    give the ``admin`` user a fresh random password (printed once)."""
+    """Migrate the database, create (or reuse) an open demo wave, fill it once with
+    simulated interviews (``simulate_psus=0``: none), keep one unanswered invitation for the
+    person trying the survey, and give the ``admin`` user a fresh random password (printed
+    once)."""
     db = database(app)
     upgrade(db.engine)
     actor = "demo"
@@ -83,19 +122,24 @@ def prepare_demo(
                     source_name=questionnaire.name,
                     actor=actor,
                     open_recruitment=True,
+                    modes=("web", "capi"),
                 )
                 wave = get_wave(session, wave_name)
             if wave.status is not WaveStatus.OPEN:
                 set_wave_status(session, wave_name, WaveStatus.OPEN, actor)
             wave = get_wave(session, wave_name)
             open_token = wave.open_token or ""
-            token = session.scalars(
-                select(Invitation.token)
-                .where(Invitation.wave_id == wave.id, Invitation.open_link.is_(False))
-                .order_by(Invitation.id.desc())
-                .limit(1)
-            ).first()
             session.rollback()
+            if simulate_psus > 0 and not _has_simulated(session, wave.id):
+                q = questionnaire_of(wave.questionnaire_version)
+                rng = np.random.default_rng(DEMO_SEED)
+                simulated = simulate_wave(
+                    q, rng, n_psu=simulate_psus, households_per_psu=households_per_psu,
+                    survey_year=wave.survey_year,
+                )  # fmt: skip
+                seed_simulated_wave(session, wave_name, q, simulated, actor=actor, rng=rng)
+            count = _simulated_completes(session, wave.id)
+            token = _unanswered_invitation(session, wave.id)
             if token is None:
                 token = create_invitations(session, wave_name, 1, actor=actor)[0]
             password = secrets.token_urlsafe(12)
@@ -115,7 +159,128 @@ def prepare_demo(
         admin_url=f"{base}/admin/",
         username=username,
         password=password,
+        report_url=f"{base}/admin/waves/{wave_name}/report.pdf",
+        dashboard_url=f"{base}/admin/waves/{wave_name}/dashboard",
+        simulated=count,
     )
+
+
+def _has_simulated(session: Session, wave_id: int) -> bool:
+    found = session.scalars(
+        select(Invitation.id)
+        .where(Invitation.wave_id == wave_id, Invitation.attributes["synthetic"].as_boolean())
+        .limit(1)
+    ).first()
+    session.rollback()
+    return found is not None
+
+
+def _simulated_completes(session: Session, wave_id: int) -> int:
+    count = session.scalar(
+        select(func.count(Response.id))
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .where(
+            Response.wave_id == wave_id,
+            Response.status == ResponseStatus.COMPLETE,
+            Invitation.attributes["synthetic"].as_boolean(),
+        )
+    )
+    session.rollback()
+    return int(count or 0)
+
+
+def _unanswered_invitation(session: Session, wave_id: int) -> str | None:
+    """The newest real (not simulated, not open-link) invitation nobody has started."""
+    token = session.scalars(
+        select(Invitation.token)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(
+            Invitation.wave_id == wave_id,
+            Invitation.open_link.is_(False),
+            Response.id.is_(None),
+            ~func.coalesce(Invitation.attributes["synthetic"].as_boolean(), False),
+        )
+        .order_by(Invitation.id.desc())
+        .limit(1)
+    ).first()
+    session.rollback()
+    return token
+
+
+def seed_simulated_wave(
+    session: Session,
+    wave_name: str,
+    questionnaire: Questionnaire,
+    simulated: SimulatedWave,
+    *,
+    actor: str,
+    rng: np.random.Generator,
+) -> int:
+    """Store a simulated fieldwork round in a wave: one invitation per sampled household
+    (with its stratum, PSU, town, inclusion probabilities and AAPOR outcome, marked
+    ``synthetic``) and a complete, scored CAPI response per completed interview.
+
+    Returns:
+        The number of responses stored.
+    """
+    wave = get_wave(session, wave_name)
+    fw = simulated.fieldwork
+    n = len(fw["household_id"])
+    complete = simulated.complete
+    sheet = score_responses(questionnaire, simulated.records)
+    now = dt.datetime.now(dt.UTC)
+    start_days = rng.uniform(1.0, 30.0, n)
+    tokens = [new_token() for _ in range(n)]
+    invitations = []
+    for i in range(n):
+        prob3 = float(fw["prob3"][i])
+        attributes: dict[str, Any] = {
+            "synthetic": True,
+            "household_id": str(fw["household_id"][i]),
+            "prob1": float(fw["prob1"][i]),
+            "prob2": float(fw["prob2"][i]),
+            "disposition": str(fw["outcome"][i]),
+            "eligible_adults": int(fw["eligible_adults"][i]),
+        }
+        if np.isfinite(prob3):
+            attributes["prob3"] = prob3
+            attributes["base_weight"] = 1.0 / (attributes["prob1"] * attributes["prob2"] * prob3)
+        invitations.append({
+            "wave_id": wave.id, "token": tokens[i], "stratum": str(fw["stratum"][i]),
+            "psu": str(fw["psu"][i]), "town": str(fw["town"][i]), "mode": "capi",
+            "attributes": attributes, "open_link": False,
+            "created_at": now - dt.timedelta(days=31),
+        })  # fmt: skip
+    begin_write(session)
+    session.execute(insert(Invitation), invitations)
+    rows = session.execute(
+        select(Invitation.token, Invitation.id).where(Invitation.wave_id == wave.id)
+    ).all()
+    ids = {token: inv_id for token, inv_id in rows}
+    pages = [s.id for s in questionnaire.sections]
+    responses = []
+    for k, i in enumerate(np.flatnonzero(complete)):
+        started = now - dt.timedelta(days=float(start_days[i]))
+        minutes = float(fw["minutes"][i])
+        per_page = round(60.0 * minutes / max(len(pages), 1), 1)
+        responses.append({
+            "wave_id": wave.id, "invitation_id": ids[tokens[i]],
+            "status": ResponseStatus.COMPLETE, "started_at": started,
+            "updated_at": started + dt.timedelta(minutes=minutes),
+            "completed_at": started + dt.timedelta(minutes=minutes), "mode": "capi",
+            "language": "zh-CN", "answers": simulated.records[k],
+            "paradata": {"device": {"device": "tablet"}, "synthetic": True,
+                         "seconds": {p: per_page for p in pages}},
+            "score": sheet.to_dict(k), "page": pages[-1] if pages else "", "revision": len(pages),
+        })  # fmt: skip
+    if responses:
+        session.execute(insert(Response), responses)
+    audit(session, actor, "wave.simulate", wave_name, invitations=n, responses=len(responses),
+          note="synthetic demo data")  # fmt: skip
+    session.commit()
+    logger.info("demo wave %s: %d simulated households, %d interviews", wave_name, n,
+                len(responses))  # fmt: skip
+    return len(responses)
 
 
 def run_demo(
@@ -140,3 +305,32 @@ def run_demo(
     finally:
         database(app).engine.dispose()
     return info
+
+
+def _free_port(host: str, preferred: int) -> int:
+    """``preferred`` if nothing listens there, else a free port chosen by the system."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, preferred))
+            return preferred
+        except OSError:
+            pass
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, envvar="KESU_PORT",
+              help="Port to serve on (another free port is used if it is taken).")  # fmt: skip
+@click.option("--no-serve", is_flag=True, help="Prepare the demo wave and exit.")
+def run(host: str, port: int, no_serve: bool) -> None:
+    """The main job: database, default questionnaire, a demo wave of simulated
+    interviews, then the web survey on 127.0.0.1 (主任务：演示调查与实时结果)."""
+    chosen = _free_port(host, port)
+    if chosen != port:
+        click.echo(f"port {port} is taken; serving on {chosen}", err=True)
+    click.echo("preparing the demo wave (synthetic data) ...", err=True)
+    run_demo(host, chosen, serve=not no_serve, echo=click.echo)

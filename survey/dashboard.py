@@ -1,0 +1,231 @@
+"""The live dashboard of a wave and its PDF report, for administrators.
+
+Both pages show :func:`reports.report_data_for_table` of the wave's analysis table: the
+dashboard renders the figures as HTML, the download renders the same object as the PDF
+(:func:`reports.pdf.build_pdf`), so the two can never disagree. Figures are cached per wave
+until a response is added, changed or rejected.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask import send_file
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires.model import Questionnaire
+from reports import report_data_for_table
+from reports.i18n import tr
+from reports.labels import Labels
+from reports.labels import ci_text
+from reports.labels import num
+from reports.labels import pct
+from reports.model import DomainRow
+from reports.model import ReportData
+from reports.pdf import build_pdf
+from reports.spec import ReportSpec
+from reports.spec import default_job
+from survey.admin import _load_user
+from survey.admin import login_required
+from survey.analysis import analysis_table
+from survey.db import get_session
+from survey.errors import BadRequestError
+from survey.errors import ConflictError
+from survey.models import Response
+from survey.services import audit
+from survey.services import get_wave
+from survey.services import questionnaire_of
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("dashboard", __name__, url_prefix="/admin/waves")
+# the dashboard is part of the admin area: the same logged-in user
+bp.before_request(_load_user)
+
+#: report languages a download may ask for
+PDF_LANGUAGES = ("zh-CN", "en")
+_CACHE_SIZE = 8
+#: waves filled with simulated answers (``make run``); their reports say so on every page
+SYNTHETIC_WAVES = frozenset({"demo"})
+
+
+@dataclass(frozen=True)
+class WaveFigures:
+    """The report figures of a wave at one state of its responses."""
+
+    data: ReportData | None  # None while the wave has no complete response
+    questionnaire: Questionnaire
+    respondents: int
+
+
+class _FigureCache:
+    """Per-process LRU of :class:`WaveFigures`, keyed by the wave's response state."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[Any, ...], WaveFigures] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> WaveFigures | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: WaveFigures) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > _CACHE_SIZE:
+                self._items.popitem(last=False)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its figure cache."""
+    app.extensions["kesu_dashboard"] = _FigureCache()
+
+
+def wave_figures(session: Session, wave_name: str) -> WaveFigures:
+    """The report figures of a wave, computed from its analysis table (or cached).
+
+    Raises:
+        NotFoundError: no such wave.
+    """
+    wave = get_wave(session, wave_name)
+    state = session.execute(
+        select(func.count(Response.id), func.max(Response.updated_at), func.sum(Response.id)).where(
+            Response.wave_id == wave.id
+        )
+    ).one()
+    key = (wave.id, wave.questionnaire_version.content_hash, *state)
+    cache: _FigureCache = current_app.extensions["kesu_dashboard"]
+    found = cache.get(key)
+    if found is not None:
+        return found
+    q = questionnaire_of(wave.questionnaire_version)
+    table = analysis_table(session, wave_name)
+    n = len(table["respondent_id"])
+    data = None
+    if n:
+        spec = ReportSpec(
+            job=default_job(table, wave.name),
+            wave_name=wave.name,
+            survey_year=wave.survey_year,
+            synthetic=wave.name in SYNTHETIC_WAVES,
+        )
+        data = report_data_for_table(table, q, spec, wave_name=wave.name)
+    figures = WaveFigures(data=data, questionnaire=q, respondents=n)
+    cache.put(key, figures)
+    return figures
+
+
+def _row_view(label: str, row: DomainRow, labels: Labels, scale: float = 100.0) -> dict[str, Any]:
+    """One table row and its bar, formatted as in the PDF."""
+    shown = not row.suppressed and row.estimate == row.estimate
+    return {
+        "label": label,
+        "n": row.n,
+        "rate": labels.rate_text(row) if scale == 100.0 else num(row.estimate, 1),
+        "ci": "—"
+        if row.suppressed
+        else (
+            ci_text(row.ci_low, row.ci_high)
+            if scale == 100.0
+            else f"{num(row.ci_low, 1)}–{num(row.ci_high, 1)}"
+        ),
+        "cv": "—" if row.suppressed else pct(row.cv),
+        "deff": "—" if row.suppressed else num(row.deff),
+        "notes": labels.flag_text(row),
+        "unreliable": row.unreliable,
+        # bar geometry in percent of the chart width (SVG attributes: no inline styles)
+        "bar": max(0.0, min(100.0, scale * row.estimate)) if shown else None,
+        "low": max(0.0, min(100.0, scale * row.ci_low)) if shown else None,
+        "high": max(0.0, min(100.0, scale * row.ci_high)) if shown else None,
+    }
+
+
+def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
+    """Everything the dashboard template shows, from the report's figures."""
+    labels = Labels(lang, data.questionnaire, data.rules)
+    groups = [_row_view(labels.group_label(""), data.overall, labels)] + [
+        _row_view(labels.group_label(r.key), r, labels) for r in data.groups.rows
+    ]
+    towns = [_row_view(labels.option_label("town", r.key), r, labels) for r in data.towns.rows]
+    levels = [_row_view(labels.level_label(r.key), r, labels) for r in data.levels.rows]
+    dimensions = [
+        {
+            "label": labels.dimension_label(dim_id),
+            "rows": [
+                _row_view(labels.group_label(r.key), r, labels, scale=1.0) for r in breakdown.rows
+            ],
+        }
+        for dim_id, breakdown in data.dimensions.items()
+    ]
+    change = None
+    if data.change is not None:
+        change = {
+            "wave": data.change.previous_wave,
+            "difference": f"{100 * data.change.difference.estimate:+.1f}",
+            "p": num(data.change.p_value, 3),
+            "significant": data.change.significant,
+        }
+    return {
+        "t": labels.t,
+        "level_pct": labels.level_pct,
+        "headline": _row_view(labels.group_label(""), data.overall, labels),
+        "groups": groups,
+        "towns": towns,
+        "levels": levels,
+        "dimensions": dimensions,
+        "change": change,
+        "fingerprint": data.fingerprint,
+        "synthetic": data.spec.synthetic,
+        "generated": data.generated.isoformat(),
+    }
+
+
+@bp.get("/<name>/dashboard")
+@login_required
+def show(name: str) -> str:
+    """The live figures of a wave."""
+    figures = wave_figures(get_session(), name)
+    lang = g.get("lang", "zh-CN")
+    view = dashboard_view(figures.data, lang) if figures.data is not None else None
+    return render_template(
+        "dashboard/show.html", name=name, view=view, pdf_languages=PDF_LANGUAGES, lang=lang,
+        no_data=tr(lang, "dash_no_data"),
+    )  # fmt: skip
+
+
+@bp.get("/<name>/report.pdf")
+@login_required
+def report_pdf(name: str) -> Any:
+    """The wave's PDF evaluation report (``?language=en`` for English)."""
+    lang = request.args.get("language", g.get("lang", "zh-CN"))
+    if lang not in PDF_LANGUAGES:
+        raise BadRequestError(f"unknown report language {lang!r}", param="language",
+                              expected=" or ".join(PDF_LANGUAGES))  # fmt: skip
+    session = get_session()
+    figures = wave_figures(session, name)
+    if figures.data is None:
+        raise ConflictError(f"wave {name!r} has no complete response yet: no report to build")
+    pdf = build_pdf(figures.data, lang)
+    audit(session, g.user.username, "report.download", name, language=lang,
+          rows=figures.respondents)  # fmt: skip
+    session.commit()
+    return send_file(
+        io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+        download_name=f"kesu-report-{name}-{lang}.pdf",
+    )  # fmt: skip

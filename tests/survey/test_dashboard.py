@@ -1,0 +1,148 @@
+"""The wave dashboard and its PDF: the same figures, checked against the estimators."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import DEFAULT_QUESTIONNAIRE
+from questionnaires import load_questionnaire
+from reports.demo import simulate_wave
+from reports.labels import ci_text
+from reports.labels import pct
+from sampling import LonelyPSU
+from sampling import SurveyDesign
+from sampling import svy_proportion
+from survey.analysis import analysis_table
+from survey.demo import seed_simulated_wave
+from survey.models import AuditLog
+from survey.models import WaveStatus
+from survey.services import create_user
+from survey.services import create_wave
+from survey.services import set_wave_status
+
+PASSWORD = "correct horse battery"
+
+
+def _login(client: FlaskClient, session: Session) -> None:
+    create_user(session, "ana", PASSWORD, actor="test")
+    r = client.post("/admin/login", data={"username": "ana", "password": PASSWORD})
+    assert r.status_code == 303
+
+
+def _simulated_wave(session: Session, name: str) -> int:
+    create_wave(
+        session,
+        name=name,
+        questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+        source_name=DEFAULT_QUESTIONNAIRE.name,
+        actor="test",
+    )
+    set_wave_status(session, name, WaveStatus.OPEN, "test")
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    rng = np.random.default_rng(7)
+    simulated = simulate_wave(q, rng, n_psu=28, households_per_psu=8)
+    return seed_simulated_wave(session, name, q, simulated, actor="test", rng=rng)
+
+
+@pytest.fixture
+def seeded(session: Session) -> int:
+    return _simulated_wave(session, "demo")
+
+
+def _expected_headline(session: Session, wave: str) -> tuple[str, str, int]:
+    """The headline computed directly with the estimator: base weights, town strata, PSUs."""
+    table = analysis_table(session, wave)
+    design = SurveyDesign(
+        weights=table["base_weight"],
+        strata=table["stratum"],
+        psu=table["psu"],
+        lonely_psu=LonelyPSU.ADJUST,
+    )
+    est = svy_proportion(table["literate"].astype(float), design)
+    low, high = est.confint()
+    return pct(float(est.estimate[0])), ci_text(float(low[0]), float(high[0])), len(table["psu"])
+
+
+def test_dashboard_shows_the_estimators_figures(
+    app: Flask, client: FlaskClient, session: Session, seeded: int
+) -> None:
+    _login(client, session)
+    rate, ci, n = _expected_headline(session, "demo")
+    assert n == seeded > 50
+    r = client.get("/admin/waves/demo/dashboard")
+    assert r.status_code == 200, r.data[:500]
+    html = r.get_data(as_text=True)
+    assert f'<p class="rate">{rate}%</p>' in html
+    assert ci in html
+    assert f"已完成问卷：{n} 份" in html
+    assert "本报告使用模拟数据" in html  # the demo wave is labelled synthetic
+    assert "佛堂镇" in html and "产业工人" in html and "科学知识" in html
+    # no inline styles (the CSP forbids them): bars are SVG attributes
+    assert "style=" not in html
+    client.get("/admin/waves/demo/dashboard?lang=en")
+    html_en = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
+    assert "live results" in html_en and "Fotang Town" in html_en
+
+
+def test_pdf_download_has_the_same_headline(
+    app: Flask, client: FlaskClient, session: Session, seeded: int
+) -> None:
+    _login(client, session)
+    rate, ci, _ = _expected_headline(session, "demo")
+    r = client.get("/admin/waves/demo/report.pdf?language=zh-CN")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages[:3])
+    assert rate in text and "具备科学素质" in text
+    low, high = ci.split("–")
+    assert low in text and high in text
+    session.rollback()  # a new snapshot: the download was committed by the app's session
+    actions = session.scalars(select(AuditLog.action)).all()
+    assert "report.download" in actions
+    r = client.get("/admin/waves/demo/report.pdf?language=en")
+    assert r.status_code == 200
+    assert "Evaluation report" in PdfReader(io.BytesIO(r.data)).pages[0].extract_text()
+
+
+def test_bad_requests(app: Flask, client: FlaskClient, session: Session) -> None:
+    assert client.get("/admin/waves/demo/dashboard").status_code == 303  # login first
+    _login(client, session)
+    assert client.get("/admin/waves/nope/dashboard").status_code == 404
+    assert client.get("/admin/waves/nope/report.pdf").status_code == 404
+    create_wave(
+        session,
+        name="empty",
+        questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+        source_name="yiwu.yaml",
+        actor="test",
+    )
+    r = client.get("/admin/waves/empty/dashboard")
+    assert r.status_code == 200 and "还没有完成的问卷" in r.get_data(as_text=True)
+    assert client.get("/admin/waves/empty/report.pdf").status_code == 409
+    r = client.get("/admin/waves/empty/report.pdf?language=fr")
+    assert r.status_code == 400 and b"language" in r.data
+
+
+def test_figures_follow_new_responses(
+    app: Flask, client: FlaskClient, session: Session, seeded: int, tmp_path: Path
+) -> None:
+    _login(client, session)
+    first = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
+    count = int(re.search(r"已完成问卷：(\d+) 份", first).group(1))  # type: ignore[union-attr]
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    rng = np.random.default_rng(8)
+    more = seed_simulated_wave(
+        session, "demo", q, simulate_wave(q, rng, n_psu=28, households_per_psu=2), actor="t",
+        rng=rng,
+    )  # fmt: skip
+    again = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
+    assert f"已完成问卷：{count + more} 份" in again
