@@ -102,15 +102,3 @@ def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
             lines.append(f"  {g.id:<12} {g.label.get(lang):<14} {g.rule.source}")
     return "\n".join(lines)
 
-
-@click.command("run")
-def run_default() -> None:
-    """The main job (for now): validate the default questionnaire and print its outline."""
-    from questionnaires import DEFAULT_QUESTIONNAIRE
-
-    try:
-        q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    except QuestionnaireError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    click.echo(render_outline(q))
