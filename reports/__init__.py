@@ -9,7 +9,7 @@ Every figure comes from :mod:`sampling` and :mod:`scoring`; this package chooses
 what to estimate, formats it and lays it out. See ``reports/REPORTS.md``.
 
 The names below are imported on first use, so ``import reports.fonts`` (used by
-:mod:`scoring.items_pdf`) stays light.
+:mod:`reports.items_page`) stays light.
 """
 
 from __future__ import annotations

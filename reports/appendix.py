@@ -10,8 +10,8 @@ from reportlab.platypus import Spacer
 
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
-from reports.fieldwork import CATEGORIES
 from reports.fonts import FALLBACK_CID_FONT
+from reports.items_page import item_analysis_flowables
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
@@ -19,7 +19,7 @@ from reports.render import ci_text
 from reports.render import num
 from reports.render import pct
 from reports.render import simple_table
-from scoring.items_pdf import item_analysis_flowables
+from sampling.outcomes import CATEGORIES
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def methods(data: ReportData, r: Renderer) -> Flowables:
 
 
 def items(data: ReportData, r: Renderer) -> Flowables:
-    """Appendix B: the item-analysis table of :mod:`scoring.items_pdf` (landscape pages).
+    """Appendix B: the item-analysis table of :mod:`reports.items_page` (landscape pages).
 
     Example:
         >>> flowables = items(data, renderer)  # doctest: +SKIP

@@ -8,54 +8,14 @@ about an input file also carry its ``file``, ``line`` and ``column``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from kesu.errors import KesuError
 
 logger = logging.getLogger(__name__)
 
 
-class ReportError(ValueError):
+class ReportError(KesuError):
     """Base class of every error raised by :mod:`reports`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        param: str | None = None,
-        got: Any = None,
-        expected: Any = None,
-        hint: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-        column: str | None = None,
-    ) -> None:
-        self.message = message
-        self.param = param
-        self.got = got
-        self.expected = expected
-        self.hint = hint
-        self.file = file
-        self.line = line
-        self.column = column
-        super().__init__(self._render())
-
-    def _render(self) -> str:
-        where = ""
-        if self.file:
-            where = self.file
-            if self.line is not None:
-                where += f":{self.line}"
-            where += ": "
-        if self.column:
-            where += f"column {self.column!r}: "
-        parts = [where + self.message]
-        if self.got is not None:
-            parts.append(f"got {self.got!r}")
-        if self.expected is not None:
-            parts.append(f"expected {self.expected}")
-        text = "; ".join(parts)
-        if self.hint:
-            text += f". Hint: {self.hint}"
-        return text
 
 
 class CapacityError(ReportError):

@@ -6,38 +6,11 @@ was expected and how to fix it (``hint``), following svy's ``SvyError``.
 
 from __future__ import annotations
 
-from typing import Any
+from kesu.errors import KesuError
 
 
-class SamplingError(ValueError):
+class SamplingError(KesuError):
     """Base class of every error raised by :mod:`sampling`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        param: str | None = None,
-        got: Any = None,
-        expected: Any = None,
-        hint: str | None = None,
-    ) -> None:
-        self.message = message
-        self.param = param
-        self.got = got
-        self.expected = expected
-        self.hint = hint
-        super().__init__(self._render())
-
-    def _render(self) -> str:
-        parts = [self.message]
-        if self.got is not None:
-            parts.append(f"got {self.got!r}")
-        if self.expected is not None:
-            parts.append(f"expected {self.expected}")
-        text = "; ".join(parts)
-        if self.hint:
-            text += f". Hint: {self.hint}"
-        return text
 
 
 class DesignError(SamplingError):

@@ -421,7 +421,7 @@ def items(
     if options_csv is not None:
         _write_rows(options_csv, analysis.option_rows())
     if pdf is not None:
-        from scoring.items_pdf import build_item_analysis_pdf
+        from reports.items_page import build_item_analysis_pdf
 
         labels = {d.id: d.label.get(lang) for d in q.scoring.dimensions}
         footer = f"{q.id} v{q.version} · sha256 {q.short_hash} · {source}"

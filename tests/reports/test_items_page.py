@@ -1,4 +1,4 @@
-"""The item-analysis PDF page and the CJK font lookup (scoring/items_pdf.py, reports/fonts.py)."""
+"""The item-analysis PDF page and the CJK font lookup (reports/items_page.py, reports/fonts.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from reports import fonts
+from reports.items_page import build_item_analysis_pdf
+from reports.items_page import item_analysis_flowables
 from scoring.items import ItemAnalysis
 from scoring.items import analyze_items
-from scoring.items_pdf import build_item_analysis_pdf
-from scoring.items_pdf import item_analysis_flowables
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
