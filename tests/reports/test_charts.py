@@ -27,7 +27,8 @@ def test_wrap_text_fits_and_keeps_every_character(font):
     lines = wrap_text(text, font, 8, 50, max_lines=10)
     assert "".join(lines) == text
     assert all(stringWidth(line, font, 8) <= 50 for line in lines)
-    short = wrap_text("Leading cadres and civil servants", font, 8, 60, max_lines=2)
+    long_label = "Leading cadres and civil servants of every town and street in Yiwu"
+    short = wrap_text(long_label, font, 8, 60, max_lines=2)
     assert len(short) == 2 and short[-1].endswith("…")
     assert all(stringWidth(line, font, 8) <= 60 for line in short)
 
