@@ -27,6 +27,8 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "survey.cli:serve",
     "user": "survey.cli:user",
     "wave": "survey.cli:wave",
+    "fieldwork": "survey.cli:fieldwork",
+    "export": "survey.cli:export",
     "sample": "sampling.sample_cli:sample",
     "weight": "sampling.cli:weight",
     "estimate": "sampling.cli:estimate",

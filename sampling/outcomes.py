@@ -152,7 +152,7 @@ def count_categories(codes: Iterable[Any] | ArrayLike) -> dict[str, int]:
         >>> count_categories(["1.1", "1.1", "2.11", "4.10"])["I"]
         2
     """
-    arr = np.asarray(list(codes) if not isinstance(codes, np.ndarray) else codes)
+    arr = np.asarray(codes if isinstance(codes, np.ndarray) else list(codes))  # type: ignore[arg-type]
     arr = arr.reshape(-1).astype(str)
     counts = dict.fromkeys(CATEGORIES, 0)
     if arr.size == 0:

@@ -20,9 +20,12 @@ from flask import Flask
 
 from survey import admin
 from survey import api
+from survey import auth
+from survey import capi
 from survey import dashboard
 from survey import db
 from survey import errors
+from survey import monitor
 from survey import respond
 from survey import security
 from survey.config import DEFAULT_SECRET_KEY
@@ -61,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     security.init_app(app)
+    auth.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
     return app
@@ -93,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(capi.bp)
+    app.register_blueprint(monitor.bp)
     respond.init_app(app)
     admin.init_app(app)
     dashboard.init_app(app)

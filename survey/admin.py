@@ -1,14 +1,16 @@
-"""Administrator pages: login, waves (create from a questionnaire file, open, close, invite).
+"""Staff pages: login, waves (create, open, close, invite), sample import, invitation
+links and QR sheets, assignments, wave members and settings.
 
-Richer fieldwork administration and roles come in a later issue.
+Who may do what is checked by the decorators of :mod:`survey.auth`: creating and
+changing waves is for admins; a wave's page is for its admins, statisticians and
+viewers; interviewers are sent to their assignment list (``/field``).
 """
 
 from __future__ import annotations
 
-import functools
 import io
+import json
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import segno
 from flask import Blueprint
 from flask import Flask
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -28,18 +31,36 @@ from flask import url_for
 
 from questionnaires import QUESTIONNAIRE_DIR
 from survey import security
+from survey.auth import DATA_ROLES
+from survey.auth import MONITOR_ROLES
+from survey.auth import load_user
+from survey.auth import login_required
+from survey.auth import role_required
+from survey.auth import visible_wave_ids
+from survey.auth import wave_role_required
 from survey.db import get_session
 from survey.errors import SurveyError
-from survey.models import User
+from survey.fieldwork import assign
+from survey.fieldwork import update_settings
+from survey.fieldwork import wave_settings
+from survey.models import ROLES
 from survey.models import WaveStatus
+from survey.sample import import_sample
+from survey.sample import invitation_links
+from survey.sample import links_csv
+from survey.sample import qr_sheet_pdf
 from survey.services import audit
 from survey.services import authenticate
 from survey.services import create_invitations
 from survey.services import create_wave
 from survey.services import get_wave
 from survey.services import list_waves
+from survey.services import questionnaire_of
 from survey.services import set_wave_status
 from survey.services import summarize
+from survey.users import grant
+from survey.users import members
+from survey.users import revoke
 
 logger = logging.getLogger(__name__)
 
@@ -56,26 +77,9 @@ def bundled_questionnaires() -> dict[str, Path]:
     return {p.name: p for p in sorted(QUESTIONNAIRE_DIR.glob("*.yaml"))}
 
 
-@bp.before_request
-def _load_user() -> None:
-    g.user = None
-    user_id = session.get("user_id")
-    if isinstance(user_id, int):
-        user = get_session().get(User, user_id)
-        if user is not None and user.active:
-            g.user = user
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Redirect to the login page unless an administrator is logged in."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.get("user") is None:
-            return redirect(url_for("admin.login"), code=303)
-        return view(*args, **kwargs)
-
-    return wrapped
+#: kept for blueprints written against the first admin module (the app loads the user)
+_load_user = load_user
+__all__ = ["bp", "login_required", "role_required", "wave_role_required"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,6 +96,8 @@ def login() -> Any:
             session["user_id"] = user.id
             audit(db, user.username, "user.login", user.username)
             db.commit()
+            if user.role == "interviewer":
+                return redirect(url_for("capi.assignments"), code=303)
             return redirect(url_for("admin.waves"), code=303)
         error = "Wrong username or password."
         db.rollback()
@@ -103,15 +109,24 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     """Log out."""
+    if g.get("user") is not None:
+        db = get_session()
+        audit(db, g.user.username, "user.logout", g.user.username)
+        db.commit()
     session.pop("user_id", None)
     return redirect(url_for("admin.login"), code=303)
 
 
 @bp.get("/")
 @login_required
-def waves() -> str:
-    """List the waves with their response counts."""
-    return render_template("admin/waves.html", waves=list_waves(get_session()))
+def waves() -> Any:
+    """List the waves the user may see, with their response counts."""
+    if g.user.role == "interviewer":
+        return redirect(url_for("capi.assignments"), code=303)
+    db = get_session()
+    allowed = visible_wave_ids(db, g.user)
+    rows = [w for w in list_waves(db) if allowed is None or w.id in allowed]
+    return render_template("admin/waves.html", waves=rows)
 
 
 def _date(value: str | None, field: str) -> datetime | None:
@@ -124,7 +139,7 @@ def _date(value: str | None, field: str) -> datetime | None:
 
 
 @bp.route("/waves/new", methods=["GET", "POST"])
-@login_required
+@role_required("admin")
 def new_wave() -> Any:
     """Create a wave from an uploaded or a bundled questionnaire file."""
     bundled = bundled_questionnaires()
@@ -167,16 +182,32 @@ def new_wave() -> Any:
 
 
 @bp.get("/waves/<name>")
-@login_required
+@wave_role_required(*MONITOR_ROLES)
 def wave(name: str) -> str:
-    """One wave: status, counts, open link and QR code."""
+    """One wave: status, counts, open link, sample, members and settings."""
+    return _wave_page(name)
+
+
+def _wave_page(name: str, tokens: list[str] | None = None, error: str | None = None) -> Any:
     db = get_session()
-    summary = summarize(db, get_wave(db, name))
-    return render_template("admin/wave.html", w=summary, tokens=None)
+    w = get_wave(db, name)
+    summary = summarize(db, w)
+    page = render_template(
+        "admin/wave.html",
+        w=summary,
+        tokens=tokens,
+        error=error,
+        role=g.wave_role,
+        can_read_data=g.wave_role in DATA_ROLES,
+        members=members(db, name) if g.wave_role == "admin" else [],
+        roles=ROLES,
+        settings=json.dumps(wave_settings(w), ensure_ascii=False, indent=1),
+    )
+    return (page, 400) if error else page
 
 
 @bp.post("/waves/<name>/status")
-@login_required
+@wave_role_required("admin")
 def wave_status(name: str) -> Any:
     """Open or close a wave."""
     value = request.form.get("status", "")
@@ -187,7 +218,7 @@ def wave_status(name: str) -> Any:
 
 
 @bp.post("/waves/<name>/invite")
-@login_required
+@wave_role_required("admin")
 def invite(name: str) -> Any:
     """Create invitation links and show them once."""
     try:
@@ -204,12 +235,11 @@ def invite(name: str) -> Any:
         psu=request.form.get("psu") or None,
         town=request.form.get("town") or None,
     )
-    summary = summarize(db, get_wave(db, name))
-    return render_template("admin/wave.html", w=summary, tokens=tokens)
+    return _wave_page(name, tokens=tokens)
 
 
 @bp.get("/waves/<name>/qr.svg")
-@login_required
+@wave_role_required("admin")
 def qr(name: str) -> Any:
     """QR code of the wave's open link (SVG)."""
     wave = get_wave(get_session(), name)
@@ -220,3 +250,91 @@ def qr(name: str) -> Any:
     segno.make(link, error="m").save(buffer, kind="svg", scale=6, border=2)
     buffer.seek(0)
     return send_file(buffer, mimetype="image/svg+xml", max_age=0)
+
+
+@bp.post("/waves/<name>/import")
+@wave_role_required("admin")
+def import_cases(name: str) -> Any:
+    """Import a sample file (CSV) as the wave's cases: all rows or none."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise SurveyError("choose a sample file (CSV)", param="file")
+    mode = request.form.get("mode", "capi")
+    try:
+        result = import_sample(get_session(), name, upload.read(), actor=g.user.username, mode=mode)
+    except SurveyError as exc:
+        get_session().rollback()
+        return _wave_page(name, error=str(exc))
+    flash(f"Imported {result.count} cases into {name}.")
+    return redirect(url_for("admin.wave", name=name), code=303)
+
+
+def _links(name: str) -> Any:
+    db = get_session()
+    base = str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+    found = invitation_links(db, name, base)
+    audit(db, g.user.username, "wave.links", name, count=len(found))
+    db.commit()
+    return found
+
+
+@bp.get("/waves/<name>/links.csv")
+@wave_role_required("admin")
+def links_download(name: str) -> Any:
+    """The wave's invitation links as CSV (UTF-8 with BOM)."""
+    data = links_csv(_links(name))
+    return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"{name}-links.csv", max_age=0)  # fmt: skip
+
+
+@bp.get("/waves/<name>/qr.pdf")
+@wave_role_required("admin")
+def qr_sheets(name: str) -> Any:
+    """Printable A4 sheets of the invitation QR codes."""
+    found = _links(name)
+    q = questionnaire_of(get_wave(get_session(), name).questionnaire_version)
+    town_item = q.items_by_concept().get("town")
+    labels = {o.code: o.label.get("zh-CN") for o in town_item.options} if town_item else {}
+    pdf = qr_sheet_pdf(found, title=f"{name}", town_labels=labels)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{name}-qr.pdf", max_age=0)  # fmt: skip
+
+
+@bp.post("/waves/<name>/assign")
+@wave_role_required("admin")
+def assign_cases(name: str) -> Any:
+    """Assign cases (by household ids, town or PSU) to an interviewer."""
+    form = request.form
+    households = [h for h in form.get("households", "").replace(",", " ").split() if h][:10_000]
+    count = assign(
+        get_session(), name, form.get("username", "").strip() or None, actor=g.user.username,
+        household_ids=households, town=form.get("town") or None, psu=form.get("psu") or None,
+    )  # fmt: skip
+    flash(f"{count} case(s) assigned.")
+    return redirect(url_for("admin.wave", name=name), code=303)
+
+
+@bp.post("/waves/<name>/members")
+@wave_role_required("admin")
+def wave_members(name: str) -> Any:
+    """Give a user a role on this wave, or remove them."""
+    username = request.form.get("username", "").strip()
+    if request.form.get("action") == "remove":
+        revoke(get_session(), name, username, actor=g.user.username)
+    else:
+        grant(get_session(), name, username, request.form.get("role", ""), actor=g.user.username)
+    return redirect(url_for("admin.wave", name=name), code=303)
+
+
+@bp.post("/waves/<name>/settings")
+@wave_role_required("admin")
+def wave_settings_update(name: str) -> Any:
+    """Change the wave's fieldwork settings (JSON object of the keys to change)."""
+    try:
+        changes = json.loads(request.form.get("settings", ""))
+    except ValueError:
+        raise SurveyError("settings must be a JSON object", param="settings") from None
+    if not isinstance(changes, dict):
+        raise SurveyError("settings must be a JSON object", param="settings")
+    update_settings(get_session(), name, changes, actor=g.user.username)
+    return redirect(url_for("admin.wave", name=name), code=303)

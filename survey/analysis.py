@@ -1,15 +1,17 @@
-"""The analysis table of a wave, and rescoring.
+"""The analysis table of a wave, its fieldwork cases, and rescoring.
 
 :func:`load_analysis_table` is what ``sampling``/``reports`` jobs call for ``wave: NAME``:
-one row per complete, non-rejected response, columns as in the shared analysis-table
-contract (ids/design, demographics, ``group_*`` flags, scores, quality), as numpy arrays.
+one row per complete, non-rejected response (rejected ones with ``include_rejected``),
+columns as in the shared analysis-table contract (ids/design, demographics, ``group_*``
+flags, scores, quality) plus the unscored answers, as numpy arrays.
+:func:`load_fieldwork` gives one row per sampled case with its final AAPOR disposition
+and interview length (the report's methodology appendix).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,9 @@ from survey.db import begin_write
 from survey.models import Invitation
 from survey.models import Response
 from survey.models import ResponseStatus
+from survey.monitoring import quality_context
+from survey.quality import FLAG_NAMES
+from survey.quality import flags_for
 from survey.services import audit
 from survey.services import get_wave
 from survey.services import questionnaire_of
@@ -63,30 +68,15 @@ def _float(values: list[Any]) -> NDArray[np.float64]:
     return out
 
 
-def _attention_failed(q: Questionnaire, answers: Mapping[str, Any]) -> bool:
-    for item in q.items:
-        if item.attention_expect is not None:
-            given = answers.get(item.id)
-            if given is not None and given != item.attention_expect:
-                return True
-        for row in item.rows:
-            if row.attention_expect is not None:
-                given = answers.get(row.id)
-                if given is not None and given != row.attention_expect:
-                    return True
-    return False
-
-
-def _analysed_rows(session: Session, wave_id: int) -> list[Any]:
-    """Complete, non-rejected responses with their invitations, by response id."""
+def _analysed_rows(session: Session, wave_id: int, include_rejected: bool = False) -> list[Any]:
+    """Complete (by default non-rejected) responses with their invitations, by response id."""
+    conditions = [Response.wave_id == wave_id, Response.status == ResponseStatus.COMPLETE]
+    if not include_rejected:
+        conditions.append(Response.rejected.is_(False))
     rows = session.execute(
         select(Response, Invitation)
         .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(
-            Response.wave_id == wave_id,
-            Response.status == ResponseStatus.COMPLETE,
-            Response.rejected.is_(False),
-        )
+        .where(*conditions)
         .order_by(Response.id)
     ).all()
     session.rollback()
@@ -103,22 +93,31 @@ def wave_answers(session: Session, wave_name: str) -> list[dict[str, Any]]:
     return [dict(resp.answers) for resp, _ in _analysed_rows(session, wave.id)]
 
 
-def analysis_table(session: Session, wave_name: str) -> dict[str, NDArray[Any]]:
+def analysis_table(
+    session: Session, wave_name: str, *, include_rejected: bool = False
+) -> dict[str, NDArray[Any]]:
     """The analysis table of wave ``wave_name`` (see the module docstring).
 
     Columns: ``respondent_id`` (int64, the response id), ``wave``, ``stratum``, ``psu``
-    (strings, '' when unknown), design columns present in the invitations' attributes,
-    demographics by questionnaire concept (numbers as float64 with NaN, codes as strings;
-    ``age`` from the derived variable), ``group_<id>`` (int8 0/1), ``item_<ID>``,
-    ``score_<dimension>``, ``score_total`` (float64), ``level`` (str), ``literate``,
-    ``rejected``, ``quality_attention`` (int8) and ``status``.
+    (strings, '' when unknown), design columns present in the invitations' attributes
+    (``base_weight`` = 1 / (prob1 prob2 prob3) when not given), ``mode``,
+    ``questionnaire_hash``, demographics by questionnaire concept (numbers as float64 with
+    NaN, codes as strings; ``age`` from the derived variable), ``group_<id>`` (int8 0/1),
+    the unscored answers (:func:`answer_columns`), ``item_<ID>``, ``score_<dimension>``,
+    ``score_total`` (float64), ``level`` (str), ``literate``, ``status``, ``rejected``,
+    ``quality_<flag>`` for :data:`survey.quality.FLAG_NAMES` and ``quality_flags`` (int8).
+
+    Args:
+        include_rejected: keep responses a statistician rejected (``rejected`` = 1); every
+            estimate must then filter them (the reports do).
 
     Raises:
         NotFoundError: no such wave.
     """
     wave = get_wave(session, wave_name)
     q = questionnaire_of(wave.questionnaire_version)
-    rows = _analysed_rows(session, wave.id)
+    context = quality_context(session, wave)
+    rows = _analysed_rows(session, wave.id, include_rejected)
     answers = [dict(resp.answers) for resp, _ in rows]
     invitations = [inv for _, inv in rows]
     n = len(rows)
@@ -134,6 +133,11 @@ def analysis_table(session: Session, wave_name: str) -> dict[str, NDArray[Any]]:
     for key in DESIGN_NUMERIC:
         if any(key in inv.attributes for inv in invitations):
             table[key] = _float([inv.attributes.get(key) for inv in invitations])
+    if "base_weight" not in table and all(k in table for k in ("prob1", "prob2", "prob3")):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["base_weight"] = 1.0 / (table["prob1"] * table["prob2"] * table["prob3"])
+    table["mode"] = _text([resp.mode for resp, _ in rows])
+    table["questionnaire_hash"] = _text([q.content_hash] * n)
     envs = [q.environment(a, wave.survey_year) for a in answers]
     concepts = q.items_by_concept()
     for concept in DEMOGRAPHICS:
@@ -150,13 +154,49 @@ def analysis_table(session: Session, wave_name: str) -> dict[str, NDArray[Any]]:
         table[f"group_{group.id}"] = np.array(
             [1 if group.rule.test(env) else 0 for env in envs], dtype=np.int8
         )
+    for name, values in answer_columns(q, answers).items():
+        if name not in table:
+            table[name] = values
     table.update(_score_columns(q, [resp for resp, _ in rows], answers))
     table["status"] = _text([ResponseStatus.COMPLETE.value] * n)
-    table["rejected"] = np.zeros(n, dtype=np.int8)
-    table["quality_attention"] = np.array(
-        [1 if _attention_failed(q, a) else 0 for a in answers], dtype=np.int8
-    )
+    table["rejected"] = np.array([1 if resp.rejected else 0 for resp, _ in rows], dtype=np.int8)
+    flags = [
+        flags_for(q, a, duration=resp.duration_seconds, device_id=resp.device_id,
+                  answer_hash=resp.answers_hash, mode=resp.mode, context=context)
+        for (resp, _), a in zip(rows, answers, strict=True)
+    ]  # fmt: skip
+    for name in FLAG_NAMES:
+        table[f"quality_{name}"] = np.array([f[name] for f in flags], dtype=np.int8)
+    table["quality_flags"] = np.array([sum(f.values()) for f in flags], dtype=np.int8)
     return table
+
+
+def answer_columns(q: Questionnaire, answers: list[dict[str, Any]]) -> dict[str, NDArray[Any]]:
+    """Columns of the unscored answers (items without a key or a demographic concept).
+
+    Single-answer, true/false and Likert items and grid rows: the answer code (str, ''
+    when not asked or not answered); multiple-answer items: the codes joined by ';' (str)
+    and one column ``<item>_<code>`` per option (float64 1/0, NaN when not answered);
+    numbers: float64 with NaN. Free-text items are left out (exports keep them).
+    """
+    out: dict[str, NDArray[Any]] = {}
+    for item in q.items:
+        if item.scored or item.concept in DEMOGRAPHICS or item.type is ItemType.TEXT:
+            continue
+        if item.type is ItemType.MULTIPLE:
+            given = [a.get(item.id) for a in answers]
+            out[item.id] = _text([";".join(v) if isinstance(v, list) else v for v in given])
+            for code in item.codes:
+                out[f"{item.id}_{code}"] = np.array(
+                    [(1.0 if code in v else 0.0) if isinstance(v, list) and v else np.nan
+                     for v in given], dtype=np.float64,
+                )  # fmt: skip
+        elif item.type is ItemType.NUMBER:
+            out[item.id] = _float([a.get(item.id) for a in answers])
+        else:
+            for var in item.variables:
+                out[var] = _text([a.get(var) for a in answers])
+    return out
 
 
 def _score_columns(
@@ -194,22 +234,8 @@ def load_analysis_table(wave_name: str, database_url: str | None = None) -> dict
         >>> table = load_analysis_table("yiwu-2025")  # doctest: +SKIP
         >>> table["score_total"].mean()               # doctest: +SKIP
     """
-    from sqlalchemy.orm import sessionmaker
-
-    from survey import create_app
-    from survey.db import create_db_engine
-    from survey.db import database
-
-    if database_url is None:
-        app = create_app({"GENERATE_SECRET_KEY": True})
-        database_url = str(app.config["DATABASE_URL"])
-        database(app).engine.dispose()
-    engine = create_db_engine(database_url)
-    try:
-        with sessionmaker(bind=engine)() as session:
-            return analysis_table(session, wave_name)
-    finally:
-        engine.dispose()
+    table: dict[str, NDArray[Any]] = _with_database(analysis_table, wave_name, database_url)
+    return table
 
 
 def rescore_wave(session: Session, wave_name: str, actor: str) -> int:
@@ -235,3 +261,68 @@ def rescore_wave(session: Session, wave_name: str, actor: str) -> int:
     session.commit()
     logger.info("rescored %d responses of wave %s", len(responses), wave_name)
     return len(responses)
+
+
+def fieldwork_table(session: Session, wave_name: str) -> dict[str, NDArray[Any]]:
+    """One row per sampled case of a wave with its final AAPOR disposition.
+
+    Columns (numpy arrays): ``household_id``, ``stratum``, ``psu``, ``town``, ``mode``,
+    ``interviewer`` (str), ``attempts`` (int64), ``outcome`` (the AAPOR disposition code,
+    str), ``aapor_category`` (I/P/R/NC/O/UH/UO/NE), ``weighting_outcome`` (ER/ENR/UNK/IN; a
+    rejected interview counts as ENR), ``respondent_id`` (int64, -1 without a response),
+    ``rejected`` (int8), ``prob1``, ``prob2``, ``prob3``, ``household_weight``,
+    ``base_weight`` and ``minutes`` (float64, NaN when unknown). ``outcome`` and ``minutes``
+    are what :func:`reports.fieldwork.summarize_fieldwork` takes.
+
+    Raises:
+        NotFoundError: no such wave.
+    """
+    from survey.cases import CASE_COLUMNS
+    from survey.cases import case_record
+    from survey.monitoring import case_outcomes
+
+    records = [case_record(c) for c in case_outcomes(session, get_wave(session, wave_name))]
+    table: dict[str, NDArray[Any]] = {}
+    for name in CASE_COLUMNS:
+        values = [r[name] for r in records]
+        key = "outcome" if name == "disposition" else name
+        if name in ("attempts",):
+            table[key] = np.array(values, dtype=np.int64)
+        elif name == "respondent_id":
+            table[key] = np.array([-1 if v is None else v for v in values], dtype=np.int64)
+        elif name == "rejected":
+            table[key] = np.array(values, dtype=np.int8)
+        elif name in ("prob1", "prob2", "prob3", "household_weight", "base_weight", "minutes"):
+            table[key] = _float(values)
+        else:
+            table[key] = _text(values)
+    return table
+
+
+def load_fieldwork(wave_name: str, database_url: str | None = None) -> dict[str, NDArray[Any]]:
+    """:func:`fieldwork_table` of a wave, reading the configured database.
+
+    Example:
+        >>> fw = load_fieldwork("yiwu-2025")                                 # doctest: +SKIP
+        >>> summarize_fieldwork(fw["outcome"], fw["minutes"]).rr3            # doctest: +SKIP
+    """
+    return _with_database(fieldwork_table, wave_name, database_url)
+
+
+def _with_database(fn: Any, wave_name: str, database_url: str | None) -> Any:
+    from sqlalchemy.orm import sessionmaker
+
+    from survey import create_app
+    from survey.db import create_db_engine
+    from survey.db import database
+
+    if database_url is None:
+        app = create_app({"GENERATE_SECRET_KEY": True})
+        database_url = str(app.config["DATABASE_URL"])
+        database(app).engine.dispose()
+    engine = create_db_engine(database_url)
+    try:
+        with sessionmaker(bind=engine)() as session:
+            return fn(session, wave_name)
+    finally:
+        engine.dispose()

@@ -1,4 +1,5 @@
-"""``kesu db``, ``kesu serve``, ``kesu user`` and ``kesu wave``: the survey's commands.
+"""``kesu db``, ``kesu serve``, ``kesu user``, ``kesu wave``, ``kesu fieldwork`` and
+``kesu export``: the survey's commands.
 
 Each command builds the app with :func:`survey.create_app` (instance config, then
 ``KESU_*`` environment variables); without ``KESU_SECRET_KEY`` a random key is created
@@ -112,18 +113,72 @@ def serve(host: str, port: int, debug: bool, demo: bool) -> None:
 
 @click.group("user")
 def user() -> None:
-    """Administrator accounts."""
+    """Staff accounts, roles on waves and API tokens."""
+
+
+_ROLE = click.Choice(["admin", "statistician", "interviewer", "viewer"])
 
 
 @user.command("create")
 @click.argument("username")
+@click.option("--role", type=_ROLE, default="admin", show_default=True)
 @click.password_option(help="At least 10 characters (asked for when not given).")
-def user_create(username: str, password: str) -> None:
-    """Create an administrator USERNAME."""
+def user_create(username: str, role: str, password: str) -> None:
+    """Create a staff account USERNAME."""
     from survey.services import create_user
 
-    _run(create_user, username, password, actor=_actor())
-    click.echo(f"user {username} created (role admin)")
+    _run(create_user, username, password, actor=_actor(), role=role)
+    click.echo(f"user {username} created (role {role})")
+
+
+@user.command("role")
+@click.argument("username")
+@click.argument("role", type=_ROLE)
+def user_role(username: str, role: str) -> None:
+    """Change USERNAME's own role."""
+    from survey.users import set_role
+
+    _run(set_role, username, role, actor=_actor())
+    click.echo(f"user {username} is now {role}")
+
+
+@user.command("grant")
+@click.argument("username")
+@click.argument("wave_name", metavar="WAVE")
+@click.argument("role", type=_ROLE)
+def user_grant(username: str, wave_name: str, role: str) -> None:
+    """Give USERNAME the ROLE on WAVE."""
+    from survey.users import grant
+
+    _run(grant, wave_name, username, role, actor=_actor())
+    click.echo(f"{username} is {role} on wave {wave_name}")
+
+
+@user.command("revoke")
+@click.argument("username")
+@click.argument("wave_name", metavar="WAVE")
+def user_revoke(username: str, wave_name: str) -> None:
+    """Remove USERNAME from WAVE."""
+    from survey.users import revoke
+
+    _run(revoke, wave_name, username, actor=_actor())
+    click.echo(f"{username} removed from wave {wave_name}")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--label", default="", help="What the token is for (shown in the audit log).")
+@click.option("--revoke-all", is_flag=True, help="Revoke USERNAME's tokens instead.")
+def user_token(username: str, label: str, revoke_all: bool) -> None:
+    """Create a read-only API token for USERNAME (printed once; stored hashed)."""
+    from survey.users import create_api_token
+    from survey.users import revoke_api_tokens
+
+    if revoke_all:
+        n = _run(revoke_api_tokens, username, actor=_actor())
+        click.echo(f"revoked {n} token(s) of {username}")
+        return
+    click.echo(_run(create_api_token, username, actor=_actor(), label=label))
 
 
 @click.group("wave")
@@ -250,3 +305,172 @@ def wave_rescore(name: str) -> None:
 
     n = _run(rescore_wave, name, _actor())
     click.echo(f"rescored {n} complete responses of wave {name}")
+
+
+@wave.command("import")
+@click.argument("name")
+@click.argument("sample", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mode",
+    type=click.Choice(["capi", "web", "cati", "paper"]),
+    default="capi",
+    show_default=True,
+    help="Mode of the cases (a 'mode' column overrides it).",
+)
+def wave_import(name: str, sample: Path, mode: str) -> None:
+    """Import a drawn sample (CSV of `kesu sample draw`) as wave NAME's cases."""
+    from survey.sample import import_sample
+
+    result = _run(import_sample, name, sample.read_bytes(), actor=_actor(), mode=mode)
+    towns = ", ".join(f"{t or '-'} {n}" for t, n in sorted(result.towns.items()))
+    click.echo(f"imported {result.count} cases into wave {name} ({towns})")
+
+
+@wave.command("assign")
+@click.argument("name")
+@click.argument("username")
+@click.option("--household", "households", multiple=True, help="Household id (repeatable).")
+@click.option("--town")
+@click.option("--psu")
+def wave_assign(
+    name: str, username: str, households: tuple[str, ...], town: str | None, psu: str | None
+) -> None:
+    """Assign cases of wave NAME to interviewer USERNAME ('-' unassigns)."""
+    from survey.fieldwork import assign
+
+    who = None if username == "-" else username
+    n = _run(assign, name, who, actor=_actor(), household_ids=households, town=town, psu=psu)
+    click.echo(f"{n} case(s) assigned to {username}")
+
+
+@wave.command("links")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--pdf", is_flag=True, help="A4 sheets of QR codes instead of a CSV of links.")
+@click.option("--base-url", help="Start of the links (default: PUBLIC_BASE_URL).")
+def wave_links(name: str, output: Path, pdf: bool, base_url: str | None) -> None:
+    """Write wave NAME's invitation links (CSV, UTF-8 with BOM) or QR sheets (PDF)."""
+    from survey.db import database
+    from survey.sample import invitation_links
+    from survey.sample import links_csv
+    from survey.sample import qr_sheet_pdf
+    from survey.services import audit
+
+    if base_url is None:
+        app = _app()
+        base_url = str(app.config["PUBLIC_BASE_URL"])
+        database(app).engine.dispose()
+
+    def collect(session: Any) -> Any:
+        found = invitation_links(session, name, base_url)
+        audit(session, _actor(), "wave.links", name, count=len(found), pdf=pdf)
+        session.commit()
+        return found
+
+    links = _run(collect)
+    output.write_bytes(qr_sheet_pdf(links, title=name) if pdf else links_csv(links))
+    click.echo(f"wrote {len(links)} invitation(s) to {output}")
+
+
+@wave.command("settings")
+@click.argument("name")
+@click.argument("changes", required=False)
+def wave_settings_cmd(name: str, changes: str | None) -> None:
+    """Show wave NAME's fieldwork settings, or change them with a JSON object."""
+    import json
+
+    from survey.fieldwork import update_settings
+    from survey.fieldwork import wave_settings
+    from survey.services import get_wave
+
+    if changes:
+        try:
+            parsed = json.loads(changes)
+        except ValueError:
+            raise click.ClickException("CHANGES must be a JSON object") from None
+        if not isinstance(parsed, dict):
+            raise click.ClickException("CHANGES must be a JSON object")
+        settings = _run(update_settings, name, parsed, actor=_actor())
+    else:
+        settings = _run(lambda s: wave_settings(get_wave(s, name)))
+    click.echo(json.dumps(settings, ensure_ascii=False, indent=1))
+
+
+@click.group("fieldwork")
+def fieldwork() -> None:
+    """Fieldwork monitor and the review of responses."""
+
+
+def _pct(value: float) -> str:
+    return "     -" if value != value else f"{100 * value:5.1f}%"
+
+
+@fieldwork.command("status")
+@click.argument("name")
+def fieldwork_status_cmd(name: str) -> None:
+    """AAPOR rates, completes against targets and quality flags of wave NAME."""
+    from survey.monitoring import fieldwork_status
+    from survey.quality import FLAG_NAMES
+
+    s = _run(fieldwork_status, name)
+    counts = "  ".join(f"{k} {v}" for k, v in s.overall.rates.counts.items())
+    click.echo(f"wave {s.wave}: {s.overall.cases} sampled cases, {s.overall.completes} "
+               f"completes (+{s.open_link_completes} open link); {counts}")  # fmt: skip
+    flags = " ".join(f"{f[:10]:>10}" for f in FLAG_NAMES)
+    header = f"{'':<16} {'cases':>6} {'done':>5} {'target':>6}   RR1    RR3  COOP1   REF1   CON1"
+    for title, rows in (("wave", [s.overall]), ("town", s.by_town),
+                        ("interviewer", s.by_interviewer)):  # fmt: skip
+        click.echo(f"\n{title}\n{header}  median {flags}")
+        for r in rows:
+            rates = " ".join(_pct(getattr(r.rates, k))
+                             for k in ("rr1", "rr3", "coop1", "ref1", "con1"))  # fmt: skip
+            target = "" if r.target is None else str(r.target)
+            median = "-" if r.median_minutes != r.median_minutes else f"{r.median_minutes:.1f}"
+            counts_ = " ".join(f"{r.flags[f]:>10}" for f in FLAG_NAMES)
+            click.echo(f"{(r.key or '-')[:16]:<16} {r.cases:>6} {r.completes:>5} {target:>6} "
+                       f"{rates} {median:>7} {counts_}")  # fmt: skip
+    click.echo("\ntargets (town x group: completes / target)")
+    for t in s.targets:
+        click.echo(f"{t.town or '-':<16} {t.group or 'all':<12} {t.completes:>6} / {t.target}")
+
+
+@fieldwork.command("review")
+@click.argument("name")
+@click.argument("response_id", type=int)
+@click.option("--reject/--accept", required=True)
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+def fieldwork_review(name: str, response_id: int, reject: bool, reason: str) -> None:
+    """Accept or reject response RESPONSE_ID of wave NAME (never deleted)."""
+    from survey.monitoring import review_response
+
+    decision = "rejected" if reject else "accepted"
+    _run(review_response, response_id, decision, reason, actor=_actor(), wave_name=name)
+    click.echo(f"response {response_id} {decision}")
+
+
+@click.command("export")
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["csv", "sav", "dta", "codebook-csv", "codebook-pdf", "cases"]),
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export(name: str, fmt: str, output: Path) -> None:
+    """Export wave NAME's responses (or codebook, or cases file) to OUTPUT, streamed."""
+    from survey.export import export_stream
+    from survey.services import audit
+
+    def write(session: Any) -> int:
+        audit(session, _actor(), "wave.export", name, format=fmt)
+        session.commit()
+        size = 0
+        with open(output, "wb") as fh:
+            for chunk in export_stream(session, name, fmt):
+                fh.write(chunk)
+                size += len(chunk)
+        return size
+
+    size = _run(write)
+    click.echo(f"wrote {output} ({size:,} bytes)")

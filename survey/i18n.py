@@ -26,7 +26,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "privacy_heading": "我们收集什么、为什么收集",
         "privacy_default": "您的回答仅用于统计分析，不会公开任何个人信息。",
         "privacy_paradata": "为改进问卷，我们还记录每页用时和设备类型（手机、平板或电脑），"
-        "不记录您的IP地址和设备型号。",
+        "不记录您的IP地址和设备型号。为发现重复填写，浏览器会保存一个随机编号（Cookie），"
+        "其中不含任何个人信息。",
         "minutes": "大约需要 {minutes} 分钟。",
         "consent_agree": "我已阅读说明，同意参加",
         "start": "开始答题",
@@ -85,7 +86,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "published.",
         "privacy_paradata": "To improve the questionnaire we also record the time spent on each "
         "page and the kind of device (phone, tablet or computer), not your IP address or "
-        "device model.",
+        "device model. To spot duplicate answers your browser keeps a random number (a "
+        "cookie) that says nothing about you.",
         "minutes": "It takes about {minutes} minutes.",
         "consent_agree": "I have read this and agree to take part",
         "start": "Start",

@@ -17,11 +17,13 @@ from sqlalchemy import JSON
 from sqlalchemy import Boolean
 from sqlalchemy import DateTime
 from sqlalchemy import Enum
+from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -120,6 +122,9 @@ class Wave(Base):
     open_recruitment: Mapped[bool] = mapped_column(Boolean, default=False)
     open_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    #: fieldwork settings (GPS, quality thresholds, targets, door-step rule); see
+    #: :data:`survey.fieldwork.WAVE_SETTINGS` for the keys and defaults
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship(lazy="joined")
 
@@ -139,6 +144,12 @@ class Invitation(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     open_link: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    #: the sampled household (or person) id from the sample file
+    household_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: the interviewer this case is assigned to (CAPI)
+    interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    #: a final AAPOR disposition set by staff (overrides the derived one unless complete)
+    disposition: Mapped[str | None] = mapped_column(String(16))
 
     wave: Mapped[Wave] = relationship(lazy="joined")
 
@@ -166,10 +177,30 @@ class Response(Base):
     #: replayed or double-clicked submission (an older revision) changes nothing
     revision: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: CAPI: the interviewer who conducted the interview
+    interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    #: a random id kept in a cookie of the respondent's browser (duplicate detection)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    #: seconds spent on the pages (sum of the page times), set on completion
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    #: SHA-256 of the substantive answers, set on completion (duplicate detection)
+    answers_hash: Mapped[str | None] = mapped_column(String(64))
+    #: a statistician's decision: '' (none), 'accepted' or 'rejected'
+    review: Mapped[str] = mapped_column(String(16), default="")
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+Index("ix_response_wave_hash", Response.wave_id, Response.answers_hash)
+Index("ix_response_wave_device", Response.wave_id, Response.device_id)
+
+#: roles a user can have; ``admin`` may do everything on every wave
+ROLES = ("admin", "statistician", "interviewer", "viewer")
 
 
 class User(Base):
-    """An administrator account (roles beyond ``admin`` come later)."""
+    """A staff account; ``role`` is the default role (admin: every wave)."""
 
     __tablename__ = "app_user"
 
@@ -192,3 +223,62 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WaveMember(Base):
+    """A user's role on one wave (non-admins see only the waves they are members of)."""
+
+    __tablename__ = "wave_member"
+    __table_args__ = (UniqueConstraint("wave_id", "user_id", name="uq_wave_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """A read-only API token; only its SHA-256 is stored (the token is shown once)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ContactAttempt(Base):
+    """One visit, call or reminder to a sampled case, with its AAPOR disposition code."""
+
+    __tablename__ = "contact_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    disposition: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class HouseholdRoster(Base):
+    """The door-step roster and the respondent selected from it (one per household).
+
+    ``members`` holds only what the selection needs: a nickname or initials, sex, age
+    (and birthday month-day for the next-birthday rule); ``prob3`` = 1 / eligible.
+    """
+
+    __tablename__ = "household_roster"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    method: Mapped[str] = mapped_column(String(16))
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    selected: Mapped[str] = mapped_column(String(64))
+    eligible: Mapped[int] = mapped_column(Integer)
+    prob3: Mapped[float] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)

@@ -8,6 +8,7 @@ signed session cookie; the invitation token in the URL identifies the response.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -45,12 +46,15 @@ from survey.responses import open_wave_state
 from survey.responses import save_page
 from survey.responses import start_open_response
 from survey.responses import start_response
+from survey.responses import valid_token
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("respond", __name__)
 
 OPEN_COOKIE = "kesu_open"
+#: a random per-browser id (not a fingerprint): duplicate-response detection
+DEVICE_COOKIE = "kesu_device"
 
 
 def init_app(app: Flask) -> None:
@@ -129,8 +133,32 @@ def start(token: str) -> Any:
         return render_template("respond/closed.html"), 403
     if request.method == "POST":
         device = device_class(request.headers.get("User-Agent", ""))
-        return _to_current(start_response(db, token, language=g.lang, device=device))
+        device_id = _device_id()
+        started = start_response(db, token, language=g.lang, device=device, device_id=device_id)
+        response = _to_current(started)
+        _remember_device(response, device_id)
+        return response
     return render_template("respond/consent.html", r=r, q=r.questionnaire)
+
+
+def _device_id() -> str:
+    """This browser's random id (cookie), used only to spot two responses from one browser."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    if 16 <= len(raw) <= 64 and valid_token(raw):
+        return raw
+    return secrets.token_urlsafe(18)
+
+
+def _remember_device(response: WerkzeugResponse, device_id: str) -> None:
+    cfg = current_app.config
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_id,
+        max_age=int(timedelta(days=int(cfg["OPEN_LINK_COOKIE_DAYS"])).total_seconds()),
+        httponly=True,
+        secure=bool(cfg["SESSION_COOKIE_SECURE"]),
+        samesite="Lax",
+    )
 
 
 def _display_values(

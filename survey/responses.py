@@ -40,6 +40,8 @@ from survey.models import ResponseStatus
 from survey.models import Wave
 from survey.models import WaveStatus
 from survey.models import now_utc
+from survey.quality import answers_hash
+from survey.quality import duration_seconds
 from survey.services import cached_questionnaire
 from survey.services import new_token
 from survey.services import questionnaire_of
@@ -207,7 +209,12 @@ def load_respondent(session: Session, token: str) -> Respondent:
 
 
 def start_response(
-    session: Session, token: str, *, language: str, device: Mapping[str, str]
+    session: Session,
+    token: str,
+    *,
+    language: str,
+    device: Mapping[str, str],
+    device_id: str | None = None,
 ) -> Respondent:
     """Record consent and create the response (idempotent: an existing one is returned).
 
@@ -235,6 +242,7 @@ def start_response(
             paradata={"device": dict(device), "seconds": {}},
             page=first[0] if first else "",
             revision=0,
+            device_id=device_id,
         )
         session.add(resp)
         session.commit()
@@ -330,6 +338,10 @@ def save_page(
             resp.status = ResponseStatus.COMPLETE
             resp.completed_at = now
             resp.score = _score_or_none(q, outcome.answers)
+            resp.duration_seconds = duration_seconds(paradata)
+            resp.answers_hash = answers_hash(q, outcome.answers)
+            if resp.mode == "capi":
+                paradata["ended"] = now.isoformat()
             result, nxt = "complete", ""
     resp.page = nxt
     session.commit()

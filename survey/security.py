@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 }
 
 #: endpoints allowed a bigger request body (the questionnaire upload)
-UPLOAD_ENDPOINTS = {"admin.new_wave"}
+UPLOAD_ENDPOINTS = {"admin.new_wave", "admin.import_cases"}
 
 
 _TOKEN_IN_PATH = re.compile(r"/(s|o)/[A-Za-z0-9_-]{16,64}")

@@ -28,6 +28,7 @@ from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
 from survey.errors import NotFoundError
+from survey.models import ROLES
 from survey.models import AuditLog
 from survey.models import Invitation
 from survey.models import QuestionnaireVersion
@@ -299,6 +300,8 @@ def create_user(
         raise BadRequestError("a username is 1-64 letters, digits or -_.@", param="username")
     if len(password) < 10:
         raise BadRequestError("a password needs at least 10 characters", param="password")
+    if role not in ROLES:
+        raise BadRequestError("unknown role", param="role", got=role[:32], expected=ROLES)
     begin_write(session)
     user = User(username=username, password_hash=generate_password_hash(password), role=role)
     session.add(user)

@@ -25,3 +25,19 @@
   var summary = document.getElementById('error-summary');
   if (summary && summary.focus) { summary.focus(); }
 })();
+/* CAPI: with the respondent's consent (checkbox), put the tablet's location in the start form. */
+(function () {
+  var consent = document.getElementById('gps-consent');
+  if (!consent || !navigator.geolocation) { return; }
+  consent.addEventListener('change', function () {
+    var lat = document.getElementById('gps-lat');
+    var lon = document.getElementById('gps-lon');
+    var acc = document.getElementById('gps-acc');
+    if (!consent.checked) { lat.value = ''; lon.value = ''; acc.value = ''; return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      if (!consent.checked) { return; }
+      lat.value = pos.coords.latitude; lon.value = pos.coords.longitude;
+      acc.value = Math.round(pos.coords.accuracy);
+    }, function () { consent.checked = false; }, { timeout: 15000, maximumAge: 60000 });
+  });
+})();

@@ -132,11 +132,11 @@ def test_bad_wave_forms_are_refused(
     assert admin.post("/admin/waves/new", data=form).status_code == status
 
 
-def test_bad_admin_actions_are_refused(admin: FlaskClient) -> None:
+def test_bad_admin_actions_are_refused(admin: FlaskClient, wave: str) -> None:
     assert admin.get("/admin/waves/nosuch").status_code == 404
     assert admin.post("/admin/waves/nosuch/status", data={"status": "open"}).status_code == 404
-    assert admin.post("/admin/waves/nosuch/status", data={"status": "gone"}).status_code == 400
-    assert admin.post("/admin/waves/nosuch/invite", data={"count": "many"}).status_code == 400
+    assert admin.post(f"/admin/waves/{wave}/status", data={"status": "gone"}).status_code == 400
+    assert admin.post(f"/admin/waves/{wave}/invite", data={"count": "many"}).status_code == 400
 
 
 def test_upload_size_is_limited(admin: FlaskClient, app: Flask) -> None:

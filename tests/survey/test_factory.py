@@ -101,7 +101,7 @@ def test_migrations_create_the_model_schema_and_revert(
     engine = database(app).engine
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)

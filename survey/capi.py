@@ -1,0 +1,107 @@
+"""Interviewer (CAPI) pages for tablets: the assignment list, and per household the contact
+attempts, the roster with the respondent selection, and the start of the interview.
+
+The interview itself runs in the respondent pages (``/s/<token>/...``) in mode ``capi``.
+An interviewer sees and changes only the cases assigned to them
+(:func:`survey.fieldwork.own_case` answers 404 for any other case).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from flask import Blueprint
+from flask import flash
+from flask import g
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from sampling.outcomes import DISPOSITIONS
+from survey.auth import role_required
+from survey.db import get_session
+from survey.errors import BadRequestError
+from survey.fieldwork import ATTEMPT_CODES
+from survey.fieldwork import assignments as list_assignments
+from survey.fieldwork import case_view
+from survey.fieldwork import parse_roster
+from survey.fieldwork import record_attempt
+from survey.fieldwork import record_roster
+from survey.fieldwork import start_interview
+from survey.respond import device_class
+from survey.security import SECURITY_HEADERS
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("capi", __name__, url_prefix="/field")
+
+#: the location permission is granted only to the page that asks for it
+_GEO_POLICY = SECURITY_HEADERS["Permissions-Policy"].replace("geolocation=()", "geolocation=(self)")
+
+
+@bp.get("/")
+@role_required("interviewer")
+def assignments() -> str:
+    """The interviewer's households."""
+    return render_template("capi/list.html", cases=list_assignments(get_session(), g.user))
+
+
+@bp.get("/cases/<int:case_id>")
+@role_required("interviewer")
+def case(case_id: int) -> Any:
+    """One household: attempts, roster and selection, start of the interview."""
+    view = case_view(get_session(), g.user, case_id)
+    codes = [(c, DISPOSITIONS[c]) for c in ATTEMPT_CODES]
+    html = render_template("capi/case.html", v=view, codes=codes, rows=range(8))
+    response = make_response(html)
+    if view.settings["gps"]:
+        response.headers["Permissions-Policy"] = _GEO_POLICY
+    return response
+
+
+@bp.post("/cases/<int:case_id>/attempt")
+@role_required("interviewer")
+def attempt(case_id: int) -> Any:
+    """Record a contact attempt and its outcome."""
+    code = request.form.get("disposition", "")
+    record_attempt(get_session(), g.user, case_id, code, request.form.get("note", ""))
+    flash(f"Recorded: {code} {DISPOSITIONS.get(code, ('', ''))[0]}")
+    return redirect(url_for("capi.case", case_id=case_id), code=303)
+
+
+@bp.post("/cases/<int:case_id>/roster")
+@role_required("interviewer")
+def roster(case_id: int) -> Any:
+    """Record the household roster and select the respondent."""
+    members = parse_roster(request.form.to_dict(flat=False))
+    chosen = record_roster(get_session(), g.user, case_id, members)
+    flash(f"Selected: {chosen.selected} (1 of {chosen.eligible} eligible)")
+    return redirect(url_for("capi.case", case_id=case_id), code=303)
+
+
+def _gps() -> tuple[float, float, float | None] | None:
+    if request.form.get("gps_consent") != "1":
+        return None
+    try:
+        lat, lon = float(request.form["lat"]), float(request.form["lon"])
+        acc = float(request.form["acc"]) if request.form.get("acc") else None
+    except (KeyError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadRequestError("not a location", param="lat")
+    return lat, lon, acc
+
+
+@bp.post("/cases/<int:case_id>/start")
+@role_required("interviewer")
+def start(case_id: int) -> Any:
+    """Start (or resume) the interview in the question pages."""
+    token = start_interview(
+        get_session(), g.user, case_id,
+        device=device_class(request.headers.get("User-Agent", "")), gps=_gps(), language=g.lang,
+    )  # fmt: skip
+    return redirect(url_for("respond.start", token=token), code=303)

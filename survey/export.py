@@ -1,0 +1,399 @@
+"""Exports of a wave's responses: CSV, SPSS ``.sav``, Stata ``.dta``, and the cases file.
+
+Every column is planned from the questionnaire (the single source of truth, also of the
+codebook in :mod:`survey.codebook`): ids and design (``prob1..3``, ``base_weight``), the
+final disposition, paradata, every answer (a multiple-answer item gives one 0/1 column
+per option, e.g. ``channels_tv``, and in CSV also a ';'-joined text column), derived
+``age``, key-group flags, scores, quality flags, the review and ``rejected``.
+
+Rows are streamed from the database (``yield_per`` on a server-side cursor) and written
+as they come: CSV is yielded in chunks, ``.sav``/``.dta`` are written to a temporary file
+in one pass (:mod:`survey.statfiles`) and then streamed, so memory stays flat for any
+number of responses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import tempfile
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import Item
+from questionnaires import ItemType
+from questionnaires import Questionnaire
+from survey.errors import BadRequestError
+from survey.fieldwork import wave_settings
+from survey.models import Invitation
+from survey.models import Response
+from survey.models import ResponseStatus
+from survey.models import User
+from survey.models import Wave
+from survey.monitoring import answered_share
+from survey.monitoring import derive_disposition
+from survey.monitoring import format_time
+from survey.monitoring import quality_context
+from survey.quality import FLAG_NAMES
+from survey.quality import flags_for
+from survey.services import get_wave
+from survey.services import questionnaire_of
+from survey.statfiles import StatColumn
+from survey.statfiles import write_dta
+from survey.statfiles import write_sav
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("csv", "sav", "dta", "codebook-csv", "codebook-pdf", "cases")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "cases": "text/csv; charset=utf-8",
+    "codebook-csv": "text/csv; charset=utf-8",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+    "codebook-pdf": "application/pdf",
+}
+EXTENSIONS = {"csv": "csv", "cases": "cases.csv", "codebook-csv": "codebook.csv",
+              "sav": "sav", "dta": "dta", "codebook-pdf": "codebook.pdf"}  # fmt: skip
+DESIGN_NUMERIC = ("prob1", "prob2", "prob3", "fpc1", "fpc2", "household_weight", "base_weight")
+ROWS_PER_QUERY = 1000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One export column.
+
+    Attributes:
+        name: column name (identical in every format).
+        label: variable label (zh-CN).
+        kind: ``num`` (numbers), ``str`` (text), ``code`` (answer codes: text in CSV,
+            numbers with value labels in .sav/.dta via ``codes``).
+        codes: answer code -> number (``code`` columns).
+        value_labels: number -> label (``code`` and 0/1 columns).
+        width: maximum UTF-8 bytes of a text column.
+        csv_only: written to CSV only (the ';'-joined multiple answers).
+        item: the questionnaire item behind an answer column.
+        option: the option behind a 0/1 column of a multiple-answer item.
+    """
+
+    name: str
+    label: str
+    kind: str
+    codes: dict[str, int] = field(default_factory=dict)
+    value_labels: dict[int, str] = field(default_factory=dict)
+    width: int = 64
+    csv_only: bool = False
+    item: Item | None = None
+    option: str | None = None
+
+
+YES_NO = {0: "否 no", 1: "是 yes"}
+
+
+def _codes(item: Item) -> dict[str, int]:
+    """Answer code -> number: the code itself when every code is a whole number, else 1..k."""
+    codes = item.codes
+    if all(c.isdigit() and len(c) < 6 for c in codes):
+        return {c: int(c) for c in codes}
+    return {c: i for i, c in enumerate(codes, start=1)}
+
+
+def _code_column(name: str, label: str, item: Item) -> Column:
+    codes = _codes(item)
+    labels = {codes[o.code]: o.label.get("zh-CN") for o in item.options}
+    return Column(name, label, "code", codes=codes, value_labels=labels, item=item)
+
+
+def plan_columns(q: Questionnaire, design_keys: tuple[str, ...] = DESIGN_NUMERIC) -> list[Column]:
+    """The export columns of a questionnaire, in order (see the module docstring)."""
+    cols = [
+        Column("respondent_id", "应答编号 response id", "num"),
+        Column("wave", "调查轮次 wave", "str"),
+        Column("household_id", "样本户编号 household id", "str"),
+        Column("stratum", "层 stratum", "str"),
+        Column("psu", "初级抽样单位 PSU", "str"),
+        Column("sample_town", "样本所在镇街 town of the sampled case", "str"),
+        Column("mode", "调查方式 mode", "str", width=16),
+        Column("interviewer", "调查员 interviewer", "str"),
+    ]
+    cols += [Column(k, f"抽样设计 {k}", "num") for k in design_keys]
+    cols += [
+        Column("disposition", "最终结果代码 AAPOR disposition", "str", width=16),
+        Column("status", "状态 status", "str", width=16),
+        Column("started_at", "开始时间 start (UTC)", "str", width=32),
+        Column("completed_at", "完成时间 end (UTC)", "str", width=32),
+        Column("duration_minutes", "答题时长（分钟） minutes", "num"),
+        Column("language", "语言 language", "str", width=16),
+    ]
+    for item in q.items:
+        label = item.text.get("zh-CN")
+        if item.type is ItemType.GRID:
+            for row in item.rows:
+                cols.append(_code_column(row.id, f"{label} - {row.text.get('zh-CN')}", item))
+        elif item.type is ItemType.MULTIPLE:
+            cols.append(Column(item.id, label, "str", width=512, csv_only=True, item=item))
+            for o in item.options:
+                cols.append(
+                    Column(f"{item.id}_{o.code}", f"{label} - {o.label.get('zh-CN')}", "num",
+                           value_labels=YES_NO, item=item, option=o.code)
+                )  # fmt: skip
+        elif item.type.has_options:
+            cols.append(_code_column(item.id, label, item))
+        elif item.type is ItemType.NUMBER:
+            cols.append(Column(item.id, label, "num", item=item))
+        else:
+            width = min((item.max_length or 500) * 3, 2045)
+            cols.append(Column(item.id, label, "str", width=width, item=item))
+    concepts = q.items_by_concept()
+    if "age" not in concepts and any(d.name == "age" for d in q.derived):
+        cols.append(Column("age", "年龄 age", "num"))
+    for g in q.groups:
+        cols.append(Column(f"group_{g.id}", f"重点人群 {g.label.get('zh-CN')}", "num",
+                           value_labels=YES_NO))  # fmt: skip
+    for item in q.scored_items:
+        cols.append(Column(f"item_{item.id}", f"得分 {item.id}", "num"))
+    for dim in q.scoring.dimensions:
+        cols.append(Column(f"score_{dim.id}", f"得分 {dim.label.get('zh-CN')}", "num"))
+    cols.append(Column("score_total", "总分 total score (0-100)", "num"))
+    levels = {i: lv.code for i, lv in enumerate(q.scoring.levels, start=1)}
+    cols.append(Column("level", "科学素质水平 level", "code",
+                       codes={v: k for k, v in levels.items()},
+                       value_labels={k: f"{v} {q.scoring.levels[k - 1].label.get('zh-CN')}"
+                                     for k, v in levels.items()}))  # fmt: skip
+    cols.append(Column("literate", "具备科学素质 literate", "num", value_labels=YES_NO))
+    for name in FLAG_NAMES:
+        cols.append(Column(f"quality_{name}", f"质量标记 {name}", "num", value_labels=YES_NO))
+    cols += [
+        Column("quality_flags", "质量标记数 number of flags", "num"),
+        Column("review", "审核 review", "str", width=16),
+        Column("rejected", "已剔除 rejected", "num", value_labels=YES_NO),
+        Column("questionnaire_hash", "问卷版本 questionnaire hash", "str"),
+    ]
+    return cols
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """The columns and the wave they belong to."""
+
+    wave: Wave
+    questionnaire: Questionnaire
+    columns: list[Column]
+
+
+def export_plan(session: Session, wave_name: str) -> ExportPlan:
+    """The plan of a wave's export. Raises NotFoundError."""
+    wave = get_wave(session, wave_name)
+    q = questionnaire_of(wave.questionnaire_version)
+    return ExportPlan(wave, q, plan_columns(q))
+
+
+def _answer_values(col: Column, answers: dict[str, Any]) -> Any:
+    if col.item is None:
+        return None
+    if col.option is not None:
+        given = answers.get(col.item.id)
+        if not isinstance(given, list):
+            return None
+        return 1 if col.option in given else 0
+    given = answers.get(col.name)
+    if isinstance(given, list):
+        return ";".join(str(v) for v in given)
+    return given
+
+
+def export_rows(
+    session: Session, plan: ExportPlan, *, include_partial: bool = True
+) -> Iterator[dict[str, Any]]:
+    """One dict per response (column name -> CSV-style value), streamed in id order."""
+    wave, q = plan.wave, plan.questionnaire
+    settings = wave_settings(wave)
+    context = quality_context(session, wave)
+    statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
+    stmt = (
+        select(Response, Invitation.household_id, Invitation.stratum, Invitation.psu,
+               Invitation.town, Invitation.attributes, Invitation.disposition, User.username)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .outerjoin(User, Invitation.interviewer_id == User.id)
+        .where(Response.wave_id == wave.id, Response.status.in_(statuses))
+        .order_by(Response.id)
+        .execution_options(yield_per=ROWS_PER_QUERY, stream_results=True)
+    )  # fmt: skip
+    answer_cols = [c for c in plan.columns if c.item is not None]
+    groups = [(f"group_{g.id}", g.rule) for g in q.groups]
+    with_age = any(c.name == "age" for c in plan.columns) and "age" not in q.items_by_concept()
+    for resp, hh, stratum, psu, town, attrs, explicit, username in session.execute(stmt):
+        answers = dict(resp.answers or {})
+        attrs = dict(attrs or {})
+        complete = resp.status is ResponseStatus.COMPLETE
+        share = None if complete else answered_share(q, answers, wave.survey_year)
+        row: dict[str, Any] = {
+            "respondent_id": resp.id, "wave": wave.name, "household_id": hh or "",
+            "stratum": stratum or "", "psu": psu or "", "sample_town": town or "",
+            "mode": resp.mode, "interviewer": username or "",
+            "disposition": derive_disposition(
+                explicit=explicit, status=resp.status.value, answered_share=share,
+                last_attempt=None, mode=resp.mode,
+                partial_threshold=float(settings["partial_threshold"])),
+            "status": resp.status.value, "started_at": format_time(resp.started_at),
+            "completed_at": format_time(resp.completed_at),
+            "duration_minutes": (resp.duration_seconds / 60
+                                 if resp.duration_seconds is not None else None),
+            "language": resp.language, "review": resp.review or "",
+            "rejected": int(bool(resp.rejected)),
+            "questionnaire_hash": q.content_hash,
+        }  # fmt: skip
+        for key in DESIGN_NUMERIC:
+            row[key] = attrs.get(key)
+        if row["base_weight"] is None and all(attrs.get(k) for k in ("prob1", "prob2", "prob3")):
+            row["base_weight"] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
+        for col in answer_cols:
+            row[col.name] = _answer_values(col, answers)
+        env = q.environment(answers, wave.survey_year)
+        if with_age:
+            age = env.get("age")
+            row["age"] = age if isinstance(age, int | float) else None
+        for name, rule in groups:
+            row[name] = int(bool(rule.test(env))) if complete else None
+        if complete:
+            _scores(row, resp.score, q)
+            flags = flags_for(q, answers, duration=resp.duration_seconds,
+                              device_id=resp.device_id, answer_hash=resp.answers_hash,
+                              mode=resp.mode, context=context)  # fmt: skip
+            for name, value in flags.items():
+                row[f"quality_{name}"] = value
+            row["quality_flags"] = sum(flags.values())
+        yield row
+    session.rollback()
+
+
+def _scores(row: dict[str, Any], sheet: dict[str, Any] | None, q: Questionnaire) -> None:
+    if not sheet or sheet.get("content_hash") != q.content_hash:
+        return  # not scored yet (kesu wave rescore): scores stay empty
+    for item_id, points in sheet.get("items", {}).items():
+        row[f"item_{item_id}"] = points
+    for dim, value in sheet.get("dimensions", {}).items():
+        row[f"score_{dim}"] = value
+    row["score_total"] = sheet.get("total")
+    row["level"] = sheet.get("level")
+    row["literate"] = int(bool(sheet.get("literate")))
+
+
+# -- writers ----------------------------------------------------------------------------------
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def iter_csv(
+    plan: ExportPlan, rows: Iterator[dict[str, Any]], *, chunk_rows: int = 500
+) -> Iterator[bytes]:
+    """CSV (UTF-8 with BOM) in chunks of ``chunk_rows`` rows."""
+    names = [c.name for c in plan.columns]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(names)
+    n = 0
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(name)) for name in names])
+        n += 1
+        if n % chunk_rows == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def stat_columns(plan: ExportPlan) -> list[StatColumn]:
+    """The .sav/.dta variables of a plan (CSV-only columns left out)."""
+    return [
+        StatColumn(c.name, c.label, c.kind in ("num", "code"), c.width, dict(c.value_labels))
+        for c in plan.columns
+        if not c.csv_only
+    ]
+
+
+def _stat_row(columns: list[Column]) -> Callable[[dict[str, Any]], list[Any]]:
+    def convert(row: dict[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for c in columns:
+            value = row.get(c.name)
+            if c.kind == "code":
+                out.append(c.codes.get(str(value)) if value is not None else None)
+            elif c.kind == "num":
+                out.append(value if isinstance(value, int | float) else None)
+            else:
+                out.append(value)
+        return out
+
+    return convert
+
+
+def write_stat_file(
+    out: BinaryIO, plan: ExportPlan, rows: Iterator[dict[str, Any]], fmt: str
+) -> int:
+    """Write ``rows`` as ``sav`` or ``dta`` to the seekable ``out``; returns the row count."""
+    columns = [c for c in plan.columns if not c.csv_only]
+    convert = _stat_row(columns)
+    converted = (convert(r) for r in rows)
+    label = f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
+    writer = write_sav if fmt == "sav" else write_dta
+    return writer(out, stat_columns(plan), converted, file_label=label)
+
+
+def stream_file(handle: BinaryIO, block: int = 1 << 16) -> Iterator[bytes]:
+    """The contents of ``handle`` from the start, in blocks; closes it at the end."""
+    try:
+        handle.seek(0)
+        while chunk := handle.read(block):
+            yield chunk
+    finally:
+        handle.close()
+
+
+def export_stream(session: Session, wave_name: str, fmt: str) -> Iterator[bytes]:
+    """The export of a wave in ``fmt`` (:data:`FORMATS`) as a stream of bytes.
+
+    Raises:
+        BadRequestError: unknown format. NotFoundError: no such wave.
+    """
+    if fmt not in FORMATS:
+        raise BadRequestError("unknown export format", param="format", got=fmt[:32],
+                              expected=FORMATS)  # fmt: skip
+    if fmt == "cases":
+        from survey.cases import iter_cases_csv
+
+        return iter_cases_csv(session, wave_name)
+    plan = export_plan(session, wave_name)
+    if fmt.startswith("codebook"):
+        from survey.codebook import codebook_csv
+        from survey.codebook import codebook_pdf
+
+        data = codebook_csv(plan) if fmt == "codebook-csv" else codebook_pdf(plan)
+        return iter([data])
+    rows = export_rows(session, plan)
+    if fmt == "csv":
+        return iter_csv(plan, rows)
+    spool = tempfile.TemporaryFile()
+    try:
+        count = write_stat_file(spool, plan, rows, fmt)
+    except BaseException:
+        spool.close()
+        raise
+    logger.info("wave %s: wrote %d rows as %s", wave_name, count, fmt)
+    return stream_file(spool)

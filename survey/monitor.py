@@ -1,0 +1,85 @@
+"""The fieldwork monitor page, the review of responses, and export downloads.
+
+The monitor (admins, statisticians, viewers of the wave) shows AAPOR rates by wave, town
+and interviewer, completes against targets, interview lengths and quality flags.
+Statisticians accept or reject flagged responses (with a reason, audit-logged) and
+download the exports (CSV, .sav, .dta, codebook, cases), which are streamed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint
+from flask import Response as FlaskResponse
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+
+from sampling.outcomes import DISPOSITIONS
+from survey.auth import DATA_ROLES
+from survey.auth import MONITOR_ROLES
+from survey.auth import wave_role_required
+from survey.db import get_session
+from survey.export import EXTENSIONS
+from survey.export import FORMATS
+from survey.export import MEDIA_TYPES
+from survey.export import export_stream
+from survey.monitoring import fieldwork_status
+from survey.monitoring import review_response
+from survey.quality import FLAG_NAMES
+from survey.services import audit
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("monitor", __name__, url_prefix="/admin/waves")
+
+
+@bp.get("/<name>/monitor")
+@wave_role_required(*MONITOR_ROLES)
+def status(name: str) -> str:
+    """Fieldwork figures of a wave."""
+    figures = fieldwork_status(get_session(), name)
+    return render_template(
+        "monitor/status.html", s=figures, flags=FLAG_NAMES, labels=DISPOSITIONS,
+        can_review=g.wave_role in DATA_ROLES,
+    )  # fmt: skip
+
+
+@bp.post("/<name>/responses/<int:response_id>/review")
+@wave_role_required(*DATA_ROLES)
+def review(name: str, response_id: int) -> Any:
+    """Accept or reject a response, with a reason."""
+    decision = request.form.get("decision", "")
+    review_response(get_session(), response_id, decision, request.form.get("reason", ""),
+                    actor=g.user.username, wave_name=name)  # fmt: skip
+    flash(f"Response {response_id}: {decision}.")
+    return redirect(url_for("monitor.status", name=name), code=303)
+
+
+def export_response(name: str, fmt: str, actor: str) -> FlaskResponse:
+    """A streamed download of the wave's export in ``fmt`` (audited)."""
+    db = get_session()
+    if fmt not in FORMATS:
+        from survey.errors import BadRequestError
+
+        raise BadRequestError("unknown export format", param="format", got=fmt[:32],
+                              expected=FORMATS)  # fmt: skip
+    audit(db, actor, "wave.export", name, format=fmt)
+    db.commit()
+    body = export_stream(db, name, fmt)
+    response = FlaskResponse(stream_with_context(body), mimetype=MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[fmt]}"'
+    return response
+
+
+@bp.get("/<name>/export/<fmt>")
+@wave_role_required(*DATA_ROLES)
+def export(name: str, fmt: str) -> Any:
+    """Download the wave's data in one of the export formats."""
+    return export_response(name, fmt, g.user.username)

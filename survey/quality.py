@@ -1,0 +1,139 @@
+"""Quality flags of responses: speeders, straightlining, attention checks, duplicates.
+
+Pure functions over a questionnaire, answer dicts and numbers (no Flask, no database);
+:mod:`survey.monitoring` gathers the wave-level facts (median duration, duplicated
+devices and answer patterns) and :func:`flags_for` combines them per response.
+
+* speeder: interview duration under ``speeder_share`` (default 1/3) of the median
+  duration of the wave's complete responses (Greszki, Meyer & Schoen 2015 use shares of
+  the median; AAPOR's task force on data quality lists the rule);
+* straightlining: every row of a grid with at least ``straightline_min_rows`` rows
+  (attention-check rows left out) has the same answer;
+* attention: an item or grid row with ``attention_check`` was answered otherwise;
+* duplicate device: another complete web response of the wave came from the same
+  browser (a random id in a cookie, never a fingerprint of the device);
+* duplicate answers: another complete response of the wave has the identical answer
+  vector (free-text items left out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from questionnaires import ItemType
+from questionnaires import Questionnaire
+
+logger = logging.getLogger(__name__)
+
+#: the flag columns, in export order
+FLAG_NAMES = ("speeder", "straightline", "attention", "duplicate_device", "duplicate_answers")
+DEFAULT_SPEEDER_SHARE = 1 / 3
+DEFAULT_STRAIGHTLINE_MIN_ROWS = 4
+
+
+def attention_failed(q: Questionnaire, answers: Mapping[str, Any]) -> bool:
+    """True when an answered attention check differs from the expected code."""
+    for item in q.items:
+        if item.attention_expect is not None:
+            given = answers.get(item.id)
+            if given is not None and given != item.attention_expect:
+                return True
+        for row in item.rows:
+            if row.attention_expect is not None:
+                given = answers.get(row.id)
+                if given is not None and given != row.attention_expect:
+                    return True
+    return False
+
+
+def straightlined(q: Questionnaire, answers: Mapping[str, Any], min_rows: int) -> bool:
+    """True when a grid with >= ``min_rows`` substantive rows has one answer in every row."""
+    for item in q.items:
+        if item.type is not ItemType.GRID:
+            continue
+        rows = [r.id for r in item.rows if r.attention_expect is None]
+        if len(rows) < max(min_rows, 2):
+            continue
+        given = [answers.get(r) for r in rows]
+        if all(isinstance(v, str) and v for v in given) and len(set(given)) == 1:
+            return True
+    return False
+
+
+def answers_hash(q: Questionnaire, answers: Mapping[str, Any]) -> str:
+    """SHA-256 of the answers to every non-text item (canonical JSON, sorted keys)."""
+    text_vars = {v for item in q.items if item.type is ItemType.TEXT for v in item.variables}
+    kept = {k: v for k, v in answers.items() if k not in text_vars}
+    blob = json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def duration_seconds(paradata: Mapping[str, Any]) -> float | None:
+    """Seconds on the pages (sum of the per-page times kept in the paradata)."""
+    seconds = paradata.get("seconds")
+    if not isinstance(seconds, Mapping) or not seconds:
+        return None
+    total = 0.0
+    for v in seconds.values():
+        if isinstance(v, int | float) and math.isfinite(v):
+            total += float(v)
+    return round(total, 1)
+
+
+def speeder_threshold(durations: Sequence[float] | NDArray[np.float64], share: float) -> float:
+    """``share`` times the median of the finite durations (NaN when there are none)."""
+    arr = np.asarray(durations, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return math.nan
+    return float(share * np.median(arr))
+
+
+@dataclass(frozen=True)
+class WaveQuality:
+    """Wave-level facts the per-response flags need."""
+
+    median_seconds: float
+    speeder_seconds: float
+    straightline_min_rows: int
+    duplicate_devices: frozenset[str]
+    duplicate_hashes: frozenset[str]
+
+
+def flags_for(
+    q: Questionnaire,
+    answers: Mapping[str, Any],
+    *,
+    duration: float | None,
+    device_id: str | None,
+    answer_hash: str | None,
+    mode: str,
+    context: WaveQuality,
+) -> dict[str, int]:
+    """The 0/1 flags of :data:`FLAG_NAMES` for one complete response."""
+    speeder = (
+        duration is not None
+        and math.isfinite(context.speeder_seconds)
+        and duration < context.speeder_seconds
+    )
+    return {
+        "speeder": int(speeder),
+        "straightline": int(straightlined(q, answers, context.straightline_min_rows)),
+        "attention": int(attention_failed(q, answers)),
+        "duplicate_device": int(
+            mode == "web" and device_id is not None and device_id in context.duplicate_devices
+        ),
+        "duplicate_answers": int(
+            answer_hash is not None and answer_hash in context.duplicate_hashes
+        ),
+    }

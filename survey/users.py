@@ -1,0 +1,132 @@
+"""Staff accounts beyond creation: roles, wave membership and API tokens (audited).
+
+Passwords and account creation are in :mod:`survey.services`; who may do what is
+checked in :mod:`survey.auth`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.auth import hash_token
+from survey.db import begin_write
+from survey.errors import BadRequestError
+from survey.errors import NotFoundError
+from survey.models import ROLES
+from survey.models import ApiToken
+from survey.models import User
+from survey.models import WaveMember
+from survey.services import audit
+from survey.services import get_wave
+
+logger = logging.getLogger(__name__)
+
+#: prefix of API tokens (recognisable in a leaked file; secret scanners can match it)
+TOKEN_PREFIX = "kesu_"
+
+
+def check_role(role: str) -> str:
+    """``role`` if it is one of :data:`~survey.models.ROLES`, else BadRequestError."""
+    if role not in ROLES:
+        raise BadRequestError("unknown role", param="role", got=role[:32], expected=ROLES)
+    return role
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user called ``username``. Raises NotFoundError."""
+    user = session.scalars(select(User).where(User.username == username[:64])).one_or_none()
+    if user is None:
+        raise NotFoundError(f"no user {username[:64]!r}", param="username", hint="kesu user list")
+    return user
+
+
+def set_role(session: Session, username: str, role: str, *, actor: str) -> None:
+    """Change a user's own role (audited)."""
+    check_role(role)
+    begin_write(session)
+    user = get_user(session, username)
+    previous, user.role = user.role, role
+    audit(session, actor, "user.role", username, role=role, previous=previous)
+    session.commit()
+
+
+def grant(session: Session, wave_name: str, username: str, role: str, *, actor: str) -> None:
+    """Give ``username`` the role ``role`` on a wave (replacing an earlier one; audited)."""
+    check_role(role)
+    begin_write(session)
+    wave = get_wave(session, wave_name)
+    user = get_user(session, username)
+    member = session.scalars(
+        select(WaveMember).where(WaveMember.wave_id == wave.id, WaveMember.user_id == user.id)
+    ).one_or_none()
+    if member is None:
+        session.add(WaveMember(wave_id=wave.id, user_id=user.id, role=role))
+    else:
+        member.role = role
+    audit(session, actor, "wave.grant", wave_name, user=username, role=role)
+    session.commit()
+
+
+def revoke(session: Session, wave_name: str, username: str, *, actor: str) -> None:
+    """Remove a user from a wave (audited; their assignments stay for reassignment)."""
+    begin_write(session)
+    wave = get_wave(session, wave_name)
+    user = get_user(session, username)
+    member = session.scalars(
+        select(WaveMember).where(WaveMember.wave_id == wave.id, WaveMember.user_id == user.id)
+    ).one_or_none()
+    if member is None:
+        raise NotFoundError(f"{username} is not a member of wave {wave_name}", param="username")
+    session.delete(member)
+    audit(session, actor, "wave.revoke", wave_name, user=username)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class Member:
+    """A wave member, for lists."""
+
+    username: str
+    role: str
+
+
+def members(session: Session, wave_name: str) -> list[Member]:
+    """The wave's members by username."""
+    wave = get_wave(session, wave_name)
+    rows = session.execute(
+        select(User.username, WaveMember.role)
+        .join(WaveMember, WaveMember.user_id == User.id)
+        .where(WaveMember.wave_id == wave.id)
+        .order_by(User.username)
+    ).all()
+    return [Member(u, r) for u, r in rows]
+
+
+def create_api_token(session: Session, username: str, *, actor: str, label: str = "") -> str:
+    """A new read-only API token for ``username``; returned once, stored as SHA-256."""
+    begin_write(session)
+    user = get_user(session, username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label[:64]))
+    audit(session, actor, "user.token", username, label=label[:64])
+    session.commit()
+    return token
+
+
+def revoke_api_tokens(session: Session, username: str, *, actor: str) -> int:
+    """Revoke every API token of ``username``; returns how many were active."""
+    begin_write(session)
+    user = get_user(session, username)
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+    ).all()
+    for t in tokens:
+        t.revoked = True
+    audit(session, actor, "user.token_revoke", username, count=len(tokens))
+    session.commit()
+    return len(tokens)
