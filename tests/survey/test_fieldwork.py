@@ -1,0 +1,274 @@
+"""Fieldwork: roles per wave, sample import, the interviewer's households (CAPI), Kish
+selection with prob3, contact outcomes and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from survey_testlib import FEATURES_PAGES
+from survey_testlib import open_wave
+from survey_testlib import post_page
+
+from survey.fieldwork import MemberInput
+from survey.fieldwork import record_roster
+from survey.fieldwork import update_settings
+from survey.models import AuditLog
+from survey.models import ContactAttempt
+from survey.models import HouseholdRoster
+from survey.models import Invitation
+from survey.models import Response
+from survey.models import User
+from survey.monitoring import case_outcomes
+from survey.monitoring import fieldwork_status
+from survey.sample import SampleFileError
+from survey.sample import import_sample
+from survey.services import create_invitations
+from survey.services import create_user
+from survey.services import get_wave
+from survey.users import grant
+
+SAMPLE = (
+    b"household_id,stratum,town,psu,household_number,prob1,prob2,prob3,household_weight,interviewer\n"
+    b"v01-0001,fotang,fotang,v01,2,0.2,0.05,,100,ivy\n"
+    b"v01-0002,fotang,fotang,v01,3,0.2,0.05,,100,ivy\n"
+    b"v02-0001,chouzhou,chouzhou,v02,1,0.25,0.04,,100,ian\n"
+    b"v02-0002,chouzhou,chouzhou,v02,4,0.25,0.04,,100,\n"
+)
+PASSWORD = "a long enough password"
+
+
+@dataclass
+class Field:
+    app: Flask
+    session: Session
+    wave: str
+    cases: dict[str, int]
+
+    def login(self, username: str) -> FlaskClient:
+        client = self.app.test_client()
+        r = client.post("/admin/login", data={"username": username, "password": PASSWORD})
+        assert r.status_code == 303
+        return client
+
+    def count(self, model: type) -> int:
+        self.session.rollback()
+        return int(self.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def field(app: Flask, session: Session) -> Field:
+    for name, role in (("ada", "admin"), ("stan", "statistician"), ("ivy", "interviewer"),
+                       ("ian", "interviewer"), ("vic", "viewer")):  # fmt: skip
+        create_user(session, name, PASSWORD, actor="test", role=role)
+    wave = open_wave(session, modes=("capi", "web"))
+    open_wave(session, "other")
+    grant(session, wave, "stan", "statistician", actor="test")
+    grant(session, wave, "vic", "viewer", actor="test")
+    result = import_sample(session, wave, SAMPLE, actor="ada", mode="capi")
+    assert result.count == 4 and result.interviewers == {"ivy": 2, "ian": 1}
+    rows = session.execute(select(Invitation.household_id, Invitation.id)).all()
+    session.rollback()
+    return Field(app, session, wave, {h: i for h, i in rows})
+
+
+def test_each_role_sees_and_does_only_what_it_may(field: Field) -> None:
+    w = field.wave
+    expected = {
+        # path: (admin, statistician, viewer, interviewer)
+        f"/admin/waves/{w}": (200, 200, 200, 403),
+        f"/admin/waves/{w}/monitor": (200, 200, 200, 403),
+        f"/admin/waves/{w}/export/csv": (200, 200, 403, 403),
+        f"/admin/waves/{w}/links.csv": (200, 403, 403, 403),
+        "/admin/waves/other": (200, 404, 404, 404),
+        "/admin/waves/new": (200, 403, 403, 403),
+        "/field/": (200, 403, 403, 200),
+    }
+    clients = [field.login(u) for u in ("ada", "stan", "vic", "ivy")]
+    for path, codes in expected.items():
+        got = tuple(c.get(path).status_code for c in clients)
+        assert got == codes, path
+    # only admins change a wave; statisticians review; interviewers land on their list
+    before = field.count(AuditLog)
+    for client in clients[1:]:
+        assert client.post(f"/admin/waves/{w}/status", data={"status": "closed"}).status_code == 403
+        assert client.post(f"/admin/waves/{w}/assign", data={"town": "fotang"}).status_code == 403
+    review = {"decision": "rejected", "reason": "x" * 5}
+    assert clients[2].post(f"/admin/waves/{w}/responses/1/review", data=review).status_code == 403
+    assert field.count(AuditLog) == before
+    assert clients[3].get("/admin/").headers["Location"].endswith("/field/")
+    listing = clients[1].get("/admin/").data.decode()
+    assert w in listing and "other" not in listing
+
+
+def test_an_interviewer_cannot_touch_another_interviewers_household(field: Field) -> None:
+    ivy = field.login("ivy")
+    listing = ivy.get("/field/").data.decode()
+    assert "v01-0001" in listing and "v01-0002" in listing and "v02-0001" not in listing
+    theirs = field.cases["v02-0001"]  # ian's
+    unassigned = field.cases["v02-0002"]
+    before = (field.count(ContactAttempt), field.count(HouseholdRoster), field.count(Response))
+    for case_id in (theirs, unassigned):
+        assert ivy.get(f"/field/cases/{case_id}").status_code == 404
+        assert ivy.post(f"/field/cases/{case_id}/attempt",
+                        data={"disposition": "2.24"}).status_code == 404  # fmt: skip
+        roster = {"label": ["A"], "sex": ["1"], "age": ["40"]}
+        assert ivy.post(f"/field/cases/{case_id}/roster", data=roster).status_code == 404
+        assert ivy.post(f"/field/cases/{case_id}/start").status_code == 404
+    after = (field.count(ContactAttempt), field.count(HouseholdRoster), field.count(Response))
+    assert after == before == (0, 0, 0)
+    page = ivy.get(f"/field/cases/{field.cases['v01-0001']}")
+    assert page.status_code == 200 and "only a nickname or initials" in page.data.decode()
+
+
+def test_kish_selection_is_stored_with_prob3_and_the_base_weight(field: Field) -> None:
+    ivy = field.login("ivy")
+    case_id = field.cases["v01-0001"]  # household number 2 in the sample file
+    roster = {"label": ["dad", "mum", "son", "kid"], "sex": ["1", "2", "1", "2"],
+              "age": ["45", "43", "20", "10"]}  # fmt: skip
+    assert ivy.post(f"/field/cases/{case_id}/roster", data=roster).status_code == 303
+    field.session.rollback()
+    stored = field.session.scalars(select(HouseholdRoster)).one()
+    # Kish order: men oldest first, then women: dad, son, mum (kid not eligible);
+    # serial 2 picks position ((2 - 1) mod 3) + 1 = 2: the son; prob3 = 1/3
+    assert (stored.selected, stored.eligible, stored.method) == ("son", 3, "kish_serial")
+    assert stored.prob3 == pytest.approx(1 / 3, rel=1e-15)
+    assert [m["label"] for m in stored.members] == ["dad", "mum", "son", "kid"]
+    assert set(stored.members[0]) == {"label", "sex", "age"}  # nothing but what selection needs
+    attrs = field.session.get(Invitation, case_id).attributes
+    assert attrs["prob3"] == pytest.approx(1 / 3)
+    assert attrs["base_weight"] == pytest.approx(1 / (0.2 * 0.05 * (1 / 3)), rel=1e-12)
+    again = ivy.post(f"/field/cases/{case_id}/roster", data=roster)
+    assert again.status_code == 409  # recorded once
+
+
+def test_next_birthday_rule(field: Field) -> None:
+    update_settings(field.session, field.wave, {"selection": "next_birthday"}, actor="test")
+    ivy = field.session.scalars(select(User).where(User.username == "ivy")).one()
+    members = [MemberInput("a", "1", 50, "12-01"), MemberInput("b", "2", 30, "07-04"),
+               MemberInput("c", "2", 70, "06-02")]  # fmt: skip
+    stored = record_roster(field.session, ivy, field.cases["v01-0002"], members,
+                           on=dt.date(2025, 6, 1))  # fmt: skip
+    # eligible 18-69: a and b; b's birthday (4 July) comes first after 1 June
+    assert (stored.selected, stored.eligible, stored.prob3) == ("b", 2, 0.5)
+    assert stored.members[1]["birthday"] == "07-04"
+
+
+def test_capi_interview_with_paradata_and_optional_gps(field: Field) -> None:
+    update_settings(field.session, field.wave, {"gps": True}, actor="test")
+    ivy = field.login("ivy")
+    case_id = field.cases["v01-0001"]
+    page = ivy.get(f"/field/cases/{case_id}")
+    assert "geolocation=(self)" in page.headers["Permissions-Policy"]
+    assert ivy.post(f"/field/cases/{case_id}/start").status_code == 409  # roster first
+    ivy.post(f"/field/cases/{case_id}/roster",
+             data={"label": ["x"], "sex": ["2"], "age": ["33"]})  # fmt: skip
+    gps = {"gps_consent": "1", "lat": "29.30612", "lon": "120.07531", "acc": "12"}
+    r = ivy.post(f"/field/cases/{case_id}/start", data=gps)
+    assert r.status_code == 303 and "/s/" in r.headers["Location"]
+    token = r.headers["Location"].split("/s/")[1]
+    for rev, (section, data) in enumerate(FEATURES_PAGES.items()):
+        assert post_page(ivy, token, section, data, rev).status_code == 303
+    field.session.rollback()
+    resp = field.session.scalars(select(Response)).one()
+    ivy_id = field.session.scalars(select(User.id).where(User.username == "ivy")).one()
+    assert resp.mode == "capi" and resp.interviewer_id == ivy_id
+    assert resp.paradata["interviewer_id"] == ivy_id and "ended" in resp.paradata
+    assert resp.paradata["gps"] == {"lat": 29.30612, "lon": 120.07531, "accuracy": 12}
+    # without consent nothing is kept, and with GPS off the page never asks
+    update_settings(field.session, field.wave, {"gps": False}, actor="test")
+    ivy.post(f"/field/cases/{field.cases['v01-0002']}/roster",
+             data={"label": ["y"], "sex": ["1"], "age": ["50"]})  # fmt: skip
+    ivy.post(f"/field/cases/{field.cases['v01-0002']}/start",
+             data={"gps_consent": "1", "lat": "29.3", "lon": "120.1"})  # fmt: skip
+    field.session.rollback()
+    second = field.session.scalars(select(Response).order_by(Response.id.desc())).first()
+    assert "gps" not in second.paradata
+    assert "geolocation=()" in ivy.get(f"/field/cases/{case_id}").headers["Permissions-Policy"]
+
+
+def test_contact_outcomes_give_final_dispositions_and_rates(field: Field) -> None:
+    ivy = field.login("ivy")
+    ian = field.login("ian")
+    a, b = field.cases["v01-0001"], field.cases["v01-0002"]
+    assert ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "2.24"}).status_code == 303
+    ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "2.111", "note": "busy"})
+    ivy.post(f"/field/cases/{b}/attempt", data={"disposition": "4.70"})
+    ian.post(f"/field/cases/{field.cases['v02-0001']}/attempt", data={"disposition": "3.18"})
+    assert ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "1.1"}).status_code == 400
+    assert ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "9.9"}).status_code == 400
+    field.session.rollback()
+    create_invitations(field.session, field.wave, 1, actor="t")  # a web invitation, no reply
+    wave = get_wave(field.session, field.wave)
+    got = {c.household_id: c.disposition for c in case_outcomes(field.session, wave)}
+    assert got == {"v01-0001": "2.111", "v01-0002": "4.70", "v02-0001": "3.18",
+                   "v02-0002": "3.11", str(max(field.cases.values()) + 1): "3.19"}  # fmt: skip
+    s = fieldwork_status(field.session, field.wave)
+    # I=0, R=1, UH=3 (3.18, 3.11, 3.19), NE=1: RR1 = 0/4, REF1 = 1/4, CON1 = 1/4, e = 1/2
+    assert s.overall.rates.counts["R"] == 1 and s.overall.rates.counts["UH"] == 3
+    assert s.overall.rates.ref1 == pytest.approx(1 / 4) and s.overall.rates.e == 0.5
+    assert {r.key: r.cases for r in s.by_interviewer} == {"": 2, "ian": 1, "ivy": 2}
+    assert {(t.town, t.target) for t in s.targets if not t.group} >= {("fotang", 2)}
+    monitor = field.login("vic").get(f"/admin/waves/{field.wave}/monitor")
+    assert monitor.status_code == 200 and "REF1" in monitor.data.decode()
+
+
+def test_a_malformed_sample_names_the_line_and_column_and_imports_nothing(field: Field) -> None:
+    before = field.count(Invitation)
+    bad = {
+        "line 3, column 'prob1'": SAMPLE.replace(b"v01-0002,fotang,fotang,v01,3,0.2",
+                                                 b"v01-0002,fotang,fotang,v01,3,abc"),
+        "line 2, column 'prob2'": SAMPLE.replace(b"0.05,,100,ivy\nv01-0002",
+                                                 b"1.5,,100,ivy\nv01-0002"),
+        "missing column 'psu'": SAMPLE.replace(b",psu,", b",village,"),
+        "also on line 2": SAMPLE + b"v01-0001,fotang,fotang,v01,9,0.2,0.05,,100,\n",
+        "line 5, column 'interviewer'": SAMPLE.replace(b"100,\n", b"100,nobody\n").replace(
+            b"v0", b"x0"
+        ),
+        "line 2, column 'household_id'": SAMPLE,  # already imported
+        "not UTF-8": SAMPLE.replace(b"fotang", "佛堂".encode("gbk"), 1),
+    }  # fmt: skip
+    for message, data in bad.items():
+        with pytest.raises(SampleFileError, match=message):
+            import_sample(field.session, field.wave, data, actor="ada")
+        field.session.rollback()
+    assert field.count(Invitation) == before
+    ada = field.login("ada")
+    upload = {"file": (__import__("io").BytesIO(bad["line 3, column 'prob1'"]), "s.csv")}
+    r = ada.post(f"/admin/waves/{field.wave}/import", data=upload,
+                 content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 400 and "line 3, column &#39;prob1&#39;" in r.data.decode()
+    assert field.count(Invitation) == before
+
+
+def test_links_csv_qr_sheet_and_audit_of_admin_actions(field: Field) -> None:
+    ada = field.login("ada")
+    w = field.wave
+    links = ada.get(f"/admin/waves/{w}/links.csv")
+    text = links.data.decode("utf-8")
+    assert text.startswith("\ufeffhousehold_id,") and text.count("/s/") == 4
+    pdf = ada.get(f"/admin/waves/{w}/qr.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    ada.post(f"/admin/waves/{w}/assign", data={"username": "ian", "households": "v02-0002"})
+    ada.post(f"/admin/waves/{w}/members", data={"username": "ian", "role": "viewer"})
+    ada.post(f"/admin/waves/{w}/settings", data={"settings": '{"speeder_share": 0.25}'})
+    bad = ada.post(f"/admin/waves/{w}/settings", data={"settings": '{"nope": 1}'})
+    assert bad.status_code == 400
+    ada.post("/admin/logout")
+    field.session.rollback()
+    entries = field.session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+    actions = [e.action for e in entries]
+    for action in ("wave.import", "user.login", "wave.links", "wave.assign", "wave.grant",
+                   "wave.settings", "user.logout"):  # fmt: skip
+        assert action in actions
+    assert all(e.actor for e in entries)
+    # tokens and rosters never reach the audit log
+    blob = " ".join(f"{e.target} {e.details}" for e in entries)
+    tokens = field.session.scalars(select(Invitation.token)).all()
+    assert not any(t in blob for t in tokens)
