@@ -183,7 +183,7 @@ def new_wave() -> Any:
 
 @bp.get("/waves/<name>")
 @wave_role_required(*MONITOR_ROLES)
-def wave(name: str) -> str:
+def wave(name: str) -> Any:
     """One wave: status, counts, open link, sample, members and settings."""
     return _wave_page(name)
 

@@ -154,9 +154,9 @@ def analysis_table(
         table[f"group_{group.id}"] = np.array(
             [1 if group.rule.test(env) else 0 for env in envs], dtype=np.int8
         )
-    for name, values in answer_columns(q, answers).items():
+    for name, column in answer_columns(q, answers).items():
         if name not in table:
-            table[name] = values
+            table[name] = column
     table.update(_score_columns(q, [resp for resp, _ in rows], answers))
     table["status"] = _text([ResponseStatus.COMPLETE.value] * n)
     table["rejected"] = np.array([1 if resp.rejected else 0 for resp, _ in rows], dtype=np.int8)
@@ -306,7 +306,8 @@ def load_fieldwork(wave_name: str, database_url: str | None = None) -> dict[str,
         >>> fw = load_fieldwork("yiwu-2025")                                 # doctest: +SKIP
         >>> summarize_fieldwork(fw["outcome"], fw["minutes"]).rr3            # doctest: +SKIP
     """
-    return _with_database(fieldwork_table, wave_name, database_url)
+    table: dict[str, NDArray[Any]] = _with_database(fieldwork_table, wave_name, database_url)
+    return table
 
 
 def _with_database(fn: Any, wave_name: str, database_url: str | None) -> Any:

@@ -336,7 +336,9 @@ def fieldwork_status(
     cases = case_outcomes(session, wave)
     context = quality_context(session, wave)
     by_response = {c.response_id: c for c in cases if c.response_id is not None}
-    overall, towns, users = _Tally(), defaultdict(_Tally), defaultdict(_Tally)
+    overall = _Tally()
+    towns: defaultdict[str, _Tally] = defaultdict(_Tally)
+    users: defaultdict[str, _Tally] = defaultdict(_Tally)
     flagged: list[CompleteRow] = []
     open_link = 0
     for row in complete_rows(session, wave, context):

@@ -123,7 +123,7 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
             expected=("household_id or person_id",) + REQUIRED,
             hint="use the file written by `kesu sample draw`",
         )
-    out = []
+    out: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
     for line, row in rows:
         if len(out) >= MAX_ROWS:
@@ -216,7 +216,7 @@ def import_sample(
     for serial, (_, row) in enumerate(rows, start=1):
         attrs = _attributes(row, id_col)
         attrs.setdefault("household_number", serial)
-        user = users.get(row.get("interviewer", ""))
+        assigned = users.get(row.get("interviewer", ""))
         records.append(
             {
                 "wave_id": wave.id,
@@ -228,13 +228,15 @@ def import_sample(
                 "attributes": attrs,
                 "open_link": False,
                 "household_id": row[id_col],
-                "interviewer_id": user.id if user else None,
+                "interviewer_id": assigned.id if assigned else None,
             }
         )
     for chunk in _chunks(records, 5000):
         session.execute(insert(Invitation), chunk)
-    towns = Counter(r["town"] or "" for r in records)
-    per_interviewer = Counter(r.get("interviewer", "") for _, r in rows if r.get("interviewer"))
+    towns: Counter[str] = Counter(str(r["town"] or "") for r in records)
+    per_interviewer: Counter[str] = Counter(
+        r.get("interviewer", "") for _, r in rows if r.get("interviewer")
+    )
     audit(session, actor, "wave.import", wave_name, count=len(records), mode=mode)
     session.commit()
     logger.info("wave %s: imported %d cases", wave_name, len(records))

@@ -157,7 +157,7 @@ def write_sav(
     """
     start = out.tell()
     out.write(_sav_dictionary(columns, file_label))
-    packers = []
+    packers: list[int | None] = []
     for col in columns:
         if col.numeric:
             packers.append(None)

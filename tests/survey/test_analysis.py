@@ -18,6 +18,7 @@ from survey.analysis import load_analysis_table
 from survey.analysis import rescore_wave
 from survey.analysis import wave_answers
 from survey.models import AuditLog
+from survey.models import QuestionnaireVersion
 from survey.models import Response
 from survey.services import create_invitations
 
@@ -132,3 +133,36 @@ def test_load_analysis_table_from_a_database_url(
     _fill_wave(client, session, wave)
     t = load_analysis_table(wave, database_url)
     assert_array_equal(t["score_total"], [10.0, 2.0])
+
+
+def test_unscored_answers_hash_quality_and_rejected_rows(
+    client: FlaskClient, session: Session, wave: str
+) -> None:
+    _fill_wave(client, session, wave)
+    t = analysis_table(session, wave, include_rejected=True)
+    assert_array_equal(t["rejected"], [0, 0, 1])
+    assert_array_equal(t["channels"], ["tv;app", "none", "tv;app"])
+    assert_array_equal(t["channels_tv"], [1.0, 0.0, 1.0])
+    assert_array_equal(t["channels_none"], [0.0, 1.0, 0.0])
+    assert_array_equal(t["farm_years"][:2], [12.0, np.nan])  # not asked of the worker
+    assert_array_equal(t["interest"], ["4", "1", "4"])
+    assert_array_equal(t["V2"], ["3", "1", "3"])
+    assert "remark" not in t and "K1" not in t  # free text and scored answers stay out
+    q_hash = session.scalars(select(QuestionnaireVersion.content_hash)).one()
+    assert set(t["questionnaire_hash"].tolist()) == {q_hash}
+    assert_array_equal(t["quality_duplicate_answers"], [1, 0, 1])  # A and the rejected one
+    assert_array_equal(t["mode"], ["web", "web", "web"])
+
+
+def test_fieldwork_table_for_the_report(client: FlaskClient, session: Session, wave: str) -> None:
+    from reports.fieldwork import summarize_fieldwork
+    from survey.analysis import fieldwork_table
+
+    _fill_wave(client, session, wave)
+    fw = fieldwork_table(session, wave)
+    # two completes, the rejected complete, and a partial below half answered (break-off)
+    assert_array_equal(fw["outcome"], ["1.1", "1.1", "2.12", "1.1"])
+    assert_array_equal(fw["weighting_outcome"], ["ER", "ER", "ENR", "ENR"])
+    assert_array_equal(fw["rejected"], [0, 0, 0, 1])
+    summary = summarize_fieldwork(fw["outcome"], fw["minutes"])
+    assert summary.counts["I"] == 3 and summary.rr1 == 3 / 4
