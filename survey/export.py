@@ -197,18 +197,33 @@ def export_plan(session: Session, wave_name: str) -> ExportPlan:
     return ExportPlan(wave, q, plan_columns(q))
 
 
-def _answer_values(col: Column, answers: dict[str, Any]) -> Any:
-    if col.item is None:
-        return None
-    if col.option is not None:
-        given = answers.get(col.item.id)
-        if not isinstance(given, list):
-            return None
-        return 1 if col.option in given else 0
-    given = answers.get(col.name)
-    if isinstance(given, list):
-        return ";".join(str(v) for v in given)
-    return given
+class _AnswerColumns:
+    """The answer columns split by kind, so a row is filled with plain loops (hot path)."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.simple: list[str] = []
+        self.joined: list[tuple[str, str]] = []
+        self.options: list[tuple[str, str, str]] = []
+        for c in columns:
+            if c.item is None:
+                continue
+            if c.option is not None:
+                self.options.append((c.name, c.item.id, c.option))
+            elif c.item.type is ItemType.MULTIPLE:
+                self.joined.append((c.name, c.item.id))
+            else:
+                self.simple.append(c.name)
+
+    def fill(self, row: dict[str, Any], answers: dict[str, Any]) -> None:
+        get = answers.get
+        for name in self.simple:
+            row[name] = get(name)
+        for name, item_id in self.joined:
+            given = get(item_id)
+            row[name] = ";".join(map(str, given)) if isinstance(given, list) else given
+        for name, item_id, code in self.options:
+            given = get(item_id)
+            row[name] = (1 if code in given else 0) if isinstance(given, list) else None
 
 
 def export_rows(
@@ -228,7 +243,7 @@ def export_rows(
         .order_by(Response.id)
         .execution_options(yield_per=ROWS_PER_QUERY, stream_results=True)
     )  # fmt: skip
-    answer_cols = [c for c in plan.columns if c.item is not None]
+    answer_cols = _AnswerColumns(plan.columns)
     groups = [(f"group_{g.id}", g.rule) for g in q.groups]
     with_age = any(c.name == "age" for c in plan.columns) and "age" not in q.items_by_concept()
     for resp, hh, stratum, psu, town, attrs, explicit, username in session.execute(stmt):
@@ -256,8 +271,7 @@ def export_rows(
             row[key] = attrs.get(key)
         if row["base_weight"] is None and all(attrs.get(k) for k in ("prob1", "prob2", "prob3")):
             row["base_weight"] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
-        for col in answer_cols:
-            row[col.name] = _answer_values(col, answers)
+        answer_cols.fill(row, answers)
         env = q.environment(answers, wave.survey_year)
         if with_age:
             age = env.get("age")
@@ -289,14 +303,10 @@ def _scores(row: dict[str, Any], sheet: dict[str, Any] | None, q: Questionnaire)
 
 
 # -- writers ----------------------------------------------------------------------------------
-def _csv_cell(value: Any) -> str:
-    if value is None:
+def _csv_float(value: float) -> str:
+    if not math.isfinite(value):
         return ""
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def iter_csv(
@@ -304,13 +314,25 @@ def iter_csv(
 ) -> Iterator[bytes]:
     """CSV (UTF-8 with BOM) in chunks of ``chunk_rows`` rows."""
     names = [c.name for c in plan.columns]
+    floats: dict[float, str] = {}  # scores repeat a few values: format each once
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(names)
     n = 0
     for row in rows:
-        writer.writerow([_csv_cell(row.get(name)) for name in names])
+        # the csv module writes None as '' and ints and strings as they are; floats
+        # need the integral/NaN handling
+        cells = [row.get(n) for n in names]
+        for i, v in enumerate(cells):
+            if type(v) is float:
+                text = floats.get(v)
+                if text is None:
+                    text = _csv_float(v)
+                    if len(floats) < 4096:
+                        floats[v] = text
+                cells[i] = text
+        writer.writerow(cells)
         n += 1
         if n % chunk_rows == 0:
             yield buffer.getvalue().encode("utf-8")

@@ -1,0 +1,271 @@
+"""Benchmark: exporting 300,000 responses as CSV, SPSS .sav and Stata .dta, streamed.
+
+Run: ``.venv/bin/python bench/bench_export.py [--n 300000] [--small 30000] [--base 10000]
+[--formats csv,sav,dta] [--no-pg] [--no-peer]``
+
+Setup (not timed): a wave with the Yiwu questionnaire on SQLite (a file) and on
+PostgreSQL (a fresh schema of ``KESU_BENCH_PG_URL``, default the test server), filled
+with bulk inserts: ``--base`` respondents simulated by :mod:`reports.synthetic`, scored
+by :func:`scoring.score_responses`, repeated to ``--n`` (and ``--small``) responses with
+their invitations (design probabilities) and page times.
+
+Each export runs in a fresh subprocess (``survey.export.export_stream`` writing to a
+file), which reports the wall time, its peak RSS above the RSS after imports
+(``ru_maxrss``) and, in a second run on the small wave, the tracemalloc peak. Memory is
+flat when the 300,000-row export needs no more than the small one.
+
+Peer, side by side: the same rows collected into a pandas DataFrame, then
+``pyreadstat.write_sav`` / ``pyreadstat.write_dta`` / ``DataFrame.to_csv`` (what a
+non-streaming export does). Ratios are peer / kesu (time and memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- setup -------------------------------------------------------------------------------------
+def fill(url: str, name: str, n: int, base: int, seed: int = 7) -> None:
+    """Create the tables (if needed) and a wave ``name`` with ``n`` complete responses."""
+    from sqlalchemy import func
+    from sqlalchemy import insert
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from questionnaires import DEFAULT_QUESTIONNAIRE
+    from questionnaires import load_questionnaire
+    from reports.synthetic import answers_to_records
+    from reports.synthetic import simulate_answers
+    from reports.synthetic import simulate_people
+    from scoring import score_responses
+    from survey.db import Base
+    from survey.db import create_db_engine
+    from survey.models import Invitation
+    from survey.models import Response
+    from survey.quality import answers_hash
+    from survey.services import create_wave
+
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    engine = create_db_engine(url)
+    Base.metadata.create_all(engine)
+    rng = np.random.default_rng(seed)
+    people = simulate_people(base, rng)
+    records = answers_to_records(q, simulate_answers(q, people, rng), 2025)
+    sheet = score_responses(q, records)
+    sheets = [sheet.to_dict(i) for i in range(base)]
+    hashes = [answers_hash(q, r) for r in records]
+    seconds = rng.gamma(9.0, 120.0, n)
+    start = datetime(2025, 5, 1, 8, tzinfo=UTC)
+    with Session(engine) as session:
+        wave_id = create_wave(
+            session, name=name, questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+            source_name=DEFAULT_QUESTIONNAIRE.name, actor="bench",
+        ).id  # fmt: skip
+        offset = int(session.scalar(select(func.max(Invitation.id))) or 0)
+        for lo in range(0, n, 5000):
+            hi = min(lo + 5000, n)
+            invitations, responses = [], []
+            for i in range(lo, hi):
+                k = i % base
+                town = str(people["town"][k])
+                began = start + timedelta(minutes=i % 50_000)
+                invitations.append({
+                    "id": offset + i + 1, "wave_id": wave_id, "token": uuid.uuid4().hex,
+                    "stratum": town, "psu": f"{town}-{i % 7}", "town": town, "mode": "capi",
+                    "attributes": {"prob1": 0.1, "prob2": 0.02, "prob3": 0.5,
+                                   "household_weight": 500.0, "household_number": i + 1},
+                    "open_link": False, "household_id": f"{town}-{i:06d}",
+                })  # fmt: skip
+                responses.append({
+                    "wave_id": wave_id, "invitation_id": offset + i + 1, "status": "complete",
+                    "started_at": began, "updated_at": began, "completed_at": began,
+                    "mode": "capi", "language": "zh-CN", "answers": records[k],
+                    "paradata": {"seconds": {"all": float(seconds[i])}}, "score": sheets[k],
+                    "page": "", "revision": 10, "rejected": False, "review": "",
+                    "duration_seconds": float(seconds[i]), "answers_hash": hashes[k],
+                })  # fmt: skip
+            session.execute(insert(Invitation), invitations)
+            session.execute(insert(Response), responses)
+            session.commit()
+    engine.dispose()
+
+
+# -- one measured export (in a subprocess) ----------------------------------------------------
+def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) -> dict[str, Any]:
+    import pandas as pd  # noqa: F401  (imported before the baseline, as for the peer)
+    import pyreadstat  # noqa: F401
+    from sqlalchemy.orm import Session
+
+    from survey.db import create_db_engine
+    from survey.export import export_plan
+    from survey.export import export_rows
+    from survey.export import export_stream
+
+    engine = create_db_engine(url)
+    baseline = _rss_mb()
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    with Session(engine) as session:
+        if peer:
+            rows = _peer(session, name, fmt, out, export_plan, export_rows)
+        else:
+            rows = -1
+            with open(out, "wb") as fh:
+                for chunk in export_stream(session, name, fmt):
+                    fh.write(chunk)
+    seconds = time.perf_counter() - t0
+    peak_trace = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    engine.dispose()
+    return {"seconds": seconds, "rss_mb": _rss_mb() - baseline, "trace_mb": peak_trace,
+            "bytes": os.path.getsize(out), "rows": rows}  # fmt: skip
+
+
+def _peer(session: Any, name: str, fmt: str, out: str, export_plan: Any, export_rows: Any) -> int:
+    """The non-streaming way: every row in a DataFrame, then pyreadstat / pandas."""
+    import pandas as pd
+    import pyreadstat
+
+    plan = export_plan(session, name)
+    columns = [c for c in plan.columns if fmt == "csv" or not c.csv_only]
+    data = []
+    for row in export_rows(session, plan):
+        values = []
+        for c in columns:
+            v = row.get(c.name)
+            if fmt != "csv" and c.kind == "code":
+                v = c.codes.get(str(v)) if v is not None else None
+            values.append(v)
+        data.append(values)
+    frame = pd.DataFrame(data, columns=[c.name for c in columns])
+    del data
+    if fmt == "csv":
+        frame.to_csv(out, index=False, encoding="utf-8-sig")
+    else:
+        labels = {c.name: c.label for c in columns}
+        values = {c.name: dict(c.value_labels) for c in columns if c.value_labels}
+        for c in columns:
+            if c.kind in ("num", "code"):
+                frame[c.name] = pd.to_numeric(frame[c.name], errors="coerce").astype("float64")
+            else:
+                frame[c.name] = frame[c.name].fillna("").astype(str)
+        writer = pyreadstat.write_sav if fmt == "sav" else pyreadstat.write_dta
+        writer(frame, out, column_labels=labels, variable_value_labels=values)
+    return len(frame)
+
+
+def measure(url: str, name: str, fmt: str, peer: bool, trace: bool, tmp: Path) -> dict[str, Any]:
+    out = tmp / f"{name}-{fmt}-{'peer' if peer else 'kesu'}.out"
+    cmd = [sys.executable, __file__, "--one", url, name, fmt, str(out),
+           "1" if peer else "0", "1" if trace else "0"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    out.unlink(missing_ok=True)
+    return result
+
+
+def _pg_schema(base: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    schema = f"kesu_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=300_000)
+    ap.add_argument("--small", type=int, default=30_000)
+    ap.add_argument("--base", type=int, default=10_000)
+    ap.add_argument("--formats", default="csv,sav,dta")
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-peer", action="store_true")
+    args = ap.parse_args()
+    formats = args.formats.split(",")
+    print(f"kesu export benchmark: {args.n:,} and {args.small:,} responses, Yiwu questionnaire; "
+          f"{platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        dbs = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}", None)]
+        pg_base = os.environ.get("KESU_BENCH_PG_URL", PG_DEFAULT)
+        if not args.no_pg:
+            schema, url = _pg_schema(pg_base)
+            dbs.append(("PostgreSQL", url, schema))
+        try:
+            for label, url, _ in dbs:
+                t0 = time.perf_counter()
+                fill(url, "big", args.n, args.base)
+                fill(url, "small", args.small, args.base)
+                print(f"\n{label}: filled in {time.perf_counter() - t0:.0f} s (not timed below)")
+                print(f"{'format':<6} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'RSS MB':>7} "
+                      f"{'RSS small':>9} {'trace MB small':>14} {'MB file':>8} | peer s  peer RSS"
+                      f"  time ratio  RSS ratio")  # fmt: skip
+                for fmt in formats:
+                    big = measure(url, "big", fmt, False, False, tmp)
+                    small = measure(url, "small", fmt, False, False, tmp)
+                    traced = measure(url, "small", fmt, False, True, tmp)
+                    line = (f"{fmt:<6} {args.n:>8,} {big['seconds']:>8.1f} "
+                            f"{args.n / big['seconds']:>8,.0f} {big['rss_mb']:>7.0f} "
+                            f"{small['rss_mb']:>9.0f} {traced['trace_mb']:>14.1f} "
+                            f"{big['bytes'] / 2**20:>8.0f}")  # fmt: skip
+                    if not args.no_peer:
+                        p = measure(url, "big", fmt, True, False, tmp)
+                        line += (f" | {p['seconds']:>6.1f} {p['rss_mb']:>8.0f}"
+                                 f"  {p['seconds'] / big['seconds']:>10.2f}"
+                                 f"  {p['rss_mb'] / max(big['rss_mb'], 1):>9.1f}")  # fmt: skip
+                    print(line, flush=True)
+        finally:
+            for _, _, schema in dbs:
+                if schema:
+                    _drop_schema(pg_base, schema)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        url, name, fmt, out, peer, trace = sys.argv[2:8]
+        print(json.dumps(run_one(url, name, fmt, out, peer == "1", trace == "1")))
+    else:
+        main()
