@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -272,3 +273,29 @@ def test_links_csv_qr_sheet_and_audit_of_admin_actions(field: Field) -> None:
     blob = " ".join(f"{e.target} {e.details}" for e in entries)
     tokens = field.session.scalars(select(Invitation.token)).all()
     assert not any(t in blob for t in tokens)
+
+
+def test_the_file_of_kesu_sample_draw_imports_as_is(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import yaml
+
+    from sampling.frame import SampleDesign
+    from sampling.frame import draw_sample
+    from sampling.frame import read_frame
+    from sampling.frame import write_sample
+
+    data = Path(__file__).parent.parent / "sampling" / "data"
+    design = SampleDesign.from_mapping(yaml.safe_load((data / "sample_design.yaml").read_text()))
+    drawn = draw_sample(read_frame(data / "sample_frame.csv", design.columns), design,
+                        np.random.default_rng(5))  # fmt: skip
+    write_sample(drawn, tmp_path / "sample.csv")
+    wave = open_wave(session)
+    result = import_sample(session, wave, (tmp_path / "sample.csv").read_bytes(), actor="t")
+    assert result.count == len(drawn.rows) == 90
+    inv = session.scalars(select(Invitation).order_by(Invitation.id)).first()
+    first = drawn.rows[0]
+    assert (inv.household_id, inv.stratum, inv.psu, inv.town) == (
+        first["household_id"], first["stratum"], first["psu"], first["town"])  # fmt: skip
+    assert inv.attributes["prob1"] == pytest.approx(first["prob1"], rel=1e-15)
+    assert inv.attributes["household_number"] == first["household_number"]
+    assert inv.attributes["psu_name"] == first["psu_name"] and "prob3" not in inv.attributes
