@@ -234,9 +234,14 @@ def export_rows(
     settings = wave_settings(wave)
     context = quality_context(session, wave)
     statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
+    # plain columns, not ORM entities: no identity map, and the paradata JSON is not read
     stmt = (
-        select(Response, Invitation.household_id, Invitation.stratum, Invitation.psu,
-               Invitation.town, Invitation.attributes, Invitation.disposition, User.username)
+        select(Response.id, Response.status, Response.mode, Response.started_at,
+               Response.completed_at, Response.duration_seconds, Response.language,
+               Response.review, Response.rejected, Response.answers, Response.score,
+               Response.device_id, Response.answers_hash, Invitation.household_id,
+               Invitation.stratum, Invitation.psu, Invitation.town, Invitation.attributes,
+               Invitation.disposition, User.username)
         .join(Invitation, Response.invitation_id == Invitation.id)
         .outerjoin(User, Invitation.interviewer_id == User.id)
         .where(Response.wave_id == wave.id, Response.status.in_(statuses))
@@ -246,7 +251,9 @@ def export_rows(
     answer_cols = _AnswerColumns(plan.columns)
     groups = [(f"group_{g.id}", g.rule) for g in q.groups]
     with_age = any(c.name == "age" for c in plan.columns) and "age" not in q.items_by_concept()
-    for resp, hh, stratum, psu, town, attrs, explicit, username in session.execute(stmt):
+    for resp in session.execute(stmt):
+        hh, stratum, psu, town = resp.household_id, resp.stratum, resp.psu, resp.town
+        attrs, explicit, username = resp.attributes, resp.disposition, resp.username
         answers = dict(resp.answers or {})
         attrs = dict(attrs or {})
         complete = resp.status is ResponseStatus.COMPLETE

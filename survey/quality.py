@@ -41,27 +41,46 @@ DEFAULT_SPEEDER_SHARE = 1 / 3
 DEFAULT_STRAIGHTLINE_MIN_ROWS = 4
 
 
-def attention_failed(q: Questionnaire, answers: Mapping[str, Any]) -> bool:
-    """True when an answered attention check differs from the expected code."""
+_Checks = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, ...], ...]]
+_CHECKS: dict[tuple[int, str], _Checks] = {}
+
+
+def _checks(q: Questionnaire) -> _Checks:
+    """(variable, expected code) of the attention checks, and each grid's substantive rows
+    (per questionnaire object, cached: computed once per export, not per row)."""
+    key = (id(q), q.content_hash)
+    found = _CHECKS.get(key)
+    if found is None:
+        if len(_CHECKS) > 64:
+            _CHECKS.clear()
+        found = _CHECKS[key] = _collect_checks(q)
+    return found
+
+
+def _collect_checks(q: Questionnaire) -> _Checks:
+    attention: list[tuple[str, str]] = []
+    grids: list[tuple[str, ...]] = []
     for item in q.items:
         if item.attention_expect is not None:
-            given = answers.get(item.id)
-            if given is not None and given != item.attention_expect:
-                return True
-        for row in item.rows:
-            if row.attention_expect is not None:
-                given = answers.get(row.id)
-                if given is not None and given != row.attention_expect:
-                    return True
+            attention.append((item.id, item.attention_expect))
+        attention += [(r.id, r.attention_expect) for r in item.rows if r.attention_expect]
+        if item.type is ItemType.GRID:
+            grids.append(tuple(r.id for r in item.rows if r.attention_expect is None))
+    return tuple(attention), tuple(grids)
+
+
+def attention_failed(q: Questionnaire, answers: Mapping[str, Any]) -> bool:
+    """True when an answered attention check differs from the expected code."""
+    for var, expected in _checks(q)[0]:
+        given = answers.get(var)
+        if given is not None and given != expected:
+            return True
     return False
 
 
 def straightlined(q: Questionnaire, answers: Mapping[str, Any], min_rows: int) -> bool:
     """True when a grid with >= ``min_rows`` substantive rows has one answer in every row."""
-    for item in q.items:
-        if item.type is not ItemType.GRID:
-            continue
-        rows = [r.id for r in item.rows if r.attention_expect is None]
+    for rows in _checks(q)[1]:
         if len(rows) < max(min_rows, 2):
             continue
         given = [answers.get(r) for r in rows]
