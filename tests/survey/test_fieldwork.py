@@ -125,7 +125,7 @@ def test_an_interviewer_cannot_touch_another_interviewers_household(field: Field
     after = (field.count(ContactAttempt), field.count(HouseholdRoster), field.count(Response))
     assert after == before == (0, 0, 0)
     page = ivy.get(f"/field/cases/{field.cases['v01-0001']}")
-    assert page.status_code == 200 and "only a nickname or initials" in page.data.decode()
+    assert page.status_code == 200 and "姓名缩写" in page.data.decode()
 
 
 def test_kish_selection_is_stored_with_prob3_and_the_base_weight(field: Field) -> None:
