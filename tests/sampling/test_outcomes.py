@@ -110,3 +110,12 @@ def test_every_offered_disposition_is_a_valid_code_with_labels():
     assert [weighting_outcome(c) for c in ("1.1", "1.2", "2.24", "3.19", "4.60")] == [
         "ER", "ENR", "ENR", "UNK", "IN"
     ]  # fmt: skip
+
+
+def test_docstring_examples():
+    import doctest
+
+    import sampling.outcomes
+
+    result = doctest.testmod(sampling.outcomes)
+    assert result.attempted >= 6 and result.failed == 0
