@@ -22,6 +22,7 @@ non-streaming export does). Ratios are peer / kesu (time and memory).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -143,8 +144,21 @@ def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) ->
     seconds = time.perf_counter() - t0
     peak_trace = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     engine.dispose()
-    return {"seconds": seconds, "rss_mb": _rss_mb() - baseline, "trace_mb": peak_trace,
-            "bytes": os.path.getsize(out), "rows": rows}  # fmt: skip
+    result = {"seconds": seconds, "rss_mb": _rss_mb() - baseline, "trace_mb": peak_trace,
+              "bytes": os.path.getsize(out), "rows": rows}  # fmt: skip
+    if not peer:  # not truncated: read the row count back (after the measurements)
+        result["rows"] = _count_rows(out, fmt)
+    return result
+
+
+def _count_rows(path: str, fmt: str) -> int:
+    import pyreadstat
+
+    if fmt == "csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return sum(1 for _ in csv.reader(fh)) - 1
+    read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    return int(read(path, metadataonly=True)[1].number_rows)
 
 
 def _peer(session: Any, name: str, fmt: str, out: str, export_plan: Any, export_rows: Any) -> int:
@@ -245,6 +259,8 @@ def main() -> None:
                       f"  time ratio  RSS ratio")  # fmt: skip
                 for fmt in formats:
                     big = measure(url, "big", fmt, False, False, tmp)
+                    if big["rows"] != args.n:
+                        print(f"{fmt}: {big['rows']} rows read back, expected {args.n}")
                     small = measure(url, "small", fmt, False, False, tmp)
                     traced = measure(url, "small", fmt, False, True, tmp)
                     line = (f"{fmt:<6} {args.n:>8,} {big['seconds']:>8.1f} "

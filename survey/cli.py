@@ -312,7 +312,7 @@ def wave_rescore(name: str) -> None:
 @click.argument("sample", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--mode",
-    type=click.Choice(["capi", "web", "cati", "paper"]),
+    type=click.Choice(["capi", "web", "cati", "phone", "paper"]),
     default="capi",
     show_default=True,
     help="Mode of the cases (a 'mode' column overrides it).",

@@ -43,6 +43,8 @@ PROBABILITIES = ("prob1", "prob2", "prob3")
 #: columns that must be positive numbers when present and not empty
 POSITIVE = ("household_weight", "base_weight", "fpc1", "fpc2", "psu_size", "psu_households")
 INTEGERS = ("household_number",)
+#: other names of modes (telephone interviews are CATI)
+MODE_ALIASES = {"phone": "cati", "telephone": "cati", "f2f": "capi"}
 #: at most this many rows in one file
 MAX_ROWS = 500_000
 
@@ -148,6 +150,8 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
         for col in INTEGERS:
             if row.get(col) and not row[col].isdigit():
                 _fail(line, col, "must be a whole number >= 1", row[col])
+        if row.get("mode"):
+            row["mode"] = MODE_ALIASES.get(row["mode"], row["mode"])
         if row.get("mode") and row["mode"] not in MODES:
             _fail(line, "mode", f"unknown mode (one of {', '.join(MODES)})", row["mode"])
         out.append((line, row))
@@ -183,6 +187,7 @@ def import_sample(
         SampleFileError: the file names the line and column of the first problem.
         NotFoundError: no such wave.
     """
+    mode = MODE_ALIASES.get(mode, mode)
     if mode not in MODES:
         raise BadRequestError("unknown mode", param="mode", got=mode, expected=MODES)
     rows = parse_sample(data)

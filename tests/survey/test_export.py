@@ -194,6 +194,6 @@ def test_cli_export_and_fieldwork_status(app, session, filled, tmp_path, monkeyp
     assert "3 sampled cases, 2 completes" in status and "RR1" in status
     sample = tmp_path / "s.csv"
     sample.write_text("household_id,stratum,psu,town\nh1,s,p,t\n", encoding="utf-8")
-    assert "imported 1 cases" in kesu("wave", "import", filled, str(sample), "--mode", "web")
+    assert "imported 1 cases" in kesu("wave", "import", filled, str(sample), "--mode", "phone")
     review = kesu("fieldwork", "review", filled, "1", "--reject", "--reason", "test reject")
     assert "rejected" in review
