@@ -358,17 +358,13 @@ def stat_columns(plan: ExportPlan) -> list[StatColumn]:
 
 
 def _stat_row(columns: list[Column]) -> Callable[[dict[str, Any]], list[Any]]:
+    # (name, code map or None); numbers and text pass as they are (the writers treat
+    # anything that is not a number as missing in a numeric variable)
+    plan = [(c.name, c.codes if c.kind == "code" else None) for c in columns]
+
     def convert(row: dict[str, Any]) -> list[Any]:
-        out: list[Any] = []
-        for c in columns:
-            value = row.get(c.name)
-            if c.kind == "code":
-                out.append(c.codes.get(str(value)) if value is not None else None)
-            elif c.kind == "num":
-                out.append(value if isinstance(value, int | float) else None)
-            else:
-                out.append(value)
-        return out
+        get = row.get
+        return [get(name) if codes is None else codes.get(str(get(name))) for name, codes in plan]
 
     return convert
 

@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 SAV_MAX_STRING = 255
 DTA_MAX_STRING = 2045
 _SYSMIS = -1.7976931348623157e308
-_DTA_MISSING_DOUBLE = b"\x00\x00\x00\x00\x00\x00\xe0\x7f"
+#: Stata's system missing "." of a double: bytes 00 .. 00 e0 7f, i.e. 2**1023
+_DTA_MISSING_NUMBER = float(2**1023)
 _DTA_BYTE_MISSING = 101
 _DTA_LONG_MISSING = 2147483621
 
@@ -157,23 +158,22 @@ def write_sav(
     """
     start = out.tell()
     out.write(_sav_dictionary(columns, file_label))
-    packers: list[int | None] = []
-    for col in columns:
-        if col.numeric:
-            packers.append(None)
-        else:
-            packers.append(_segments(col) * 8)
-    numeric = struct.Struct("<d")
+    sizes = [0 if col.numeric else _segments(col) * 8 for col in columns]
+    # one precompiled layout per case: every value packed by a single call
+    layout = struct.Struct("<" + "".join("d" if s == 0 else f"{s}s" for s in sizes))
     n = 0
     buffer = bytearray()
     for row in rows:
-        for value, size in zip(row, packers, strict=True):
-            if size is None:
+        values: list[Any] = []
+        for value, size in zip(row, sizes, strict=True):
+            if size == 0:
                 number = _number(value)
-                buffer += numeric.pack(_SYSMIS if number is None else number)
+                values.append(_SYSMIS if number is None else number)
+            elif value is None or value == "":
+                values.append(b" " * size)
             else:
-                text = "" if value is None else str(value)
-                buffer += _cut(text, min(size, SAV_MAX_STRING)).ljust(size)
+                values.append(_cut(str(value), min(size, SAV_MAX_STRING)).ljust(size))
+        buffer += layout.pack(*values)
         n += 1
         if len(buffer) > 1 << 20:
             out.write(buffer)
@@ -303,22 +303,27 @@ def _dta_rows(
     types: list[tuple[int, int]],
     rows: Iterable[Sequence[Any]],
 ) -> int:
-    double = struct.Struct("<d")
-    long = struct.Struct("<i")
+    # one precompiled layout per row; struct pads strings with NUL bytes
+    letters = {65526: "d", 65530: "b", 65528: "i"}
+    layout = struct.Struct("<" + "".join(letters.get(code, f"{size}s") for code, size in types))
+    missing = {65526: _DTA_MISSING_NUMBER, 65530: _DTA_BYTE_MISSING, 65528: _DTA_LONG_MISSING}
+    plan = [
+        (code <= DTA_MAX_STRING, code == 65526, missing.get(code), size) for code, size in types
+    ]
     n = 0
     buffer = bytearray()
     for row in rows:
-        for value, (code, size) in zip(row, types, strict=True):
-            if code <= DTA_MAX_STRING:
-                buffer += _cut("" if value is None else str(value), size).ljust(size, b"\0")
+        values: list[Any] = []
+        for value, (is_text, is_double, absent, size) in zip(row, plan, strict=True):
+            if is_text:
+                values.append(b"" if value is None else _cut(str(value), size))
                 continue
             number = _number(value)
-            if code == 65526:
-                buffer += _DTA_MISSING_DOUBLE if number is None else double.pack(number)
-            elif code == 65530:
-                buffer.append(_DTA_BYTE_MISSING if number is None else int(number) & 0xFF)
+            if number is None:
+                values.append(absent)
             else:
-                buffer += long.pack(_DTA_LONG_MISSING if number is None else int(number))
+                values.append(number if is_double else int(number))
+        buffer += layout.pack(*values)
         n += 1
         if len(buffer) > 1 << 20:
             out.write(buffer)
