@@ -17,6 +17,7 @@ from survey_testlib import FEATURES_PAGES
 from survey_testlib import open_wave
 from survey_testlib import post_page
 
+from survey.errors import BadRequestError
 from survey.fieldwork import MemberInput
 from survey.fieldwork import record_roster
 from survey.fieldwork import update_settings
@@ -159,6 +160,12 @@ def test_next_birthday_rule(field: Field) -> None:
     # eligible 18-69: a and b; b's birthday (4 July) comes first after 1 June
     assert (stored.selected, stored.eligible, stored.prob3) == ("b", 2, 0.5)
     assert stored.members[1]["birthday"] == "07-04"
+    # no eligible adult: refused with the hint to record the outcome, nothing stored
+    with pytest.raises(BadRequestError, match="aged 18-69"):
+        record_roster(field.session, ivy, field.cases["v01-0001"],
+                      [MemberInput("kid", "1", 12, "01-01")], on=dt.date(2025, 6, 1))  # fmt: skip
+    field.session.rollback()
+    assert field.count(HouseholdRoster) == 1
 
 
 def test_capi_interview_with_paradata_and_optional_gps(field: Field) -> None:
