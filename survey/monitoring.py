@@ -171,10 +171,13 @@ def quality_context(session: Session, wave: Wave) -> WaveQuality:
     """The wave-level facts of the quality flags (median length, duplicates)."""
     settings = wave_settings(wave)
     complete = (Response.wave_id == wave.id) & (Response.status == ResponseStatus.COMPLETE)
-    durations = np.array(
-        [d for d in session.scalars(select(Response.duration_seconds).where(complete)) if d],
-        dtype=np.float64,
+    # streamed into a float array (8 bytes a response, no list of Python floats)
+    found = session.scalars(
+        select(Response.duration_seconds)
+        .where(complete, Response.duration_seconds.is_not(None))
+        .execution_options(yield_per=20_000)
     )
+    durations = np.fromiter(found, dtype=np.float64)
     hashes = session.scalars(
         select(Response.answers_hash)
         .where(complete, Response.answers_hash.is_not(None))
