@@ -101,4 +101,3 @@ def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
         for g in q.groups:
             lines.append(f"  {g.id:<12} {g.label.get(lang):<14} {g.rule.source}")
     return "\n".join(lines)
-
