@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _WRITE_OPTION = "kesu_write"
+_READ_OPTION = "kesu_single_read"
 
 
 class Base(DeclarativeBase):
@@ -86,8 +87,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
-            return
+        if options.get("isolation_level") == "AUTOCOMMIT" or options.get(_READ_OPTION):
+            return  # the sqlite3 module is in autocommit mode: no BEGIN, one statement
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
 
 
@@ -106,9 +107,14 @@ def read_connection(session: Session) -> Any:
 
     Outside a transaction the statement runs in autocommit mode (a single query sees a
     consistent snapshot on its own); inside one, the transaction's connection is used.
+    On SQLite no BEGIN is sent (the driver is in autocommit mode, see ``_on_begin``), which
+    saves the ``PRAGMA read_uncommitted`` pair that SQLAlchemy's AUTOCOMMIT isolation level
+    costs there; on PostgreSQL the AUTOCOMMIT level only flips the driver's flag.
     """
     if session.in_transaction():
         return session.connection()
+    if session.get_bind().dialect.name == "sqlite":
+        return session.connection(execution_options={_READ_OPTION: True})
     return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
