@@ -43,6 +43,9 @@ from survey.errors import SurveyError
 from survey.fieldwork import assign
 from survey.fieldwork import update_settings
 from survey.fieldwork import wave_settings
+from survey.i18n import ui_disposition
+from survey.i18n import ui_label
+from survey.i18n import ui_text
 from survey.models import ROLES
 from survey.models import WaveStatus
 from survey.sample import import_sample
@@ -68,8 +71,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def init_app(app: Flask) -> None:
-    """Rate-limit the login form."""
+    """Rate-limit the login form; template helpers for the display names of stored codes."""
     security.limit(app, "admin.login", "RATE_LIMIT_LOGIN", methods=["POST"])
+    app.jinja_env.globals.update(label=ui_label, disposition=ui_disposition)
 
 
 def bundled_questionnaires() -> dict[str, Path]:
@@ -99,7 +103,7 @@ def login() -> Any:
             if user.role == "interviewer":
                 return redirect(url_for("capi.assignments"), code=303)
             return redirect(url_for("admin.waves"), code=303)
-        error = "Wrong username or password."
+        error = ui_text("staff_login_failed")
         db.rollback()
         logger.info("failed admin login")
         return render_template("admin/login.html", error=error), 401
@@ -135,7 +139,8 @@ def _date(value: str | None, field: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise SurveyError(f"{field}: not a date (YYYY-MM-DD)", param=field) from None
+        message = ui_text("err_date", field=ui_text(f"date_{field}"))
+        raise SurveyError(message, param=field) from None
 
 
 @bp.route("/waves/new", methods=["GET", "POST"])
@@ -154,10 +159,10 @@ def new_wave() -> Any:
             path = bundled[form["bundled"]]
             data, source = path.read_bytes(), path.name
         else:
-            raise SurveyError("choose a bundled questionnaire or upload a file", param="file")
+            raise SurveyError(ui_text("err_choose_questionnaire"), param="file")
         year = form.get("survey_year", "").strip()
         if year and not year.isdigit():
-            raise SurveyError("survey year must be a year such as 2025", param="survey_year")
+            raise SurveyError(ui_text("err_survey_year"), param="survey_year")
         summary = create_wave(
             get_session(),
             name=form.get("name", ""),
@@ -177,7 +182,7 @@ def new_wave() -> Any:
             render_template("admin/new_wave.html", bundled=bundled, error=str(exc)),
             exc.status if exc.status != 404 else 400,
         )
-    flash(f"Wave {summary.name} created (draft).")
+    flash(ui_text("flash_wave_created", name=summary.name))
     return redirect(url_for("admin.wave", name=summary.name), code=303)
 
 
@@ -212,7 +217,7 @@ def wave_status(name: str) -> Any:
     """Open or close a wave."""
     value = request.form.get("status", "")
     if value not in (WaveStatus.OPEN.value, WaveStatus.CLOSED.value):
-        raise SurveyError("status must be open or closed", param="status", got=value[:16])
+        raise SurveyError(ui_text("err_status"), param="status", got=value[:16])
     set_wave_status(get_session(), name, WaveStatus(value), g.user.username)
     return redirect(url_for("admin.wave", name=name), code=303)
 
@@ -224,7 +229,7 @@ def invite(name: str) -> Any:
     try:
         count = int(request.form.get("count", ""))
     except ValueError:
-        raise SurveyError("count must be a number", param="count") from None
+        raise SurveyError(ui_text("err_count"), param="count") from None
     db = get_session()
     tokens = create_invitations(
         db,
@@ -244,7 +249,7 @@ def qr(name: str) -> Any:
     """QR code of the wave's open link (SVG)."""
     wave = get_wave(get_session(), name)
     if not wave.open_token:
-        abort(404, "This wave has no open link.")
+        abort(404, ui_text("err_no_open_link"))
     link = url_for("respond.open_link", token=wave.open_token, _external=True)
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="svg", scale=6, border=2)
@@ -258,14 +263,14 @@ def import_cases(name: str) -> Any:
     """Import a sample file (CSV) as the wave's cases: all rows or none."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise SurveyError("choose a sample file (CSV)", param="file")
+        raise SurveyError(ui_text("err_sample_file"), param="file")
     mode = request.form.get("mode", "capi")
     try:
         result = import_sample(get_session(), name, upload.read(), actor=g.user.username, mode=mode)
     except SurveyError as exc:
         get_session().rollback()
         return _wave_page(name, error=str(exc))
-    flash(f"Imported {result.count} cases into {name}.")
+    flash(ui_text("flash_imported", count=result.count, name=name))
     return redirect(url_for("admin.wave", name=name), code=303)
 
 
@@ -310,7 +315,7 @@ def assign_cases(name: str) -> Any:
         get_session(), name, form.get("username", "").strip() or None, actor=g.user.username,
         household_ids=households, town=form.get("town") or None, psu=form.get("psu") or None,
     )  # fmt: skip
-    flash(f"{count} case(s) assigned.")
+    flash(ui_text("flash_assigned", count=count))
     return redirect(url_for("admin.wave", name=name), code=303)
 
 
@@ -333,8 +338,8 @@ def wave_settings_update(name: str) -> Any:
     try:
         changes = json.loads(request.form.get("settings", ""))
     except ValueError:
-        raise SurveyError("settings must be a JSON object", param="settings") from None
+        raise SurveyError(ui_text("err_settings_json"), param="settings") from None
     if not isinstance(changes, dict):
-        raise SurveyError("settings must be a JSON object", param="settings")
+        raise SurveyError(ui_text("err_settings_json"), param="settings")
     update_settings(get_session(), name, changes, actor=g.user.username)
     return redirect(url_for("admin.wave", name=name), code=303)

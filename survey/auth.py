@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.db import get_session
+from survey.i18n import ui_text
 from survey.models import ApiToken
 from survey.models import User
 from survey.models import Wave
@@ -111,7 +112,7 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 return redirect(url_for("admin.login"), code=303)
             if user.role != "admin" and user.role not in roles:
                 logger.info("user %s (%s) refused %s", user.id, user.role, request.endpoint)
-                abort(403, "Your role does not allow this.")
+                abort(403, ui_text("err_role"))
             return view(*args, **kwargs)
 
         return wrapped
@@ -139,11 +140,11 @@ def wave_role_required(
             wave = db.scalars(select(Wave).where(Wave.name == name)).one_or_none()
             role = wave_role(db, user, wave) if wave is not None else None
             if wave is None or role is None:
-                abort(404, f"No wave named {name!r}.")
+                abort(404, ui_text("err_no_wave", name=name))
             if role != "admin" and role not in roles:
                 logger.info("user %s (%s on wave %s) refused %s", user.id, role, wave.id,
                             request.endpoint)  # fmt: skip
-                abort(403, "Your role on this wave does not allow this.")
+                abort(403, ui_text("err_wave_role"))
             g.wave, g.wave_role = wave, role
             return view(*args, **kwargs)
 

@@ -32,6 +32,8 @@ from survey.fieldwork import parse_roster
 from survey.fieldwork import record_attempt
 from survey.fieldwork import record_roster
 from survey.fieldwork import start_interview
+from survey.i18n import ui_disposition
+from survey.i18n import ui_text
 from survey.respond import device_class
 from survey.security import SECURITY_HEADERS
 
@@ -69,7 +71,7 @@ def attempt(case_id: int) -> Any:
     """Record a contact attempt and its outcome."""
     code = request.form.get("disposition", "")
     record_attempt(get_session(), g.user, case_id, code, request.form.get("note", ""))
-    flash(f"Recorded: {code} {DISPOSITIONS.get(code, ('', ''))[0]}")
+    flash(ui_text("flash_recorded", code=code, label=ui_disposition(code)))
     return redirect(url_for("capi.case", case_id=case_id), code=303)
 
 
@@ -79,7 +81,7 @@ def roster(case_id: int) -> Any:
     """Record the household roster and select the respondent."""
     members = parse_roster(request.form.to_dict(flat=False))
     chosen = record_roster(get_session(), g.user, case_id, members)
-    flash(f"Selected: {chosen.selected} (1 of {chosen.eligible} eligible)")
+    flash(ui_text("flash_selected", label=chosen.selected, eligible=chosen.eligible))
     return redirect(url_for("capi.case", case_id=case_id), code=303)
 
 
@@ -92,7 +94,7 @@ def _gps() -> tuple[float, float, float | None] | None:
     except (KeyError, ValueError):
         return None
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        raise BadRequestError("not a location", param="lat")
+        raise BadRequestError(ui_text("err_not_location"), param="lat")
     return lat, lon, acc
 
 

@@ -3,7 +3,9 @@
 Service functions raise :class:`SurveyError` subclasses carrying an HTTP status; views
 let them propagate and :func:`init_app` turns them (and Werkzeug's HTTP errors) into a
 page or, under ``/api/``, JSON. Nothing a client sends may produce a 500: the 500
-handler rolls back and answers with a generic message that reveals nothing.
+handler rolls back and answers with a generic message that reveals nothing. Pages show
+their title, and the generic messages, in the language of the request (zh-CN first);
+JSON answers keep the English names and messages.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from flask import request
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from survey.i18n import MESSAGES
+from survey.i18n import ui_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +103,22 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _render(status: int, title: str, message: str) -> Any:
+#: page messages replacing Werkzeug's default (English) descriptions
+_DEFAULT_MESSAGES = {404: "error_not_found", 405: "error_method", 413: "error_too_large"}
+
+
+def _render(status: int, title: str, message: str, page_message: str | None = None) -> Any:
+    """JSON with ``title`` and ``message``, or the page: the title in the request's language
+    and ``page_message`` (a translation of ``message``) when given."""
     if _wants_json():
         return jsonify({"error": title, "message": message, "status": status}), status
-    return render_template("error.html", status=status, title=title, message=message), status
+    key = f"error_{status}"
+    if key in MESSAGES["zh-CN"]:
+        title = ui_text(key)
+    page = render_template(
+        "error.html", status=status, title=title, message=page_message or message
+    )
+    return page, status
 
 
 def _rollback() -> None:
@@ -121,13 +138,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         _rollback()
-        return _render(400, "CSRF", f"{exc.description} Reload the page and try again.")
+        message = f"{exc.description} Reload the page and try again."
+        return _render(400, "CSRF", message, ui_text("error_csrf", detail=exc.description))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         _rollback()
         response = exc.get_response()
-        out = app.make_response(_render(exc.code or 400, exc.name, exc.description or exc.name))
+        code = exc.code or 400
+        message = exc.description or exc.name
+        page_message = None
+        if code in _DEFAULT_MESSAGES and message == type(exc).description:
+            page_message = ui_text(_DEFAULT_MESSAGES[code])
+        out = app.make_response(_render(code, exc.name, message, page_message))
         for key in ("Allow", "Retry-After"):
             if key in response.headers:
                 out.headers[key] = response.headers[key]
@@ -139,9 +162,8 @@ def init_app(app: Flask) -> None:
         # acknowledged, so the client may safely send the same form again
         _rollback()
         logger.warning("database unavailable on %s: %s", request.endpoint, type(exc.orig).__name__)
-        out = app.make_response(
-            _render(503, "Service Unavailable", "The survey is busy; please try again.")
-        )
+        busy = "The survey is busy; please try again."
+        out = app.make_response(_render(503, "Service Unavailable", busy, ui_text("error_busy")))
         out.headers["Retry-After"] = "2"
         return out
 
@@ -149,4 +171,7 @@ def init_app(app: Flask) -> None:
     def server_error(exc: Exception) -> Any:
         _rollback()
         logger.exception("unhandled error on %s %s", request.method, request.endpoint)
-        return _render(500, "Internal Server Error", "Something went wrong; please try again.")
+        return _render(
+            500, "Internal Server Error", "Something went wrong; please try again.",
+            ui_text("error_server"),
+        )  # fmt: skip

@@ -30,6 +30,8 @@ from survey.export import EXTENSIONS
 from survey.export import FORMATS
 from survey.export import MEDIA_TYPES
 from survey.export import export_stream
+from survey.i18n import ui_label
+from survey.i18n import ui_text
 from survey.monitoring import fieldwork_status
 from survey.monitoring import review_response
 from survey.quality import FLAG_NAMES
@@ -58,7 +60,7 @@ def review(name: str, response_id: int) -> Any:
     decision = request.form.get("decision", "")
     review_response(get_session(), response_id, decision, request.form.get("reason", ""),
                     actor=g.user.username, wave_name=name)  # fmt: skip
-    flash(f"Response {response_id}: {decision}.")
+    flash(ui_text("flash_reviewed", id=response_id, decision=ui_label("review", decision)))
     return redirect(url_for("monitor.status", name=name), code=303)
 
 

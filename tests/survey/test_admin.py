@@ -12,12 +12,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from survey_testlib import FEATURES
+from survey_testlib import complete
 
 from survey.errors import ConflictError
 from survey.models import AuditLog
 from survey.models import Invitation
 from survey.models import QuestionnaireVersion
+from survey.models import Response
 from survey.models import User
+from survey.services import create_invitations
 from survey.services import create_user
 
 
@@ -69,10 +72,11 @@ def test_create_open_close_a_wave_from_an_upload(admin: FlaskClient, session: Se
     r = admin.post("/admin/waves/new", data=data, content_type="multipart/form-data")
     assert r.status_code == 303, r.data[:500]
     page = admin.get("/admin/waves/pilot-2025").data.decode()
-    assert "draft" in page and "features-test v1.0" in page and "/o/" in page
+    assert "已创建调查轮次 pilot-2025（草稿）。" in page  # the flash message
+    assert "<dd>草稿</dd>" in page and "features-test v1.0" in page and "/o/" in page
     r = admin.post("/admin/waves/pilot-2025/status", data={"status": "open"})
     assert r.status_code == 303
-    assert "open" in admin.get("/admin/").data.decode()
+    assert "<td>开放中</td>" in admin.get("/admin/").data.decode()
     r = admin.post("/admin/waves/pilot-2025/invite", data={"count": "3", "town": "fotang"})
     links = re.findall(r"/s/([A-Za-z0-9_-]{32})", r.data.decode())
     assert len(links) == 3
@@ -166,3 +170,62 @@ def test_bundled_questionnaires_are_listed() -> None:
 
     files = bundled_questionnaires()
     assert "yiwu-csl-2025.yaml" in files and all(isinstance(p, Path) for p in files.values())
+
+
+def test_staff_pages_are_chinese_first_with_an_english_switch(
+    admin: FlaskClient, wave: str
+) -> None:
+    listing = admin.get("/admin/").data.decode()
+    assert 'lang="zh-CN"' in listing and '<a href="?lang=en" lang="en">English</a>' in listing
+    assert "<h1>调查轮次</h1>" in listing and "退出（alice）" in listing
+    assert "<td>开放中</td>" in listing and "Waves" not in listing
+    page = admin.get(f"/admin/waves/{wave}").data.decode()
+    assert "<dd>管理员</dd>" in page and "关闭本轮调查" in page and "生成邀请链接" in page
+    # the switch redirects to the clean address and sticks for the next pages
+    r = admin.get(f"/admin/waves/{wave}?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/admin/waves/{wave}")
+    page = admin.get(f"/admin/waves/{wave}").data.decode()
+    assert 'lang="en"' in page and f"<h1>Wave {wave}</h1>" in page
+    assert "<dd>open</dd>" in page and "<dd>admin</dd>" in page and "Log out (alice)" in page
+    assert "Close wave" in page and "调查轮次" not in page
+    monitor = admin.get(f"/admin/waves/{wave}/monitor").data.decode()
+    assert "Fieldwork monitor: " in monitor and "Refusal rate REF1" in monitor
+    r = admin.post(f"/admin/waves/{wave}/invite", data={"count": "many"})
+    assert r.status_code == 400 and "count must be a number" in r.data.decode()
+    admin.get("/admin/?lang=zh-CN")
+    monitor = admin.get(f"/admin/waves/{wave}/monitor").data.decode()
+    assert f"实地监控：{wave}" in monitor and "拒访率 REF1" in monitor and "不合格（NE）" in monitor
+    r = admin.post(f"/admin/waves/{wave}/invite", data={"count": "many"})
+    assert r.status_code == 400 and "数量必须是数字" in r.data.decode()
+
+
+def test_error_pages_follow_the_language_and_json_stays_english(
+    admin: FlaskClient, wave: str
+) -> None:
+    r = admin.get("/admin/waves/nosuch")
+    html = r.data.decode()
+    assert r.status_code == 404 and "找不到页面" in html and "没有名为“nosuch”的调查轮次。" in html
+    assert "没有这个页面" in admin.get("/admin/nopage").data.decode()
+    r = admin.get("/admin/waves/nosuch", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.json is not None and r.json["error"] == "Not Found"
+    admin.get("/admin/?lang=en")
+    html = admin.get("/admin/waves/nosuch").data.decode()
+    assert "Not found" in html and "No wave named &#39;nosuch&#39;." in html
+
+
+def test_review_decisions_show_in_chinese_and_are_stored_as_codes(
+    admin: FlaskClient, session: Session, wave: str
+) -> None:
+    token = create_invitations(session, wave, 1, actor="t")[0]
+    complete(admin.application.test_client(), token)
+    session.rollback()
+    response_id = session.scalars(select(Response.id)).one()
+    form = {"decision": "rejected", "reason": "same answers as another"}
+    r = admin.post(f"/admin/waves/{wave}/responses/{response_id}/review", data=form)
+    assert r.status_code == 303
+    page = admin.get(r.headers["Location"]).data.decode()
+    assert f"答卷 {response_id}：不通过。" in page
+    assert f'<th scope="row">{response_id}</th>' in page and "<td>不通过</td>" in page
+    session.rollback()
+    stored = session.get(Response, response_id)
+    assert stored is not None and (stored.review, stored.rejected) == ("rejected", True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import load_questionnaire
 from reports.demo import simulate_wave
+from reports.i18n import tr
 from reports.labels import ci_text
 from reports.labels import pct
 from sampling import LonelyPSU
@@ -87,11 +88,13 @@ def test_dashboard_shows_the_estimators_figures(
     assert f"已完成问卷：{n} 份" in html
     assert "本报告使用模拟数据" in html  # the demo wave is labelled synthetic
     assert "佛堂镇" in html and "产业工人" in html and "科学知识" in html
+    assert "退出（ana）" in html  # the admin bar follows the language too
     # no inline styles (the CSP forbids them): bars are SVG attributes
     assert "style=" not in html
     client.get("/admin/waves/demo/dashboard?lang=en")
     html_en = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
     assert "live results" in html_en and "Fotang Town" in html_en
+    assert "Log out (ana)" in html_en and "退出" not in html_en
 
 
 def test_pdf_download_has_the_same_headline(
@@ -127,6 +130,10 @@ def test_bad_requests(app: Flask, client: FlaskClient, session: Session) -> None
     )
     r = client.get("/admin/waves/empty/dashboard")
     assert r.status_code == 200 and "还没有完成的问卷" in r.get_data(as_text=True)
+    client.get("/admin/?lang=en")
+    html_en = client.get("/admin/waves/empty/dashboard").get_data(as_text=True)
+    assert tr("en", "dash_no_data") in html_en and "Log out (ana)" in html_en
+    client.get("/admin/?lang=zh-CN")
     assert client.get("/admin/waves/empty/report.pdf").status_code == 409
     r = client.get("/admin/waves/empty/report.pdf?language=fr")
     assert r.status_code == 400 and b"language" in r.data

@@ -206,6 +206,8 @@ def test_contact_outcomes_give_final_dispositions_and_rates(field: Field) -> Non
     ian = field.login("ian")
     a, b = field.cases["v01-0001"], field.cases["v01-0002"]
     assert ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "2.24"}).status_code == 303
+    page = ivy.get(f"/field/cases/{a}").data.decode()
+    assert "已记录：2.24 家中无人" in page and "— 2.24 家中无人</li>" in page
     ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "2.111", "note": "busy"})
     ivy.post(f"/field/cases/{b}/attempt", data={"disposition": "4.70"})
     ian.post(f"/field/cases/{field.cases['v02-0001']}/attempt", data={"disposition": "3.18"})
@@ -224,7 +226,7 @@ def test_contact_outcomes_give_final_dispositions_and_rates(field: Field) -> Non
     assert {r.key: r.cases for r in s.by_interviewer} == {"": 2, "ian": 1, "ivy": 2}
     assert {(t.town, t.target) for t in s.targets if not t.group} >= {("fotang", 2)}
     monitor = field.login("vic").get(f"/admin/waves/{field.wave}/monitor")
-    assert monitor.status_code == 200 and "REF1" in monitor.data.decode()
+    assert monitor.status_code == 200 and "拒访率 REF1" in monitor.data.decode()
 
 
 def test_a_malformed_sample_names_the_line_and_column_and_imports_nothing(field: Field) -> None:

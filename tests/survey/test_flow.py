@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from survey_testlib import FEATURES
 
+import survey
 from questionnaires import load_questionnaire
+from sampling.outcomes import CATEGORIES
 from survey.answers import parse_number
 from survey.answers import parse_text
+from survey.fieldwork import SELECTION_METHODS
 from survey.flow import missing_required
 from survey.flow import option_order
 from survey.flow import row_order
 from survey.flow import walk
 from survey.i18n import MESSAGES
+from survey.i18n import code_label
+from survey.i18n import disposition_label
+from survey.models import ROLES
+from survey.models import ResponseStatus
+from survey.models import WaveStatus
+from survey.quality import FLAG_NAMES
 from survey.respond import device_class
 
 Q = load_questionnaire(FEATURES)
@@ -89,3 +101,40 @@ def test_device_class() -> None:
 
 def test_ui_catalogue_has_every_key_in_both_languages() -> None:
     assert set(MESSAGES["zh-CN"]) == set(MESSAGES["en"])
+    assert all(MESSAGES["en"].values()) and all(MESSAGES["zh-CN"].values())
+
+
+def test_every_template_key_is_in_the_catalogue() -> None:
+    templates = Path(survey.__file__).parent / "templates"
+    used: set[str] = set()
+    for path in templates.rglob("*.html"):
+        used.update(re.findall(r"(?<![.\w])t\('([a-z0-9_]+)'", path.read_text(encoding="utf-8")))
+    assert len(used) > 150
+    assert used - set(MESSAGES["zh-CN"]) == set()
+
+
+@pytest.mark.parametrize(
+    ("kind", "codes"),
+    [
+        ("status", [s.value for s in WaveStatus]),
+        ("role", list(ROLES)),
+        ("review", ["accepted", "rejected"]),
+        ("response", [s.value for s in ResponseStatus]),
+        ("mode", ["web", "capi", "cati", "paper"]),
+        ("selection", [*SELECTION_METHODS, "kish_serial", "kish_1949"]),
+        ("flag", list(FLAG_NAMES)),
+        ("aapor", list(CATEGORIES)),
+    ],
+)
+def test_stored_codes_have_chinese_and_english_names(kind: str, codes: list[str]) -> None:
+    for code in codes:
+        zh, en = code_label(kind, code, "zh-CN"), code_label(kind, code, "en")
+        assert zh != code and re.search(r"[\u4e00-\u9fff]", zh), (kind, code, zh)
+        assert en and not re.search(r"[\u4e00-\u9fff]", en), (kind, code, en)
+    assert code_label("status", "nosuch", "zh-CN") == "nosuch" and code_label("review", "") == ""
+
+
+def test_disposition_labels_come_from_the_aapor_table() -> None:
+    assert disposition_label("2.24") == "家中无人"
+    assert disposition_label("2.24", "en") == "No one at residence"
+    assert disposition_label("9.9") == "" and disposition_label(None, "en") == ""
