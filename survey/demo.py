@@ -259,7 +259,7 @@ def seed_simulated_wave(
     ids = {token: inv_id for token, inv_id in rows}
     pages = [s.id for s in questionnaire.sections]
     responses = []
-    for k, i in enumerate(np.flatnonzero(complete)):
+    for k, i in enumerate(np.flatnonzero(complete).tolist()):
         started = now - dt.timedelta(days=float(start_days[i]))
         minutes = float(fw["minutes"][i])
         per_page = round(60.0 * minutes / max(len(pages), 1), 1)

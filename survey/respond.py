@@ -278,7 +278,7 @@ def _render_page(
     q = r.questionnaire
     vis = walk(q, answers, r.survey_year)
     if section_id not in vis.section_ids:
-        abort(404, "This page is not part of your questionnaire.")
+        abort(404, _t("err_page_not_in_survey"))
     if r.page in vis.section_ids and vis.index(section_id) > vis.index(r.page):
         return _to_current(r)
     section = next(s for s, _ in vis.sections if s.id == section_id)
@@ -352,9 +352,9 @@ def learn(token: str) -> Any:
     """The right answer and explanation of each test item (after submission)."""
     r = load_respondent(get_session(), token)
     if not r.complete:
-        abort(403, "The answers are shown after you submit the questionnaire.")
+        abort(403, _t("err_learn_after_submit"))
     if not r.allow_learn:
-        abort(404, "This survey does not show the answers.")
+        abort(404, _t("err_learn_not_offered"))
     return render_template("respond/learn.html", r=r, q=r.questionnaire, items=_learn_items(r))
 
 
