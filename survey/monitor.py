@@ -36,6 +36,7 @@ from survey.monitoring import fieldwork_status
 from survey.monitoring import review_response
 from survey.quality import FLAG_NAMES
 from survey.services import audit
+from survey.services import questionnaire_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,21 @@ bp = Blueprint("monitor", __name__, url_prefix="/admin/waves")
 def status(name: str) -> str:
     """Fieldwork figures of a wave."""
     figures = fieldwork_status(get_session(), name)
+    town_names, group_names = _code_names()
     return render_template(
         "monitor/status.html", s=figures, flags=FLAG_NAMES, labels=DISPOSITIONS,
-        can_review=g.wave_role in DATA_ROLES,
+        can_review=g.wave_role in DATA_ROLES, town_names=town_names, group_names=group_names,
     )  # fmt: skip
+
+
+def _code_names() -> tuple[dict[str, str], dict[str, str]]:
+    """Town and key-group names from the wave's questionnaire, in the page's language
+    (codes such as ``fotang`` stay the keys; a code the questionnaire lacks shows as is)."""
+    q = questionnaire_of(g.wave.questionnaire_version)
+    lang = g.get("lang", "zh-CN")
+    town = q.items_by_concept().get("town")
+    towns = {o.code: o.label.get(lang) for o in town.options} if town is not None else {}
+    return towns, {group.id: group.label.get(lang) for group in q.groups}
 
 
 @bp.post("/<name>/responses/<int:response_id>/review")

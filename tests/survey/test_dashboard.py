@@ -153,3 +153,15 @@ def test_figures_follow_new_responses(
     )  # fmt: skip
     again = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
     assert f"已完成问卷：{count + more} 份" in again
+
+
+def test_monitor_names_towns_and_groups_from_the_questionnaire(
+    client: FlaskClient, session: Session, seeded: int
+) -> None:
+    """The monitor of a wave with the Yiwu questionnaire shows 佛堂镇, not the code fotang."""
+    _login(client, session)
+    html = client.get("/admin/waves/demo/monitor").data.decode()
+    assert '<th scope="row">佛堂镇</th>' in html
+    assert ">fotang<" not in html
+    html = client.get("/admin/waves/demo/monitor?lang=en", follow_redirects=True).data.decode()
+    assert '<th scope="row">Fotang Town</th>' in html
