@@ -64,11 +64,14 @@ def report_data_for_table(
     capacity: Sequence[IndicatorProgress] | None = None,
     fieldwork: FieldworkSummary | None = None,
     generated: dt.date | None = None,
+    cases: Mapping[str, Any] | None = None,
 ) -> ReportData:
     """The report's figures for an analysis table (e.g. ``survey.analysis.analysis_table``).
 
     Without ``spec`` the design comes from :func:`reports.spec.default_job` (weights
     ``weight``/``base_weight`` or equal weights, strata ``stratum``, PSUs ``psu``).
+    ``cases`` is the cases table (e.g. ``survey.analysis.fieldwork_table``) that a
+    spec whose job has a ``nonresponse:`` step needs.
 
     Example:
         >>> data = report_data_for_table(table, q, wave_name="yiwu-2025")  # doctest: +SKIP
@@ -91,6 +94,7 @@ def report_data_for_table(
         capacity=capacity,
         fieldwork=fieldwork,
         generated=generated,
+        cases=cases,
     )
 
 
@@ -110,7 +114,8 @@ def build_report_for_table(
         questionnaire: the wave's questionnaire.
         spec: design and report options (default: :func:`reports.spec.default_job`).
         lang: ``zh-CN`` or ``en``.
-        **options: ``wave_name``, ``previous``, ``capacity``, ``fieldwork``, ``generated``.
+        **options: ``wave_name``, ``previous``, ``capacity``, ``fieldwork``, ``generated``,
+            ``cases``.
 
     Returns:
         The PDF bytes (send with ``send_file(BytesIO(pdf), mimetype="application/pdf")``).

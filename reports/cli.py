@@ -36,6 +36,22 @@ def _wave_table(name: str) -> Any:
         raise click.ClickException(f"cannot load wave {name!r}: {exc}") from exc
 
 
+def _wave_cases(name: str) -> Any:
+    """The fieldwork (cases) table of a wave, for a job's ``nonresponse:`` step (lazy import)."""
+    try:
+        from survey.analysis import load_fieldwork
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the nonresponse step of a wave job needs the web survey package "
+            f"(survey.analysis.load_fieldwork): {exc}. Export the cases "
+            "(kesu export NAME --format cases) and name the file in nonresponse.cases."
+        ) from exc
+    try:
+        return load_fieldwork(name)
+    except Exception as exc:  # the survey's own errors (unknown wave, no database)
+        raise click.ClickException(f"cannot load the fieldwork of wave {name!r}: {exc}") from exc
+
+
 def _date(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -91,7 +107,9 @@ def report(
     generated = _date(date)
     try:
         if job_file is not None:
-            data = report_from_job(job_file, wave_loader=_wave_table, generated=generated)
+            data = report_from_job(
+                job_file, wave_loader=_wave_table, cases_loader=_wave_cases, generated=generated
+            )
         else:
             from questionnaires import DEFAULT_QUESTIONNAIRE
             from questionnaires import load_questionnaire

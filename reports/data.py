@@ -217,9 +217,11 @@ def _prepare_table(table: Mapping[str, Any], spec: ReportSpec) -> tuple[Table, l
     return table_from_columns(cols, "the analysis table"), notes
 
 
-def _weight(spec: ReportSpec, table: Table, notes: list[str]) -> WeightedSample:
+def _weight(
+    spec: ReportSpec, table: Table, notes: list[str], cases: Table | None
+) -> WeightedSample:
     try:
-        return run_weighting(spec.job, table)
+        return run_weighting(spec.job, table, cases)
     except SamplingError as exc:
         raise ReportError(
             f"the weighting of the report job failed: {exc}",
@@ -240,6 +242,7 @@ def build_report_data(
     generated: dt.date | None = None,
     capacity_tolerance: float = 0.9,
     capacity_as_of: dt.date | None = None,
+    cases: Table | Mapping[str, Any] | None = None,
 ) -> ReportData:
     """Compute every figure of the report from the analysis table.
 
@@ -264,6 +267,8 @@ def build_report_data(
         prior_weighting: diagnostics of weighting steps done before the job
             (e.g. nonresponse adjustment).
         generated: the report date (default: today).
+        cases: the cases table of the job's ``nonresponse:`` step (one row per
+            sampled case; :func:`sampling.job.load_cases`).
 
     Returns:
         A frozen :class:`ReportData`.
@@ -277,7 +282,9 @@ def build_report_data(
         0.171
     """
     tbl, notes = _prepare_table(table, spec)
-    weighted = _weight(spec, tbl, notes)
+    if cases is not None and not isinstance(cases, Table):
+        cases = table_from_columns(cases, "the cases table")
+    weighted = _weight(spec, tbl, notes, cases)
     ctx = _Context(tbl, weighted, spec)
     literate = ctx.numeric("literate")
     try:
@@ -291,7 +298,7 @@ def build_report_data(
             spec.job, design=dataclasses.replace(spec.job.design, lonely_psu=LonelyPSU.ADJUST)
         )
         spec = dataclasses.replace(spec, job=job)
-        weighted = _weight(spec, tbl, notes)
+        weighted = _weight(spec, tbl, notes, cases)
         ctx = _Context(tbl, weighted, spec)
         overall_est = ctx.proportion(literate, None, "literate")
     overall = domain_rows(overall_est, None, spec.suppress_below)[0]

@@ -225,6 +225,7 @@ def report_from_job(
     path: str | Path,
     *,
     wave_loader: Any = None,
+    cases_loader: Any = None,
     generated: dt.date | None = None,
 ) -> Any:
     """Read a report job and everything it names, and build the :class:`ReportData`.
@@ -233,6 +234,9 @@ def report_from_job(
         path: the report job YAML.
         wave_loader: ``name -> analysis table`` for ``wave:`` jobs (the CLI passes
             ``survey.analysis.load_analysis_table``).
+        cases_loader: ``name -> fieldwork table`` for the ``nonresponse:`` step of
+            ``wave:`` jobs without ``cases:`` (the CLI passes
+            ``survey.analysis.load_fieldwork``); called only then.
         generated: report date (default today).
 
     Raises:
@@ -242,12 +246,14 @@ def report_from_job(
         >>> report_from_job("demo/report-job.yaml").overall.estimate  # doctest: +SKIP
     """
     from reports.data import build_report_data
+    from sampling.job import load_cases
     from sampling.job import load_table
 
     spec, inputs = load_report_job(path)
     report_date = generated or dt.date.today()
     loaded = load_inputs(spec, inputs, report_date)
     table = load_table(loaded.spec.job, wave_loader=wave_loader)
+    cases = load_cases(loaded.spec.job, cases_loader=cases_loader)
     return build_report_data(
         table.columns,
         loaded.questionnaire,
@@ -259,4 +265,5 @@ def report_from_job(
         generated=report_date,
         capacity_tolerance=loaded.capacity_tolerance,
         capacity_as_of=inputs.capacity_as_of or report_date,
+        cases=cases,
     )

@@ -1,11 +1,14 @@
 """What a report shows and how: :class:`ReportSpec` and the report job file.
 
 A report job is a sampling job (``sampling/job.py``: ``data:`` or ``wave:``,
-``design:``, ``calibration:``, ``trim:``, ``variance:``, ``reliability:``)
-plus a ``report:`` section::
+``design:``, ``nonresponse:``, ``calibration:``, ``trim:``, ``variance:``,
+``reliability:``) plus a ``report:`` section::
 
     data: scored.csv
     design: {weights: nr_weight, strata: stratum, psu: psu, nest: true}
+    # or, instead of a precomputed nr_weight, the nonresponse step in the job:
+    # design: {weights: base_weight, ...}
+    # nonresponse: {cases: cases.csv, classes: [town]}
     calibration: {method: raking, margins: {...}}
     trim: {upper_quantile: 0.99}
     report:
@@ -22,6 +25,7 @@ plus a ``report:`` section::
       sae: {covariates: town-covariates.csv}   # or  sae: false
       fieldwork: fieldwork.csv              # AAPOR outcome codes per sampled case
       prior_weighting: nonresponse.json     # diagnostics of steps done before the job
+                                            # (not needed with a nonresponse: section)
       synthetic: true                       # label every page as simulated data
 
 Parsing is pure (:func:`parse_report_job`); :mod:`reports.cli` reads the files.

@@ -1,7 +1,8 @@
 """``kesu weight`` and ``kesu estimate``: run a YAML weighting/estimation job.
 
 This module is an edge: it reads and writes files and, for ``wave:`` jobs,
-imports :mod:`survey` lazily to load the wave's analysis table.
+imports :mod:`survey` lazily to load the wave's analysis table (and, for a
+``nonresponse:`` step without ``cases:``, its fieldwork table).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sampling.errors import JobError
 from sampling.errors import SamplingError
 from sampling.job import Job
 from sampling.job import WeightedSample
+from sampling.job import load_cases
 from sampling.job import load_job
 from sampling.job import load_table
 from sampling.job import run_estimates
@@ -44,10 +46,27 @@ def load_wave(name: str) -> Mapping[str, Any]:
     return table
 
 
+def load_wave_cases(name: str) -> Mapping[str, Any]:
+    """The fieldwork (cases) table of a survey wave: one row per sampled case."""
+    try:
+        from survey.analysis import load_fieldwork
+    except ImportError as exc:
+        raise JobError(
+            f"the wave's fieldwork needs the survey package ({exc})",
+            param="nonresponse.cases",
+            got=name,
+            hint="export the cases (kesu export NAME --format cases) and name the file in "
+            "nonresponse.cases",
+        ) from exc
+    table: Mapping[str, Any] = load_fieldwork(name)
+    return table
+
+
 def _prepare(job_file: Path) -> tuple[Job, WeightedSample]:
     job = load_job(job_file)
     table = load_table(job, wave_loader=load_wave)
-    return job, run_weighting(job, table)
+    cases = load_cases(job, cases_loader=load_wave_cases)
+    return job, run_weighting(job, table, cases)
 
 
 def _describe(sample: WeightedSample) -> str:

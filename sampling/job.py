@@ -10,6 +10,12 @@ The format (paths relative to the job file)::
       fpc: fpc                  # optional; a list for several stages
       nest: true
       lonely_psu: fail          # fail | certainty | adjust | average
+    nonresponse:                # optional; weighting-class nonresponse adjustment, done first
+      cases: cases.csv          # one row per sampled case; optional with wave: (its fieldwork)
+      weights: base_weight      # the cases' base-weight column
+      outcome: weighting_outcome   # disposition: AAPOR codes, ER/ENR/UNK/IN or 0/1
+      classes: [town]           # weighting-class columns of the cases (crossed); default none
+      id: respondent_id         # the cases' column holding the data's respondent_id
     calibration:                # optional
       method: raking            # poststratify | raking | linear | logit
       margins: {sex: {1: 861303, 2: 1141686}}
@@ -30,15 +36,54 @@ The format (paths relative to the job file)::
       - ratio: [api.stu, enroll]
     output: weighted.csv        # where ``kesu weight`` writes data + weights
 
+The weighting steps run in the order nonresponse, calibration, trim.
+
+**Nonresponse** (:func:`sampling.weighting.adjust_nonresponse`, Valliant,
+Dever & Kreuter 2018, §13.5) works on the *cases* table: every sampled case,
+respondent or not, with its base weight and final disposition (the
+``kesu export NAME --format cases`` file, or for ``wave:`` jobs without
+``cases:`` the wave's fieldwork table, ``survey.analysis.load_fieldwork``).
+Within each class the weight of unknown-eligibility cases goes to the cases of
+known eligibility, then the weight of eligible nonrespondents (ENR) to the
+eligible respondents (ER). Each data row is matched to the ER case whose
+``id`` column equals its ``respondent_id``; its starting weight is its design
+weight (``design.weights``) times that case's adjustment factor (adjusted /
+base weight of the case). When ``design.weights`` and ``nonresponse.weights``
+name the same column (the usual ``base_weight``) the two must agree, and the
+starting weight is the adjusted weight of the case. With different columns,
+e.g. ``weights: household_weight`` when nonrespondent households have no
+within-household selection probability (so no ``base_weight``), the
+household-level factor multiplies each respondent's base weight. Defaults:
+``weights: base_weight``, ``outcome: weighting_outcome`` (in the cases file
+and the fieldwork table; a rejected interview is ENR there), ``classes:``
+none (one class), ``id: respondent_id``. A data row without its ER case, two
+data rows or two ER cases with one id, an ER case that is not in the data, a
+missing or negative case weight, an unknown disposition, an empty class value
+or a class with nonrespondents but no respondent are errors naming the row.
+The step's diagnostics (case weights before and after, the range of weighted
+response rates over the classes, the largest factor) come first in
+:attr:`WeightedSample.steps`: ``kesu weight`` prints them and the report's
+methods appendix lists them.
+
+Variance: with Taylor linearisation the nonresponse-adjusted weights are
+treated as given, as R's ``svydesign`` does with adjusted weights (the
+variance the adjustment itself adds or removes is not estimated); a
+calibration after it is accounted for (residuals of the calibration model).
+Replicate weights are made from the adjusted weights, so the adjustment is not
+repeated in each replicate either.
+
 Parsing (:func:`parse_job`) and running (:func:`run_weighting`,
-:func:`run_estimates`) are pure; :func:`load_job` and :func:`load_table` are
-the loaders. Unknown keys, missing columns and non-numeric cells are
-:class:`~sampling.errors.JobError` naming the key, the column and the row.
+:func:`run_estimates`) are pure; :func:`load_job`, :func:`load_table` and
+:func:`load_cases` are the loaders. Unknown keys, missing columns and
+non-numeric cells are :class:`~sampling.errors.JobError` naming the key, the
+column and the row.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,9 +95,12 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from sampling._codes import label_text
 from sampling.design import LonelyPSU
 from sampling.design import SurveyDesign
 from sampling.errors import JobError
+from sampling.errors import SamplingError
+from sampling.errors import WeightingError
 from sampling.estimation import svy_mean
 from sampling.estimation import svy_proportion
 from sampling.estimation import svy_ratio
@@ -62,14 +110,18 @@ from sampling.replicates import ReplicateDesign
 from sampling.replicates import replicate_design
 from sampling.results import Estimate
 from sampling.results import Reliability
+from sampling.tabular import MISSING
 from sampling.tabular import Table
 from sampling.tabular import read_csv_table
 from sampling.tabular import table_from_columns
+from sampling.weighting import adjust_nonresponse
 from sampling.weighting import calibrate
 from sampling.weighting import poststratify
 from sampling.weighting import rake
 from sampling.weighting import trim_weights
 from sampling.weighting.base import WeightingResult
+from sampling.weighting.nonresponse import ER
+from sampling.weighting.nonresponse import disposition_category
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +129,7 @@ TOP_KEYS = (
     "data",
     "wave",
     "design",
+    "nonresponse",
     "calibration",
     "trim",
     "variance",
@@ -86,6 +139,9 @@ TOP_KEYS = (
     "output",
 )
 DESIGN_KEYS = ("weights", "strata", "psu", "fpc", "nest", "lonely_psu")
+NONRESPONSE_KEYS = ("cases", "weights", "outcome", "classes", "id")
+#: the data's column that the cases' ``id`` column refers to
+RESPONDENT_ID = "respondent_id"
 CALIBRATION_KEYS = ("method", "margins", "totals", "bounds", "tolerance", "max_iter")
 CALIBRATION_METHODS = ("poststratify", "raking", "linear", "logit")
 TRIM_KEYS = ("upper", "lower", "upper_quantile", "lower_quantile", "strict")
@@ -106,6 +162,25 @@ class DesignSpec:
     fpc: tuple[str, ...]
     nest: bool
     lonely_psu: LonelyPSU
+
+
+@dataclass(frozen=True, slots=True)
+class NonresponseSpec:
+    """The ``nonresponse:`` section (see the module docstring).
+
+    Attributes:
+        cases: the cases CSV file; None: the wave's fieldwork table.
+        weights: the cases' base-weight column.
+        outcome: the cases' disposition column.
+        classes: the cases' weighting-class columns (crossed).
+        id: the cases' column holding the data's ``respondent_id``.
+    """
+
+    cases: Path | None
+    weights: str = "base_weight"
+    outcome: str = "weighting_outcome"
+    classes: tuple[str, ...] = ()
+    id: str = RESPONDENT_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +232,7 @@ class Job:
     reliability: Reliability
     estimates: tuple[EstimateSpec, ...]
     output: Path | None
+    nonresponse: NonresponseSpec | None = None
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -220,6 +296,38 @@ def _parse_design(section: Any) -> DesignSpec:
         fpc=_names(d.get("fpc"), "design.fpc"),
         nest=nest,
         lonely_psu=LonelyPSU(policy),
+    )
+
+
+def _parse_nonresponse(section: Any, base: Path, wave: str | None) -> NonresponseSpec:
+    n = _check_keys({} if section is None else section, NONRESPONSE_KEYS, "nonresponse")
+    cases = n.get("cases")
+    if cases is None and wave is None:
+        raise JobError(
+            "nonresponse.cases must name the cases file (one row per sampled case)",
+            param="nonresponse.cases",
+            hint="export it with kesu export NAME --format cases; only wave: jobs may leave "
+            "it out (the wave's fieldwork is used)",
+        )
+    if cases is not None and not isinstance(cases, str):
+        raise JobError(
+            "nonresponse.cases must be a file name", param="nonresponse.cases", got=cases
+        )
+    names: dict[str, str] = {}
+    defaults = {"weights": "base_weight", "outcome": "weighting_outcome", "id": RESPONDENT_ID}
+    for key, default in defaults.items():
+        value = n.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise JobError(
+                f"nonresponse.{key} must be a column name", param=f"nonresponse.{key}", got=value
+            )
+        names[key] = value
+    return NonresponseSpec(
+        cases=None if cases is None else base / cases,
+        weights=names["weights"],
+        outcome=names["outcome"],
+        classes=_names(n.get("classes"), "nonresponse.classes"),
+        id=names["id"],
     )
 
 
@@ -341,6 +449,9 @@ def parse_job(spec: Any, base_dir: Path | None = None) -> Job:
     if "design" not in top:
         raise JobError("the job has no design section", param="design")
     design = _parse_design(top["design"])
+    nonresponse = (
+        _parse_nonresponse(top["nonresponse"], base, wave) if "nonresponse" in top else None
+    )
     calibration = _parse_calibration(top["calibration"]) if top.get("calibration") else None
     trim = _parse_trim(top["trim"]) if top.get("trim") else None
     variance = _choice(top.get("variance", "taylor"), VARIANCE_METHODS, "variance")
@@ -368,6 +479,7 @@ def parse_job(spec: Any, base_dir: Path | None = None) -> Job:
         reliability=reliability,
         estimates=estimates,
         output=None if output is None else base / output,
+        nonresponse=nonresponse,
     )
 
 
@@ -400,6 +512,32 @@ def load_table(job: Job, wave_loader: Callable[[str], Mapping[str, Any]] | None 
     return table_from_columns(wave_loader(job.wave), f"wave {job.wave!r}")
 
 
+def load_cases(
+    job: Job, cases_loader: Callable[[str], Mapping[str, Any]] | None = None
+) -> Table | None:
+    """The cases table of the job's ``nonresponse:`` step (None without the step).
+
+    Its ``cases:`` CSV file, or for a ``wave:`` job without ``cases:`` the
+    wave's fieldwork table from ``cases_loader`` (the CLI passes
+    ``survey.analysis.load_fieldwork``, imported only when needed).
+
+    Raises:
+        JobError: the cases file cannot be read, or a wave without a loader.
+    """
+    spec = job.nonresponse
+    if spec is None:
+        return None
+    if spec.cases is not None:
+        return read_csv_table(spec.cases, key="nonresponse.cases", what="cases file")
+    if cases_loader is None or job.wave is None:
+        raise JobError(
+            "the nonresponse step reads the wave's fieldwork: a cases loader is needed",
+            param="nonresponse.cases",
+            hint="or export the cases (kesu export NAME --format cases) and name the file",
+        )
+    return table_from_columns(cases_loader(job.wave), f"the fieldwork of wave {job.wave!r}")
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
@@ -410,6 +548,8 @@ class WeightedSample:
     table: Table
     design: SurveyDesign
     replicate: ReplicateDesign | None
+    #: every step in order (nonresponse, calibration, trim); a nonresponse step's
+    #: weights and diagnostics are those of the cases table, not of the data rows
     steps: tuple[WeightingResult, ...]
 
     @property
@@ -427,16 +567,209 @@ class WeightedSample:
         return out
 
 
-def build_design(job: Job, table: Table) -> SurveyDesign:
-    """The :class:`SurveyDesign` of the job's ``design:`` section."""
+def build_design(
+    job: Job, table: Table, weights: NDArray[np.float64] | None = None
+) -> SurveyDesign:
+    """The :class:`SurveyDesign` of the job's ``design:`` section.
+
+    ``weights`` replaces the ``design.weights`` column (e.g. after nonresponse).
+    """
     spec = job.design
-    weights = table.numeric(spec.weights, key="design.weights")
+    if weights is None:
+        weights = table.numeric(spec.weights, key="design.weights")
     strata = None if spec.strata is None else table.labels(spec.strata, key="design.strata")
     psu = [table.labels(c, key="design.psu") for c in spec.psu] or None
     fpc = [table.numeric(c, key="design.fpc") for c in spec.fpc] or None
     return SurveyDesign(
         weights=weights, strata=strata, psu=psu, fpc=fpc, nest=spec.nest, lonely_psu=spec.lonely_psu
     )
+
+
+def _id_text(value: Any) -> str:
+    """An id as text: stripped, integral floats (``12.0``) as integers; "" when missing."""
+    text = label_text(value).strip()
+    if text in MISSING:
+        return ""
+    if re.fullmatch(r"-?\d+\.0+", text):
+        return text.split(".")[0]
+    return text
+
+
+def _row_ids(table: Table, name: str, key: str) -> list[str]:
+    return [_id_text(v) for v in table.column(name, key=key).tolist()]
+
+
+def _nonresponse_factors(
+    spec: NonresponseSpec, table: Table, cases: Table
+) -> tuple[NDArray[np.float64], NDArray[np.intp], WeightingResult]:
+    """Run the nonresponse adjustment on ``cases`` and match the data rows to their cases.
+
+    Returns:
+        ``(factor, case_row, result)``: each data row's adjustment factor (adjusted /
+        base weight of its ER case), the index of that case in ``cases``, and the
+        step's result (weights and diagnostics of the cases).
+
+    Raises:
+        JobError: a missing column or cell, an unknown disposition, a negative
+            weight, an id problem (see the module docstring), or a class without
+            respondents.
+    """
+    where = cases.source
+    n_cases = cases.n_rows
+    if n_cases == 0:
+        raise JobError(f"{where} has no cases", param="nonresponse.cases")
+    base = cases.numeric(spec.weights, key="nonresponse.weights", allow_missing=True)
+    outcome = cases.labels(spec.outcome, key="nonresponse.outcome")
+    classes = {c: cases.labels(c, key="nonresponse.classes") for c in spec.classes}
+    case_ids = _row_ids(cases, spec.id, "nonresponse.id")
+    data_ids = _row_ids(table, RESPONDENT_ID, "nonresponse.id")
+
+    category: dict[str, int] = {}
+    for i, value in enumerate(outcome.tolist()):
+        if value not in category:
+            try:
+                category[value] = disposition_category(value)
+            except WeightingError:
+                raise JobError(
+                    f"{where} row {i + 1}: unknown disposition {value!r} in column "
+                    f"{spec.outcome!r} (nonresponse.outcome)",
+                    param="nonresponse.outcome",
+                    got=value,
+                    expected="AAPOR codes 1.x-4.x, ER/ENR/UNK/IN, or 0/1",
+                ) from None
+    cat = np.array([category[v] for v in outcome.tolist()], dtype=np.intp)
+    bad = np.flatnonzero(~np.isfinite(base) | (base < 0))
+    if bad.size:
+        i = int(bad[0])
+        missing = not np.isfinite(base[i])
+        raise JobError(
+            f"{where} row {i + 1} ({outcome[i]}): the weight in column {spec.weights!r} is "
+            f"{'missing' if missing else 'negative'} (nonresponse.weights)",
+            param="nonresponse.weights",
+            got=None if missing else float(base[i]),
+            hint="every sampled case needs a base weight; when nonrespondents have no "
+            "within-household probability use weights: household_weight"
+            if missing
+            else None,
+        )
+    for name, labels in classes.items():
+        empty = np.flatnonzero(np.isin(np.char.strip(labels.astype(str)), list(MISSING)))
+        if empty.size:
+            raise JobError(
+                f"{where} row {int(empty[0]) + 1}: column {name!r} (nonresponse.classes) is empty",
+                param="nonresponse.classes",
+                hint="fill it in, or weight with other class columns",
+            )
+
+    er_rows: dict[str, int] = {}
+    other_rows: dict[str, int] = {}
+    for i, (c, cid) in enumerate(zip(cat.tolist(), case_ids, strict=True)):
+        if c != ER:
+            if cid:
+                other_rows.setdefault(cid, i)
+            continue
+        if not cid:
+            raise JobError(
+                f"{where} row {i + 1} is a respondent ({outcome[i]}) without an id in "
+                f"column {spec.id!r} (nonresponse.id)",
+                param="nonresponse.id",
+            )
+        if cid in er_rows:
+            raise JobError(
+                f"{where} rows {er_rows[cid] + 1} and {i + 1} are respondents with the same "
+                f"id {cid!r} in column {spec.id!r} (nonresponse.id)",
+                param="nonresponse.id",
+                got=cid,
+            )
+        er_rows[cid] = i
+
+    case_row = np.empty(len(data_ids), dtype=np.intp)
+    seen: dict[str, int] = {}
+    for r, rid in enumerate(data_ids):
+        if not rid:
+            raise JobError(
+                f"{table.source} row {r + 1} has no {RESPONDENT_ID} (needed by nonresponse.id)",
+                param="nonresponse.id",
+            )
+        if rid in seen:
+            raise JobError(
+                f"{table.source} rows {seen[rid] + 1} and {r + 1} have the same {RESPONDENT_ID} "
+                f"{rid!r}",
+                param="nonresponse.id",
+                got=rid,
+            )
+        seen[rid] = r
+        if rid not in er_rows:
+            other = other_rows.get(rid)
+            found = (
+                f"; row {other + 1} of {where} has it with outcome {str(outcome[other])!r}"
+                if other is not None
+                else ""
+            )
+            raise JobError(
+                f"{table.source} row {r + 1} ({RESPONDENT_ID} {rid!r}) has no respondent (ER) case "
+                f"in {where}{found}",
+                param="nonresponse.id",
+                got=rid,
+                hint="the data must be the respondents of the cases table (a rejected "
+                "interview is a nonrespondent: leave it out of the data)",
+            )
+        case_row[r] = er_rows[rid]
+    for cid, i in er_rows.items():
+        if cid not in seen:
+            raise JobError(
+                f"{where} row {i + 1} is a respondent ({outcome[i]}) with {spec.id} {cid!r}, "
+                "which is not in the data",
+                param="nonresponse.id",
+                got=cid,
+                hint="every respondent case needs its data row; check that the data and the "
+                "cases come from the same wave",
+            )
+
+    variables: dict[str, Any] = {spec.outcome: outcome, **classes}
+    try:
+        result = adjust_nonresponse(base, variables, outcome=spec.outcome, classes=spec.classes)
+    except SamplingError as exc:
+        raise JobError(
+            f"nonresponse adjustment: {exc.message}",
+            param="nonresponse.classes" if exc.param == "classes" else "nonresponse",
+            got=exc.got,
+            hint=exc.hint,
+        ) from exc
+    notes = {**result.diagnostics.notes, "cases": n_cases, "case_weights": spec.weights}
+    result = dataclasses.replace(
+        result, diagnostics=dataclasses.replace(result.diagnostics, notes=notes)
+    )
+    factor_of_case = np.zeros(n_cases)
+    np.divide(result.weights, base, out=factor_of_case, where=base > 0)
+    return factor_of_case[case_row], case_row, result
+
+
+def _nonresponse_step(
+    spec: NonresponseSpec, job: Job, table: Table, cases: Table | None
+) -> tuple[NDArray[np.float64], WeightingResult]:
+    """The data rows' starting weights after the nonresponse step, and the step's result."""
+    if cases is None:
+        raise JobError(
+            "the job has a nonresponse section but no cases table was given",
+            param="nonresponse.cases",
+            hint="load it with load_cases(job, ...)",
+        )
+    weights = table.numeric(job.design.weights, key="design.weights")
+    factor, case_row, result = _nonresponse_factors(spec, table, cases)
+    if spec.weights == job.design.weights:
+        case_w = cases.numeric(spec.weights, key="nonresponse.weights")[case_row]
+        off = np.flatnonzero(~np.isclose(weights, case_w, rtol=1e-6, atol=0.0))
+        if off.size:
+            r = int(off[0])
+            raise JobError(
+                f"{table.source} row {r + 1}: design weight {weights[r]:.6g} differs from "
+                f"{case_w[r]:.6g} in column {spec.weights!r} of its case (row "
+                f"{int(case_row[r]) + 1} of {cases.source})",
+                param="nonresponse.weights",
+                hint="the data and the cases must come from the same sample",
+            )
+    return weights * factor, result
 
 
 def _calibration_step(spec: CalibrationSpec, table: Table, weights: NDArray[np.float64]) -> Any:
@@ -463,13 +796,27 @@ def _calibration_step(spec: CalibrationSpec, table: Table, weights: NDArray[np.f
     )
 
 
-def run_weighting(job: Job, table: Table) -> WeightedSample:
-    """Build the design, make replicate weights if asked, calibrate, trim.
+def run_weighting(job: Job, table: Table, cases: Table | None = None) -> WeightedSample:
+    """Build the design, adjust for nonresponse, make replicate weights if asked,
+    calibrate, trim.
 
-    Replicate weights are made from the design weights and re-weighted by each
-    step, as R does for calibrated replicate designs.
+    Args:
+        job: the parsed job.
+        table: the data (respondents).
+        cases: the cases table of the ``nonresponse:`` step (:func:`load_cases`).
+
+    Replicate weights are made from the (nonresponse-adjusted) design weights and
+    re-weighted by each later step, as R does for calibrated replicate designs.
+
+    Raises:
+        JobError: invalid columns or cells (naming key, column and row).
     """
-    design = build_design(job, table)
+    steps: list[WeightingResult] = []
+    start = None
+    if job.nonresponse is not None:
+        start, nr = _nonresponse_step(job.nonresponse, job, table, cases)
+        steps.append(nr)
+    design = build_design(job, table, start)
     replicate = None
     if job.variance != "taylor":
         opts = job.replicates
@@ -482,7 +829,6 @@ def run_weighting(job: Job, table: Table) -> WeightedSample:
             fay_rho=float(opts.get("fay_rho", 0.5)),
             mse=bool(opts.get("mse", False)),
         )
-    steps: list[WeightingResult] = []
     if job.calibration is not None:
         res = _calibration_step(job.calibration, table, design.weights)
         steps.append(res)

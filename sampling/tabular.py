@@ -106,39 +106,48 @@ class Table:
         return np.array([label_text(v) for v in raw.tolist()], dtype=str)
 
 
-def read_csv_table(path: str | Path) -> Table:
+def read_csv_table(path: str | Path, *, key: str = "data", what: str = "data file") -> Table:
     """Read a CSV file (header row, UTF-8, optional BOM) into string columns.
 
+    Args:
+        path: the file.
+        key: the job key that named the file (for errors).
+        what: what the file is, in error messages.
+
     Raises:
-        JobError: the file is empty, has a duplicate column or a short/long row.
+        JobError: the file cannot be read, is empty, has a duplicate column or a
+            short/long row.
     """
     p = Path(path)
     try:
         fh = p.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise JobError(
-            f"cannot read the data file {str(p)!r}: {exc.strerror}", param="data"
-        ) from exc
+        raise JobError(f"cannot read the {what} {str(p)!r}: {exc.strerror}", param=key) from exc
     with fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise JobError(f"cannot read the {what} {str(p)!r}: {exc}", param=key) from exc
         except StopIteration:
-            raise JobError(f"the data file {str(p)!r} is empty", param="data") from None
+            raise JobError(f"the {what} {str(p)!r} is empty", param=key) from None
         header = [h.strip() for h in header]
         dupes = sorted({h for h in header if header.count(h) > 1})
         if dupes:
-            raise JobError(f"{p.name} has duplicate columns {dupes}", param="data")
+            raise JobError(f"{p.name} has duplicate columns {dupes}", param=key)
         rows = []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise JobError(
-                    f"{p.name} line {line} has {len(row)} cells, the header has {len(header)}",
-                    param="data",
-                )
-            rows.append(row)
+        try:
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise JobError(
+                        f"{p.name} line {line} has {len(row)} cells, the header has {len(header)}",
+                        param=key,
+                    )
+                rows.append(row)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise JobError(f"cannot read the {what} {str(p)!r}: {exc}", param=key) from exc
     if rows:
         cols = list(zip(*rows, strict=True))
         columns = {h: np.array(c, dtype=str) for h, c in zip(header, cols, strict=True)}

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 from numpy.testing import assert_array_equal
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from survey_testlib import FEATURES_PAGES
 from survey_testlib import complete
 from survey_testlib import post_page
 
+from kesu.cli import main
 from survey.analysis import analysis_table
 from survey.analysis import load_analysis_table
 from survey.analysis import rescore_wave
@@ -166,3 +173,42 @@ def test_fieldwork_table_for_the_report(client: FlaskClient, session: Session, w
     assert_array_equal(fw["rejected"], [0, 0, 0, 1])
     summary = summarize_fieldwork(fw["outcome"], fw["minutes"])
     assert summary.counts["I"] == 3 and summary.rr1 == 3 / 4
+
+
+def test_wave_job_with_nonresponse_reads_the_fieldwork(
+    client: FlaskClient,
+    session: Session,
+    wave: str,
+    app: Flask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``kesu weight`` on a ``wave:`` job whose ``nonresponse:`` step names no cases file:
+    the wave's fieldwork table is loaded (survey.analysis.load_fieldwork) and matched."""
+    _fill_wave(client, session, wave)
+    monkeypatch.setenv("KESU_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("KESU_INSTANCE_PATH", str(tmp_path / "instance"))
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        f"wave: {wave}\ndesign: {{weights: base_weight}}\n"
+        "nonresponse: {classes: [town]}\noutput: weighted.csv\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["weight", str(job)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # 4 cases of 250: two ER, the break-off and the rejected complete ENR (one class):
+    # a1 = 1, a2 = 1000 / 500 = 2, so each respondent carries 500
+    assert "nonresponse: converged" in result.output and "weights sum 1000 -> 1000" in result.output
+    with (tmp_path / "weighted.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    ids = analysis_table(session, wave)["respondent_id"].tolist()
+    assert [int(r["respondent_id"]) for r in rows] == ids
+    assert [float(r["weight"]) for r in rows] == [500.0, 500.0]
+    # the report job (kesu report) loads the same fieldwork and lists the step in its appendix
+    report = tmp_path / "report.pdf"
+    result = CliRunner().invoke(
+        main, ["report", str(job), "-o", str(report), "--lang", "en"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    text = "\n".join(page.extract_text() for page in PdfReader(report).pages)
+    assert "Nonresponse adjustment (weighting classes)" in text
