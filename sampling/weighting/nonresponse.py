@@ -1,7 +1,7 @@
 """Nonresponse adjustment within weighting classes, with AAPOR dispositions.
 
 Each sampled case has a final disposition (AAPOR 2023, Standard
-Definitions): eligible respondent (1.x), eligible nonrespondent (2.x),
+Definitions): eligible respondent (1.1), eligible nonrespondent (1.2, 2.x),
 unknown eligibility (3.x) or not eligible (4.x). Within each weighting class
 (Valliant, Dever & Kreuter 2018, §13.5; Lohr 2022, §8.5):
 
@@ -30,7 +30,9 @@ from sampling._codes import combine_codes
 from sampling._codes import factorize
 from sampling._codes import label_text
 from sampling.errors import MarginError
+from sampling.errors import SamplingError
 from sampling.errors import WeightingError
+from sampling.outcomes import weighting_outcome
 from sampling.weighting.base import WeightingResult
 from sampling.weighting.base import WeightingStep
 from sampling.weighting.base import as_weights
@@ -59,16 +61,18 @@ _NAMES = {
 def disposition_category(value: Any) -> int:
     """Map a disposition to ER (0), ENR (1), UNK (2) or IN (3).
 
-    Accepts AAPOR codes (``1.1`` complete -> ER, ``2.x`` -> ENR, ``3.x`` -> UNK,
-    ``4.x`` -> IN), the names ``ER/ENR/UNK/IN`` (or respondent, nonrespondent,
-    unknown, ineligible) and a 0/1 response indicator (1 -> ER, 0 -> ENR).
+    Accepts AAPOR codes, classed by :func:`sampling.outcomes.weighting_outcome` (the one
+    place for it: ``1.1`` complete -> ER; ``1.2`` partial and ``2.x`` -> ENR, since the
+    analysis table holds complete interviews only; ``3.x`` -> UNK; ``4.x`` -> IN), the
+    names ``ER/ENR/UNK/IN`` (or respondent, nonrespondent, unknown, ineligible) and a 0/1
+    response indicator (1 -> ER, 0 -> ENR).
 
     Raises:
         WeightingError: an unknown disposition.
 
     Example:
-        >>> [disposition_category(v) for v in ("1.1", "2.20", "UNK", 0)]
-        [0, 1, 2, 1]
+        >>> [disposition_category(v) for v in ("1.1", "1.2", "2.20", "UNK", 0)]
+        [0, 1, 1, 2, 1]
     """
     text = label_text(value).strip().lower()
     if text in _NAMES:
@@ -77,7 +81,10 @@ def disposition_category(value: Any) -> int:
         return ER if text == "1" else ENR
     head = text.split(".")[0]
     if head in ("1", "2", "3", "4") and text.replace(".", "", 1).isdigit():
-        return {"1": ER, "2": ENR, "3": UNK, "4": IN}[head]
+        try:
+            return _NAMES[weighting_outcome(text).lower()]
+        except SamplingError:
+            pass  # not a final disposition code: the error below
     raise WeightingError(
         "unknown disposition",
         param="outcome",

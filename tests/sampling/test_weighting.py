@@ -242,7 +242,10 @@ def test_trim_by_hand():
 def test_nonresponse_with_dispositions_by_hand():
     # class A: ER 2, 2; ENR 2; UNK 2; IN 2  (all weight 2)
     # a1 = 10 / 8; eligible = (4 + 2) * a1 = 7.5; a2 = 7.5 / (4 a1) = 1.5
-    disp = np.array(["1.1", "1.1", "2.11", "3.21", "4.10", "1.0", "2.20"])
+    # class B: ER 3, ENR 1 (a partial interview, 1.2, is a nonrespondent: the analysis
+    # table holds completes only; sampling.outcomes.weighting_outcome)
+    # a2 = 4 / 3, so the respondent ends with 3 * 4 / 3 = 4
+    disp = np.array(["1.1", "1.1", "2.11", "3.21", "4.10", "1.1", "1.2"])
     cls = np.array(["A", "A", "A", "A", "A", "B", "B"])
     w = np.array([2.0, 2.0, 2.0, 2.0, 2.0, 3.0, 1.0])
     res = adjust_nonresponse(w, {"disp": disp, "town": cls}, outcome="disp", classes=["town"])
