@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +22,29 @@ from sampling.errors import SamplingError
 logger = logging.getLogger(__name__)
 
 
-def _wave_table(name: str) -> Any:
-    """The analysis table of a wave in the survey database (lazy import of :mod:`survey`)."""
+def _from_survey(load: Callable[[str], Any], name: str) -> Any:
+    """``load(name)`` with :func:`sampling.cli.load_wave` or ``load_wave_cases`` (which import
+    :mod:`survey` lazily), their errors as a click message."""
     try:
-        from survey.analysis import load_analysis_table
-    except ImportError as exc:
-        raise click.ClickException(
-            f"--wave needs the web survey package (survey.analysis.load_analysis_table): {exc}. "
-            "Export the wave to CSV and use a report job (kesu report JOB.yaml) instead."
-        ) from exc
-    try:
-        return load_analysis_table(name)
+        return load(name)
+    except SamplingError as exc:  # survey not installed
+        raise click.ClickException(str(exc)) from exc
     except Exception as exc:  # the survey's own errors (unknown wave, no database)
         raise click.ClickException(f"cannot load wave {name!r}: {exc}") from exc
 
 
+def _wave_table(name: str) -> Any:
+    """The analysis table of a wave in the survey database."""
+    from sampling.cli import load_wave
+
+    return _from_survey(load_wave, name)
+
+
 def _wave_cases(name: str) -> Any:
-    """The fieldwork (cases) table of a wave, for a job's ``nonresponse:`` step (lazy import)."""
-    try:
-        from survey.analysis import load_fieldwork
-    except ImportError as exc:
-        raise click.ClickException(
-            f"the nonresponse step of a wave job needs the web survey package "
-            f"(survey.analysis.load_fieldwork): {exc}. Export the cases "
-            "(kesu export NAME --format cases) and name the file in nonresponse.cases."
-        ) from exc
-    try:
-        return load_fieldwork(name)
-    except Exception as exc:  # the survey's own errors (unknown wave, no database)
-        raise click.ClickException(f"cannot load the fieldwork of wave {name!r}: {exc}") from exc
+    """The fieldwork (cases) table of a wave, for a job's ``nonresponse:`` step."""
+    from sampling.cli import load_wave_cases
+
+    return _from_survey(load_wave_cases, name)
 
 
 def _date(value: str | None) -> dt.date | None:
