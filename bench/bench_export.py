@@ -1,7 +1,7 @@
 """Benchmark: exporting 300,000 responses as CSV, SPSS .sav and Stata .dta, streamed.
 
 Run: ``.venv/bin/python bench/bench_export.py [--n 300000] [--small 30000] [--base 10000]
-[--formats csv,sav,dta] [--no-pg] [--no-peer]``
+[--formats csv,sav,dta] [--no-pg] [--no-sqlite] [--no-peer]``
 
 Setup (not timed): a wave with the Yiwu questionnaire on SQLite (a file) and on
 PostgreSQL (a fresh schema of ``KESU_BENCH_PG_URL``, default the test server), filled
@@ -236,6 +236,7 @@ def main() -> None:
     ap.add_argument("--base", type=int, default=10_000)
     ap.add_argument("--formats", default="csv,sav,dta")
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--no-peer", action="store_true")
     args = ap.parse_args()
     formats = args.formats.split(",")
@@ -243,7 +244,7 @@ def main() -> None:
           f"{platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        dbs = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}", None)]
+        dbs = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}", None)]
         pg_base = os.environ.get("KESU_BENCH_PG_URL", PG_DEFAULT)
         if not args.no_pg:
             schema, url = _pg_schema(pg_base)
