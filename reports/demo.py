@@ -38,7 +38,6 @@ from reports.model import ReportData
 from reports.model import WaveEstimates
 from reports.pdf import build_pdf
 from reports.simulate import census_margins
-from reports.simulate import nonresponse_outcome
 from reports.simulate import sex_age_cell
 from reports.simulate import simulate_fieldwork
 from reports.synthetic import YIWU_TOWNS
@@ -47,7 +46,6 @@ from reports.synthetic import simulate_answers
 from reports.synthetic import simulate_people
 from reports.synthetic import synthetic_frame
 from sampling import SurveyDesign
-from sampling import adjust_nonresponse
 from sampling import svy_proportion
 from sampling.frame import DrawnSample
 from sampling.frame import FrameColumns
@@ -55,6 +53,7 @@ from sampling.frame import SampleDesign
 from sampling.frame import draw_sample
 from sampling.frame import parse_frame
 from sampling.frame import write_sample
+from sampling.job import load_cases
 from sampling.job import load_job
 from sampling.job import load_table
 from sampling.job import run_weighting
@@ -293,12 +292,18 @@ def run_demo(
     write_columns(files["frame"], {k: wave.frame_columns[k] for k in names})
     files["sample"] = out / "sample.csv"
     write_sample(wave.sample, files["sample"])
-    files["fieldwork"] = out / "fieldwork.csv"
-    write_columns(files["fieldwork"], wave.fieldwork)
     fieldwork, people, records = wave.fieldwork, wave.people, wave.records
     complete = wave.complete
     resp_people = _subset(people, complete)
     ids = fieldwork["household_id"][complete]
+    # the cases file of the weighting job's nonresponse step: every sampled household with
+    # its AAPOR outcome, household weight and, for completes, the respondent's id
+    hh_weight = 1.0 / (fieldwork["prob1"] * fieldwork["prob2"])
+    files["fieldwork"] = out / "fieldwork.csv"
+    write_columns(files["fieldwork"], {
+        **fieldwork, "household_weight": hh_weight,
+        "respondent_id": np.where(complete, fieldwork["household_id"], ""),
+    })  # fmt: skip
     files["responses"] = out / "responses.csv"
     response_cols: dict[str, Any] = {"respondent_id": ids}
     for var in q.variables:
@@ -308,13 +313,6 @@ def run_demo(
 
     step("scoring")
     sheet = score_responses(q, records)
-    hh_weight = 1.0 / (fieldwork["prob1"] * fieldwork["prob2"])
-    nr = adjust_nonresponse(
-        hh_weight,
-        {"outcome": nonresponse_outcome(fieldwork["outcome"]), "town": fieldwork["town"]},
-        outcome="outcome",
-        classes=("town",),
-    )
     prob3 = fieldwork["prob3"][complete]
     minutes = fieldwork["minutes"][complete]
     median = float(np.median(minutes))
@@ -327,7 +325,6 @@ def run_demo(
         "prob2": fieldwork["prob2"][complete],
         "prob3": prob3,
         "base_weight": hh_weight[complete] / prob3,
-        "nr_weight": nr.weights[complete] / prob3,
     }
     for concept in ("sex", "birth_year", "age", "education", "occupation", "town", "urban",
                     "years_in_yiwu"):  # fmt: skip
@@ -342,22 +339,26 @@ def run_demo(
     scored["minutes"] = minutes
     files["scored"] = out / "scored.csv"
     write_columns(files["scored"], scored)
-    files["nonresponse"] = out / "nonresponse.json"
-    nr_diag = nr.diagnostics.to_dict()
-    nr_diag["notes"]["unit"] = "households (before the within-household weight 1/prob3)"
-    files["nonresponse"].write_text(json.dumps([nr_diag], indent=2), "utf-8")
 
     step("weighting")
     margins = census_margins(np.random.default_rng(seed + 1))
     job_spec: dict[str, Any] = {
         "data": "scored.csv",
         "design": {
-            "weights": "nr_weight",
+            "weights": "base_weight",
             "strata": "stratum",
             "psu": "psu",
             "nest": False,
             "lonely_psu": "fail",
         },  # fmt: skip
+        # households' AAPOR outcomes: the factor is computed on household weights (refusing
+        # households have no within-household probability) and multiplies base_weight
+        "nonresponse": {
+            "cases": "fieldwork.csv",
+            "weights": "household_weight",
+            "outcome": "outcome",
+            "classes": ["town"],
+        },
         "calibration": {"method": "raking", "margins": margins, "max_iter": 500},
         "trim": {"upper_quantile": 0.99},
         "reliability": {"min_n": 30, "max_cv": 0.3},
@@ -367,7 +368,7 @@ def run_demo(
     _write_yaml(files["weights_job"], job_spec, "weighting job of the demo (kesu weight)")
     job = load_job(files["weights_job"])
     table = load_table(job)
-    weighted = run_weighting(job, table)
+    weighted = run_weighting(job, table, load_cases(job))
     files["weighted"] = out / "weighted.csv"
     write_csv_table(files["weighted"], table, weighted.output_columns())
 
@@ -396,7 +397,6 @@ def run_demo(
         "capacity": {"values": "capacity.csv", "as_of": "2024-07-01"},
         "sae": {"covariates": "town-covariates.csv"},
         "fieldwork": "fieldwork.csv",
-        "prior_weighting": "nonresponse.json",
         "synthetic": True,
     }
     files["report_job"] = out / "report-job.yaml"

@@ -188,22 +188,3 @@ def simulate_fieldwork(
         col[sel] = values[chosen[sel]]
         people[key] = col
     return fieldwork, people
-
-
-def nonresponse_outcome(outcome: NDArray[Any]) -> NDArray[np.str_]:
-    """Map AAPOR codes to the classes of the nonresponse adjustment.
-
-    Completes (1.1) are respondents (ER); partial interviews (1.2) are not used in
-    the analysis, so they count with refusals and non-contacts as eligible
-    nonrespondents (ENR); 3.x unknown eligibility (UNK); 4.x not eligible (IN).
-
-    Example:
-        >>> nonresponse_outcome(np.array(["1.1", "1.2", "3.10", "4.50"])).tolist()
-        ['ER', 'ENR', 'UNK', 'IN']
-    """
-    text = np.asarray(outcome).astype(str)
-    out = np.full(text.shape, "ENR", dtype=object)
-    out[text == "1.1"] = "ER"
-    out[np.char.startswith(text, "3.")] = "UNK"
-    out[np.char.startswith(text, "4.")] = "IN"
-    return out.astype(str)

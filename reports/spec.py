@@ -5,10 +5,8 @@ A report job is a sampling job (``sampling/job.py``: ``data:`` or ``wave:``,
 ``reliability:``) plus a ``report:`` section::
 
     data: scored.csv
-    design: {weights: nr_weight, strata: stratum, psu: psu, nest: true}
-    # or, instead of a precomputed nr_weight, the nonresponse step in the job:
-    # design: {weights: base_weight, ...}
-    # nonresponse: {cases: cases.csv, classes: [town]}
+    design: {weights: base_weight, strata: stratum, psu: psu, nest: true}
+    nonresponse: {cases: fieldwork.csv, weights: household_weight, classes: [town]}
     calibration: {method: raking, margins: {...}}
     trim: {upper_quantile: 0.99}
     report:
@@ -24,8 +22,7 @@ A report job is a sampling job (``sampling/job.py``: ``data:`` or ``wave:``,
       capacity: {targets: capacity.yaml, values: capacity.csv, as_of: 2025-06-30}
       sae: {covariates: town-covariates.csv}   # or  sae: false
       fieldwork: fieldwork.csv              # AAPOR outcome codes per sampled case
-      prior_weighting: nonresponse.json     # diagnostics of steps done before the job
-                                            # (not needed with a nonresponse: section)
+      prior_weighting: steps.json           # diagnostics of weighting done outside the job
       synthetic: true                       # label every page as simulated data
 
 Parsing is pure (:func:`parse_report_job`); :mod:`reports.cli` reads the files.

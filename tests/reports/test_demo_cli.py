@@ -18,7 +18,7 @@ from reports.synthetic import YIWU_TOWNS
 
 FILES = (
     "frame.csv", "sample.csv", "fieldwork.csv", "responses.csv", "scored.csv", "weights-job.yaml",
-    "weighted.csv", "estimates.json", "report.pdf", "report-job.yaml", "nonresponse.json",
+    "weighted.csv", "estimates.json", "report.pdf", "report-job.yaml",
     "capacity.csv", "estimates-2021.json", "estimates-2023.json",
 )  # fmt: skip
 
@@ -67,6 +67,43 @@ def test_weights_are_raked_to_the_census_total(demo_dir):
     total = sum(t.adults for t in YIWU_TOWNS)
     assert w.sum() == pytest.approx(total, rel=1e-9)  # trimming keeps the raked total
     assert (w > 0).all()
+
+
+def test_weights_job_adjusts_for_nonresponse_by_town_from_the_fieldwork_file(demo_dir):
+    """The job's first step, recomputed by hand: in each town the household weights of the
+    eligible (complete, partial, refusal, non-contact...) and unknown cases go to the
+    completes, so the completes' household weights add up to the town's sampled total
+    less the ineligible share (Valliant, Dever & Kreuter 2018, 13.5)."""
+    from sampling.job import load_cases
+    from sampling.job import load_job
+    from sampling.job import load_table
+    from sampling.job import run_weighting
+
+    field = _read(demo_dir / "fieldwork.csv")
+    job = load_job(demo_dir / "weights-job.yaml")
+    sample = run_weighting(job, load_table(job), load_cases(job))
+    step = sample.steps[0]
+    assert step.diagnostics.method == "nonresponse"
+    expected = {}
+    for town in {r["town"] for r in field}:
+        rows = [r for r in field if r["town"] == town]
+        w = {k: 0.0 for k in "RNUI"}
+        for r in rows:
+            head = r["outcome"].split(".")[0]
+            kind = "R" if r["outcome"] == "1.1" else {"1": "N", "2": "N", "3": "U", "4": "I"}[head]
+            w[kind] += float(r["household_weight"])
+        a1 = sum(w.values()) / (w["R"] + w["N"] + w["I"])  # unknowns spread over the known
+        a2 = (w["R"] + w["N"]) * a1 / (w["R"] * a1)  # eligible nonrespondents to completes
+        factor = a1 * a2
+        for r in rows:
+            if r["outcome"] == "1.1":
+                expected[r["respondent_id"]] = float(r["household_weight"]) * factor
+    adjusted = dict(
+        zip(field_ids := [r["respondent_id"] for r in field], step.weights, strict=True)
+    )
+    for rid, value in expected.items():
+        assert adjusted[rid] == pytest.approx(value, rel=1e-12)
+    assert len(expected) == sum(1 for i in field_ids if i)
 
 
 def test_report_shows_the_aapor_rates_of_the_fieldwork_file(demo_dir):
