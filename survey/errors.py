@@ -4,8 +4,9 @@ Service functions raise :class:`SurveyError` subclasses carrying an HTTP status;
 let them propagate and :func:`init_app` turns them (and Werkzeug's HTTP errors) into a
 page or, under ``/api/``, JSON. Nothing a client sends may produce a 500: the 500
 handler rolls back and answers with a generic message that reveals nothing. Pages show
-their title, and the generic messages, in the language of the request (zh-CN first);
-JSON answers keep the English names and messages.
+their title and message in the language of the request (zh-CN first; a service error
+with a ``ui`` key shows that catalogue text); JSON answers keep the English error names
+and the services' English messages.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from survey.i18n import MESSAGES
+from survey.i18n import current_language
 from survey.i18n import ui_text
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class SurveyError(ValueError):
         got: what was given.
         expected: what would have been accepted.
         hint: how to fix it.
+        ui: a key of :data:`survey.i18n.MESSAGES`: what the error page says, in the
+            request's language (errors a respondent can meet); JSON keeps ``message``.
     """
 
     status = 400
@@ -48,6 +52,7 @@ class SurveyError(ValueError):
         got: Any = None,
         expected: Any = None,
         hint: str | None = None,
+        ui: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -55,6 +60,7 @@ class SurveyError(ValueError):
         self.got = got
         self.expected = expected
         self.hint = hint
+        self.ui = ui
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -112,6 +118,8 @@ def _render(status: int, title: str, message: str, page_message: str | None = No
     and ``page_message`` (a translation of ``message``) when given."""
     if _wants_json():
         return jsonify({"error": title, "message": message, "status": status}), status
+    if g.get("lang") is None:  # refused before the language hook ran (CSRF, rate limit)
+        g.lang = current_language()
     key = f"error_{status}"
     if key in MESSAGES["zh-CN"]:
         title = ui_text(key)
@@ -133,7 +141,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SurveyError)
     def survey_error(exc: SurveyError) -> Any:
         _rollback()
-        return _render(exc.status, type(exc).__name__, str(exc))
+        page_message = ui_text(exc.ui) if exc.ui else None
+        return _render(exc.status, type(exc).__name__, str(exc), page_message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import g
 from flask import has_app_context
+from flask import has_request_context
+from flask import session
 
 from sampling.outcomes import DISPOSITIONS
 
@@ -82,6 +84,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unit": "单位：{unit}",
         "back_to_survey": "返回问卷",
         "err_page_not_in_survey": "您的问卷里没有这一页。",
+        "err_no_link": "找不到这个调查链接。请检查链接是否完整，或联系调查员。",
+        "err_consent_first": "请先阅读调查说明，并点击同意参加。",
+        "err_form_stale": "这一页已经过期。请返回问卷，重新打开这一页再作答。",
+        "err_page_not_reached": "请先答完前面的题目。",
         "err_learn_after_submit": "提交问卷后才能查看正确答案。",
         "err_learn_not_offered": "本次调查不提供正确答案。",
         "field_title": "我的样本户",
@@ -361,6 +367,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unit": "Unit: {unit}",
         "back_to_survey": "Back to the survey",
         "err_page_not_in_survey": "This page is not part of your questionnaire.",
+        "err_no_link": "We cannot find this survey link. Check that the whole link was "
+        "copied, or ask your interviewer.",
+        "err_consent_first": "Please read the survey notice and agree to take part first.",
+        "err_form_stale": "This page is out of date. Go back to the survey and open the page "
+        "again.",
+        "err_page_not_reached": "Please answer the earlier questions first.",
         "err_learn_after_submit": "The answers are shown after you submit the questionnaire.",
         "err_learn_not_offered": "This survey does not show the answers.",
         "field_title": "My households",
@@ -623,8 +635,17 @@ def disposition_label(code: Any, language: str = DEFAULT_LANGUAGE) -> str:
 
 
 def current_language() -> str:
-    """The language of the current request (zh-CN outside a request)."""
-    return normalize_language(g.get("lang")) if has_app_context() else DEFAULT_LANGUAGE
+    """The language of the current request (zh-CN outside a request).
+
+    ``g.lang`` once the respondent blueprint's ``before_app_request`` has run; before it
+    (a CSRF failure or a rate limit answered by an earlier hook) the session's choice.
+    """
+    if not has_app_context():
+        return DEFAULT_LANGUAGE
+    lang = g.get("lang")
+    if lang is None and has_request_context():
+        lang = session.get("lang")
+    return normalize_language(lang)
 
 
 def ui_text(key: str, **params: Any) -> str:

@@ -324,7 +324,9 @@ def page(token: str, section: str) -> Any:
         return _render_page(r, section, r.answers, {})
     # POST: save_page loads and locks what it needs (one write transaction)
     if request.form.get("page", section) != section:
-        raise BadRequestError("the form's page does not match the address", param="page")
+        raise BadRequestError(
+            "the form's page does not match the address", param="page", ui="err_form_stale"
+        )
     raw_rev = request.form.get("rev", "")
     rev = int(raw_rev) if raw_rev.isdigit() and len(raw_rev) < 10 else -1  # checked by save_page
     result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang)

@@ -101,10 +101,14 @@ def valid_token(token: str) -> bool:
 
 def _invitation(session: Session, token: str) -> Invitation:
     if not valid_token(token):
-        raise NotFoundError("no such survey link", param="token", hint="check the link")
+        raise NotFoundError(
+            "no such survey link", param="token", hint="check the link", ui="err_no_link"
+        )
     inv = session.scalars(select(Invitation).where(Invitation.token == token)).one_or_none()
     if inv is None:
-        raise NotFoundError("no such survey link", param="token", hint="check the link")
+        raise NotFoundError(
+            "no such survey link", param="token", hint="check the link", ui="err_no_link"
+        )
     return inv
 
 
@@ -182,11 +186,15 @@ def _respondent_query() -> Executable:
 def load_respondent(session: Session, token: str) -> Respondent:
     """The respondent behind an invitation token (one query). Raises NotFoundError."""
     if not valid_token(token):
-        raise NotFoundError("no such survey link", param="token", hint="check the link")
+        raise NotFoundError(
+            "no such survey link", param="token", hint="check the link", ui="err_no_link"
+        )
     row = read_connection(session).execute(_respondent_query(), {"token": token}).one_or_none()
     if row is None:
         session.rollback()
-        raise NotFoundError("no such survey link", param="token", hint="check the link")
+        raise NotFoundError(
+            "no such survey link", param="token", hint="check the link", ui="err_no_link"
+        )
     (mode, name, year, learn, status, opens, closes, version_id, digest) = row[:9]
     response_id, response_status, page, revision, answers = row[9:]
     q = _questionnaire(session, version_id, digest)
@@ -224,7 +232,7 @@ def start_response(
     begin_write(session)
     inv = _invitation(session, token)
     if not wave_is_open(inv.wave):
-        raise ClosedError("this survey is not open", param="wave")
+        raise ClosedError("this survey is not open", param="wave", ui="closed_body")
     resp = _response(session, inv.id, lock=True)
     if resp is None:
         q = questionnaire_of(inv.wave.questionnaire_version)
@@ -273,7 +281,9 @@ def save_page(
     """
     begin_write(session)
     if not valid_token(token):
-        raise NotFoundError("no such survey link", param="token", hint="check the link")
+        raise NotFoundError(
+            "no such survey link", param="token", hint="check the link", ui="err_no_link"
+        )
     # one query: the response (locked) with what is needed of its wave
     row = session.execute(
         select(
@@ -293,25 +303,39 @@ def save_page(
     ).one_or_none()
     if row is None:
         _invitation(session, token)  # NotFoundError for an unknown link
-        raise ClosedError("please agree to take part first", param="consent")
+        raise ClosedError(
+            "please agree to take part first", param="consent", ui="err_consent_first"
+        )
     resp, status, opens, closes, survey_year, version_id, digest = row
     if revision < 0:
-        raise BadRequestError("missing or malformed revision", param="rev")
+        raise BadRequestError("missing or malformed revision", param="rev", ui="err_form_stale")
     if resp.status is ResponseStatus.COMPLETE or revision < resp.revision:
         # a double click or a replayed form: acknowledged, nothing changes
         page = resp.page
         session.rollback()
         return SaveResult("stale", page, {}, {})
     if revision > resp.revision:
-        raise BadRequestError("the form's revision is newer than the response", param="rev")
+        raise BadRequestError(
+            "the form's revision is newer than the response", param="rev", ui="err_form_stale"
+        )
     if not _is_open(status, opens, closes):
-        raise ClosedError("this survey is not open any more", param="wave")
+        raise ClosedError("this survey is not open any more", param="wave", ui="closed_body")
     q = _questionnaire(session, version_id, digest)
     current = walk(q, resp.answers, survey_year)
     if section_id not in current.section_ids:
-        raise NotFoundError("no such page for this respondent", param="page", got=section_id[:64])
+        raise NotFoundError(
+            "no such page for this respondent",
+            param="page",
+            got=section_id[:64],
+            ui="err_page_not_in_survey",
+        )
     if resp.page in current.section_ids and current.index(section_id) > current.index(resp.page):
-        raise BadRequestError("this page is not reached yet", param="page", got=section_id[:64])
+        raise BadRequestError(
+            "this page is not reached yet",
+            param="page",
+            got=section_id[:64],
+            ui="err_page_not_reached",
+        )
     outcome = apply_page(
         q, section_id, resp.answers, form, survey_year=survey_year, language=language
     )
@@ -373,15 +397,15 @@ def start_open_response(session: Session, open_token: str) -> str:
         NotFoundError: no open-recruitment wave with this link. ClosedError: not open.
     """
     if not valid_token(open_token):
-        raise NotFoundError("no such survey link", param="token")
+        raise NotFoundError("no such survey link", param="token", ui="err_no_link")
     begin_write(session)
     wave = session.scalars(
         select(Wave).where(Wave.open_token == open_token, Wave.open_recruitment.is_(True))
     ).one_or_none()
     if wave is None:
-        raise NotFoundError("no such survey link", param="token")
+        raise NotFoundError("no such survey link", param="token", ui="err_no_link")
     if not wave_is_open(wave):
-        raise ClosedError("this survey is not open", param="wave")
+        raise ClosedError("this survey is not open", param="wave", ui="closed_body")
     token = new_token()
     session.add(Invitation(wave_id=wave.id, token=token, mode="web", open_link=True))
     session.commit()
@@ -391,12 +415,12 @@ def start_open_response(session: Session, open_token: str) -> str:
 def open_wave_state(session: Session, open_token: str) -> tuple[str, bool]:
     """``(wave name, is open)`` of an open-recruitment link. Raises NotFoundError."""
     if not valid_token(open_token):
-        raise NotFoundError("no such survey link", param="token")
+        raise NotFoundError("no such survey link", param="token", ui="err_no_link")
     wave = session.scalars(
         select(Wave).where(Wave.open_token == open_token, Wave.open_recruitment.is_(True))
     ).one_or_none()
     if wave is None:
-        raise NotFoundError("no such survey link", param="token")
+        raise NotFoundError("no such survey link", param="token", ui="err_no_link")
     state = (wave.name, wave_is_open(wave))
     session.rollback()
     return state

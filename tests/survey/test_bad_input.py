@@ -116,10 +116,42 @@ def test_tampered_forms_are_refused(
         data.pop("q_farm_years")
     data.update(form)
     data = {k: v for k, v in data.items() if v is not None}
-    r = client.post(f"/s/{started}/q/about", data=data)
+    # the reason, in the service's own (English) words, as a script would read it
+    r = client.post(f"/s/{started}/q/about", data=data, headers={"Accept": "application/json"})
     assert r.status_code == status
-    assert message in r.data.decode()
+    assert message in r.get_json()["message"]
+    # the page a person sees: the same status, the title in Chinese
+    page = client.post(f"/s/{started}/q/about", data=data)
+    assert page.status_code == status and "请求有误" in page.data.decode()
     assert _snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    ("form", "zh"),
+    [
+        ({"rev": "abc"}, "这一页已经过期"),
+        ({"rev": "7"}, "这一页已经过期"),
+        ({"page": "test"}, "这一页已经过期"),
+    ],
+)
+def test_stale_forms_say_so_in_the_respondents_language(
+    client: FlaskClient, session: Session, started: str, form: dict[str, Any], zh: str
+) -> None:
+    data: dict[str, Any] = {"rev": "0", "page": "about", **ABOUT, **form}
+    html = client.post(f"/s/{started}/q/about", data=data).data.decode()
+    assert zh in html and "revision" not in html and "address" not in html
+    client.get("/?lang=en")
+    html = client.post(f"/s/{started}/q/about", data=data).data.decode()
+    assert "This page is out of date" in html
+
+
+def test_unknown_links_and_closed_surveys_say_so_in_chinese(
+    client: FlaskClient, session: Session
+) -> None:
+    html = client.get("/s/" + "x" * 32).data.decode()
+    assert "找不到这个调查链接" in html and "no such survey link" not in html
+    client.get("/?lang=en")
+    assert "We cannot find this survey link" in client.get("/s/" + "x" * 32).data.decode()
 
 
 def test_pages_not_reached_or_unknown_are_refused(

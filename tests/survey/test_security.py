@@ -54,6 +54,21 @@ def test_csrf_is_enforced_on_every_form(app_factory: Callable[..., Flask]) -> No
     )
 
 
+def test_csrf_page_follows_the_chosen_language(app_factory: Callable[..., Flask]) -> None:
+    """The CSRF check runs before the language hook: the page still uses the session's
+    language (English after ?lang=en), Chinese by default."""
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with database(app).sessionmaker() as session:
+        open_wave(session)
+        token = create_invitations(session, "w1", 1, actor="t")[0]
+    client = app.test_client()
+    zh = client.post(f"/s/{token}").data.decode()
+    assert '<html lang="zh-CN">' in zh and "请求有误" in zh
+    client.get(f"/s/{token}?lang=en")
+    en = client.post(f"/s/{token}").data.decode()
+    assert '<html lang="en">' in en and "请求有误" not in en
+
+
 def test_security_headers(client: FlaskClient, token: str) -> None:
     r = client.get(f"/s/{token}")
     csp = r.headers["Content-Security-Policy"]
