@@ -586,9 +586,10 @@ def build_design(
 
 
 def _id_text(value: Any) -> str:
-    """An id as text: stripped, integral floats (``12.0``) as integers; "" when missing."""
+    """An id as text: stripped, integral floats (``12.0``) as integers; "" when missing
+    (also ``-1``, the fieldwork table's "no response")."""
     text = label_text(value).strip()
-    if text in MISSING:
+    if text in MISSING or re.fullmatch(r"-1(\.0+)?", text):
         return ""
     if re.fullmatch(r"-?\d+\.0+", text):
         return text.split(".")[0]

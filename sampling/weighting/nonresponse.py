@@ -18,6 +18,7 @@ dispositions, a 0/1 response indicator gives step 2 only.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -65,20 +66,21 @@ def disposition_category(value: Any) -> int:
     place for it: ``1.1`` complete -> ER; ``1.2`` partial and ``2.x`` -> ENR, since the
     analysis table holds complete interviews only; ``3.x`` -> UNK; ``4.x`` -> IN), the
     names ``ER/ENR/UNK/IN`` (or respondent, nonrespondent, unknown, ineligible) and a 0/1
-    response indicator (1 -> ER, 0 -> ENR).
+    response indicator (1 -> ER, 0 -> ENR; also ``1.0``/``0.0``, which are not final
+    AAPOR codes).
 
     Raises:
         WeightingError: an unknown disposition.
 
     Example:
-        >>> [disposition_category(v) for v in ("1.1", "1.2", "2.20", "UNK", 0)]
-        [0, 1, 1, 2, 1]
+        >>> [disposition_category(v) for v in ("1.1", "1.2", "2.20", "UNK", 0, "1.0")]
+        [0, 1, 1, 2, 1, 0]
     """
     text = label_text(value).strip().lower()
     if text in _NAMES:
         return _NAMES[text]
-    if text in ("0", "1"):
-        return ER if text == "1" else ENR
+    if re.fullmatch(r"[01](\.0+)?", text):  # a 0/1 indicator, also written as 1.0/0.0
+        return ER if text[0] == "1" else ENR
     head = text.split(".")[0]
     if head in ("1", "2", "3", "4") and text.replace(".", "", 1).isdigit():
         try:

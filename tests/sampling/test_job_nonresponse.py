@@ -210,6 +210,20 @@ def test_wave_job_reads_the_fieldwork_through_the_loader() -> None:
         run_weighting(job, load_table(job, wave_loader=lambda name: data))
 
 
+def test_a_respondent_case_with_id_minus_one_is_a_respondent_without_an_id() -> None:
+    """-1 is the fieldwork table's "no response": an ER case carrying it has no id."""
+    fieldwork = {
+        "weighting_outcome": np.array(["ER", "ENR"]),
+        "respondent_id": np.array([-1, -1], dtype=np.int64),
+        "base_weight": np.array([1.0, 1.0]),
+    }
+    job = parse_job({"wave": "w1", "design": {"weights": "base_weight"}, "nonresponse": None})
+    data = {"respondent_id": np.array([7]), "base_weight": np.array([1.0])}
+    table = load_table(job, wave_loader=lambda name: data)
+    with pytest.raises(JobError, match="row 1 is a respondent .* without an id"):
+        run_weighting(job, table, load_cases(job, cases_loader=lambda name: fieldwork))
+
+
 def test_a_job_without_the_section_never_calls_the_loader(job_dir: Path) -> None:
     job = parse_job({"wave": "w1", "design": {"weights": "base_weight"}})
     assert load_cases(job, cases_loader=lambda name: pytest.fail("called")) is None

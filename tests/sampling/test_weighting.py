@@ -263,6 +263,14 @@ def test_nonresponse_with_dispositions_by_hand():
         )
 
 
+def test_indicator_written_as_floats_is_an_indicator():
+    # a 0/1 column saved by a tool that writes floats: 1.0 responded, 0.0 did not
+    res = adjust_nonresponse([2.0, 2.0, 2.0], {"r": ["1.0", "1.0", "0.0"]}, outcome="r")
+    assert_allclose(res.weights, [3.0, 3.0, 0.0], rtol=1e-12)
+    with pytest.raises(WeightingError, match="unknown disposition"):
+        adjust_nonresponse([1.0, 1.0], {"r": ["1.1", "1.9x"]}, outcome="r")
+
+
 def test_base_weights_and_kish():
     assert_allclose(base_weights([0.1, 0.5], [0.5, 0.25]), [20.0, 8.0])
     # balance's design_effect((1, 1, 1000)) = 2.9880418803112336
