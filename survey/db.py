@@ -96,10 +96,16 @@ def begin_write(session: Session) -> None:
     """Start the session's transaction as a writing one (``BEGIN IMMEDIATE`` on SQLite).
 
     Call first in a service that writes, before any query; a no-op when a transaction
-    is already open. On PostgreSQL it only starts the transaction.
+    is already open. On PostgreSQL it only starts the transaction. A session left on a
+    :func:`read_connection` (no transaction at the database) is rolled back first, so the
+    writes that follow are one transaction and not autocommitted one by one.
     """
-    if not session.in_transaction():
-        session.connection(execution_options={_WRITE_OPTION: True})
+    if session.in_transaction():
+        options = session.connection().get_execution_options()
+        if not (options.get(_READ_OPTION) or options.get("isolation_level") == "AUTOCOMMIT"):
+            return
+        session.rollback()
+    session.connection(execution_options={_WRITE_OPTION: True})
 
 
 def read_connection(session: Session) -> Any:

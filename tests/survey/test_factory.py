@@ -6,17 +6,25 @@ import stat
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from sqlalchemy import func
 from sqlalchemy import inspect
+from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from survey import create_app
 from survey.config import DEFAULT_SECRET_KEY
 from survey.db import Base
+from survey.db import begin_write
 from survey.db import current_revision
 from survey.db import database
 from survey.db import downgrade
+from survey.db import read_connection
 from survey.db import upgrade
 from survey.errors import SurveyError
+from survey.models import AuditLog
+from survey.services import audit
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +117,16 @@ def test_migrations_create_the_model_schema_and_revert(
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_a_write_after_a_single_read_is_one_transaction(app: Flask, session: Session) -> None:
+    """read_connection sends no BEGIN (SQLite) or runs in autocommit (PostgreSQL); a
+    begin_write on the same session starts a real transaction, so a rollback undoes it."""
+    before = session.scalar(select(func.count()).select_from(AuditLog))
+    session.rollback()
+    read_connection(session).execute(select(func.count()).select_from(AuditLog)).scalar()
+    begin_write(session)
+    audit(session, "test", "probe", "nothing")
+    session.flush()
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(AuditLog)) == before
