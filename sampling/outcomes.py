@@ -115,7 +115,7 @@ def aapor_category(code: Any) -> str:
     parts = text.split(".")
     if (
         len(parts) != 2
-        or not all(p.isdigit() for p in parts)
+        or not all(p.isdecimal() for p in parts)
         or parts[0] not in ("1", "2", "3", "4")
     ):
         raise SamplingError(

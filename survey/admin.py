@@ -161,7 +161,7 @@ def new_wave() -> Any:
         else:
             raise SurveyError(ui_text("err_choose_questionnaire"), param="file")
         year = form.get("survey_year", "").strip()
-        if year and not year.isdigit():
+        if year and not year.isdecimal():
             raise SurveyError(ui_text("err_survey_year"), param="survey_year")
         summary = create_wave(
             get_session(),

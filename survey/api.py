@@ -116,7 +116,7 @@ def _int(params: dict[str, str], key: str, default: int, low: int, high: int) ->
     text = params.get(key)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isdecimal() or not low <= int(text) <= high:
         raise BadRequestError(f"{key} must be a whole number {low}..{high}", param=key,
                               got=text[:20])  # fmt: skip
     return int(text)

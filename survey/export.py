@@ -102,7 +102,7 @@ YES_NO = {0: "否 no", 1: "是 yes"}
 def _codes(item: Item) -> dict[str, int]:
     """Answer code -> number: the code itself when every code is a whole number, else 1..k."""
     codes = item.codes
-    if all(c.isdigit() and len(c) < 6 for c in codes):
+    if all(c.isdecimal() and len(c) < 6 for c in codes):
         return {c: int(c) for c in codes}
     return {c: i for i, c in enumerate(codes, start=1)}
 

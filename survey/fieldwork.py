@@ -323,7 +323,7 @@ def parse_roster(form: Mapping[str, Sequence[str]]) -> list[MemberInput]:
         sex = sexes[i] if i < len(sexes) else ""
         if sex not in ("1", "2"):
             raise BadRequestError(f"{where}: choose the sex", param="sex")
-        if not age_text.isdigit() or not 0 <= int(age_text) <= 120:
+        if not age_text.isdecimal() or not 0 <= int(age_text) <= 120:
             raise BadRequestError(f"{where}: age is a whole number 0-120", param="age")
         birthday = birthdays[i].strip() if i < len(birthdays) else ""
         out.append(MemberInput(label, sex, int(age_text), birthday))

@@ -328,7 +328,7 @@ def page(token: str, section: str) -> Any:
             "the form's page does not match the address", param="page", ui="err_form_stale"
         )
     raw_rev = request.form.get("rev", "")
-    rev = int(raw_rev) if raw_rev.isdigit() and len(raw_rev) < 10 else -1  # checked by save_page
+    rev = int(raw_rev) if raw_rev.isdecimal() and len(raw_rev) < 10 else -1  # checked by save_page
     result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang)
     if result.outcome == "invalid":
         r = load_respondent(db, token)

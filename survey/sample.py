@@ -148,7 +148,7 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
             if row.get(col) and _number(line, col, row[col]) <= 0:
                 _fail(line, col, "must be > 0", row[col])
         for col in INTEGERS:
-            if row.get(col) and not row[col].isdigit():
+            if row.get(col) and not row[col].isdecimal():
                 _fail(line, col, "must be a whole number >= 1", row[col])
         if row.get("mode"):
             row["mode"] = MODE_ALIASES.get(row["mode"], row["mode"])

@@ -82,7 +82,7 @@ def disposition_category(value: Any) -> int:
     if re.fullmatch(r"[01](\.0+)?", text):  # a 0/1 indicator, also written as 1.0/0.0
         return ER if text[0] == "1" else ENR
     head = text.split(".")[0]
-    if head in ("1", "2", "3", "4") and text.replace(".", "", 1).isdigit():
+    if head in ("1", "2", "3", "4") and text.replace(".", "", 1).isdecimal():
         try:
             return _NAMES[weighting_outcome(text).lower()]
         except SamplingError:

@@ -165,7 +165,15 @@ def test_api_token_auth_and_cursor_pagination(client, session, filled, api) -> N
     assert [c["disposition"] for c in body["data"]] == ["1.1", "1.1"] and body["next"]
     r = client.get(f"{w}/export/csv", headers={"Authorization": f"Bearer {api['stan']}"})
     assert r.status_code == 200 and r.data.startswith("\ufeff".encode())
-    for bad in ("?limit=0", "?limit=1001", "?limit=abc", "?after=-1", "?status=x", "?page=2"):
+    for bad in (
+        "?limit=0",
+        "?limit=1001",
+        "?limit=abc",
+        "?limit=²",
+        "?after=-1",
+        "?status=x",
+        "?page=2",
+    ):
         status, body = _get(client, f"{w}/responses{bad}", api["stan"])
         assert status == 400 and body["status"] == 400 and body["message"], bad
     assert _get(client, "/api/v1/waves/nosuch", api["stan"])[0] == 404

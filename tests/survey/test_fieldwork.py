@@ -134,6 +134,9 @@ def test_kish_selection_is_stored_with_prob3_and_the_base_weight(field: Field) -
     case_id = field.cases["v01-0001"]  # household number 2 in the sample file
     roster = {"label": ["dad", "mum", "son", "kid"], "sex": ["1", "2", "1", "2"],
               "age": ["45", "43", "20", "10"]}  # fmt: skip
+    # a digit-like character that int() refuses is a 400 with a message, not a 500
+    bad = {**roster, "age": ["45", "4²", "20", "10"]}
+    assert ivy.post(f"/field/cases/{case_id}/roster", data=bad).status_code == 400
     assert ivy.post(f"/field/cases/{case_id}/roster", data=roster).status_code == 303
     field.session.rollback()
     stored = field.session.scalars(select(HouseholdRoster)).one()
