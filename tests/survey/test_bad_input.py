@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -217,10 +218,12 @@ def test_errors_are_json_under_api(client: FlaskClient) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
+    derandomize=True,  # the same examples on every CI run; explore with more locally
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@example(fields={"rev": ["²"]})  # str.isdigit() is True, int() refuses it (was a 500)
 @given(
     fields=st.dictionaries(
         st.sampled_from(
