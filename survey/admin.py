@@ -179,7 +179,7 @@ def new_wave() -> Any:
     except SurveyError as exc:
         get_session().rollback()
         return (
-            render_template("admin/new_wave.html", bundled=bundled, error=str(exc)),
+            render_template("admin/new_wave.html", bundled=bundled, error=exc.page_text()),
             exc.status if exc.status != 404 else 400,
         )
     flash(ui_text("flash_wave_created", name=summary.name))
@@ -269,7 +269,7 @@ def import_cases(name: str) -> Any:
         result = import_sample(get_session(), name, upload.read(), actor=g.user.username, mode=mode)
     except SurveyError as exc:
         get_session().rollback()
-        return _wave_page(name, error=str(exc))
+        return _wave_page(name, error=exc.page_text())
     flash(ui_text("flash_imported", count=result.count, name=name))
     return redirect(url_for("admin.wave", name=name), code=303)
 

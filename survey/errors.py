@@ -40,6 +40,7 @@ class SurveyError(ValueError):
         hint: how to fix it.
         ui: a key of :data:`survey.i18n.MESSAGES`: what the error page says, in the
             request's language (errors a respondent can meet); JSON keeps ``message``.
+        ui_params: the values the ``ui`` text names (line, column, value...).
     """
 
     status = 400
@@ -53,6 +54,7 @@ class SurveyError(ValueError):
         expected: Any = None,
         hint: str | None = None,
         ui: str | None = None,
+        ui_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -61,6 +63,12 @@ class SurveyError(ValueError):
         self.expected = expected
         self.hint = hint
         self.ui = ui
+        self.ui_params = dict(ui_params or {})
+
+    def page_text(self) -> str:
+        """What a page shows: the ``ui`` catalogue text in the request's language (with
+        ``ui_params``), else the English message."""
+        return ui_text(self.ui, **self.ui_params) if self.ui else str(self)
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -141,8 +149,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SurveyError)
     def survey_error(exc: SurveyError) -> Any:
         _rollback()
-        page_message = ui_text(exc.ui) if exc.ui else None
-        return _render(exc.status, type(exc).__name__, str(exc), page_message)
+        return _render(exc.status, type(exc).__name__, str(exc), exc.page_text())
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:

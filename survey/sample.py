@@ -63,10 +63,21 @@ class ImportResult:
     interviewers: dict[str, int]
 
 
-def _fail(line: int, column: str, message: str, got: Any = None, hint: str | None = None) -> None:
+def _fail(
+    line: int,
+    column: str,
+    message: str,
+    got: Any = None,
+    hint: str | None = None,
+    *,
+    ui: str,
+    **params: Any,
+) -> None:
+    """Raise the error of one cell; ``ui`` names the page text (with line, column, got)."""
     raise SampleFileError(
-        f"line {line}, column {column!r}: {message}", param=column, got=got, hint=hint
-    )
+        f"line {line}, column {column!r}: {message}", param=column, got=got, hint=hint,
+        ui=ui, ui_params={"line": line, "column": column, "got": got, **params},
+    )  # fmt: skip
 
 
 def _number(line: int, column: str, text: str) -> float:
@@ -75,7 +86,7 @@ def _number(line: int, column: str, text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        _fail(line, column, f"{text[:40]!r} is not a number", text[:40])
+        _fail(line, column, f"{text[:40]!r} is not a number", text[:40], ui="sample_not_number")
     return value
 
 
@@ -85,13 +96,14 @@ def _rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SampleFileError(
-            f"line {line}: the file is not UTF-8 text", param="file", hint="save it as CSV UTF-8"
-        ) from None
+            f"line {line}: the file is not UTF-8 text", param="file", hint="save it as CSV UTF-8",
+            ui="sample_not_utf8", ui_params={"line": line},
+        ) from None  # fmt: skip
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise SampleFileError("the file is empty", param="file") from None
+        raise SampleFileError("the file is empty", param="file", ui="sample_empty") from None
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         for values in reader:
@@ -103,6 +115,9 @@ def _rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]
                     header[min(len(values), len(header)) - 1] if header else "",
                     f"{len(values)} values for {len(header)} columns",
                     hint="check for a missing or an extra comma",
+                    ui="sample_width",
+                    values=len(values),
+                    columns=len(header),
                 )
             yield reader.line_num, {h: v.strip() for h, v in zip(header, values, strict=True)}
 
@@ -114,7 +129,10 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
     header, rows = _rows(data)
     dup = [h for h, k in Counter(header).items() if k > 1]
     if dup:
-        raise SampleFileError(f"line 1: column {dup[0]!r} appears twice", param=dup[0])
+        raise SampleFileError(
+            f"line 1: column {dup[0]!r} appears twice", param=dup[0],
+            ui="sample_dup_column", ui_params={"column": dup[0]},
+        )  # fmt: skip
     id_col = next((c for c in ID_COLUMNS if c in header), None)
     missing = [c for c in REQUIRED if c not in header]
     if id_col is None or missing:
@@ -124,39 +142,50 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
             param=name,
             expected=("household_id or person_id",) + REQUIRED,
             hint="use the file written by `kesu sample draw`",
+            ui="sample_missing_column",
+            ui_params={"column": name},
         )
     out: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
     for line, row in rows:
         if len(out) >= MAX_ROWS:
-            raise SampleFileError(f"more than {MAX_ROWS} rows", param="file", hint="split it")
+            raise SampleFileError(
+                f"more than {MAX_ROWS} rows", param="file", hint="split it",
+                ui="sample_too_many", ui_params={"max": MAX_ROWS},
+            )  # fmt: skip
         case_id = row[id_col]
         if not case_id or len(case_id) > 64:
-            _fail(line, id_col, "an id of 1-64 characters is needed", case_id[:64])
+            _fail(line, id_col, "an id of 1-64 characters is needed", case_id[:64], ui="sample_id")
         if case_id in seen:
-            _fail(line, id_col, f"{case_id!r} is also on line {seen[case_id]}", case_id)
+            _fail(line, id_col, f"{case_id!r} is also on line {seen[case_id]}", case_id,
+                  ui="sample_id_twice", other=seen[case_id])  # fmt: skip
         seen[case_id] = line
         for col in REQUIRED:
             if not row[col] or len(row[col]) > 64:
-                _fail(line, col, "a value of 1-64 characters is needed", row[col][:64])
+                _fail(line, col, "a value of 1-64 characters is needed", row[col][:64],
+                      ui="sample_value")  # fmt: skip
         for col in PROBABILITIES:
             if row.get(col):
                 p = _number(line, col, row[col])
                 if not 0 < p <= 1:
-                    _fail(line, col, "a probability must be in (0, 1]", row[col])
+                    _fail(line, col, "a probability must be in (0, 1]", row[col],
+                          ui="sample_probability")  # fmt: skip
         for col in POSITIVE:
             if row.get(col) and _number(line, col, row[col]) <= 0:
-                _fail(line, col, "must be > 0", row[col])
+                _fail(line, col, "must be > 0", row[col], ui="sample_positive")
         for col in INTEGERS:
             if row.get(col) and not row[col].isdecimal():
-                _fail(line, col, "must be a whole number >= 1", row[col])
+                _fail(line, col, "must be a whole number >= 1", row[col], ui="sample_whole")
         if row.get("mode"):
             row["mode"] = MODE_ALIASES.get(row["mode"], row["mode"])
         if row.get("mode") and row["mode"] not in MODES:
-            _fail(line, "mode", f"unknown mode (one of {', '.join(MODES)})", row["mode"])
+            _fail(line, "mode", f"unknown mode (one of {', '.join(MODES)})", row["mode"],
+                  ui="sample_mode", modes=", ".join(MODES))  # fmt: skip
         out.append((line, row))
     if not out:
-        raise SampleFileError("the file has a header but no rows", param="file")
+        raise SampleFileError(
+            "the file has a header but no rows", param="file", ui="sample_no_rows"
+        )
     return out
 
 
@@ -207,10 +236,12 @@ def import_sample(
     }
     for line, row in rows:
         if row[id_col] in existing:
-            _fail(line, id_col, f"{row[id_col]!r} is already in wave {wave_name}", row[id_col])
+            _fail(line, id_col, f"{row[id_col]!r} is already in wave {wave_name}", row[id_col],
+                  ui="sample_in_wave", wave=wave_name)  # fmt: skip
         name = row.get("interviewer", "")
         if name and name not in users:
-            _fail(line, "interviewer", f"no user {name!r}", name, hint="kesu user create NAME")
+            _fail(line, "interviewer", f"no user {name!r}", name, hint="kesu user create NAME",
+                  ui="sample_no_user")  # fmt: skip
     members = set(
         session.scalars(select(WaveMember.user_id).where(WaveMember.wave_id == wave.id)).all()
     )

@@ -256,8 +256,15 @@ def test_a_malformed_sample_names_the_line_and_column_and_imports_nothing(field:
     upload = {"file": (__import__("io").BytesIO(bad["line 3, column 'prob1'"]), "s.csv")}
     r = ada.post(f"/admin/waves/{field.wave}/import", data=upload,
                  content_type="multipart/form-data")  # fmt: skip
-    assert r.status_code == 400 and "line 3, column &#39;prob1&#39;" in r.data.decode()
+    # the page speaks Chinese (the CLI and JSON keep the English message above)
+    assert r.status_code == 400 and "第 3 行“prob1”列：“abc”不是数字。" in r.data.decode()
     assert field.count(Invitation) == before
+    ada.get("/?lang=en")
+    upload = {"file": (__import__("io").BytesIO(bad["also on line 2"]), "s.csv")}
+    r = ada.post(f"/admin/waves/{field.wave}/import", data=upload,
+                 content_type="multipart/form-data")  # fmt: skip
+    page = r.data.decode()
+    assert "Line 6, column &#39;household_id&#39;: &#39;v01-0001&#39; is also on line 2." in page
 
 
 def test_links_csv_qr_sheet_and_audit_of_admin_actions(field: Field) -> None:
