@@ -421,7 +421,8 @@ def review_response(
                               got=decision[:16])  # fmt: skip
     reason = reason.strip()
     if not 3 <= len(reason) <= 500:
-        raise BadRequestError("give a reason (3-500 characters)", param="reason")
+        raise BadRequestError("give a reason (3-500 characters)", param="reason",
+                              ui="err_review_reason")  # fmt: skip
     begin_write(session)
     stmt = select(Response).where(Response.id == response_id).with_for_update()
     resp = session.scalars(stmt).one_or_none()

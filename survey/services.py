@@ -87,6 +87,8 @@ def store_questionnaire(
             f"the questionnaire file has problems:\n{exc}",
             param="questionnaire",
             hint="fix them (kesu questionnaire validate FILE) and upload again",
+            ui="err_questionnaire_file",
+            ui_params={"problems": str(exc)},
         ) from None
     existing = session.scalars(
         select(QuestionnaireVersion).where(QuestionnaireVersion.content_hash == q.content_hash)
@@ -165,17 +167,21 @@ def create_wave(
     name = name.strip()
     if not name or len(name) > 64 or not all(c.isalnum() or c in "-_." for c in name):
         raise BadRequestError(
-            "a wave name is 1-64 letters, digits, '-', '_' or '.'", param="name", got=name[:64]
-        )
+            "a wave name is 1-64 letters, digits, '-', '_' or '.'", param="name", got=name[:64],
+            ui="err_wave_name",
+        )  # fmt: skip
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
         raise BadRequestError("unknown mode", param="modes", got=bad, expected=MODES)
     if opens_at and closes_at and closes_at <= opens_at:
-        raise BadRequestError("the wave must close after it opens", param="closes_at")
+        raise BadRequestError(
+            "the wave must close after it opens", param="closes_at", ui="err_wave_dates"
+        )
     begin_write(session)
     version, q = store_questionnaire(session, questionnaire_data, source_name)
     if survey_year is not None and not 1900 <= survey_year <= 2200:
-        raise BadRequestError("survey year out of range", param="survey_year", got=survey_year)
+        raise BadRequestError("survey year out of range", param="survey_year", got=survey_year,
+                              ui="err_survey_year")  # fmt: skip
     wave = Wave(
         name=name,
         questionnaire_version_id=version.id,
@@ -193,7 +199,8 @@ def create_wave(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise ConflictError(f"a wave named {name!r} exists already", param="name") from None
+        raise ConflictError(f"a wave named {name!r} exists already", param="name",
+                            ui="err_wave_exists", ui_params={"name": name}) from None  # fmt: skip
     audit(session, actor, "wave.create", name, questionnaire=q.id, content_hash=q.content_hash)
     session.commit()
     logger.info("wave %s created with questionnaire %s", name, q.short_hash)

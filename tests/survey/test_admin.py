@@ -102,10 +102,10 @@ def test_create_a_wave_from_a_bundled_file(
     monkeypatch.setattr("survey.admin.bundled_questionnaires", lambda: {"features.yaml": FEATURES})
     r = admin.post("/admin/waves/new", data={"name": "b1", "bundled": "features.yaml"})
     assert r.status_code == 303
-    assert (
-        admin.post("/admin/waves/new", data={"name": "b1", "bundled": "features.yaml"}).status_code
-        == 409
-    )
+    again = admin.post("/admin/waves/new", data={"name": "b1", "bundled": "features.yaml"})
+    assert again.status_code == 409 and "已经有名为“b1”的调查轮次" in again.data.decode()
+    bad_name = admin.post("/admin/waves/new", data={"name": "x y", "bundled": "features.yaml"})
+    assert "调查轮次名称只能用" in bad_name.data.decode()
 
 
 def test_an_invalid_questionnaire_upload_lists_its_problems(
@@ -115,7 +115,7 @@ def test_an_invalid_questionnaire_upload_lists_its_problems(
     data = {"name": "bad", "file": (io.BytesIO(bad.encode()), "bad.yaml")}
     r = admin.post("/admin/waves/new", data=data, content_type="multipart/form-data")
     assert r.status_code == 400
-    assert "bad.yaml:" in r.data.decode()
+    assert "问卷文件有问题" in r.data.decode() and "bad.yaml:" in r.data.decode()
     assert _actions(session) == ["user.create", "user.login"]
 
 
