@@ -78,17 +78,20 @@ class DemoInfo:
     simulated: int = 0
 
     def lines(self) -> list[str]:
+        """The lines ``make run`` prints, Chinese first (the staff's language), then English."""
         out = [
+            f"演示调查“{self.wave}”已开放（{self.simulated} 份模拟面访，模拟数据）。",
             f"kesu demo wave '{self.wave}' is open "
             f"({self.simulated} simulated complete interviews, synthetic data).",
-            f"  respondent link: {self.respondent_url}",
-            f"  open link (anyone, once per browser): {self.open_url}",
-            f"  admin: {self.admin_url}  user {self.username}  password {self.password}",
+            f"  答题链接 respondent link: {self.respondent_url}",
+            f"  公开链接（每个浏览器一次）open link (anyone, once per browser): {self.open_url}",
+            f"  管理后台 admin: {self.admin_url}  用户 user {self.username}  "
+            f"密码 password {self.password}",
         ]
         if self.dashboard_url:
-            out.append(f"  live results: {self.dashboard_url}")
+            out.append(f"  实时结果 live results: {self.dashboard_url}")
         if self.report_url:
-            out.append(f"  PDF report (after login): {self.report_url}")
+            out.append(f"  PDF 报告（需先登录）PDF report (after login): {self.report_url}")
         return out
 
 
