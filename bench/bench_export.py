@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _pgschema import create_schema
+from _pgschema import drop_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -206,29 +208,6 @@ def measure(url: str, name: str, fmt: str, peer: bool, trace: bool, tmp: Path) -
     return result
 
 
-def _pg_schema(base: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine
-    from sqlalchemy import text
-
-    schema = f"kesu_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in base else "?"
-    return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
-
-
-def _drop_schema(base: str, schema: str) -> None:
-    from sqlalchemy import create_engine
-    from sqlalchemy import text
-
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=300_000)
@@ -247,7 +226,7 @@ def main() -> None:
         dbs = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}", None)]
         pg_base = os.environ.get("KESU_BENCH_PG_URL", PG_DEFAULT)
         if not args.no_pg:
-            schema, url = _pg_schema(pg_base)
+            url, schema = create_schema(pg_base)
             dbs.append(("PostgreSQL", url, schema))
         try:
             for label, url, _ in dbs:
@@ -277,7 +256,7 @@ def main() -> None:
         finally:
             for _, _, schema in dbs:
                 if schema:
-                    _drop_schema(pg_base, schema)
+                    drop_schema(pg_base, schema)
 
 
 if __name__ == "__main__":

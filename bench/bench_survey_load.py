@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import create_engine
+from _pgschema import create_schema
+from _pgschema import drop_schema
 from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
@@ -371,23 +371,6 @@ async def run_db(
     }
 
 
-def pg_schema(base: str) -> tuple[str, str]:
-    schema = f"kesu_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(base: str, schema: str) -> None:
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=200)
@@ -420,7 +403,7 @@ def main() -> None:
             if not args.pg_url:
                 print("postgresql: skipped (set KESU_TEST_DATABASE_URL or --pg-url)")
                 continue
-            url, schema = pg_schema(args.pg_url)
+            url, schema = create_schema(args.pg_url)
             try:
                 results.append(asyncio.run(run_db(label, url, args, q)))
             finally:
