@@ -20,6 +20,7 @@ from survey.errors import NotFoundError
 from survey.models import ROLES
 from survey.models import ApiToken
 from survey.models import User
+from survey.models import Wave
 from survey.models import WaveMember
 from survey.services import audit
 from survey.services import get_wave
@@ -55,15 +56,25 @@ def set_role(session: Session, username: str, role: str, *, actor: str) -> None:
     session.commit()
 
 
-def grant(session: Session, wave_name: str, username: str, role: str, *, actor: str) -> None:
-    """Give ``username`` the role ``role`` on a wave (replacing an earlier one; audited)."""
-    check_role(role)
-    begin_write(session)
+def _membership(
+    session: Session, wave_name: str, username: str
+) -> tuple[Wave, User, WaveMember | None]:
+    """The wave, the user and the user's membership of the wave (None: not a member).
+
+    Raises NotFoundError for an unknown wave or user."""
     wave = get_wave(session, wave_name)
     user = get_user(session, username)
     member = session.scalars(
         select(WaveMember).where(WaveMember.wave_id == wave.id, WaveMember.user_id == user.id)
     ).one_or_none()
+    return wave, user, member
+
+
+def grant(session: Session, wave_name: str, username: str, role: str, *, actor: str) -> None:
+    """Give ``username`` the role ``role`` on a wave (replacing an earlier one; audited)."""
+    check_role(role)
+    begin_write(session)
+    wave, user, member = _membership(session, wave_name, username)
     if member is None:
         session.add(WaveMember(wave_id=wave.id, user_id=user.id, role=role))
     else:
@@ -75,11 +86,7 @@ def grant(session: Session, wave_name: str, username: str, role: str, *, actor: 
 def revoke(session: Session, wave_name: str, username: str, *, actor: str) -> None:
     """Remove a user from a wave (audited; their assignments stay for reassignment)."""
     begin_write(session)
-    wave = get_wave(session, wave_name)
-    user = get_user(session, username)
-    member = session.scalars(
-        select(WaveMember).where(WaveMember.wave_id == wave.id, WaveMember.user_id == user.id)
-    ).one_or_none()
+    _, _, member = _membership(session, wave_name, username)
     if member is None:
         raise NotFoundError(f"{username} is not a member of wave {wave_name}", param="username")
     session.delete(member)
