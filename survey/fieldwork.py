@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from sampling.errors import SamplingError
 from sampling.outcomes import DISPOSITIONS
@@ -196,14 +197,24 @@ class Assignment:
     selected: str | None
 
 
+def attempt_summary(wave_id: int | None = None) -> Subquery:
+    """Per invitation (``invitation_id``): the number of contact attempts ``n`` and the id
+    of the last one ``last``; only the invitations of wave ``wave_id`` when given."""
+    stmt = select(
+        ContactAttempt.invitation_id,
+        func.count().label("n"),
+        func.max(ContactAttempt.id).label("last"),
+    )
+    if wave_id is not None:
+        stmt = stmt.join(Invitation, ContactAttempt.invitation_id == Invitation.id).where(
+            Invitation.wave_id == wave_id
+        )
+    return stmt.group_by(ContactAttempt.invitation_id).subquery()
+
+
 def assignments(session: Session, user: User) -> list[Assignment]:
     """The cases assigned to ``user`` in open or draft waves, by wave and household."""
-    attempts = (
-        select(ContactAttempt.invitation_id, func.count().label("n"),
-               func.max(ContactAttempt.id).label("last"))
-        .group_by(ContactAttempt.invitation_id)
-        .subquery()
-    )  # fmt: skip
+    attempts = attempt_summary()
     last = ContactAttempt.__table__.alias("last_attempt")
     rows = session.execute(
         select(

@@ -34,6 +34,7 @@ from sampling.outcomes import outcome_rates
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import NotFoundError
+from survey.fieldwork import attempt_summary
 from survey.fieldwork import wave_settings
 from survey.flow import is_answered
 from survey.flow import walk
@@ -112,14 +113,7 @@ def case_outcomes(session: Session, wave: Wave) -> list[CaseOutcome]:
     """Every sampled case of ``wave`` with its final disposition, by invitation id."""
     settings = wave_settings(wave)
     q = questionnaire_of(wave.questionnaire_version)
-    counts = (
-        select(ContactAttempt.invitation_id, func.count().label("n"),
-               func.max(ContactAttempt.id).label("last"))
-        .join(Invitation, ContactAttempt.invitation_id == Invitation.id)
-        .where(Invitation.wave_id == wave.id)
-        .group_by(ContactAttempt.invitation_id)
-        .subquery()
-    )  # fmt: skip
+    counts = attempt_summary(wave.id)
     last = ContactAttempt.__table__.alias("last_attempt")
     rows = session.execute(
         select(
