@@ -66,6 +66,15 @@ def _answered(value: Any) -> bool:
     return not (isinstance(value, list | tuple) and len(value) == 0)
 
 
+def _length(value: Any) -> int:
+    """Characters of an answer as text (XPath's ``string-length``); 0 when unanswered."""
+    if value is None:
+        return 0
+    if isinstance(value, list | tuple | set | frozenset):
+        return len(" ".join(str(v) for v in value))
+    return len(str(value))
+
+
 def _coalesce(*values: Any) -> Any:
     for value in values:
         if value is not None:
@@ -87,6 +96,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "selected": (_selected, 2, 2),
     "count": (_count, 1, 1),
     "answered": (_answered, 1, 1),
+    "length": (_length, 1, 1),
     "coalesce": (_coalesce, 1, None),
     "abs": (_num(abs), 1, 1),
     "min": (_num(min), 1, None),
