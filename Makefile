@@ -1,6 +1,6 @@
 # kesu: two commands on a fresh machine with Python 3.11 and make.
 #   make run   set up .venv, install, run the main job
-#   make test  set up .venv with test extras, lint, run the tests
+#   make test  set up .venv with the test and xlsform extras, lint, run the tests
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,xlsform]'
 	touch $(STAMP)
 
 venv: $(STAMP)

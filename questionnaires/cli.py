@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @click.group()
 def questionnaire() -> None:
-    """Questionnaire files: validate and show (问卷文件：校验与查看)."""
+    """Questionnaire files: validate, show, import and export (问卷文件：校验、查看、导入、导出)."""
 
 
 @questionnaire.command()
@@ -101,3 +101,71 @@ def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
         for g in q.groups:
             lines.append(f"  {g.id:<12} {g.label.get(lang):<14} {g.rule.source}")
     return "\n".join(lines)
+
+
+@questionnaire.command(name="import")
+@click.argument("form", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The questionnaire YAML to write.",
+)
+def import_(form: Path, output: Path) -> None:
+    """Read the XLSForm FORM (ODK, Kobo, SurveyCTO) and write it as questionnaire YAML.
+
+    Problems name the sheet, cell and column (survey!F12); what is left out on purpose
+    is listed on stderr and at the top of the YAML.
+    """
+    from questionnaires.xlsform_import import import_xlsform
+
+    try:
+        result = import_xlsform(form)
+    except QuestionnaireError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for notice in result.notices:
+        click.echo(f"{form}: note: {notice}", err=True)
+    output.write_text(result.yaml, encoding="utf-8")
+    q = result.questionnaire
+    click.echo(
+        f"{output}: {q.id} v{q.version}, {len(q.sections)} pages, "
+        f"{sum(1 for _ in q.items)} items, {len(q.scored_items)} scored",
+        err=True,
+    )
+
+
+@questionnaire.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsform"]),
+    default="xlsform",
+    show_default=True,
+    help="xlsform: an .xlsx that pyxform converts for ODK Collect and Kobo.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="The file to write."
+)
+def export(file: Path, fmt: str, output: Path) -> None:
+    """Write the questionnaire FILE in another format (XLSForm for ODK Collect / Kobo)."""
+    from questionnaires.xlsform import INSTALL_HINT
+    from questionnaires.xlsform import write_xlsform
+    from questionnaires.xpath import XPathError
+
+    try:
+        q = load_questionnaire(file)
+    except QuestionnaireError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    try:
+        write_xlsform(q, output)
+    except ImportError:
+        click.echo(f"{file}: {INSTALL_HINT}", err=True)
+        sys.exit(1)
+    except XPathError as exc:
+        click.echo(f"{file}: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{output}: XLSForm of {q.id} v{q.version} ({fmt})", err=True)

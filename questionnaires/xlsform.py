@@ -95,9 +95,7 @@ def language_tag(name: str) -> str | None:
     if m is None:
         return BARE_LANGUAGE_NAMES.get(name.strip().lower())
     parts = m.group(1).replace("_", "-").split("-")
-    if parts[0].lower() == "zh" and (
-        len(parts) == 1 or parts[1].lower() in ("cn", "hans", "sg")
-    ):
+    if parts[0].lower() == "zh" and (len(parts) == 1 or parts[1].lower() in ("cn", "hans", "sg")):
         return DEFAULT_LANGUAGE
     return "-".join([parts[0].lower(), *(p.upper() if len(p) == 2 else p for p in parts[1:])])
 
@@ -181,7 +179,10 @@ class _Exporter:
     def __init__(self, q: Questionnaire) -> None:
         self.q = q
         self.langs = q.languages
-        t = lambda base: _translated(base, self.langs)  # noqa: E731 - a local shorthand
+
+        def t(base: str) -> list[str]:
+            return _translated(base, self.langs)
+
         self.survey = _Sheet(
             ["type", "name", *t("label"), *t("hint"), "required", "relevant", "constraint"]
             + [*t("constraint_message"), "calculation", "appearance", "parameters"]
@@ -393,7 +394,7 @@ def _value(item: Item, option: Option) -> float | None:
     if item.type in (ItemType.LIKERT, ItemType.GRID):
         if option.value == float(item.options.index(option) + 1):
             return None
-    return _maybe_number(option.value)  # type: ignore[return-value]
+    return _maybe_number(option.value)
 
 
 def _maybe_number(x: float | None) -> int | float | None:

@@ -19,7 +19,6 @@ import logging
 import re
 from collections.abc import Callable
 from collections.abc import Iterator
-from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -44,7 +43,6 @@ from questionnaires.xlsform import language_tag
 from questionnaires.xlsform import odk_constraint
 from questionnaires.xlsform import same_xpath
 from questionnaires.xpath import XPathError
-from questionnaires.xpath import choice_conditions
 from questionnaires.xpath import kesu_to_xpath
 from questionnaires.xpath import xpath_to_kesu
 from questionnaires.yamlsource import LineDict
@@ -287,7 +285,9 @@ class _Importer:
             if lang_name:
                 lang = language_tag(lang_name)
                 if lang is None:
-                    self.problem(_Row(sheet, 1, {}), None, f"column {raw!r}: " + _unknown_language(lang_name))
+                    self.problem(
+                        _Row(sheet, 1, {}), None, f"column {raw!r}: " + _unknown_language(lang_name)
+                    )
                     continue
             elif base in ("label", "hint", "constraint_message") or base in (
                 "kesu_explanation",
@@ -311,6 +311,9 @@ class _Importer:
                 else:
                     row.cells[base] = str(value).strip()
                     row.cells[f"\0{base}"] = raw
+            for raw, (base, lang) in columns.items():
+                if lang is not None:  # empty text cells are named too
+                    row.cells.setdefault(f"\0{base}::{lang}", raw)
             out.append(row)
         return out
 
@@ -456,8 +459,12 @@ class _Importer:
             form_id = self.path.stem
             self.notice(None, None, f"settings has no form_id: the id is the file name {form_id!r}")
         if not QUESTIONNAIRE_ID_PATTERN.match(form_id):
-            self.problem(s, "form_id", f"form_id {form_id!r} is not a kesu questionnaire id "
-                         "(letters, digits, '_', '.', '-', at most 64)")
+            self.problem(
+                s,
+                "form_id",
+                f"form_id {form_id!r} is not a kesu questionnaire id "
+                "(letters, digits, '_', '.', '-', at most 64)",
+            )
         top["id"] = form_id
         version = s.get("version")
         if version is None:
@@ -477,8 +484,11 @@ class _Importer:
             title = s.get("form_title") or s.get("set_form_title") or form_id
             top["title"] = Flow({lang: title for lang in self.languages})
             if len(self.languages) > 1:
-                self.notice(s, "form_title", "one title for every language (XLSForm titles "
-                            "are not translated)")
+                self.notice(
+                    s,
+                    "form_title",
+                    "one title for every language (XLSForm titles are not translated)",
+                )
         for key in ("description", "privacy", "minutes", "reference_year", "scoring"):
             if key in kesu:
                 top[key] = kesu[key]
@@ -486,8 +496,12 @@ class _Importer:
             top["population"] = kesu["population"]
         else:
             top["population"] = {"min_age": 18, "max_age": 69}
-            self.notice(None, None, "no kesu sheet 'population': ages 18-69 assumed (the "
-                        "national survey's population); edit the YAML if not")
+            self.notice(
+                None,
+                None,
+                "no kesu sheet 'population': ages 18-69 assumed (the "
+                "national survey's population); edit the YAML if not",
+            )
         return top
 
     def walk(  # noqa: C901 - one pass over the rows, a case per row type
@@ -553,8 +567,12 @@ class _Importer:
                 self.repeat(row, rows)
                 continue
             if kind in _METADATA:
-                self.notice(row, "type", f"{kind!r} left out: kesu records its own paradata "
-                            "(start and end times, device) with every response")
+                self.notice(
+                    row,
+                    "type",
+                    f"{kind!r} left out: kesu records its own paradata "
+                    "(start and end times, device) with every response",
+                )
                 continue
             if name is None:
                 self.problem(row, "name", "no name")
@@ -579,12 +597,19 @@ class _Importer:
                 self.add_item(section_here(row), item)
         derived, groups = self.calculations(calculates)
         if not year_given and not self.kesu_has_year:
-            self.notice(None, None, f"no reference year (kesu sheet or a survey_year calculate): "
-                        f"{year}, this year")
+            self.notice(
+                None,
+                None,
+                f"no reference year (kesu sheet or a survey_year calculate): {year}, this year",
+            )
         for section in sections:
             if not section["items"]:
-                self.problem(None, None, f"page {section['id']!r} has notes but no question; "
-                             "kesu pages need at least one question")
+                self.problem(
+                    None,
+                    None,
+                    f"page {section['id']!r} has notes but no question; "
+                    "kesu pages need at least one question",
+                )
         return sections, derived, groups, year
 
     def add_item(self, section: dict[str, Any], item: dict[str, Any]) -> None:
@@ -592,12 +617,19 @@ class _Importer:
 
     def valid_id(self, row: _Row, name: str) -> bool:
         if not ID_PATTERN.match(name):
-            self.problem(row, "name", f"name {name!r}: kesu names are letters, digits and '_' "
-                         "(starting with a letter or '_', at most 64); rename the question")
+            self.problem(
+                row,
+                "name",
+                f"name {name!r}: kesu names are letters, digits and '_' "
+                "(starting with a letter or '_', at most 64); rename the question",
+            )
             return False
         if name in RESERVED_NAMES or name in _PYTHON_KEYWORDS:
-            self.problem(row, "name", f"name {name!r} is a reserved word in kesu's expressions; "
-                         "rename the question")
+            self.problem(
+                row,
+                "name",
+                f"name {name!r} is a reserved word in kesu's expressions; rename the question",
+            )
             return False
         return True
 
@@ -610,8 +642,12 @@ class _Importer:
     ) -> None:
         text = self.text(row, "label", required=True)
         if row.get("relevant") is not None:
-            self.problem(row, "relevant", "a note with its own condition: kesu shows texts only "
-                         "as a page's introduction; put the note in a group with this relevant")
+            self.problem(
+                row,
+                "relevant",
+                "a note with its own condition: kesu shows texts only "
+                "as a page's introduction; put the note in a group with this relevant",
+            )
             return
         if row.get("calculation") is not None:
             self.problem(row, "calculation", "a note with a calculation: kesu's texts are fixed")
@@ -621,8 +657,12 @@ class _Importer:
         if section["items"]:
             # kesu shows a text only at the top of a page: the note starts the next page
             section = new_section(row.get("name") or "page", row)
-            self.notice(row, "type", "a note after a question starts a new page (kesu shows "
-                        "texts only at the top of a page)")
+            self.notice(
+                row,
+                "type",
+                "a note after a question starts a new page (kesu shows "
+                "texts only at the top of a page)",
+            )
         if "intro" in section:
             section["intro"] = Flow({k: f"{v}\n\n{text[k]}" for k, v in section["intro"].items()})
         else:
@@ -639,8 +679,12 @@ class _Importer:
         appearance = row.get("appearance") or ""
         if kind in ("select_one", "select_multiple"):
             if list_name is None or " " in list_name.strip():
-                self.problem(row, "type", f"{row.get('type')!r}: 'or_other' and other suffixes "
-                             "are not supported; add an 'other' choice and a text question")
+                self.problem(
+                    row,
+                    "type",
+                    f"{row.get('type')!r}: 'or_other' and other suffixes "
+                    "are not supported; add an 'other' choice and a text question",
+                )
                 return None
             if kesu_type == "truefalse":
                 item["type"] = "truefalse"
@@ -649,21 +693,32 @@ class _Importer:
             else:
                 item["type"] = "single" if kind == "select_one" else "multiple"
             if kesu_type not in (None, "truefalse", "likert"):
-                self.problem(row, "kesu_type", f"unknown kesu_type {kesu_type!r} for a select "
-                             "(truefalse or likert)")
+                self.problem(
+                    row,
+                    "kesu_type",
+                    f"unknown kesu_type {kesu_type!r} for a select (truefalse or likert)",
+                )
                 return None
         elif kind in ("integer", "decimal"):
             item["type"] = "number"
         elif kind == "text":
             item["type"] = "text"
         elif kind in ("date", "datetime", "time"):
-            self.problem(row, "type", f"{kind!r}: kesu has no {kind} questions yet; ask for the "
-                         "year (integer) or write it as text")
+            self.problem(
+                row,
+                "type",
+                f"{kind!r}: kesu has no {kind} questions yet; ask for the "
+                "year (integer) or write it as text",
+            )
             return None
         else:
-            self.problem(row, "type", f"{kind!r} questions cannot be represented in kesu "
-                         "(supported: select_one, select_multiple, integer, decimal, text, note, "
-                         "calculate, groups)")
+            self.problem(
+                row,
+                "type",
+                f"{kind!r} questions cannot be represented in kesu "
+                "(supported: select_one, select_multiple, integer, decimal, text, note, "
+                "calculate, groups)",
+            )
             return None
         item["text"] = self.text(row, "label", required=True)
         item["_row"] = row
@@ -680,8 +735,12 @@ class _Importer:
         if relevant is not None:
             item["relevant"] = relevant
         if row.get("calculation") is not None:
-            self.problem(row, "calculation", "a calculation on a question (a computed default "
-                         "answer) cannot be stated in kesu; use a calculate row")
+            self.problem(
+                row,
+                "calculation",
+                "a calculation on a question (a computed default "
+                "answer) cannot be stated in kesu; use a calculate row",
+            )
         options: list[_Row] = []
         if item["type"] in ("single", "multiple", "truefalse", "likert"):
             options = choices.get(list_name or "", [])
@@ -731,8 +790,12 @@ class _Importer:
             return True
         if value.lower() in _NO:
             return False
-        self.problem(row, "required", f"required {value!r}: kesu has no conditional required "
-                     "answers; write yes or no and put the condition in relevant")
+        self.problem(
+            row,
+            "required",
+            f"required {value!r}: kesu has no conditional required "
+            "answers; write yes or no and put the condition in relevant",
+        )
         return False
 
     def choice_item(
@@ -742,38 +805,46 @@ class _Importer:
         if params.pop("randomize", "").lower() in _YES:
             item["randomize"] = True
         if params:
-            self.notice(row, "parameters", f"left out: {', '.join(sorted(params))} (kesu "
-                        "randomizes with a per-response seed of its own)")
+            self.notice(
+                row,
+                "parameters",
+                f"left out: {', '.join(sorted(params))} (kesu "
+                "randomizes with a per-response seed of its own)",
+            )
         if item["type"] == "truefalse":
             codes = [o.get("name") for o in options]
             if codes not in (["T", "F"], ["T", "F", DONT_KNOW]):
-                self.problem(row, "kesu_type", f"a truefalse item needs the choices T, F (and DK) "
-                             f"in that order, not {', '.join(str(c) for c in codes)}")
+                self.problem(
+                    row,
+                    "kesu_type",
+                    f"a truefalse item needs the choices T, F (and DK) "
+                    f"in that order, not {', '.join(str(c) for c in codes)}",
+                )
                 return
             item["dont_know"] = len(codes) == 3
             return
-        conditions: list[str | None] = [None] * len(options)
-        choice_filter = row.get("choice_filter")
-        if choice_filter is not None:
-            values = [{k: v for k, v in o.cells.items() if not k.startswith("\0")} for o in options]
-            try:
-                conditions = choice_conditions(choice_filter, values, kinds=self.kinds)
-            except XPathError as exc:
-                self.problem(row, "choice_filter", f"cannot be stated in kesu: {exc}")
-                return
-        parsed: list[dict[str, Any]] = []
-        for option, condition in zip(options, conditions, strict=True):
-            parsed.append(self.option(option, condition))
+        if row.get("choice_filter") is not None:
+            self.problem(
+                row,
+                "choice_filter",
+                "kesu cannot filter a question's choices by "
+                "earlier answers yet (a cascading select): ask one question per parent "
+                "choice, each with its own relevant and choice list",
+            )
+            return
         item["_option_rows"] = options
         item["_list"] = list_name
-        item["_filtered"] = choice_filter is not None
-        item["options"] = parsed
+        item["options"] = [self.option(option) for option in options]
 
-    def option(self, row: _Row, condition: str | None) -> dict[str, Any]:
+    def option(self, row: _Row) -> dict[str, Any]:
         code = row.get("name") or ""
         if not CODE_PATTERN.match(code):
-            self.problem(row, "name", f"choice name {code!r}: kesu codes are letters, digits, "
-                         "'_', '-' or '.' (at most 32)")
+            self.problem(
+                row,
+                "name",
+                f"choice name {code!r}: kesu codes are letters, digits, "
+                "'_', '-' or '.' (at most 32)",
+            )
         out = Flow({"code": code, "label": self.text(row, "label", required=True)})
         value = _number(row.get("kesu_value"))
         if value is not None:
@@ -782,8 +853,6 @@ class _Importer:
             out["fixed"] = True
         if _yes(row.get("kesu_exclusive")):
             out["exclusive"] = True
-        if condition is not None:
-            out["relevant"] = condition
         return out
 
     def scoring_key(self, row: _Row, item: dict[str, Any]) -> None:
@@ -809,7 +878,9 @@ class _Importer:
         if explanation is not None:
             item["explanation"] = explanation
 
-    def grid(self, row: _Row, rows: Iterator[_Row], choices: dict[str, list[_Row]]) -> dict[str, Any] | None:
+    def grid(
+        self, row: _Row, rows: Iterator[_Row], choices: dict[str, list[_Row]]
+    ) -> dict[str, Any] | None:
         """A table-list group of select_one rows over one list: a kesu grid."""
         name = row.get("name") or ""
         members: list[_Row] = []
@@ -829,8 +900,11 @@ class _Importer:
             item["help"] = help_
         lists = {_split_type(m.get("type") or "") for m in members}
         if not members or len(lists) != 1 or next(iter(lists))[0] != "select_one":
-            self.problem(row, "type", "a table-list group (a grid) holds select_one questions "
-                         "over one choice list only")
+            self.problem(
+                row,
+                "type",
+                "a table-list group (a grid) holds select_one questions over one choice list only",
+            )
             return None
         list_name = next(iter(lists))[1] or ""
         required = {self.required(m) for m in members}
@@ -860,9 +934,8 @@ class _Importer:
                     self.problem(m, column, f"a grid row cannot have its own {column}")
             grid_rows.append(entry)
         item["_list"] = list_name
-        item["_filtered"] = False
         item["_option_rows"] = choices.get(list_name, [])
-        item["options"] = [self.option(o, None) for o in item["_option_rows"]]
+        item["options"] = [self.option(o) for o in item["_option_rows"]]
         item["rows"] = grid_rows
         return item
 
@@ -879,26 +952,35 @@ class _Importer:
                     break
             members.append(inner)
         name = row.get("name") or ""
-        questions = [m for m in members if _split_type(m.get("type") or "")[0] not in ("note", "calculate", "")]
+        questions = [
+            m
+            for m in members
+            if _split_type(m.get("type") or "")[0] not in ("note", "calculate", "")
+        ]
         kinds = {_split_type(m.get("type") or "")[0] for m in questions}
         names = " ".join((m.get("name") or "").lower() for m in questions)
-        roster = (
-            row.get("kesu_role") == "roster"
-            or (
-                _ROSTER_NAMES.search(name) is not None
-                and kinds <= {"text", "integer", "select_one", "date"}
-                and "age" in names
-                and ("sex" in names or "gender" in names)
-            )
+        roster = row.get("kesu_role") == "roster" or (
+            _ROSTER_NAMES.search(name) is not None
+            and kinds <= {"text", "integer", "select_one", "date"}
+            and "age" in names
+            and ("sex" in names or "gender" in names)
         )
         if roster:
-            self.notice(row, "type", f"the household roster {name!r} is left out: kesu's CAPI "
-                        "lists the household (nickname, sex, age) at the door step and selects "
-                        "the respondent there")
+            self.notice(
+                row,
+                "type",
+                f"the household roster {name!r} is left out: kesu's CAPI "
+                "lists the household (nickname, sex, age) at the door step and selects "
+                "the respondent there",
+            )
             return
-        self.problem(row, "type", f"repeat {name!r} cannot be represented in kesu: a kesu "
-                     "questionnaire asks each question once per respondent (only a household "
-                     "roster of name, sex and age is taken over by kesu's CAPI)")
+        self.problem(
+            row,
+            "type",
+            f"repeat {name!r} cannot be represented in kesu: a kesu "
+            "questionnaire asks each question once per respondent (only a household "
+            "roster of name, sex and age is taken over by kesu's CAPI)",
+        )
 
     def calculations(
         self, calculates: list[tuple[_Row, str]]
@@ -930,7 +1012,9 @@ class _Importer:
             order = list(graphlib.TopologicalSorter(graph).static_order())
         except graphlib.CycleError as exc:
             cycle = " -> ".join(exc.args[1])
-            self.problem(rows[exc.args[1][0]], "calculation", f"the calculations form a cycle: {cycle}")
+            self.problem(
+                rows[exc.args[1][0]], "calculation", f"the calculations form a cycle: {cycle}"
+            )
             return derived, groups
         ordered = {name: derived[name] for name in order}
         for name in ordered:
@@ -941,8 +1025,11 @@ class _Importer:
         for column in list(row.cells):
             if column.startswith("\0") or column in _READ or column in _KESU_SURVEY:
                 if column == "appearance" and column not in read:
-                    self.notice(row, column, f"appearance {row.get(column)!r} is a display hint "
-                                "kesu does not use")
+                    self.notice(
+                        row,
+                        column,
+                        f"appearance {row.get(column)!r} is a display hint kesu does not use",
+                    )
                 continue
             if column in _LEFT_OUT:
                 self.notice(row, column, f"left out: {_LEFT_OUT[column]}")
@@ -955,7 +1042,7 @@ class _Importer:
         users: dict[str, list[dict[str, Any]]] = {}
         for section in sections:
             for item in section["items"]:
-                if "_list" in item and not item["_filtered"]:
+                if "_list" in item:
                     users.setdefault(item["_list"], []).append(item)
         sets: dict[str, Any] = {}
         for list_name, items in users.items():
@@ -1127,9 +1214,7 @@ def import_xlsform(path: str | Path) -> ImportResult:
     if importer.problems:
         raise QuestionnaireError(importer.problems)
     header = _header(path, importer.notices)
-    body = yaml.dump(
-        _clean(doc), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000
-    )
+    body = yaml.dump(_clean(doc), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
     text = header + body
     try:
         questionnaire = parse_questionnaire(text, source=file)
@@ -1204,7 +1289,7 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         out = Flow() if isinstance(value, Flow) else {}
         keys = [k for k in value if not str(k).startswith("_")]
-        if "id" in value and not isinstance(value, Flow):
+        if ("type" in value or "items" in value) and not isinstance(value, Flow):
             keys.sort(key=lambda k: _ORDER.get(k, len(_ORDER)))
         for k in keys:
             out[k] = _clean(value[k])

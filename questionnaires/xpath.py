@@ -67,13 +67,6 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class Field:
-    """A bare name: a column of the choices sheet inside a ``choice_filter``."""
-
-    name: str
-
-
-@dataclass(frozen=True)
 class Bool:
     value: bool
 
@@ -96,7 +89,7 @@ class Neg:
     operand: Node
 
 
-Node = Num | Str | Ref | Field | Bool | Call | Bin | Neg
+Node = Num | Str | Ref | Bool | Call | Bin | Neg
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -133,11 +126,10 @@ def _tokens(source: str) -> list[tuple[str, str]]:
 class _Parser:
     """XPath 1.0 precedence: or < and < (= !=) < (< <= > >=) < (+ -) < (* div mod) < unary -."""
 
-    def __init__(self, source: str, fields: bool) -> None:
+    def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = _tokens(source)
         self.pos = 0
-        self.fields = fields
 
     def fail(self, message: str) -> XPathError:
         return XPathError(self.source, message)
@@ -230,15 +222,13 @@ class _Parser:
                         args.append(self.binary(0))
                 self.expect(")")
                 return Call(value, tuple(args))
-            if self.fields:
-                return Field(value)
             raise self.fail(f"bare name {value!r}: refer to a question as ${{{value}}}")
         raise self.fail(f"unexpected {value or 'end of expression'!r}")
 
 
-def parse_xpath(source: str, *, fields: bool = False) -> Node:
-    """Parse an XLSForm expression; ``fields`` allows bare choice-sheet column names."""
-    return _Parser(source, fields).parse()
+def parse_xpath(source: str) -> Node:
+    """Parse an XLSForm expression into its syntax tree (nothing is evaluated)."""
+    return _Parser(source).parse()
 
 
 # -- XPath -> kesu ---------------------------------------------------------------------
@@ -294,8 +284,6 @@ def _to_kesu(node: Node, ctx: _Context, condition: bool = False) -> tuple[str, i
     if isinstance(node, Ref):
         name = _name(ctx, node)
         return (f"answered({name})", _K_ATOM) if condition else (name, _K_ATOM)
-    if isinstance(node, Field):
-        raise XPathError(ctx.source, f"bare name {node.name!r}: refer to a question as ${{...}}")
     if isinstance(node, Neg):
         return f"-{_wrap(node.operand, ctx, _K_NEG)}", _K_NEG
     if isinstance(node, Bin):
@@ -384,9 +372,7 @@ def _call_to_kesu(node: Call, ctx: _Context, condition: bool) -> tuple[str, int]
             isinstance(arg, Ref) and ctx.kinds.get(_name(ctx, arg)) == "number"
         ):
             return _to_kesu(arg, ctx)
-        raise XPathError(
-            ctx.source, "number() is supported on integer and decimal questions only"
-        )
+        raise XPathError(ctx.source, "number() is supported on integer and decimal questions only")
     elif name in _SAME_NAME:
         arity(*_SAME_NAME[name])
     else:
@@ -423,90 +409,6 @@ def xpath_to_kesu(
     """
     ctx = _Context(source, self_name, kinds or {})
     return _to_kesu(parse_xpath(source), ctx, condition)[0]
-
-
-# -- choice filters ----------------------------------------------------------------------
-def _fold(node: Node) -> Node:
-    """Simplify after choice columns were replaced by their values (constants only)."""
-    if isinstance(node, Call) and node.name == "not" and len(node.args) == 1:
-        inner = _fold(node.args[0])
-        return Bool(not inner.value) if isinstance(inner, Bool) else Call("not", (inner,))
-    if isinstance(node, Call):
-        return Call(node.name, tuple(_fold(a) for a in node.args))
-    if not isinstance(node, Bin):
-        return node
-    left, right = _fold(node.left), _fold(node.right)
-    if node.op in ("and", "or"):
-        absorbing = node.op == "or"
-        for a, b in ((left, right), (right, left)):
-            if isinstance(a, Bool):
-                return Bool(absorbing) if a.value is absorbing else b
-        return Bin(node.op, left, right)
-    if node.op in ("=", "!=") and isinstance(left, Str | Num) and isinstance(right, Str | Num):
-        lv = left.value if isinstance(left, Str) else left.text
-        rv = right.value if isinstance(right, Str) else right.text
-        if isinstance(left, Num) and isinstance(right, Num):
-            equal = float(lv) == float(rv)
-        else:
-            equal = lv == rv
-        return Bool(equal if node.op == "=" else not equal)
-    return Bin(node.op, left, right)
-
-
-def _substitute(node: Node, values: Mapping[str, str], source: str) -> Node:
-    if isinstance(node, Field):
-        if node.name not in values:
-            raise XPathError(source, f"{node.name!r} is not a column of the choices sheet")
-        return Str(values[node.name])
-    if isinstance(node, Call):
-        return Call(node.name, tuple(_substitute(a, values, source) for a in node.args))
-    if isinstance(node, Bin):
-        return Bin(
-            node.op, _substitute(node.left, values, source), _substitute(node.right, values, source)
-        )
-    if isinstance(node, Neg):
-        return Neg(_substitute(node.operand, values, source))
-    return node
-
-
-def choice_conditions(
-    source: str,
-    choices: list[Mapping[str, str]],
-    *,
-    kinds: Mapping[str, str] | None = None,
-) -> list[str | None]:
-    """Each choice's own condition under a ``choice_filter``.
-
-    The filter is evaluated per choice in ODK: bare names are that choice's columns
-    (``name``, ``state``...). Replacing them by the choice's values and folding the
-    constants gives one kesu condition per option (None: always shown).
-
-    Example:
-        >>> choice_conditions("state = ${state}", [{"name": "a", "state": "n"}])
-        ["state == 'n'"]
-    """
-    tree = parse_xpath(source, fields=True)
-    ctx = _Context(source, None, kinds or {})
-    out: list[str | None] = []
-    for values in choices:
-        folded = _fold(_substitute(tree, values, source))
-        if isinstance(folded, Bool):
-            out.append(None if folded.value else "false")
-        else:
-            out.append(_to_kesu(_normalize_equality(folded), ctx, True)[0])
-    return out
-
-
-def _normalize_equality(node: Node) -> Node:
-    """Write ``'n' = ${state}`` as ``${state} = 'n'`` (kesu reads the name first)."""
-    if isinstance(node, Bin):
-        left, right = _normalize_equality(node.left), _normalize_equality(node.right)
-        if node.op in ("=", "!=") and isinstance(left, Str | Num) and isinstance(right, Ref):
-            left, right = right, left
-        return Bin(node.op, left, right)
-    if isinstance(node, Call):
-        return Call(node.name, tuple(_normalize_equality(a) for a in node.args))
-    return node
 
 
 # -- kesu -> XPath -----------------------------------------------------------------------
@@ -579,16 +481,16 @@ class _KesuPrinter:
         if isinstance(node, ast.Compare):
             parts: list[tuple[str, int]] = []
             left = node.left
-            for op, right in zip(node.ops, node.comparators, strict=True):
-                parts.append(self.compare(op, left, right))
+            for cmp, right in zip(node.ops, node.comparators, strict=True):
+                parts.append(self.compare(cmp, left, right))
                 left = right
             if len(parts) == 1:
                 return parts[0]
             return " and ".join(t if lv > _X_AND else f"({t})" for t, lv in parts), _X_AND
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.FloorDiv):
-                left, right = self.wrap(node.left, _X_MUL), self.wrap(node.right, _X_NEG)
-                return f"floor({left} div {right})", _X_ATOM
+                a, b = self.wrap(node.left, _X_MUL), self.wrap(node.right, _X_NEG)
+                return f"floor({a} div {b})", _X_ATOM
             if type(node.op) not in _X_ARITH:
                 raise self.fail(type(node.op).__name__)
             op, level = _X_ARITH[type(node.op)]
@@ -610,7 +512,8 @@ class _KesuPrinter:
                 found = f"selected({self.print(right)[0]}, {self.print(left)[0]})"
                 level = _X_ATOM
             if isinstance(op, ast.NotIn):
-                return f"not({found})", _X_ATOM
+                # kesu: an unanswered item is in no list and "not in" none either
+                return f"{self.wrap(left, _X_EQ + 1)} != '' and not({found})", _X_AND
             return found, level
         symbol, level = _X_CMP[type(op)]
         return f"{self.wrap(left, level + 1)} {symbol} {self.wrap(right, level + 1)}", level
@@ -649,4 +552,3 @@ def kesu_to_xpath(source: str, *, self_name: str | None = None) -> str:
     """
     tree = ast.parse(source.strip(), mode="eval")
     return _KesuPrinter(source, self_name).print(tree.body)[0]
-
