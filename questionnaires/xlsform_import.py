@@ -20,7 +20,6 @@ import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -39,130 +38,32 @@ from questionnaires.model import Questionnaire
 from questionnaires.xlsform import GROUP_ROLE
 from questionnaires.xlsform import INSTALL_HINT
 from questionnaires.xlsform import SURVEY_YEAR
-from questionnaires.xlsform import language_tag
 from questionnaires.xlsform import odk_constraint
-from questionnaires.xlsform import same_xpath
-from questionnaires.xpath import XPathError
-from questionnaires.xpath import kesu_to_xpath
-from questionnaires.xpath import xpath_to_kesu
-from questionnaires.yamlsource import LineDict
+from questionnaires.xlsform_rows import KESU_SHEET_KEYS
+from questionnaires.xlsform_rows import KESU_SURVEY_COLUMNS
+from questionnaires.xlsform_rows import LEFT_OUT
+from questionnaires.xlsform_rows import METADATA
+from questionnaires.xlsform_rows import NO
+from questionnaires.xlsform_rows import PYTHON_KEYWORDS
+from questionnaires.xlsform_rows import READ_COLUMNS
+from questionnaires.xlsform_rows import ROSTER_NAMES
+from questionnaires.xlsform_rows import YES
+from questionnaires.xlsform_rows import CellProblem
+from questionnaires.xlsform_rows import Flow
+from questionnaires.xlsform_rows import Group
+from questionnaires.xlsform_rows import Row
+from questionnaires.xlsform_rows import SheetReader
+from questionnaires.xlsform_rows import cell_number
+from questionnaires.xlsform_rows import expression_names
+from questionnaires.xlsform_rows import is_yes
+from questionnaires.xlsform_rows import parameters
+from questionnaires.xlsform_rows import plain
+from questionnaires.xlsform_rows import split_type
 from questionnaires.yamlsource import LineList
 from questionnaires.yamlsource import YamlSyntaxError
 from questionnaires.yamlsource import parse_yaml
 
 logger = logging.getLogger(__name__)
-
-_YES = {"yes", "true", "true()", "1"}
-_NO = {"no", "false", "false()", "0"}
-#: metadata questions ODK fills in itself; kesu keeps its own paradata
-_METADATA = {
-    "start",
-    "end",
-    "today",
-    "deviceid",
-    "imei",
-    "subscriberid",
-    "simserial",
-    "phonenumber",
-    "username",
-    "email",
-    "audit",
-    "start-geopoint",
-    "background-audio",
-}
-#: columns kesu reads (after "::language" is cut off) besides the kesu_* ones
-_READ = {
-    "type",
-    "name",
-    "label",
-    "hint",
-    "required",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "calculation",
-    "choice_filter",
-    "appearance",
-    "parameters",
-    "list_name",
-}
-_ALIASES = {
-    "relevance": "relevant",
-    "bind::relevant": "relevant",
-    "bind::constraint": "constraint",
-    "bind::required": "required",
-    "bind::calculate": "calculation",
-    "calculate": "calculation",
-    "caption": "label",
-    "constraining_message": "constraint_message",
-    "bind::jr:constraintmsg": "constraint_message",
-    "list name": "list_name",
-    "value": "name",
-}
-#: columns left out on purpose, with the reason the notice gives
-_LEFT_OUT = {
-    "default": "kesu has no default answers",
-    "required_message": "kesu shows its own message for a missing answer",
-    "guidance_hint": "guidance hints are for ODK Collect's form view only",
-    "image": "kesu's questions are text only",
-    "big-image": "kesu's questions are text only",
-    "audio": "kesu's questions are text only",
-    "video": "kesu's questions are text only",
-    "media::image": "kesu's questions are text only",
-    "media::audio": "kesu's questions are text only",
-    "media::video": "kesu's questions are text only",
-    "read_only": "kesu has no read-only questions",
-    "repeat_count": "kesu has no repeats",
-    "trigger": "kesu has no triggered calculations",
-    "note": "",
-}
-_KESU_SURVEY = {
-    "kesu_type",
-    "kesu_key",
-    "kesu_points",
-    "kesu_dimension",
-    "kesu_partial_credit",
-    "kesu_explanation",
-    "kesu_concept",
-    "kesu_attention_check",
-    "kesu_unit",
-    "kesu_min",
-    "kesu_max",
-    "kesu_max_length",
-    "kesu_randomize",
-    "kesu_role",
-    "kesu_relevant",
-    "kesu_constraint",
-    "kesu_calculation",
-}
-_KESU_CHOICES = {"kesu_value", "kesu_fixed", "kesu_exclusive"}
-_KESU_SHEET_KEYS = {
-    "title",
-    "description",
-    "privacy",
-    "languages",
-    "population",
-    "reference_year",
-    "minutes",
-    "scoring",
-}
-#: the household roster kesu's CAPI collects at the door step (survey/fieldwork.py)
-_ROSTER_NAMES = re.compile(r"(?i)(roster|household|hh|member|famil|家庭|成员)")
-
-
-@dataclass(frozen=True, slots=True)
-class CellProblem(Problem):
-    """A problem at a cell of an XLSForm: ``FORM.xlsx: survey!F12 (relevant): message``.
-
-    ``line`` is the sheet row (0: the whole form), ``cell`` the cell as printed.
-    """
-
-    cell: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.where}: " if self.where else ""
-        cell = f"{self.cell}: " if self.cell else ""
-        return f"{self.file}: {cell}{where}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -172,10 +73,6 @@ class ImportResult:
     yaml: str
     questionnaire: Questionnaire
     notices: tuple[str, ...]
-
-
-class Flow(dict[str, Any]):
-    """A mapping written on one line in the YAML (texts and options)."""
 
 
 class _Dumper(yaml.SafeDumper):
@@ -188,203 +85,14 @@ _Dumper.add_representer(
 )
 
 
-@dataclass
-class _Row:
-    """One row of a sheet: its cells by normalized column, and where it is."""
+class _Importer(SheetReader):
+    """Walks the rows into the questionnaire document."""
 
-    sheet: str
-    number: int
-    cells: dict[str, str]
-    texts: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def get(self, column: str) -> str | None:
-        value = self.cells.get(column)
-        return value if value not in (None, "") else None
-
-
-@dataclass
-class _Group:
-    name: str
-    row: _Row
-    relevant: str | None
-
-
-class _Importer:
-    def __init__(
-        self,
-        path: Path,
-        data: Any,
-        letters: dict[str, dict[str, str]],
-        kesu_sheet: list[tuple[int, str, str]],
-    ) -> None:
-        self.path = path
-        self.file = str(path)
-        self.letters = letters
-        self.kesu_sheet = kesu_sheet
-        self.kesu_has_year = False
-        self.problems: list[CellProblem] = []
-        self.notices: list[str] = []
-        self.default_language = DEFAULT_LANGUAGE
-        self.languages: list[str] = []
-        self.settings = self._settings(data)
-        self.survey = self._rows("survey", data.survey or [], data.survey_header)
-        self.choice_rows = self._rows("choices", data.choices or [], data.choices_header)
-        self.kinds: dict[str, str] = {}
-        #: where each part of the YAML came from: ("sections", i) / ("derived", name)... -> row
-        self.origins: dict[tuple[Any, ...], _Row] = {}
-
-    # -- locations and messages --------------------------------------------------------
-    def cell(self, row: _Row | None, column: str | None = None) -> str:
-        if row is None:
-            return ""
-        if column is None:
-            return f"{row.sheet} row {row.number}"
-        raw = row.cells.get(f"\0{column}")
-        if raw is None:  # a text column: the first of its languages
-            prefix = f"\0{column}::"
-            raw = next((v for k, v in row.cells.items() if k.startswith(prefix)), column)
-        letter = self.letters.get(row.sheet, {}).get(raw)
-        if letter:
-            return f"{row.sheet}!{letter}{row.number} ({raw})"
-        return f"{row.sheet} row {row.number}, column {raw!r}"
-
-    def problem(self, row: _Row | None, column: str | None, message: str) -> None:
-        number = row.number if row is not None else 0
-        self.problems.append(CellProblem(self.file, number, message, None, self.cell(row, column)))
-
-    def notice(self, row: _Row | None, column: str | None, message: str) -> None:
-        where = self.cell(row, column)
-        self.notices.append(f"{where}: {message}" if where else message)
-
-    # -- reading the sheets ---------------------------------------------------------------
-    def _settings(self, data: Any) -> _Row:
-        rows = data.settings or []
-        cells = {_column(k): str(v) for k, v in (rows[0] if rows else {}).items()}
-        cells.update({f"\0{_column(k)}": k for k in (rows[0] if rows else {})})
-        row = _Row("settings", 2, cells)
-        name = row.get("default_language")
-        if name is not None and name.lower() != "default":
-            tag = language_tag(name)
-            if tag is None:
-                self.problem(row, "default_language", _unknown_language(name))
-            else:
-                self.default_language = tag
-        return row
-
-    def _rows(self, sheet: str, rows: list[dict[str, Any]], header: Any) -> list[_Row]:
-        out: list[_Row] = []
-        headers = list(header[0]) if header else sorted({k for r in rows for k in r})
-        columns: dict[str, tuple[str, str | None]] = {}
-        for raw in headers:
-            base, _, lang_name = raw.partition("::")
-            base = _column(base)
-            if base in ("media", "bind", "body", "instance") and lang_name:
-                base, _, lang_name = f"{base}::{lang_name}".lower().rpartition("::")
-                base = _ALIASES.get(f"{base}", base)
-            lang: str | None = None
-            if lang_name:
-                lang = language_tag(lang_name)
-                if lang is None:
-                    self.problem(
-                        _Row(sheet, 1, {}), None, f"column {raw!r}: " + _unknown_language(lang_name)
-                    )
-                    continue
-            elif base in ("label", "hint", "constraint_message") or base in (
-                "kesu_explanation",
-                "kesu_unit",
-            ):
-                lang = self.default_language
-            columns[raw] = (base, lang)
-            if lang is not None and lang not in self.languages and base in ("label", "hint"):
-                self.languages.append(lang)
-        for i, raw_row in enumerate(rows):
-            row = _Row(sheet, i + 2, {})
-            for raw, value in raw_row.items():
-                if raw not in columns or value in (None, ""):
-                    continue
-                base, lang = columns[raw]
-                if lang is not None:
-                    if lang in row.texts.get(base, {}):
-                        self.problem(row, None, f"two {base} columns in the language {lang}")
-                    row.texts.setdefault(base, {})[lang] = str(value)
-                    row.cells[f"\0{base}::{lang}"] = raw
-                else:
-                    row.cells[base] = str(value).strip()
-                    row.cells[f"\0{base}"] = raw
-            for raw, (base, lang) in columns.items():
-                if lang is not None:  # empty text cells are named too
-                    row.cells.setdefault(f"\0{base}::{lang}", raw)
-            out.append(row)
-        return out
-
-    # -- texts -------------------------------------------------------------------------------
-    def text(self, row: _Row, base: str, *, required: bool = False) -> Flow | None:
-        given = row.texts.get(base, {})
-        if not given:
-            if required:
-                self.problem(row, None, f"no {base}")
-            return None
-        out = Flow()
-        for lang in self.languages:
-            value = given.get(lang)
-            if value is None or not value.strip():
-                column = f"{base}::{lang}"
-                present = next(iter(given))
-                self.problem(
-                    row,
-                    column if f"\0{column}" in row.cells else f"{base}::{present}",
-                    f"no {lang} {base}: kesu gives every text in every language of the form "
-                    f"({', '.join(self.languages)})",
-                )
-                return None
-            if "${" in value:
-                self.problem(
-                    row,
-                    f"{base}::{lang}",
-                    "the text shows an answer (${...}); kesu's texts are fixed: write the "
-                    "text without it",
-                )
-                return None
-            out[lang] = value.strip()
-        return out
-
-    # -- expressions -----------------------------------------------------------------------
-    def expression(
-        self,
-        row: _Row,
-        column: str,
-        carrier: str,
-        *,
-        self_name: str | None = None,
-        condition: bool = True,
-        expected: Callable[[str | None], str] | None = None,
-        generated: bool = False,
-    ) -> str | None:
-        """The kesu expression of a cell; the kept ``kesu_*`` text when the cell is unedited."""
-        cell = row.get(column)
-        kept = row.get(carrier)
-        if kept is not None or generated:
-            try:
-                if expected is not None:
-                    want = expected(kept)
-                else:
-                    want = kesu_to_xpath(kept or "", self_name=self_name) if kept else ""
-            except (XPathError, SyntaxError) as exc:
-                self.problem(row, carrier, f"cannot read the kept kesu expression: {exc}")
-                return None
-            if same_xpath(want, cell or ""):
-                return kept
-            self.notice(row, column, f"edited after export: {carrier} is replaced by this XPath")
-        if cell is None:
-            return None
-        try:
-            return xpath_to_kesu(cell, self_name=self_name, kinds=self.kinds, condition=condition)
-        except XPathError as exc:
-            self.problem(row, column, f"cannot be stated in kesu's expression language: {exc}")
-            return None
+    ignored: set[str]
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
+        self.ignored = set()
         self.note_kinds()
         choices = self.read_choices()
         kesu = self.read_kesu_sheet_values()
@@ -413,7 +121,7 @@ class _Importer:
 
     def note_kinds(self) -> None:
         for row in self.survey:
-            kind, _ = _split_type(row.get("type") or "")
+            kind, _ = split_type(row.get("type") or "")
             name = row.get("name")
             if name is None:
                 continue
@@ -424,8 +132,8 @@ class _Importer:
             elif kind:
                 self.kinds[name] = kind
 
-    def read_choices(self) -> dict[str, list[_Row]]:
-        lists: dict[str, list[_Row]] = {}
+    def read_choices(self) -> dict[str, list[Row]]:
+        lists: dict[str, list[Row]] = {}
         for row in self.choice_rows:
             name = row.get("list_name")
             if name is None:
@@ -436,9 +144,9 @@ class _Importer:
     def read_kesu_sheet_values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for number, key, text in self.kesu_sheet:
-            row = _Row("kesu", number, {"value": text, "\0value": "value", "\0key": "key"})
-            if key not in _KESU_SHEET_KEYS:
-                listed = ", ".join(sorted(_KESU_SHEET_KEYS))
+            row = Row("kesu", number, {"value": text, "\0value": "value", "\0key": "key"})
+            if key not in KESU_SHEET_KEYS:
+                listed = ", ".join(sorted(KESU_SHEET_KEYS))
                 self.problem(row, "key", f"unknown key {key!r} (one of {listed})")
                 continue
             try:
@@ -446,7 +154,7 @@ class _Importer:
             except YamlSyntaxError as exc:
                 self.problem(row, "value", f"{exc.message} (line {exc.line} of the cell)")
                 continue
-            out[key] = _plain(value)
+            out[key] = plain(value)
             self.origins[("kesu", key)] = row
         self.kesu_has_year = "reference_year" in out
         return out
@@ -505,19 +213,19 @@ class _Importer:
         return top
 
     def walk(  # noqa: C901 - one pass over the rows, a case per row type
-        self, choices: dict[str, list[_Row]], title: Any
+        self, choices: dict[str, list[Row]], title: Any
     ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], int]:
         sections: list[dict[str, Any]] = []
         used_ids: set[str] = set()
-        stack: list[_Group] = []
+        stack: list[Group] = []
         current: dict[str, Any] | None = None
         current_path: tuple[str, ...] | None = None
-        calculates: list[tuple[_Row, str]] = []
+        calculates: list[tuple[Row, str]] = []
         year = dt.date.today().year
         year_given = False
         rows = iter(self.survey)
 
-        def new_section(sid: str, row: _Row) -> dict[str, Any]:
+        def new_section(sid: str, row: Row) -> dict[str, Any]:
             nonlocal current, current_path
             base = sid
             n = 2
@@ -537,7 +245,7 @@ class _Importer:
             current, current_path = section, tuple(g.name for g in stack)
             return section
 
-        def section_here(row: _Row) -> dict[str, Any]:
+        def section_here(row: Row) -> dict[str, Any]:
             path = tuple(g.name for g in stack)
             if current is not None and current_path == path:
                 return current
@@ -547,7 +255,7 @@ class _Importer:
             type_text = row.get("type")
             if type_text is None:
                 continue
-            kind, list_name = _split_type(type_text)
+            kind, list_name = split_type(type_text)
             name = row.get("name")
             if kind == "begin_group":
                 if row.get("kesu_type") == "grid" or "table-list" in (row.get("appearance") or ""):
@@ -556,7 +264,7 @@ class _Importer:
                         self.add_item(section_here(row), item)
                     continue
                 relevant = self.expression(row, "relevant", "kesu_relevant")
-                stack.append(_Group(name or f"group{row.number}", row, relevant))
+                stack.append(Group(name or f"group{row.number}", row, relevant))
                 self.unused_columns(row, {"appearance"})
                 continue
             if kind == "end_group":
@@ -566,7 +274,7 @@ class _Importer:
             if kind == "begin_repeat":
                 self.repeat(row, rows)
                 continue
-            if kind in _METADATA:
+            if kind in METADATA:
                 self.notice(
                     row,
                     "type",
@@ -615,7 +323,7 @@ class _Importer:
     def add_item(self, section: dict[str, Any], item: dict[str, Any]) -> None:
         section["items"].append(item)
 
-    def valid_id(self, row: _Row, name: str) -> bool:
+    def valid_id(self, row: Row, name: str) -> bool:
         if not ID_PATTERN.match(name):
             self.problem(
                 row,
@@ -624,7 +332,7 @@ class _Importer:
                 "(starting with a letter or '_', at most 64); rename the question",
             )
             return False
-        if name in RESERVED_NAMES or name in _PYTHON_KEYWORDS:
+        if name in RESERVED_NAMES or name in PYTHON_KEYWORDS:
             self.problem(
                 row,
                 "name",
@@ -635,10 +343,10 @@ class _Importer:
 
     def note(
         self,
-        row: _Row,
+        row: Row,
         section: dict[str, Any],
-        new_section: Callable[[str, _Row], dict[str, Any]],
-        stack: list[_Group],
+        new_section: Callable[[str, Row], dict[str, Any]],
+        stack: list[Group],
     ) -> None:
         text = self.text(row, "label", required=True)
         if row.get("relevant") is not None:
@@ -671,7 +379,7 @@ class _Importer:
 
     # -- questions ---------------------------------------------------------------------------
     def question(  # noqa: C901 - a case per XLSForm type
-        self, row: _Row, kind: str, list_name: str | None, choices: dict[str, list[_Row]]
+        self, row: Row, kind: str, list_name: str | None, choices: dict[str, list[Row]]
     ) -> dict[str, Any] | None:
         name = row.get("name") or ""
         item: dict[str, Any] = {"id": name}
@@ -741,14 +449,14 @@ class _Importer:
                 "a calculation on a question (a computed default "
                 "answer) cannot be stated in kesu; use a calculate row",
             )
-        options: list[_Row] = []
+        options: list[Row] = []
         if item["type"] in ("single", "multiple", "truefalse", "likert"):
             options = choices.get(list_name or "", [])
             if not options:
                 self.problem(row, "type", f"no choices in the list {list_name!r}")
                 return None
-        minimum, maximum = _number(row.get("kesu_min")), _number(row.get("kesu_max"))
-        exclusive = [o.get("name") or "" for o in options if _yes(o.get("kesu_exclusive"))]
+        minimum, maximum = cell_number(row.get("kesu_min")), cell_number(row.get("kesu_max"))
+        exclusive = [o.get("name") or "" for o in options if is_yes(o.get("kesu_exclusive"))]
         generated = any(x is not None for x in (minimum, maximum)) or bool(exclusive)
         constraint = self.expression(
             row,
@@ -773,7 +481,7 @@ class _Importer:
             if unit is not None:
                 item["unit"] = unit
         elif item["type"] == "text":
-            length = _number(row.get("kesu_max_length"))
+            length = cell_number(row.get("kesu_max_length"))
             if length is not None:
                 item["max_length"] = length
         else:
@@ -782,13 +490,13 @@ class _Importer:
         self.unused_columns(row, {"appearance"} if "likert" in appearance else set())
         return item
 
-    def required(self, row: _Row) -> bool:
+    def required(self, row: Row) -> bool:
         value = row.get("required")
         if value is None:
             return False
-        if value.lower() in _YES:
+        if value.lower() in YES:
             return True
-        if value.lower() in _NO:
+        if value.lower() in NO:
             return False
         self.problem(
             row,
@@ -799,10 +507,10 @@ class _Importer:
         return False
 
     def choice_item(
-        self, row: _Row, item: dict[str, Any], options: list[_Row], list_name: str
+        self, row: Row, item: dict[str, Any], options: list[Row], list_name: str
     ) -> None:
-        params = _parameters(row.get("parameters"))
-        if params.pop("randomize", "").lower() in _YES:
+        params = parameters(row.get("parameters"))
+        if params.pop("randomize", "").lower() in YES:
             item["randomize"] = True
         if params:
             self.notice(
@@ -836,7 +544,7 @@ class _Importer:
         item["_list"] = list_name
         item["options"] = [self.option(option) for option in options]
 
-    def option(self, row: _Row) -> dict[str, Any]:
+    def option(self, row: Row) -> dict[str, Any]:
         code = row.get("name") or ""
         if not CODE_PATTERN.match(code):
             self.problem(
@@ -846,16 +554,16 @@ class _Importer:
                 "'_', '-' or '.' (at most 32)",
             )
         out = Flow({"code": code, "label": self.text(row, "label", required=True)})
-        value = _number(row.get("kesu_value"))
+        value = cell_number(row.get("kesu_value"))
         if value is not None:
             out["value"] = value
-        if _yes(row.get("kesu_fixed")):
+        if is_yes(row.get("kesu_fixed")):
             out["fixed"] = True
-        if _yes(row.get("kesu_exclusive")):
+        if is_yes(row.get("kesu_exclusive")):
             out["exclusive"] = True
         return out
 
-    def scoring_key(self, row: _Row, item: dict[str, Any]) -> None:
+    def scoring_key(self, row: Row, item: dict[str, Any]) -> None:
         key = row.get("kesu_key")
         if key is None:
             return
@@ -864,7 +572,7 @@ class _Importer:
             item["key"] = codes[0] if len(codes) == 1 else codes
         else:
             item["key"] = codes if item["type"] == "multiple" else " ".join(codes)
-        points = _number(row.get("kesu_points"))
+        points = cell_number(row.get("kesu_points"))
         if points is not None:
             item["points"] = points
         elif row.get("kesu_points") is not None:
@@ -872,20 +580,20 @@ class _Importer:
         dimension = row.get("kesu_dimension")
         if dimension is not None:
             item["dimension"] = dimension
-        if _yes(row.get("kesu_partial_credit")):
+        if is_yes(row.get("kesu_partial_credit")):
             item["partial_credit"] = True
         explanation = self.text(row, "kesu_explanation")
         if explanation is not None:
             item["explanation"] = explanation
 
     def grid(
-        self, row: _Row, rows: Iterator[_Row], choices: dict[str, list[_Row]]
+        self, row: Row, rows: Iterator[Row], choices: dict[str, list[Row]]
     ) -> dict[str, Any] | None:
         """A table-list group of select_one rows over one list: a kesu grid."""
         name = row.get("name") or ""
-        members: list[_Row] = []
+        members: list[Row] = []
         for inner in rows:
-            kind, _ = _split_type(inner.get("type") or "")
+            kind, _ = split_type(inner.get("type") or "")
             if kind == "end_group":
                 break
             if kind:
@@ -898,7 +606,7 @@ class _Importer:
         help_ = self.text(row, "hint")
         if help_ is not None:
             item["help"] = help_
-        lists = {_split_type(m.get("type") or "") for m in members}
+        lists = {split_type(m.get("type") or "") for m in members}
         if not members or len(lists) != 1 or next(iter(lists))[0] != "select_one":
             self.problem(
                 row,
@@ -918,7 +626,7 @@ class _Importer:
         relevant = self.expression(row, "relevant", "kesu_relevant")
         if relevant is not None:
             item["relevant"] = relevant
-        if _yes(row.get("kesu_randomize")):
+        if is_yes(row.get("kesu_randomize")):
             item["randomize"] = True
         grid_rows: list[dict[str, Any]] = []
         for m in members:
@@ -939,11 +647,11 @@ class _Importer:
         item["rows"] = grid_rows
         return item
 
-    def repeat(self, row: _Row, rows: Iterator[_Row]) -> None:
+    def repeat(self, row: Row, rows: Iterator[Row]) -> None:
         depth = 1
-        members: list[_Row] = []
+        members: list[Row] = []
         for inner in rows:
-            kind, _ = _split_type(inner.get("type") or "")
+            kind, _ = split_type(inner.get("type") or "")
             if kind == "begin_repeat":
                 depth += 1
             elif kind == "end_repeat":
@@ -955,12 +663,12 @@ class _Importer:
         questions = [
             m
             for m in members
-            if _split_type(m.get("type") or "")[0] not in ("note", "calculate", "")
+            if split_type(m.get("type") or "")[0] not in ("note", "calculate", "")
         ]
-        kinds = {_split_type(m.get("type") or "")[0] for m in questions}
+        kinds = {split_type(m.get("type") or "")[0] for m in questions}
         names = " ".join((m.get("name") or "").lower() for m in questions)
         roster = row.get("kesu_role") == "roster" or (
-            _ROSTER_NAMES.search(name) is not None
+            ROSTER_NAMES.search(name) is not None
             and kinds <= {"text", "integer", "select_one", "date"}
             and "age" in names
             and ("sex" in names or "gender" in names)
@@ -983,12 +691,12 @@ class _Importer:
         )
 
     def calculations(
-        self, calculates: list[tuple[_Row, str]]
+        self, calculates: list[tuple[Row, str]]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         derived: dict[str, Any] = {}
         groups: dict[str, Any] = {}
         exprs: dict[str, str] = {}
-        rows: dict[str, _Row] = {}
+        rows: dict[str, Row] = {}
         for row, name in calculates:
             expression = self.expression(row, "calculation", "kesu_calculation", condition=False)
             label = self.text(row, "label")
@@ -1007,7 +715,7 @@ class _Importer:
             rows[name] = row
             derived[name] = {"expression": expression, "label": label} if label else expression
         # kesu evaluates derived variables in order: put each after those it reads
-        graph = {name: _names(expr) & set(exprs) for name, expr in exprs.items()}
+        graph = {name: expression_names(expr) & set(exprs) for name, expr in exprs.items()}
         try:
             order = list(graphlib.TopologicalSorter(graph).static_order())
         except graphlib.CycleError as exc:
@@ -1021,9 +729,9 @@ class _Importer:
             self.origins[("derived", name)] = rows[name]
         return ordered, groups
 
-    def unused_columns(self, row: _Row, read: set[str]) -> None:
+    def unused_columns(self, row: Row, read: set[str]) -> None:
         for column in list(row.cells):
-            if column.startswith("\0") or column in _READ or column in _KESU_SURVEY:
+            if column.startswith("\0") or column in READ_COLUMNS or column in KESU_SURVEY_COLUMNS:
                 if column == "appearance" and column not in read:
                     self.notice(
                         row,
@@ -1031,10 +739,13 @@ class _Importer:
                         f"appearance {row.get(column)!r} is a display hint kesu does not use",
                     )
                 continue
-            if column in _LEFT_OUT:
-                self.notice(row, column, f"left out: {_LEFT_OUT[column]}")
+            if column in LEFT_OUT:
+                self.notice(row, column, f"left out: {LEFT_OUT[column]}")
             elif column.startswith("kesu_"):
                 self.problem(row, column, f"unknown kesu column {column!r}")
+            elif column not in self.ignored:
+                self.ignored.add(column)
+                self.notice(row, column, f"column {column!r} is left out: kesu does not read it")
 
     # -- option sets and origins --------------------------------------------------------------
     def option_sets(self, sections: list[dict[str, Any]]) -> dict[str, Any]:
@@ -1063,11 +774,6 @@ class _Importer:
         return sets
 
 
-_PYTHON_KEYWORDS = frozenset(
-    "False None True and as assert async await break class continue def del elif else except "
-    "finally for from global if import in is lambda nonlocal not or pass raise return try "
-    "while with yield".split()
-)
 _DK_LABEL = {"zh-CN": "不知道", "en": "Don't know"}
 
 
@@ -1084,71 +790,6 @@ def _dont_know_shorthand(item: dict[str, Any]) -> None:
         return
     item["options"] = options[:-1]
     item["dont_know"] = True
-
-
-def _column(name: str) -> str:
-    key = re.sub(r"\s+", " ", str(name).strip()).lower()
-    return _ALIASES.get(key, key.replace(" ", "_") if key in ("list name",) else key)
-
-
-def _split_type(text: str) -> tuple[str, str | None]:
-    words = text.strip().split()
-    if not words:
-        return "", None
-    head = words[0].lower()
-    if head in ("begin", "end") and len(words) > 1:
-        return f"{head}_{words[1].lower()}", None
-    if head in ("select_one", "select_multiple", "select1"):
-        return ("select_one" if head == "select1" else head), " ".join(words[1:]) or None
-    if head == "select" and len(words) > 2:
-        kind = "select_one" if words[1].lower() == "one" else "select_multiple"
-        return kind, " ".join(words[2:])
-    if head in ("begin_group", "end_group", "begin_repeat", "end_repeat"):
-        return head, None
-    return head, None
-
-
-def _parameters(text: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in re.split(r"[\s,;]+", text or ""):
-        if "=" in part:
-            k, _, v = part.partition("=")
-            out[k.strip().lower()] = v.strip()
-    return out
-
-
-def _number(text: str | None) -> int | float | None:
-    if text is None:
-        return None
-    try:
-        x = float(text)
-    except ValueError:
-        return None
-    return int(x) if x.is_integer() else x
-
-
-def _yes(text: str | None) -> bool:
-    return text is not None and text.strip().lower() in _YES
-
-
-def _names(expression: str) -> set[str]:
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression))
-
-
-def _unknown_language(name: str) -> str:
-    return (
-        f"language {name!r} has no language code; write it as 'English (en)' or '中文 (zh)' "
-        "(the code in parentheses)"
-    )
-
-
-def _plain(value: Any) -> Any:
-    """LineDict/LineList trees from the YAML reader as plain dicts and lists."""
-    if isinstance(value, LineDict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, LineList):
-        return [_plain(v) for v in value]
-    return value
 
 
 # -- the entry point --------------------------------------------------------------------------
@@ -1307,7 +948,7 @@ def _line_cells(text: str, doc: dict[str, Any], imp: _Importer) -> dict[int, tup
         return {}
     out: dict[int, tuple[int, str]] = {}
 
-    def put(line: int, row: _Row | None, column: str | None = None) -> None:
+    def put(line: int, row: Row | None, column: str | None = None) -> None:
         if row is not None:
             out.setdefault(line, (row.number, imp.cell(row, column)))
 
