@@ -436,12 +436,7 @@ class _Importer(SheetReader):
         required = self.required(row)
         if not required:
             item["required"] = False
-        concept = row.get("kesu_concept")
-        if concept is not None:
-            item["concept"] = concept
-        relevant = self.expression(row, "relevant", "kesu_relevant")
-        if relevant is not None:
-            item["relevant"] = relevant
+        self.concept_and_relevance(row, item)
         if row.get("calculation") is not None:
             self.problem(
                 row,
@@ -489,6 +484,14 @@ class _Importer(SheetReader):
         self.scoring_key(row, item)
         self.unused_columns(row, {"appearance"} if "likert" in appearance else set())
         return item
+
+    def concept_and_relevance(self, row: Row, item: dict[str, Any]) -> None:
+        concept = row.get("kesu_concept")
+        if concept is not None:
+            item["concept"] = concept
+        relevant = self.expression(row, "relevant", "kesu_relevant")
+        if relevant is not None:
+            item["relevant"] = relevant
 
     def required(self, row: Row) -> bool:
         value = row.get("required")
@@ -620,12 +623,7 @@ class _Importer(SheetReader):
             self.problem(members[0], "required", "the rows of a grid are all required or none")
         if not required.pop():
             item["required"] = False
-        concept = row.get("kesu_concept")
-        if concept is not None:
-            item["concept"] = concept
-        relevant = self.expression(row, "relevant", "kesu_relevant")
-        if relevant is not None:
-            item["relevant"] = relevant
+        self.concept_and_relevance(row, item)
         if is_yes(row.get("kesu_randomize")):
             item["randomize"] = True
         grid_rows: list[dict[str, Any]] = []

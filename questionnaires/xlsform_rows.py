@@ -112,7 +112,6 @@ KESU_SURVEY_COLUMNS = {
     "kesu_constraint",
     "kesu_calculation",
 }
-_KESU_CHOICES = {"kesu_value", "kesu_fixed", "kesu_exclusive"}
 KESU_SHEET_KEYS = {
     "title",
     "description",
