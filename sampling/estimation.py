@@ -170,6 +170,7 @@ class _Fit:
     deff: FloatArray
     n: FloatArray
     weight_sum: FloatArray
+    replicates: FloatArray | None = None  # (R, k) replicate estimates of replicate designs
 
 
 def _fit(
@@ -223,14 +224,16 @@ def _fit(
     else:
         values = np.zeros(n)
         values[rows] = score
+    reps = None
     if isinstance(design, ReplicateDesign):
-        vcov = _replicate_vcov(kind, y, x, design, cols, k, theta)
+        reps = replicate_estimates(kind, y, x, design, cols, k)
+        vcov = _replicate_vcov(reps, design, theta)
         df = np.array([design.domain_df(cols == d) for d in range(k)], dtype=np.float64)
     else:
         vcov = taylor_variance_coded(values, cols, k, design)
         df = _domain_df(design, cols, k)
     deff = _deff(kind, rows, c, wi, yi, x, theta, mean, wsum, count, vcov, k)
-    return _Fit(theta, vcov, df, deff, count, wsum)
+    return _Fit(theta, vcov, df, deff, count, wsum, reps)
 
 
 def _domain_df(design: SurveyDesign, cols: IntArray, k: int) -> FloatArray:
@@ -246,24 +249,48 @@ def _domain_df(design: SurveyDesign, cols: IntArray, k: int) -> FloatArray:
     return df
 
 
-def _replicate_vcov(
+def replicate_estimates(
     kind: str,
     y: FloatArray,
     x: FloatArray | None,
     design: ReplicateDesign,
     cols: IntArray,
     k: int,
-    theta: FloatArray,
 ) -> FloatArray:
+    """(R, k) replicate totals, means or ratios of ``y`` in the domains ``cols``."""
     yv = np.where(cols >= 0, y, 0.0)
     ty = design.replicate_totals(yv, cols, k)
     if kind == "total":
-        reps = ty
-    elif kind == "mean":
-        reps = _div(ty, design.replicate_totals(np.ones_like(yv), cols, k))
-    else:
-        xv = np.where(cols >= 0, x if x is not None else 1.0, 0.0)
-        reps = _div(ty, design.replicate_totals(xv, cols, k))
+        return ty
+    if kind == "mean":
+        return _div(ty, design.replicate_totals(np.ones_like(yv), cols, k))
+    xv = np.where(cols >= 0, x if x is not None else 1.0, 0.0)
+    return _div(ty, design.replicate_totals(xv, cols, k))
+
+
+def replicate_logit_se(reps: FloatArray, theta: FloatArray, design: ReplicateDesign) -> FloatArray:
+    """SEs of ``logit(p)`` from the replicates' ``logit(p_r)`` (R's ``svyciprop`` logit).
+
+    R fits ``svyglm(y ~ 1, family=quasibinomial)`` to every replicate; its
+    intercept is ``logit(p_r)``, so the replicate variance of the intercept is
+    that of ``logit(p_r)``, centred at their mean (or at ``logit(p)`` with
+    ``mse``). NaN where a replicate proportion is 0 or 1.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.log(reps / (1.0 - reps))
+        eta0 = np.log(theta / (1.0 - theta))
+    out = np.full(theta.shape, np.nan)
+    ok = np.all(np.isfinite(eta), axis=0) & np.isfinite(eta0)
+    if ok.any():
+        v = replicate_variance(
+            eta[:, ok], eta0[ok], scale=design.scale, rscales=design.rscales, mse=design.mse
+        )
+        out[ok] = np.sqrt(np.maximum(np.diag(v), 0.0))
+    return out
+
+
+def _replicate_vcov(reps: FloatArray, design: ReplicateDesign, theta: FloatArray) -> FloatArray:
+    k = theta.shape[0]
     finite = np.isfinite(reps)
     if finite.all():
         return replicate_variance(
@@ -342,13 +369,9 @@ def _estimate(
     level: float,
     ci: CIMethod | str,
     reliability: Reliability,
+    df: str = "domain",
 ) -> Estimate:
-    if not isinstance(design, (SurveyDesign, ReplicateDesign)):
-        raise SamplingError(
-            "design must be a SurveyDesign or ReplicateDesign",
-            param="design",
-            got=type(design).__name__,
-        )
+    check_design(design)
     n = design.n
     yv = _numeric(y, n, name)
     xv = None if x is None else _numeric(x, n, name)
@@ -364,13 +387,17 @@ def _estimate(
             )
     dom = domains(by, design.weights)
     fit = _fit(kind, yv, xv, design, dom, na_rm, name)
+    logit_se = None
+    reps = fit.replicates
+    if statistic == "proportion" and isinstance(design, ReplicateDesign) and reps is not None:
+        logit_se = replicate_logit_se(reps, fit.estimate, design)
     return Estimate(
         statistic=statistic,
         variable=name,
         domains=dom.labels,
         estimate=fit.estimate,
         vcov=fit.vcov,
-        df=fit.df,
+        df=interval_df(fit.df, design, df),
         deff=fit.deff,
         n=fit.n,
         weight_sum=fit.weight_sum,
@@ -378,7 +405,38 @@ def _estimate(
         ci_method=parse_ci_method(ci),
         level=level,
         reliability=reliability,
+        logit_se=logit_se,
     )
+
+
+def check_design(design: Any) -> None:
+    """Raise :class:`SamplingError` unless ``design`` is a survey or replicate design."""
+    if not isinstance(design, (SurveyDesign, ReplicateDesign)):
+        raise SamplingError(
+            "design must be a SurveyDesign or ReplicateDesign",
+            param="design",
+            got=type(design).__name__,
+        )
+
+
+#: where interval degrees of freedom come from: each domain's own, or the whole design's
+DF_CHOICES = ("domain", "design")
+
+
+def interval_df(domain_df: FloatArray, design: Design, df: str) -> FloatArray:
+    """Degrees of freedom for intervals: ``domain_df`` or the design's ``degf`` everywhere.
+
+    ``"domain"`` is R's ``svyby(..., svyciprop)`` (``degf`` of each subset);
+    ``"design"`` is ``svyby(..., df = degf(design))``.
+
+    Raises:
+        SamplingError: ``df`` is not ``domain`` or ``design``.
+    """
+    if df == "domain":
+        return domain_df
+    if df == "design":
+        return np.full(domain_df.shape, float(design.degf))
+    raise SamplingError("unknown df choice", param="df", got=df, expected=" | ".join(DF_CHOICES))
 
 
 def svy_total(
@@ -390,6 +448,7 @@ def svy_total(
     name: str = "y",
     level: float = 0.95,
     reliability: Reliability = DEFAULT_RELIABILITY,
+    df: str = "domain",
 ) -> Estimate:
     """Estimated population total ``Σ w_i y_i`` (Horvitz-Thompson), by domain.
 
@@ -404,6 +463,8 @@ def svy_total(
         name: variable name in the result.
         level: default confidence level.
         reliability: thresholds for the reliability flags.
+        df: interval degrees of freedom: ``"domain"`` (each domain's PSUs minus
+            strata, R's ``svyby``) or ``"design"`` (the whole design's).
 
     Returns:
         An :class:`Estimate` (Wald intervals with t on the domain df).
@@ -417,7 +478,7 @@ def svy_total(
         10.0
     """
     return _estimate(
-        "total", "total", y, None, design, by, na_rm, name, level, CIMethod.WALD, reliability
+        "total", "total", y, None, design, by, na_rm, name, level, CIMethod.WALD, reliability, df
     )
 
 
@@ -431,6 +492,7 @@ def svy_mean(
     level: float = 0.95,
     ci: CIMethod | str = CIMethod.WALD,
     reliability: Reliability = DEFAULT_RELIABILITY,
+    df: str = "domain",
 ) -> Estimate:
     """Estimated population mean ``Σ w y / Σ w`` (a ratio estimator), by domain.
 
@@ -444,7 +506,7 @@ def svy_mean(
         >>> float(svy_mean([1.0, 2.0, 3.0, 4.0], d).estimate[0])
         2.5
     """
-    return _estimate("mean", "mean", y, None, design, by, na_rm, name, level, ci, reliability)
+    return _estimate("mean", "mean", y, None, design, by, na_rm, name, level, ci, reliability, df)
 
 
 def svy_proportion(
@@ -457,12 +519,15 @@ def svy_proportion(
     level: float = 0.95,
     ci: CIMethod | str = CIMethod.LOGIT,
     reliability: Reliability = DEFAULT_RELIABILITY,
+    df: str = "domain",
 ) -> Estimate:
     """Estimated proportion of a 0/1 variable, by domain, with logit intervals by default.
 
     The estimate and variance are those of :func:`svy_mean`; intervals default
-    to the logit method of R's ``svyciprop`` (``beta`` for Korn-Graubard,
-    ``wilson``, ``wald`` also available through ``Estimate.confint``).
+    to the logit method of R's ``svyciprop`` (``xlogit``, ``beta`` for
+    Korn-Graubard, ``wilson``, ``wald`` also available through
+    ``Estimate.confint``). On replicate designs the logit interval uses the
+    replicate variance of ``logit(p_r)``, as R does (``Estimate.logit_se``).
 
     Raises:
         SamplingError: ``y`` has values other than 0 and 1.
@@ -472,7 +537,9 @@ def svy_proportion(
         >>> float(svy_proportion([1, 0, 0, 1], d).estimate[0])
         0.5
     """
-    return _estimate("proportion", "mean", y, None, design, by, na_rm, name, level, ci, reliability)
+    return _estimate(
+        "proportion", "mean", y, None, design, by, na_rm, name, level, ci, reliability, df
+    )
 
 
 def svy_ratio(
@@ -485,6 +552,7 @@ def svy_ratio(
     name: str = "y/x",
     level: float = 0.95,
     reliability: Reliability = DEFAULT_RELIABILITY,
+    df: str = "domain",
 ) -> Estimate:
     """Estimated ratio of totals ``Σ w y / Σ w x``, by domain.
 
@@ -508,4 +576,5 @@ def svy_ratio(
         level,
         CIMethod.WALD,
         reliability,
+        df,
     )

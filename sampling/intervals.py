@@ -1,4 +1,4 @@
-"""Confidence intervals: Wald (t), logit, Korn-Graubard (beta) and Wilson.
+"""Confidence intervals: Wald (t), logit, xlogit, Korn-Graubard (beta) and Wilson.
 
 All functions are vectorised over estimates. Quantiles are Student t with the
 design degrees of freedom (R: ``confint(..., df = degf(design))`` and
@@ -26,6 +26,7 @@ class CIMethod(Enum):
 
     WALD = "wald"
     LOGIT = "logit"
+    XLOGIT = "xlogit"
     BETA = "beta"
     WILSON = "wilson"
 
@@ -72,15 +73,22 @@ def confidence_interval(
     *,
     level: float = 0.95,
     method: CIMethod | str = CIMethod.WALD,
+    logit_se: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Lower and upper confidence limits.
 
     With ``t = qt((1 + level)/2, df)``:
 
     * ``wald``: ``est +- t se``.
-    * ``logit``: ``expit(logit(p) +- t se / (p (1 - p)))`` — R's
-      ``svyciprop(method="logit")``, the Wald interval of the intercept of a
-      quasi-binomial ``svyglm`` (Lumley 2010, §2.4.2).
+    * ``logit``: R's ``svyciprop(method="logit")``, the Wald interval of the
+      intercept of a quasi-binomial ``svyglm``: ``expit(logit(p) +- t s)``
+      (Lumley 2010, §2.4.2). ``s`` is ``logit_se`` when given: on replicate
+      designs R takes the replicate variance of the replicates' ``logit(p_r)``
+      (the intercepts of the replicate fits), which kesu computes in
+      :mod:`sampling.estimation`. Without it (Taylor designs, where the two
+      agree exactly) ``s = se / (p (1 - p))``, the delta method.
+    * ``xlogit``: always the delta method ``s = se / (p (1 - p))`` — R's
+      ``svyciprop(method="xlogit")``.
     * ``beta``: Korn & Graubard (1998): Clopper-Pearson with the effective
       sample size ``n* = p(1-p)/se^2 * (qt(a/2, n-1)/qt(a/2, df))^2``, as R's
       ``svyciprop(method="beta")``.
@@ -127,8 +135,11 @@ def confidence_interval(
             got=float(est[outside][0]),
             hint="use ci='wald' for means and totals",
         )
-    if m is CIMethod.LOGIT:
-        return _logit(est, s, t, dfa, na, lvl)
+    if m in (CIMethod.LOGIT, CIMethod.XLOGIT):
+        scale = None
+        if m is CIMethod.LOGIT and logit_se is not None:
+            scale = np.broadcast_to(np.asarray(logit_se, dtype=np.float64), est.shape)
+        return _logit(est, s, t, dfa, na, lvl, scale)
     if m is CIMethod.BETA:
         return _beta(est, s, dfa, na, lvl)
     return _wilson(est, s, t, dfa, na, lvl)
@@ -139,13 +150,24 @@ def _interior(p: FloatArray, se: FloatArray) -> NDArray[np.bool_]:
 
 
 def _logit(
-    p: FloatArray, se: FloatArray, t: FloatArray, df: FloatArray, n: FloatArray, level: float
+    p: FloatArray,
+    se: FloatArray,
+    t: FloatArray,
+    df: FloatArray,
+    n: FloatArray,
+    level: float,
+    logit_se: FloatArray | None,
 ) -> tuple[FloatArray, FloatArray]:
     low = np.full(p.shape, np.nan)
     high = np.full(p.shape, np.nan)
     ok = _interior(p, se) & np.isfinite(t)
+    if logit_se is not None:
+        ok &= np.isfinite(logit_se)
     eta = special.logit(p[ok])
-    half = t[ok] * se[ok] / (p[ok] * (1.0 - p[ok]))
+    if logit_se is None:
+        half = t[ok] * se[ok] / (p[ok] * (1.0 - p[ok]))
+    else:
+        half = t[ok] * logit_se[ok]
     low[ok] = special.expit(eta - half)
     high[ok] = special.expit(eta + half)
     edge = ~_interior(p, se) & np.isfinite(t)

@@ -5,6 +5,9 @@ domains (one entry when there is no ``by``): point estimates, their full
 covariance matrix (so domain contrasts have correct standard errors), the
 degrees of freedom, design effects, unweighted counts and reliability flags.
 Like R's ``svystat`` it has ``se``, ``cv``, ``confint`` and ``to_dict``.
+
+Tests of hypotheses (Wald tests of model terms, Rao-Scott tests of
+association) are :class:`HypothesisTest`, like R's ``htest``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from sampling._codes import FloatArray
 from sampling.errors import SamplingError
@@ -79,6 +83,13 @@ class Estimate:
         flags: per entry, a tuple of reliability flags (``small_n``, ``high_cv``,
             ``no_df``, ``boundary``, ``empty``).
         reliability: thresholds used for the flags.
+        interval: limits ``(low, high)`` at ``level`` fixed by the estimator, for
+            statistics whose interval is not a function of the SE (R's
+            ``svyquantile`` Woodruff intervals; odds ratios as ``exp`` of the
+            coefficient limits). ``confint`` returns them.
+        logit_se: standard errors of ``logit(estimate)`` from replicate
+            estimates (R's ``svyciprop(method="logit")`` on replicate designs);
+            None: the delta method.
     """
 
     statistic: str
@@ -95,6 +106,8 @@ class Estimate:
     level: float = 0.95
     reliability: Reliability = DEFAULT_RELIABILITY
     flags: tuple[tuple[str, ...], ...] = field(default=())
+    interval: tuple[FloatArray, FloatArray] | None = None
+    logit_se: FloatArray | None = None
 
     def __post_init__(self) -> None:
         est = _frozen(self.estimate).reshape(-1)
@@ -114,6 +127,12 @@ class Estimate:
             )
         object.__setattr__(self, "domains", tuple(dict(d) for d in self.domains))
         object.__setattr__(self, "ci_method", parse_ci_method(self.ci_method))
+        if self.interval is not None:
+            low, high = self.interval
+            limits = (_frozen(low).reshape(k), _frozen(high).reshape(k))
+            object.__setattr__(self, "interval", limits)
+        if self.logit_se is not None:
+            object.__setattr__(self, "logit_se", _frozen(self.logit_se).reshape(k))
         if not self.flags:
             object.__setattr__(self, "flags", self._compute_flags())
 
@@ -126,7 +145,7 @@ class Estimate:
                 f.append("empty")
             if self.n[i] < self.reliability.min_n:
                 f.append("small_n")
-            relative = self.statistic not in ("contrast", "difference")
+            relative = self.statistic not in ("contrast", "difference", "coef")
             if relative and not (cv[i] <= self.reliability.max_cv):
                 f.append("high_cv")
             if not self.df[i] > 0:
@@ -163,8 +182,23 @@ class Estimate:
 
         Args:
             level: confidence level (default: the estimate's ``level``).
-            method: ``wald``, ``logit``, ``beta`` or ``wilson`` (default: ``ci_method``).
+            method: ``wald``, ``logit``, ``xlogit``, ``beta`` or ``wilson``
+                (default: ``ci_method``).
+
+        Raises:
+            SamplingError: the estimate carries its own interval (quantiles, odds
+                ratios) and another level or method is asked for.
         """
+        if self.interval is not None:
+            if (level is None or level == self.level) and method is None:
+                return self.interval
+            raise SamplingError(
+                f"the {self.statistic} interval was computed at level {self.level} by its "
+                "estimator",
+                param="level",
+                got=(level, None if method is None else str(method)),
+                hint="call the estimator again with level=... (e.g. svy_quantile(..., level=0.9))",
+            )
         return confidence_interval(
             self.estimate,
             self.se,
@@ -172,7 +206,27 @@ class Estimate:
             self.n,
             level=self.level if level is None else level,
             method=self.ci_method if method is None else method,
+            logit_se=self.logit_se,
         )
+
+    def p_value(self, null: float = 0.0) -> FloatArray:
+        """Two-sided p-values of ``estimate = null``: ``2 P(T_df > |est - null| / se)``.
+
+        R's ``summary(svyglm)`` and ``svyttest`` (Student t with ``df``); NaN
+        where ``df <= 0`` or the SE is 0.
+
+        Example:
+            >>> e = Estimate("coef", "y", ({},), [2.0], [[1.0]], df=10, deff=1, n=50,
+            ...              weight_sum=1, design_df=10)
+            >>> round(float(e.p_value()[0]), 6)
+            0.073388
+        """
+        se = self.se
+        out = np.full(self.estimate.shape, np.nan)
+        ok = (self.df > 0) & (se > 0)
+        t = np.abs(self.estimate[ok] - null) / se[ok]
+        out[ok] = 2.0 * stats.t.sf(t, self.df[ok])
+        return out
 
     def select(self, **levels: str) -> Estimate:
         """The entries whose domain matches all ``column=level`` pairs.
@@ -193,6 +247,7 @@ class Estimate:
     def take(self, index: list[int]) -> Estimate:
         """The estimate restricted to the entries at ``index`` (with their covariances)."""
         ix = np.asarray(index, dtype=np.intp)
+        interval = None if self.interval is None else (self.interval[0][ix], self.interval[1][ix])
         return Estimate(
             statistic=self.statistic,
             variable=self.variable,
@@ -208,6 +263,8 @@ class Estimate:
             level=self.level,
             reliability=self.reliability,
             flags=tuple(self.flags[i] for i in ix),
+            interval=interval,
+            logit_se=None if self.logit_se is None else self.logit_se[ix],
         )
 
     def to_rows(
@@ -258,6 +315,47 @@ class Estimate:
         if len(self) == 1 and not self.domains[0]:
             return f"{head}: {self.estimate[0]:.6g} (se {self.se[0]:.4g}))"
         return f"{head}, {len(self)} domains)"
+
+
+@dataclass(frozen=True, slots=True)
+class HypothesisTest:
+    """A design-based test: an F statistic with numerator and denominator df.
+
+    Attributes:
+        statistic: ``"wald"`` (R's ``regTermTest``), ``"rao_scott"`` (R's
+            ``svychisq``, second order: ``statistic="F"``) or ``"rao_scott_chisq"``
+            (first order: ``statistic="Chisq"``, ``df2`` infinite).
+        term: what is tested (a model term, ``"VAR1 x VAR2"``).
+        f: the F statistic (for the first-order test, the adjusted chi-square
+            divided by ``df1``).
+        df1: numerator degrees of freedom (may be fractional for Rao-Scott).
+        df2: denominator degrees of freedom (inf for chi-square tests).
+        p: the p-value.
+        chisq: the unadjusted statistic (Wald chi-square or Pearson's X^2).
+        method: a one-line description.
+    """
+
+    statistic: str
+    term: str
+    f: float
+    df1: float
+    df2: float
+    p: float
+    chisq: float
+    method: str
+
+    def to_row(self) -> dict[str, Any]:
+        """The JSON row: ``statistic``, ``term``, ``f``, ``df1``, ``df2``, ``p``, ``chisq``."""
+        return {
+            "statistic": self.statistic,
+            "term": self.term,
+            "f": _num(self.f),
+            "df1": _num(self.df1),
+            "df2": _num(self.df2),
+            "p": _num(self.p),
+            "chisq": _num(self.chisq),
+            "method": self.method,
+        }
 
 
 def _num(x: Any) -> float | None:
