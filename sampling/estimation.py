@@ -231,12 +231,12 @@ def _fit(
         df = np.array([design.domain_df(cols == d) for d in range(k)], dtype=np.float64)
     else:
         vcov = taylor_variance_coded(values, cols, k, design)
-        df = _domain_df(design, cols, k)
+        df = domain_degf(design, cols, k)
     deff = _deff(kind, rows, c, wi, yi, x, theta, mean, wsum, count, vcov, k)
     return _Fit(theta, vcov, df, deff, count, wsum, reps)
 
 
-def _domain_df(design: SurveyDesign, cols: IntArray, k: int) -> FloatArray:
+def domain_degf(design: SurveyDesign, cols: IntArray, k: int) -> FloatArray:
     """PSUs minus strata with respondents in each domain (R's ``degf`` of the subset)."""
     st = design.stages[0]
     rows = cols >= 0
