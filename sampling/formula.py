@@ -14,6 +14,7 @@ Rows with a missing value in any variable of the formula are left out (R's
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from numpy.typing import NDArray
 
 from sampling._codes import FloatArray
 from sampling._codes import IntArray
+from sampling._codes import label_text
 from sampling.errors import SamplingError
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,14 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
     try:
         y_df, x_df = patsy.dmatrices(formula, cols, NA_action="drop", return_type="dataframe")
     except patsy.PatsyError as exc:
+        unknown = re.search(r"NameError: name '([^']+)' is not defined", exc.message)
+        if unknown:
+            raise SamplingError(
+                f"the formula {formula!r} names {unknown.group(1)!r}, which is not in the data",
+                param="glm",
+                got=unknown.group(1),
+                expected=f"columns such as {sorted(cols)[:20]}",
+            ) from exc
         raise SamplingError(
             f"cannot use the formula {formula!r}: {exc.message}",
             param="glm",
@@ -128,19 +138,25 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
         )
     rows = np.asarray(x_df.index, dtype=np.intp)
     info = x_df.design_info
-    terms = {
-        name: tuple(range(sl.start, sl.stop)) for name, sl in info.term_name_slices.items()
-    }
+    terms = {name: tuple(range(sl.start, sl.stop)) for name, sl in info.term_name_slices.items()}
     return ModelFrame(
         formula=formula,
         response=str(y_df.columns[0]),
         y=np.asarray(y_df.to_numpy(dtype=np.float64)[:, 0]),
         x=np.ascontiguousarray(x_df.to_numpy(dtype=np.float64)),
         rows=rows,
-        columns=tuple(str(c) for c in x_df.columns),
+        columns=tuple(_level_names(str(c)) for c in x_df.columns),
         terms=terms,
         n_rows=n,
     )
+
+
+_FLOAT_LEVEL = re.compile(r"\[T\.(?:np\.float64\()?(-?[0-9][0-9.eE+-]*)\)?\]")
+
+
+def _level_names(column: str) -> str:
+    """``C(x)[T.np.float64(2.0)]`` -> ``C(x)[T.2]``: numeric levels spelt as in the data."""
+    return _FLOAT_LEVEL.sub(lambda m: f"[T.{label_text(float(m.group(1)))}]", column)
 
 
 def _patsy_column(values: Any) -> NDArray[Any]:

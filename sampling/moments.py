@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from sampling._codes import FloatArray
+from sampling._codes import IntArray
 from sampling.errors import SamplingError
 from sampling.estimation import By
 from sampling.estimation import Design
@@ -63,7 +64,10 @@ def svy_var(
     yv = np.asarray(y, dtype=np.float64).reshape(-1)
     if yv.shape[0] != design.n:
         raise SamplingError(
-            f"variable {name!r} has the wrong length", param=name, got=yv.shape[0], expected=design.n
+            f"variable {name!r} has the wrong length",
+            param=name,
+            got=yv.shape[0],
+            expected=design.n,
         )
     w = design.weights
     ok = np.isfinite(yv)
@@ -81,7 +85,7 @@ def svy_var(
     c = codes[inside]
     wi, yi = w[inside], yv[inside]
     count = np.bincount(c, minlength=k).astype(np.float64)
-    wsum = np.bincount(c, weights=wi, minlength=k)
+    wsum = np.bincount(c, weights=wi, minlength=k).astype(np.float64)
     mean = np.bincount(c, weights=wi * yi, minlength=k) / wsum
     factor = count / (count - 1.0)
     z = np.zeros(design.n)
@@ -112,7 +116,7 @@ def svy_var(
 
 def _replicate_vcov(
     y: FloatArray,
-    codes: np.ndarray,  # type: ignore[type-arg]
+    codes: IntArray,
     k: int,
     factor: FloatArray,
     theta: FloatArray,
@@ -124,7 +128,9 @@ def _replicate_vcov(
     t2 = design.replicate_totals(yv * yv, codes, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         reps = factor * (t2 / t0 - (t1 / t0) ** 2)
-    return replicate_variance(reps, theta, scale=design.scale, rscales=design.rscales, mse=design.mse)
+    return replicate_variance(
+        reps, theta, scale=design.scale, rscales=design.rscales, mse=design.mse
+    )
 
 
 def svy_ttest(
@@ -188,9 +194,7 @@ def svy_ttest(
             hint="choose a two-level variable, or compare two domains with a contrast",
         )
     second = np.where(fac.codes >= 0, (fac.codes == present[1]).astype(np.float64), np.nan)
-    model = svy_glm(
-        "y ~ g", {"y": yv, "g": second}, design, level=level, reliability=reliability
-    )
+    model = svy_glm("y ~ g", {"y": yv, "g": second}, design, level=level, reliability=reliability)
     coef = model.coef.take([1])
     label = f"{fac.levels[present[1]]} - {fac.levels[present[0]]}"
     return Estimate(

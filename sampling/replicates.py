@@ -413,3 +413,114 @@ def _bootstrap(
         counts = np.bincount(keys, minlength=n_h * replicates).reshape(replicates, n_h).T
         factors[members] = counts * n_h / (n_h - 1.0)
     return factors, 1.0 / (replicates - 1.0), np.ones(replicates)
+
+
+#: R's ``svrepdesign(type=)`` names accepted for replicate-weight columns, lower-cased
+COLUMN_TYPES = {"jk1": "jk1", "jkn": "jkn", "brr": "brr", "fay": "fay", "bootstrap": "bootstrap"}
+
+
+def replicate_design_from_weights(
+    weights: ArrayLike,
+    replicate_weights: ArrayLike,
+    type: str,
+    *,
+    scale: float | None = None,
+    rscales: ArrayLike | None = None,
+    fay_rho: float | None = None,
+    mse: bool = False,
+) -> ReplicateDesign:
+    """A replicate design from replicate-weight columns given with the data (R's ``svrepdesign``).
+
+    The columns are full replicate weights (R's ``combined.weights=TRUE``).
+    Multipliers as R sets them: ``BRR`` scale ``1/R``; ``Fay`` ``1/(R (1-rho)^2)``
+    (``fay_rho`` required); ``bootstrap`` ``1/(R-1)`` unless given; ``JK1``
+    ``(R-1)/R`` unless given; ``JKn`` needs ``rscales`` (``(n_h-1)/n_h`` of each
+    replicate's stratum); ``rscales`` default 1.
+
+    Args:
+        weights: full-sample weights (n,).
+        replicate_weights: (n, R) replicate weights.
+        type: ``JK1``, ``JKn``, ``BRR``, ``Fay`` or ``bootstrap``.
+        scale, rscales, fay_rho, mse: as R's ``scale``, ``rscales``, ``rho``, ``mse``.
+
+    Raises:
+        DesignError: an unknown type, missing or negative weights, wrong shapes,
+            JKn without rscales, Fay without rho, or a scale given for BRR/Fay.
+
+    Example:
+        >>> d = replicate_design_from_weights([1.0, 1.0], [[0.0, 2.0], [2.0, 0.0]], "JK1")
+        >>> d.scale, d.n_replicates
+        (0.5, 2)
+    """
+    kind = COLUMN_TYPES.get(str(type).lower())
+    if kind is None:
+        raise DesignError(
+            "unknown replicate-weight type",
+            param="replicate_weights.type",
+            got=type,
+            expected="JK1 | JKn | BRR | Fay | bootstrap",
+        )
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    reps = np.asarray(replicate_weights, dtype=np.float64)
+    if reps.ndim != 2 or reps.shape[0] != w.shape[0] or reps.shape[1] < 2:
+        raise DesignError(
+            "replicate weights must be a matrix with one row per respondent and 2+ columns",
+            param="replicate_weights.columns",
+            got=reps.shape,
+        )
+    bad = ~np.isfinite(reps) | (reps < 0)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise DesignError(
+            f"replicate weight column {col + 1} row {row + 1} is missing or negative",
+            param="replicate_weights.columns",
+            hint="replicate weights must be numbers >= 0 (R refuses missing values too)",
+        )
+    n_rep = reps.shape[1]
+    rs = None if rscales is None else np.asarray(rscales, dtype=np.float64).reshape(-1)
+    if rs is not None and rs.shape[0] not in (1, n_rep):
+        raise DesignError(
+            "rscales needs one value per replicate",
+            param="replicate_weights.rscales",
+            got=rs.shape[0],
+            expected=n_rep,
+        )
+    rho = 0.0
+    if kind in ("brr", "fay") and scale is not None:
+        raise DesignError(
+            f"type {type} fixes the scale; leave scale out",
+            param="replicate_weights.scale",
+            got=scale,
+        )
+    if kind == "brr":
+        scale = 1.0 / n_rep
+    elif kind == "fay":
+        if fay_rho is None or not 0.0 <= float(fay_rho) < 1.0:
+            raise DesignError(
+                "type Fay needs fay_rho in [0, 1)", param="replicate_weights.fay_rho", got=fay_rho
+            )
+        rho = float(fay_rho)
+        scale = 1.0 / (n_rep * (1.0 - rho) ** 2)
+    elif kind == "bootstrap" and scale is None:
+        scale = 1.0 / (n_rep - 1.0)
+    elif kind == "jk1" and scale is None:
+        scale = (n_rep - 1.0) / n_rep
+        logger.info("JK1 replicate weights without scale: (R-1)/R assumed, as R does")
+    elif kind == "jkn" and rs is None:
+        raise DesignError(
+            "JKn replicate weights need rscales ((n_h - 1)/n_h of each replicate's stratum)",
+            param="replicate_weights.rscales",
+            hint="give rscales: [..] with one value per replicate column",
+        )
+    rscale_arr = np.ones(n_rep) if rs is None else np.broadcast_to(rs, (n_rep,)).copy()
+    return ReplicateDesign(
+        weights=w.copy(),
+        base=np.ones(w.shape[0]),
+        factors=reps.copy(),
+        index=np.arange(w.shape[0], dtype=np.intp),
+        scale=float(scale if scale is not None else 1.0),
+        rscales=rscale_arr,
+        method=kind,
+        mse=mse,
+        rho=rho,
+    )

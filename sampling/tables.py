@@ -26,7 +26,6 @@ import math
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -99,7 +98,7 @@ def _cell_totals(cell: IntArray, k: int, design: Design) -> _Cells:
     w = design.weights
     rows = (cell >= 0) & (w > 0)
     cols = np.where(rows, cell, -1)
-    totals = np.bincount(cols[rows], weights=w[rows], minlength=k)
+    totals: FloatArray = np.bincount(cols[rows], weights=w[rows], minlength=k).astype(np.float64)
     count = np.bincount(cols[rows], minlength=k).astype(np.float64)
     if isinstance(design, ReplicateDesign):
         reps = design.replicate_totals(np.ones(design.n), cols, k)
@@ -366,9 +365,7 @@ def svy_chisq(
         if reps is None:
             raise SamplingError("replicate totals are missing", param="design")
         rep_p = reps / reps.sum(axis=1, keepdims=True)
-        v = replicate_variance(
-            rep_p, p, scale=design.scale, rscales=design.rscales, mse=design.mse
-        )
+        v = replicate_variance(rep_p, p, scale=design.scale, rscales=design.rscales, mse=design.mse)
         nu = float(design.degf)
     else:
         jac = (np.eye(k) - p[:, None]) / total
@@ -383,11 +380,7 @@ def svy_chisq(
         + [(grid_c == j).astype(float) for j in range(1, nc)]
     )
     x12 = np.column_stack(
-        [
-            ((grid_r == i) & (grid_c == j)).astype(float)
-            for j in range(1, nc)
-            for i in range(1, nr)
-        ]
+        [((grid_r == i) & (grid_c == j)).astype(float) for j in range(1, nc) for i in range(1, nr)]
     )
     coef, *_ = np.linalg.lstsq(x1, x12, rcond=None)
     cmat = x12 - x1 @ coef
