@@ -19,12 +19,11 @@ from sampling.errors import JobError
 from sampling.errors import SamplingError
 from sampling.job import Job
 from sampling.job import WeightedSample
+from sampling.job import estimate_rows
 from sampling.job import load_cases
 from sampling.job import load_job
 from sampling.job import load_table
-from sampling.job import run_estimates
 from sampling.job import run_weighting
-from sampling.results import Estimate
 from sampling.tabular import write_csv_table
 
 logger = logging.getLogger(__name__)
@@ -109,36 +108,52 @@ def weight(job_file: Path, output: Path | None) -> None:
     click.echo(f"wrote {target}")
 
 
-def _format_table(estimates: list[Estimate]) -> str:
+def _fmt(x: Any, spec: str = ".6g") -> str:
+    return "NA" if x is None else format(x, spec)
+
+
+def _format_table(estimate_rows: list[dict[str, Any]]) -> str:
     header = ("statistic", "variable", "domain", "estimate", "se", "ci", "df", "deff", "cv", "n")
     rows = [header]
     notes = []
-    for est in estimates:
-        for row in est.to_rows():
-            domain = ", ".join(f"{k}={v}" for k, v in row["domain"].items()) or "(all)"
-
-            def fmt(x: Any, spec: str = ".6g") -> str:
-                return "NA" if x is None else format(x, spec)
-
-            ci = f"[{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
-            rows.append(
-                (
-                    row["statistic"],
-                    row["variable"],
-                    domain,
-                    fmt(row["estimate"]),
-                    fmt(row["se"], ".4g"),
-                    ci,
-                    fmt(row["df"], ".0f"),
-                    fmt(row["deff"], ".3f"),
-                    fmt(row["cv"], ".3f"),
-                    str(row["n"]),
-                )
+    tests = []
+    for row in estimate_rows:
+        if "f" in row:  # a test: Wald F of a model term, Rao-Scott
+            tests.append(
+                f"  {row['statistic']} {row['term']}: F = {_fmt(row['f'], '.4f')} on "
+                f"{_fmt(row['df1'], '.3g')} and {_fmt(row['df2'], '.4g')} df, "
+                f"p = {_fmt(row['p'], '.4g')}"
             )
-            if row["flags"]:
-                notes.append(f"{row['variable']} {domain}: {', '.join(row['flags'])}")
+            continue
+        where = dict(row.get("domain") or {})
+        if "term" in row:
+            where["term"] = row["term"]
+        if "prob" in row:
+            where["prob"] = row["prob"]
+        domain = ", ".join(f"{k}={v}" for k, v in where.items()) or "(all)"
+        ci = f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
+        rows.append(
+            (
+                row["statistic"],
+                row["variable"],
+                domain,
+                _fmt(row["estimate"]),
+                _fmt(row["se"], ".4g"),
+                ci,
+                _fmt(row["df"], ".0f"),
+                _fmt(row.get("deff"), ".3f"),
+                _fmt(row.get("cv"), ".3f") if "p" not in row else f"p={_fmt(row['p'], '.3g')}",
+                str(row["n"]),
+            )
+        )
+        if row.get("flags"):
+            notes.append(f"{row['variable']} {domain}: {', '.join(row['flags'])}")
     widths = [max(len(r[j]) for r in rows) for j in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    if tests:
+        lines.append("")
+        lines.append("tests:")
+        lines.extend(tests)
     if notes:
         lines.append("")
         lines.append("flags:")
@@ -153,11 +168,10 @@ def estimate(job_file: Path, as_json: bool) -> None:
     """Run JOB_FILE (design, weighting) and print its estimates with confidence intervals."""
     try:
         job, sample = _prepare(job_file)
-        estimates = run_estimates(job, sample)
-        rows = [row for est in estimates for row in est.to_rows()]
+        rows = estimate_rows(job, sample)
     except SamplingError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps({"estimates": rows}, ensure_ascii=False, indent=2))
     else:
-        click.echo(_format_table(estimates))
+        click.echo(_format_table(rows))

@@ -4,12 +4,16 @@ The format (paths relative to the job file)::
 
     data: sample.csv            # or  wave: NAME  (the analysis table of a survey wave)
     design:
-      weights: w                # design-weight column
+      weights: w                # design-weight column (or  prob: p, weights = 1/p)
       strata: stratum           # optional
       psu: psu                  # optional; a list of columns for several stages
       fpc: fpc                  # optional; a list for several stages
       nest: true
       lonely_psu: fail          # fail | certainty | adjust | average
+      replicate_weights:        # optional: replicate-weight columns given with the data
+        columns: [repw1, repw2] # (R's svrepdesign, full replicate weights)
+        type: JKn               # JK1 | JKn | BRR | Fay | bootstrap
+        rscales: [0.5, 0.5]     # JKn: (n_h-1)/n_h per column; also scale, fay_rho, mse
     nonresponse:                # optional; weighting-class nonresponse adjustment, done first
       cases: cases.csv          # one row per sampled case; optional with wave: (its fieldwork)
       weights: base_weight      # the cases' base-weight column
@@ -19,7 +23,7 @@ The format (paths relative to the job file)::
     calibration:                # optional
       method: raking            # poststratify | raking | linear | logit
       margins: {sex: {1: 861303, 2: 1141686}}
-      totals: {api99: 3914069}  # numeric totals, for linear and logit
+      totals: {api99: 3914069}  # numeric totals, for linear, logit and raking
       bounds: [0.7, 1.7]        # limits on final/initial weight
       tolerance: 1.0e-10
       max_iter: 100
@@ -30,10 +34,14 @@ The format (paths relative to the job file)::
     estimates:
       - mean: literate          # a 0/1 column gives a proportion
         by: group               # optional; a list crosses variables
-        ci: logit               # logit | beta | wilson | wald
+        ci: logit               # logit | xlogit | beta | wilson | wald
         level: 0.95
+        df: domain              # domain (each domain's df, default) | design
       - total: enroll
       - ratio: [api.stu, enroll]
+      - glm: "literate ~ C(sex) + C(agegroup) + urban"   # and quantile:, table:, ttest:
+        family: binomial        # see sampling/analysis_job.py
+        tests: ["C(agegroup)"]
     output: weighted.csv        # where ``kesu weight`` writes data + weights
 
 The weighting steps run in the order nonresponse, calibration, trim.
@@ -96,11 +104,16 @@ import yaml
 from numpy.typing import NDArray
 
 from sampling._codes import label_text
+from sampling.analysis_job import ANALYSES
+from sampling.analysis_job import AnalysisSpec
+from sampling.analysis_job import parse_analysis
+from sampling.analysis_job import run_analysis
 from sampling.design import LonelyPSU
 from sampling.design import SurveyDesign
 from sampling.errors import JobError
 from sampling.errors import SamplingError
 from sampling.errors import WeightingError
+from sampling.estimation import DF_CHOICES
 from sampling.estimation import svy_mean
 from sampling.estimation import svy_proportion
 from sampling.estimation import svy_ratio
@@ -108,6 +121,7 @@ from sampling.estimation import svy_total
 from sampling.intervals import CIMethod
 from sampling.replicates import ReplicateDesign
 from sampling.replicates import replicate_design
+from sampling.replicates import replicate_design_from_weights
 from sampling.results import Estimate
 from sampling.results import Reliability
 from sampling.tabular import MISSING
@@ -138,7 +152,17 @@ TOP_KEYS = (
     "estimates",
     "output",
 )
-DESIGN_KEYS = ("weights", "strata", "psu", "fpc", "nest", "lonely_psu")
+DESIGN_KEYS = (
+    "weights",
+    "prob",
+    "strata",
+    "psu",
+    "fpc",
+    "nest",
+    "lonely_psu",
+    "replicate_weights",
+)
+REPLICATE_WEIGHT_KEYS = ("columns", "type", "scale", "rscales", "fay_rho", "mse")
 NONRESPONSE_KEYS = ("cases", "weights", "outcome", "classes", "id")
 #: the data's column that the cases' ``id`` column refers to
 RESPONDENT_ID = "respondent_id"
@@ -149,12 +173,24 @@ VARIANCE_METHODS = ("taylor", "jk1", "jkn", "brr", "fay", "bootstrap")
 REPLICATE_KEYS = ("replicates", "seed", "fay_rho", "mse")
 RELIABILITY_KEYS = ("min_n", "max_cv")
 STATISTICS = ("mean", "proportion", "total", "ratio")
-ESTIMATE_KEYS = (*STATISTICS, "by", "ci", "level", "na_rm")
+ESTIMATE_KEYS = (*STATISTICS, "by", "ci", "level", "na_rm", "df")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicateWeightsSpec:
+    """``design.replicate_weights``: replicate-weight columns of the data (R's ``svrepdesign``)."""
+
+    columns: tuple[str, ...]
+    type: str
+    scale: float | None = None
+    rscales: tuple[float, ...] | None = None
+    fay_rho: float | None = None
+    mse: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class DesignSpec:
-    """The ``design:`` section."""
+    """The ``design:`` section (``weights`` or ``prob``: weights ``1/prob``)."""
 
     weights: str
     strata: str | None
@@ -162,6 +198,8 @@ class DesignSpec:
     fpc: tuple[str, ...]
     nest: bool
     lonely_psu: LonelyPSU
+    prob: str | None = None
+    replicate_weights: ReplicateWeightsSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +240,7 @@ class _EstimatorOptions(TypedDict):
     na_rm: bool
     level: float
     reliability: Reliability
+    df: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +255,7 @@ class EstimateSpec:
     level: float
     na_rm: bool
     key: str
+    df: str = "domain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +270,7 @@ class Job:
     variance: str
     replicates: dict[str, Any]
     reliability: Reliability
-    estimates: tuple[EstimateSpec, ...]
+    estimates: tuple[EstimateSpec | AnalysisSpec, ...]
     output: Path | None
     nonresponse: NonresponseSpec | None = None
 
@@ -276,10 +316,53 @@ def _choice(value: Any, choices: tuple[str, ...], key: str) -> str:
     return str(value)
 
 
+def _parse_replicate_weights(section: Any) -> ReplicateWeightsSpec:
+    r = _check_keys(section, REPLICATE_WEIGHT_KEYS, "design.replicate_weights")
+    columns = _names(r.get("columns"), "design.replicate_weights.columns")
+    if len(columns) < 2:
+        raise JobError(
+            "design.replicate_weights.columns must list the replicate-weight columns (2 or more)",
+            param="design.replicate_weights.columns",
+            got=r.get("columns"),
+        )
+    kind = _choice(
+        r.get("type"), ("JK1", "JKn", "BRR", "Fay", "bootstrap"), "design.replicate_weights.type"
+    )
+    rscales = r.get("rscales")
+    if rscales is not None:
+        if not isinstance(rscales, list):
+            rscales = [rscales]
+        rscales = tuple(
+            _number(v, f"design.replicate_weights.rscales[{i}]") for i, v in enumerate(rscales)
+        )
+    mse = r.get("mse", False)
+    if not isinstance(mse, bool):
+        raise JobError("design.replicate_weights.mse must be true or false", param="design.mse")
+    return ReplicateWeightsSpec(
+        columns=columns,
+        type=kind,
+        scale=None if r.get("scale") is None else _number(r["scale"], "design.scale"),
+        rscales=rscales,
+        fay_rho=None if r.get("fay_rho") is None else _number(r["fay_rho"], "design.fay_rho"),
+        mse=mse,
+    )
+
+
 def _parse_design(section: Any) -> DesignSpec:
     d = _check_keys(section, DESIGN_KEYS, "design")
-    if "weights" not in d or not isinstance(d["weights"], str):
-        raise JobError("design.weights must name the design-weight column", param="design.weights")
+    if ("weights" in d) == ("prob" in d):
+        raise JobError(
+            "design needs exactly one of weights (the design-weight column) or prob "
+            "(the selection-probability column)",
+            param="design.weights",
+        )
+    weight_key = "weights" if "weights" in d else "prob"
+    if not isinstance(d[weight_key], str):
+        raise JobError(
+            f"design.{weight_key} must name a column",
+            param=f"design.{weight_key}",
+            got=d[weight_key],
+        )
     strata = d.get("strata")
     if strata is not None and not isinstance(strata, str):
         raise JobError("design.strata must be a column name", param="design.strata", got=strata)
@@ -289,13 +372,16 @@ def _parse_design(section: Any) -> DesignSpec:
     policy = _choice(
         d.get("lonely_psu", "fail"), tuple(p.value for p in LonelyPSU), "design.lonely_psu"
     )
+    replicate = d.get("replicate_weights")
     return DesignSpec(
-        weights=d["weights"],
+        weights=d[weight_key],
         strata=strata,
         psu=_names(d.get("psu"), "design.psu"),
         fpc=_names(d.get("fpc"), "design.fpc"),
         nest=nest,
         lonely_psu=LonelyPSU(policy),
+        prob=d.get("prob"),
+        replicate_weights=None if replicate is None else _parse_replicate_weights(replicate),
     )
 
 
@@ -350,9 +436,9 @@ def _parse_calibration(section: Any) -> CalibrationSpec:
         )
     for name, value in totals.items():
         _number(value, f"calibration.totals.{name}")
-    if method in ("poststratify", "raking") and totals:
+    if method == "poststratify" and totals:
         raise JobError(
-            f"numeric totals need method linear or logit, not {method}",
+            "numeric totals need method raking, linear or logit, not poststratify",
             param="calibration.totals",
         )
     if not margins and not totals:
@@ -365,9 +451,10 @@ def _parse_calibration(section: Any) -> CalibrationSpec:
             _number(bounds[0], "calibration.bounds[0]"),
             _number(bounds[1], "calibration.bounds[1]"),
         )
-        if method in ("poststratify", "raking"):
+        if method == "poststratify" or (method == "raking" and not totals):
             raise JobError(
-                f"bounds need method linear or logit, not {method}", param="calibration.bounds"
+                f"bounds need method linear or logit (or raking with totals), not {method}",
+                param="calibration.bounds",
             )
     if method == "logit" and bounds is None:
         raise JobError("logit calibration needs bounds", param="calibration.bounds")
@@ -391,8 +478,10 @@ def _parse_trim(section: Any) -> dict[str, Any]:
     return out
 
 
-def _parse_estimate(entry: Any, i: int) -> EstimateSpec:
+def _parse_estimate(entry: Any, i: int) -> EstimateSpec | AnalysisSpec:
     where = f"estimates[{i}]"
+    if isinstance(entry, Mapping) and any(k in entry for k in ANALYSES):
+        return parse_analysis(entry, where)
     e = _check_keys(entry, ESTIMATE_KEYS, where)
     stats = [k for k in STATISTICS if k in e]
     if len(stats) != 1:
@@ -422,8 +511,9 @@ def _parse_estimate(entry: Any, i: int) -> EstimateSpec:
     na_rm = e.get("na_rm", False)
     if not isinstance(na_rm, bool):
         raise JobError(f"{where}.na_rm must be true or false", param=f"{where}.na_rm")
+    df = _choice(e.get("df", "domain"), DF_CHOICES, f"{where}.df")
     return EstimateSpec(
-        stat, variable, denominator, _names(e.get("by"), f"{where}.by"), ci, level, na_rm, key
+        stat, variable, denominator, _names(e.get("by"), f"{where}.by"), ci, level, na_rm, key, df
     )
 
 
@@ -575,7 +665,9 @@ def build_design(
     ``weights`` replaces the ``design.weights`` column (e.g. after nonresponse).
     """
     spec = job.design
-    if weights is None:
+    if weights is None and spec.prob is not None:
+        weights = weights_from_prob(table.numeric(spec.prob, key="design.prob"), spec.prob)
+    elif weights is None:
         weights = table.numeric(spec.weights, key="design.weights")
     strata = None if spec.strata is None else table.labels(spec.strata, key="design.strata")
     psu = [table.labels(c, key="design.psu") for c in spec.psu] or None
@@ -583,6 +675,26 @@ def build_design(
     return SurveyDesign(
         weights=weights, strata=strata, psu=psu, fpc=fpc, nest=spec.nest, lonely_psu=spec.lonely_psu
     )
+
+
+def weights_from_prob(prob: NDArray[np.float64], column: str) -> NDArray[np.float64]:
+    """Weights ``1 / prob`` (R's ``svydesign(probs=)``); a probability outside (0, 1] is an error.
+
+    Example:
+        >>> weights_from_prob(np.array([0.5, 0.25]), "p").tolist()
+        [2.0, 4.0]
+    """
+    bad = np.flatnonzero(~((prob > 0) & (prob <= 1)))
+    if bad.size:
+        r = int(bad[0])
+        raise JobError(
+            f"column {column!r} row {r + 1}: selection probability {prob[r]!r} is not in (0, 1] "
+            "(design.prob)",
+            param="design.prob",
+            got=float(prob[r]),
+            hint="prob is the probability of selection; give weights: instead if these are weights",
+        )
+    return 1.0 / prob
 
 
 def _id_text(value: Any) -> str:
@@ -781,6 +893,19 @@ def _calibration_step(spec: CalibrationSpec, table: Table, weights: NDArray[np.f
         variables[name] = table.numeric(name, key=f"calibration.totals.{name}")
     if spec.method == "poststratify":
         return poststratify(weights, variables, margins=spec.margins)
+    if spec.method == "raking" and spec.totals:
+        # numeric totals: calibration with the raking (exponential) distance, R's
+        # calibrate(calfun = "raking"); rake() is for categorical margins only
+        return calibrate(
+            weights,
+            variables,
+            margins=spec.margins or None,
+            totals=spec.totals,
+            method="raking",
+            bounds=spec.bounds,
+            max_iter=spec.max_iter,
+            tol=spec.tolerance,
+        )
     if spec.method == "raking":
         return rake(
             weights, variables, margins=spec.margins, max_iter=spec.max_iter, tol=spec.tolerance
@@ -819,7 +944,9 @@ def run_weighting(job: Job, table: Table, cases: Table | None = None) -> Weighte
         steps.append(nr)
     design = build_design(job, table, start)
     replicate = None
-    if job.variance != "taylor":
+    if job.design.replicate_weights is not None:
+        replicate = _replicate_from_columns(job, table, design)
+    elif job.variance != "taylor":
         opts = job.replicates
         seed = opts.get("seed")
         replicate = replicate_design(
@@ -843,6 +970,41 @@ def run_weighting(job: Job, table: Table, cases: Table | None = None) -> Weighte
         if replicate is not None:
             replicate = replicate.apply_weighting(res)
     return WeightedSample(table, design, replicate, tuple(steps))
+
+
+def _replicate_from_columns(job: Job, table: Table, design: SurveyDesign) -> ReplicateDesign:
+    """The replicate design of ``design.replicate_weights`` (R's ``svrepdesign``)."""
+    spec = job.design.replicate_weights
+    if spec is None:
+        raise JobError("no replicate_weights section", param="design.replicate_weights")
+    if job.variance != "taylor":
+        raise JobError(
+            f"variance: {job.variance} makes replicate weights, but the data already has them",
+            param="variance",
+            hint="leave variance out when design.replicate_weights is given",
+        )
+    if job.nonresponse is not None:
+        raise JobError(
+            "replicate weights given in the data cannot be adjusted for nonresponse by the job",
+            param="design.replicate_weights",
+            hint="adjust the replicate weights before, or let the job make them (variance: jkn)",
+        )
+    key = "design.replicate_weights.columns"
+    reps = np.column_stack([table.numeric(c, key=key) for c in spec.columns])
+    try:
+        return replicate_design_from_weights(
+            design.weights,
+            reps,
+            spec.type,
+            scale=spec.scale,
+            rscales=spec.rscales,
+            fay_rho=spec.fay_rho,
+            mse=spec.mse,
+        )
+    except SamplingError as exc:
+        raise JobError(
+            f"design.replicate_weights: {exc.message}", param=exc.param, got=exc.got, hint=exc.hint
+        ) from exc
 
 
 def _is_binary(y: NDArray[np.float64], weights: NDArray[np.float64]) -> bool:
@@ -873,6 +1035,8 @@ def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
     table = sample.table
     out = []
     for spec in job.estimates:
+        if isinstance(spec, AnalysisSpec):
+            continue  # models, quantiles, tables, tests: sampling.analysis_job.run_rows
         y = table.numeric(spec.variable, key=spec.key, allow_missing=True)
         by = {name: table.labels(name, key=f"{spec.key}.by") for name in spec.by} or None
         common: _EstimatorOptions = {
@@ -880,6 +1044,7 @@ def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
             "na_rm": spec.na_rm,
             "level": spec.level,
             "reliability": job.reliability,
+            "df": spec.df,
         }
         if spec.statistic == "total":
             est = svy_total(y, design, name=spec.variable, **common)
@@ -904,3 +1069,20 @@ def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
             )
         out.append(est)
     return out
+
+
+def estimate_rows(job: Job, sample: WeightedSample) -> list[dict[str, Any]]:
+    """Every row ``kesu estimate --json`` prints, in the order of ``estimates:``.
+
+    Means, totals, ratios and proportions give :meth:`Estimate.to_rows`; models,
+    quantiles, tables and tests give the rows of
+    :func:`sampling.analysis_job.run_analysis`.
+    """
+    simple = iter(run_estimates(job, sample))
+    rows: list[dict[str, Any]] = []
+    for spec in job.estimates:
+        if isinstance(spec, AnalysisSpec):
+            rows += run_analysis(spec, sample.table, sample.analysis_design, job.reliability)
+        else:
+            rows += next(simple).to_rows()
+    return rows

@@ -181,6 +181,14 @@ put("ciprop.clus1.by_stype.design_df",
     "b <- svyby(~awd, ~stype, dclus1, svyciprop, method = 'logit', vartype = 'ci', df = degf(dclus1)); c(coef(b), b$ci_l, b$ci_u)")
 put("cols_two.mean.score", "m <- svymean(~score, cols_two); c(coef(m), SE(m), degf(cols_two))")
 put("jkn_two.rscales", "c(jkn_two$scale, jkn_two$rscales)")
+# raking to a numeric total (calibrate with calfun = "raking"), as a job's calibration does
+pop.lin <- c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, api99 = 3914069)
+rk_num <- calibrate(dclus1, ~stype + api99, pop.lin, calfun = "raking", epsilon = 1e-13, maxit = 100)
+put("calibrate.raking_numeric.mean", "m <- svymean(~api00, rk_num); c(coef(m), SE(m))")
+# a design from selection probabilities: svydesign(probs = ~p) is weights 1/p
+apiclus1$p <- 1 / apiclus1$pw
+dprob <- svydesign(id = ~dnum, probs = ~p, data = apiclus1, fpc = ~fpc)
+put("prob.clus1.mean", "m <- svymean(~api00, dprob); c(coef(m), SE(m))")
 
 out <- list(generated_by = "tests/sampling/r/analysis.R",
             r = R.version.string, survey = as.character(packageVersion("survey")),
