@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from reportlab.lib.units import mm
@@ -27,7 +28,8 @@ Flowables = list[Any]
 
 
 def factors(data: ReportData, r: Renderer) -> Flowables:
-    """Section 7: information channels and participation, with literacy by choice.
+    """Section 7: channels and participation: literacy by choice, adjusted odds ratios,
+    and the median scores of the key groups.
 
     Example:
         >>> flowables = factors(data, renderer)  # doctest: +SKIP
@@ -35,7 +37,9 @@ def factors(data: ReportData, r: Renderer) -> Flowables:
     out: Flowables = [r.p(r.t("sec_factors"), "h1"), r.p(r.t("factors_intro"))]
     if not data.factors:
         out.append(r.p(r.t("factors_none")))
-        return out
+    controls = r.t("list_sep").join(r.t(f"control_{c}") for c in data.adjusted_for)
+    if data.factors and controls:
+        out.append(r.p(r.t("factors_adjusted", controls=controls)))
     for f in data.factors:
         title = r.item_label(f.item)
         out.append(r.p(title, "h2"))
@@ -48,19 +52,56 @@ def factors(data: ReportData, r: Renderer) -> Flowables:
                   r.t("col_lit_yes")]  # fmt: skip
         if f.multiple:
             header.append(r.t("col_lit_no"))
+        header.append(r.t("col_adj_or", level=r.level_pct))
         rows = []
         no_rows = f.literacy_no.rows if f.literacy_no is not None else [None] * len(labels)
-        for label, share, yes, no in zip(labels, f.shares.rows, f.literacy_yes.rows, no_rows,
-                                         strict=True):  # fmt: skip
+        adj_rows = f.adjusted.rows if f.adjusted is not None else [None] * len(labels)
+        for label, share, yes, no, adj in zip(labels, f.shares.rows, f.literacy_yes.rows,
+                                              no_rows, adj_rows, strict=True):  # fmt: skip
             cells = [label, r.rate_text(share),
                      "—" if share.suppressed else ci_text(share.ci_low, share.ci_high),
                      r.rate_text(yes) + f" (n={yes.n})"]  # fmt: skip
             if no is not None:
                 cells.append(r.rate_text(no) + f" (n={no.n})")
+            cells.append(_odds_ratio_text(r, adj))
             rows.append(cells)
-        widths = [150, 55, 80, 105, 103] if f.multiple else [150, 70, 100, 173]
+        widths = [112, 45, 72, 88, 88, 88] if f.multiple else [140, 60, 85, 103, 105]
         out += [Spacer(1, 2 * mm), simple_table(r, header, rows, widths)]
+        if f.adjusted_test is not None:
+            t = f.adjusted_test
+            out += [
+                Spacer(1, 1 * mm),
+                r.p(r.t("factors_adjusted_test", f=num(t.f), df1=f"{t.df1:g}", df2=f"{t.df2:g}",
+                        p=_p_text(t.p)), "small"),
+            ]  # fmt: skip
+        elif f.adjusted_note:
+            out += [Spacer(1, 1 * mm), r.p(r.t(f"factors_{f.adjusted_note}"), "small")]
+    if data.median_scores is not None:
+        labelled = [(r.group_label(row.key), row) for row in data.median_scores.rows]
+        out += [
+            r.p(r.t("median_title"), "h2"),
+            r.p(r.t("median_intro")),
+            r.domain_table(
+                labelled, first=r.t("col_group"), rate=r.t("col_median"), scale_pct=False
+            ),
+        ]
     return out
+
+
+def _odds_ratio_text(r: Renderer, row: Any) -> str:
+    """``1.52 (1.10–2.10)``; the reference option; "—" when suppressed or not fitted."""
+    if row is None or row.suppressed or not math.isfinite(row.estimate):
+        return "—"
+    if "reference" in row.flags:
+        return r.t("or_reference")
+    return f"{num(row.estimate)} ({num(row.ci_low)}–{num(row.ci_high)})"
+
+
+def _p_text(p: float) -> str:
+    """``p < 0.001`` or ``p = 0.076`` (the relation included)."""
+    if not math.isfinite(p):
+        return "p = —"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def capacity(data: ReportData, r: Renderer) -> Flowables:

@@ -31,6 +31,7 @@ from questionnaires.model import Questionnaire
 from reports.capacity import IndicatorProgress
 from reports.errors import ReportError
 from reports.factors import factor_results
+from reports.factors import median_scores
 from reports.fieldwork import FieldworkSummary
 from reports.model import Breakdown
 from reports.model import Change
@@ -71,6 +72,8 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
 )  # fmt: skip
 #: breakdowns by questionnaire concept shown besides groups and towns
 CONCEPT_BREAKDOWNS = ("urban", "sex", "education")
+#: besides the age band: what the factors' adjusted odds ratios hold fixed
+FACTOR_CONTROLS = ("education", "urban")
 
 
 def kesu_version() -> str:
@@ -249,7 +252,8 @@ def build_report_data(
     Estimates: ``svy_proportion(literate)`` overall and by town, key group, urban,
     sex, age band and education; ``svy_proportion(level == code)`` for the four
     levels (overall and by group); ``svy_mean(100 * score_d / max_d)`` by group;
-    influencing factors (:mod:`reports.factors`); the change since the latest
+    influencing factors with adjusted odds ratios and median scores by group
+    (:mod:`reports.factors`); the change since the latest
     earlier wave by :func:`sampling.wave_difference`; Fay-Herriot town estimates
     by :func:`sampling.sae.fay_herriot_from_estimate`; item analysis by
     :func:`scoring.items.analyze_items` with the final weights. Intervals are
@@ -324,6 +328,8 @@ def build_report_data(
             breakdowns.append(
                 ctx.breakdown(concept, literate, ctx.labels(concept), codes(concept))[0]
             )
+    # the factors' adjusted odds ratios hold age, education and urban/rural fixed
+    controls: dict[str, NDArray[Any]] = {}
     if ctx.has("age"):
         age = ctx.numeric("age")
         band = np.full(age.shape, "", dtype=object)
@@ -331,6 +337,10 @@ def build_report_data(
             band[(age >= lo) & (age <= hi)] = label
         order = [b[0] for b in AGE_BANDS]
         breakdowns.insert(1, ctx.breakdown("age_band", literate, band.astype(str), order)[0])
+        controls["age_band"] = band.astype(str)
+    for concept in FACTOR_CONTROLS:
+        if ctx.has(concept):
+            controls[concept] = ctx.labels(concept)
     level_codes = [lv.code for lv in questionnaire.scoring.levels]
     level_col = ctx.labels("level")
     level_rows = []
@@ -348,7 +358,8 @@ def build_report_data(
     levels = Breakdown("level", "level", tuple(level_rows))
     levels_by_group = {g: Breakdown("level", "level", tuple(r)) for g, r in by_group_rows.items()}
     dimensions = _dimensions(ctx, questionnaire, group_flags)
-    factors = factor_results(ctx, questionnaire, spec.factors)
+    factors = factor_results(ctx, questionnaire, spec.factors, controls)
+    medians = median_scores(ctx, ctx.numeric("score_total"), group_flags)
     sae = _sae(towns_est, towns, spec, notes) if spec.sae and towns_est is not None else None
     items = _items(ctx, questionnaire)
     trend, change = _trend(overall_est, overall, previous, spec)
@@ -405,6 +416,8 @@ def build_report_data(
         wave_estimates=wave_est,
         capacity_tolerance=capacity_tolerance,
         capacity_as_of=capacity_as_of,
+        median_scores=medians,
+        adjusted_for=tuple(controls),
     )
 
 

@@ -7,7 +7,19 @@ For an item of the questionnaire (``channels``, ``visit_venue``, ``events``,
   among those who answered the item; and
 * the literacy rate of those who chose it (and, for multiple-answer items, of
   those who did not), ``svy_proportion(literate)`` on the domain "chose c" of the
-  full design (Lumley 2010, §2.3).
+  full design (Lumley 2010, §2.3); and
+* the adjusted odds ratio of being literate for choosing it, from the
+  survey-weighted logistic regression ``literate ~ item + C(age_band) +
+  C(education) + C(urban)`` (:func:`sampling.glm.svy_glm`, R's ``svyglm`` with
+  ``quasibinomial``): a single-answer item enters as dummies against its first
+  option with respondents, a multiple-answer item as one 0/1 term per option
+  (chose it or not). Intervals are ``exp`` of the t intervals of the
+  coefficients on ``degf - p + 1`` df; the item's Wald F test
+  (R's ``regTermTest``) says whether the item matters at all once the controls
+  are held fixed (Lumley 2010, ch. 5).
+
+:func:`median_scores` gives the median total score of everybody and of each key
+group with Woodruff intervals (:func:`sampling.quantiles.svy_quantile`).
 
 The item's answers are a column of the analysis table named after the item:
 codes for single-answer items, codes joined with ``;`` (or lists) for
@@ -18,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +45,9 @@ from reports.model import DomainRow
 from reports.model import FactorResult
 from reports.model import domain_rows
 from reports.spec import FactorSpec
+from sampling.errors import SamplingError
+from sampling.glm import svy_glm
+from sampling.quantiles import svy_quantile
 from sampling.results import Estimate
 
 logger = logging.getLogger(__name__)
@@ -41,6 +57,8 @@ class EstimationContext(Protocol):
     """What :func:`factor_results` needs from the report's estimation context."""
 
     spec: Any
+    design: Any
+    reliability: Any
 
     def has(self, name: str) -> bool: ...
 
@@ -107,11 +125,15 @@ def _indicators(
 
 
 def factor_results(
-    ctx: EstimationContext, questionnaire: Questionnaire, factors: Sequence[FactorSpec]
+    ctx: EstimationContext,
+    questionnaire: Questionnaire,
+    factors: Sequence[FactorSpec],
+    controls: Mapping[str, NDArray[Any]] | None = None,
 ) -> tuple[FactorResult, ...]:
-    """Shares and literacy by choice for every factor item present in the table.
+    """Shares, literacy by choice and adjusted odds ratios for every factor item in the table.
 
     Items missing from the table or the questionnaire are left out (logged).
+    ``controls`` are the adjustment variables (name -> labels, "" missing).
 
     Example:
         >>> [f.item for f in factor_results(ctx, q, DEFAULT_FACTORS)]  # doctest: +SKIP
@@ -142,6 +164,9 @@ def factor_results(
         if f.multiple:
             not_chosen = {c: np.where(v == 0, 1.0, 0.0) for c, v in ind.items()}
             no = ctx.flag_rows(literate, not_chosen, "literate")
+        adjusted, test, note = adjusted_odds_ratios(
+            ctx, f.item, codes, ind, f.multiple, literate, controls or {}
+        )
         out.append(
             FactorResult(
                 item=f.item,
@@ -150,6 +175,140 @@ def factor_results(
                 literacy_yes=Breakdown(f.item, "literate", yes.rows),
                 literacy_no=None if no is None else Breakdown(f.item, "literate", no.rows),
                 answered=answered,
+                adjusted=adjusted,
+                adjusted_test=test,
+                adjusted_note=note,
             )
         )
     return tuple(out)
+
+
+def _as_levels(values: NDArray[Any]) -> NDArray[Any]:
+    """Labels as objects for a model: None where empty (that row leaves the model)."""
+    text = np.array(["" if v is None else str(v).strip() for v in values.tolist()], dtype=object)
+    text[np.isin(text, ["", "nan", "None"])] = None
+    return text
+
+
+def adjusted_odds_ratios(
+    ctx: EstimationContext,
+    item: str,
+    codes: Sequence[str],
+    ind: Mapping[str, NDArray[np.float64]],
+    multiple: bool,
+    literate: NDArray[np.float64],
+    controls: Mapping[str, NDArray[Any]],
+) -> tuple[Breakdown | None, Any, str]:
+    """Adjusted odds ratios of literacy for each option of ``item`` (see the module docstring).
+
+    Returns:
+        ``(rows, test, note)``: one :class:`DomainRow` per option (estimate the
+        odds ratio, interval ``exp`` of the coefficient's; the reference option
+        of a single-answer item is 1 with flag ``reference``; options chosen by
+        fewer than ``suppress_below`` model respondents are suppressed), the
+        item's Wald test, and a note ("" or why the model was not fitted).
+    """
+    suppress = ctx.spec.suppress_below
+    data: dict[str, NDArray[Any]] = {"literate": literate}
+    answered = np.isfinite(next(iter(ind.values())))
+    used = np.isfinite(literate) & answered & (ctx.design.weights > 0)
+    terms = []
+    for name, values in controls.items():
+        levels = _as_levels(values)
+        seen = {v for v in levels[used].tolist() if v is not None}
+        if len(seen) >= 2:
+            data[name] = levels
+            terms.append(f"C({name})")
+    counts = {c: int(np.sum(used & (ind[c] == 1))) for c in codes}
+    if multiple:
+        names = {c: f"opt_{i}" for i, c in enumerate(codes) if 0 < counts[c] < int(used.sum())}
+        for c, col in names.items():
+            data[col] = ind[c]
+        item_terms = list(names.values())
+        columns = dict(names)
+        reference: str | None = None
+    else:
+        present = [c for c in codes if counts[c] > 0]
+        if len(present) < 2:
+            return None, None, "one_option"
+        reference = present[0]
+        choice = np.full(literate.shape, None, dtype=object)
+        for c in present:
+            choice[ind[c] == 1] = c
+        data["choice"] = choice
+        term = f'C(choice, Treatment(reference="{reference}"))'
+        item_terms = [term]
+        columns = {c: f"{term}[T.{c}]" for c in present[1:]}
+    if not item_terms:
+        return None, None, "one_option"
+    formula = "literate ~ " + " + ".join(item_terms + terms)
+    try:
+        model = svy_glm(
+            formula, data, ctx.design, family="binomial", level=ctx.spec.level,
+            reliability=ctx.reliability,
+        )  # fmt: skip
+        test = model.wald_test(*item_terms)
+    except SamplingError as exc:
+        logger.warning("factor %s: adjusted odds ratios not fitted: %s", item, exc)
+        return None, None, "not_fitted"
+    ors = model.odds_ratios()
+    low, high = ors.confint()
+    index = {d["term"]: i for i, d in enumerate(ors.domains)}
+    rows = []
+    for c in codes:
+        if c == reference:
+            rows.append(
+                DomainRow(c, 1.0, 0.0, 1.0, 1.0, math.nan, math.nan, float(model.df_residual),
+                          counts[c], ("reference",), counts[c] < suppress, False)
+            )  # fmt: skip
+            continue
+        col = columns.get(c, "")
+        if col not in index:
+            rows.append(DomainRow.empty(c))
+            continue
+        i = index[col]
+        rows.append(
+            DomainRow(
+                key=c,
+                estimate=float(ors.estimate[i]),
+                se=float(ors.se[i]),
+                ci_low=float(low[i]),
+                ci_high=float(high[i]),
+                cv=math.nan,
+                deff=math.nan,
+                df=float(ors.df[i]),
+                n=counts[c],
+                flags=(),
+                suppressed=counts[c] < suppress,
+                unreliable=False,
+            )
+        )
+    return Breakdown(item, "adjusted_odds_ratio", tuple(rows)), test, ""
+
+
+def median_scores(
+    ctx: EstimationContext, score: NDArray[np.float64], flags: Mapping[str, NDArray[np.float64]]
+) -> Breakdown:
+    """Median total score of everybody (key "") and of each key group, Woodruff intervals.
+
+    ``svy_quantile(score, design, [0.5], by={"member": flag})`` for each group (R's
+    ``svyby(~score, ~member, design, svyquantile, quantiles=0.5)``).
+    """
+    suppress = ctx.spec.suppress_below
+    rows = []
+    for key, flag in {"": None, **flags}.items():
+        usable = np.isfinite(score) & (ctx.design.weights > 0)
+        if flag is not None:
+            usable &= flag == 1
+        if not usable.any():
+            rows.append(DomainRow.empty(key))
+            continue
+        by = None if flag is None else {"member": np.where(flag == 1, "1", "0")}
+        q = svy_quantile(
+            score, ctx.design, [0.5], by=by, na_rm=True, name="score_total",
+            level=ctx.spec.level, reliability=ctx.reliability,
+        )  # fmt: skip
+        if flag is not None:
+            q = q.select(member="1")
+        rows.append(dataclasses.replace(domain_rows(q, None, suppress)[0], key=key))
+    return Breakdown("group", "median_score", tuple(rows))

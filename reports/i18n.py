@@ -116,6 +116,26 @@ _ZH: dict[str, str] = {
     "col_option": "选项",
     "col_lit_yes": "选择者具备比例(%)",
     "col_lit_no": "未选择者具备比例(%)",
+    "col_adj_or": "调整后比值比OR（{level}%置信区间）",
+    "or_reference": "1（参照）",
+    "factors_adjusted": (
+        "调整后比值比（OR）来自加权logistic回归，控制了{controls}：在这些条件相同的人中，"
+        "OR大于1表示选择该项的人具备科学素质的几率更高，区间不含1表示差异显著。"
+    ),
+    "factors_adjusted_test": "该题整体检验（Wald F）：F = {f}，自由度 {df1} 和 {df2}，{p}。",
+    "factors_not_fitted": (
+        "该题的logistic回归无法拟合（有的选项人数过少或全部具备/不具备），未给出OR。"
+    ),
+    "factors_one_option": "该题只有一个选项有人选择，无法比较。",
+    "list_sep": "、",
+    "control_age_band": "年龄",
+    "control_education": "文化程度",
+    "control_urban": "城乡",
+    "median_title": "得分中位数",
+    "median_intro": (
+        "全体和各重点人群科学素质总分（满分100分）的加权中位数，置信区间为Woodruff区间。"
+    ),
+    "col_median": "中位数（分）",
     "col_indicator": "指标",
     "col_target": "目标值",
     "col_deadline": "期限",
@@ -367,6 +387,28 @@ _EN: dict[str, str] = {
     "col_option": "Option",
     "col_lit_yes": "Literate if chosen (%)",
     "col_lit_no": "Literate if not (%)",
+    "col_adj_or": "Adjusted OR ({level}% CI)",
+    "or_reference": "1 (reference)",
+    "factors_adjusted": (
+        "Adjusted odds ratios (OR) come from a survey-weighted logistic regression holding "
+        "{controls} fixed: among people alike in these, an OR above 1 means higher odds of "
+        "being literate for those choosing the option; an interval excluding 1 is significant."
+    ),
+    "factors_adjusted_test": "Test of the item as a whole (Wald F): F = {f} on {df1} and {df2} "
+    "df, {p}.",
+    "factors_not_fitted": "The logistic regression could not be fitted for this item (an option "
+    "with too few people, or all or none literate); no odds ratios are shown.",
+    "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
+    "list_sep": ", ",
+    "control_age_band": "age",
+    "control_education": "education",
+    "control_urban": "urban/rural residence",
+    "median_title": "Median scores",
+    "median_intro": (
+        "Weighted median total score (out of 100) of all adults and of each key group, with "
+        "Woodruff confidence intervals."
+    ),
+    "col_median": "Median (points)",
     "col_indicator": "Indicator",
     "col_target": "Target",
     "col_deadline": "Deadline",

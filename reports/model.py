@@ -28,6 +28,7 @@ from reports.fieldwork import FieldworkSummary
 from reports.spec import ReportSpec
 from sampling.intervals import CIMethod
 from sampling.results import Estimate
+from sampling.results import HypothesisTest
 from sampling.results import Reliability
 from sampling.sae import FayHerriotResult
 from sampling.weighting.base import MarginCheck
@@ -190,6 +191,13 @@ class FactorResult:
         literacy_yes: literacy rate among those choosing each option.
         literacy_no: literacy rate among those not choosing it (multiple items only).
         answered: respondents who answered the item.
+        adjusted: adjusted odds ratios of literacy for choosing each option (key:
+            option code; the reference option of a single-answer item has
+            estimate 1 and flag ``reference``), from a survey-weighted logistic
+            regression with the report's control variables; None if the model
+            could not be fitted.
+        adjusted_test: the Wald F test that the item's odds ratios are all 1.
+        adjusted_note: why there are no adjusted odds ratios ("" if there are).
     """
 
     item: str
@@ -198,6 +206,9 @@ class FactorResult:
     literacy_yes: Breakdown
     literacy_no: Breakdown | None
     answered: int
+    adjusted: Breakdown | None = None
+    adjusted_test: HypothesisTest | None = None
+    adjusted_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +399,8 @@ class ReportData:
     wave_estimates: WaveEstimates | None = None
     capacity_tolerance: float = 0.9
     capacity_as_of: dt.date | None = None
+    median_scores: Breakdown | None = None
+    adjusted_for: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain Python, JSON-safe (NaN -> None); the dashboard renders this."""
@@ -444,6 +457,7 @@ class ReportData:
                 for p in self.capacity
             ],
             "fieldwork": None if self.fieldwork is None else self.fieldwork.to_dict(),
+            "median_scores": None if self.median_scores is None else self.median_scores.to_dict(),
             "notes": list(self.notes),
         }
 

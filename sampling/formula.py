@@ -151,12 +151,22 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
     )
 
 
-_FLOAT_LEVEL = re.compile(r"\[T\.(?:np\.float64\()?(-?[0-9][0-9.eE+-]*)\)?\]")
+_FLOAT_LEVEL = re.compile(
+    r"\[T\.(?:np\.float64\((-?[0-9][0-9.eE+-]*)\)|(-?[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?))\]"
+)
 
 
 def _level_names(column: str) -> str:
     """``C(x)[T.np.float64(2.0)]`` -> ``C(x)[T.2]``: numeric levels spelt as in the data."""
-    return _FLOAT_LEVEL.sub(lambda m: f"[T.{label_text(float(m.group(1)))}]", column)
+
+    def fix(m: re.Match[str]) -> str:
+        text = m.group(1) or m.group(2)
+        try:
+            return f"[T.{label_text(float(text))}]"
+        except ValueError:
+            return m.group(0)
+
+    return _FLOAT_LEVEL.sub(fix, column)
 
 
 def _patsy_column(values: Any) -> NDArray[Any]:

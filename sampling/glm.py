@@ -60,7 +60,15 @@ logger = logging.getLogger(__name__)
 FAMILIES = ("gaussian", "binomial")
 
 #: a logistic fit whose linear predictor passes this is (quasi-)separated
-SEPARATION_ETA = 30.0
+SEPARATION_ETA = 20.0
+#: relative change of the deviance that ends IRLS (R's glm uses 1e-8)
+DEVIANCE_TOL = 1e-14
+
+
+def _deviance(y: FloatArray, mu: FloatArray, w: FloatArray) -> float:
+    """Binomial deviance ``-2 sum w (y log mu + (1 - y) log(1 - mu))`` (saturated part 0)."""
+    ll = special.xlogy(y, mu) + special.xlogy(1.0 - y, 1.0 - mu)
+    return float(-2.0 * np.sum(w * ll))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -303,13 +311,31 @@ def _irls(
         beta = _solve_spd((x * w[:, None]).T @ x, x.T @ (w * eta))
     else:
         beta = start.copy()
+    dev_old = math.inf
     for it in range(1, max_iter + 1):
         mu = special.expit(x @ beta)
         v = w * mu * (1.0 - mu)
-        step = _solve_spd((x * v[:, None]).T @ x, x.T @ (w * (y - mu)))
+        try:
+            step = _solve_spd((x * v[:, None]).T @ x, x.T @ (w * (y - mu)))
+        except np.linalg.LinAlgError:
+            step = np.full_like(beta, np.nan)
+        if not np.all(np.isfinite(step)):
+            raise ConvergenceError(
+                "the logistic model cannot be fitted: fitted probabilities reach 0 or 1",
+                param="glm",
+                hint="a category where everyone (or no one) has the outcome (separation): "
+                "merge it with another",
+            )
         beta = beta + step
-        if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta))):
-            return _IRLS(beta, special.expit(x @ beta), it)
+        mu = special.expit(x @ beta)
+        dev = _deviance(y, mu, w)
+        # the step test gives the exact root; the deviance test (R's, at 1e-14 instead of
+        # 1e-8) stops a separated fit, whose coefficient drifts off while the deviance settles
+        if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta))) or (
+            abs(dev - dev_old) <= DEVIANCE_TOL * (abs(dev) + 0.1)
+        ):
+            return _IRLS(beta, mu, it)
+        dev_old = dev
     raise ConvergenceError(
         f"the logistic model did not converge in {max_iter} iterations",
         param="glm",

@@ -117,6 +117,60 @@ def test_factor_shares_and_literacy_by_choice(table, data):
     assert f.literacy_yes.row("tv").estimate == pytest.approx(lit.estimate[0], rel=1e-12)
 
 
+def test_adjusted_odds_ratios_are_svy_glm_with_the_controls(table, data):
+    """The factor's adjusted ORs are exp(coef) of the survey logistic regression."""
+    from sampling.glm import svy_glm
+
+    design = _design(table)
+    f = next(x for x in data.factors if x.item == "events")
+    assert data.adjusted_for == ("age_band", "education", "urban")
+    answered = np.array([bool(v) for v in table["events"]])
+    choice = np.array([v if v else None for v in table["events"]], dtype=object)
+    age = table["age"].astype(float)
+    band = np.full(age.shape, None, dtype=object)
+    for label, lo, hi in (("18-29", 18, 29), ("30-39", 30, 39), ("40-49", 40, 49),
+                          ("50-59", 50, 59), ("60-69", 60, 69)):  # fmt: skip
+        band[(age >= lo) & (age <= hi)] = label
+    ref = f.adjusted.rows[0].key
+    assert f.adjusted.rows[0].estimate == 1.0 and "reference" in f.adjusted.rows[0].flags
+    cols = {
+        "literate": table["literate"].astype(float),
+        "choice": choice,
+        "age_band": band,
+        "education": table["education"].astype(object),
+        "urban": table["urban"].astype(object),
+    }
+    term = f'C(choice, Treatment(reference="{ref}"))'
+    model = svy_glm(
+        f"literate ~ {term} + C(age_band) + C(education) + C(urban)", cols, design,
+        family="binomial",
+    )  # fmt: skip
+    ors = model.odds_ratios()
+    low, high = ors.confint()
+    for row in f.adjusted.rows[1:]:
+        i = [d["term"] for d in ors.domains].index(f"{term}[T.{row.key}]")
+        assert row.estimate == pytest.approx(ors.estimate[i], rel=1e-9)
+        assert (row.ci_low, row.ci_high) == pytest.approx((low[i], high[i]), rel=1e-9)
+    assert f.adjusted_test.p == pytest.approx(model.wald_test(term).p, rel=1e-9)
+    assert answered.sum() == f.answered
+
+
+def test_median_scores_are_svy_quantile(table, data, questionnaire):
+    from sampling.quantiles import svy_quantile
+
+    design = _design(table)
+    score = table["score_total"].astype(float)
+    overall = svy_quantile(score, design, [0.5])
+    assert data.median_scores.rows[0].key == ""
+    assert data.median_scores.rows[0].estimate == overall.estimate[0]
+    assert data.median_scores.rows[0].ci_low == overall.confint()[0][0]
+    g = questionnaire.groups[0].id
+    flag = table[f"group_{g}"]
+    q = svy_quantile(score, design, [0.5], by={"m": np.where(flag == 1, "1", "0")}).select(m="1")
+    row = next(r for r in data.median_scores.rows if r.key == g)
+    assert row.estimate == q.estimate[0] and row.se == pytest.approx(q.se[0], rel=1e-12)
+
+
 def test_change_since_previous_wave(table, table_factory, questionnaire, spec, data):
     earlier = table_factory(900, 5)
     prev = build_report_data(earlier, questionnaire, spec).wave_estimates

@@ -223,3 +223,14 @@ def test_cid_fallback_font_is_stated(monkeypatch, data):
     pdf = build_pdf(data)
     text = "".join(_pages(pdf))
     assert "STSong-Light" in text and "未嵌入" in text
+
+
+def test_factors_section_shows_adjusted_odds_ratios_and_median_scores(data, pdf_zh):
+    text = "\n".join(_pages(pdf_zh))
+    assert "调整后比值比" in text and "1（参照）" in text and "该题整体检验" in text
+    f = next(x for x in data.factors if x.item == "events" and x.adjusted is not None)
+    row = f.adjusted.rows[1]
+    assert f"{row.estimate:.2f} ({row.ci_low:.2f}–{row.ci_high:.2f})" in text
+    assert "得分中位数" in text
+    overall = data.median_scores.rows[0]
+    assert f"{overall.ci_low:.1f}–{overall.ci_high:.1f}" in text
