@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -238,7 +239,7 @@ def adjusted_odds_ratios(
         data["choice"] = choice
         term = f'C(choice, Treatment(reference="{reference}"))'
         item_terms = [term]
-        columns = {c: f"{term}[T.{c}]" for c in present[1:]}
+        columns = {}
     if not item_terms:
         return None, None, "one_option"
     formula = "literate ~ " + " + ".join(item_terms + terms)
@@ -251,6 +252,12 @@ def adjusted_odds_ratios(
     except SamplingError as exc:
         logger.warning("factor %s: adjusted odds ratios not fitted: %s", item, exc)
         return None, None, "not_fitted"
+    if not multiple:
+        # the dummies' names end in [T.<code>] (the engine may requote the term itself)
+        for i in model.frame.term_indices(item_terms[0]):
+            found = re.search(r"\[T\.(.+)\]$", model.columns[i])
+            if found:
+                columns[found.group(1)] = model.columns[i]
     ors = model.odds_ratios()
     low, high = ors.confint()
     index = {d["term"]: i for i, d in enumerate(ors.domains)}

@@ -1,11 +1,14 @@
-"""Model formulas in statsmodels' syntax (patsy), turned into numpy model matrices.
+"""Model formulas in statsmodels' syntax, turned into numpy model matrices.
 
 ``"literate ~ C(sex) + C(agegroup) + urban"`` gives the response, the model
-matrix and its column names exactly as ``statsmodels.formula.api.glm`` would
-write them (``Intercept``, ``C(sex)[T.2]``, ``urban``), plus the columns of each
-term (``C(sex)`` -> its dummies) for Wald tests of terms. patsy comes with
-statsmodels and is imported only when a formula is used, so ``kesu estimate``
-without models starts fast.
+matrix and its column names as ``statsmodels.formula.api.glm`` writes them
+(``Intercept``, ``C(sex)[T.2]``, ``urban``), plus the columns of each term
+(``C(sex)`` -> its dummies) for Wald tests of terms. The formula engine is
+formulaic, the one statsmodels 0.15 ships with: the patsy grammar
+(``C(x, Treatment(reference="a"))``, ``a:b``, ``a*b``, ``I(2 * x)``), but
+vectorised, so a 300,000-row model matrix takes a fraction of a second where
+patsy's categorical coding loops in Python. It is imported only when a
+formula is used, so ``kesu estimate`` without models starts fast.
 
 Rows with a missing value in any variable of the formula are left out (R's
 ``na.action = na.omit``); :class:`ModelFrame` says which.
@@ -55,7 +58,7 @@ class ModelFrame:
     n_rows: int
 
     def term_indices(self, term: str) -> tuple[int, ...]:
-        """The columns of ``term`` (a patsy term name such as ``C(sex)`` or ``age:urban``).
+        """The columns of ``term`` (a term name such as ``C(sex)`` or ``age:urban``).
 
         Raises:
             SamplingError: the term is not in the model.
@@ -74,8 +77,10 @@ class ModelFrame:
 
 
 def _canonical(term: str) -> str:
-    """Interaction terms compare equal in any order (R's ``regTermTest`` does the same)."""
-    return ":".join(sorted(part.strip() for part in term.replace(" ", "").split(":")))
+    """Interaction terms compare equal in any order (R's ``regTermTest`` does the same);
+    spaces and the kind of quotes do not matter."""
+    text = term.replace(" ", "").replace('"', "'")
+    return ":".join(sorted(part for part in text.split(":")))
 
 
 def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
@@ -94,7 +99,9 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
         >>> mf.columns
         ('Intercept', 'C(g)[T.b]', 'x')
     """
-    import patsy
+    import pandas as pd
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
 
     if not isinstance(formula, str) or "~" not in formula:
         raise SamplingError(
@@ -103,12 +110,13 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
             got=formula,
             hint="e.g. literate ~ C(sex) + C(agegroup) + urban",
         )
-    cols = {str(k): _patsy_column(v) for k, v in data.items()}
+    cols = {str(k): _model_column(v) for k, v in data.items()}
     n = len(next(iter(cols.values()))) if cols else 0
     try:
-        y_df, x_df = patsy.dmatrices(formula, cols, NA_action="drop", return_type="dataframe")
-    except patsy.PatsyError as exc:
-        unknown = re.search(r"NameError: name '([^']+)' is not defined", exc.message)
+        matrices = model_matrix(formula, pd.DataFrame(cols), na_action="drop")
+    except FormulaicError as exc:
+        text = str(exc).splitlines()[0]
+        unknown = re.search(r"NameError: name '([^']+)' is not defined", text)
         if unknown:
             raise SamplingError(
                 f"the formula {formula!r} names {unknown.group(1)!r}, which is not in the data",
@@ -117,18 +125,12 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
                 expected=f"columns such as {sorted(cols)[:20]}",
             ) from exc
         raise SamplingError(
-            f"cannot use the formula {formula!r}: {exc.message}",
+            f"cannot use the formula {formula!r}: {text}",
             param="glm",
             got=formula,
             hint="statsmodels formula syntax: y ~ C(factor) + numeric + a:b",
         ) from exc
-    except NameError as exc:
-        raise SamplingError(
-            f"the formula {formula!r} names a column that is not in the data ({exc})",
-            param="glm",
-            got=formula,
-            expected=f"columns such as {sorted(cols)[:20]}",
-        ) from exc
+    y_df, x_df = matrices.lhs, matrices.rhs
     if y_df.shape[1] != 1:
         raise SamplingError(
             f"the response of {formula!r} must be one numeric column",
@@ -137,13 +139,15 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
             hint="code the outcome as numbers (1 = yes, 0 = no)",
         )
     rows = np.asarray(x_df.index, dtype=np.intp)
-    info = x_df.design_info
-    terms = {name: tuple(range(sl.start, sl.stop)) for name, sl in info.term_name_slices.items()}
+    terms = {
+        ("Intercept" if str(term) == "1" else str(term)): tuple(int(i) for i in index)
+        for term, index in x_df.model_spec.term_indices.items()
+    }
     return ModelFrame(
         formula=formula,
         response=str(y_df.columns[0]),
         y=np.asarray(y_df.to_numpy(dtype=np.float64)[:, 0]),
-        x=np.ascontiguousarray(x_df.to_numpy(dtype=np.float64)),
+        x=np.asarray(x_df.to_numpy(dtype=np.float64)),
         rows=rows,
         columns=tuple(_level_names(str(c)) for c in x_df.columns),
         terms=terms,
@@ -152,24 +156,24 @@ def model_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame:
 
 
 _FLOAT_LEVEL = re.compile(
-    r"\[T\.(?:np\.float64\((-?[0-9][0-9.eE+-]*)\)|(-?[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?))\]"
+    r"\[(T\.)?(?:np\.float64\((-?[0-9][0-9.eE+-]*)\)|(-?[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?))\]"
 )
 
 
 def _level_names(column: str) -> str:
-    """``C(x)[T.np.float64(2.0)]`` -> ``C(x)[T.2]``: numeric levels spelt as in the data."""
+    """``C(x)[T.2.0]`` -> ``C(x)[T.2]``: numeric levels spelt as in the data (and as R)."""
 
     def fix(m: re.Match[str]) -> str:
-        text = m.group(1) or m.group(2)
+        text = m.group(2) or m.group(3)
         try:
-            return f"[T.{label_text(float(text))}]"
+            return f"[{m.group(1) or ''}{label_text(float(text))}]"
         except ValueError:
             return m.group(0)
 
     return _FLOAT_LEVEL.sub(fix, column)
 
 
-def _patsy_column(values: Any) -> NDArray[Any]:
+def _model_column(values: Any) -> NDArray[Any]:
     """Numbers as float (NaN missing); text as objects with None for missing cells."""
     arr = np.asarray(values)
     if arr.dtype.kind in "fiub":

@@ -249,19 +249,23 @@ class _IRLS:
     beta: FloatArray
     mu: FloatArray
     iterations: int
+    #: X' diag(w v(mu)) X of the last iteration (R's cov.unscaled comes from it too)
+    information: FloatArray
 
 
 def _solve_spd(gram: FloatArray, rhs: FloatArray) -> FloatArray:
-    """Solve ``gram b = rhs`` with Jacobi scaling and one step of refinement."""
+    """Solve ``gram b = rhs`` (rhs a vector or a matrix) with Jacobi scaling and one
+    step of iterative refinement."""
     d = np.sqrt(np.where(np.diag(gram) > 0, np.diag(gram), 1.0))
+    dd = d if rhs.ndim == 1 else d[:, None]
     scaled = gram / np.outer(d, d)
-    b = np.linalg.solve(scaled, rhs / d) / d
-    return b + np.linalg.solve(scaled, (rhs - gram @ b) / d) / d
+    b = np.linalg.solve(scaled, rhs / dd) / dd
+    refined: FloatArray = b + np.linalg.solve(scaled, (rhs - gram @ b) / dd) / dd
+    return refined
 
 
-def _check_rank(x: FloatArray, w: FloatArray, columns: tuple[str, ...]) -> None:
-    """Raise if the weighted model matrix is rank-deficient, naming the first aliased column."""
-    gram = (x * w[:, None]).T @ x
+def _check_rank(gram: FloatArray, columns: tuple[str, ...]) -> None:
+    """Raise if ``X' W X`` is singular, naming the first aliased column of the model matrix."""
     d = np.sqrt(np.diag(gram))
     empty = np.flatnonzero(d == 0)
     if empty.size:
@@ -288,6 +292,14 @@ def _check_rank(x: FloatArray, w: FloatArray, columns: tuple[str, ...]) -> None:
         )
 
 
+def _gram(x: FloatArray, v: FloatArray) -> FloatArray:
+    """``X' diag(v) X`` for ``v >= 0``, as ``(sqrt(v) X)' (sqrt(v) X)`` (a symmetric product,
+    about twice as fast as the plain one on 300,000 rows)."""
+    xs = x * np.sqrt(v)[:, None]
+    gram: FloatArray = xs.T @ xs
+    return gram
+
+
 def _irls(
     x: FloatArray,
     y: FloatArray,
@@ -296,6 +308,7 @@ def _irls(
     start: FloatArray | None,
     max_iter: int,
     tol: float,
+    gram: FloatArray | None = None,
 ) -> _IRLS:
     """Weighted least squares (gaussian) or Newton-Raphson = IRLS (logit link).
 
@@ -303,20 +316,21 @@ def _irls(
     quadratic convergence the result is the exact root to rounding.
     """
     if family == "gaussian":
-        beta = _solve_spd((x * w[:, None]).T @ x, x.T @ (w * y))
-        return _IRLS(beta, x @ beta, 1)
+        info = _gram(x, w) if gram is None else gram
+        beta = _solve_spd(info, x.T @ (w * y))
+        return _IRLS(beta, x @ beta, 1, info)
     if start is None:
-        mu = (y + 0.5) / 2.0
-        eta = np.log(mu / (1.0 - mu))
-        beta = _solve_spd((x * w[:, None]).T @ x, x.T @ (w * eta))
+        mu0 = (y + 0.5) / 2.0
+        eta0 = np.log(mu0 / (1.0 - mu0))
+        beta = _solve_spd(_gram(x, w) if gram is None else gram, x.T @ (w * eta0))
     else:
         beta = start.copy()
+    mu = special.expit(x @ beta)
     dev_old = math.inf
     for it in range(1, max_iter + 1):
-        mu = special.expit(x @ beta)
-        v = w * mu * (1.0 - mu)
+        info = _gram(x, w * mu * (1.0 - mu))
         try:
-            step = _solve_spd((x * v[:, None]).T @ x, x.T @ (w * (y - mu)))
+            step = _solve_spd(info, x.T @ (w * (y - mu)))
         except np.linalg.LinAlgError:
             step = np.full_like(beta, np.nan)
         if not np.all(np.isfinite(step)):
@@ -328,14 +342,16 @@ def _irls(
             )
         beta = beta + step
         mu = special.expit(x @ beta)
-        dev = _deviance(y, mu, w)
         # the step test gives the exact root; the deviance test (R's, at 1e-14 instead of
-        # 1e-8) stops a separated fit, whose coefficient drifts off while the deviance settles
-        if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta))) or (
-            abs(dev - dev_old) <= DEVIANCE_TOL * (abs(dev) + 0.1)
-        ):
-            return _IRLS(beta, mu, it)
-        dev_old = dev
+        # 1e-8) stops a separated fit, whose coefficient drifts off while the deviance
+        # settles (checked from the 6th iteration: a regular fit has converged by then)
+        if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta))):
+            return _IRLS(beta, mu, it, info)
+        if it >= 5:
+            dev = _deviance(y, mu, w)
+            if abs(dev - dev_old) <= DEVIANCE_TOL * (abs(dev) + 0.1):
+                return _IRLS(beta, mu, it, info)
+            dev_old = dev
     raise ConvergenceError(
         f"the logistic model did not converge in {max_iter} iterations",
         param="glm",
@@ -420,8 +436,9 @@ def svy_glm(
                 param="family",
                 hint="code the outcome as 1 (yes) / 0 (no)",
             )
-    _check_rank(x, w, frame.columns)
-    fit = _irls(x, y, w, family, None, max_iter, tol)
+    gram = _gram(x, w)
+    _check_rank(gram, frame.columns)
+    fit = _irls(x, y, w, family, None, max_iter, tol, gram)
     notes: list[str] = []
     if family == "binomial" and np.any(np.abs(x @ fit.beta) > SEPARATION_ETA):
         notes.append("fitted probabilities numerically 0 or 1 occurred (separation)")
@@ -433,7 +450,7 @@ def svy_glm(
         vcov = _replicate_vcov(x, y, rows, design, family, fit.beta, max_iter, tol)
         ddf = float(design.degf)
     else:
-        vcov = _taylor_vcov(x, y, w, rows, design, family, fit.mu)
+        vcov = _taylor_vcov(x, y, w, rows, design, fit)
         ddf = float(design_df(design, used))
     dropped = int(np.sum(design.weights > 0)) - int(rows.size)
     if dropped:
@@ -462,15 +479,16 @@ def _taylor_vcov(
     w: FloatArray,
     rows: NDArray[np.intp],
     design: SurveyDesign,
-    family: str,
-    mu: FloatArray,
+    fit: _IRLS,
 ) -> FloatArray:
-    v = w if family == "gaussian" else w * mu * (1.0 - mu)
-    a = (x * v[:, None]).T @ x
-    scores = x * (w * (y - mu))[:, None]
-    influence = np.zeros((design.n, x.shape[1]))
-    influence[rows] = np.linalg.solve(a, scores.T).T
-    return taylor_variance(influence, design)
+    a_inv = _solve_spd(fit.information, np.eye(x.shape[1]))
+    # influence functions u_i A^-1 with u_i = w_i x_i (y_i - mu_i): (x A^-1) scaled by row
+    influence = (x @ a_inv) * (w * (y - fit.mu))[:, None]
+    if rows.shape[0] == design.n:
+        return taylor_variance(influence, design)
+    full = np.zeros((design.n, x.shape[1]))
+    full[rows] = influence
+    return taylor_variance(full, design)
 
 
 def _replicate_vcov(
