@@ -107,7 +107,8 @@ def svy_fit_fn(cols: dict[str, np.ndarray]) -> tuple[Callable[[], Any], str]:
 
 def svy_coefs(fitted: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
     coefs = list(fitted.coefs)
-    return [c.term for c in coefs], np.array([c.est for c in coefs]), np.array([c.se for c in coefs])
+    est = np.array([c.est for c in coefs])
+    return [c.term for c in coefs], est, np.array([c.se for c in coefs])
 
 
 def write_inputs(cols: dict[str, np.ndarray], folder: Path) -> tuple[Path, Path]:
@@ -189,16 +190,15 @@ def main() -> int:
             script = Path(tmp) / "glm.R"
             script.write_text(R_SCRIPT, encoding="utf-8")
             t0 = time.perf_counter()
-            r = subprocess.run(
-                ["Rscript", str(script), str(data)], capture_output=True, text=True
-            )
+            r = subprocess.run(["Rscript", str(script), str(data)], capture_output=True, text=True)
             r_whole = time.perf_counter() - t0
             lines = {ln.split()[0]: ln.split()[1:] for ln in r.stdout.splitlines() if ln}
             if "RTIME" in lines:
                 r_fit = float(lines["RTIME"][0])
                 r_beta = np.array([float(v) for v in lines["RCOEF"]])
                 r_se = np.array([float(v) for v in lines["RSE"]])
-                print(f"  R svyglm whole process {r_whole:.2f} s; R/kesu = {r_whole / k_whole:.2f}x")
+                ratio = r_whole / k_whole
+                print(f"  R svyglm whole process {r_whole:.2f} s; R/kesu = {ratio:.2f}x")
                 print(f"  R svyglm in R (design + fit) {r_fit:.2f} s; R/kesu in-process = "
                       f"{r_fit / k_time:.2f}x")  # fmt: skip
                 print(f"  max rel. diff vs R: coef {_rel(beta, r_beta):.2e}, "

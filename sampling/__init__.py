@@ -12,6 +12,9 @@ The Python API for notebooks follows design -> weighting -> estimates::
     rates = svy_proportion(table["literate"], design, by={"group": table["group"]})
     low, high = rates.confint()            # logit intervals, t with the design df
     rates.to_rows()                        # JSON-ready dicts
+    model = svy_glm("literate ~ C(sex) + C(agegroup) + urban", table, design,
+                    family="binomial")     # R's svyglm; model.wald_test("C(agegroup)")
+    svy_quantile(table["score"], design, [0.25, 0.5, 0.75], by=...)   # Woodruff intervals
 
 Everything returns frozen result objects holding numpy arrays and dicts.
 """
@@ -35,12 +38,23 @@ from sampling.estimation import svy_mean
 from sampling.estimation import svy_proportion
 from sampling.estimation import svy_ratio
 from sampling.estimation import svy_total
+from sampling.glm import SurveyGLM
+from sampling.glm import svy_glm
 from sampling.intervals import CIMethod
 from sampling.intervals import confidence_interval
+from sampling.moments import svy_ttest
+from sampling.moments import svy_var
+from sampling.quantiles import svy_quantile
 from sampling.replicates import ReplicateDesign
 from sampling.replicates import replicate_design
+from sampling.replicates import replicate_design_from_weights
 from sampling.results import Estimate
+from sampling.results import HypothesisTest
 from sampling.results import Reliability
+from sampling.tables import svy_chisq
+from sampling.tables import svy_factor_mean
+from sampling.tables import svy_factor_total
+from sampling.tables import svy_table
 from sampling.variance import replicate_variance
 from sampling.variance import taylor_variance
 from sampling.weighting import WEIGHTING_METHODS
@@ -62,6 +76,7 @@ __all__ = [
     "ConvergenceError",
     "DesignError",
     "Estimate",
+    "HypothesisTest",
     "JobError",
     "LonelyPSU",
     "MarginError",
@@ -70,6 +85,7 @@ __all__ = [
     "SamplingError",
     "SinglePSUError",
     "SurveyDesign",
+    "SurveyGLM",
     "WeightingDiagnostics",
     "WeightingError",
     "WeightingResult",
@@ -84,11 +100,20 @@ __all__ = [
     "poststratify",
     "rake",
     "replicate_design",
+    "replicate_design_from_weights",
     "replicate_variance",
+    "svy_chisq",
+    "svy_factor_mean",
+    "svy_factor_total",
+    "svy_glm",
     "svy_mean",
     "svy_proportion",
+    "svy_quantile",
     "svy_ratio",
+    "svy_table",
     "svy_total",
+    "svy_ttest",
+    "svy_var",
     "taylor_variance",
     "trim_weights",
     "wave_difference",
