@@ -147,7 +147,14 @@ class SurveyGLM:
                 )
             beta = beta - b0
         v = self.coef.vcov[np.ix_(index, index)]
-        chisq = float(beta @ np.linalg.solve(v, beta))
+        try:
+            chisq = float(beta @ np.linalg.solve(v, beta))
+        except np.linalg.LinAlgError:
+            raise SamplingError(
+                f"the covariance of the coefficients of {' + '.join(terms)} is singular",
+                param="tests",
+                hint="too few PSUs or a separated category: merge categories or test fewer terms",
+            ) from None
         q = float(len(index))
         ddf = self.df_residual
         label = " + ".join(terms)
@@ -175,13 +182,15 @@ class SurveyGLM:
         coef = self.coef.take(keep)
         lvl = coef.level if level is None else level
         low, high = coef.confint(lvl)
-        ratio = np.exp(coef.estimate)
+        with np.errstate(over="ignore"):  # a separated coefficient: an infinite ratio
+            ratio = np.exp(coef.estimate)
+            limits = (np.exp(low), np.exp(high))
         return Estimate(
             statistic="odds_ratio",
             variable=coef.variable,
             domains=coef.domains,
             estimate=ratio,
-            vcov=coef.vcov * np.outer(ratio, ratio),
+            vcov=_scaled(coef.vcov, ratio),
             df=coef.df,
             deff=coef.deff,
             n=coef.n,
@@ -190,7 +199,7 @@ class SurveyGLM:
             ci_method=CIMethod.WALD,
             level=lvl,
             reliability=coef.reliability,
-            interval=(np.exp(low), np.exp(high)),
+            interval=limits,
         )
 
     def to_rows(
@@ -212,6 +221,13 @@ class SurveyGLM:
             row["variable"] = self.frame.response
             rows.append(row)
         return rows
+
+
+def _scaled(vcov: FloatArray, ratio: FloatArray) -> FloatArray:
+    """``diag(r) V diag(r)`` (delta method for ``exp``); NaN where ``r`` is infinite."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        out: FloatArray = vcov * np.outer(ratio, ratio)
+    return out
 
 
 def _coef_rows(est: Estimate, p: FloatArray, level: float | None) -> list[dict[str, Any]]:

@@ -168,7 +168,8 @@ class Estimate:
         se = self.se
         out = np.full(est.shape, np.inf)
         ok = est > 0
-        out[ok] = se[ok] / est[ok]
+        with np.errstate(invalid="ignore"):  # inf / inf (e.g. a separated odds ratio)
+            out[ok] = se[ok] / est[ok]
         out[(est == 0) & (se == 0)] = np.nan
         return out
 

@@ -503,3 +503,18 @@ def test_replicate_weight_columns_match_r(designs, data) -> None:
 
     m = svy_mean(data[table]["score"], d)
     check("cols_two.mean.score", [m.estimate[0], m.se[0], d.degf], rtol=1e-9)
+
+
+def test_separated_logistic_fit_stops_and_says_so() -> None:
+    """Group b never has the outcome: R's glm stops with a huge coefficient and a warning."""
+    d = SurveyDesign(weights=[1.0] * 8, psu=list(range(8)))
+    cols = {
+        "y": [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+        "g": ["a", "a", "a", "a", "b", "b", "b", "b"],
+    }
+    model = svy_glm("y ~ C(g)", cols, d, family="binomial")
+    assert model.params[0] == pytest.approx(np.log(3.0), rel=1e-9)  # group a: 3 of 4
+    assert model.params[1] < -15 and model.notes
+    assert (
+        not np.isfinite(model.odds_ratios().estimate[0]) or model.odds_ratios().estimate[0] < 1e-6
+    )
