@@ -411,6 +411,42 @@ class SurveyDesign:
         )
 
 
+def fpc_weights(strata: ArrayLike | None, psu: Any, fpc: Any, *, nest: bool = False) -> FloatArray:
+    """Design weights implied by the fpc: the product over stages of ``N / n`` of each row's
+    stratum (stage 1) or parent unit (later stages), R's ``svydesign`` without
+    ``weights`` or ``probs`` (Lumley 2010, §2.2).
+
+    Raises:
+        DesignError: no fpc, or an fpc given as fractions of 0 (no population size).
+
+    Example:
+        >>> fpc_weights([1, 1, 2, 2], None, [10, 10, 4, 4]).tolist()
+        [5.0, 5.0, 2.0, 2.0]
+    """
+    if fpc is None:
+        raise DesignError("weights from the fpc need an fpc", param="fpc")
+    n = len(_stage_list(fpc, "fpc")[0])
+    trial = SurveyDesign(
+        weights=np.ones(n),
+        strata=None if strata is None else np.asarray(strata),
+        psu=psu,
+        fpc=fpc,
+        nest=nest,
+    )
+    weights = np.ones(n)
+    for stage in trial.stages:
+        row_group = stage.group[stage.unit]
+        ratio = stage.population / stage.sampled
+        if not np.all(np.isfinite(ratio[row_group])):
+            raise DesignError(
+                "an fpc of 0 gives no population size to derive weights from",
+                param="fpc",
+                hint="give weights: or prob: instead",
+            )
+        weights *= ratio[row_group]
+    return weights
+
+
 def design_df(design: SurveyDesign, in_domain: NDArray[np.bool_]) -> int:
     """PSUs minus strata among the rows in ``in_domain`` (R's ``degf`` of a subset)."""
     st = design.stages[0]

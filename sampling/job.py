@@ -4,7 +4,8 @@ The format (paths relative to the job file)::
 
     data: sample.csv            # or  wave: NAME  (the analysis table of a survey wave)
     design:
-      weights: w                # design-weight column (or  prob: p, weights = 1/p)
+      weights: w                # design-weight column (or prob: p, weights 1/p; or
+                                # neither: weights N/n per stage from the fpc, as R)
       strata: stratum           # optional
       psu: psu                  # optional; a list of columns for several stages
       fpc: fpc                  # optional; a list for several stages
@@ -110,6 +111,7 @@ from sampling.analysis_job import parse_analysis
 from sampling.analysis_job import run_analysis
 from sampling.design import LonelyPSU
 from sampling.design import SurveyDesign
+from sampling.design import fpc_weights
 from sampling.errors import JobError
 from sampling.errors import SamplingError
 from sampling.errors import WeightingError
@@ -350,14 +352,20 @@ def _parse_replicate_weights(section: Any) -> ReplicateWeightsSpec:
 
 def _parse_design(section: Any) -> DesignSpec:
     d = _check_keys(section, DESIGN_KEYS, "design")
-    if ("weights" in d) == ("prob" in d):
+    if "weights" in d and "prob" in d:
         raise JobError(
             "design needs exactly one of weights (the design-weight column) or prob "
             "(the selection-probability column)",
             param="design.weights",
         )
+    if "weights" not in d and "prob" not in d and not d.get("fpc"):
+        raise JobError(
+            "design needs weights (the design-weight column), prob (selection "
+            "probabilities) or fpc (weights N/n per stage, as R's svydesign)",
+            param="design.weights",
+        )
     weight_key = "weights" if "weights" in d else "prob"
-    if not isinstance(d[weight_key], str):
+    if weight_key in d and not isinstance(d[weight_key], str):
         raise JobError(
             f"design.{weight_key} must name a column",
             param=f"design.{weight_key}",
@@ -374,7 +382,7 @@ def _parse_design(section: Any) -> DesignSpec:
     )
     replicate = d.get("replicate_weights")
     return DesignSpec(
-        weights=d[weight_key],
+        weights=d.get("weights", ""),
         strata=strata,
         psu=_names(d.get("psu"), "design.psu"),
         fpc=_names(d.get("fpc"), "design.fpc"),
@@ -665,16 +673,27 @@ def build_design(
     ``weights`` replaces the ``design.weights`` column (e.g. after nonresponse).
     """
     spec = job.design
-    if weights is None and spec.prob is not None:
-        weights = weights_from_prob(table.numeric(spec.prob, key="design.prob"), spec.prob)
-    elif weights is None:
-        weights = table.numeric(spec.weights, key="design.weights")
     strata = None if spec.strata is None else table.labels(spec.strata, key="design.strata")
     psu = [table.labels(c, key="design.psu") for c in spec.psu] or None
     fpc = [table.numeric(c, key="design.fpc") for c in spec.fpc] or None
+    if weights is None:
+        weights = starting_weights(spec, table)
     return SurveyDesign(
         weights=weights, strata=strata, psu=psu, fpc=fpc, nest=spec.nest, lonely_psu=spec.lonely_psu
     )
+
+
+def starting_weights(spec: DesignSpec, table: Table) -> NDArray[np.float64]:
+    """The design weights: the ``weights`` column, ``1 / prob``, or ``N/n`` per stage from
+    the fpc when neither is given (R's ``svydesign``)."""
+    if spec.weights:
+        return table.numeric(spec.weights, key="design.weights")
+    if spec.prob is not None:
+        return weights_from_prob(table.numeric(spec.prob, key="design.prob"), spec.prob)
+    strata = None if spec.strata is None else table.labels(spec.strata, key="design.strata")
+    psu = [table.labels(c, key="design.psu") for c in spec.psu] or None
+    fpc = [table.numeric(c, key="design.fpc") for c in spec.fpc]
+    return fpc_weights(strata, psu, fpc, nest=spec.nest)
 
 
 def weights_from_prob(prob: NDArray[np.float64], column: str) -> NDArray[np.float64]:
@@ -868,7 +887,7 @@ def _nonresponse_step(
             param="nonresponse.cases",
             hint="load it with load_cases(job, ...)",
         )
-    weights = table.numeric(job.design.weights, key="design.weights")
+    weights = starting_weights(job.design, table)
     factor, case_row, result = _nonresponse_factors(spec, table, cases)
     if spec.weights == job.design.weights:
         case_w = cases.numeric(spec.weights, key="nonresponse.weights")[case_row]

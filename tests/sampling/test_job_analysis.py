@@ -296,3 +296,23 @@ def test_bad_probabilities_and_replicate_columns_name_the_row(tmp_path: Path) ->
     )
     result = CliRunner().invoke(main, ["estimate", str(job)])
     assert result.exit_code != 0 and "rscales" in result.output
+
+
+def test_weights_from_the_fpc_alone(tmp_path: Path) -> None:
+    """No weights, no prob: N/n per stage from the fpc, as R's svydesign."""
+    shutil.copy(DATA / "apiclus2.csv", tmp_path / "clus2.csv")
+    rows = estimate(
+        tmp_path,
+        "data: clus2.csv\ndesign: {psu: [dnum, snum], fpc: [fpc1, fpc2]}\n"
+        "estimates: [{mean: api00}]\n",
+    )
+    ref = r_value("fpc.clus2.mean")
+    assert [rows[0]["estimate"], rows[0]["se"]] == pytest.approx(list(ref[:2]), rel=1e-9)
+
+
+def test_fpc_weights_by_hand() -> None:
+    from sampling.design import fpc_weights
+
+    # stratum 1: 2 of 10 PSUs, stratum 2: 2 of 4; then 1 of 3 persons in each PSU
+    w = fpc_weights([1, 1, 2, 2], [[1, 2, 3, 4], [1, 1, 1, 1]], [[10, 10, 4, 4], [3, 3, 3, 3]])
+    assert w.tolist() == [15.0, 15.0, 6.0, 6.0]

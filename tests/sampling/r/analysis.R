@@ -189,6 +189,9 @@ put("calibrate.raking_numeric.mean", "m <- svymean(~api00, rk_num); c(coef(m), S
 apiclus1$p <- 1 / apiclus1$pw
 dprob <- svydesign(id = ~dnum, probs = ~p, data = apiclus1, fpc = ~fpc)
 put("prob.clus1.mean", "m <- svymean(~api00, dprob); c(coef(m), SE(m))")
+# weights from the fpc alone (no weights, no probs): N/n per stage
+dfpc2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+put("fpc.clus2.mean", "m <- svymean(~api00, dfpc2); c(coef(m), SE(m), weights(dfpc2)[1:3])")
 
 out <- list(generated_by = "tests/sampling/r/analysis.R",
             r = R.version.string, survey = as.character(packageVersion("survey")),
