@@ -518,3 +518,22 @@ def test_separated_logistic_fit_stops_and_says_so() -> None:
     assert (
         not np.isfinite(model.odds_ratios().estimate[0]) or model.odds_ratios().estimate[0] < 1e-6
     )
+
+
+def test_rao_scott_under_simple_random_sampling_by_hand() -> None:
+    """Equal weights, every row its own PSU: Delta = n/(n-1) I, so the second-order F is
+    Pearson's X^2 (n-1)/(n df1) on df1 and df1 (n-1) df (Rao & Scott 1984)."""
+    from scipy import stats
+
+    a = np.array(list("xxxxxyyyyyyyzzzzzzzz"))
+    b = np.array([1, 1, 1, 2, 2, 1, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 2, 2, 1, 1])
+    n = a.size
+    d = SurveyDesign(weights=np.ones(n), psu=np.arange(n))
+    table = np.array([[np.sum((a == r) & (b == c)) for c in (1, 2)] for r in "xyz"])
+    x2 = stats.chi2_contingency(table, correction=False)[0]
+    test = svy_chisq(a, b, d)
+    assert test.chisq == pytest.approx(x2, rel=1e-12)
+    assert test.df1 == pytest.approx(2.0, rel=1e-12) and test.df2 == pytest.approx(2.0 * (n - 1))
+    assert test.f == pytest.approx(x2 * (n - 1) / (n * 2), rel=1e-12)
+    first = svy_chisq(a, b, d, statistic="Chisq")
+    assert first.p == pytest.approx(stats.chi2.sf(x2 * (n - 1) / n, 2), rel=1e-12)
