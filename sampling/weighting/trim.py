@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from numpy.typing import NDArray
 
 from sampling._codes import FloatArray
 from sampling.errors import ConvergenceError
@@ -51,7 +52,7 @@ def _quantile(w: np.ndarray, q: float | None, name: str) -> float | None:
 
 def _trim_passes(
     w: FloatArray, lo: float, hi: float, strict: bool, max_iter: int
-) -> tuple[FloatArray, FloatArray, int]:
+) -> tuple[FloatArray, NDArray[np.bool_], int]:
     """One trimming (R's ``trimWeights``): the new weights, the trimmed rows, the passes."""
     active = w > 0
     trimmed = np.zeros_like(active)
