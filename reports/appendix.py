@@ -10,6 +10,7 @@ from reports.capacity import ProgressStatus
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
 from reports.items_page import item_analysis_flowables
+from reports.labels import signed
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
@@ -383,39 +384,24 @@ def _weighting(data: ReportData, r: Renderer) -> Flowables:
         out.append(r.p(r.t("m_margins_text", worst=f"{100 * worst:.4f}")))
         sources = data.spec.sources
         rows = []
+        seen: set[str] = set()
         for m in data.margins:
-            src = sources[m.variable].get(r.lang) if m.variable in sources else r.t("no_source")
             rel = (m.after - m.target) / m.target if m.target else math.nan
-            rows.append(
-                [
-                    _calvar(r, m.variable),
-                    _level_label(r, m.variable, m.level or ""),
-                    f"{m.target:,.0f}",
-                    f"{m.after:,.0f}",
-                    f"{100 * rel:+.4f}",
-                    src,
-                ]
-            )
-        header = [
-            r.t(k)
-            for k in (
-                "col_calvar",
-                "col_category",
-                "col_pop_total",
-                "col_weighted_total",
-                "col_rel_error",
-                "col_source",
-            )
-        ]
-        out += r.table(
-            r.t("tab_margins"),
-            header,
-            rows,
-            [56, 76, 62, 62, 52, 145],
-            numeric_from=2,
-            numeric_to=4,
-            source=r.t("margins_source"),
-        )
+            first = m.variable not in seen
+            seen.add(m.variable)
+            rows.append([_calvar(r, m.variable) if first else "",
+                         _level_label(r, m.variable, m.level or ""), f"{m.target:,.0f}",
+                         f"{m.after:,.0f}", signed(100 * rel, 4)])  # fmt: skip
+        header = [r.t(k) for k in ("col_calvar", "col_category", "col_pop_total",
+                                   "col_weighted_total", "col_rel_error")]  # fmt: skip
+        sep = "；" if r.lang == "zh-CN" else "; "
+        named = sep.join(
+            r.t("source_of", name=_calvar(r, v),
+                source=sources[v].get(r.lang) if v in sources else r.t("no_source"))
+            for v in seen_order(data)
+        )  # fmt: skip
+        out += r.table(r.t("tab_margins"), header, rows, [90, 110, 90, 90, 70], numeric_from=2,
+                       numeric_to=4, source=r.t("margins_source", sources=named))  # fmt: skip
     if d.steps:
         header = [
             r.t(k) for k in ("col_step", "m_diag_range", "m_diag_deff", "m_diag_ess", "m_diag_sum")
@@ -440,6 +426,11 @@ def _weighting(data: ReportData, r: Renderer) -> Flowables:
             source=r.t("weighting_source"),
         )
     return out
+
+
+def seen_order(data: ReportData) -> list[str]:
+    """The calibration variables in the order of their margins."""
+    return list(dict.fromkeys(m.variable for m in data.margins))
 
 
 def _quality(data: ReportData, r: Renderer) -> Flowables:

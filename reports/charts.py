@@ -41,6 +41,19 @@ LABEL_SIZE = 9.0
 SMALL_SIZE = 8.0
 
 
+def new_drawing(width: float, height: float, font: str) -> Drawing:
+    """A Drawing whose initial font is ``font`` (reportlab's default, Helvetica, is not
+    embedded and must never reach the PDF).
+
+    Example:
+        >>> new_drawing(100, 50, "Helvetica").initialFontName
+        'Helvetica'
+    """
+    d = Drawing(width, height)
+    d.initialFontName = font
+    return d
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     """One bar: a label, the value and its interval (same unit as the axis), and its state.
@@ -193,7 +206,7 @@ def hbar_chart(
     legend_rows = len(refs) + len(legend)
     legend_h = 13.0 * math.ceil(legend_rows / 2) + (6 if legend_rows else 0)
     height = top_pad + plot_h + axis_h + legend_h
-    d = Drawing(width, height)
+    d = new_drawing(width, height, font)
     base_y = legend_h + axis_h
 
     def sx(v: float) -> float:
@@ -207,6 +220,7 @@ def hbar_chart(
     d.add(Line(plot_x, base_y, plot_x, base_y + plot_h, strokeColor=INK, strokeWidth=0.6))
     d.add(Line(plot_x, base_y, plot_x + plot_w, base_y, strokeColor=INK, strokeWidth=0.6))
     notes: list[tuple[float, str]] = []
+    labels: list[tuple[float, float, str]] = []
     for i, b in enumerate(bars):
         y = base_y + plot_h - (i + 1) * (bar_height + gap)
         cy = y + bar_height / 2
@@ -235,13 +249,16 @@ def hbar_chart(
             for x in (lo, hi):
                 d.add(Line(x, cy - 3, x, cy + 3, strokeColor=INK, strokeWidth=0.8))
             end = max(end, hi)
-        text = b.text or f"{b.value:.1f}"
-        d.add(String(end + 3, cy - 2.5, text, fontName=font, fontSize=SMALL_SIZE))
+        labels.append((end + 3, cy, b.text or f"{b.value:.1f}"))
     for k, r in enumerate(refs):
         x = sx(r.value)
         dash = DASHES[k % len(DASHES)]
         d.add(Line(x, base_y, x, base_y + plot_h + 3, strokeColor=INK, strokeWidth=0.9,
                    strokeDashArray=list(dash)))  # fmt: skip
+    for x, cy, value_text in labels:  # on a white ground, above the reference lines
+        w = stringWidth(value_text, font, SMALL_SIZE) + 2
+        d.add(Rect(x - 1, cy - 4.5, w, 9, fillColor=colors.white, strokeColor=None))
+        d.add(String(x, cy - 3, value_text, fontName=font, fontSize=SMALL_SIZE))
     for cy, note in notes:  # on a white ground, above the reference lines
         w = stringWidth(note, font, SMALL_SIZE) + 4
         d.add(Rect(plot_x + 1, cy - 4.5, w, 9, fillColor=colors.white, strokeColor=None))
@@ -303,7 +320,7 @@ def stacked_chart(
     plot_h = len(rows) * (bar_h + gap)
     legend_h = 16.0
     height = plot_h + legend_h + 6
-    d = Drawing(width, height)
+    d = new_drawing(width, height, font)
     for i, (label, shares, suppressed) in enumerate(rows):
         y = legend_h + plot_h - (i + 1) * (bar_h + gap) + gap / 2
         lines = wrap_text(label, font, fs, label_width - 2)
@@ -405,7 +422,7 @@ def trend_chart(
     legend_h = 14.0 * math.ceil((len(series) + len(refs)) / 2) + 6
     plot_x, plot_y = 36.0, legend_h + 20
     plot_w, plot_h = width - plot_x - 12, height - plot_y - 8
-    d = Drawing(width, height)
+    d = new_drawing(width, height, font)
 
     def sx(year: float) -> float:
         return plot_x + plot_w * (year - lo_year) / (hi_year - lo_year)
@@ -515,7 +532,7 @@ def progress_chart(
     legend_h = 16.0 if legend else 0.0
     axis_h = 14.0
     height = plot_h + axis_h + legend_h + 4
-    d = Drawing(width, height)
+    d = new_drawing(width, height, font)
     base_y = legend_h + axis_h
     for t in (0, 25, 50, 75, 100):
         x = plot_x + plot_w * t / 100

@@ -94,7 +94,13 @@ def cover(data: ReportData, r: Renderer) -> Flowables:
         hAlign="CENTER",
     )
     table.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)])
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), r.fonts.body),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
     )
     out += [
         table,
@@ -164,7 +170,7 @@ def summary(data: ReportData, r: Renderer) -> Flowables:
             r.t("tab_verdicts"),
             header,
             rows,
-            [74, 52, 52, 70, 56, 48, 100],
+            [70, 52, 56, 70, 64, 44, 98],
             numeric_from=1,
             numeric_to=5,
         )

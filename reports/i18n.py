@@ -37,8 +37,8 @@ _ZH: dict[str, str] = {
     "headline_value": "{rate}%",
     "headline_ci_level": "{level}%置信区间：{low}%–{high}%；样本量 {n} 人",
     "change": (
-        "与{year}年（{wave}）相比变化 {diff} 个百分点（{level}%置信区间 {low}–{high}，{p}）"
-        "，{verdict}。"
+        "与{year}年（{wave}）相比变化 {diff} 个百分点（{level}%置信区间 {low}–{high}，{p}），{v"
+        "erdict}。"
     ),
     "change_sig": "变化具有统计学显著性",
     "change_nonsig": "变化不具有统计学显著性",
@@ -149,7 +149,7 @@ _ZH: dict[str, str] = {
     "legend_progress": "完成率",
     "legend_off_track": "进度滞后",
     "legend_expected": "应完成进度",
-    "age_band": "年龄 {band} 岁",
+    "age_band": "{band}岁",
     "bd_urban": "城乡",
     "bd_age_band": "年龄",
     "bd_sex": "性别",
@@ -257,6 +257,7 @@ _ZH: dict[str, str] = {
     "table_label": "表{n}　",
     "source_survey": "资料来源：{year}年义乌市公民科学素质调查（{wave}）",
     "source_synthetic": "，模拟数据",
+    "source_trend": "资料来源：历次义乌市公民科学素质调查（各轮的估计文件）",
     "source_marks": (
         "。注：† 估计不可靠（样本量不足或变异系数过大，见附录一），仅供参考；“—”表示样本不足，"
         "不显示。"
@@ -266,7 +267,7 @@ _ZH: dict[str, str] = {
     "cover_period": "调查时间",
     "cover_population": "调查对象",
     "cover_sample": "样本",
-    "cover_sample_text": "样本量 {n} 人，覆盖 {strata} 个镇（街道）的 {psu} 个村（社区）",
+    "cover_sample_text": "样本量{n}人，覆盖{strata}个镇（街道）的{psu}个村（社区）",
     "cover_wave": "调查轮次",
     "cover_date": "报告日期",
     "cover_data": "数据性质",
@@ -303,12 +304,12 @@ _ZH: dict[str, str] = {
     "finding_none": "全市样本不足，未能给出结论。",
     "finding_overall": "全市具备科学素质的公民比例为{rate}",
     "finding_change_sig": (
-        "，与{year}年相比变化{diff}个百分点（{level}%置信区间{low}至{high}，{p}），变化具有"
-        "统计学显著性。"
+        "，与{year}年相比变化{diff}个百分点（{level}%置信区间{low}至{high}，{p}），变化具有统计"
+        "学显著性。"
     ),
     "finding_change_nonsig": (
-        "，与{year}年相比变化{diff}个百分点（{level}%置信区间{low}至{high}，{p}），变化不具"
-        "有统计学显著性。"
+        "，与{year}年相比变化{diff}个百分点（{level}%置信区间{low}至{high}，{p}），变化不具有统"
+        "计学显著性。"
     ),
     "finding_verdicts": "对照目标和参照水平：{parts}。",
     "finding_left_out": "另有{k}类人群的估计不可靠，未参与比较。",
@@ -329,7 +330,7 @@ _ZH: dict[str, str] = {
     "recommendations_note": (
         "以上建议由报告程序按固定规则从调查结果生成（规则见附录一），供决策参考。"
     ),
-    "rec_groups": "聚焦比例明显低于全市水平的重点人群：{names}。建议{actions}。",
+    "rec_groups": "聚焦比例明显低于全市水平的重点人群：{names}。建议：{actions}。",
     "action_youth": "结合学校和共青团组织加强青少年科学教育",
     "action_farmer": "把科学素质内容纳入农村实用人才和高素质农民培训",
     "action_worker": "在职业技能培训和企业安全生产培训中加入科学素质内容",
@@ -376,8 +377,8 @@ _ZH: dict[str, str] = {
     "tab_sae": "各镇街直接估计与模型估计",
     "col_model_cv": "模型变异系数(%)",
     "urban_gap": (
-        "城镇与农村的差值为{diff}个百分点（{level}%置信区间{ci}，{p}；差值及其标准误按同一"
-        "抽样设计计算）。"
+        "城镇与农村的差值为{diff}个百分点（{level}%置信区间{ci}，{p}；差值及其标准误按同一抽样"
+        "设计计算）。"
     ),
     "tab_breakdown": "按{name}分组的具备科学素质比例",
     "fig_factor": "{item}：各选项的选择比例",
@@ -427,7 +428,10 @@ _ZH: dict[str, str] = {
     ),
     "m_margins_text": "下表用最终权数重新计算各校准变量的加权总数：最大相对误差为{worst}%。",
     "tab_margins": "校准变量：人口总数、最终权数的加权总数及来源",
-    "margins_source": "注：加权总数和相对误差用最终权数（weighted.csv中的weight列）计算。",
+    "margins_source": (
+        "资料来源：{sources}。注：加权总数和相对误差用最终权数（weighted.csv中的weight列）计算。"
+    ),
+    "source_of": "{name}——{source}",
     "col_calvar": "校准变量",
     "col_category": "类别",
     "col_pop_total": "人口总数",
@@ -764,6 +768,9 @@ _EN: dict[str, str] = {
     "table_label": "Table {n}. ",
     "source_survey": "Source: Yiwu citizen science-literacy survey {year} ({wave})",
     "source_synthetic": ", simulated data",
+    "source_trend": (
+        "Source: the Yiwu science-literacy surveys of each wave (their estimates files)"
+    ),
     "source_marks": (
         ". † unreliable estimate (small sample or large CV; Appendix 1), for reference only; '—"
         "' too few respondents, not shown."
@@ -806,7 +813,7 @@ _EN: dict[str, str] = {
     "col_verdict": "Verdict",
     "verdict_above": "significantly above {label} ({rate}%, {year}; {diff} pp, {p})",
     "verdict_below": "significantly below {label} ({rate}%, {year}; {diff} pp, {p})",
-    "verdict_same": ("not significantly different from {label} ({rate}%, {year}; {diff} pp, {p})"),
+    "verdict_same": "not significantly different from {label} ({rate}%, {year}; {diff} pp, {p})",
     "verdict_short_above": "significantly above",
     "verdict_short_below": "significantly below",
     "verdict_short_same": "no significant difference",
@@ -900,8 +907,8 @@ _EN: dict[str, str] = {
     "tab_sae": "Direct and model estimates of the towns and streets",
     "col_model_cv": "Model CV (%)",
     "urban_gap": (
-        "Urban minus rural: {diff} percentage points ({level}% CI {ci}, {p}; the difference"
-        " and its SE from the same design)."
+        "Urban minus rural: {diff} percentage points ({level}% CI {ci}, {p}; the difference and"
+        " its SE from the same design)."
     ),
     "tab_breakdown": "The literate share by {name}",
     "fig_factor": "{item}: share choosing each option",
@@ -963,8 +970,10 @@ _EN: dict[str, str] = {
         "Calibration margins: population totals, weighted totals of the final weights, sources"
     ),
     "margins_source": (
-        "Note: weighted totals and errors from the final weights (column weight of weighted.csv)."
+        "Sources: {sources}. Note: weighted totals and errors from the final weights (column we"
+        "ight of weighted.csv)."
     ),
+    "source_of": "{name}: {source}",
     "col_calvar": "Variable",
     "col_category": "Category",
     "col_pop_total": "Population",

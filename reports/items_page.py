@@ -138,7 +138,7 @@ def item_analysis_flowables(
         if with_options:
             cells.append(para(row["options"], "cell"))
         data.append(cells)
-    widths = [34, 66, 30, 40, 52, 52, 46, 60] + ([380] if with_options else [])
+    widths = [32, 80, 28, 38, 50, 50, 44, 54] + ([384] if with_options else [])
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
         ("FONTNAME", (0, 0), (-1, -1), latin_font or font_name),

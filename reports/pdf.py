@@ -32,6 +32,7 @@ from reportlab.platypus import NextPageTemplate
 from reportlab.platypus import PageBreak
 from reportlab.platypus import PageTemplate
 from reportlab.platypus import Paragraph
+from reportlab.platypus import TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from reports import appendix
@@ -42,6 +43,7 @@ from reports.i18n import check_language
 from reports.i18n import tr
 from reports.model import ReportData
 from reports.render import Renderer
+from reports.render import keep_headings
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +202,8 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     story += front.cover(data, r)
     toc = TableOfContents(dotsMinLevel=0)
     toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
+    toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.body),
+                                 *toc.tableStyle.getCommands()])  # fmt: skip
     story += [PageBreak(), r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
     story += front.summary(data, r)
     for number, chapter in enumerate(CHAPTERS, start=1):
@@ -209,6 +213,7 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     story += appendix.methods(data, r, 1)
     story += [NextPageTemplate("landscape"), PageBreak()]
     story += appendix.items(data, r, 2)
+    story = keep_headings(story, A4[0] - 2 * SIDE, A4[1] - TOP - BOTTOM)
     buffer = io.BytesIO()
     title = front.report_title(data, lang)
     doc = _ReportDoc(

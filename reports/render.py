@@ -23,6 +23,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable
 from reportlab.platypus import KeepTogether
+from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
@@ -119,25 +120,16 @@ class Renderer(Labels):
             "cover_info": style("cover_info", body, 12, 22),
             "cover_issuer": style("cover_issuer", sans, 14, 22, alignment=1),
             "title": style("title", sans, 16, 24, alignment=1, spaceAfter=10),
-            "h1": style("h1", sans, 15, 22, spaceBefore=4, spaceAfter=10, keepWithNext=1),
-            "h2": style("h2", sans, 12.5, 19, spaceBefore=8, spaceAfter=5, keepWithNext=1),
-            "h3": style("h3", sans, BODY_SIZE, 18, spaceBefore=4, spaceAfter=2, keepWithNext=1),
+            "h1": style("h1", sans, 15, 22, spaceBefore=4, spaceAfter=10),
+            "h2": style("h2", sans, 12.5, 19, spaceBefore=8, spaceAfter=5),
+            "h3": style("h3", sans, BODY_SIZE, 18, spaceBefore=4, spaceAfter=2),
             "body": style(
                 "body", body, BODY_SIZE, 18, firstLineIndent=indent, alignment=4, spaceAfter=3
             ),
             "plain": style("plain", body, BODY_SIZE, 18, spaceAfter=3),
             "big": style("big", sans, 30, 38, alignment=1, spaceBefore=4, spaceAfter=4),
             "center": style("center", body, BODY_SIZE, 18, alignment=1),
-            "caption": style(
-                "caption",
-                sans,
-                BODY_SIZE,
-                16,
-                alignment=1,
-                spaceBefore=8,
-                spaceAfter=4,
-                keepWithNext=1,
-            ),
+            "caption": style("caption", sans, BODY_SIZE, 16, alignment=1),
             "figcaption": style(
                 "figcaption", sans, BODY_SIZE, 16, alignment=1, spaceBefore=2, spaceAfter=10
             ),
@@ -157,8 +149,8 @@ class Renderer(Labels):
                 borderPadding=6,
                 backColor=colors.Color(0.93, 0.93, 0.93),
             ),
-            "toc0": style("toc0", sans, 12, 22, leftIndent=0),
-            "toc1": style("toc1", body, BODY_SIZE, 17, leftIndent=2 * BODY_SIZE),
+            "toc0": style("toc0", sans, 12, 19, leftIndent=0),
+            "toc1": style("toc1", body, BODY_SIZE, 15, leftIndent=2 * BODY_SIZE),
         }
         return cls(
             lang=lang,
@@ -204,7 +196,7 @@ class Renderer(Labels):
         """A drawing with its numbered title below (图N), kept on one page."""
         self.counters.figures += 1
         label = self.t("figure_label", n=self.counters.figures)
-        return KeepTogether([drawing, self.p(f"{label}{title}", "figcaption")])
+        return KeepTogether([Spacer(1, 4), drawing, self.p(f"{label}{title}", "figcaption")])
 
     def table(
         self,
@@ -219,15 +211,20 @@ class Renderer(Labels):
     ) -> list[Flowable]:
         """A numbered three-line table: title above (表N), source and notes below.
 
-        Cells may be strings (wrapped paragraphs) or flowables. Small tables stay on one
-        page; longer ones repeat their head and never leave fewer than three rows on a
-        page. ``source`` defaults to the renderer's source line (the survey).
+        The title and the source are rows of the table itself (spanning every column,
+        without rules), so the title always stays with the head and the first rows, and
+        the source with the last rows; a long table splits between pages with its title
+        and head repeated and never leaves fewer than three rows on a page. Cells may be
+        strings (wrapped paragraphs) or flowables. ``source`` defaults to the renderer's
+        source line (the survey).
         """
         self.counters.tables += 1
         label = self.t("table_label", n=self.counters.tables)
         last = len(header) - 1
         hi = numeric_to if numeric_to >= 0 else last
-        data: list[list[Any]] = [[self.p(h, "cellh") for h in header]]
+        blank = [""] * last
+        data: list[list[Any]] = [[self.p(f"{label}{title}", "caption"), *blank]]
+        data.append([self.p(h, "cellh") for h in header])
         for row in rows:
             cells: list[Any] = []
             for j, cell in enumerate(row):
@@ -239,9 +236,9 @@ class Renderer(Labels):
             data.append(cells)
         note = self.source if source is None else source
         if note:
-            data.append([self.p(note, "note")] + [""] * last)
-        table = Table(data, colWidths=list(widths), repeatRows=1, hAlign="CENTER")
-        n = len(rows)
+            data.append([self.p(note, "note"), *blank])
+        table = Table(data, colWidths=list(widths), repeatRows=2, hAlign="CENTER")
+        n = len(rows) + 1  # index of the last body row
         commands: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), self.fonts.body),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -249,8 +246,10 @@ class Renderer(Labels):
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
             ("LEFTPADDING", (0, 0), (-1, -1), 3),
             ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+            ("SPAN", (0, 0), (-1, 0)),
+            ("BOTTOMPADDING", (0, 0), (-1, 0), 5),
+            ("LINEABOVE", (0, 1), (-1, 1), 1.0, colors.black),
+            ("LINEBELOW", (0, 1), (-1, 1), 0.5, colors.black),
             ("LINEBELOW", (0, n), (-1, n), 1.0, colors.black),
         ]
         if note:
@@ -258,12 +257,12 @@ class Renderer(Labels):
                 ("SPAN", (0, n + 1), (-1, n + 1)),
                 ("TOPPADDING", (0, n + 1), (-1, n + 1), 3),
             ]
-        if n + 2 <= KEEP_ROWS:
+        if len(data) <= KEEP_ROWS:
             commands.append(("NOSPLIT", (0, 0), (-1, -1)))
         else:
-            commands += [("NOSPLIT", (0, 0), (-1, 3)), ("NOSPLIT", (0, -4), (-1, -1))]
+            commands += [("NOSPLIT", (0, 0), (-1, 4)), ("NOSPLIT", (0, -4), (-1, -1))]
         table.setStyle(TableStyle(commands))
-        return [self.p(f"{label}{title}", "caption"), table]
+        return [Spacer(1, 6), table, Spacer(1, 4)]
 
     # -- estimates -----------------------------------------------------------------------------
     def bar(self, label: str, row: DomainRow, scale: float = 100.0) -> Bar:
@@ -289,6 +288,7 @@ class Renderer(Labels):
         first: str,
         rate: str = "col_rate",
         scale_pct: bool = True,
+        source: str | None = None,
     ) -> list[Flowable]:
         """n, estimate, CI, CV, deff and notes for labelled rows, as a numbered table."""
         head = [first] + [
@@ -315,5 +315,64 @@ class Renderer(Labels):
                     self.flag_text(row),
                 ]
             )
-        widths = [110, 44, 50, 66, 48, 40, 95]
-        return self.table(title, head, body, widths, numeric_from=1, numeric_to=5)
+        widths = [104, 44, 48, 68, 50, 46, 93]
+        return self.table(title, head, body, widths, numeric_from=1, numeric_to=5, source=source)
+
+
+#: paragraph styles that start a section (kept with what follows)
+HEADING_STYLES = frozenset({"h1", "h2", "h3"})
+#: a heading needs this much room below it for the first lines of what follows (points)
+_FOLLOW = 110.0
+
+
+def _min_height(flowable: Any, width: float, height: float) -> float:
+    """The least room a flowable needs on the page it starts on."""
+    if isinstance(flowable, Table):
+        flowable.wrap(width, height)
+        return float(sum(flowable._rowHeights[:5]))
+    if isinstance(flowable, KeepTogether):
+        return float(sum(f.wrap(width, height)[1] for f in flowable._content))
+    if isinstance(flowable, Spacer) or not hasattr(flowable, "split"):
+        _, h = flowable.wrap(width, height)
+        return float(h)
+    _, h = flowable.wrap(width, height)
+    return float(min(h, _FOLLOW))
+
+
+def keep_headings(story: list[Any], width: float, height: float) -> list[Any]:
+    """Orphan control: before each heading a conditional page break asking for the room of
+    the heading (and headings right after it) plus the start of what follows: a whole
+    figure, the title, head and first rows of a table, or a few lines of text. Unlike
+    ``keepWithNext`` this never moves a whole long table to the next page.
+
+    Example:
+        >>> story = keep_headings(story, PORTRAIT_WIDTH, 700)  # doctest: +SKIP
+    """
+    from reportlab.platypus import CondPageBreak
+
+    out: list[Any] = []
+    i = 0
+    while i < len(story):
+        f = story[i]
+        style = getattr(getattr(f, "style", None), "name", "")
+        if style not in HEADING_STYLES:
+            out.append(f)
+            i += 1
+            continue
+        group = [f]
+        j = i + 1
+        while j < len(story) and getattr(getattr(story[j], "style", None), "name", "") in (
+            HEADING_STYLES
+        ):
+            group.append(story[j])
+            j += 1
+        need = sum(float(g.wrap(width, height)[1]) + 14 for g in group)
+        k = j
+        while k < len(story) and isinstance(story[k], Spacer):
+            k += 1
+        if k < len(story):
+            need += _min_height(story[k], width, height)
+        out.append(CondPageBreak(need))
+        out += group
+        i = j
+    return out

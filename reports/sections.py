@@ -149,7 +149,8 @@ def _trend(data: ReportData, r: Renderer) -> Flowables:
         (f"{t.wave}（{t.year}）" if r.lang == "zh-CN" else f"{t.wave} ({t.year})", t.row)
         for t in data.trend
     ]
-    out += r.domain_table(r.t("tab_trend"), rows, first=r.t("col_wave"))
+    out += r.domain_table(r.t("tab_trend"), rows, first=r.t("col_wave"),
+                          source=r.t("source_trend") + r.t("source_marks"))  # fmt: skip
     return out
 
 
@@ -233,8 +234,8 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
             bar_height=11,
             gap=5,
         )
-        out.append(r.figure(chart, r.t("fig_towns")))
         out += r.domain_table(r.t("tab_towns"), labelled, first=r.t("col_town"))
+        out.append(r.figure(chart, r.t("fig_towns")))
     out.append(r.h2(2, r.t("sae_head")))
     sae = data.sae
     if sae is None:
@@ -294,7 +295,7 @@ def breakdowns(data: ReportData, r: Renderer, number: int) -> Flowables:
     out: Flowables = [r.h1(number, r.t("sec_breakdowns")), r.p(r.t("breakdowns_intro"))]
     for k, bd in enumerate(data.breakdowns, start=1):
         if bd.name == "age_band":
-            labelled = [(r.t("age_band", band=row.key), row) for row in bd.rows]
+            labelled = [(r.t("age_band", band=row.key.replace("-", "–")), row) for row in bd.rows]
         else:
             labelled = [(r.option_label(bd.name, row.key), row) for row in bd.rows]
         out.append(r.h2(k, r.t(f"bd_{bd.name}")))

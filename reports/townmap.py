@@ -19,9 +19,11 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.graphics.shapes import Rect
 from reportlab.graphics.shapes import String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from reports.charts import INK
 from reports.charts import hatch
+from reports.charts import new_drawing
 from reports.charts import wrap_text
 
 logger = logging.getLogger(__name__)
@@ -105,10 +107,10 @@ def tile_map(
     for k, t in enumerate(extra):
         placed[t.code] = (k % 4, rows + k // 4)
     n_rows = max(r for _, r in placed.values()) + 1
-    size, gap = 62.0, 4.0
+    size, gap = 54.0, 4.0
     grid_w = 4 * (size + gap)
     height = n_rows * (size + gap) + 8
-    d = Drawing(width, height)
+    d = new_drawing(width, height, font)
     x0 = 10.0
     for t in tiles:
         col, row = placed[t.code]
@@ -143,35 +145,20 @@ def tile_map(
             )
             if t.unreliable:
                 hatch(d, x, y, size, size, 6.0, colors.Color(0.25, 0.25, 0.25))
-        ink = colors.white if k >= 3 else INK
-        lines = wrap_text(t.label, font, 8.5, size - 6, 2)
-        for j, line in enumerate(lines):
-            d.add(
-                String(
-                    x + size / 2,
-                    y + size - 16 - 10.5 * j,
-                    line,
-                    fontName=font,
-                    fontSize=8.5,
-                    textAnchor="middle",
-                    fillColor=ink,
-                )
-            )
+        ink = colors.white if k >= 3 and not t.unreliable else INK
+        for j, line in enumerate(wrap_text(t.label, font, 8.5, size - 6, 2)):
+            ly = y + size - 14 - 10.5 * j
+            if t.unreliable:  # the name on a plate too, so hatching never crosses it
+                lw = stringWidth(line, font, 8.5) + 4
+                d.add(Rect(x + size / 2 - lw / 2, ly - 2.5, lw, 11, fillColor=colors.white,
+                           strokeColor=None))  # fmt: skip
+            d.add(String(x + size / 2, ly, line, fontName=font, fontSize=8.5,
+                         textAnchor="middle", fillColor=ink))  # fmt: skip
         # the value on a small white plate, so hatching never crosses it
-        text = t.text
-        w = 7.0 * len(text) * 0.62 + 10
+        w = stringWidth(t.text, font, 10) + 8
         d.add(Rect(x + size / 2 - w / 2, y + 6, w, 14, fillColor=colors.white, strokeColor=None))
-        d.add(
-            String(
-                x + size / 2,
-                y + 9.5,
-                text,
-                fontName=font,
-                fontSize=10,
-                textAnchor="middle",
-                fillColor=INK,
-            )
-        )
+        d.add(String(x + size / 2, y + 9.5, t.text, fontName=font, fontSize=10,
+                     textAnchor="middle", fillColor=INK))  # fmt: skip
     # legend
     lx = x0 + grid_w + 24
     ly = height - 24

@@ -26,7 +26,7 @@ from reportlab.platypus.paragraph import makeCJKParaLine
 logger = logging.getLogger(__name__)
 
 #: marks that must not start a line (full-width and ASCII closing/pausing punctuation)
-NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’…—%‰℃,.;:?!)]}·～")
+NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’…%‰℃,.;:?!)]}·～")
 #: marks that must not end a line (opening brackets and quotes)
 NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
 #: characters of an unbreakable Latin run (words, numbers with separators, percentages)
