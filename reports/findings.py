@@ -11,7 +11,8 @@ Findings (at most six, in this order, each with its figure and interval):
    (:attr:`ReportData.verdicts`: the test the logit interval inverts);
 3. key groups: the highest and the lowest **reliable** group (an estimate flagged
    unreliable or suppressed is never ranked or named; how many were left out is said);
-4. urban minus rural, with its interval and test (when the table has ``urban``);
+4. urban minus rural, with its interval and test (when the table has ``urban`` and both
+   estimates are reliable);
 5. towns: the highest and the lowest reliable town, and how many towns' direct
    estimates are unreliable (the model estimates of chapter 3 cover them);
 6. capacity indicators: how many are off track, have no report, or are out of date.
@@ -139,9 +140,10 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
         out.append(text)
     gap = data.urban_gap
     urban = next((b for b in data.breakdowns if b.name == "urban"), None)
-    if gap is not None and urban is not None and len(urban.rows) >= 2:
+    pair = urban.rows[:2] if urban is not None else ()
+    if gap is not None and len(pair) == 2 and len(reliable([("", x) for x in pair])) == 2:
         row, p = gap
-        u, r = urban.rows[0], urban.rows[1]
+        u, r = pair
         key = "finding_urban_sig" if p < 1 - data.rules.level else "finding_urban_nonsig"
         out.append(
             lab.t(
@@ -223,7 +225,10 @@ def recommendations(data: ReportData, lab: Labels) -> list[str]:
             lab.t("rec_groups", names=names, actions=sep.join(actions) or lab.t("action_default"))
         )
     gap = data.urban_gap
-    if gap is not None and gap[1] < 1 - data.rules.level and gap[0].estimate > 0:
+    urban = next((b for b in data.breakdowns if b.name == "urban"), None)
+    pair = urban.rows[:2] if urban is not None else ()
+    both = len(pair) == 2 and len(reliable([("", x) for x in pair])) == 2
+    if gap is not None and both and gap[1] < 1 - data.rules.level and gap[0].estimate > 0:
         rural_towns = [
             lab.option_label("town", r.key)
             for r in data.towns.rows

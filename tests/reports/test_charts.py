@@ -10,8 +10,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from reports.charts import Bar
 from reports.charts import RefLine
-from reports.charts import hatch
 from reports.charts import _ticks
+from reports.charts import hatch
 from reports.charts import hbar_chart
 from reports.charts import wrap_text
 from reports.fonts import register_cjk_font
