@@ -21,7 +21,7 @@ def _lines(text: str, width: float) -> list[str]:
 def test_by_hand() -> None:
     assert _lines("甲乙丙，丁戊", 30) == ["甲乙丙，", "丁戊"]  # the comma hangs
     assert _lines("甲乙丙（丁戊己", 40) == ["甲乙丙", "（丁戊己"]  # no line ends with （
-    assert _lines("共计1,382,000人", 110) == ["共计", "1,382,000人"]  # numbers stay whole
+    assert _lines("共计1,382,000人", 100) == ["共计", "1,382,000人"]  # numbers stay whole
     assert _lines("甲乙）。」丁", 20) == ["甲", "乙）。」", "丁"]  # three marks: one char moves
 
 
