@@ -207,8 +207,8 @@ def methods(data: ReportData, r: Renderer, number: int) -> Flowables:
                 total=f"{q.scoring.total:g}",
                 dims=dims,
                 cut=f"{literate.minimum:g}" if literate else "70",
-                levels="；".join(
-                    f"{r.level_label(lv.code)}≥{lv.minimum:g}分"
+                levels=("；" if r.lang == "zh-CN" else "; ").join(
+                    r.t("level_min", label=r.level_label(lv.code), min=f"{lv.minimum:g}")
                     for lv in q.scoring.levels
                     if lv.minimum > 0
                 ),

@@ -400,6 +400,7 @@ _ZH: dict[str, str] = {
         "为具备科学素质（{levels}）。"
     ),
     "m_groups": "重点人群的界定",
+    "level_min": "{label}≥{min}分",
     "m_groups_overlap": (
         "重点人群可能相互重叠（例如青少年也可能是产业工人），每类人群单独估计；各类人群之和不等"
         "于全体。"
@@ -522,8 +523,8 @@ _EN: dict[str, str] = {
     "headline_value": "{rate}%",
     "headline_ci_level": "{level}% CI {low}%–{high}%; {n} respondents",
     "change": (
-        "Change since {year} ({wave}): {diff} percentage points ({level}% CI {low} to {high}, p"
-        " = {p}); {verdict}."
+        "Change since {year} ({wave}): {diff} percentage points ({level}% CI {low} to {high}, {"
+        "p}); {verdict}."
     ),
     "change_sig": "the change is statistically significant",
     "change_nonsig": "the change is not statistically significant",
@@ -820,22 +821,21 @@ _EN: dict[str, str] = {
     "finding_none": "The city-wide sample is too small for conclusions.",
     "finding_overall": "The share of citizens with science literacy is {rate}",
     "finding_change_sig": (
-        "; the change since {year} is {diff} percentage points ({level}% CI {low} to {high}, p "
-        "= {p}), statistically significant."
+        "; the change since {year} is {diff} percentage points ({level}% CI {low} to {high}, {p"
+        "}), statistically significant."
     ),
     "finding_change_nonsig": (
-        "; the change since {year} is {diff} percentage points ({level}% CI {low} to {high}, p "
-        "= {p}), not statistically significant."
+        "; the change since {year} is {diff} percentage points ({level}% CI {low} to {high}, {p"
+        "}), not statistically significant."
     ),
     "finding_verdicts": "Against the targets: {parts}.",
     "finding_left_out": " {k} group(s) with unreliable estimates are not compared.",
     "finding_urban_sig": (
-        "Residents of {urban} areas: {urban_rate}; {rural} areas: {rural_rate}; the gap of {dif"
-        "f} percentage points ({level}% CI {ci}, {p}) is significant."
+        "{urban}: {urban_rate}; {rural}: {rural_rate}; the gap of {diff} percentage points ({le"
+        "vel}% CI {ci}, {p}) is significant."
     ),
     "finding_urban_nonsig": (
-        "Residents of {urban} areas: {urban_rate}; {rural} areas: {rural_rate}; the gap ({diff}"
-        " pp, {p}) is not significant."
+        "{urban}: {urban_rate}; {rural}: {rural_rate}; the gap ({diff} pp, {p}) is not significant."
     ),
     "finding_towns_left_out": (
         " {k} towns/streets have unreliable direct estimates and are not compared (model estima"
@@ -932,6 +932,7 @@ _EN: dict[str, str] = {
         "total of {cut} or more counts as scientifically literate ({levels})."
     ),
     "m_groups": "Key groups",
+    "level_min": "{label} ≥ {min}",
     "m_groups_overlap": (
         "Key groups overlap (a young person can also be an industrial worker); each is estimate"
         "d on its own."
