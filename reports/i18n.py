@@ -162,6 +162,7 @@ _ZH: dict[str, str] = {
         "换尺度上所占权重，样本越少γ越小。正式公布以直接估计为准，模型估计供参考。"
     ),
     "sae_cov_none": "只含截距",
+    "covariate_urban_share": "城镇人口比例",
     "sae_cov": "协变量：{names}",
     "sae_none": "未拟合小区域模型（{why}）。",
     "trend_yiwu": "本市（调查估计）",
@@ -660,6 +661,7 @@ _EN: dict[str, str] = {
         "e (smaller for smaller samples). Official figures are the direct estimates."
     ),
     "sae_cov_none": "intercept only",
+    "covariate_urban_share": "urban share of the population",
     "sae_cov": "covariates: {names}",
     "sae_none": "No small-area model was fitted ({why}).",
     "trend_yiwu": "Yiwu (survey estimate)",

@@ -202,8 +202,10 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     story += front.cover(data, r)
     toc = TableOfContents(dotsMinLevel=0)
     toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
-    toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.body),
-                                 *toc.tableStyle.getCommands()])  # fmt: skip
+    toc.tableStyle = TableStyle([*toc.tableStyle.getCommands(),
+                                 ("FONTNAME", (0, 0), (-1, -1), fonts.body),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])  # fmt: skip
     story += [PageBreak(), r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
     story += front.summary(data, r)
     for number, chapter in enumerate(CHAPTERS, start=1):

@@ -149,8 +149,8 @@ class Renderer(Labels):
                 borderPadding=6,
                 backColor=colors.Color(0.93, 0.93, 0.93),
             ),
-            "toc0": style("toc0", sans, 11.5, 18, leftIndent=0),
-            "toc1": style("toc1", body, 10, 14, leftIndent=2 * BODY_SIZE),
+            "toc0": style("toc0", sans, 11.5, 17, leftIndent=0),
+            "toc1": style("toc1", body, 10, 13, leftIndent=2 * BODY_SIZE),
         }
         return cls(
             lang=lang,

@@ -242,7 +242,7 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
         why = next((n.split(":", 1)[1] for n in data.notes if n.startswith("sae_skipped")), "-")
         out.append(r.p(r.t("sae_none", why=why)))
         return out
-    names = [n for n in sae.covariate_names if n != "(intercept)"]
+    names = [_covariate(r, n) for n in sae.covariate_names if n != "(intercept)"]
     cov = r.t("sae_cov", names="、".join(names)) if names else r.t("sae_cov_none")
     out.append(
         r.p(r.t("sae_intro", cov=cov, deff=num(sae.deff), level=r.level_pct, boot=sae.bootstrap))
@@ -284,6 +284,13 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
     ]
     out += r.table(r.t("tab_sae"), header, rows, [84, 38, 50, 62, 50, 62, 48, 52], numeric_from=1)
     return out
+
+
+def _covariate(r: Renderer, name: str) -> str:
+    try:
+        return r.t(f"covariate_{name}")
+    except KeyError:
+        return name
 
 
 def breakdowns(data: ReportData, r: Renderer, number: int) -> Flowables:
