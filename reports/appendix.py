@@ -151,17 +151,11 @@ def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
 
 
 def _step_name(r: Renderer, method: str) -> str:
-    try:
-        return r.t(f"m_step_{method}")
-    except KeyError:
-        return method
+    return r.t_or(f"m_step_{method}", method)
 
 
 def _calvar(r: Renderer, name: str) -> str:
-    try:
-        return r.t(f"calvar_{name}")
-    except KeyError:
-        return name
+    return r.t_or(f"calvar_{name}", name)
 
 
 def _level_label(r: Renderer, var: str, level: str) -> str:

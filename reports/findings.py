@@ -76,10 +76,7 @@ def reliable(rows: Sequence[tuple[str, DomainRow]]) -> list[tuple[str, DomainRow
 
 def reference_label(lab: Labels, key: str) -> str:
     """``全国`` / ``浙江省`` / ``目标`` (the key itself for other references)."""
-    try:
-        return lab.t(f"ref_{key}")
-    except KeyError:
-        return key
+    return lab.t_or(f"ref_{key}", key)
 
 
 def verdict_text(lab: Labels, v: Verdict) -> str:

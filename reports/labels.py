@@ -110,6 +110,14 @@ class Labels:
         """Catalogue string (see :mod:`reports.i18n`)."""
         return tr(self.lang, key, **values)
 
+    def t_or(self, key: str, default: str) -> str:
+        """Catalogue string ``key``, or ``default`` when the catalogue has none (names of
+        calibration variables, covariates, weighting steps, references)."""
+        try:
+            return tr(self.lang, key)
+        except KeyError:
+            return default
+
     @property
     def level_pct(self) -> str:
         return f"{100 * self.rules.level:g}"

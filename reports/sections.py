@@ -20,6 +20,7 @@ from reports.charts import stacked_chart
 from reports.charts import trend_chart
 from reports.findings import reference_label
 from reports.labels import p_text
+from reports.model import DomainRow
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
@@ -59,6 +60,15 @@ def ref_lines(r: Renderer, data: ReportData) -> list[RefLine]:
 
 def _legend(r: Renderer) -> list[tuple[str, str]]:
     return [("hatch", r.t("legend_unreliable")), ("whisker", r.t("legend_ci", level=r.level_pct))]
+
+
+def rate_chart(
+    r: Renderer, data: ReportData, labelled: list[tuple[str, DomainRow]], **options: Any
+) -> Any:
+    """Bars of labelled rates with intervals, the reference lines and the legend."""
+    return hbar_chart([r.bar(label, row) for label, row in labelled], font=r.font,
+                      width=PORTRAIT_WIDTH, refs=ref_lines(r, data), legend=_legend(r), cap=100,
+                      **options)  # fmt: skip
 
 
 def overall(data: ReportData, r: Renderer, number: int) -> Flowables:
@@ -162,15 +172,7 @@ def groups(data: ReportData, r: Renderer, number: int) -> Flowables:
     """
     rows = [("", data.overall)] + [(row.key, row) for row in data.groups.rows]
     labelled = [(r.group_label(k), row) for k, row in rows]
-    chart = hbar_chart(
-        [r.bar(label, row) for label, row in labelled],
-        font=r.font,
-        width=PORTRAIT_WIDTH,
-        refs=ref_lines(r, data),
-        legend=_legend(r),
-        cap=100,
-        label_width=120,
-    )
+    chart = rate_chart(r, data, labelled, label_width=120)
     defs = []
     for g in data.questionnaire.groups:
         defs.append(
@@ -224,16 +226,7 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
                 r.t("fig_map"),
             )
         )
-        chart = hbar_chart(
-            [r.bar(label, row) for label, row in labelled],
-            font=r.font,
-            width=PORTRAIT_WIDTH,
-            refs=ref_lines(r, data),
-            legend=_legend(r),
-            cap=100,
-            bar_height=11,
-            gap=5,
-        )
+        chart = rate_chart(r, data, labelled, bar_height=11, gap=5)
         out += r.domain_table(r.t("tab_towns"), labelled, first=r.t("col_town"))
         out.append(r.figure(chart, r.t("fig_towns")))
     out.append(r.h2(2, r.t("sae_head")))
@@ -287,10 +280,7 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
 
 
 def _covariate(r: Renderer, name: str) -> str:
-    try:
-        return r.t(f"covariate_{name}")
-    except KeyError:
-        return name
+    return r.t_or(f"covariate_{name}", name)
 
 
 def breakdowns(data: ReportData, r: Renderer, number: int) -> Flowables:
