@@ -218,9 +218,8 @@ def recommendations(data: ReportData, lab: Labels) -> list[str]:
                 actions.append(lab.t(f"action_{key}"))
             except KeyError:
                 continue
-        out.append(
-            lab.t("rec_groups", names=names, actions=sep.join(actions) or lab.t("action_default"))
-        )
+        joined = ("；" if lab.lang == "zh-CN" else "; ").join(actions)
+        out.append(lab.t("rec_groups", names=names, actions=joined or lab.t("action_default")))
     gap = data.urban_gap
     urban = next((b for b in data.breakdowns if b.name == "urban"), None)
     pair = urban.rows[:2] if urban is not None else ()
