@@ -6,20 +6,17 @@ import logging
 import math
 from typing import Any
 
-from reportlab.lib.units import mm
-from reportlab.platypus import Spacer
-
+from reports.capacity import ProgressStatus
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
-from reports.fonts import FALLBACK_CID_FONT
 from reports.items_page import item_analysis_flowables
+from reports.labels import signed
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
 from reports.render import ci_text
 from reports.render import num
 from reports.render import pct
-from reports.render import simple_table
 from sampling.outcomes import CATEGORIES
 
 logger = logging.getLogger(__name__)
@@ -27,65 +24,97 @@ logger = logging.getLogger(__name__)
 Flowables = list[Any]
 
 
-def factors(data: ReportData, r: Renderer) -> Flowables:
-    """Section 7: channels and participation: literacy by choice, adjusted odds ratios,
-    and the median scores of the key groups.
+def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Chapter: information channels and participation: literacy by choice, adjusted odds
+    ratios, and the median scores of the key groups.
 
     Example:
-        >>> flowables = factors(data, renderer)  # doctest: +SKIP
+        >>> flowables = factors(data, renderer, 5)  # doctest: +SKIP
     """
-    out: Flowables = [r.p(r.t("sec_factors"), "h1"), r.p(r.t("factors_intro"))]
+    out: Flowables = [r.h1(number, r.t("sec_factors")), r.p(r.t("factors_intro"))]
     if not data.factors:
         out.append(r.p(r.t("factors_none")))
     controls = r.t("list_sep").join(r.t(f"control_{c}") for c in data.adjusted_for)
     if data.factors and controls:
         out.append(r.p(r.t("factors_adjusted", controls=controls)))
-    for f in data.factors:
+    k = 0
+    for k, f in enumerate(data.factors, start=1):
         title = r.item_label(f.item)
-        out.append(r.p(title, "h2"))
+        out.append(r.h2(k, title))
         labels = [r.option_label(f.item, row.key) for row in f.shares.rows]
         if f.multiple:
             bars = [r.bar(label, row) for label, row in zip(labels, f.shares.rows, strict=True)]
-            chart = hbar_chart(bars, font=r.font, width=PORTRAIT_WIDTH, label_width=150, cap=100)
-            out.append(chart)
-        header = [r.t("col_option"), r.t("col_share"), r.t("col_ci", level=r.level_pct),
-                  r.t("col_lit_yes")]  # fmt: skip
+            chart = hbar_chart(
+                bars,
+                font=r.font,
+                width=PORTRAIT_WIDTH,
+                label_width=150,
+                cap=100,
+                bar_height=11,
+                gap=5,
+            )
+            out.append(r.figure(chart, r.t("fig_factor", item=title)))
+        header = [
+            r.t("col_option"),
+            r.t("col_share"),
+            r.t("col_ci", level=r.level_pct),
+            r.t("col_lit_yes"),
+        ]
         if f.multiple:
             header.append(r.t("col_lit_no"))
         header.append(r.t("col_adj_or", level=r.level_pct))
         rows = []
         no_rows = f.literacy_no.rows if f.literacy_no is not None else [None] * len(labels)
         adj_rows = f.adjusted.rows if f.adjusted is not None else [None] * len(labels)
-        for label, share, yes, no, adj in zip(labels, f.shares.rows, f.literacy_yes.rows,
-                                              no_rows, adj_rows, strict=True):  # fmt: skip
-            cells = [label, r.rate_text(share),
-                     "—" if share.suppressed else ci_text(share.ci_low, share.ci_high),
-                     r.rate_text(yes) + f" (n={yes.n})"]  # fmt: skip
+        for label, share, yes, no, adj in zip(
+            labels, f.shares.rows, f.literacy_yes.rows, no_rows, adj_rows, strict=True
+        ):
+            cells = [
+                label,
+                r.rate_text(share),
+                "—" if share.suppressed else ci_text(share.ci_low, share.ci_high),
+                _n_text(r, yes),
+            ]
             if no is not None:
-                cells.append(r.rate_text(no) + f" (n={no.n})")
+                cells.append(_n_text(r, no))
             cells.append(_odds_ratio_text(r, adj))
             rows.append(cells)
-        widths = [112, 45, 72, 88, 88, 88] if f.multiple else [140, 60, 85, 103, 105]
-        out += [Spacer(1, 2 * mm), simple_table(r, header, rows, widths)]
+        widths = [118, 44, 70, 76, 76, 70] if f.multiple else [140, 58, 80, 96, 80]
+        out += r.table(r.t("tab_factor", item=title), header, rows, widths)
         if f.adjusted_test is not None:
             t = f.adjusted_test
-            out += [
-                Spacer(1, 1 * mm),
-                r.p(r.t("factors_adjusted_test", f=num(t.f), df1=f"{t.df1:g}", df2=f"{t.df2:g}",
-                        p=_p_text(t.p)), "small"),
-            ]  # fmt: skip
+            out.append(
+                r.p(
+                    r.t(
+                        "factors_adjusted_test",
+                        f=num(t.f),
+                        df1=f"{t.df1:g}",
+                        df2=f"{t.df2:g}",
+                        p=_p_text(t.p),
+                    ),
+                    "small",
+                )
+            )
         elif f.adjusted_note:
-            out += [Spacer(1, 1 * mm), r.p(r.t(f"factors_{f.adjusted_note}"), "small")]
+            out.append(r.p(r.t(f"factors_{f.adjusted_note}"), "small"))
     if data.median_scores is not None:
         labelled = [(r.group_label(row.key), row) for row in data.median_scores.rows]
-        out += [
-            r.p(r.t("median_title"), "h2"),
-            r.p(r.t("median_intro")),
-            r.domain_table(
-                labelled, first=r.t("col_group"), rate=r.t("col_median"), scale_pct=False
-            ),
-        ]
+        out += [r.h2(k + 1, r.t("median_title")), r.p(r.t("median_intro"))]
+        out += r.domain_table(
+            r.t("median_title"),
+            labelled,
+            first=r.t("col_group"),
+            rate="col_median",
+            scale_pct=False,
+        )
     return out
+
+
+def _n_text(r: Renderer, row: Any) -> str:
+    """A rate with its base: ``15.0%（n=1,234）`` (``(n=1,234)`` in English)."""
+    if r.lang == "zh-CN":
+        return f"{r.rate_text(row)}（n={row.n:,}）"
+    return f"{r.rate_text(row)} (n={row.n:,})"
 
 
 def _odds_ratio_text(r: Renderer, row: Any) -> str:
@@ -104,139 +133,174 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def capacity(data: ReportData, r: Renderer) -> Flowables:
-    """Section 8: capacity indicators against their targets.
+def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Chapter: capacity indicators against their targets, with reporting dates.
+
+    Missing stays missing ("未报送", no bar, never 0%); values older than half a year
+    are flagged out of date.
 
     Example:
-        >>> flowables = capacity(data, renderer)  # doctest: +SKIP
+        >>> flowables = capacity(data, renderer, 6)  # doctest: +SKIP
     """
-    out: Flowables = [r.p(r.t("sec_capacity"), "h1")]
+    out: Flowables = [r.h1(number, r.t("sec_capacity"))]
     if data.capacity is None:
         out.append(r.p(r.t("capacity_none")))
         return out
     tol = f"{100 * data.capacity_tolerance:g}"
-    as_of = (data.capacity_as_of or data.generated).isoformat()
-    out.append(r.p(r.t("capacity_intro", date=as_of, tol=tol)))
+    as_of = data.capacity_as_of or data.generated
+    out.append(r.p(r.t("capacity_intro", date=r.date(as_of), tol=tol)))
+    if as_of != data.generated:
+        out.append(
+            r.p(r.t("capacity_as_of_note", date=r.date(as_of), report=r.date(data.generated)))
+        )
     chart_rows = []
     table_rows = []
     for p in data.capacity:
         ind = p.indicator
         label = ind.label.get(r.lang)
         status = r.t(f"status_{p.status.value}")
+        if p.stale:
+            status += r.t("stale_mark")
         chart_rows.append((label, p.share, p.expected_share, p.status.value, status))
-        value = "—" if p.value is None else f"{p.value:,.0f}"
+        missing = p.value is None
         table_rows.append(
-            [label, f"{ind.target:,.0f} {ind.unit.get(r.lang)}", ind.deadline.isoformat(),
-             ind.responsible.get(r.lang), value, "—" if p.share is None else pct(p.share),
-             pct(p.expected_share), status]
-        )  # fmt: skip
+            [
+                label,
+                f"{ind.target:,.0f} {ind.unit.get(r.lang)}",
+                ind.responsible.get(r.lang),
+                r.t("not_reported") if missing else f"{p.value:,.0f}",
+                "—" if p.last_report is None else p.last_report.isoformat(),
+                "—" if p.share is None else pct(p.share),
+                pct(p.expected_share),
+                status,
+            ]
+        )
     legend = [r.t("legend_progress"), r.t("legend_off_track"), r.t("legend_expected")]
-    out.append(progress_chart(chart_rows, font=r.font, width=PORTRAIT_WIDTH, legend=legend))
-    keys = ("col_indicator", "col_target", "col_deadline", "col_responsible", "col_value",
-            "col_progress", "col_expected", "col_status")  # fmt: skip
-    header = [r.t(k) for k in keys]
-    out += [
-        Spacer(1, 3 * mm),
-        simple_table(
-            r, header, table_rows, [92, 62, 58, 76, 50, 46, 46, 63], numeric_from=4, numeric_to=6
-        ),  # fmt: skip
-    ]
+    chart = progress_chart(chart_rows, font=r.font, width=PORTRAIT_WIDTH, legend=legend)
+    out.append(r.figure(chart, r.t("fig_capacity", date=r.date(as_of))))
+    keys = (
+        "col_indicator",
+        "col_target",
+        "col_responsible",
+        "col_value",
+        "col_last_report",
+        "col_progress",
+        "col_expected",
+        "col_status",
+    )
+    out += r.table(
+        r.t("tab_capacity"),
+        [r.t(k) for k in keys],
+        table_rows,
+        [84, 56, 62, 44, 56, 40, 40, 72],
+        numeric_from=3,
+        numeric_to=6,
+        source=r.t("capacity_source"),
+    )
     return out
 
 
 def _step_name(r: Renderer, method: str) -> str:
-    try:
-        return r.t(f"m_step_{method}")
-    except KeyError:
-        return method
+    return r.t_or(f"m_step_{method}", method)
 
 
-def _note_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _calvar(r: Renderer, name: str) -> str:
+    return r.t_or(f"calvar_{name}", name)
 
 
-def methods(data: ReportData, r: Renderer) -> Flowables:
-    """Appendix A: population, design, fieldwork/AAPOR, weighting, variance, deff, rules.
+def _level_label(r: Renderer, var: str, level: str) -> str:
+    """``1_18-29`` of ``sex_age`` -> ``男 18–29岁``; a questionnaire code -> its label."""
+    if "_" in var and "_" in level:
+        parts = []
+        for v, code in zip(var.split("_"), level.split("_", 1), strict=False):
+            parts.append(r.t("age_band", band=code) if v == "age" else r.option_label(v, code))
+        return " ".join(parts)
+    return r.option_label(var, level)
+
+
+def methods(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Appendix: population and criterion, groups, design, fieldwork, weighting with the
+    true margin errors, variance and display rules, small areas, data quality, versions.
 
     Example:
-        >>> flowables = methods(data, renderer)  # doctest: +SKIP
+        >>> flowables = methods(data, renderer, 1)  # doctest: +SKIP
     """
     q = data.questionnaire
     d = data.design
-    out: Flowables = [r.p(r.t("app_methods"), "h1"), r.p(r.t("m_population"), "h2")]
-    pop = q.population.description.get(r.lang) if q.population.description else ""
+    out: Flowables = [r.p(r.t("app_methods"), "h1")]
+    # (一) population and criterion
+    out.append(r.h2(1, r.t("m_population")))
+    literate = next((lv for lv in q.scoring.levels if lv.code == q.scoring.literate_level), None)
+    dims = "、".join(f"{r.dimension_label(x.id)}{x.maximum:g}分" for x in q.scoring.dimensions)
+    if r.lang != "zh-CN":
+        dims = ", ".join(f"{r.dimension_label(x.id)} {x.maximum:g}" for x in q.scoring.dimensions)
     out.append(
         r.p(
             r.t(
                 "m_population_text",
-                population=pop,
+                population=r.population_text(),
                 wave=data.spec.wave_name,
                 year=data.spec.survey_year or "—",
             )
-        )  # fmt: skip
+        )
     )
-    out.append(r.p(r.t("m_design"), "h2"))
-    out.append(r.p(r.t("m_design_text", strata=d.n_strata, psu=d.n_psu, n=d.n, df=d.degf)))
-    if d.unweighted:
-        out.append(r.p(r.t("m_design_unweighted")))
-    rejected = [n for n in data.notes if n.startswith("rejected:")]
-    if rejected:
-        out.append(r.p(r.t("m_rejected", k=rejected[0].split(":")[1])))
-    out.append(r.p(r.t("m_fieldwork"), "h2"))
-    fw = data.fieldwork
-    if fw is None:
-        out.append(r.p(r.t("m_fieldwork_none")))
-    else:
+    out.append(
+        r.p(
+            r.t(
+                "m_criterion",
+                total=f"{q.scoring.total:g}",
+                dims=dims,
+                cut=f"{literate.minimum:g}" if literate else "70",
+                levels=("；" if r.lang == "zh-CN" else "; ").join(
+                    r.t("level_min", label=r.level_label(lv.code), min=f"{lv.minimum:g}")
+                    for lv in q.scoring.levels
+                    if lv.minimum > 0
+                ),
+            )
+        )
+    )
+    # (二) key groups
+    out.append(r.h2(2, r.t("m_groups")))
+    for k, g in enumerate(q.groups, start=1):
         out.append(
             r.p(
-                r.t(
-                    "m_fieldwork_text",
-                    sampled=fw.sampled,
-                    e=num(fw.e, 3),
-                    median=num(fw.median_minutes, 1),
-                    speeders=fw.speeders,
-                    speed=num(fw.speeding_minutes, 1),
-                )
-            )  # fmt: skip
+                f"{k}．{r.group_label(g.id)}：{r.t(f'group_def_{g.id}')}"
+                if r.lang == "zh-CN"
+                else f"{k}. {r.group_label(g.id)}: {r.t(f'group_def_{g.id}')}"
+            )
         )
-        rows = [[r.t(f"aapor_{c}"), str(fw.counts[c])] for c in CATEGORIES]
-        rates = [[r.t(f"rate_{k}"), pct(getattr(fw, k))] for k in
-                 ("rr1", "rr2", "rr3", "rr4", "coop1", "ref1", "con1")]  # fmt: skip
-        out.append(simple_table(r, [r.t("col_item"), r.t("col_count")], rows, [200, 80]))
-        out.append(Spacer(1, 2 * mm))
-        out.append(simple_table(r, [r.t("col_rate_name"), "%"], rates, [200, 80]))
-    out.append(r.p(r.t("m_weighting"), "h2"))
-    out.append(r.p(r.t("m_weighting_text")))
-    if d.steps:
-        header = [r.t(k) for k in ("col_step", "m_diag_iter", "m_diag_err", "m_diag_deff",
-                                   "m_diag_ess", "m_diag_range", "m_diag_sum")]  # fmt: skip
-        rows = [
-            [_step_name(r, s.method), str(s.iterations), num(s.max_margin_error, 3),
-             f"{s.kish_deff_before:.3f} → {s.kish_deff_after:.3f}",
-             f"{s.ess_before:.0f} → {s.ess_after:.0f}",
-             f"{s.min_weight:.1f}–{s.max_weight:.1f} ({s.ratio:.1f})", f"{s.sum_after:,.0f}"]
-            for s in d.steps
-        ]  # fmt: skip
-        out.append(simple_table(r, header, rows, [112, 46, 50, 75, 66, 80, 64]))
-        for s in d.steps:
-            if s.notes:
-                parts = [f"{k} = {_note_value(v)}" for k, v in s.notes.items()]
-                out.append(r.p(f"{_step_name(r, s.method)}: " + "; ".join(parts), "small"))
-    out.append(r.p(r.t("m_variance"), "h2"))
+    out.append(r.p(r.t("m_groups_overlap")))
+    # (三) design
+    out.append(r.h2(3, r.t("m_design")))
+    out.append(r.p(r.t("m_design_text", strata=d.n_strata, psu=d.n_psu, n=f"{d.n:,}", df=d.degf)))
+    if d.unweighted:
+        out.append(r.p(r.t("m_design_unweighted")))
+    # (四) fieldwork
+    out += _fieldwork(data, r)
+    # (五) weighting
+    out += _weighting(data, r)
+    # (六) variance and display rules
+    out.append(r.h2(6, r.t("m_variance")))
     if d.variance == "taylor":
-        out.append(r.p(r.t("m_variance_taylor", df=d.degf)))
+        out.append(r.p(r.t("m_variance_taylor", df=d.degf, level=r.level_pct)))
     else:
         out.append(r.p(r.t("m_variance_rep", method=d.variance)))
-    out.append(r.p(r.t("m_lonely", policy=d.lonely_psu)))
+    out.append(r.p(r.t(f"m_lonely_{d.lonely_psu}")))
     adjusted = [n for n in data.notes if n.startswith("lonely_psu_adjusted:")]
     if adjusted:
         out.append(r.p(r.t("m_lonely_adjusted", why=adjusted[0].split(":", 1)[1])))
-    out.append(r.p(r.t("m_deff"), "h2"))
-    out.append(r.p(r.t("m_deff_text", deff=num(data.overall.deff), kish=num(d.kish_deff))))
+    out.append(
+        r.p(
+            r.t(
+                "m_deff_text",
+                deff=num(data.overall.deff),
+                kish=num(d.kish_deff),
+                ess=f"{d.n / d.kish_deff:,.0f}",
+                n=f"{d.n:,}",
+            )
+        )
+    )
     rel = data.rules.reliability
-    out.append(r.p(r.t("m_rules"), "h2"))
     out.append(
         r.p(
             r.t(
@@ -246,42 +310,217 @@ def methods(data: ReportData, r: Renderer) -> Flowables:
                 cv=f"{100 * rel.max_cv:g}",
                 level=r.level_pct,
             )
-        )  # fmt: skip
+        )
     )
+    # (七) small areas
+    out.append(r.h2(7, r.t("m_sae")))
+    out.append(r.p(r.t("m_sae_text") if data.sae is not None else r.t("m_sae_none")))
+    # (八) data quality
+    out.append(r.h2(8, r.t("m_quality")))
+    out += _quality(data, r)
+    # (九) versions
     fp = data.fingerprint
-    out.append(r.p(r.t("m_fingerprint"), "h2"))
+    out.append(r.h2(9, r.t("m_fingerprint")))
     out.append(
         r.p(
             r.t(
                 "m_fingerprint_text",
                 q=fp.questionnaire_hash[:16],
-                rows=fp.rows,
+                rows=f"{fp.rows:,}",
                 data=fp.data_hash[:16],
                 job=fp.job_hash[:16],
                 version=fp.kesu_version,
-                date=data.generated.isoformat(),
+                date=r.date(data.generated),
             ),
             "small",
-        )  # fmt: skip
+        )
     )
-    key = "m_font_fallback" if r.font == FALLBACK_CID_FONT else "m_font"
-    out.append(r.p(r.t(key, font=r.font), "small"))
+    if not r.fonts.embedded:
+        out.append(r.p(r.t("m_font_fallback", font=r.fonts.body), "small"))
+    elif not r.fonts.serif_found:
+        out.append(r.p(r.t("m_font_no_serif", font=r.fonts.body), "small"))
+    else:
+        out.append(r.p(r.t("m_font", body=r.fonts.body, heading=r.fonts.heading), "small"))
     return out
 
 
-def items(data: ReportData, r: Renderer) -> Flowables:
-    """Appendix B: the item-analysis table of :mod:`reports.items_page` (landscape pages).
+def _fieldwork(data: ReportData, r: Renderer) -> Flowables:
+    out: Flowables = [r.h2(4, r.t("m_fieldwork"))]
+    fw = data.fieldwork
+    if fw is None:
+        return out + [r.p(r.t("m_fieldwork_none"))]
+    period = (
+        r.t("period", start=r.date(fw.first_date), end=r.date(fw.last_date))
+        if fw.first_date is not None and fw.last_date is not None
+        else r.t("cover_unknown")
+    )
+    out.append(
+        r.p(
+            r.t(
+                "m_fieldwork_text",
+                period=period,
+                sampled=f"{fw.sampled:,}",
+                complete=f"{fw.counts.get('I', 0):,}",
+                rr1=pct(fw.rr1),
+                rr3=pct(fw.rr3),
+                coop=pct(fw.coop1),
+                e=num(fw.e, 3),
+            )
+        )
+    )
+    rows = [[r.t(f"aapor_{c}"), f"{fw.counts[c]:,}"] for c in CATEGORIES]
+    rows += [
+        [r.t(f"rate_{k}"), f"{pct(getattr(fw, k))}%"]
+        for k in ("rr1", "rr2", "rr3", "rr4", "coop1", "ref1", "con1")
+    ]
+    out += r.table(
+        r.t("tab_aapor"),
+        [r.t("col_item"), r.t("col_count")],
+        rows,
+        [220, 90],
+        source=r.t("aapor_source"),
+    )
+    return out
+
+
+def _weighting(data: ReportData, r: Renderer) -> Flowables:
+    d = data.design
+    out: Flowables = [r.h2(5, r.t("m_weighting")), r.p(r.t("m_weighting_text"))]
+    for s in d.steps:
+        notes = dict(s.notes)
+        if s.method == "nonresponse":
+            out.append(
+                r.p(
+                    r.t(
+                        "m_nonresponse_text",
+                        classes=notes.get("classes", "—"),
+                        low=pct(notes.get("response_rate_min") or math.nan),
+                        high=pct(notes.get("response_rate_max") or math.nan),
+                        factor=num(notes.get("adjustment_max") or math.nan),
+                    )
+                )
+            )
+        elif s.method in ("rake", "calibrate", "poststratify"):
+            names = "、".join(_calvar(r, v) for v in dict.fromkeys(m.variable for m in s.margins))
+            out.append(
+                r.p(
+                    r.t(
+                        "m_calibration_text", method=_step_name(r, s.method), variables=names or "—"
+                    )
+                )
+            )
+        elif s.method == "trim":
+            cap = notes.get("upper", math.inf)
+            text = r.t(
+                "m_trim_text",
+                cap=f"{cap:,.1f}" if math.isfinite(cap) else "—",
+                k=notes.get("trimmed", 0),
+            )
+            if "recalibrated" in notes:
+                text += r.t(
+                    "m_trim_recalibrated",
+                    cycles=notes.get("cycles", 0),
+                    before=f"{100 * notes.get('error_trim_only', 0.0):.2f}",
+                )
+            out.append(r.p(text))
+    if data.margins:
+        worst = max(abs(m.after - m.target) / m.target for m in data.margins if m.target > 0)
+        out.append(r.p(r.t("m_margins_text", worst=f"{100 * worst:.4f}")))
+        sources = data.spec.sources
+        rows = []
+        seen: set[str] = set()
+        for m in data.margins:
+            rel = (m.after - m.target) / m.target if m.target else math.nan
+            first = m.variable not in seen
+            seen.add(m.variable)
+            rows.append([_calvar(r, m.variable) if first else "",
+                         _level_label(r, m.variable, m.level or ""), f"{m.target:,.0f}",
+                         f"{m.after:,.0f}", signed(100 * rel, 4)])  # fmt: skip
+        header = [r.t(k) for k in ("col_calvar", "col_category", "col_pop_total",
+                                   "col_weighted_total", "col_rel_error")]  # fmt: skip
+        sep = "；" if r.lang == "zh-CN" else "; "
+        named = sep.join(
+            r.t("source_of", name=_calvar(r, v),
+                source=sources[v].get(r.lang) if v in sources else r.t("no_source"))
+            for v in seen_order(data)
+        )  # fmt: skip
+        out += r.table(r.t("tab_margins"), header, rows, [90, 110, 90, 90, 70], numeric_from=2,
+                       numeric_to=4, source=r.t("margins_source", sources=named))  # fmt: skip
+    if d.steps:
+        header = [
+            r.t(k) for k in ("col_step", "m_diag_range", "m_diag_deff", "m_diag_ess", "m_diag_sum")
+        ]
+        rows = [
+            [
+                _step_name(r, s.method),
+                f"{s.min_weight:,.1f}–{s.max_weight:,.1f}（{s.ratio:.1f}）"
+                if r.lang == "zh-CN"
+                else f"{s.min_weight:,.1f}–{s.max_weight:,.1f} ({s.ratio:.1f})",
+                f"{s.kish_deff_before:.3f} → {s.kish_deff_after:.3f}",
+                f"{s.ess_before:,.0f} → {s.ess_after:,.0f}",
+                f"{s.sum_after:,.0f}",
+            ]
+            for s in d.steps
+        ]
+        out += r.table(
+            r.t("tab_weighting"),
+            header,
+            rows,
+            [120, 100, 80, 80, 70],
+            source=r.t("weighting_source"),
+        )
+    return out
+
+
+def seen_order(data: ReportData) -> list[str]:
+    """The calibration variables in the order of their margins."""
+    return list(dict.fromkeys(m.variable for m in data.margins))
+
+
+def _quality(data: ReportData, r: Renderer) -> Flowables:
+    rejected = next((int(n.split(":")[1]) for n in data.notes if n.startswith("rejected:")), 0)
+    fw = data.fieldwork
+    parts = []
+    if fw is not None and math.isfinite(fw.median_minutes):
+        parts.append(
+            r.t("m_speed_rule", median=num(fw.median_minutes, 1), speed=num(fw.speeding_minutes, 1))
+        )
+    if data.speeders is not None:
+        parts.append(r.t("m_speeders", k=data.speeders))
+    parts.append(r.t("m_rejected", k=rejected))
+    if data.dropped_rows is not None:
+        parts.append(r.t("m_dropped", k=data.dropped_rows))
+    out: Flowables = [r.p("".join(parts))]
+    if any(n == "unweighted" for n in data.notes):
+        out.append(r.p(r.t("m_design_unweighted")))
+    return out
+
+
+def items(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Appendix: the item-analysis table of :mod:`reports.items_page` (landscape pages).
 
     Example:
-        >>> flowables = items(data, renderer)  # doctest: +SKIP
+        >>> flowables = items(data, renderer, 2)  # doctest: +SKIP
     """
     out: Flowables = [r.p(r.t("app_items"), "h1")]
     if data.items is None:
         out.append(r.p(r.t("items_none")))
         return out
     dims = {d.id: d.label.get(r.lang) for d in data.questionnaire.scoring.dimensions}
+    r.counters.tables += 1
     out += item_analysis_flowables(
-        data.items, font_name=r.font, language=r.lang, dimension_labels=dims,
-        title=r.t("items_title"),
-    )  # fmt: skip
+        data.items,
+        font_name=r.fonts.body,
+        heading_font=r.fonts.heading,
+        language=r.lang,
+        dimension_labels=dims,
+        title=r.t("table_label", n=r.counters.tables) + r.t("items_title"),
+        paragraph=r.p,
+        latin_font=r.fonts.latin,
+    )
+    if not data.items.options:
+        out.append(r.p(r.t("items_no_options"), "note"))
     return out
+
+
+__all__ = ["ProgressStatus", "capacity", "factors", "items", "methods"]

@@ -155,6 +155,8 @@ class IndicatorProgress:
         status: achieved, on track, off track or no data.
         last_report: date of the latest report counted (None without reports).
         reports: number of CSV rows counted.
+        stale: the latest report is older than the evaluation date by more than
+            ``stale_after_days`` (the value is shown, flagged as out of date).
     """
 
     indicator: CapacityIndicator
@@ -165,6 +167,7 @@ class IndicatorProgress:
     status: ProgressStatus
     last_report: dt.date | None
     reports: int
+    stale: bool = False
 
 
 # -- the targets (YAML) ----------------------------------------------------------------------
@@ -474,17 +477,30 @@ def _achieved(ind: CapacityIndicator, rows: Sequence[ReportedValue], as_of: dt.d
     return ind.baseline + sum(r.value for r in rows)
 
 
+#: a report older than this (days before the evaluation date) is flagged as out of date
+STALE_AFTER_DAYS = 183
+
+
 def evaluate_capacity(
-    plan: CapacityPlan, values: Sequence[ReportedValue], as_of: dt.date
+    plan: CapacityPlan,
+    values: Sequence[ReportedValue],
+    as_of: dt.date,
+    *,
+    stale_after_days: int = STALE_AFTER_DAYS,
 ) -> tuple[IndicatorProgress, ...]:
     """Progress of every indicator on ``as_of`` (rows dated later are ignored).
 
     Formula: module docstring (linear expected progress, tolerance from the plan).
+    Missing stays missing: an indicator without a report counted on ``as_of``
+    (for ``annual`` indicators: none in ``as_of``'s year) is **no data**, never 0;
+    a latest report more than ``stale_after_days`` before ``as_of`` is flagged
+    ``stale`` (half a year by default: the plan's units report twice a year).
 
     Args:
         plan: the targets.
         values: reported values (any order).
         as_of: the evaluation date (usually the report date).
+        stale_after_days: age of the latest report beyond which it is out of date.
 
     Returns:
         One :class:`IndicatorProgress` per indicator, in plan order.
@@ -501,6 +517,7 @@ def evaluate_capacity(
     for ind in plan.indicators:
         rows = [r for r in values if r.indicator == ind.id and r.date <= as_of]
         if ind.kind is IndicatorKind.ANNUAL:
+            rows = [r for r in rows if r.date.year == as_of.year]
             year_start = dt.date(as_of.year, 1, 1)
             share = _elapsed_share(year_start, dt.date(as_of.year + 1, 1, 1), as_of)
             expected = ind.target * share
@@ -521,6 +538,7 @@ def evaluate_capacity(
                 status = ProgressStatus.ON_TRACK
             else:
                 status = ProgressStatus.OFF_TRACK
+        stale = last is not None and (as_of - last).days > stale_after_days
         out.append(
             IndicatorProgress(
                 indicator=ind,
@@ -531,6 +549,7 @@ def evaluate_capacity(
                 status=status,
                 last_report=last,
                 reports=len(rows),
+                stale=stale,
             )
         )
     return tuple(out)

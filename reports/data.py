@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import math
 from collections.abc import Mapping
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError
@@ -25,10 +24,14 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from questionnaires.model import Questionnaire
 from reports.capacity import IndicatorProgress
+from reports.compare import domain_gap
+from reports.compare import final_margins
+from reports.compare import group_ages
+from reports.compare import two_sided_p
+from reports.compare import verdicts
 from reports.errors import ReportError
 from reports.factors import factor_results
 from reports.factors import median_scores
@@ -56,13 +59,16 @@ from sampling.errors import SamplingError
 from sampling.job import WeightedSample
 from sampling.job import run_weighting
 from sampling.results import Estimate
-from sampling.sae import FayHerriotResult
-from sampling.sae import fay_herriot_from_estimate
+from sampling.sae_arcsin import ArcsinFayHerriotResult
+from sampling.sae_arcsin import fay_herriot_arcsin_from_estimate
 from sampling.tabular import Table
 from sampling.tabular import table_from_columns
 from sampling.weighting.base import WeightingDiagnostics
+from scoring.encode import encode_responses
 from scoring.items import ItemAnalysis
 from scoring.items import analyze_items
+from scoring.items import group_membership
+from scoring.items import option_frequencies
 
 logger = logging.getLogger(__name__)
 
@@ -323,11 +329,13 @@ def build_report_data(
     }
     groups = ctx.flag_rows(literate, group_flags, "literate")
     breakdowns = []
+    urban_gap: tuple[DomainRow, float] | None = None
     for concept in CONCEPT_BREAKDOWNS:
         if ctx.has(concept) and codes(concept):
-            breakdowns.append(
-                ctx.breakdown(concept, literate, ctx.labels(concept), codes(concept))[0]
-            )
+            bd, est = ctx.breakdown(concept, literate, ctx.labels(concept), codes(concept))
+            breakdowns.append(bd)
+            if concept == "urban" and est is not None:
+                urban_gap = domain_gap(est, codes(concept)[:2])
     # the factors' adjusted odds ratios hold age, education and urban/rural fixed
     controls: dict[str, NDArray[Any]] = {}
     if ctx.has("age"):
@@ -418,6 +426,15 @@ def build_report_data(
         capacity_as_of=capacity_as_of,
         median_scores=medians,
         adjusted_for=tuple(controls),
+        verdicts=verdicts(overall, spec),
+        margins=final_margins(spec.job.calibration.margins, tbl, np.asarray(design.weights))
+        if spec.job.calibration is not None
+        else (),
+        urban_gap=urban_gap,
+        group_ages=group_ages(ctx, questionnaire, group_flags),
+        speeders=int(np.nansum(ctx.numeric("quality_speeding") == 1))
+        if ctx.has("quality_speeding")
+        else None,
     )
 
 
@@ -445,25 +462,51 @@ def _items(ctx: _Context, q: Questionnaire) -> ItemAnalysis | None:
     points = np.column_stack([np.nan_to_num(ctx.numeric(f"item_{it.id}")) for it in scored])
     keys = [it.key for it in scored]
     item_max = np.array([k.points for k in keys if k is not None], dtype=np.float64)
-    return analyze_items(
+    weights = np.asarray(ctx.weighted.design.weights)
+    base = analyze_items(
         points,
         right=points >= item_max - 1e-9,
         max_points=[k.points for k in keys if k is not None],
-        weights=np.asarray(ctx.weighted.design.weights),
+        weights=weights,
         item_ids=[it.id for it in scored],
         item_dimensions=[k.dimension for k in keys if k is not None],
     )
+    # option distributions need the answers themselves: columns named after the items
+    if not all(ctx.has(it.id) for it in scored):
+        return base
+    records = []
+    raw = {it.id: ctx.raw(it.id) for it in scored}
+    multiple = {it.id for it in scored if it.type.value == "multiple"}
+    for i in range(len(weights)):
+        rec: dict[str, Any] = {}
+        for item_id, col in raw.items():
+            cell = "" if col[i] is None else str(col[i]).strip()
+            if cell and cell.lower() != "nan":
+                rec[item_id] = cell.split(";") if item_id in multiple else cell
+        records.append(rec)
+    encoded = encode_responses(q, records)
+    total = points.sum(axis=1)
+    th = base.thresholds
+    upper = weights * group_membership(total, weights, th.group_share, upper=True)
+    lower = weights * group_membership(total, weights, th.group_share, upper=False)
+    correct = {it.id: it.key.correct for it in scored if it.key is not None}
+    options = option_frequencies(encoded, correct, weights, upper, lower)
+    return dataclasses.replace(base, options=options)
 
 
 def _sae(
     towns_est: Estimate, towns: Breakdown, spec: ReportSpec, notes: list[str]
-) -> FayHerriotResult | None:
-    """Fay-Herriot EBLUPs for the towns whose direct estimate is shown (not suppressed)."""
-    usable = [
-        i
-        for i, d in enumerate(towns_est.domains)
-        if towns_est.n[i] >= spec.suppress_below and towns_est.vcov[i, i] > 0
-    ]
+) -> ArcsinFayHerriotResult | None:
+    """Fay-Herriot estimates on the arcsine scale for the towns whose direct estimate is
+    shown (not suppressed), benchmarked to the direct estimate of those towns together
+    (the city's when every town is shown): :mod:`sampling.sae_arcsin`.
+
+    The arcsine model replaced the linear-scale model with direct variances: in a
+    simulation with known truth like the demo's towns it has a 10% lower MSE and 95%
+    intervals that cover 95% (the linear model's: 90%, 82% in the smallest towns);
+    ``tests/sampling/test_sae_arcsin.py``.
+    """
+    usable = [i for i, _ in enumerate(towns_est.domains) if towns_est.n[i] >= spec.suppress_below]
     if len(usable) < 3:
         notes.append("sae_skipped:too few towns with a direct estimate")
         return None
@@ -475,10 +518,13 @@ def _sae(
         covariates = {r.key: [] for r in towns.rows}
     for a in labels:
         covariates.setdefault(a, [])
+    shares = np.asarray(sub.weight_sum, dtype=np.float64)
+    target = float(shares @ sub.estimate / shares.sum())
     try:
-        return fay_herriot_from_estimate(
-            sub, covariates, covariate_names=list(spec.sae_covariate_names) or None
-        )
+        return fay_herriot_arcsin_from_estimate(
+            sub, covariates, covariate_names=list(spec.sae_covariate_names) or None,
+            benchmark=target, level=spec.level,
+        )  # fmt: skip
     except SamplingError as exc:
         logger.warning("Fay-Herriot model not fitted: %s", exc)
         notes.append(f"sae_skipped:{exc.message}")
@@ -498,7 +544,7 @@ def _trend(
     latest = max(previous, key=lambda w: w.year)
     diff = wave_difference(current_est, latest.overall)
     row = domain_rows(diff, None, 1)[0]
-    p = _two_sided_p(row.estimate, row.se, row.df)
+    p = two_sided_p(row.estimate, row.se, row.df)
     change = Change(
         previous_wave=latest.wave,
         previous_year=latest.year,
@@ -508,13 +554,3 @@ def _trend(
         significant=bool(p < 1 - spec.level),
     )
     return tuple(points), change
-
-
-def _two_sided_p(estimate: float, se: float, df: float) -> float:
-    """``2 P(T_df > |estimate / se|)`` (normal when df is not finite)."""
-    if not (se > 0 and math.isfinite(estimate)):
-        return math.nan
-    t = abs(estimate / se)
-    if math.isfinite(df) and df > 0:
-        return float(2 * stats.t.sf(t, df))
-    return float(2 * stats.norm.sf(t))

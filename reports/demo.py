@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import json
 import logging
-import shutil
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,6 +70,23 @@ DEMO_YEAR = 2025
 #: earlier simulated waves: (year, shift of the ability scale, respondents)
 EARLIER_WAVES = ((2021, -0.40, 1200), (2023, -0.20, 1200))
 FACTOR_ITEMS = ("channels", "visit_venue", "events", "kepu_app")
+#: the simulated fieldwork period (dates of the cases' final outcomes)
+FIELDWORK_PERIOD = (dt.date(2025, 4, 7), dt.date(2025, 5, 30))
+#: the capacity indicators are evaluated on the units' mid-year reports
+CAPACITY_AS_OF = "2025-06-30"
+#: the demo's 2025 reports (appended to the example CSV): some units have not reported
+#: (kepu_bases, volunteer_teams, youth_monitoring stay at 2024 or missing, and are flagged)
+DEMO_CAPACITY_2025 = """rural_talents,4600,2024-12-31,市农业农村局,2024年下半年（示例数据）
+rural_talents,3900,2025-06-30,市农业农村局,2025年上半年（示例数据）
+vocational_training,12800,2024-12-31,市人力社保局,示例数据
+vocational_training,12100,2025-06-30,市人力社保局,示例数据
+elderly_trained,6100,2024-12-31,市民政局,示例数据
+elderly_trained,5900,2025-06-30,市民政局,示例数据
+volunteers,980,2025-06-30,市科协,示例数据
+volunteers,360,2025-06-30,团市委,示例数据
+kepu_events,47,2025-06-30,市科协,2025年上半年（示例数据）
+scientist_spirit_bases,9,2025-06-30,市科协,示例数据
+"""
 FRAME_COLUMNS = FrameColumns(stratum="town", psu="psu", size="population", households="households")
 
 
@@ -303,6 +319,7 @@ def run_demo(
     write_columns(files["fieldwork"], {
         **fieldwork, "household_weight": hh_weight,
         "respondent_id": np.where(complete, fieldwork["household_id"], ""),
+        "date": fieldwork_dates(len(hh_weight), np.random.default_rng(seed + 7)),
     })  # fmt: skip
     files["responses"] = out / "responses.csv"
     response_cols: dict[str, Any] = {"respondent_id": ids}
@@ -332,6 +349,9 @@ def run_demo(
     scored["sex_age"] = sex_age_cell(resp_people["sex"], resp_people["age"])
     scored.update(_group_flags(q, records, DEMO_YEAR))
     scored.update(sheet.columns())
+    # the answers of the scored items too (their option distributions in the item appendix)
+    for item in q.scored_items:
+        scored[item.id] = [_answer_text(rec.get(item.id)) for rec in records]
     scored.update(_factor_columns(records))
     scored["status"] = np.full(ids.shape, "complete")
     scored["rejected"] = np.zeros(ids.shape, dtype=int)
@@ -382,8 +402,10 @@ def run_demo(
         previous.append(path.name)
 
     step("report")
-    shutil.copyfile(EXAMPLE_CAPACITY_VALUES, out / "capacity.csv")
     files["capacity"] = out / "capacity.csv"
+    files["capacity"].write_text(
+        EXAMPLE_CAPACITY_VALUES.read_text("utf-8") + DEMO_CAPACITY_2025, encoding="utf-8"
+    )
     files["town_covariates"] = out / "town-covariates.csv"
     write_columns(files["town_covariates"], {
         "town": [t.code for t in YIWU_TOWNS], "urban_share": [t.urban_share for t in YIWU_TOWNS],
@@ -394,10 +416,16 @@ def run_demo(
         "wave_name": DEMO_WAVE,
         "survey_year": DEMO_YEAR,
         "previous": previous,
-        "capacity": {"values": "capacity.csv", "as_of": "2024-07-01"},
+        "capacity": {"values": "capacity.csv", "as_of": CAPACITY_AS_OF},
         "sae": {"covariates": "town-covariates.csv"},
         "fieldwork": "fieldwork.csv",
         "synthetic": True,
+        "issuer": "义乌市科学技术协会（示例）",
+        "fieldwork_by": "模拟调查（kesu demo）",
+        "sources": {
+            "sex_age": "合成普查数据（模拟第七次全国人口普查义乌市18–69岁常住人口）",
+            "urban": "合成普查数据（模拟第七次全国人口普查义乌市城乡人口）",
+        },
     }
     files["report_job"] = out / "report-job.yaml"
     _write_yaml(files["report_job"], report_spec, "report job of the demo (kesu report)")
@@ -410,6 +438,28 @@ def run_demo(
     files["report"] = out / "report.pdf"
     files["report"].write_bytes(build_pdf(data, lang))
     return DemoResult(files=files, data=data, respondents=int(complete.sum()))
+
+
+def _answer_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def fieldwork_dates(n: int, rng: np.random.Generator) -> NDArray[Any]:
+    """Dates of the cases' final outcomes within :data:`FIELDWORK_PERIOD` (synthetic).
+
+    Example:
+        >>> fieldwork_dates(2, np.random.default_rng(1)).tolist()  # doctest: +SKIP
+        ['2025-05-02', '2025-04-18']
+    """
+    start, end = FIELDWORK_PERIOD
+    days = (end - start).days
+    offsets = np.sort(rng.integers(0, days + 1, n))
+    rng.shuffle(offsets)
+    return np.array([(start + dt.timedelta(days=int(k))).isoformat() for k in offsets])
 
 
 def _write_yaml(path: Path, data: Mapping[str, Any], what: str) -> None:

@@ -7,6 +7,7 @@ The disposition codes, categories and rate formulas live in :mod:`sampling.outco
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
@@ -55,6 +56,8 @@ class FieldworkSummary:
         median_minutes: median interview duration of completes (NaN without paradata).
         speeders: completes faster than the speeding threshold (0 without paradata).
         speeding_minutes: the threshold used.
+        first_date, last_date: the fieldwork period (dates of the cases' outcomes; None
+            without a ``date`` column).
     """
 
     counts: dict[str, int]
@@ -70,6 +73,8 @@ class FieldworkSummary:
     median_minutes: float = math.nan
     speeders: int = 0
     speeding_minutes: float = math.nan
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form."""
@@ -83,6 +88,8 @@ class FieldworkSummary:
             "median_minutes": self.median_minutes,
             "speeders": self.speeders,
             "speeding_minutes": self.speeding_minutes,
+            "first_date": None if self.first_date is None else self.first_date.isoformat(),
+            "last_date": None if self.last_date is None else self.last_date.isoformat(),
         }
 
 
@@ -91,6 +98,7 @@ def summarize_fieldwork(
     minutes: ArrayLike | None = None,
     *,
     speeding_share: float = 0.3,
+    dates: Sequence[dt.date | None] | None = None,
 ) -> FieldworkSummary:
     """Count AAPOR categories and compute the response rates (formulas: module docstring).
 
@@ -99,6 +107,7 @@ def summarize_fieldwork(
         minutes: interview duration of every case (NaN where there was no interview).
         speeding_share: completes faster than this share of the median are speeders
             (a common paradata rule; Zhang & Conrad 2014 use 30% of the median).
+        dates: date of every case's outcome (None where unknown): the fieldwork period.
 
     Returns:
         :class:`FieldworkSummary`.
@@ -149,4 +158,6 @@ def summarize_fieldwork(
         median_minutes=median,
         speeders=speeders,
         speeding_minutes=threshold,
+        first_date=min(known) if (known := [d for d in dates or () if d is not None]) else None,
+        last_date=max(known) if known else None,
     )

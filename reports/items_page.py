@@ -10,68 +10,22 @@ from __future__ import annotations
 import io
 import logging
 import math
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reports.i18n import tr
 from scoring.items import ItemAnalysis
 from scoring.items import ItemFlag
 
 logger = logging.getLogger(__name__)
 
-_LABELS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "title": "题目分析（经典测验理论）",
-        "item": "题目",
-        "dimension": "维度",
-        "max_points": "满分",
-        "difficulty": "难度",
-        "pbis": "校正点二列相关",
-        "discrimination": "区分度D(27%)",
-        "alpha_if_deleted": "删题后α",
-        "flags": "标记",
-        "options": "选项分布（*为正确答案）",
-        "summary": (
-            "样本量 {n}（权数合计 {weight_sum}）；题目 {k}；总分均值 {mean:.2f}，标准差 {sd:.2f}；"
-            "Cronbach α = {alpha}；KR-20 = {kr20}；测量标准误 SEM = {sem}"
-        ),
-        "rules": (
-            "标记规则：难度 > {too_easy:g} 为过易，< {too_hard:g} 为过难；"
-            "校正点二列相关 < {min_pbis:g} 为区分度低；高低分组各占权数的 {share:.0%}。"
-        ),
-        ItemFlag.TOO_EASY: "过易",
-        ItemFlag.TOO_HARD: "过难",
-        ItemFlag.NOT_DISCRIMINATING: "区分度低",
-    },
-    "en": {
-        "title": "Item analysis (classical test theory)",
-        "item": "Item",
-        "dimension": "Dimension",
-        "max_points": "Max",
-        "difficulty": "Difficulty",
-        "pbis": "Corrected pbis",
-        "discrimination": "D (27%)",
-        "alpha_if_deleted": "Alpha if deleted",
-        "flags": "Flags",
-        "options": "Options (* = key)",
-        "summary": (
-            "n = {n} (weights sum to {weight_sum}); {k} items; mean total {mean:.2f}, "
-            "SD {sd:.2f}; Cronbach's alpha = {alpha}; KR-20 = {kr20}; SEM = {sem}"
-        ),
-        "rules": (
-            "Flags: difficulty > {too_easy:g} too easy, < {too_hard:g} too hard; corrected "
-            "point-biserial < {min_pbis:g} not discriminating; upper and lower groups hold "
-            "{share:.0%} of the weight each."
-        ),
-        ItemFlag.TOO_EASY: "too easy",
-        ItemFlag.TOO_HARD: "too hard",
-        ItemFlag.NOT_DISCRIMINATING: "not discriminating",
-    },
+_FLAG_KEYS = {
+    ItemFlag.TOO_EASY: "item_flag_too_easy",
+    ItemFlag.TOO_HARD: "item_flag_too_hard",
+    ItemFlag.NOT_DISCRIMINATING: "item_flag_not_discriminating",
 }
-
-
-def _labels(language: str) -> dict[str, str]:
-    return _LABELS.get(language, _LABELS["zh-CN"])
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -84,18 +38,30 @@ def item_analysis_flowables(
     analysis: ItemAnalysis,
     *,
     font_name: str,
+    heading_font: str | None = None,
     language: str = "zh-CN",
     dimension_labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    paragraph: Callable[[str, str], Any] | None = None,
+    latin_font: str | None = None,
 ) -> list[Any]:
     """Title, summary paragraph and the item table as reportlab platypus flowables.
 
+    The table is a three-line table (rules above and below the head and below the last
+    row); the option-distribution column is shown only when the analysis has option
+    frequencies (it needs the answers, not only the item scores).
+
     Args:
         analysis: the item analysis to show.
-        font_name: a registered font that covers the text (``register_cjk_font()``).
-        language: ``zh-CN`` (default) or ``en`` for the labels.
+        font_name: a registered font that covers the text (the body face).
+        heading_font: the face of the title and the table head (default ``font_name``).
+        language: ``zh-CN`` (default) or ``en`` for the labels (:mod:`reports.i18n`).
         dimension_labels: dimension id -> label (default: the ids).
         title: heading (default: "题目分析（经典测验理论）").
+        paragraph: ``(text, style) -> flowable`` of the caller's document (for its
+            line-breaking rules and fonts; styles ``caption``, ``note``, ``cell``,
+            ``cellh``); default: plain paragraphs.
+        latin_font: face of the item ids and numbers (default ``font_name``).
 
     Returns:
         A list of flowables; the table repeats its header row on every page.
@@ -107,65 +73,94 @@ def item_analysis_flowables(
     from reportlab.platypus import Table
     from reportlab.platypus import TableStyle
 
-    lab = _labels(language)
+    def lab(key: str, **values: Any) -> str:
+        return tr(language, key, **values)
+
+    head_font = heading_font or font_name
     dims = dimension_labels or {}
-    heading = ParagraphStyle("kesu-h", fontName=font_name, fontSize=13, leading=17)
-    body = ParagraphStyle("kesu-b", fontName=font_name, fontSize=8, leading=11)
-    cell = ParagraphStyle("kesu-c", fontName=font_name, fontSize=6.5, leading=8)
+    styles = {
+        "caption": ParagraphStyle(
+            "kesu-h", fontName=head_font, fontSize=10.5, leading=15, alignment=1
+        ),
+        "plain": ParagraphStyle("kesu-b", fontName=font_name, fontSize=9, leading=13),
+        "cell": ParagraphStyle("kesu-c", fontName=font_name, fontSize=8, leading=10),
+        "cellh": ParagraphStyle("kesu-ch", fontName=head_font, fontSize=8, leading=10, alignment=1),
+    }
+
+    def para(text: str, style: str) -> Any:
+        if paragraph is not None:
+            return paragraph(text, {"plain": "note"}.get(style, style))
+        return Paragraph(escape(text), styles[style])
+
     th = analysis.thresholds
-    summary = lab["summary"].format(
-        n=analysis.n,
-        weight_sum=f"{analysis.weight_sum:,.1f}",
+    summary = lab(
+        "items_summary",
+        n=f"{analysis.n:,}",
+        weight_sum=f"{analysis.weight_sum:,.0f}",
         k=analysis.k,
-        mean=analysis.mean_total,
-        sd=analysis.sd_total,
+        mean=f"{analysis.mean_total:.2f}",
+        sd=f"{analysis.sd_total:.2f}",
         alpha=_num(analysis.alpha),
         kr20=_num(analysis.kr20),
         sem=_num(analysis.sem, 2),
     )
-    rules = lab["rules"].format(
-        too_easy=th.too_easy, too_hard=th.too_hard, min_pbis=th.min_pbis, share=th.group_share
+    rules = lab(
+        "items_rules",
+        too_easy=f"{th.too_easy:g}",
+        too_hard=f"{th.too_hard:g}",
+        min_pbis=f"{th.min_pbis:g}",
+        share=f"{100 * th.group_share:.0f}",
     )
-    columns = ("item", "dimension", "max_points", "difficulty", "pbis", "discrimination",
-               "alpha_if_deleted", "flags", "options")  # fmt: skip
-    data: list[list[Any]] = [[Paragraph(lab[c], cell) for c in columns]]
+    with_options = bool(analysis.options)
+    columns = [
+        "item",
+        "dimension",
+        "max_points",
+        "difficulty",
+        "pbis",
+        "discrimination",
+        "alpha_if_deleted",
+        "flags",
+    ] + (["options"] if with_options else [])
+    data: list[list[Any]] = [[para(lab(f"items_col_{c}"), "cellh") for c in columns]]
+    sep = "、" if language == "zh-CN" else ", "
     for j, row in enumerate(analysis.to_rows()):
-        sep = "、" if language == "zh-CN" else ", "
-        data.append(
-            [
-                row["item"],
-                Paragraph(escape(dims.get(row["dimension"], row["dimension"])), cell),
-                f"{row['max_points']:g}",
-                _num(row["difficulty"]),
-                _num(row["pbis"]),
-                _num(row["discrimination"]),
-                _num(row["alpha_if_deleted"]),
-                Paragraph(sep.join(lab[f] for f in analysis.flags[j]), cell),
-                Paragraph(escape(row["options"]), cell),
-            ]
-        )
-    widths = [38, 62, 30, 44, 52, 52, 48, 70, 380]
+        cells = [
+            row["item"],
+            para(dims.get(row["dimension"], row["dimension"]), "cell"),
+            f"{row['max_points']:g}",
+            _num(row["difficulty"]),
+            _num(row["pbis"]),
+            _num(row["discrimination"]),
+            _num(row["alpha_if_deleted"]),
+            para(sep.join(lab(_FLAG_KEYS[f]) for f in analysis.flags[j]), "cell"),
+        ]
+        if with_options:
+            cells.append(para(row["options"], "cell"))
+        data.append(cells)
+    widths = [32, 80, 28, 38, 50, 50, 44, 54] + ([384] if with_options else [])
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
-        ("FONTNAME", (0, 0), (-1, -1), font_name),
-        ("FONTSIZE", (0, 0), (-1, -1), 6.5),
-        ("LEADING", (0, 0), (-1, -1), 8),
+        ("FONTNAME", (0, 0), (-1, -1), latin_font or font_name),
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LEADING", (0, 0), (-1, -1), 10),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (2, 1), (6, -1), "RIGHT"),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dfe6ee")),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+        ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]
     for j, flags_j in enumerate(analysis.flags, start=1):
         if flags_j:
-            style.append(("BACKGROUND", (0, j), (-1, j), colors.HexColor("#fff1d6")))
+            style.append(("BACKGROUND", (0, j), (-1, j), colors.Color(0.92, 0.92, 0.92)))
     table.setStyle(TableStyle(style))
     return [
-        Paragraph(escape(title or lab["title"]), heading),
+        para(title or lab("items_title"), "caption"),
         Spacer(1, 4),
-        Paragraph(summary, body),
-        Paragraph(rules, body),
+        para(summary, "plain"),
+        para(rules, "plain"),
         Spacer(1, 6),
         table,
     ]
@@ -212,7 +207,7 @@ def build_item_analysis_pdf(
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=14 * mm,
-        title=title or _labels(language)["title"],
+        title=title or tr(language, "items_title"),
         author="kesu",
         invariant=True,
     )
@@ -225,8 +220,11 @@ def build_item_analysis_pdf(
         canvas.restoreState()
 
     flowables = item_analysis_flowables(
-        analysis, font_name=font, language=language, dimension_labels=dimension_labels,
+        analysis,
+        font_name=font,
+        language=language,
+        dimension_labels=dimension_labels,
         title=title,
-    )  # fmt: skip
+    )
     doc.build(flowables, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

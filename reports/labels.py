@@ -9,9 +9,13 @@ the questionnaire (groups, towns, levels, dimensions) and the catalogue
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from questionnaires.model import Questionnaire
@@ -66,6 +70,31 @@ def pp(x: float) -> str:
     return f"{100 * x:+.1f}" if math.isfinite(x) else DASH
 
 
+def p_text(p: float) -> str:
+    """A p-value as text: ``p = 0.012``, ``p < 0.001`` (``p = —`` when not finite).
+
+    Example:
+        >>> p_text(0.0123), p_text(1e-5)
+        ('p = 0.012', 'p < 0.001')
+    """
+    if not math.isfinite(p):
+        return f"p = {DASH}"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def signed(x: float, digits: int = 1) -> str:
+    """A signed number without a negative zero: ``signed(-0.01) == '0.0'``.
+
+    Example:
+        >>> signed(3.21), signed(-0.04), signed(-1.25)
+        ('+3.2', '0.0', '-1.2')
+    """
+    if not math.isfinite(x):
+        return DASH
+    text = f"{x:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 @dataclass(frozen=True)
 class Labels:
     """Language and label lookups for one report (PDF or dashboard)."""
@@ -73,15 +102,43 @@ class Labels:
     lang: str
     questionnaire: Questionnaire
     rules: Rules
+    #: observed age range of age-defined key groups (``ReportData.group_ages``)
+    group_ages: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     # -- text ------------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
         """Catalogue string (see :mod:`reports.i18n`)."""
         return tr(self.lang, key, **values)
 
+    def t_or(self, key: str, default: str) -> str:
+        """Catalogue string ``key``, or ``default`` when the catalogue has none (names of
+        calibration variables, covariates, weighting steps, references)."""
+        try:
+            return tr(self.lang, key)
+        except KeyError:
+            return default
+
     @property
     def level_pct(self) -> str:
         return f"{100 * self.rules.level:g}"
+
+    def date(self, day: dt.date) -> str:
+        """``2025年9月30日`` (zh-CN) or ``30 September 2025``.
+
+        Example:
+            >>> Labels("en", q, rules).date(dt.date(2025, 9, 30))  # doctest: +SKIP
+            '30 September 2025'
+        """
+        if self.lang == "zh-CN":
+            return f"{day.year}年{day.month}月{day.day}日"
+        return f"{day.day} {day.strftime('%B')} {day.year}"
+
+    def population_text(self) -> str:
+        """The target population (questionnaire's description, else its age range)."""
+        pop = self.questionnaire.population
+        if pop.description is not None:
+            return pop.description.get(self.lang)
+        return self.t("population_ages", low=pop.min_age, high=pop.max_age)
 
     # -- labels from the questionnaire ------------------------------------------------------
     def option_label(self, concept_or_item: str, code: str) -> str:
@@ -102,7 +159,13 @@ class Labels:
             return self.t("overall")
         for g in self.questionnaire.groups:
             if g.id == group_id:
-                return g.label.get(self.lang)
+                label = g.label.get(self.lang)
+                if group_id in self.group_ages:
+                    # say which ages the sample covers ("60+" when only 60-69 are sampled)
+                    lo, hi = self.group_ages[group_id]
+                    base = re.sub(r"\s*[（(][^（()）]*[)）]\s*$", "", label)
+                    return self.t("group_ages", label=base, low=lo, high=hi)
+                return label
         return group_id
 
     def level_label(self, code: str) -> str:

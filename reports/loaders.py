@@ -117,7 +117,7 @@ def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 
 def load_fieldwork(path: str | Path) -> FieldworkSummary:
     """A fieldwork CSV: one row per sampled case, column ``outcome`` (AAPOR code) and
-    optionally ``minutes`` (interview length).
+    optionally ``minutes`` (interview length) and ``date`` (of the final outcome).
 
     Example:
         >>> load_fieldwork("demo/fieldwork.csv").rr1  # doctest: +SKIP
@@ -138,8 +138,19 @@ def load_fieldwork(path: str | Path) -> FieldworkSummary:
                     "not a number", file=str(p), line=line, column="minutes", got=cell
                 ) from None
         minutes = np.array(values)
+    dates: list[dt.date | None] | None = None
+    if "date" in header:  # the date of each case's final outcome: the fieldwork period
+        dates = []
+        for line, row in rows:
+            cell = row.get("date", "")
+            try:
+                dates.append(dt.date.fromisoformat(cell[:10]) if cell else None)
+            except ValueError:
+                raise ReportError(
+                    "not a date (YYYY-MM-DD)", file=str(p), line=line, column="date", got=cell
+                ) from None
     try:
-        return summarize_fieldwork([row["outcome"] for _, row in rows], minutes)
+        return summarize_fieldwork([row["outcome"] for _, row in rows], minutes, dates=dates)
     except ReportError as exc:
         bad = next((line for line, row in rows if str(row["outcome"]) == str(exc.got)), None)
         raise ReportError(

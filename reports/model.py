@@ -30,7 +30,7 @@ from sampling.intervals import CIMethod
 from sampling.results import Estimate
 from sampling.results import HypothesisTest
 from sampling.results import Reliability
-from sampling.sae import FayHerriotResult
+from sampling.sae_arcsin import ArcsinFayHerriotResult
 from sampling.weighting.base import MarginCheck
 from sampling.weighting.base import WeightingDiagnostics
 from scoring.items import ItemAnalysis
@@ -169,6 +169,30 @@ class Change:
     difference: DomainRow
     p_value: float
     significant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The headline rate against a reference rate (a target or a published rate).
+
+    The test is the one the logit interval inverts (Lumley 2010, §2.4):
+    ``t = (logit p - logit r) / se_logit`` with ``se_logit = se / (p (1 - p))`` and the
+    design degrees of freedom, ``p_value = 2 P(T_df > |t|)``; the reference rate is
+    taken as fixed (a target, or a published rate whose own error is far smaller).
+    ``status`` is ``above`` / ``below`` when the interval excludes the reference,
+    else ``same``; ``reached`` says whether the point estimate is at or above it.
+    """
+
+    key: str
+    rate: float
+    year: int
+    estimate: float
+    ci_low: float
+    ci_high: float
+    difference: float
+    p_value: float
+    status: str
+    reached: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +414,7 @@ class ReportData:
     trend: tuple[TrendPoint, ...]
     change: Change | None
     factors: tuple[FactorResult, ...]
-    sae: FayHerriotResult | None
+    sae: ArcsinFayHerriotResult | None
     capacity: tuple[IndicatorProgress, ...] | None
     design: DesignSummary
     fieldwork: FieldworkSummary | None
@@ -401,6 +425,17 @@ class ReportData:
     capacity_as_of: dt.date | None = None
     median_scores: Breakdown | None = None
     adjusted_for: tuple[str, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
+    #: observed age range of the members of each age-defined key group (labels say it)
+    group_ages: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: respondents flagged as too fast (``quality_speeding``) among those analysed
+    speeders: int | None = None
+    #: rows the job's explicit keys left out of the data (None: not counted)
+    dropped_rows: int | None = None
+    #: totals of the final weights against each calibration target (true margin errors)
+    margins: tuple[MarginCheck, ...] = ()
+    #: urban minus rural literate share (``sampling.domain_difference``) and its p-value
+    urban_gap: tuple[DomainRow, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain Python, JSON-safe (NaN -> None); the dashboard renders this."""
@@ -444,6 +479,7 @@ class ReportData:
                 "significant": self.change.significant,
             },
             "sae": None if self.sae is None else self.sae.to_rows(),
+            "verdicts": [{k: getattr(v, k) for k in v.__slots__} for v in self.verdicts],
             "capacity": None
             if self.capacity is None
             else [
@@ -453,6 +489,8 @@ class ReportData:
                     "value": p.value,
                     "expected": p.expected,
                     "status": p.status.value,
+                    "last_report": None if p.last_report is None else p.last_report.isoformat(),
+                    "stale": p.stale,
                 }
                 for p in self.capacity
             ],

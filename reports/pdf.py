@@ -1,22 +1,30 @@
 """The evaluation report as a PDF: :func:`build_pdf` (pure: ReportData in, bytes out).
 
-A4 portrait (the item-analysis appendix on landscape pages), the CJK TrueType
-font embedded (:func:`reports.fonts.register_cjk_font`; reportlab's CID font
-``STSong-Light``, not embedded, only when no TrueType font exists, logged),
-a table of contents, PDF outline bookmarks, and on every page a footer with
-the page number, the generation date and the data/version fingerprint.
+Layout (GB/T 9704 where it fits a report): A4 portrait, 25 mm side margins;
+a cover; a table of contents; the summary (main findings, verdicts against the
+targets, recommendations); numbered chapters 一、二、… each starting on a new
+page; the methods appendix; the item-analysis appendix on landscape pages.
+Every page but the cover has a running head (the title; "模拟数据" for
+simulated data) and the page number "— N —" centred at the foot, with the
+data/version fingerprint in small type below it. The fonts are embedded
+TrueType (:func:`reports.fonts.register_report_fonts`): a serif face for the
+body, a sans face for headings. The PDF's CreationDate is the report date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
+import time
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.pagesizes import landscape
 from reportlab.lib.units import mm
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate
 from reportlab.platypus import Frame
@@ -24,33 +32,68 @@ from reportlab.platypus import NextPageTemplate
 from reportlab.platypus import PageBreak
 from reportlab.platypus import PageTemplate
 from reportlab.platypus import Paragraph
+from reportlab.platypus import TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from reports import appendix
+from reports import front
 from reports import sections
-from reports.fonts import register_cjk_font
+from reports.fonts import register_report_fonts
 from reports.i18n import check_language
 from reports.i18n import tr
 from reports.model import ReportData
 from reports.render import Renderer
+from reports.render import keep_headings
 
 logger = logging.getLogger(__name__)
 
-MARGIN = 18 * mm
+SIDE = 25 * mm
+TOP = 25 * mm
+BOTTOM = 22 * mm
+
+#: the result chapters in order (numbered 一、二、…)
+CHAPTERS = (
+    sections.overall,
+    sections.groups,
+    sections.towns,
+    sections.breakdowns,
+    appendix.factors,
+    appendix.capacity,
+)
 
 
 class _ReportDoc(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no type information
-    """Portrait and landscape page templates; headings feed the TOC and the outline."""
+    """Cover, portrait and landscape templates; h1/h2 headings feed the TOC and outline."""
 
     def __init__(self, buffer: io.BytesIO, **kw: Any) -> None:
         super().__init__(buffer, pagesize=A4, **kw)
         pw, ph = A4
         lw, lh = landscape(A4)
-        portrait = Frame(MARGIN, MARGIN + 4 * mm, pw - 2 * MARGIN, ph - 2 * MARGIN - 4 * mm,
-                         id="portrait")  # fmt: skip
-        land = Frame(12 * mm, 16 * mm, lw - 24 * mm, lh - 28 * mm, id="landscape")
+        portrait = Frame(
+            SIDE,
+            BOTTOM,
+            pw - 2 * SIDE,
+            ph - TOP - BOTTOM,
+            id="portrait",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+        land = Frame(
+            15 * mm,
+            20 * mm,
+            lw - 30 * mm,
+            lh - 38 * mm,
+            id="landscape",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
         self.addPageTemplates(
             [
+                PageTemplate(id="cover", frames=[portrait], pagesize=A4),
                 PageTemplate(id="portrait", frames=[portrait], pagesize=A4),
                 PageTemplate(id="landscape", frames=[land], pagesize=landscape(A4)),
             ]
@@ -60,21 +103,41 @@ class _ReportDoc(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no t
         if not isinstance(flowable, Paragraph):
             return
         name = flowable.style.name
-        if name not in ("h1",):
+        if name not in ("h1", "h2"):
             return
+        level = 0 if name == "h1" else 1
         text = flowable.getPlainText()
-        key = "h-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+        key = "h-" + hashlib.sha1(f"{self.page}{text}".encode()).hexdigest()[:12]
         self.canv.bookmarkPage(key)
-        self.canv.addOutlineEntry(text, key, level=0, closed=False)
-        self.notify("TOCEntry", (0, text, self.page, key))
+        self.canv.addOutlineEntry(text, key, level=level, closed=level > 0)
+        self.notify("TOCEntry", (level, text, self.page, key))
 
 
-def _canvas_maker(font: str, lang: str, left: str, right_extra: str) -> type[Canvas]:
+def _timestamp(day: dt.date) -> TimeStamp:
+    """A reportlab time stamp for the report date, 00:00 China time (UTC+8)."""
+    stamp = TimeStamp(True)
+    moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    stamp.t = moment.timestamp()
+    stamp.lt = time.struct_time(
+        (day.year, day.month, day.day, 0, 0, 0, day.weekday(), day.timetuple().tm_yday, -1)
+    )
+    stamp.YMDhms = (day.year, day.month, day.day, 0, 0, 0)
+    stamp.dhh, stamp.dmm, stamp.tzname = 8, 0, "CST"
+    return stamp
+
+
+def _canvas_maker(
+    fonts: tuple[str, str], lang: str, title: str, mark: str, fingerprint: str, day: dt.date
+) -> type[Canvas]:
+    body, sans = fonts
+
     class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no type information
-        """Draws the footer after the last page is known ("page x of y")."""
+        """Draws the running head and the foot after the last page is known."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or body  # not Helvetica
             super().__init__(*args, **kwargs)
+            self._doc._timeStamp = _timestamp(day)
             self._pages: list[dict[str, Any]] = []
 
         def showPage(self) -> None:  # noqa: N802 (reportlab API)
@@ -82,23 +145,28 @@ def _canvas_maker(font: str, lang: str, left: str, right_extra: str) -> type[Can
             self._startPage()
 
         def save(self) -> None:
-            total = len(self._pages)
             for state in self._pages:
                 self.__dict__.update(state)
-                self._footer(total)
+                if self._pageNumber > 1:
+                    self._furniture()
                 super().showPage()
             super().save()
 
-        def _footer(self, total: int) -> None:
-            width = self._pagesize[0]
-            margin = 12 * mm if width > A4[0] else MARGIN
+        def _furniture(self) -> None:
+            width, height = self._pagesize
+            side = 15 * mm if width > A4[0] else SIDE
             self.saveState()
-            self.setFont(font, 6.5)
-            self.setLineWidth(0.4)
-            self.line(margin, 13 * mm, width - margin, 13 * mm)
-            self.drawString(margin, 9.5 * mm, left)
-            page = tr(lang, "footer", page=self._pageNumber, pages=total)
-            self.drawRightString(width - margin, 9.5 * mm, f"{right_extra}   {page}")
+            self.setLineWidth(0.5)
+            self.line(side, height - 16 * mm, width - side, height - 16 * mm)
+            self.setFont(sans, 9)
+            self.drawString(side, height - 14.5 * mm, title)
+            if mark:
+                self.drawRightString(width - side, height - 14.5 * mm, mark)
+            self.setFont(body, 10.5)
+            self.drawCentredString(width / 2, 12 * mm, f"— {self._pageNumber} —")
+            self.setFont(body, 6)
+            self.setFillColor(colors.Color(0.35, 0.35, 0.35))
+            self.drawCentredString(width / 2, 7 * mm, fingerprint)
             self.restoreState()
 
     return NumberedCanvas
@@ -113,7 +181,7 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
 
     Returns:
         The PDF. Output is deterministic for the same data and date (reportlab's
-        invariant mode).
+        invariant mode; the CreationDate is the report date).
 
     Example:
         >>> pdf = build_pdf(build_report_data(table, q, spec))  # doctest: +SKIP
@@ -121,39 +189,51 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
         b'%PDF-'
     """
     lang = check_language(lang)
-    font = register_cjk_font()
-    r = Renderer.create(lang, font, data.questionnaire, data.rules)
-    story: list[Any] = []
-    story += sections.summary(data, r)
-    story.append(PageBreak())
-    toc = TableOfContents()
+    fonts = register_report_fonts()
+    source = (
+        tr(lang, "source_survey", wave=data.spec.wave_name, year=data.spec.survey_year or "—")
+        + (tr(lang, "source_synthetic") if data.spec.synthetic else "")
+        + tr(lang, "source_marks")
+    )
+    r = Renderer.create(
+        lang, fonts, data.questionnaire, data.rules, source=source, group_ages=data.group_ages
+    )
+    story: list[Any] = [NextPageTemplate("portrait")]
+    story += front.cover(data, r)
+    toc = TableOfContents(dotsMinLevel=0)
     toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
-    story += [r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
-    for part in (sections.groups, sections.towns, sections.levels, sections.dimensions,
-                 sections.breakdowns, sections.trend, appendix.factors, appendix.capacity,
-                 appendix.methods):  # fmt: skip
-        story += part(data, r)
+    toc.tableStyle = TableStyle([*toc.tableStyle.getCommands(),
+                                 ("FONTNAME", (0, 0), (-1, -1), fonts.body),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])  # fmt: skip
+    story += [PageBreak(), r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
+    story += front.summary(data, r)
+    for number, chapter in enumerate(CHAPTERS, start=1):
         story.append(PageBreak())
-    story[-1:] = [NextPageTemplate("landscape"), PageBreak()]
-    story += appendix.items(data, r)
+        story += chapter(data, r, number)
+    story.append(PageBreak())
+    story += appendix.methods(data, r, 1)
+    story += [NextPageTemplate("landscape"), PageBreak()]
+    story += appendix.items(data, r, 2)
+    story = keep_headings(story, A4[0] - 2 * SIDE, A4[1] - TOP - BOTTOM)
     buffer = io.BytesIO()
-    survey = data.questionnaire.title.get(lang)
-    title = data.spec.title.get(lang) if data.spec.title else tr(lang, "title", survey=survey)
+    title = front.report_title(data, lang)
     doc = _ReportDoc(
         buffer,
         title=title,
-        author="kesu",
+        author=data.spec.issuer.get(lang) if data.spec.issuer else "kesu",
         subject=data.fingerprint.short(),
+        creator=f"kesu {data.fingerprint.kesu_version}",
         invariant=True,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
+        leftMargin=SIDE,
+        rightMargin=SIDE,
+        topMargin=TOP,
+        bottomMargin=BOTTOM,
     )
-    left = data.fingerprint.short()
-    if data.spec.synthetic:
-        left = f"[{tr(lang, 'synthetic_short')}] " + left
-    maker = _canvas_maker(font, lang, left, data.generated.isoformat())
+    mark = tr(lang, "synthetic_short") if data.spec.synthetic else ""
+    maker = _canvas_maker(
+        (fonts.body, fonts.heading), lang, title, mark, data.fingerprint.short(), data.generated
+    )
     doc.multiBuild(story, canvasmaker=maker)
     logger.info("report: %d pages, %d bytes", doc.page, buffer.tell())
     return buffer.getvalue()

@@ -1,27 +1,35 @@
-"""Shared pieces of the PDF: styles, number formats, labels and the domain table.
+"""Shared pieces of the PDF: styles, numbered headings, three-line tables, figures.
 
-Number formats and labels live in :mod:`reports.labels` (no reportlab) so the PDF,
-the web dashboard and the tests agree; they are re-exported here.
+The layout follows GB/T 9704 where it fits a report (domain notes in
+``shared/domain.md``): body text 10.5 pt (五号) in a serif (宋体-like) face,
+headings in a sans (黑体-like) face numbered 一、 （一） 1., tables with a
+numbered title above and the source below (三线表: rules above and below the
+head and below the last row, no vertical rules), figures with a numbered title
+below. Number formats and labels live in :mod:`reports.labels` (no reportlab)
+so the PDF, the web dashboard and the tests agree; they are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Flowable
+from reportlab.platypus import KeepTogether
+from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
 from questionnaires.model import Questionnaire
 from reports.charts import Bar
+from reports.fonts import FontSet
 from reports.labels import DASH
 from reports.labels import Labels
 from reports.labels import ci_text
@@ -30,70 +38,242 @@ from reports.labels import pct
 from reports.labels import pp
 from reports.model import DomainRow
 from reports.model import Rules
+from reports.typeset import CJKParagraph
+from reports.typeset import font_markup
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DASH", "Labels", "Renderer", "ci_text", "num", "pct", "pp"]
+__all__ = ["DASH", "Labels", "Renderer", "ci_text", "num", "pct", "pp", "chinese_number"]
 
-#: usable width of a portrait A4 page with 18 mm margins, in points
-PORTRAIT_WIDTH = 595.2756 - 2 * 51.0236
-HEADER_BG = colors.Color(0.88, 0.88, 0.88)
+#: usable width of a portrait A4 page with 25 mm side margins, in points
+PORTRAIT_WIDTH = 595.2756 - 2 * 70.866
+#: body text size (五号) and its leading
+BODY_SIZE = 10.5
+#: table text size (小五)
+CELL_SIZE = 9.0
+#: tables with at most this many rows are never split over two pages
+KEEP_ROWS = 14
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """``1 -> 一``, ``10 -> 十``, ``14 -> 十四``, ``21 -> 二十一`` (1 to 99).
+
+    Example:
+        >>> chinese_number(14), chinese_number(20)
+        ('十四', '二十')
+    """
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
+    return head + (_CN_DIGITS[ones] if ones else "")
+
+
+@dataclass
+class _Counters:
+    """Running numbers of tables and figures in one document."""
+
+    tables: int = 0
+    figures: int = 0
 
 
 @dataclass(frozen=True)
 class Renderer(Labels):
-    """Language, label lookups (:class:`reports.labels.Labels`), font and styles of one PDF."""
+    """Language, labels (:class:`reports.labels.Labels`), fonts, styles and numbering."""
 
-    font: str = ""
+    fonts: FontSet = FontSet("Helvetica", "Helvetica", False, False)
     styles: dict[str, ParagraphStyle] = field(default_factory=dict)
+    counters: _Counters = field(default_factory=_Counters)
+    #: the source line under every table of survey estimates
+    source: str = ""
+
+    @property
+    def font(self) -> str:
+        """The sans (heading) face: charts and table heads."""
+        return self.fonts.heading
 
     @classmethod
-    def create(cls, lang: str, font: str, questionnaire: Questionnaire, rules: Rules) -> Renderer:
-        """Build the paragraph styles (CJK line breaking for Chinese)."""
+    def create(
+        cls,
+        lang: str,
+        fonts: FontSet,
+        questionnaire: Questionnaire,
+        rules: Rules,
+        source: str = "",
+        group_ages: Mapping[str, tuple[int, int]] | None = None,
+    ) -> Renderer:
+        """Build the paragraph styles (Chinese line-breaking rules for zh-CN)."""
         wrap = "CJK" if lang == "zh-CN" else None
+        body, sans = fonts.body, fonts.heading
+        indent = 2 * BODY_SIZE if lang == "zh-CN" else 0
 
-        def style(name: str, size: float, leading: float, **kw: Any) -> ParagraphStyle:
+        def style(name: str, font: str, size: float, leading: float, **kw: Any) -> ParagraphStyle:
             return ParagraphStyle(
                 name, fontName=font, fontSize=size, leading=leading, wordWrap=wrap, **kw
             )
 
         styles = {
-            "title": style("title", 20, 28, alignment=1, spaceAfter=6),
-            "subtitle": style("subtitle", 12, 17, alignment=1, spaceAfter=4),
-            "h1": style("h1", 14, 20, spaceBefore=8, spaceAfter=6),
-            "h2": style("h2", 11, 16, spaceBefore=6, spaceAfter=4),
-            "body": style("body", 9, 14, spaceAfter=4),
-            "small": style("small", 7.5, 10),
-            "cell": style("cell", 7.5, 9.5),
-            "cellr": style("cellr", 7.5, 9.5, alignment=2),
-            "big": style("big", 30, 36, alignment=1),
+            "cover_title": style("cover_title", sans, 21, 32, alignment=1, spaceAfter=10),
+            "cover_sub": style("cover_sub", sans, 15, 24, alignment=1, spaceAfter=6),
+            "cover_info": style("cover_info", body, 12, 22),
+            "cover_issuer": style("cover_issuer", sans, 14, 22, alignment=1),
+            "title": style("title", sans, 16, 24, alignment=1, spaceAfter=10),
+            "h1": style("h1", sans, 15, 22, spaceBefore=4, spaceAfter=10),
+            "h2": style("h2", sans, 12.5, 19, spaceBefore=8, spaceAfter=5),
+            "h3": style("h3", sans, BODY_SIZE, 18, spaceBefore=4, spaceAfter=2),
+            "body": style(
+                "body", body, BODY_SIZE, 18, firstLineIndent=indent, alignment=4, spaceAfter=3
+            ),
+            "plain": style("plain", body, BODY_SIZE, 18, spaceAfter=3),
+            "big": style("big", sans, 30, 38, alignment=1, spaceBefore=4, spaceAfter=4),
+            "center": style("center", body, BODY_SIZE, 18, alignment=1),
+            "caption": style("caption", sans, BODY_SIZE, 16, alignment=1),
+            "figcaption": style(
+                "figcaption", sans, BODY_SIZE, 16, alignment=1, spaceBefore=2, spaceAfter=10
+            ),
+            "note": style("note", body, 9, 13),
+            "cell": style("cell", body, CELL_SIZE, 11.5),
+            "cellr": style("cellr", body, CELL_SIZE, 11.5, alignment=2),
+            "cellh": style("cellh", sans, CELL_SIZE, 11.5, alignment=1),
+            "small": style("small", body, 8.5, 12),
             "banner": style(
                 "banner",
-                9,
-                13,
+                sans,
+                11,
+                16,
                 alignment=1,
-                textColor=colors.black,
                 borderColor=colors.black,
                 borderWidth=0.8,
-                borderPadding=5,
+                borderPadding=6,
                 backColor=colors.Color(0.93, 0.93, 0.93),
-            ),  # fmt: skip
-            "toc0": style("toc0", 10, 15, leftIndent=0),
-            "toc1": style("toc1", 8.5, 12, leftIndent=14),
+            ),
+            "toc0": style("toc0", sans, 11.5, 17, leftIndent=0),
+            "toc1": style("toc1", body, 10, 13, leftIndent=2 * BODY_SIZE),
         }
-        return cls(lang, questionnaire, rules, font, styles)
+        return cls(
+            lang=lang,
+            questionnaire=questionnaire,
+            rules=rules,
+            group_ages=dict(group_ages or {}),
+            fonts=fonts,
+            styles=styles,
+            counters=_Counters(),
+            source=source,
+        )
 
-    def p(self, text: str, style: str = "body") -> Paragraph:
-        """A paragraph of plain text (escaped)."""
-        return Paragraph(escape(text), self.styles[style])
+    # -- text ------------------------------------------------------------------------------
+    def p(self, text: str, style: str = "body") -> CJKParagraph:
+        """A paragraph of plain text (escaped; digits and Latin in the Latin face)."""
+        st = self.styles[style]
+        latin = self.fonts.latin if st.fontName == self.fonts.body else None
+        return CJKParagraph(font_markup(text, st.fontName, latin, self.fonts.heading), st)
 
+    def h1(self, number: int, text: str) -> CJKParagraph:
+        """A chapter heading: ``一、text`` (``1. text`` in English); 0 = unnumbered."""
+        if number == 0:
+            return self.p(text, "h1")
+        head = f"{chinese_number(number)}、" if self.lang == "zh-CN" else f"{number}. "
+        return self.p(head + text, "h1")
+
+    def h2(self, number: int, text: str) -> CJKParagraph:
+        """A section heading: ``（一）text`` (``(1) text`` in English)."""
+        head = f"（{chinese_number(number)}）" if self.lang == "zh-CN" else f"({number}) "
+        return self.p(head + text, "h2")
+
+    def h3(self, number: int, text: str) -> CJKParagraph:
+        """A sub-section heading: ``1．text``."""
+        return self.p(f"{number}．{text}" if self.lang == "zh-CN" else f"{number}. {text}", "h3")
+
+    def numbered(self, items: Sequence[str]) -> list[CJKParagraph]:
+        """Numbered paragraphs ``1．…`` (findings, recommendations)."""
+        sep = "．" if self.lang == "zh-CN" else ". "
+        return [self.p(f"{i}{sep}{text}") for i, text in enumerate(items, start=1)]
+
+    # -- figures and tables ------------------------------------------------------------------
+    def figure(self, drawing: Flowable, title: str) -> KeepTogether:
+        """A drawing with its numbered title below (图N), kept on one page."""
+        self.counters.figures += 1
+        label = self.t("figure_label", n=self.counters.figures)
+        return KeepTogether([Spacer(1, 4), drawing, self.p(f"{label}{title}", "figcaption")])
+
+    def table(
+        self,
+        title: str,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        widths: Sequence[float],
+        *,
+        source: str | None = None,
+        numeric_from: int = 1,
+        numeric_to: int = -1,
+    ) -> list[Flowable]:
+        """A numbered three-line table: title above (表N), source and notes below.
+
+        The title and the source are rows of the table itself (spanning every column,
+        without rules), so the title always stays with the head and the first rows, and
+        the source with the last rows; a long table splits between pages with its title
+        and head repeated and never leaves fewer than three rows on a page. Cells may be
+        strings (wrapped paragraphs) or flowables. ``source`` defaults to the renderer's
+        source line (the survey).
+        """
+        self.counters.tables += 1
+        label = self.t("table_label", n=self.counters.tables)
+        last = len(header) - 1
+        hi = numeric_to if numeric_to >= 0 else last
+        blank = [""] * last
+        data: list[list[Any]] = [[self.p(f"{label}{title}", "caption"), *blank]]
+        data.append([self.p(h, "cellh") for h in header])
+        for row in rows:
+            cells: list[Any] = []
+            for j, cell in enumerate(row):
+                if isinstance(cell, str):
+                    right = numeric_from <= j <= hi and j > 0
+                    cells.append(self.p(cell, "cellr" if right else "cell"))
+                else:
+                    cells.append(cell)
+            data.append(cells)
+        note = self.source if source is None else source
+        if note:
+            data.append([self.p(note, "note"), *blank])
+        table = Table(data, colWidths=list(widths), repeatRows=2, hAlign="CENTER")
+        n = len(rows) + 1  # index of the last body row
+        commands: list[tuple[Any, ...]] = [
+            ("FONTNAME", (0, 0), (-1, -1), self.fonts.body),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("SPAN", (0, 0), (-1, 0)),
+            ("BOTTOMPADDING", (0, 0), (-1, 0), 5),
+            ("LINEABOVE", (0, 1), (-1, 1), 1.0, colors.black),
+            ("LINEBELOW", (0, 1), (-1, 1), 0.5, colors.black),
+            ("LINEBELOW", (0, n), (-1, n), 1.0, colors.black),
+        ]
+        if note:
+            commands += [
+                ("SPAN", (0, n + 1), (-1, n + 1)),
+                ("TOPPADDING", (0, n + 1), (-1, n + 1), 3),
+            ]
+        if len(data) <= KEEP_ROWS:
+            commands.append(("NOSPLIT", (0, 0), (-1, -1)))
+        else:
+            commands += [("NOSPLIT", (0, 0), (-1, 4)), ("NOSPLIT", (0, -4), (-1, -1))]
+        table.setStyle(TableStyle(commands))
+        return [Spacer(1, 6), table, Spacer(1, 4)]
+
+    # -- estimates -----------------------------------------------------------------------------
     def bar(self, label: str, row: DomainRow, scale: float = 100.0) -> Bar:
-        """A chart bar for a row (values in percent)."""
+        """A chart bar for a row (values in percent); † on unreliable estimates."""
         if row.suppressed or not math.isfinite(row.estimate):
             return Bar(
-                label, math.nan, state="suppressed",
+                label,
+                math.nan,
+                state="suppressed",
                 note=self.t("suppressed", m=self.rules.suppress_below),
-            )  # fmt: skip
+            )
         state = "unreliable" if row.unreliable else "ok"
         text = f"{scale * row.estimate:.1f}" + (self.t("unreliable_mark") if row.unreliable else "")
         return Bar(
@@ -102,24 +282,20 @@ class Renderer(Labels):
 
     def domain_table(
         self,
+        title: str,
         rows: Sequence[tuple[str, DomainRow]],
         *,
         first: str,
         rate: str = "col_rate",
         scale_pct: bool = True,
-    ) -> Table:
-        """n, estimate, CI, CV, deff and notes for labelled rows (wrapping cells, header repeats).
-
-        ``scale_pct=False`` shows means that are already percentages (dimension scores).
-        """
-        s = self.styles
-        head = [first, "col_n", rate, "col_ci", "col_cv", "col_deff", "col_flags"]
-        header = [
-            Paragraph(escape(self.t(h, level=self.level_pct) if h.startswith("col_") else h),
-                      s["cell"])
-            for h in head
-        ]  # fmt: skip
-        data: list[list[Any]] = [header]
+        source: str | None = None,
+    ) -> list[Flowable]:
+        """n, estimate, CI, CV, deff and notes for labelled rows, as a numbered table."""
+        head = [first] + [
+            self.t(h, level=self.level_pct)
+            for h in ("col_n", rate, "col_ci", "col_cv", "col_deff", "col_flags")
+        ]
+        body = []
         for label, row in rows:
             if scale_pct:
                 est, ci = self.rate_text(row), ci_text(row.ci_low, row.ci_high)
@@ -128,67 +304,75 @@ class Renderer(Labels):
                 est = DASH if row.suppressed else num(row.estimate, 1) + mark
                 ci = f"{num(row.ci_low, 1)}–{num(row.ci_high, 1)}"
             hidden = row.suppressed
-            data.append(
+            body.append(
                 [
-                    Paragraph(escape(label), s["cell"]),
-                    str(row.n),
+                    label,
+                    f"{row.n:,}",
                     est,
                     DASH if hidden else ci,
                     DASH if hidden else pct(row.cv),
                     DASH if hidden else num(row.deff),
-                    Paragraph(escape(self.flag_text(row)), s["cell"]),
+                    self.flag_text(row),
                 ]
             )
-        widths = [118, 40, 50, 78, 52, 42, 113]
-        table = Table(data, colWidths=widths, repeatRows=1)
-        table.setStyle(table_style(self.font))
-        return table
+        widths = [104, 44, 48, 68, 50, 46, 93]
+        return self.table(title, head, body, widths, numeric_from=1, numeric_to=5, source=source)
 
 
-def table_style(font: str, numeric_from: int = 1, numeric_to: int = 5) -> TableStyle:
-    """Grid, grey header, small font; numeric columns right-aligned.
-
-    Example:
-        >>> len(table_style("Helvetica").getCommands())
-        9
-    """
-    return TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), font),
-            ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-            ("LEADING", (0, 0), (-1, -1), 9.5),
-            ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("ALIGN", (numeric_from, 1), (numeric_to, -1), "RIGHT"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]
-    )
+#: paragraph styles that start a section (kept with what follows)
+HEADING_STYLES = frozenset({"h1", "h2", "h3"})
+#: a heading needs this much room below it for the first lines of what follows (points)
+_FOLLOW = 110.0
 
 
-def simple_table(
-    renderer: Renderer,
-    header: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    widths: Sequence[float],
-    *,
-    numeric_from: int = 1,
-    numeric_to: int = -1,
-) -> Table:
-    """A table of texts; every cell a wrapping paragraph, header repeated on new pages.
+def _min_height(flowable: Any, width: float, height: float) -> float:
+    """The least room a flowable needs on the page it starts on."""
+    if isinstance(flowable, Table):
+        flowable.wrap(width, height)
+        return float(sum(flowable._rowHeights[:5]))
+    if isinstance(flowable, KeepTogether):
+        return float(sum(f.wrap(width, height)[1] for f in flowable._content))
+    if isinstance(flowable, Spacer) or not hasattr(flowable, "split"):
+        _, h = flowable.wrap(width, height)
+        return float(h)
+    _, h = flowable.wrap(width, height)
+    return float(min(h, _FOLLOW))
+
+
+def keep_headings(story: list[Any], width: float, height: float) -> list[Any]:
+    """Orphan control: before each heading a conditional page break asking for the room of
+    the heading (and headings right after it) plus the start of what follows: a whole
+    figure, the title, head and first rows of a table, or a few lines of text. Unlike
+    ``keepWithNext`` this never moves a whole long table to the next page.
 
     Example:
-        >>> simple_table(renderer, ["a", "b"], [["x", "1"]], [100, 50])  # doctest: +SKIP
+        >>> story = keep_headings(story, PORTRAIT_WIDTH, 700)  # doctest: +SKIP
     """
-    s = renderer.styles
-    data: list[list[Any]] = [[Paragraph(escape(h), s["cell"]) for h in header]]
-    for row in rows:
-        cells: list[Any] = []
-        for j, text in enumerate(row):
-            right = numeric_from <= j <= (numeric_to if numeric_to >= 0 else len(row) - 1)
-            cells.append(Paragraph(escape(text), s["cellr" if right else "cell"]))
-        data.append(cells)
-    table = Table(data, colWidths=list(widths), repeatRows=1)
-    table.setStyle(table_style(renderer.font, numeric_from, numeric_to))
-    return table
+    from reportlab.platypus import CondPageBreak
+
+    out: list[Any] = []
+    i = 0
+    while i < len(story):
+        f = story[i]
+        style = getattr(getattr(f, "style", None), "name", "")
+        if style not in HEADING_STYLES:
+            out.append(f)
+            i += 1
+            continue
+        group = [f]
+        j = i + 1
+        while j < len(story) and getattr(getattr(story[j], "style", None), "name", "") in (
+            HEADING_STYLES
+        ):
+            group.append(story[j])
+            j += 1
+        need = sum(float(g.wrap(width, height)[1]) + 14 for g in group)
+        k = j
+        while k < len(story) and isinstance(story[k], Spacer):
+            k += 1
+        if k < len(story):
+            need += _min_height(story[k], width, height)
+        out.append(CondPageBreak(need))
+        out += group
+        i = j
+    return out

@@ -1,8 +1,10 @@
-"""The report's summary and result sections as platypus flowables.
+"""The report's result chapters as platypus flowables.
 
-Each function takes the :class:`~reports.model.ReportData` and a
-:class:`~reports.render.Renderer` and returns flowables; nothing here
-computes a statistic (the figures come from :mod:`reports.data`).
+Each function takes the :class:`~reports.model.ReportData`, a
+:class:`~reports.render.Renderer` and its chapter number, and returns
+flowables; nothing here computes a statistic (the figures come from
+:mod:`reports.data`). Every estimate flagged unreliable carries "†" in text,
+tables and charts (hatched), and the tables' notes say what it means.
 """
 
 from __future__ import annotations
@@ -11,17 +13,13 @@ import logging
 import math
 from typing import Any
 
-from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether
-from reportlab.platypus import Spacer
-from reportlab.platypus import Table
-
-from reports.charts import Bar
 from reports.charts import RefLine
 from reports.charts import Series
 from reports.charts import hbar_chart
 from reports.charts import stacked_chart
 from reports.charts import trend_chart
+from reports.findings import reference_label
+from reports.labels import p_text
 from reports.model import DomainRow
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
@@ -29,35 +27,18 @@ from reports.render import Renderer
 from reports.render import ci_text
 from reports.render import num
 from reports.render import pct
-from reports.render import pp
-from reports.render import simple_table
 from reports.spec import PUBLISHED_NATIONAL
 from reports.spec import PUBLISHED_ZHEJIANG
-from reports.spec import Comparison
+from reports.townmap import Tile
+from reports.townmap import tile_map
 
 logger = logging.getLogger(__name__)
 
 Flowables = list[Any]
 
 
-def comparison_label(r: Renderer, c: Comparison) -> str:
-    """The label of a reference rate (its own label, else national/Zhejiang/target).
-
-    Example:
-        >>> comparison_label(renderer, Comparison("national", 0.1537, 2024))  # doctest: +SKIP
-        '全国'
-    """
-    if c.label is not None:
-        return c.label.get(r.lang)
-    key = f"ref_{c.key}"
-    try:
-        return r.t(key)
-    except KeyError:
-        return c.key
-
-
 def ref_lines(r: Renderer, data: ReportData) -> list[RefLine]:
-    """Reference lines (in percent) for rate charts.
+    """Reference lines (in percent) for rate charts: national, Zhejiang, target.
 
     Example:
         >>> ref_lines(renderer, data)[0].value  # doctest: +SKIP
@@ -66,7 +47,12 @@ def ref_lines(r: Renderer, data: ReportData) -> list[RefLine]:
     return [
         RefLine(
             100 * c.rate,
-            r.t("ref_line", label=comparison_label(r, c), rate=pct(c.rate, 2), year=c.year),
+            r.t(
+                "ref_line",
+                label=c.label.get(r.lang) if c.label else reference_label(r, c.key),
+                rate=pct(c.rate, 2),
+                year=c.year,
+            ),
         )
         for c in data.spec.comparisons
     ]
@@ -76,278 +62,75 @@ def _legend(r: Renderer) -> list[tuple[str, str]]:
     return [("hatch", r.t("legend_unreliable")), ("whisker", r.t("legend_ci", level=r.level_pct))]
 
 
-def summary(data: ReportData, r: Renderer) -> Flowables:
-    """Title block and the one-page summary.
+def rate_chart(
+    r: Renderer, data: ReportData, labelled: list[tuple[str, DomainRow]], **options: Any
+) -> Any:
+    """Bars of labelled rates with intervals, the reference lines and the legend."""
+    return hbar_chart([r.bar(label, row) for label, row in labelled], font=r.font,
+                      width=PORTRAIT_WIDTH, refs=ref_lines(r, data), legend=_legend(r), cap=100,
+                      **options)  # fmt: skip
+
+
+def overall(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Chapter: the overall level, its distribution over the levels, dimensions and trend.
 
     Example:
-        >>> flowables = summary(data, renderer)  # doctest: +SKIP
+        >>> flowables = overall(data, renderer, 1)  # doctest: +SKIP
     """
-    wave = data.spec.wave_name
-    survey = data.questionnaire.title.get(r.lang)
-    title = data.spec.title.get(r.lang) if data.spec.title else r.t("title", survey=survey)
-    out: Flowables = [
-        r.p(title, "title"),
-        r.p(r.t("subtitle"), "subtitle"),
-        r.p(r.t("wave_line", wave=wave, year=data.spec.survey_year or "—"), "subtitle"),
-        r.p(r.t("generated", date=data.generated.isoformat()), "subtitle"),
-    ]
-    if data.spec.synthetic:
-        out += [Spacer(1, 3 * mm), r.p(r.t("synthetic"), "banner")]
-    out += [Spacer(1, 4 * mm), r.p(r.t("summary"), "h1")]
     o = data.overall
-    out.append(r.p(r.t("headline"), "subtitle"))
-    out.append(r.p(r.t("headline_value", rate=r.rate_text(o)), "big"))
+    out: Flowables = [r.h1(number, r.t("sec_overall"))]
     out.append(
         r.p(
             r.t(
-                "headline_ci_level",
-                level=r.level_pct,
+                "overall_intro",
+                rate=r.rate_text(o),
                 low=pct(o.ci_low),
                 high=pct(o.ci_high),
-                n=o.n,
-                deff=num(o.deff),
-            ),
-            "subtitle",
-        )  # fmt: skip
+                level=r.level_pct,
+                n=f"{o.n:,}",
+            )
+        )
     )
-    ch = data.change
-    if ch is None:
-        out.append(r.p(r.t("no_previous")))
-    else:
-        d = ch.difference
-        verdict = r.t("change_sig" if ch.significant else "change_nonsig")
-        out.append(
-            r.p(
-                r.t("change", year=ch.previous_year, wave=ch.previous_wave,
-                    diff=pp(d.estimate), level=r.level_pct, low=pp(d.ci_low), high=pp(d.ci_high),
-                    p=_p(ch.p_value), verdict=verdict)
-            )
-        )  # fmt: skip
-    sep = "；" if r.lang == "zh-CN" else "; "
-    parts = []
-    for c in data.spec.comparisons:
-        if o.suppressed:
-            break
-        key = "compare_same"
-        if o.ci_low > c.rate:
-            key = "compare_above"
-        elif o.ci_high < c.rate:
-            key = "compare_below"
-        parts.append(r.t(key, label=comparison_label(r, c), rate=pct(c.rate, 2), year=c.year))
-    if parts:
-        out.append(
-            r.p(r.t("compare_head") + ("：" if r.lang == "zh-CN" else ": ") + sep.join(parts))
-        )
-    bars = [r.bar(r.t("trend_yiwu"), o)]
-    for c in data.spec.comparisons:
-        label = f"{comparison_label(r, c)} ({c.year})"
-        bars.append(Bar(label, 100 * c.rate, state="reference", text=pct(c.rate, 2)))
-    out.append(hbar_chart(bars, font=r.font, width=PORTRAIT_WIDTH, label_width=120))
-    out += [r.p(r.t("findings"), "h2")]
-    for text in _findings(data, r):
-        out.append(r.p("● " + text))
-    return out
-
-
-def _p(p: float) -> str:
-    if not math.isfinite(p):
-        return "—"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _extremes(rows: list[tuple[str, DomainRow]]) -> tuple[tuple[str, DomainRow], ...] | None:
-    shown = [(label, row) for label, row in rows if not row.suppressed]
-    if len(shown) < 2:
-        return None
-    shown.sort(key=lambda x: x[1].estimate)
-    return shown[-1], shown[0]
-
-
-def _findings(data: ReportData, r: Renderer) -> list[str]:
-    out = []
-    ext = _extremes([(r.group_label(row.key), row) for row in data.groups.rows])
-    if ext:
-        (hl, hr), (ll, lr) = ext
-        out.append(r.t("finding_groups", high=hl, high_rate=pct(hr.estimate), low=ll,
-                       low_rate=pct(lr.estimate)))  # fmt: skip
-    ext = _extremes([(r.option_label("town", row.key), row) for row in data.towns.rows])
-    if ext:
-        (hl, hr), (ll, lr) = ext
-        out.append(r.t("finding_towns", high=hl, high_rate=pct(hr.estimate), low=ll,
-                       low_rate=pct(lr.estimate)))  # fmt: skip
-    if data.capacity is not None:
-        off = [p.indicator.label.get(r.lang) for p in data.capacity if p.status == "off_track"]
-        sep = "、" if r.lang == "zh-CN" else ", "
-        out.append(
-            r.t("finding_capacity", k=len(off), names=sep.join(off))
-            if off
-            else r.t("finding_capacity_ok")
-        )
-    hidden = sum(1 for row in (*data.groups.rows, *data.towns.rows) if row.suppressed)
-    if hidden:
-        out.append(r.t("finding_suppressed", k=hidden, m=data.rules.suppress_below))
-    return out
-
-
-def groups(data: ReportData, r: Renderer) -> Flowables:
-    """Section 1: the five key groups.
-
-    Example:
-        >>> flowables = groups(data, renderer)  # doctest: +SKIP
-    """
-    rows = [("", data.overall)] + [(row.key, row) for row in data.groups.rows]
-    labelled = [(r.group_label(k), row) for k, row in rows]
-    chart = hbar_chart(
-        [r.bar(label, row) for label, row in labelled], font=r.font, width=PORTRAIT_WIDTH,
-        refs=ref_lines(r, data), legend=_legend(r), cap=100,
-    )  # fmt: skip
-    return [
-        r.p(r.t("sec_groups"), "h1"),
-        r.p(r.t("groups_intro", level=r.level_pct)),
-        chart,
-        Spacer(1, 3 * mm),
-        r.domain_table(labelled, first=r.t("col_group")),
-    ]
-
-
-def towns(data: ReportData, r: Renderer) -> Flowables:
-    """Section 2: the 14 towns/streets, with small-area estimates when fitted.
-
-    Example:
-        >>> flowables = towns(data, renderer)  # doctest: +SKIP
-    """
-    labelled = [(r.option_label("town", row.key), row) for row in data.towns.rows]
-    out: Flowables = [r.p(r.t("sec_towns"), "h1"), r.p(r.t("towns_intro", level=r.level_pct))]
-    if labelled:
-        out.append(
-            hbar_chart(
-                [r.bar(label, row) for label, row in labelled],
-                font=r.font,
-                width=PORTRAIT_WIDTH,
-                refs=ref_lines(r, data),
-                legend=_legend(r),
-                cap=100,
-            )
-        )
-        out += [Spacer(1, 3 * mm), r.domain_table(labelled, first=r.t("col_town"))]
-    out.append(r.p(r.t("sae_head"), "h2"))
-    sae = data.sae
-    if sae is None:
-        why = next((n.split(":", 1)[1] for n in data.notes if n.startswith("sae_skipped")), "-")
-        out.append(r.p(r.t("sae_none", why=why)))
-        return out
-    names = ", ".join(sae.covariate_names[1:] if sae.covariate_names[:1] == ("(intercept)",)
-                      else sae.covariate_names)  # fmt: skip
-    cov = r.t("sae_cov", names=names) if names else r.t("sae_cov_none")
-    out.append(r.p(r.t("sae_intro", cov=cov)))
-    ci = sae.confint(data.rules.level)
-    index = {a: i for i, a in enumerate(sae.areas)}
-    table_rows = []
-    for row in data.towns.rows:
-        i = index.get(row.key)
-        label = r.option_label("town", row.key)
-        direct = r.rate_text(row)
-        direct_ci = "—" if row.suppressed else ci_text(row.ci_low, row.ci_high)
-        if i is None:
-            table_rows.append([label, str(row.n), direct, direct_ci, "—", "—", "—"])
-            continue
-        table_rows.append(
-            [label, str(row.n), direct, direct_ci, pct(float(sae.estimate[i])),
-             ci_text(max(float(ci[i, 0]), 0.0), min(float(ci[i, 1]), 1.0)),
-             num(float(sae.gamma[i]))]
-        )  # fmt: skip
-    header = [r.t(k, level=r.level_pct) for k in
-              ("col_town", "col_n", "col_direct", "col_direct_ci", "col_model", "col_model_ci",
-               "col_gamma")]  # fmt: skip
-    out.append(simple_table(r, header, table_rows, [110, 40, 62, 78, 62, 78, 63]))
-    return out
-
-
-def levels(data: ReportData, r: Renderer) -> Flowables:
-    """Section 3: distribution over the four levels, overall and by group.
-
-    Example:
-        >>> flowables = levels(data, renderer)  # doctest: +SKIP
-    """
-    codes = [row.key for row in data.levels.rows]
-    seg_labels = [r.level_label(c) for c in codes]
+    out.append(r.h2(1, r.t("sec_levels")))
+    out.append(r.p(r.t("levels_intro")))
+    seg_labels = [r.level_label(row.key) for row in data.levels.rows]
     rows = []
     for g, bd in data.levels_by_group.items():
         shares = [row.estimate for row in bd.rows]
-        hidden = any(row.suppressed for row in bd.rows)
-        rows.append((r.group_label(g), shares, hidden))
-    chart = stacked_chart(
-        rows, seg_labels, font=r.font, width=PORTRAIT_WIDTH,
-        suppressed_note=r.t("suppressed", m=data.rules.suppress_below),
-    )  # fmt: skip
+        rows.append((r.group_label(g), shares, any(row.suppressed for row in bd.rows)))
+    note = r.t("suppressed", m=data.rules.suppress_below)
+    chart = stacked_chart(rows, seg_labels, font=r.font, width=PORTRAIT_WIDTH, suppressed_note=note)
+    out.append(r.figure(chart, r.t("fig_levels")))
     labelled = [(r.level_label(row.key), row) for row in data.levels.rows]
-    return [
-        r.p(r.t("sec_levels"), "h1"),
-        r.p(r.t("levels_intro")),
-        chart,
-        Spacer(1, 3 * mm),
-        r.domain_table(labelled, first=r.t("col_level"), rate="col_share"),
-    ]
-
-
-def dimensions(data: ReportData, r: Renderer) -> Flowables:
-    """Section 4: mean dimension scores (percent of maximum) by group, 2 x 2 panels.
-
-    Example:
-        >>> flowables = dimensions(data, renderer)  # doctest: +SKIP
-    """
-    out: Flowables = [r.p(r.t("sec_dimensions"), "h1"), r.p(r.t("dimensions_intro"))]
-    panels: list[list[Any]] = []
-    half = PORTRAIT_WIDTH / 2 - 4
-    for dim_id, bd in data.dimensions.items():
-        bars = [r.bar(r.group_label(row.key), row, scale=1.0) for row in bd.rows]
-        chart = hbar_chart(bars, font=r.font, width=half, maximum=100, label_width=78,
-                           bar_height=9, gap=4)  # fmt: skip
-        panels.append([r.p(r.dimension_label(dim_id), "h2"), chart])
-    grid: list[list[Any]] = [panels[i : i + 2] for i in range(0, len(panels), 2)]
-    if grid and len(grid[-1]) == 1:
-        grid[-1].append("")
-    if grid:
-        out.append(Table(grid, colWidths=[half + 4, half + 4]))
-    for dim_id, bd in data.dimensions.items():
-        labelled = [(r.group_label(row.key), row) for row in bd.rows]
-        out.append(
-            KeepTogether([
-                r.p(r.dimension_label(dim_id), "h2"),
-                r.domain_table(labelled, first=r.t("col_group"), rate="col_mean", scale_pct=False),
-            ])
-        )  # fmt: skip
+    out += r.domain_table(r.t("tab_levels"), labelled, first=r.t("col_level"), rate="col_share")
+    out.append(r.h2(2, r.t("sec_dimensions")))
+    out.append(r.p(r.t("dimensions_intro")))
+    dims = list(data.dimensions.items())
+    if dims:
+        header = [r.t("col_group")] + [r.dimension_label(d) for d, _ in dims]
+        groups = [row.key for row in dims[0][1].rows]
+        body = []
+        for k, key in enumerate(groups):
+            cells = [r.group_label(key)]
+            for _, bd in dims:
+                row = bd.rows[k]
+                mark = r.t("unreliable_mark") if row.unreliable else ""
+                cells.append(
+                    "—"
+                    if row.suppressed
+                    else f"{num(row.estimate, 1)}{mark}（{num(row.ci_low, 1)}–"
+                    f"{num(row.ci_high, 1)}）"
+                )
+            body.append(cells)
+        widths = [110] + [(PORTRAIT_WIDTH - 112) / len(dims)] * len(dims)
+        out += r.table(r.t("tab_dimensions"), header, body, widths)
+    out.append(r.h2(3, r.t("sec_trend")))
+    out += _trend(data, r)
     return out
 
 
-def breakdowns(data: ReportData, r: Renderer) -> Flowables:
-    """Section 5: urban/rural, age band, sex and education.
-
-    Example:
-        >>> flowables = breakdowns(data, renderer)  # doctest: +SKIP
-    """
-    out: Flowables = [r.p(r.t("sec_breakdowns"), "h1"), r.p(r.t("breakdowns_intro"))]
-    for bd in data.breakdowns:
-        if bd.name == "age_band":
-            labelled = [(r.t("age_band", band=row.key), row) for row in bd.rows]
-        else:
-            labelled = [(r.option_label(bd.name, row.key), row) for row in bd.rows]
-        out.append(
-            KeepTogether([
-                r.p(r.t(f"bd_{bd.name}"), "h2"),
-                r.domain_table(labelled, first=r.t(f"bd_{bd.name}")),
-            ])
-        )  # fmt: skip
-    return out
-
-
-def trend(data: ReportData, r: Renderer) -> Flowables:
-    """Section 6: trends across waves with the published national and Zhejiang rates.
-
-    Example:
-        >>> flowables = trend(data, renderer)  # doctest: +SKIP
-    """
-    out: Flowables = [r.p(r.t("sec_trend"), "h1"), r.p(r.t("trend_intro", level=r.level_pct))]
+def _trend(data: ReportData, r: Renderer) -> Flowables:
+    out: Flowables = [r.p(r.t("trend_intro", level=r.level_pct))]
     years = [t.year for t in data.trend if t.year]
     first = min(years + [2015]) if years else 2015
     yiwu = tuple(
@@ -355,26 +138,178 @@ def trend(data: ReportData, r: Renderer) -> Flowables:
         for t in data.trend
         if t.year and not t.row.suppressed
     )
-    nat = tuple(
-        (y, 100 * v, math.nan, math.nan) for y, v in PUBLISHED_NATIONAL.items() if y >= first
-    )
-    zj = tuple(
-        (y, 100 * v, math.nan, math.nan) for y, v in PUBLISHED_ZHEJIANG.items() if y >= first
-    )
+    nan = math.nan
+    nat = tuple((y, 100 * v, nan, nan) for y, v in PUBLISHED_NATIONAL.items() if y >= first)
+    zj = tuple((y, 100 * v, nan, nan) for y, v in PUBLISHED_ZHEJIANG.items() if y >= first)
     series = [
         Series(r.t("trend_yiwu"), yiwu, "circle"),
         Series(r.t("trend_national"), nat, "square", (5, 2)),
         Series(r.t("trend_zhejiang"), zj, "triangle", (1, 2)),
     ]
-    targets = [c for c in data.spec.comparisons if c.key == "target"]
     refs = [
-        RefLine(100 * c.rate, r.t("ref_line", label=comparison_label(r, c), rate=pct(c.rate, 2),
-                                  year=c.year))
-        for c in targets
-    ]  # fmt: skip
-    out.append(trend_chart(series, font=r.font, width=PORTRAIT_WIDTH, refs=refs))
+        line
+        for line, c in zip(ref_lines(r, data), data.spec.comparisons, strict=True)
+        if c.key == "target"
+    ]
+    chart = trend_chart(series, font=r.font, width=PORTRAIT_WIDTH, refs=refs)
+    out.append(r.figure(chart, r.t("fig_trend")))
     if len(data.trend) < 2:
         out.append(r.p(r.t("trend_none")))
-    rows = [(f"{t.wave} ({t.year})", t.row) for t in data.trend]
-    out += [Spacer(1, 3 * mm), r.domain_table(rows, first=r.t("col_wave"))]
+    rows = [
+        (f"{t.wave}（{t.year}）" if r.lang == "zh-CN" else f"{t.wave} ({t.year})", t.row)
+        for t in data.trend
+    ]
+    out += r.domain_table(r.t("tab_trend"), rows, first=r.t("col_wave"),
+                          source=r.t("source_trend") + r.t("source_marks"))  # fmt: skip
+    return out
+
+
+def groups(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Chapter: the five key groups.
+
+    Example:
+        >>> flowables = groups(data, renderer, 2)  # doctest: +SKIP
+    """
+    rows = [("", data.overall)] + [(row.key, row) for row in data.groups.rows]
+    labelled = [(r.group_label(k), row) for k, row in rows]
+    chart = rate_chart(r, data, labelled, label_width=120)
+    defs = []
+    for g in data.questionnaire.groups:
+        defs.append(
+            f"{r.group_label(g.id)}：{r.t(f'group_def_{g.id}')}"
+            if r.lang == "zh-CN"
+            else f"{r.group_label(g.id)}: {r.t(f'group_def_{g.id}')}"
+        )
+    return [
+        r.h1(number, r.t("sec_groups")),
+        r.p(
+            r.t(
+                "groups_intro",
+                level=r.level_pct,
+                defs="；".join(defs) if r.lang == "zh-CN" else "; ".join(defs),
+            )
+        ),
+        r.figure(chart, r.t("fig_groups")),
+        *r.domain_table(r.t("tab_groups"), labelled, first=r.t("col_group")),
+    ]
+
+
+def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Chapter: the 14 towns/streets: map, bars, table, small-area estimates.
+
+    Example:
+        >>> flowables = towns(data, renderer, 3)  # doctest: +SKIP
+    """
+    labelled = [(r.option_label("town", row.key), row) for row in data.towns.rows]
+    out: Flowables = [r.h1(number, r.t("sec_towns")), r.h2(1, r.t("sec_towns_direct"))]
+    out.append(r.p(r.t("towns_intro", level=r.level_pct)))
+    if labelled:
+        tiles = [
+            Tile(
+                row.key,
+                label,
+                100 * row.estimate if not row.suppressed else math.nan,
+                r.rate_text(row),
+                row.unreliable,
+            )
+            for label, row in labelled
+        ]
+        out.append(
+            r.figure(
+                tile_map(
+                    tiles,
+                    font=r.font,
+                    width=PORTRAIT_WIDTH,
+                    legend_unreliable=r.t("legend_unreliable"),
+                    legend_suppressed=r.t("suppressed", m=data.rules.suppress_below),
+                ),
+                r.t("fig_map"),
+            )
+        )
+        chart = rate_chart(r, data, labelled, bar_height=11, gap=5)
+        out += r.domain_table(r.t("tab_towns"), labelled, first=r.t("col_town"))
+        out.append(r.figure(chart, r.t("fig_towns")))
+    out.append(r.h2(2, r.t("sae_head")))
+    sae = data.sae
+    if sae is None:
+        why = next((n.split(":", 1)[1] for n in data.notes if n.startswith("sae_skipped")), "-")
+        out.append(r.p(r.t("sae_none", why=why)))
+        return out
+    names = [_covariate(r, n) for n in sae.covariate_names if n != "(intercept)"]
+    cov = r.t("sae_cov", names="、".join(names)) if names else r.t("sae_cov_none")
+    out.append(
+        r.p(r.t("sae_intro", cov=cov, deff=num(sae.deff), level=r.level_pct, boot=sae.bootstrap))
+    )
+    index = {a: i for i, a in enumerate(sae.areas)}
+    rows = []
+    for label, row in labelled:
+        i = index.get(row.key)
+        direct_ci = "—" if row.suppressed else ci_text(row.ci_low, row.ci_high)
+        if i is None:
+            rows.append([label, f"{row.n:,}", r.rate_text(row), direct_ci, "—", "—", "—", "—"])
+            continue
+        cv = math.sqrt(sae.mse[i]) / sae.estimate[i] if sae.estimate[i] > 0 else math.nan
+        model_ci = ci_text(sae.ci_low[i], sae.ci_high[i])
+        rows.append(
+            [
+                label,
+                f"{row.n:,}",
+                r.rate_text(row),
+                direct_ci,
+                pct(sae.estimate[i]),
+                model_ci,
+                pct(cv),
+                num(sae.gamma[i]),
+            ]
+        )
+    header = [
+        r.t(k, level=r.level_pct)
+        for k in (
+            "col_town",
+            "col_n",
+            "col_direct",
+            "col_direct_ci",
+            "col_model",
+            "col_model_ci",
+            "col_model_cv",
+            "col_gamma",
+        )
+    ]
+    out += r.table(r.t("tab_sae"), header, rows, [84, 38, 50, 62, 50, 62, 48, 52], numeric_from=1)
+    return out
+
+
+def _covariate(r: Renderer, name: str) -> str:
+    return r.t_or(f"covariate_{name}", name)
+
+
+def breakdowns(data: ReportData, r: Renderer, number: int) -> Flowables:
+    """Chapter: urban/rural, age band, sex and education.
+
+    Example:
+        >>> flowables = breakdowns(data, renderer, 4)  # doctest: +SKIP
+    """
+    out: Flowables = [r.h1(number, r.t("sec_breakdowns")), r.p(r.t("breakdowns_intro"))]
+    for k, bd in enumerate(data.breakdowns, start=1):
+        if bd.name == "age_band":
+            labelled = [(r.t("age_band", band=row.key.replace("-", "–")), row) for row in bd.rows]
+        else:
+            labelled = [(r.option_label(bd.name, row.key), row) for row in bd.rows]
+        out.append(r.h2(k, r.t(f"bd_{bd.name}")))
+        if bd.name == "urban" and data.urban_gap is not None:
+            row, p = data.urban_gap
+            out.append(
+                r.p(
+                    r.t(
+                        "urban_gap",
+                        diff=f"{100 * row.estimate:.1f}",
+                        ci=ci_text(row.ci_low, row.ci_high),
+                        level=r.level_pct,
+                        p=p_text(p),
+                    )
+                )
+            )
+        out += r.domain_table(
+            r.t("tab_breakdown", name=r.t(f"bd_{bd.name}")), labelled, first=r.t(f"bd_{bd.name}")
+        )
     return out

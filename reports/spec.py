@@ -24,6 +24,9 @@ A report job is a sampling job (``sampling/job.py``: ``data:`` or ``wave:``,
       fieldwork: fieldwork.csv              # AAPOR outcome codes per sampled case
       prior_weighting: steps.json           # diagnostics of weighting done outside the job
       synthetic: true                       # label every page as simulated data
+      issuer: 义乌市科学技术协会              # the issuing unit (cover page)
+      fieldwork_by: 某调查公司                # who did the fieldwork (cover page)
+      sources: {sex_age: 第七次全国人口普查}   # source of each calibration margin's totals
 
 Parsing is pure (:func:`parse_report_job`); :mod:`reports.cli` reads the files.
 """
@@ -49,7 +52,7 @@ logger = logging.getLogger(__name__)
 REPORT_KEYS = (
     "questionnaire", "wave_name", "survey_year", "title", "suppress_below", "level",
     "comparisons", "previous", "capacity", "sae", "fieldwork", "prior_weighting", "synthetic",
-    "factors",
+    "factors", "issuer", "fieldwork_by", "sources",
 )  # fmt: skip
 COMPARISON_KEYS = ("rate", "year", "label")
 
@@ -119,6 +122,9 @@ class ReportSpec:
         sae_covariate_names: names of the covariates.
         synthetic: the data are simulated (every page says so).
         job_text: the job file's text (hashed into the fingerprint).
+        issuer: the issuing unit (cover page; None: not stated, and the cover says so).
+        fieldwork_by: who did the fieldwork (cover page).
+        sources: calibration variable -> source of its population totals (methods).
     """
 
     job: Job
@@ -134,6 +140,9 @@ class ReportSpec:
     sae_covariate_names: tuple[str, ...] = ()
     synthetic: bool = False
     job_text: str = ""
+    issuer: Text | None = None
+    fieldwork_by: Text | None = None
+    sources: Mapping[str, Text] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.suppress_below < 1:
@@ -325,6 +334,11 @@ def parse_report_job(
     level = rep.get("level", 0.95)
     if isinstance(level, bool) or not isinstance(level, int | float):
         raise SpecError("report.level must be a number", param="report.level", got=level)
+    sources = rep.get("sources") or {}
+    if not isinstance(sources, Mapping):
+        raise SpecError(
+            "report.sources must map calibration variables to texts", param="report.sources"
+        )
     wave = rep.get("wave_name", job.wave or (job.data.stem if job.data else ""))
     report_spec = ReportSpec(
         job=job,
@@ -340,6 +354,11 @@ def parse_report_job(
         sae=bool(sae),
         synthetic=synthetic,
         job_text=job_text,
+        issuer=_text(rep["issuer"], "report.issuer") if "issuer" in rep else None,
+        fieldwork_by=_text(rep["fieldwork_by"], "report.fieldwork_by")
+        if "fieldwork_by" in rep
+        else None,
+        sources={str(k): _text(v, f"report.sources.{k}") for k, v in sources.items()},
     )
     inputs = ReportInputs(
         questionnaire=path("report.questionnaire", rep["questionnaire"])

@@ -28,7 +28,8 @@ The format (paths relative to the job file)::
       bounds: [0.7, 1.7]        # limits on final/initial weight
       tolerance: 1.0e-10
       max_iter: 100
-    trim: {upper: 5000}         # or {upper_quantile: 0.95}; also lower, lower_quantile, strict
+    trim: {upper: 5000}         # or {upper_quantile: 0.95}; also lower, lower_quantile, strict,
+                                # recalibrate (default true: until caps and margins hold)
     variance: taylor            # taylor | jk1 | jkn | brr | fay | bootstrap
     replicates: {replicates: 100, seed: 1, fay_rho: 0.5, mse: false}   # optional
     reliability: {min_n: 30, max_cv: 0.3}                              # optional
@@ -45,7 +46,9 @@ The format (paths relative to the job file)::
         tests: ["C(agegroup)"]
     output: weighted.csv        # where ``kesu weight`` writes data + weights
 
-The weighting steps run in the order nonresponse, calibration, trim.
+The weighting steps run in the order nonresponse, calibration, trim; after a
+calibration, trimming alternates with re-calibration until both the caps and the
+margins hold (:func:`sampling.weighting.trim_weights` with ``recalibrate``).
 
 **Nonresponse** (:func:`sampling.weighting.adjust_nonresponse`, Valliant,
 Dever & Kreuter 2018, §13.5) works on the *cases* table: every sampled case,
@@ -170,7 +173,7 @@ NONRESPONSE_KEYS = ("cases", "weights", "outcome", "classes", "id")
 RESPONDENT_ID = "respondent_id"
 CALIBRATION_KEYS = ("method", "margins", "totals", "bounds", "tolerance", "max_iter")
 CALIBRATION_METHODS = ("poststratify", "raking", "linear", "logit")
-TRIM_KEYS = ("upper", "lower", "upper_quantile", "lower_quantile", "strict")
+TRIM_KEYS = ("upper", "lower", "upper_quantile", "lower_quantile", "strict", "recalibrate")
 VARIANCE_METHODS = ("taylor", "jk1", "jkn", "brr", "fay", "bootstrap")
 REPLICATE_KEYS = ("replicates", "seed", "fay_rho", "mse")
 RELIABILITY_KEYS = ("min_n", "max_cv")
@@ -481,6 +484,9 @@ def _parse_trim(section: Any) -> dict[str, Any]:
         if not isinstance(t["strict"], bool):
             raise JobError("trim.strict must be true or false", param="trim.strict")
         out["strict"] = t["strict"]
+    if not isinstance(t.get("recalibrate", True), bool):
+        raise JobError("trim.recalibrate must be true or false", param="trim.recalibrate")
+    out["recalibrate"] = t.get("recalibrate", True)
     if not any(k in out for k in ("upper", "lower", "upper_quantile", "lower_quantile")):
         raise JobError("trim needs upper, lower or a quantile", param="trim")
     return out
@@ -976,14 +982,19 @@ def run_weighting(job: Job, table: Table, cases: Table | None = None) -> Weighte
             fay_rho=float(opts.get("fay_rho", 0.5)),
             mse=bool(opts.get("mse", False)),
         )
+    calibration = None
     if job.calibration is not None:
-        res = _calibration_step(job.calibration, table, design.weights)
+        res = calibration = _calibration_step(job.calibration, table, design.weights)
         steps.append(res)
         design = design.apply_weighting(res)
         if replicate is not None:
             replicate = replicate.apply_weighting(res)
     if job.trim is not None:
-        res = trim_weights(design.weights, **job.trim)
+        # trimming moves calibrated margins: re-calibrate until both the caps and margins hold
+        options = dict(job.trim)
+        again = options.pop("recalibrate", True) and calibration is not None
+        recalibrate = calibration.step if again and calibration is not None else None
+        res = trim_weights(design.weights, **options, recalibrate=recalibrate)
         steps.append(res)
         design = design.apply_weighting(res)
         if replicate is not None:

@@ -28,16 +28,24 @@ from sqlalchemy.orm import Session
 
 from questionnaires.model import Questionnaire
 from reports import report_data_for_table
+from reports.findings import findings
+from reports.findings import recommendations
+from reports.findings import reference_label
 from reports.i18n import tr
 from reports.labels import Labels
 from reports.labels import ci_text
 from reports.labels import num
+from reports.labels import p_text
 from reports.labels import pct
+from reports.labels import signed
 from reports.model import DomainRow
 from reports.model import ReportData
 from reports.pdf import build_pdf
 from reports.spec import ReportSpec
 from reports.spec import default_job
+from reports.townmap import TILE_POSITIONS
+from reports.townmap import class_labels
+from reports.townmap import rate_class
 from survey.admin import _load_user
 from survey.admin import login_required
 from survey.analysis import analysis_table
@@ -156,9 +164,41 @@ def _row_view(label: str, row: DomainRow, labels: Labels, scale: float = 100.0) 
     }
 
 
+def _town_tiles(data: ReportData, labels: Labels) -> list[dict[str, Any]]:
+    """The schematic town map of the PDF as CSS-grid tiles (positions, shading class)."""
+    tiles = []
+    for row in data.towns.rows:
+        col, line = TILE_POSITIONS.get(row.key, (0, 5))
+        value = float("nan") if row.suppressed else 100 * row.estimate
+        tiles.append({"label": labels.option_label("town", row.key), "text": labels.rate_text(row),
+                      "col": col, "row": line, "shade": rate_class(value),
+                      "unreliable": row.unreliable and not row.suppressed})  # fmt: skip
+    return tiles
+
+
+def _capacity_rows(data: ReportData, labels: Labels) -> list[dict[str, Any]] | None:
+    """The capacity table of the PDF: reporting dates, missing as missing, stale flagged."""
+    if data.capacity is None:
+        return None
+    rows = []
+    for p in data.capacity:
+        status = labels.t(f"status_{p.status.value}") + (labels.t("stale_mark") if p.stale else "")
+        rows.append({
+            "label": p.indicator.label.get(labels.lang),
+            "target": f"{p.indicator.target:,.0f} {p.indicator.unit.get(labels.lang)}",
+            "value": labels.t("not_reported") if p.value is None else f"{p.value:,.0f}",
+            "date": "—" if p.last_report is None else p.last_report.isoformat(),
+            "progress": "—" if p.share is None else pct(p.share),
+            "expected": pct(p.expected_share), "status": status,
+            "off": p.status.value == "off_track", "missing": p.value is None,
+        })  # fmt: skip
+    return rows
+
+
 def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
-    """Everything the dashboard template shows, from the report's figures."""
-    labels = Labels(lang, data.questionnaire, data.rules)
+    """Everything the dashboard template shows, from the report's figures (the PDF's
+    findings, verdicts, recommendations, town map and capacity table included)."""
+    labels = Labels(lang, data.questionnaire, data.rules, group_ages=data.group_ages)
     groups = [_row_view(labels.group_label(""), data.overall, labels)] + [
         _row_view(labels.group_label(r.key), r, labels) for r in data.groups.rows
     ]
@@ -177,10 +217,16 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
     if data.change is not None:
         change = {
             "wave": data.change.previous_wave,
-            "difference": f"{100 * data.change.difference.estimate:+.1f}",
-            "p": num(data.change.p_value, 3),
+            "difference": signed(100 * data.change.difference.estimate),
+            "p": p_text(data.change.p_value),
             "significant": data.change.significant,
         }
+    verdicts = [
+        {"label": reference_label(labels, v.key), "year": v.year, "rate": pct(v.rate, 2),
+         "difference": signed(100 * v.difference), "p": p_text(v.p_value),
+         "verdict": labels.t(f"verdict_short_{v.status}")}
+        for v in data.verdicts
+    ]  # fmt: skip
     return {
         "t": labels.t,
         "level_pct": labels.level_pct,
@@ -190,6 +236,12 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
         "levels": levels,
         "dimensions": dimensions,
         "change": change,
+        "findings": findings(data, labels),
+        "recommendations": recommendations(data, labels),
+        "verdicts": verdicts,
+        "tiles": _town_tiles(data, labels),
+        "tile_legend": class_labels(),
+        "capacity": _capacity_rows(data, labels),
         "fingerprint": data.fingerprint,
         "synthetic": data.spec.synthetic,
         "generated": data.generated.isoformat(),

@@ -47,7 +47,7 @@ def test_prefilled_plan_has_the_targets_of_the_plan():
     assert targets == {
         "rural_talents": 40_000, "vocational_training": 100_000, "elderly_trained": 80_000,
         "kepu_bases": 150, "volunteer_teams": 15, "volunteers": 1_500, "kepu_events": 100,
-        "scientist_spirit_bases": 14,
+        "scientist_spirit_bases": 14, "youth_monitoring": 1,
     }  # fmt: skip
     assert plan.indicator("kepu_events").kind is IndicatorKind.ANNUAL
     assert all(i.deadline == dt.date(2025, 12, 31) for i in plan.indicators)
@@ -81,8 +81,24 @@ def test_linear_expected_progress_by_hand():
     assert b.value == 20 + 15 + 10
     assert b.expected == pytest.approx(20 + 80 * share)
     assert b.status is ProgressStatus.OFF_TRACK  # 45 - 20 < 0.9 * (59.98 - 20)
-    e = got["events"]  # only 2023's rows count on 2023-01-01; the 2022 row is another year
-    assert e.value == 0 and e.reports == 1
+    # only 2023's rows count on 2023-01-01: the 2022 row is another year, so 2023 has no
+    # report yet, which is missing (no data), not 0% done
+    e = got["events"]
+    assert e.value is None and e.share is None and e.reports == 0
+    assert e.status is ProgressStatus.NO_DATA
+
+
+def test_reports_older_than_half_a_year_are_flagged_stale():
+    plan = parse_capacity_plan(PLAN)
+    rows = parse_capacity_values(
+        "indicator,value,date,unit\nbases,30,2024-06-30,A\ntrained,500,2025-03-31,A\n", plan
+    )
+    got = {p.indicator.id: p for p in evaluate_capacity(plan, rows, dt.date(2025, 6, 30))}
+    assert got["bases"].stale and got["bases"].last_report == dt.date(2024, 6, 30)
+    assert got["bases"].value == 50  # the old value is still shown, flagged
+    assert not got["trained"].stale
+    fresh = evaluate_capacity(plan, rows, dt.date(2024, 12, 1))
+    assert not any(p.stale for p in fresh)
 
 
 def test_annual_and_achieved_and_no_data():

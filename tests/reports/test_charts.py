@@ -10,8 +10,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from reports.charts import Bar
 from reports.charts import RefLine
-from reports.charts import _hatch
 from reports.charts import _ticks
+from reports.charts import hatch
 from reports.charts import hbar_chart
 from reports.charts import wrap_text
 from reports.fonts import register_cjk_font
@@ -46,7 +46,7 @@ def test_hatching_is_clipped_to_the_rectangle():
 
     d = Drawing(200, 100)
     x, y, w, h = 10.0, 20.0, 57.0, 11.0
-    _hatch(d, x, y, w, h, spacing=3.0)
+    hatch(d, x, y, w, h, spacing=3.0)
     lines = [s for s in d.contents if isinstance(s, Line)]
     assert lines
     for ln in lines:

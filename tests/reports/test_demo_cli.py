@@ -113,9 +113,9 @@ def test_report_shows_the_aapor_rates_of_the_fieldwork_file(demo_dir):
     text = "\n".join(p.extract_text() for p in PdfReader(demo_dir / "report.pdf").pages)
     tokens = [t.strip() for t in text.splitlines()]
     i = tokens.index("应答率 RR1")
-    assert tokens[i + 1] == f"{100 * s.rr1:.1f}"
+    assert tokens[i + 1] == f"{100 * s.rr1:.1f}%"
     j = tokens.index("应答率 RR3")
-    assert tokens[j + 1] == f"{100 * s.rr3:.1f}"
+    assert tokens[j + 1] == f"{100 * s.rr3:.1f}%"
     assert "模拟数据" in text
 
 
@@ -147,8 +147,8 @@ def test_kesu_report_english_and_estimates(demo_dir):
          "--estimates", str(est)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    text = PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text()
-    assert "Share of citizens with science literacy" in text
+    pages = PdfReader(io.BytesIO(out.read_bytes())).pages
+    assert "Share of citizens with science literacy" in "\n".join(p.extract_text() for p in pages)
     assert json.loads(est.read_text("utf-8"))["wave"] == "demo-2025"
 
 

@@ -74,14 +74,19 @@ def test_town_table_shows_the_estimates_of_the_estimator(table, questionnaire, p
         assert cells[4] == f"{est.deff[i]:.2f}"
 
 
-def test_summary_page_has_the_headline_rate_and_comparisons(data, pdf_zh):
-    first = _pages(pdf_zh)[0]
+def test_summary_has_the_headline_rate_and_the_verdicts(data, pdf_zh):
+    pages = _pages(pdf_zh)
+    summary = next(
+        p for p in pages if "主要结论" in p and "目 录" not in p and "具备科学素质的公民比例" in p
+    )
     o = data.overall_estimate
     low, high = o.confint()
-    assert f"{100 * o.estimate[0]:.1f}%" in first
-    assert f"{100 * low[0]:.1f}%–{100 * high[0]:.1f}%" in first
-    assert "全国（15.37%，2024年）" in first and "浙江省（13.53%，2020年）" in first
-    assert "没有上一轮调查的数据" in first
+    assert f"{100 * o.estimate[0]:.1f}%" in summary
+    assert f"{100 * low[0]:.1f}%–{100 * high[0]:.1f}%" in summary
+    for v in data.verdicts:  # one row per reference: national, Zhejiang, target
+        label = {"national": "全国", "zhejiang": "浙江省", "target": "目标"}[v.key]
+        assert f"{label}（{v.year}）" in summary
+    assert {v.key for v in data.verdicts} == {"national", "zhejiang", "target"}
 
 
 def test_chinese_text_is_extractable_and_every_glyph_is_in_the_embedded_font(pdf_zh):
@@ -103,22 +108,24 @@ def test_chinese_text_is_extractable_and_every_glyph_is_in_the_embedded_font(pdf
     assert embedded, "the TrueType font is not embedded"
 
 
-def test_every_page_has_number_date_and_fingerprint(data, pdf_zh):
+def test_every_page_but_the_cover_has_number_and_fingerprint(data, pdf_zh):
     pages = _pages(pdf_zh)
-    total = len(pages)
     fp = data.fingerprint
-    for i, text in enumerate(pages, start=1):
-        assert f"第 {i} 页 / 共 {total} 页" in text
-        assert REPORT_DATE.isoformat() in text
+    assert "2025年9月30日" in pages[0]  # the report date on the cover
+    assert "— 1 —" not in pages[0]
+    for i, text in enumerate(pages[1:], start=2):
+        assert f"— {i} —" in text
         assert fp.questionnaire_hash[:10] in text and fp.data_hash[:10] in text
         assert fp.job_hash[:10] in text and f"kesu {fp.kesu_version}" in text
         assert f"data {fp.rows} rows" in text
+    info = PdfReader(io.BytesIO(pdf_zh)).metadata
+    assert info["/CreationDate"].startswith("D:20250930")
 
 
 def test_table_of_contents_lists_the_sections_with_pages(pdf_zh):
-    toc = _pages(pdf_zh)[1]
-    for title in ("一、重点人群的科学素质", "二、各镇街的科学素质", "八、能力建设指标完成情况",
-                  "附录一  方法说明", "附录二  题目分析"):  # fmt: skip
+    toc = "\n".join(_pages(pdf_zh)[1:3])
+    for title in ("二、重点人群的科学素质", "三、各镇街的科学素质", "六、能力建设指标完成情况",
+                  "附录一 方法说明", "附录二 题目分析"):  # fmt: skip
         # the right-aligned page number is extracted just before its title
         pattern = r"\d+\s*" + r"\s+".join(re.escape(part) for part in title.split())
         assert re.search(pattern, toc), title
@@ -128,9 +135,9 @@ def test_english_variant(data, pdf_en, questionnaire):
     pages = _pages(pdf_en)
     text = "\n".join(pages)
     assert "Share of citizens with science literacy" in text
-    assert "1. Key groups" in text and "Appendix A. Methodology" in text
+    assert "2. Key groups" in text and "Appendix 1. Methodology" in text
     assert "Fotang Town" in text and "Choucheng Street" in text
-    assert f"Page 1 of {len(pages)}" in pages[0]
+    assert f"— {len(pages)} —" in pages[-1]
     assert "具备科学素质" not in text  # UI strings and labels are English
     g = data.groups.row("farmer")
     tokens = _tokens(text)

@@ -239,6 +239,26 @@ def test_trim_by_hand():
     assert_allclose(res.weights.sum(), 15.9, rtol=1e-12)
 
 
+def test_trim_then_recalibrate_by_hand():
+    # cells x = rows 1-2 (target 2), y = rows 3-4 (target 6); cap 4. Trimming alone gives
+    # (4/3, 4/3, 4/3, 4): x = 8/3, y = 16/3. Trim <-> post-stratify cycles converge to the
+    # weights that meet both: y's rows (w, 4) with w + 4 = 6, x's rows (1, 1).
+    cells = {"c": np.array(["x", "x", "y", "y"])}
+    ps = poststratify([1.0, 1.0, 1.0, 5.0], cells, margins={"c": {"x": 2, "y": 6}})
+    only = trim_weights(ps.weights, upper=4.0)
+    assert_allclose(only.weights, [4 / 3, 4 / 3, 4 / 3, 4.0], rtol=1e-12)
+    res = trim_weights(ps.weights, upper=4.0, recalibrate=ps.step, tol=1e-12)
+    assert_allclose(res.weights, [1.0, 1.0, 2.0, 4.0], rtol=1e-9)
+    notes = res.diagnostics.notes
+    assert notes["recalibrated"] == "poststratify" and notes["cycles"] > 1
+    assert_allclose(notes["error_trim_only"], (8 / 3 - 2) / 2, rtol=1e-12)
+    assert res.diagnostics.max_margin_error < 1e-9
+    assert {(m.level, m.target) for m in res.diagnostics.margins} == {("x", 2.0), ("y", 6.0)}
+    # y needs 6 from two rows: a cap of 2.9 cannot meet it
+    with pytest.raises(ConvergenceError, match="both the caps and the margins"):
+        trim_weights(ps.weights, upper=2.9, recalibrate=ps.step, max_cycles=50)
+
+
 def test_nonresponse_with_dispositions_by_hand():
     # class A: ER 2, 2; ENR 2; UNK 2; IN 2  (all weight 2)
     # a1 = 10 / 8; eligible = (4 + 2) * a1 = 7.5; a2 = 7.5 / (4 a1) = 1.5

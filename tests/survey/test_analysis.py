@@ -211,4 +211,4 @@ def test_wave_job_with_nonresponse_reads_the_fieldwork(
     )
     assert result.exit_code == 0, result.output
     text = "\n".join(page.extract_text() for page in PdfReader(report).pages)
-    assert "Nonresponse adjustment (weighting classes)" in text
+    assert "Nonresponse adjustment" in text and "weighting classes" in text

@@ -88,6 +88,9 @@ def test_dashboard_shows_the_estimators_figures(
     assert f"已完成问卷：{n} 份" in html
     assert "本报告使用模拟数据" in html  # the demo wave is labelled synthetic
     assert "佛堂镇" in html and "产业工人" in html and "科学知识" in html
+    # the PDF's summary: numbered findings, the verdicts, recommendations, the town map
+    assert "主要结论" in html and "与目标和参照水平的对照" in html and "建议" in html
+    assert 'class="tile col-1 row-2' in html  # 稠城街道 at the centre of the tile grid
     assert "退出（ana）" in html  # the admin bar follows the language too
     # no inline styles (the CSP forbids them): bars are SVG attributes
     assert "style=" not in html
@@ -104,7 +107,7 @@ def test_pdf_download_has_the_same_headline(
     rate, ci, _ = _expected_headline(session, "demo")
     r = client.get("/admin/waves/demo/report.pdf?language=zh-CN")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages[:3])
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages[:6])
     assert rate in text and "具备科学素质" in text
     low, high = ci.split("–")
     assert low in text and high in text

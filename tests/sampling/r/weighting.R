@@ -75,3 +75,18 @@ m <- svytotal(~enroll, lin, deff = TRUE); out("linear.deff.total", deff(m))
 ps_lin <- calibrate(postStratify(dclus1, ~stype, pop.types), ~stype + api99, pop.lin)
 m <- svymean(~api00, ps_lin); out("ps_then_linear.mean.api00", c(coef(m), SE(m)))
 b <- svyby(~api00, ~sch.wide, ps_lin, svymean); out("ps_then_linear.by_schwide", c(coef(b), SE(b)))
+
+# --- trimming then raking again until caps and margins hold (test_cli.py) --------------------
+apistrat <- api("apistrat")
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
+pop.tr <- c(`(Intercept)` = 6194, sch.wideYes = 5122, awardsYes = 4167)   # from apipop
+d <- calibrate(dstrat, ~sch.wide + awards, pop.tr, calfun = "raking", epsilon = 1e-13, maxit = 100)
+for (k in 1:200) {
+  tr <- trimWeights(d, upper = 40, strict = TRUE)
+  err <- max(abs(svytotal(~sch.wide + awards, tr)[c(2, 4)] - pop.tr[2:3]) / pop.tr[2:3])
+  if (err < 1e-12) break
+  d <- calibrate(tr, ~sch.wide + awards, pop.tr, calfun = "raking", epsilon = 1e-13, maxit = 100)
+  if (max(weights(d)) <= 40 * (1 + 1e-12)) { tr <- d; break }
+}
+out("trim_rerake.weights", wsum(tr))
+m <- svymean(~api00, tr); out("trim_rerake.mean.api00", c(coef(m), SE(m)))
