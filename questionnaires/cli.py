@@ -58,10 +58,13 @@ def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
         f"population: ages {q.population.min_age}-{q.population.max_age}; "
         f"languages: {', '.join(q.languages)}; reference year {q.reference_year}"
         + (f"; about {q.minutes:g} min" if q.minutes else ""),
-        f"scoring: {q.scoring.rule}, total {q.scoring.total:g}; levels "
-        + ", ".join(f"{lv.code} >= {lv.minimum:g}" for lv in q.scoring.levels),
-        "",
     ]
+    if q.scored_items:
+        lines.append(
+            f"scoring: {q.scoring.rule}, total {q.scoring.total:g}; levels "
+            + ", ".join(f"{lv.code} >= {lv.minimum:g}" for lv in q.scoring.levels)
+        )
+    lines.append("")
     number = 0
     for section in q.sections:
         cond = f"   [if {section.relevant.source}]" if section.relevant else ""
@@ -84,8 +87,33 @@ def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
             for row in item.rows:
                 lines.append(f"       - {row.id:<12} {row.text.get(lang)}")
     lines.append("")
+    if q.scored_items:
+        lines += _points_outline(q, lang)
+    for scale in q.scales:
+        reverse = f"; reverse {', '.join(sorted(scale.reverse))}" if scale.reverse else ""
+        lines.append(
+            f"scale {scale.id}: {scale.label.get(lang)} = {scale.method.value} of "
+            f"{len(scale.items)} items ({scale.low:g}-{scale.high:g}; at least "
+            f"{scale.min_answered} answered{reverse})"
+        )
+        for band in scale.bands:
+            limits = f"{band.minimum:g}-{band.maximum:g}"
+            lines.append(f"  {band.code:<18} {limits:<8} {band.label.get(lang)}")
+        for flag in scale.flags:
+            care = " [care]" if flag.care else ""
+            lines.append(f"  flag {flag.id}: {flag.variable} >= {flag.minimum:g}{care}")
+    if q.anonymous:
+        lines.append("anonymous: open unit links only; no IP or device data stored")
+    if q.groups:
+        lines.append("key groups:")
+        for g in q.groups:
+            lines.append(f"  {g.id:<12} {g.label.get(lang):<14} {g.rule.source}")
+    return "\n".join(lines)
+
+
+def _points_outline(q: Questionnaire, lang: str) -> list[str]:
     points = q.points_by_dimension()
-    lines.append("points per dimension (raw -> scaled max):")
+    lines = ["points per dimension (raw -> scaled max):"]
     for d in q.scoring.dimensions:
         n = sum(1 for i in q.scored_items if i.key is not None and i.key.dimension == d.id)
         lines.append(
@@ -96,11 +124,7 @@ def render_outline(q: Questionnaire, lang: str = "zh-CN") -> str:
         f"  {'total':<12} {'':<12} {len(q.scored_items):3d} items  "
         f"{sum(points.values()):6g} -> {q.scoring.total:g}"
     )
-    if q.groups:
-        lines.append("key groups:")
-        for g in q.groups:
-            lines.append(f"  {g.id:<12} {g.label.get(lang):<14} {g.rule.source}")
-    return "\n".join(lines)
+    return lines
 
 
 @questionnaire.command(name="import")

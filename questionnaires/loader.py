@@ -35,6 +35,9 @@ from questionnaires.model import Questionnaire
 from questionnaires.model import ScoringRules
 from questionnaires.model import Section
 from questionnaires.model import Text
+from questionnaires.scales import check_care
+from questionnaires.scales import read_care
+from questionnaires.scales import read_scales
 from questionnaires.yamlsource import LineList
 from questionnaires.yamlsource import YamlSyntaxError
 from questionnaires.yamlsource import parse_yaml
@@ -56,6 +59,9 @@ _TOP_KEYS = {
     "groups",
     "scoring",
     "sections",
+    "scales",
+    "care",
+    "anonymous",
 }
 _SCORING_KEYS = {
     "rule",
@@ -346,6 +352,10 @@ def _build(rep: Reporter, doc: Any, digest: str, source: str) -> Questionnaire |
     if seq is not None and not seq:
         top.error("sections", "a questionnaire needs at least one section")
     check_references(rep, sections, derived, groups, scoring)
+    scales = read_scales(rep, top.mapping("scales"), top.line_of("scales"), sections)
+    care = read_care(rep, top.raw("care"), top.line_of("care"))
+    check_care(rep, scales, care)
+    anonymous = top.boolean("anonymous", default=False)
     if None in (qid, version, title, reference_year, population):
         return None
     return Questionnaire(
@@ -362,6 +372,9 @@ def _build(rep: Reporter, doc: Any, digest: str, source: str) -> Questionnaire |
         description=description,
         privacy=privacy,
         minutes=minutes,
+        scales=scales,
+        care=care,
+        anonymous=anonymous,
         content_hash=digest,
         source=source,
     )

@@ -257,6 +257,107 @@ class Derived:
     label: Text | None = None
 
 
+class ScaleMethod(enum.StrEnum):
+    """How a scale's item values are combined into its score."""
+
+    SUM = "sum"
+    MEAN = "mean"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A score band of a scale: scores from ``minimum`` up to the next band's minimum.
+
+    ``maximum`` is the band's written upper end (``0–4``: minimum 0, maximum 4); a score
+    between it and the next band's minimum (only a mean or prorated score can fall
+    there) belongs to this band.
+    """
+
+    code: str
+    label: Text
+    minimum: float
+    maximum: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleFlag:
+    """A flag on a single item of a scale: raised when the item's value is ``>= minimum``.
+
+    Attributes:
+        id: the flag's name (analysis-table column ``flag_<id>``).
+        variable: the item (or grid row) it reads.
+        minimum: the lowest option value that raises the flag.
+        care: a raised flag shows the questionnaire's help message (duty of care).
+    """
+
+    id: str
+    label: Text
+    variable: str
+    minimum: float
+    care: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A validated scale: items, a scoring rule, bands and flags (``questionnaires/FORMAT.md``).
+
+    Attributes:
+        id: the scale's name (columns ``scale_<id>`` and ``band_<id>``).
+        items: the answer variables (item ids or grid row ids), in order.
+        method: ``sum`` or ``mean`` of the item values.
+        reverse: items scored ``low + high - value`` (low/high: the item's option values).
+        min_answered: fewer answered items leave the score missing.
+        prorate: a sum with missing items (but at least ``min_answered``) is
+            ``sum * items / answered``, rounded half up when ``whole`` is true.
+        whole: every item value is a whole number (sum scores are whole).
+        low, high: the lowest and highest possible score.
+        bands: from the lowest score up; they cover ``low..high``.
+        flags: single-item flags.
+        reference: where the scale and its cut-offs come from (for reports).
+    """
+
+    id: str
+    label: Text
+    items: tuple[str, ...]
+    method: ScaleMethod
+    reverse: frozenset[str]
+    min_answered: int
+    prorate: bool
+    whole: bool
+    low: float
+    high: float
+    bands: tuple[Band, ...]
+    flags: tuple[ScaleFlag, ...]
+    line: int
+    reference: str | None = None
+
+    def band(self, code: str) -> Band | None:
+        for b in self.bands:
+            if b.code == code:
+                return b
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HelpResource:
+    """A place to get help (a hotline), shown with the duty-of-care message."""
+
+    name: Text
+    phone: str
+    hours: Text | None = None
+    note: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CareNotice:
+    """What a respondent reads when a ``care`` flag is raised, and the default resources."""
+
+    message: Text
+    resources: tuple[HelpResource, ...]
+    closing: Text | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Population:
     """The target population of a questionnaire."""
@@ -283,6 +384,9 @@ class Questionnaire:
     description: Text | None = None
     privacy: Text | None = None
     minutes: float | None = None
+    scales: tuple[Scale, ...] = ()
+    care: CareNotice | None = None
+    anonymous: bool = False
     content_hash: str = ""
     source: str = ""
     _items: Mapping[str, Item] = field(default_factory=dict, repr=False, compare=False)
@@ -345,6 +449,24 @@ class Questionnaire:
         """Membership of each key group for one respondent."""
         env = self.environment(answers, survey_year)
         return {g.id: g.rule.test(env) for g in self.groups}
+
+    def scale(self, scale_id: str) -> Scale:
+        """The scale with this id; KeyError if none."""
+        for s in self.scales:
+            if s.id == scale_id:
+                return s
+        raise KeyError(scale_id)
+
+    @property
+    def scale_flags(self) -> tuple[ScaleFlag, ...]:
+        """Every single-item flag of every scale, in order."""
+        return tuple(f for s in self.scales for f in s.flags)
+
+    @property
+    def scale_variables(self) -> tuple[str, ...]:
+        """The answer variables the scales read, in questionnaire order, each once."""
+        used = {v for s in self.scales for v in s.items}
+        return tuple(v for v in self.variables if v in used)
 
     @property
     def short_hash(self) -> str:

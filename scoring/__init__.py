@@ -26,6 +26,10 @@ from scoring.items import ItemAnalysis
 from scoring.items import ItemFlag
 from scoring.items import analyze_items
 from scoring.items import analyze_responses
+from scoring.scales import ScaleSheet
+from scoring.scales import care_flags_raised
+from scoring.scales import score_record
+from scoring.scales import score_scales
 from scoring.score import assign_levels
 from scoring.score import score_responses
 from scoring.sheet import ScoreSheet
@@ -36,6 +40,7 @@ __all__ = [
     "ItemAnalysis",
     "ItemFlag",
     "ResponseError",
+    "ScaleSheet",
     "RuleError",
     "ScoreSheet",
     "ScoringError",
@@ -44,7 +49,10 @@ __all__ = [
     "analyze_items",
     "analyze_responses",
     "assign_levels",
+    "care_flags_raised",
     "encode_columns",
     "encode_responses",
+    "score_record",
     "score_responses",
+    "score_scales",
 ]

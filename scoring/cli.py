@@ -15,6 +15,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from scoring.items import ItemAnalysis
 from scoring.items import analyze_items
 from scoring.items import analyze_responses
 from scoring.items import check_weights
+from scoring.scales import ScaleSheet
+from scoring.scales import score_scales
 from scoring.score import score_responses
 from scoring.sheet import ScoreSheet
 
@@ -73,30 +76,48 @@ def read_csv(path: Path) -> tuple[list[str], dict[str, list[str]]]:
 
 def _format(value: Any) -> str:
     if isinstance(value, float | np.floating):
-        return format(float(value), ".10g")
+        return "" if np.isnan(value) else format(float(value), ".10g")
     return str(value)
 
 
 def write_scored_csv(
-    path: Path | None, header: Sequence[str], columns: dict[str, list[str]], sheet: ScoreSheet
+    path: Path | None,
+    header: Sequence[str],
+    columns: dict[str, list[str]],
+    scores: Mapping[str, NDArray[Any]],
+    n: int,
 ) -> None:
-    """Every input column, then the score columns (replacing input columns of that name)."""
-    scores = sheet.columns()
+    """Every input column, then the ``n`` rows of the score columns (replacing input
+    columns of that name); NaN scores are written as empty cells."""
     replaced = [c for c in scores if c in columns]
     if replaced:
         logger.warning("replacing existing column(s) %s with new scores", ", ".join(replaced))
     out_header = list(header) + [c for c in scores if c not in columns]
-    score_text = {c: [_format(v) for v in values.tolist()] for c, values in scores.items()}
+    score_text = {
+        c: [_format(v) for v in np.asarray(values).tolist()] for c, values in scores.items()
+    }
     merged = {**columns, **score_text}
     fh = sys.stdout if path is None else path.open("w", encoding="utf-8-sig", newline="")
     try:
         writer = csv.writer(fh)
         writer.writerow(out_header)
-        for i in range(sheet.n):
+        for i in range(n):
             writer.writerow([merged[c][i] for c in out_header])
     finally:
         if path is not None:
             fh.close()
+
+
+def _scale_summary(sheet: ScaleSheet) -> str:
+    parts = []
+    for scale_id, codes in zip(sheet.scale_ids, sheet.band_codes, strict=True):
+        if codes:
+            shares = sheet.band_shares(scale_id)
+            text = ", ".join(f"{k} {100 * v:.1f}%" for k, v in shares.items())
+            parts.append(f"{scale_id}: {text}")
+    missing = int((sheet.band < 0).sum())
+    tail = f"; {missing} scale score(s) missing (too few items answered)" if missing else ""
+    return f"{sheet.n} respondents, scales (unweighted) " + "; ".join(parts) + tail
 
 
 def _summary(sheet: ScoreSheet) -> str:
@@ -147,7 +168,7 @@ def score(
     rule: str | None,
     unknown_codes: str,
 ) -> None:
-    """Score RESPONSES.csv (or a wave): item points, dimension scores, total, level.
+    """Score RESPONSES.csv (or a wave): test points, dimensions, total, level; scales.
 
     \b
     kesu score answers.csv -q questionnaires/yiwu-csl-2025.yaml -o scored.csv
@@ -167,13 +188,25 @@ def score(
         raise click.UsageError(f"no such file: {responses}")
     q = _load(questionnaire)
     header, columns = read_csv(responses)
+    scores: dict[str, NDArray[Any]] = {}
+    notes = []
+    policy = UnknownCodes(unknown_codes)
     try:
-        encoded = encode_columns(q, columns, unknown=UnknownCodes(unknown_codes))
-        sheet = score_responses(q, encoded, rule=rule)
+        if q.scored_items or not q.scales:
+            sheet = score_responses(q, encode_columns(q, columns, unknown=policy), rule=rule)
+            scores.update(sheet.columns())
+            notes.append(_summary(sheet))
+        if q.scales:
+            encoded = encode_columns(q, columns, unknown=policy, variables=q.scale_variables)
+            scale_sheet = score_scales(q, encoded)
+            scores.update(scale_sheet.columns())
+            notes.append(_scale_summary(scale_sheet))
     except ScoringError as exc:
         raise click.ClickException(f"{responses}: {exc}") from None
-    write_scored_csv(None if str(output) == "-" else output, header, columns, sheet)
-    click.echo(_summary(sheet), err=True)
+    n = len(next(iter(columns.values()), []))
+    write_scored_csv(None if str(output) == "-" else output, header, columns, scores, n)
+    for note in notes:
+        click.echo(note, err=True)
 
 
 def _login() -> str:

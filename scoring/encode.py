@@ -61,7 +61,8 @@ class EncodedResponses:
     """A batch of answers to the scored items, encoded once.
 
     Attributes:
-        item_ids: the scored items, in questionnaire order (the columns of ``choice``).
+        item_ids: the encoded answer variables, in questionnaire order (the columns of
+            ``choice``): the scored items, or the variables asked for (scale items).
         item_types: ``single``, ``truefalse`` or ``multiple`` for each column.
         codes: the option codes of each item, in questionnaire order (``DK`` included).
         choice: ``(n, k)`` integer matrix: option index (single, true/false), bit mask
@@ -147,6 +148,7 @@ def encode_responses(
     answers: Sequence[Mapping[str, Any]],
     *,
     unknown: UnknownCodes = UnknownCodes.FAIL,
+    variables: Sequence[str] | None = None,
 ) -> EncodedResponses:
     """Encode answer dicts (as the web survey stores them) into an :class:`EncodedResponses`.
 
@@ -154,12 +156,15 @@ def encode_responses(
     single and true/false items (``'T'``, ``'F'``, ``'DK'``; Python ``True``/``False``
     are read as ``'T'``/``'F'``), a list of codes for multiple-answer items (a string
     ``"A;B"`` is accepted too), anything for unscored items (ignored). An absent key,
-    ``None`` or ``""`` is no answer. Only the questionnaire's scored items are encoded.
+    ``None`` or ``""`` is no answer. By default the questionnaire's scored items are
+    encoded; ``variables`` names other answer variables instead (the scales' items and
+    grid rows: :attr:`Questionnaire.scale_variables`), encoded the same way.
 
     Args:
         questionnaire: the questionnaire the answers belong to.
         answers: one mapping per respondent.
         unknown: policy for codes that are not options of the item.
+        variables: the answer variables to encode (default: the scored items).
 
     Returns:
         The encoded batch, rows in the order of ``answers``.
@@ -181,8 +186,34 @@ def encode_responses(
                 got=type(a).__name__,
                 expected="a dict such as {'K1': 'T', 'M1': ['A', 'B']}",
             )
-    columns = {item.id: _AnswerColumn(answers, item.id) for item in questionnaire.scored_items}
-    return _encode(questionnaire, columns, len(answers), unknown, source="answers")
+    pairs = _variable_items(questionnaire, variables)
+    columns = {var: _AnswerColumn(answers, var) for var, _ in pairs}
+    return _encode(pairs, columns, len(answers), unknown, source="answers")
+
+
+def _variable_items(
+    questionnaire: Questionnaire, variables: Sequence[str] | None
+) -> list[tuple[str, Item]]:
+    """(variable, item holding its options) for the scored items or the given variables."""
+    if variables is None:
+        return [(item.id, item) for item in questionnaire.scored_items]
+    out = []
+    for var in variables:
+        if not questionnaire.has_variable(var):
+            raise ResponseError(
+                f"{var!r} is not an answer variable of questionnaire {questionnaire.id}",
+                param="variables",
+                got=var,
+            )
+        item = questionnaire.item(var)
+        if not item.type.has_options and item.type is not ItemType.GRID:
+            raise ResponseError(
+                f"{var!r} is a {item.type.value} item: only items with options can be encoded",
+                param="variables",
+                got=var,
+            )
+        out.append((var, item))
+    return out
 
 
 class _AnswerColumn(Sequence[Any]):
@@ -209,6 +240,7 @@ def encode_columns(
     columns: Mapping[str, Sequence[Any]],
     *,
     unknown: UnknownCodes = UnknownCodes.FAIL,
+    variables: Sequence[str] | None = None,
 ) -> EncodedResponses:
     """Encode columns of an exported table (for instance a CSV read as text).
 
@@ -220,28 +252,30 @@ def encode_columns(
         questionnaire: the questionnaire whose scored items the columns hold.
         columns: variable name -> sequence of values, all of the same length.
         unknown: policy for codes that are not options of the item.
+        variables: the answer variables to encode (default: the scored items).
 
     Returns:
         The encoded batch.
 
     Raises:
-        ResponseError: a scored item has no column, the columns differ in length, or
-            (policy ``FAIL``) a code is not an option of its item.
+        ResponseError: a scored item (or a listed variable) has no column, the columns
+            differ in length, or (policy ``FAIL``) a code is not an option of its item.
 
     Example:
         >>> enc = encode_columns(q, {"K1": ["T", "DK"], "M1": ["A;B", ""], ...})  # doctest: +SKIP
     """
-    scored = questionnaire.scored_items
-    missing = [item.id for item in scored if item.id not in columns]
+    pairs = _variable_items(questionnaire, variables)
+    missing = [var for var, _ in pairs if var not in columns]
     if missing:
+        what = "scored item(s)" if variables is None else "variable(s)"
         raise ResponseError(
-            f"{len(missing)} scored item(s) have no column: {', '.join(missing)}",
+            f"{len(missing)} {what} have no column: {', '.join(missing)}",
             param="columns",
             got=sorted(columns)[:20],
-            expected="one column per scored item, named by the item id",
+            expected="one column per item, named by the variable (item id or grid row id)",
             hint="export the responses with the questionnaire's variable names as headers",
         )
-    lengths = {item.id: len(columns[item.id]) for item in scored}
+    lengths = {var: len(columns[var]) for var, _ in pairs}
     n = next(iter(lengths.values()), 0)
     if any(v != n for v in lengths.values()):
         raise ResponseError(
@@ -249,31 +283,30 @@ def encode_columns(
             param="columns",
             got=lengths,
         )
-    return _encode(questionnaire, {i.id: columns[i.id] for i in scored}, n, unknown, "columns")
+    return _encode(pairs, {var: columns[var] for var, _ in pairs}, n, unknown, "columns")
 
 
 def _encode(
-    questionnaire: Questionnaire,
+    pairs: Sequence[tuple[str, Item]],
     columns: Mapping[str, Sequence[Any]],
     n: int,
     unknown: UnknownCodes,
     source: str,
 ) -> EncodedResponses:
-    scored = questionnaire.scored_items
-    dtype = _choice_dtype(scored)
-    choice = np.empty((n, len(scored)), dtype=dtype, order="F")
-    for j, item in enumerate(scored):
-        values = columns[item.id]
+    dtype = _choice_dtype([item for _, item in pairs])
+    choice = np.empty((n, len(pairs)), dtype=dtype, order="F")
+    for j, (var, item) in enumerate(pairs):
+        values = columns[var]
         if item.type is ItemType.MULTIPLE:
-            col = _encode_multiple(item, values, unknown, source)
+            col = _encode_multiple(var, item, values, unknown, source)
         else:
-            col = _encode_single(item, values, unknown, source)
+            col = _encode_single(var, item, values, unknown, source)
         choice[:, j] = col
-    logger.debug("encoded %d respondents x %d scored items (%s)", n, len(scored), dtype)
+    logger.debug("encoded %d respondents x %d items (%s)", n, len(pairs), dtype)
     return EncodedResponses(
-        item_ids=tuple(i.id for i in scored),
-        item_types=tuple(i.type for i in scored),
-        codes=tuple(i.codes for i in scored),
+        item_ids=tuple(var for var, _ in pairs),
+        item_types=tuple(item.type for _, item in pairs),
+        codes=tuple(item.codes for _, item in pairs),
         choice=choice,
     )
 
@@ -322,11 +355,13 @@ def _normalise(item: Item, value: Any) -> Any:
     return value
 
 
-def _unknown(item: Item, row: int, value: Any, unknown: UnknownCodes, source: str) -> None:
+def _unknown(
+    var: str, item: Item, row: int, value: Any, unknown: UnknownCodes, source: str
+) -> None:
     if unknown is UnknownCodes.FAIL:
         raise ResponseError(
-            f"{source} row {row}, item {item.id}: {value!r} is not an option of the item",
-            param=item.id,
+            f"{source} row {row}, item {var}: {value!r} is not an option of the item",
+            param=var,
             got=value,
             expected=f"one of {', '.join(item.codes)}",
             hint="fix the data or pass unknown=UnknownCodes.MISSING to score it as no answer",
@@ -334,7 +369,7 @@ def _unknown(item: Item, row: int, value: Any, unknown: UnknownCodes, source: st
 
 
 def _encode_single(
-    item: Item, values: Sequence[Any], unknown: UnknownCodes, source: str
+    var: str, item: Item, values: Sequence[Any], unknown: UnknownCodes, source: str
 ) -> NDArray[np.int64]:
     lookup: dict[Any, int] = {code: i for i, code in enumerate(item.codes)}
     lookup[None] = -1
@@ -355,12 +390,12 @@ def _encode_single(
         norm = _normalise(item, value)
         index = lookup.get(norm, _UNKNOWN) if _hashable(norm) else _UNKNOWN
         if index == _UNKNOWN:
-            _unknown(item, row, value, unknown, source)
+            _unknown(var, item, row, value, unknown, source)
             n_unknown += 1
             index = -1
         col[row] = index
     if n_unknown:
-        logger.warning("item %s: %d unknown code(s) scored as no answer", item.id, n_unknown)
+        logger.warning("item %s: %d unknown code(s) scored as no answer", var, n_unknown)
     return col
 
 
@@ -373,7 +408,7 @@ def _hashable(value: Any) -> bool:
 
 
 def _encode_multiple(
-    item: Item, values: Sequence[Any], unknown: UnknownCodes, source: str
+    var: str, item: Item, values: Sequence[Any], unknown: UnknownCodes, source: str
 ) -> NDArray[np.int64]:
     bit = {code: 1 << i for i, code in enumerate(item.codes)}
     col = np.empty(len(values), dtype=np.int64)
@@ -390,9 +425,8 @@ def _encode_multiple(
             parts = _split(value)
             if parts is None:
                 raise ResponseError(
-                    f"{source} row {row}, item {item.id}: a multiple-answer item needs a list "
-                    "of codes",
-                    param=item.id,
+                    f"{source} row {row}, item {var}: a multiple-answer item needs a list of codes",
+                    param=var,
                     got=value,
                     expected="a list such as ['A', 'B'] or a string 'A;B'",
                 )
@@ -400,7 +434,7 @@ def _encode_multiple(
             for part in parts:
                 code = _normalise(item, part)
                 if not _hashable(code) or code not in bit:
-                    _unknown(item, row, part, unknown, source)
+                    _unknown(var, item, row, part, unknown, source)
                     n_unknown += 1
                     mask = -1
                     break
@@ -410,7 +444,7 @@ def _encode_multiple(
             cache[key] = mask
     if n_unknown:
         logger.warning(
-            "item %s: %d answer(s) with unknown codes scored as no answer", item.id, n_unknown
+            "item %s: %d answer(s) with unknown codes scored as no answer", var, n_unknown
         )
     return col
 
