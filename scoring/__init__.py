@@ -26,9 +26,10 @@ from scoring.items import ItemAnalysis
 from scoring.items import ItemFlag
 from scoring.items import analyze_items
 from scoring.items import analyze_responses
+from scoring.record import score_record
+from scoring.record import score_records
 from scoring.scales import ScaleSheet
 from scoring.scales import care_flags_raised
-from scoring.scales import score_record
 from scoring.scales import score_scales
 from scoring.score import assign_levels
 from scoring.score import score_responses
@@ -53,6 +54,7 @@ __all__ = [
     "encode_columns",
     "encode_responses",
     "score_record",
+    "score_records",
     "score_responses",
     "score_scales",
 ]

@@ -354,32 +354,6 @@ def _bands(scale: Scale, score: NDArray[np.float64]) -> NDArray[np.int8]:
     return index.astype(np.int8)
 
 
-def score_record(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """One respondent's stored result: the test score (if the questionnaire has test items)
-    and the scales with their flags (if it has scales), JSON-ready.
-
-    Keys: ``questionnaire_id``, ``questionnaire_version``, ``content_hash``; the keys of
-    :meth:`scoring.ScoreSheet.to_dict` when there are scored items; ``scales`` and
-    ``flags`` (:meth:`ScaleSheet.to_dict`) when there are scales.
-
-    Example:
-        >>> score_record(q, {"phq9_1": "0", ...})["scales"]["phq9"]["band"]  # doctest: +SKIP
-        'minimal'
-    """
-    from scoring.score import score_responses
-
-    record: dict[str, Any] = {
-        "questionnaire_id": questionnaire.id,
-        "questionnaire_version": questionnaire.version,
-        "content_hash": questionnaire.content_hash,
-    }
-    if questionnaire.scored_items:
-        record.update(score_responses(questionnaire, [dict(answers)]).to_dict(0))
-    if questionnaire.scales:
-        record.update(score_scales(questionnaire, [dict(answers)]).to_dict(0))
-    return record
-
-
 def care_flags_raised(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> tuple[str, ...]:
     """The duty-of-care flags (``care: true``) raised by one respondent's answers so far.
 

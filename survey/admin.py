@@ -31,6 +31,10 @@ from flask import url_for
 
 from questionnaires import QUESTIONNAIRE_DIR
 from survey import security
+from survey.anonymity import parse_units
+from survey.anonymity import save_unit_links
+from survey.anonymity import unit_links
+from survey.anonymity import unit_links_csv
 from survey.auth import DATA_ROLES
 from survey.auth import MONITOR_ROLES
 from survey.auth import load_user
@@ -61,6 +65,7 @@ from survey.services import list_waves
 from survey.services import questionnaire_of
 from survey.services import set_wave_status
 from survey.services import summarize
+from survey.services import wave_is_anonymous
 from survey.users import grant
 from survey.users import members
 from survey.users import revoke
@@ -197,6 +202,8 @@ def _wave_page(name: str, tokens: list[str] | None = None, error: str | None = N
     db = get_session()
     w = get_wave(db, name)
     summary = summarize(db, w)
+    anonymous = wave_is_anonymous(w)
+    units = unit_links(db, name) if anonymous and g.wave_role == "admin" else []
     page = render_template(
         "admin/wave.html",
         w=summary,
@@ -207,6 +214,8 @@ def _wave_page(name: str, tokens: list[str] | None = None, error: str | None = N
         members=members(db, name) if g.wave_role == "admin" else [],
         roles=ROLES,
         settings=json.dumps(wave_settings(w), ensure_ascii=False, indent=1),
+        anonymous=anonymous,
+        units=units,
     )
     return (page, 400) if error else page
 
@@ -241,6 +250,36 @@ def invite(name: str) -> Any:
         town=request.form.get("town") or None,
     )
     return _wave_page(name, tokens=tokens)
+
+
+@bp.post("/waves/<name>/units")
+@wave_role_required("admin")
+def save_units(name: str) -> Any:
+    """Create or update the unit links of an anonymous wave from a CSV (unit, label, quota)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise SurveyError(ui_text("err_units_file"), param="file")
+    try:
+        saved = save_unit_links(get_session(), name, parse_units(upload.read()),
+                                actor=g.user.username)  # fmt: skip
+    except SurveyError as exc:
+        get_session().rollback()
+        return _wave_page(name, error=exc.page_text())
+    flash(ui_text("flash_units_saved", count=len(saved)))
+    return redirect(url_for("admin.wave", name=name), code=303)
+
+
+@bp.get("/waves/<name>/units.csv")
+@wave_role_required("admin")
+def units_download(name: str) -> Any:
+    """The unit links with their progress, as CSV (UTF-8 with BOM)."""
+    db = get_session()
+    base = str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+    data = unit_links_csv(unit_links(db, name), base)
+    audit(db, g.user.username, "wave.unit_links", name)
+    db.commit()
+    return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"{name}-units.csv", max_age=0)  # fmt: skip
 
 
 @bp.get("/waves/<name>/qr.svg")

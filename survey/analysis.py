@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from questionnaires import ItemType
 from questionnaires import Questionnaire
+from scoring import score_records
 from scoring import score_responses
+from scoring import score_scales
 from survey.db import begin_write
 from survey.models import Invitation
 from survey.models import Response
@@ -104,7 +106,9 @@ def analysis_table(
     ``questionnaire_hash``, demographics by questionnaire concept (numbers as float64 with
     NaN, codes as strings; ``age`` from the derived variable), ``group_<id>`` (int8 0/1),
     the unscored answers (:func:`answer_columns`), ``item_<ID>``, ``score_<dimension>``,
-    ``score_total`` (float64), ``level`` (str), ``literate``, ``status``, ``rejected``,
+    ``score_total`` (float64), ``level`` (str), ``literate`` (these only for a questionnaire
+    with test items), ``scale_<id>`` (float64, NaN when too few items were answered),
+    ``band_<id>`` (str), ``flag_<id>`` (float64 1/0/NaN) for its scales, ``status``, ``rejected``,
     ``quality_<flag>`` for :data:`survey.quality.FLAG_NAMES` and ``quality_flags`` (int8).
 
     Args:
@@ -157,7 +161,11 @@ def analysis_table(
     for name, column in answer_columns(q, answers).items():
         if name not in table:
             table[name] = column
-    table.update(_score_columns(q, [resp for resp, _ in rows], answers))
+    if q.scored_items:
+        table.update(_score_columns(q, [resp for resp, _ in rows], answers))
+    if q.scales:
+        # scales are cheap to score and deterministic: always from the stored answers
+        table.update(score_scales(q, answers).columns())
     table["status"] = _text([ResponseStatus.COMPLETE.value] * n)
     table["rejected"] = np.array([1 if resp.rejected else 0 for resp, _ in rows], dtype=np.int8)
     flags = [
@@ -252,9 +260,9 @@ def rescore_wave(session: Session, wave_name: str, actor: str) -> int:
         .order_by(Response.id)
     ).all()
     if responses:
-        sheet = score_responses(q, [dict(r.answers) for r in responses])
-        for i, resp in enumerate(responses):
-            resp.score = sheet.to_dict(i)
+        records = score_records(q, [dict(r.answers) for r in responses])
+        for resp, record in zip(responses, records, strict=True):
+            resp.score = record
     audit(
         session, actor, "wave.rescore", wave_name, count=len(responses), content_hash=q.content_hash
     )

@@ -65,6 +65,7 @@ def _row(q: Questionnaire, col: Column) -> dict[str, str]:
         codes = "; ".join(f"{k}={v}" for k, v in col.value_labels.items())
     elif col.csv_only and item is not None:
         codes = "codes joined by ';' (CSV only): " + ", ".join(item.codes)
+    label_en = label_en or col.label_en
     kind = {"num": "numeric", "str": "text", "code": "coded"}[col.kind]
     return {
         "variable": col.name, "label_zh": col.label, "label_en": label_en, "type": kind,

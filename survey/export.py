@@ -94,6 +94,8 @@ class Column:
     csv_only: bool = False
     item: Item | None = None
     option: str | None = None
+    #: the English label when the column has no item to take it from (scales)
+    label_en: str = ""
 
 
 YES_NO = {0: "否 no", 1: "是 yes"}
@@ -159,8 +161,22 @@ def plan_columns(q: Questionnaire, design_keys: tuple[str, ...] = DESIGN_NUMERIC
     for g in q.groups:
         cols.append(Column(f"group_{g.id}", f"重点人群 {g.label.get('zh-CN')}", "num",
                            value_labels=YES_NO))  # fmt: skip
-    for item in q.scored_items:
-        cols.append(Column(f"item_{item.id}", f"得分 {item.id}", "num"))
+    if q.scored_items:
+        cols += _literacy_columns(q)
+    cols += scale_columns(q)
+    for name in FLAG_NAMES:
+        cols.append(Column(f"quality_{name}", f"质量标记 {name}", "num", value_labels=YES_NO))
+    cols += [
+        Column("quality_flags", "质量标记数 number of flags", "num"),
+        Column("review", "审核 review", "str", width=16),
+        Column("rejected", "已剔除 rejected", "num", value_labels=YES_NO),
+        Column("questionnaire_hash", "问卷版本 questionnaire hash", "str"),
+    ]
+    return cols
+
+
+def _literacy_columns(q: Questionnaire) -> list[Column]:
+    cols = [Column(f"item_{item.id}", f"得分 {item.id}", "num") for item in q.scored_items]
     for dim in q.scoring.dimensions:
         cols.append(Column(f"score_{dim.id}", f"得分 {dim.label.get('zh-CN')}", "num"))
     cols.append(Column("score_total", "总分 total score (0-100)", "num"))
@@ -170,14 +186,27 @@ def plan_columns(q: Questionnaire, design_keys: tuple[str, ...] = DESIGN_NUMERIC
                        value_labels={k: f"{v} {q.scoring.levels[k - 1].label.get('zh-CN')}"
                                      for k, v in levels.items()}))  # fmt: skip
     cols.append(Column("literate", "具备科学素质 literate", "num", value_labels=YES_NO))
-    for name in FLAG_NAMES:
-        cols.append(Column(f"quality_{name}", f"质量标记 {name}", "num", value_labels=YES_NO))
-    cols += [
-        Column("quality_flags", "质量标记数 number of flags", "num"),
-        Column("review", "审核 review", "str", width=16),
-        Column("rejected", "已剔除 rejected", "num", value_labels=YES_NO),
-        Column("questionnaire_hash", "问卷版本 questionnaire hash", "str"),
-    ]
+    return cols
+
+
+def scale_columns(q: Questionnaire) -> list[Column]:
+    """``scale_<id>`` (score), ``band_<id>`` (coded 1..k with the band labels) and
+    ``flag_<id>`` (0/1) of the questionnaire's scales, labelled in both languages."""
+    cols: list[Column] = []
+    for scale in q.scales:
+        zh, en = scale.label.get("zh-CN"), scale.label.get("en")
+        rule = f"{scale.method.value} {scale.low:g}-{scale.high:g}"
+        cols.append(Column(f"scale_{scale.id}", f"{zh} 得分", "num",
+                           label_en=f"{en} score ({rule})"))  # fmt: skip
+        if scale.bands:
+            codes = {b.code: i for i, b in enumerate(scale.bands, start=1)}
+            labels = {i: f"{b.code} {b.label.get('zh-CN')}"
+                      for i, b in enumerate(scale.bands, start=1)}  # fmt: skip
+            cols.append(Column(f"band_{scale.id}", f"{zh} 分级", "code", codes=codes,
+                               value_labels=labels, width=32, label_en=f"{en} band"))  # fmt: skip
+        for flag in scale.flags:
+            cols.append(Column(f"flag_{flag.id}", flag.label.get("zh-CN"), "num",
+                               value_labels=YES_NO, label_en=flag.label.get("en")))  # fmt: skip
     return cols
 
 
@@ -300,6 +329,13 @@ def export_rows(
 def _scores(row: dict[str, Any], sheet: dict[str, Any] | None, q: Questionnaire) -> None:
     if not sheet or sheet.get("content_hash") != q.content_hash:
         return  # not scored yet (kesu wave rescore): scores stay empty
+    for scale_id, result in (sheet.get("scales") or {}).items():
+        row[f"scale_{scale_id}"] = result.get("score")
+        row[f"band_{scale_id}"] = result.get("band")
+    for flag_id, value in (sheet.get("flags") or {}).items():
+        row[f"flag_{flag_id}"] = value
+    if "total" not in sheet:
+        return
     for item_id, points in sheet.get("items", {}).items():
         row[f"item_{item_id}"] = points
     for dim, value in sheet.get("dimensions", {}).items():

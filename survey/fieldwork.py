@@ -35,6 +35,7 @@ from sampling.selection import DoorSelection
 from sampling.selection import RosterPerson
 from sampling.selection import kish_grid_select
 from sampling.selection import next_birthday_select
+from survey.care import read_help_resources
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import ClosedError
@@ -72,6 +73,12 @@ WAVE_SETTINGS: dict[str, Any] = {
     #: completes wanted: {town: {"total": n, "<group id>": m}}; a town's total defaults
     #: to its number of sampled cases
     "targets": {},
+    #: an anonymous wave (also when its questionnaire says so): unit links only, no IP or
+    #: device data (survey/anonymity.py); can be switched on only before the first response
+    "anonymous": False,
+    #: the city's own help lines for the duty-of-care message, replacing the
+    #: questionnaire's defaults: [{name, phone, hours?, note?}] (survey/care.py)
+    "help_resources": [],
 }
 #: dispositions an interviewer may record for an attempt (interviews are recorded by
 #: the interview itself)
@@ -104,6 +111,10 @@ def _check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
             raise BadRequestError("straightline_min_rows is 2..100", param=key, got=value)
         if key == "targets":
             _check_targets(value)
+        if key == "anonymous" and not isinstance(value, bool):
+            raise BadRequestError("anonymous is true or false", param=key, got=value)
+        if key == "help_resources" and value != []:
+            read_help_resources(value)
         out[key] = value
     return out
 
@@ -127,12 +138,35 @@ def update_settings(
     checked = _check_settings(changes)
     begin_write(session)
     wave = get_wave(session, wave_name)
+    if "anonymous" in checked:
+        _check_anonymous_change(session, wave, bool(checked["anonymous"]))
     merged = dict(wave.settings or {})
     merged.update(checked)
     wave.settings = merged
     audit(session, actor, "wave.settings", wave_name, **checked)
     session.commit()
     return wave_settings(wave)
+
+
+def _check_anonymous_change(session: Session, wave: Wave, anonymous: bool) -> None:
+    """Anonymity cannot be given up when the questionnaire asks for it, and cannot be
+    switched on or off once responses (or personal invitations) exist."""
+    if not anonymous and questionnaire_of(wave.questionnaire_version).anonymous:
+        raise ConflictError("the questionnaire is anonymous: the wave cannot stop being so",
+                            param="anonymous")  # fmt: skip
+    if anonymous == bool((wave.settings or {}).get("anonymous")):
+        return
+    responses = session.scalar(select(func.count(Response.id)).where(Response.wave_id == wave.id))
+    invitations = session.scalar(
+        select(func.count(Invitation.id)).where(
+            Invitation.wave_id == wave.id, Invitation.open_link.is_(False)
+        )
+    )
+    if responses or invitations:
+        raise ConflictError(
+            "anonymity can be changed only before the wave has invitations or responses",
+            param="anonymous", got={"responses": responses, "invitations": invitations},
+        )  # fmt: skip
 
 
 # -- assignments -------------------------------------------------------------------------------

@@ -331,6 +331,40 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_not_found": "没有这个页面，请检查网址。",
         "error_method": "这个网址不接受这种请求。",
         "error_too_large": "上传的内容太大。",
+        # anonymous waves, unit links and the duty of care (survey/anonymity.py, care.py)
+        "app_short": "科素 · 调查",
+        "privacy_anonymous_heading": "匿名调查。",
+        "privacy_anonymous": "本调查不记录您的IP地址、手机或电脑的型号和浏览器信息，"
+        "不在浏览器中保存任何长期标识，答题时间只精确到日期；链接按单位发放，不对应任何个人。"
+        "任何人都无法从调查数据或服务器日志中知道哪份答卷是您填的。",
+        "unit_title": "参加匿名调查",
+        "unit_body": "这是本单位的匿名调查链接。点击下方按钮开始；每人只需填写一次，"
+        "不会记录您的姓名、电话、IP地址或设备信息。",
+        "unit_full_title": "本单位的填答已满",
+        "unit_full_body": "本单位的答卷数量已达到名额，谢谢您的关心。如有疑问，请联系调查组织者。",
+        "care_title": "请关心一下自己",
+        "care_general_title": "需要帮助时",
+        "care_general": "如果您近来情绪低落、压力很大，可以随时拨打下面的电话，和专业人员聊一聊。",
+        "err_anonymous_wave": "这是匿名调查轮次：不能发放对应个人的邀请或导入样本，"
+        "请使用单位链接。",
+        "err_anonymous_modes": "匿名问卷只能通过单位链接在网上填答："
+        "不能开启公开链接或访员调查方式。",
+        "err_not_anonymous": "单位链接只用于匿名调查轮次。",
+        "err_unit_code": "第 {row} 行：单位代码需要 1 到 64 个字母、数字或 - _ .。",
+        "err_unit_label": "第 {row} 行：单位名称最多 128 个字。",
+        "err_unit_quota": "第 {row} 行：名额必须是 1 到 100000 的整数。",
+        "err_units_file": "单位文件需要 UTF-8 编码的 CSV，列为 unit、label、quota，至少一行。",
+        "err_unit_twice": "这些单位出现了两次：{units}。",
+        "wave_units": "单位链接（匿名）",
+        "wave_units_note": "每个单位一个公开链接，达到名额后不再接受新的答卷。链接不对应任何个人。",
+        "wave_units_file": "单位文件（CSV：unit, label, quota）",
+        "wave_units_save": "保存单位",
+        "wave_units_csv": "下载单位链接（CSV）",
+        "col_unit": "单位",
+        "col_quota": "名额",
+        "col_started": "已开始",
+        "col_link": "链接",
+        "flash_units_saved": "已保存 {count} 个单位链接。",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -645,6 +679,46 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_not_found": "There is no such page; please check the address.",
         "error_method": "This address does not accept this kind of request.",
         "error_too_large": "The upload is too large.",
+        # anonymous waves, unit links and the duty of care (survey/anonymity.py, care.py)
+        "app_short": "Kesu · Survey",
+        "privacy_anonymous_heading": "An anonymous survey.",
+        "privacy_anonymous": "This survey does not record your IP address, your phone or "
+        "computer model or your browser, keeps no lasting identifier in your browser and "
+        "records the time of answering only to the day; links are handed out per unit and "
+        "belong to no person. Nobody can tell from the survey data or the server logs which "
+        "answers are yours.",
+        "unit_title": "Take part in an anonymous survey",
+        "unit_body": "This is your unit's anonymous survey link. Press the button to start; "
+        "answer once only. Your name, phone number, IP address and device are not recorded.",
+        "unit_full_title": "Your unit's answers are complete",
+        "unit_full_body": "Your unit has sent as many answers as it has places. Thank you. "
+        "Please contact the organisers with any question.",
+        "care_title": "Please look after yourself",
+        "care_general_title": "If you need help",
+        "care_general": "If you have been feeling low or under heavy stress lately, you can call "
+        "these lines at any time to talk with a professional.",
+        "err_anonymous_wave": "This wave is anonymous: no personal invitations or sample "
+        "imports; use unit links.",
+        "err_anonymous_modes": "An anonymous questionnaire is answered on the web through unit "
+        "links only: no open link, no interviewer modes.",
+        "err_not_anonymous": "Unit links are for anonymous waves only.",
+        "err_unit_code": "Row {row}: a unit code is 1-64 letters, digits, - _ or .",
+        "err_unit_label": "Row {row}: a unit name has at most 128 characters.",
+        "err_unit_quota": "Row {row}: the quota is a whole number from 1 to 100000.",
+        "err_units_file": "The units file is a UTF-8 CSV with the columns unit, label, quota and "
+        "at least one row.",
+        "err_unit_twice": "These units are listed twice: {units}.",
+        "wave_units": "Unit links (anonymous)",
+        "wave_units_note": "One open link per unit; no new answers once the quota is reached. "
+        "No link belongs to a person.",
+        "wave_units_file": "Units file (CSV: unit, label, quota)",
+        "wave_units_save": "Save units",
+        "wave_units_csv": "Download the unit links (CSV)",
+        "col_unit": "Unit",
+        "col_quota": "Quota",
+        "col_started": "Started",
+        "col_link": "Link",
+        "flash_units_saved": "{count} unit link(s) saved.",
     },
 }
 

@@ -154,6 +154,29 @@ class Invitation(Base):
     wave: Mapped[Wave] = relationship(lazy="joined")
 
 
+class UnitLink(Base):
+    """An open link of one unit of an anonymous wave, with the unit's quota of completes.
+
+    Anyone with the link may answer; nothing ties a response to a person. ``unit`` is
+    written into the ``psu`` of the invitations the link creates (the unit is the
+    cluster of the design).
+    """
+
+    __tablename__ = "unit_link"
+    __table_args__ = (UniqueConstraint("wave_id", "unit", name="uq_unit_link_wave_unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(128), default="")
+    #: completes accepted from this link; new starts are refused once it is reached
+    quota: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    wave: Mapped[Wave] = relationship(lazy="joined")
+
+
 class Response(Base):
     """One respondent's answers to one invitation (at most one response per invitation)."""
 

@@ -2,11 +2,14 @@
 
 Plain HTML forms, so the survey works with JavaScript off and in WeChat's in-app
 browser; skip logic runs on the server. Preferences (language, large text) live in the
-signed session cookie; the invitation token in the URL identifies the response.
+signed session cookie; the invitation token in the URL identifies the response. Unit
+links (``/u/<token>``) recruit for anonymous waves (:mod:`survey.anonymity`); the
+duty-of-care message (:mod:`survey.care`) is computed here from the stored answers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -30,7 +33,10 @@ from questionnaires import Item
 from questionnaires import ItemType
 from questionnaires import Questionnaire
 from survey import security
+from survey.anonymity import start_unit_response
+from survey.anonymity import unit_state
 from survey.answers import FIELD_PREFIX
+from survey.care import care_view
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.flow import option_order
@@ -63,6 +69,15 @@ def init_app(app: Flask) -> None:
     security.limit(app, "respond.page", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.start", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.open_link", "RATE_LIMIT_OPEN_START", methods=["POST"])
+    security.limit(
+        app, "respond.unit_link", "RATE_LIMIT_OPEN_START", key_func=_unit_key, methods=["POST"]
+    )
+
+
+def _unit_key() -> str:
+    # anonymous waves: limit per unit link, never per client address (none is kept)
+    token = (request.view_args or {}).get("token", "")
+    return "unit:" + hashlib.sha256(token[:64].encode("utf-8")).hexdigest()[:24]
 
 
 def _token_key() -> str:
@@ -132,6 +147,10 @@ def start(token: str) -> Any:
     if not r.is_open:
         return render_template("respond/closed.html"), 403
     if request.method == "POST":
+        if r.anonymous:
+            # no User-Agent class, no device cookie: nothing that points at a device
+            started = start_response(db, token, language=g.lang, device={}, device_id=None)
+            return _to_current(started)
         device = device_class(request.headers.get("User-Agent", ""))
         device_id = _device_id()
         started = start_response(db, token, language=g.lang, device=device, device_id=device_id)
@@ -306,6 +325,7 @@ def _render_page(
             is_last=vis.next_section(section_id) is None,
             previous=vis.previous_section(section_id),
             rev=r.revision,
+            care=care_view(q, r.answers, r.settings, g.lang),
         ),
         status,
     )
@@ -333,7 +353,8 @@ def page(token: str, section: str) -> Any:
     if result.outcome == "invalid":
         r = load_respondent(db, token)
         items = walk(r.questionnaire, result.answers, r.survey_year).items_of(section)
-        logger.info("response %s: %d field(s) need attention", r.response_id, len(result.errors))
+        who = "(anonymous)" if r.anonymous else r.response_id
+        logger.info("response %s: %d field(s) need attention", who, len(result.errors))
         return _render_page(r, section, result.answers, result.errors, _posted_values(items), 422)
     if result.outcome == "complete" or (result.outcome == "stale" and not result.page):
         return redirect(url_for("respond.done", token=token), code=303)
@@ -346,7 +367,8 @@ def done(token: str) -> Any:
     r = load_respondent(get_session(), token)
     if not r.complete:
         return _to_current(r) if r.response_id else redirect(url_for("respond.start", token=token))
-    return render_template("respond/thanks.html", r=r)
+    care = care_view(r.questionnaire, r.answers, r.settings, g.lang)
+    return render_template("respond/thanks.html", r=r, care=care)
 
 
 @bp.get("/s/<token>/learn")
@@ -414,7 +436,33 @@ def open_link(token: str) -> Any:
     return response
 
 
-def _remember(response: WerkzeugResponse, open_token: str, invitation: str) -> None:
+@bp.route("/u/<token>", methods=["GET", "POST"])
+def unit_link(token: str) -> Any:
+    """A unit's open link of an anonymous wave: anyone may start, up to the unit's quota.
+
+    The browser remembers its response for the session only (a cookie without an expiry
+    date), so a shared computer does not keep it.
+    """
+    db = get_session()
+    known = _remembered(token)
+    if known:
+        return redirect(url_for("respond.start", token=known), code=303)
+    state = unit_state(db, token)
+    if not state.is_open:
+        return render_template("respond/closed.html"), 403
+    if state.full:
+        return render_template("respond/unit_full.html"), 403
+    if request.method == "GET":
+        return render_template("respond/unit.html", token=token, unit=state.label)
+    invitation = start_unit_response(db, token)
+    response = redirect(url_for("respond.start", token=invitation), code=303)
+    _remember(response, token, invitation, session_only=True)
+    return response
+
+
+def _remember(
+    response: WerkzeugResponse, open_token: str, invitation: str, *, session_only: bool = False
+) -> None:
     data: dict[str, str] = {}
     raw = request.cookies.get(OPEN_COOKIE)
     if raw:
@@ -426,10 +474,11 @@ def _remember(response: WerkzeugResponse, open_token: str, invitation: str) -> N
             data = {}
     data[open_token] = invitation
     cfg = current_app.config
+    days = timedelta(days=int(cfg["OPEN_LINK_COOKIE_DAYS"]))
     response.set_cookie(
         OPEN_COOKIE,
         _open_serializer().dumps(data),
-        max_age=int(timedelta(days=int(cfg["OPEN_LINK_COOKIE_DAYS"])).total_seconds()),
+        max_age=None if session_only else int(days.total_seconds()),
         httponly=True,
         secure=bool(cfg["SESSION_COOKIE_SECURE"]),
         samesite="Lax",

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.sql import Executable
 
 from questionnaires import Questionnaire
 from scoring import ScoringError
-from scoring import score_responses
+from scoring import score_record
 from survey.answers import apply_page
 from survey.db import begin_write
 from survey.db import read_connection
@@ -43,8 +44,12 @@ from survey.models import now_utc
 from survey.quality import answers_hash
 from survey.quality import duration_seconds
 from survey.services import cached_questionnaire
+from survey.services import day_of
+from survey.services import is_anonymous
 from survey.services import new_token
 from survey.services import questionnaire_of
+from survey.services import refuse_if_anonymous
+from survey.services import wave_is_anonymous
 from survey.services import wave_is_open
 
 logger = logging.getLogger(__name__)
@@ -70,6 +75,10 @@ class Respondent:
     revision: int
     answers: dict[str, Any]
     mode: str
+    #: answered through a unit link of an anonymous wave: no device data, coarse times
+    anonymous: bool = False
+    #: the wave's settings (help resources of the duty-of-care message)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -134,6 +143,8 @@ def _view(inv: Invitation, resp: Response | None) -> Respondent:
         revision=resp.revision if resp else 0,
         answers=dict(resp.answers) if resp else {},
         mode=inv.mode,
+        anonymous=wave_is_anonymous(wave),
+        settings=dict(wave.settings or {}),
     )
 
 
@@ -170,6 +181,7 @@ def _respondent_query() -> Executable:
             Wave.closes_at,
             Wave.questionnaire_version_id,
             QuestionnaireVersion.content_hash,
+            Wave.settings,
             Response.id,
             Response.status,
             Response.page,
@@ -195,9 +207,10 @@ def load_respondent(session: Session, token: str) -> Respondent:
         raise NotFoundError(
             "no such survey link", param="token", hint="check the link", ui="err_no_link"
         )
-    (mode, name, year, learn, status, opens, closes, version_id, digest) = row[:9]
-    response_id, response_status, page, revision, answers = row[9:]
+    (mode, name, year, learn, status, opens, closes, version_id, digest, settings) = row[:10]
+    response_id, response_status, page, revision, answers = row[10:]
     q = _questionnaire(session, version_id, digest)
+    settings = dict(settings or {})
     session.rollback()  # end the read transaction promptly
     is_open = _is_open(status, opens, closes)
     return Respondent(
@@ -213,6 +226,8 @@ def load_respondent(session: Session, token: str) -> Respondent:
         revision=revision or 0,
         answers=dict(answers or {}),
         mode=mode,
+        anonymous=is_anonymous(q, settings),
+        settings=settings,
     )
 
 
@@ -226,6 +241,9 @@ def start_response(
 ) -> Respondent:
     """Record consent and create the response (idempotent: an existing one is returned).
 
+    In an anonymous wave ``device`` and ``device_id`` are dropped and the start time is
+    kept to the day only (:mod:`survey.anonymity`).
+
     Raises:
         NotFoundError: unknown token. ClosedError: the wave is not open.
     """
@@ -238,23 +256,29 @@ def start_response(
         q = questionnaire_of(inv.wave.questionnaire_version)
         first = walk(q, {}, inv.wave.survey_year).section_ids
         now = now_utc()
+        anonymous = wave_is_anonymous(inv.wave)
+        paradata: dict[str, Any] = {"seconds": {}} if anonymous else {"device": dict(device),
+                                                                     "seconds": {}}  # fmt: skip
         resp = Response(
             wave_id=inv.wave_id,
             invitation_id=inv.id,
             status=ResponseStatus.PARTIAL,
-            started_at=now,
+            started_at=day_of(now) if anonymous else now,
+            # the last-save time times the pages; coarsened on completion if anonymous
             updated_at=now,
             mode=inv.mode,
             language=language,
             answers={},
-            paradata={"device": dict(device), "seconds": {}},
+            paradata=paradata,
             page=first[0] if first else "",
             revision=0,
-            device_id=device_id,
+            device_id=None if anonymous else device_id,
         )
         session.add(resp)
         session.commit()
-        logger.info("response %s started", resp.id)
+        # an anonymous response is never named in the log: a time-stamped id could be
+        # matched with who was seen answering at that moment
+        logger.info("response %s started", "(anonymous)" if anonymous else resp.id)
     view = _view(inv, resp)
     session.rollback()
     return view
@@ -294,6 +318,7 @@ def save_page(
             Wave.survey_year,
             Wave.questionnaire_version_id,
             QuestionnaireVersion.content_hash,
+            Wave.settings,
         )
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Wave, Invitation.wave_id == Wave.id)
@@ -306,7 +331,7 @@ def save_page(
         raise ClosedError(
             "please agree to take part first", param="consent", ui="err_consent_first"
         )
-    resp, status, opens, closes, survey_year, version_id, digest = row
+    resp, status, opens, closes, survey_year, version_id, digest, settings = row
     if revision < 0:
         raise BadRequestError("missing or malformed revision", param="rev", ui="err_form_stale")
     if resp.status is ResponseStatus.COMPLETE or revision < resp.revision:
@@ -361,6 +386,8 @@ def save_page(
         else:
             resp.status = ResponseStatus.COMPLETE
             resp.completed_at = now
+            if is_anonymous(q, settings):
+                resp.updated_at = resp.completed_at = day_of(now)
             resp.score = _score_or_none(q, outcome.answers)
             resp.duration_seconds = duration_seconds(paradata)
             resp.answers_hash = answers_hash(q, outcome.answers)
@@ -369,14 +396,15 @@ def save_page(
             result, nxt = "complete", ""
     resp.page = nxt
     session.commit()
-    logger.info("response %s %s (revision %s)", resp.id, result, resp.revision)
+    anonymous = is_anonymous(q, settings)
+    logger.info("response %s %s (revision %s)", "(anonymous)" if anonymous else resp.id, result,
+                resp.revision)  # fmt: skip
     return SaveResult(result, nxt, {}, {})
 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """One respondent's score sheet as JSON-ready values (:meth:`ScoreSheet.to_dict`)."""
-    sheet = score_responses(questionnaire, [dict(answers)])
-    return sheet.to_dict(0)
+    """One respondent's stored result: test score and/or scales (:func:`scoring.score_record`)."""
+    return score_record(questionnaire, answers)
 
 
 def _score_or_none(
@@ -406,6 +434,7 @@ def start_open_response(session: Session, open_token: str) -> str:
         raise NotFoundError("no such survey link", param="token", ui="err_no_link")
     if not wave_is_open(wave):
         raise ClosedError("this survey is not open", param="wave", ui="closed_body")
+    refuse_if_anonymous(wave, "the wave-wide open link")
     token = new_token()
     session.add(Invitation(wave_id=wave.id, token=token, mode="web", open_link=True))
     session.commit()

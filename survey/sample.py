@@ -33,6 +33,7 @@ from survey.services import MODES
 from survey.services import audit
 from survey.services import get_wave
 from survey.services import new_token
+from survey.services import refuse_if_anonymous
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +224,7 @@ def import_sample(
     id_col = next(c for c in ID_COLUMNS if c in rows[0][1])
     begin_write(session)
     wave = get_wave(session, wave_name)
+    refuse_if_anonymous(wave, "a sample of named cases")
     existing = set(
         session.scalars(
             select(Invitation.household_id).where(

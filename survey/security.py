@@ -43,19 +43,34 @@ SECURITY_HEADERS = {
 }
 
 #: endpoints allowed a bigger request body (the questionnaire upload)
-UPLOAD_ENDPOINTS = {"admin.new_wave", "admin.import_cases"}
+UPLOAD_ENDPOINTS = {"admin.new_wave", "admin.import_cases", "admin.save_units"}
 
 
-_TOKEN_IN_PATH = re.compile(r"/(s|o)/[A-Za-z0-9_-]{16,64}")
+_TOKEN_IN_PATH = re.compile(r"/(s|o|u)/[A-Za-z0-9_-]{16,64}")
+#: the client address that starts a werkzeug or gunicorn (default format) access line
+_LEADING_CLIENT = re.compile(r"^\S+(?= - \S+ \[)")
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+#: gunicorn's default access line ends with "referer" "user agent"
+_TRAILING_AGENT = re.compile(r'"[^"]*" "[^"]*"\s*$')
+
+
+#: a request line of anything but the staff areas (/admin, /field, /api): respondent
+#: pages and what a browser loads with them (static files, favicon, ...)
+_PUBLIC_REQUEST = re.compile(r'"[A-Z]+ /(?!admin(?:[/?]|\s)|field(?:[/?]|\s)|api/)')
 
 
 class RedactTokens(logging.Filter):
-    """Replace invitation and open-link tokens in log lines (request logs print paths)."""
+    """Replace invitation, open-link and unit-link tokens in log lines (request logs print
+    paths); on request lines of the public side (respondent pages, static files, favicon)
+    also drop the client address and User-Agent, so no log line can tie an answer, or
+    taking part, to a person or a device (anonymous waves). Staff areas keep them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = _TOKEN_IN_PATH.sub(r"/\1/<token>", message)
-        if redacted != message:
+        if redacted != message or _PUBLIC_REQUEST.search(message):
+            redacted = _LEADING_CLIENT.sub("-", redacted)
+            redacted = _IPV4.sub("-", _TRAILING_AGENT.sub('"-" "-"', redacted))
             record.msg, record.args = redacted, ()
         return True
 

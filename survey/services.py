@@ -107,6 +107,50 @@ def store_questionnaire(
     return version, q
 
 
+# -- anonymous waves (the unit links and the rest: survey/anonymity.py) --------------------
+def is_anonymous(q: Questionnaire, settings: dict[str, Any] | None) -> bool:
+    """Anonymous by the questionnaire (``anonymous: true``) or by the wave's settings."""
+    return bool(q.anonymous or (settings or {}).get("anonymous") is True)
+
+
+def wave_is_anonymous(wave: Wave) -> bool:
+    """Whether ``wave`` is anonymous (:func:`is_anonymous`)."""
+    return is_anonymous(questionnaire_of(wave.questionnaire_version), wave.settings)
+
+
+def refuse_if_anonymous(wave: Wave, what: str) -> None:
+    """Stop personal recruitment on an anonymous wave with a clear 409.
+
+    Raises:
+        ConflictError: the wave is anonymous.
+    """
+    if wave_is_anonymous(wave):
+        raise ConflictError(
+            f"wave {wave.name!r} is anonymous: {what} would tie answers to people",
+            param="wave",
+            hint="recruit through unit links (kesu wave units NAME FILE.csv)",
+            ui="err_anonymous_wave",
+        )
+
+
+def day_of(moment: datetime) -> datetime:
+    """``moment`` truncated to the start of its UTC day (what an anonymous wave keeps)."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def coarsen_wave_times(session: Session, wave_id: int) -> int:
+    """Truncate every response time of a wave to its UTC day (when an anonymous wave is
+    closed, so that abandoned partial responses lose their last-save time too); does not
+    commit. Returns the number of responses."""
+    responses = session.scalars(select(Response).where(Response.wave_id == wave_id)).all()
+    for resp in responses:
+        resp.started_at = day_of(resp.started_at)
+        resp.updated_at = day_of(resp.updated_at)
+        if resp.completed_at is not None:
+            resp.completed_at = day_of(resp.completed_at)
+    return len(responses)
+
+
 # -- audit ---------------------------------------------------------------------------------
 def audit(session: Session, actor: str, action: str, target: str = "", **details: Any) -> AuditLog:
     """Add an audit entry (committed with the action it records)."""
@@ -179,6 +223,12 @@ def create_wave(
         )
     begin_write(session)
     version, q = store_questionnaire(session, questionnaire_data, source_name)
+    if q.anonymous and (open_recruitment or set(modes) != {"web"}):
+        raise BadRequestError(
+            "an anonymous questionnaire is answered on the web through unit links only: "
+            "no wave-wide open link, no interviewer modes",
+            param="modes", got=list(modes), ui="err_anonymous_modes",
+        )  # fmt: skip
     if survey_year is not None and not 1900 <= survey_year <= 2200:
         raise BadRequestError("survey year out of range", param="survey_year", got=survey_year,
                               ui="err_survey_year")  # fmt: skip
@@ -213,6 +263,8 @@ def set_wave_status(session: Session, name: str, status: WaveStatus, actor: str)
     wave = get_wave(session, name)
     old = wave.status
     wave.status = status
+    if status is WaveStatus.CLOSED and wave_is_anonymous(wave):
+        coarsen_wave_times(session, wave.id)
     audit(session, actor, f"wave.{status.value}", name, previous=old.value)
     session.commit()
     return summarize(session, wave)
@@ -274,6 +326,7 @@ def create_invitations(
         raise BadRequestError("unknown mode", param="mode", got=mode, expected=MODES)
     begin_write(session)
     wave = get_wave(session, wave_name)
+    refuse_if_anonymous(wave, "personal invitations")
     tokens = [new_token() for _ in range(count)]
     session.add_all(
         Invitation(

@@ -43,6 +43,30 @@ FEATURES_PAGES: dict[str, dict[str, Any]] = {
 }
 
 
+#: the civil servants' mental-health questionnaire (anonymous, PHQ-9 item 9 care flag)
+MENTAL_HEALTH = TESTS_DIR.parent / "questionnaires" / "civil-servant-mh-2025.yaml"
+
+
+def mental_health_pages(
+    item9: str = "0", phq: str = "1", gad: str = "1"
+) -> dict[str, dict[str, Any]]:
+    """A complete set of answers to the mental-health questionnaire, page by page."""
+    mood: dict[str, Any] = {f"q_phq9_{i}": phq for i in range(1, 9)}
+    mood["q_phq9_9"] = item9
+    mood["q_phq9_difficulty"] = "1"
+    return {
+        "mood": mood,
+        "worry": {f"q_gad7_{i}": gad for i in range(1, 8)},
+        "work": {f"q_ws{i}": "3" for i in range(1, 7)},
+        "about": {
+            "q_unit_type": "gov",
+            "q_rank_band": "clerk",
+            "q_age_band": "a30",
+            "q_sex": "2",
+        },
+    }
+
+
 def pg_schema_url(base: str, schema: str) -> str:
     """``base`` with every connection's search_path set to ``schema``."""
     sep = "&" if "?" in base else "?"
@@ -116,7 +140,14 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving ``survey:create_app()`` on 127.0.0.1 in its own process group."""
 
-    def __init__(self, database_url: str, instance: Path, workers: int = 2, **env: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        instance: Path,
+        workers: int = 2,
+        gunicorn_args: tuple[str, ...] = (),
+        **env: str,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ)
@@ -129,6 +160,7 @@ class LiveServer:
             **env,
         )
         self.workers = workers
+        self.gunicorn_args = gunicorn_args
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LiveServer:
@@ -144,6 +176,7 @@ class LiveServer:
             "2",
             "--log-level",
             "warning",
+            *self.gunicorn_args,
             "survey:create_app()",
         ]
         self.proc = subprocess.Popen(
