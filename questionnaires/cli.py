@@ -192,4 +192,13 @@ def export(file: Path, fmt: str, output: Path) -> None:
     except XPathError as exc:
         click.echo(f"{file}: {exc}", err=True)
         sys.exit(1)
+    left_out = [f"scales ({', '.join(s.id for s in q.scales)})"] if q.scales else []
+    left_out += ["the duty-of-care message (care)"] if q.care is not None else []
+    left_out += ["anonymous: true"] if q.anonymous else []
+    if left_out:
+        click.echo(
+            f"{file}: note: XLSForm has no place for {', '.join(left_out)}; "
+            f"they are not in {output}: score and field them with kesu",
+            err=True,
+        )
     click.echo(f"{output}: XLSForm of {q.id} v{q.version} ({fmt})", err=True)

@@ -169,3 +169,20 @@ def test_care_flag_needs_a_care_block() -> None:
 def test_anonymous_must_be_a_boolean() -> None:
     text = _problems("reference_year: 2025\n", 'reference_year: 2025\nanonymous: "yes"\n')
     assert "'anonymous' must be true or false" in text
+
+
+def test_xlsform_export_says_what_it_leaves_out(tmp_path: Path) -> None:
+    pytest.importorskip("pyxform")
+    from click.testing import CliRunner
+
+    from kesu.cli import main
+
+    source = QUESTIONNAIRE_DIR / "civil-servant-mh-2025.yaml"
+    out = tmp_path / "mh.xlsx"
+    result = CliRunner().invoke(
+        main, ["questionnaire", "export", str(source), "--format", "xlsform", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "scales (phq9, gad7, work_stress)" in result.output
+    assert "duty-of-care message" in result.output and "anonymous: true" in result.output
+    assert out.stat().st_size > 0
