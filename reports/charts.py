@@ -297,6 +297,7 @@ def stacked_chart(
     width: float = 470,
     label_width: float = 110,
     suppressed_note: str = "",
+    greys: Sequence[float] = SEGMENT_GREYS,
 ) -> Drawing:
     """100% stacked horizontal bars (e.g. the four levels by group).
 
@@ -306,6 +307,7 @@ def stacked_chart(
         font: registered font.
         width, label_width: sizes in points.
         suppressed_note: text shown instead of a suppressed row's bar.
+        greys: grey level (0 black, 1 white) of each segment, in order.
 
     Shares of 5% or more are printed inside their segment (white on dark greys).
 
@@ -336,7 +338,7 @@ def stacked_chart(
             if not math.isfinite(share) or share <= 0:
                 continue
             w = plot_w * share
-            grey = SEGMENT_GREYS[k % len(SEGMENT_GREYS)]
+            grey = greys[k % len(greys)]
             d.add(Rect(x, y, w, bar_h, fillColor=colors.Color(grey, grey, grey),
                        strokeColor=colors.white, strokeWidth=0.5))  # fmt: skip
             if share >= 0.05:
@@ -347,7 +349,7 @@ def stacked_chart(
     col_w = (width - 10) / max(len(segment_labels), 1)
     for k, text in enumerate(segment_labels):
         lx = 10 + k * col_w
-        grey = SEGMENT_GREYS[k % len(SEGMENT_GREYS)]
+        grey = greys[k % len(greys)]
         d.add(Rect(lx, 3, 10, 7, fillColor=colors.Color(grey, grey, grey), strokeColor=INK,
                    strokeWidth=0.4))  # fmt: skip
         label = wrap_text(text, font, SMALL_SIZE, col_w - 16, 1)[0]

@@ -141,17 +141,29 @@ def report(
 )
 @click.option("--seed", default=2025, show_default=True, help="Random seed.")
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
-def demo(out: Path, n_psu: int, households: int, seed: int, lang: str) -> None:
+@click.option(
+    "--survey",
+    type=click.Choice(["literacy", "mental-health"]),
+    default="literacy",
+    show_default=True,
+    help="literacy: the citizen science-literacy survey; mental-health: the civil "
+    "servants' anonymous mental-health survey (PHQ-9, GAD-7, work stress).",
+)
+def demo(out: Path, n_psu: int, households: int, seed: int, lang: str, survey: str) -> None:
     """Run the whole pipeline on a synthetic Yiwu (模拟数据) and write report.pdf.
 
     Sample design, simulated fieldwork, scoring, weighting, estimates and the PDF,
     without a server; every intermediate file is left in --out.
 
-    Example: ``kesu demo --out demo --n-psu 60 --households 20 --seed 1``
+    Example: ``kesu demo --out demo --n-psu 60 --households 20 --seed 1``;
+    ``kesu demo --survey mental-health --out mh-demo``
     """
     from reports.demo import STAGES
     from reports.demo import run_demo
 
+    if survey == "mental-health":
+        _mental_health_demo(out, seed, lang)
+        return
     if n_psu < 28:
         raise click.BadParameter(
             "at least 28 (two villages in each of the 14 towns)", param_hint="--n-psu"
@@ -180,6 +192,35 @@ def demo(out: Path, n_psu: int, households: int, seed: int, lang: str) -> None:
     click.echo(
         f"synthetic demo: {result.respondents} respondents; literate {100 * o.estimate:.1f}% "
         f"(95% CI {100 * o.ci_low:.1f}-{100 * o.ci_high:.1f})"
+    )
+    for name, path in result.files.items():
+        click.echo(f"  {name:16s} {path}")
+
+
+def _mental_health_demo(out: Path, seed: int, lang: str) -> None:
+    from reports.wellbeing_demo import STAGES
+    from reports.wellbeing_demo import run_mental_health_demo
+
+    with click.progressbar(length=len(STAGES), label="kesu demo (mental health)",
+                           file=sys.stderr, item_show_func=lambda s: s) as bar:  # fmt: skip
+        seen: list[str] = []
+
+        def progress(stage: str) -> None:
+            if seen:
+                bar.update(1, seen[-1])
+            seen.append(stage)
+            bar.update(0, stage)
+
+        try:
+            result = run_mental_health_demo(out, seed=seed, lang=lang, progress=progress)
+        except (ReportError, SamplingError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        bar.update(1, "done")
+    flag = result.data.table("self_harm", "").total.cells[0]
+    shown = "—" if flag.suppressed else f"{100 * flag.estimate:.1f}%"
+    click.echo(
+        f"synthetic mental-health demo: {result.respondents} respondents in "
+        f"{result.data.units} units; PHQ-9 item 9 positive {shown}"
     )
     for name, path in result.files.items():
         click.echo(f"  {name:16s} {path}")

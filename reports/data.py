@@ -190,7 +190,18 @@ class _Context:
         return Breakdown("group", variable, tuple(rows))
 
 
-def _prepare_table(table: Mapping[str, Any], spec: ReportSpec) -> tuple[Table, list[str]]:
+def prepare_table(
+    table: Mapping[str, Any],
+    spec: ReportSpec,
+    *,
+    needed: tuple[str, ...] = ("literate", "level", "score_total"),
+) -> tuple[Table, list[str]]:
+    """The analysis table without rejected rows, with unit weights when the job has none;
+    notes for the methods section.
+
+    Raises:
+        ReportError: no (non-rejected) respondents, or a ``needed`` column is missing.
+    """
     notes: list[str] = []
     cols = {str(k): np.asarray(v).reshape(-1) for k, v in table.items()}
     n = len(next(iter(cols.values()))) if cols else 0
@@ -216,19 +227,26 @@ def _prepare_table(table: Mapping[str, Any], spec: ReportSpec) -> tuple[Table, l
     if spec.job.design.weights == UNIT_WEIGHT and UNIT_WEIGHT not in cols:
         cols[UNIT_WEIGHT] = np.ones(n)
         notes.append("unweighted")
-    for needed in ("literate", "level", "score_total"):
-        if needed not in cols:
+    for name in needed:
+        if name not in cols:
             raise ReportError(
-                f"the analysis table has no column {needed!r}",
-                param=needed,
+                f"the analysis table has no column {name!r}",
+                param=name,
                 hint="score the responses first (kesu score) so the table has the score columns",
             )
     return table_from_columns(cols, "the analysis table"), notes
 
 
-def _weight(
-    spec: ReportSpec, table: Table, notes: list[str], cases: Table | None
+def weight_table(
+    spec: ReportSpec, table: Table, notes: list[str], cases: Table | Mapping[str, Any] | None
 ) -> WeightedSample:
+    """Run the job's weighting steps on the table.
+
+    Raises:
+        ReportError: the weighting failed (the message says which step).
+    """
+    if cases is not None and not isinstance(cases, Table):
+        cases = table_from_columns(cases, "the cases table")
     try:
         return run_weighting(spec.job, table, cases)
     except SamplingError as exc:
@@ -291,10 +309,8 @@ def build_report_data(
         >>> data.overall.estimate                     # doctest: +SKIP
         0.171
     """
-    tbl, notes = _prepare_table(table, spec)
-    if cases is not None and not isinstance(cases, Table):
-        cases = table_from_columns(cases, "the cases table")
-    weighted = _weight(spec, tbl, notes, cases)
+    tbl, notes = prepare_table(table, spec)
+    weighted = weight_table(spec, tbl, notes, cases)
     ctx = _Context(tbl, weighted, spec)
     literate = ctx.numeric("literate")
     try:
@@ -308,7 +324,7 @@ def build_report_data(
             spec.job, design=dataclasses.replace(spec.job.design, lonely_psu=LonelyPSU.ADJUST)
         )
         spec = dataclasses.replace(spec, job=job)
-        weighted = _weight(spec, tbl, notes, cases)
+        weighted = weight_table(spec, tbl, notes, cases)
         ctx = _Context(tbl, weighted, spec)
         overall_est = ctx.proportion(literate, None, "literate")
     overall = domain_rows(overall_est, None, spec.suppress_below)[0]

@@ -239,7 +239,9 @@ def report_from_job(
     cases_loader: Any = None,
     generated: dt.date | None = None,
 ) -> Any:
-    """Read a report job and everything it names, and build the :class:`ReportData`.
+    """Read a report job and everything it names, and build the :class:`ReportData`
+    (a :class:`reports.wellbeing.WellbeingData` when the questionnaire has scales and no
+    test items).
 
     Args:
         path: the report job YAML.
@@ -257,6 +259,8 @@ def report_from_job(
         >>> report_from_job("demo/report-job.yaml").overall.estimate  # doctest: +SKIP
     """
     from reports.data import build_report_data
+    from reports.wellbeing import build_wellbeing_data
+    from reports.wellbeing import is_wellbeing
     from sampling.job import load_cases
     from sampling.job import load_table
 
@@ -265,6 +269,10 @@ def report_from_job(
     loaded = load_inputs(spec, inputs, report_date)
     table = load_table(loaded.spec.job, wave_loader=wave_loader)
     cases = load_cases(loaded.spec.job, cases_loader=cases_loader)
+    if is_wellbeing(loaded.questionnaire):
+        # a survey with scales and no test items: the mental-health report
+        return build_wellbeing_data(table.columns, loaded.questionnaire, loaded.spec,
+                                    generated=report_date, cases=cases)  # fmt: skip
     return build_report_data(
         table.columns,
         loaded.questionnaire,
