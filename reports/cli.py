@@ -96,6 +96,9 @@ def report(
     """
     from reports.loaders import report_from_job
     from reports.pdf import build_pdf
+    from reports.wellbeing import WellbeingData
+    from reports.wellbeing import is_wellbeing
+    from reports.wellbeing import wellbeing_for_table
 
     if (job_file is None) == (wave is None):
         raise click.UsageError("give either JOB_FILE or --wave NAME")
@@ -112,7 +115,13 @@ def report(
 
             table = _wave_table(str(wave))
             q = load_questionnaire(questionnaire or DEFAULT_QUESTIONNAIRE)
-            data = report_data_for_table(table, q, wave_name=str(wave), generated=generated)
+            if is_wellbeing(q):
+                data = wellbeing_for_table(table, q, wave_name=str(wave), generated=generated)
+            else:
+                data = report_data_for_table(table, q, wave_name=str(wave), generated=generated)
+        if isinstance(data, WellbeingData):
+            _write_wellbeing(data, output, lang, estimates)
+            return
         pdf = build_pdf(data, lang)
     except (ReportError, SamplingError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -197,6 +206,28 @@ def demo(out: Path, n_psu: int, households: int, seed: int, lang: str, survey: s
         click.echo(f"  {name:16s} {path}")
 
 
+def _write_wellbeing(data: Any, output: Path, lang: str, estimates: Path | None) -> None:
+    """The mental-health report (and its published figures as JSON)."""
+    from reports.wellbeing_pdf import build_wellbeing_pdf
+
+    pdf = build_wellbeing_pdf(data, lang)
+    output.write_bytes(pdf)
+    if estimates is not None:
+        estimates.write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1), "utf-8")
+        click.echo(f"wrote {estimates}")
+    click.echo(_flag_line(data))
+    click.echo(f"wrote {output} ({len(pdf):,} bytes)")
+
+
+def _flag_line(data: Any) -> str:
+    parts = [f"{data.spec.wave_name}: {data.respondents} respondents"]
+    for flag in data.questionnaire.scale_flags:
+        cell = data.table(flag.id, "").total.cells[0]
+        value = "suppressed" if cell.suppressed else f"{100 * cell.estimate:.1f}%"
+        parts.append(f"{flag.label.get('en')}: {value}")
+    return "; ".join(parts)
+
+
 def _mental_health_demo(out: Path, seed: int, lang: str) -> None:
     from reports.wellbeing_demo import STAGES
     from reports.wellbeing_demo import run_mental_health_demo
@@ -216,11 +247,7 @@ def _mental_health_demo(out: Path, seed: int, lang: str) -> None:
         except (ReportError, SamplingError) as exc:
             raise click.ClickException(str(exc)) from exc
         bar.update(1, "done")
-    flag = result.data.table("self_harm", "").total.cells[0]
-    shown = "—" if flag.suppressed else f"{100 * flag.estimate:.1f}%"
-    click.echo(
-        f"synthetic mental-health demo: {result.respondents} respondents in "
-        f"{result.data.units} units; PHQ-9 item 9 positive {shown}"
-    )
+    click.echo(f"synthetic mental-health demo ({result.data.units} units): "
+               + _flag_line(result.data))  # fmt: skip
     for name, path in result.files.items():
         click.echo(f"  {name:16s} {path}")

@@ -40,6 +40,7 @@ from reports.data import weight_table
 from reports.errors import ReportError
 from reports.model import UNRELIABLE_FLAGS
 from reports.model import Fingerprint
+from reports.model import Rules
 from reports.spec import ReportSpec
 from reports.spec import default_job
 from sampling.design import SurveyDesign
@@ -200,6 +201,11 @@ class WellbeingData:
     weighting: tuple[WeightingDiagnostics, ...] = ()
     notes: tuple[str, ...] = ()
     suppressed: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def rules(self) -> Rules:
+        """The suppression and reliability rules, as the literacy report states them."""
+        return Rules(self.min_n, self.spec.job.reliability, self.spec.level)
 
     def table(self, measure: str, by: str) -> ShareTable:
         """The table of ``measure`` by ``by``; KeyError if there is none."""

@@ -33,7 +33,6 @@ from reports.labels import DASH
 from reports.labels import ci_text
 from reports.labels import num
 from reports.labels import pct
-from reports.model import Rules
 from reports.pdf import MARGIN
 from reports.pdf import _canvas_maker
 from reports.pdf import _ReportDoc
@@ -45,7 +44,6 @@ from reports.wellbeing import ShareCell
 from reports.wellbeing import ShareRow
 from reports.wellbeing import ShareTable
 from reports.wellbeing import WellbeingData
-from sampling.results import Reliability
 
 logger = logging.getLogger(__name__)
 
@@ -448,8 +446,7 @@ def build_wellbeing_pdf(data: WellbeingData, lang: str = "zh-CN") -> bytes:
     """
     lang = check_language(lang)
     font = register_cjk_font()
-    rules = Rules(suppress_below=data.min_n, reliability=Reliability(), level=data.spec.level)
-    r = Renderer.create(lang, font, data.questionnaire, rules)
+    r = Renderer.create(lang, font, data.questionnaire, data.rules)
     page = _Page(data, r)
     story: Flowables = _summary(page)
     toc = TableOfContents()

@@ -2,7 +2,10 @@
 
 Both pages show :func:`reports.report_data_for_table` of the wave's analysis table: the
 dashboard renders the figures as HTML, the download renders the same object as the PDF
-(:func:`reports.pdf.build_pdf`), so the two can never disagree. Figures are cached per wave
+(:func:`reports.pdf.build_pdf`), so the two can never disagree. A wave whose questionnaire
+has scales and no test items (the civil servants' mental-health survey) shows
+:func:`reports.wellbeing.wellbeing_for_table` instead, with the same suppression as its
+PDF (:func:`reports.wellbeing_pdf.build_wellbeing_pdf`). Figures are cached per wave
 until a response is added, changed or rejected.
 """
 
@@ -46,6 +49,10 @@ from reports.spec import default_job
 from reports.townmap import TILE_POSITIONS
 from reports.townmap import class_labels
 from reports.townmap import rate_class
+from reports.wellbeing import WellbeingData
+from reports.wellbeing import is_wellbeing
+from reports.wellbeing import wellbeing_for_table
+from reports.wellbeing_pdf import build_wellbeing_pdf
 from survey.admin import _load_user
 from survey.admin import login_required
 from survey.analysis import analysis_table
@@ -77,6 +84,8 @@ class WaveFigures:
     data: ReportData | None  # None while the wave has no complete response
     questionnaire: Questionnaire
     respondents: int
+    #: the figures of a mental-health wave (scales, no test items), else None
+    wellbeing: WellbeingData | None = None
 
 
 class _FigureCache:
@@ -126,6 +135,7 @@ def wave_figures(session: Session, wave_name: str) -> WaveFigures:
     table = analysis_table(session, wave_name)
     n = len(table["respondent_id"])
     data = None
+    wellbeing = None
     if n:
         spec = ReportSpec(
             job=default_job(table, wave.name),
@@ -133,8 +143,11 @@ def wave_figures(session: Session, wave_name: str) -> WaveFigures:
             survey_year=wave.survey_year,
             synthetic=wave.name in SYNTHETIC_WAVES,
         )
-        data = report_data_for_table(table, q, spec, wave_name=wave.name)
-    figures = WaveFigures(data=data, questionnaire=q, respondents=n)
+        if is_wellbeing(q):
+            wellbeing = wellbeing_for_table(table, q, spec, wave_name=wave.name)
+        else:
+            data = report_data_for_table(table, q, spec, wave_name=wave.name)
+    figures = WaveFigures(data=data, questionnaire=q, respondents=n, wellbeing=wellbeing)
     cache.put(key, figures)
     return figures
 
@@ -248,12 +261,67 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
     }
 
 
+def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
+    """The dashboard of a mental-health wave: each scale's band shares by group, and the
+    flags, formatted as in the PDF (suppressed cells "—", groups under the threshold "<10")."""
+    from reports.labels import DASH
+
+    labels = Labels(lang, data.questionnaire, data.rules)
+
+    def cell(c: Any) -> str:
+        if c.suppressed:
+            return DASH
+        mark = labels.t("unreliable_mark") if c.unreliable else ""
+        return f"{pct(c.estimate)}{mark} ({ci_text(c.ci_low, c.ci_high)})"
+
+    def rows(table: Any) -> list[dict[str, Any]]:
+        out = []
+        for row in (table.total, *table.rows):
+            label = labels.t("mh_overall") if not row.key else labels.option_label(table.by,
+                                                                                    row.key)
+            n = labels.t("mh_below_n", m=data.min_n) if row.below_threshold else str(row.n)
+            out.append({"label": label, "n": n, "cells": [cell(c) for c in row.cells]})
+        return out
+
+    sections = []
+    for scale in data.questionnaire.scales:
+        if not scale.bands:
+            continue
+        bands = [b.label.get(lang) for b in scale.bands]
+        tables = [{"by": labels.t(f"mh_dom_{t.by}") if t.by else labels.t("mh_overall"),
+                   "rows": rows(t)}
+                  for t in data.tables if t.measure == scale.id and t.by]  # fmt: skip
+        sections.append({"title": scale.label.get(lang), "bands": bands, "tables": tables})
+    for flag in data.questionnaire.scale_flags:
+        tables = [{"by": labels.t(f"mh_dom_{t.by}"), "rows": rows(t)}
+                  for t in data.tables if t.measure == flag.id and t.by]  # fmt: skip
+        sections.append({"title": flag.label.get(lang), "bands": [labels.t("col_share")],
+                         "tables": tables})  # fmt: skip
+    rel = data.spec.job.reliability
+    return {
+        "t": labels.t,
+        "sections": sections,
+        "respondents": data.respondents,
+        "note": labels.t("mh_table_note", m=data.min_n, c1=data.min_cell - 1,
+                         level=f"{100 * data.spec.level:g}", rn=rel.min_n,
+                         cv=f"{100 * rel.max_cv:g}"),
+        "fingerprint": data.fingerprint,
+        "synthetic": data.spec.synthetic,
+        "generated": data.generated.isoformat(),
+    }  # fmt: skip
+
+
 @bp.get("/<name>/dashboard")
 @login_required
 def show(name: str) -> str:
     """The live figures of a wave."""
     figures = wave_figures(get_session(), name)
     lang = g.get("lang", "zh-CN")
+    if figures.wellbeing is not None:
+        return render_template(
+            "dashboard/wellbeing.html", name=name, view=wellbeing_view(figures.wellbeing, lang),
+            pdf_languages=PDF_LANGUAGES, lang=lang,
+        )  # fmt: skip
     view = dashboard_view(figures.data, lang) if figures.data is not None else None
     return render_template(
         "dashboard/show.html", name=name, view=view, pdf_languages=PDF_LANGUAGES, lang=lang,
@@ -271,9 +339,12 @@ def report_pdf(name: str) -> Any:
                               expected=" or ".join(PDF_LANGUAGES))  # fmt: skip
     session = get_session()
     figures = wave_figures(session, name)
-    if figures.data is None:
+    if figures.wellbeing is not None:
+        pdf = build_wellbeing_pdf(figures.wellbeing, lang)
+    elif figures.data is None:
         raise ConflictError(f"wave {name!r} has no complete response yet: no report to build")
-    pdf = build_pdf(figures.data, lang)
+    else:
+        pdf = build_pdf(figures.data, lang)
     audit(session, g.user.username, "report.download", name, language=lang,
           rows=figures.respondents)  # fmt: skip
     session.commit()

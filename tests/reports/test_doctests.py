@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ("reports.render", "reports.simulate", "reports.charts", "reports.capacity",
            "reports.model", "reports.spec", "reports.api", "reports.i18n", "reports.fieldwork",
-           "reports.factors", "reports.data")  # fmt: skip
+           "reports.factors", "reports.data", "reports.wellbeing_demo")  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)

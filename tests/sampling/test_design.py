@@ -106,6 +106,7 @@ def test_from_columns_names_missing_columns():
         "sampling.weighting.poststratify",
         "sampling.weighting.rake",
         "sampling.weighting.trim",
+        "sampling.disclosure",
     ],
 )
 def test_docstring_examples_run(module):

@@ -325,3 +325,27 @@ def test_rate_limit_keys_hold_no_address(app_factory: Any) -> None:
     keys = " ".join(map(str, [*storage.storage, *storage.events, *storage.expirations]))
     assert "unit:" in keys and unit not in keys
     assert PROBE_ADDRESS not in keys
+
+
+def test_dashboard_and_pdf_of_a_mental_health_wave(app: Flask, session: Session) -> None:
+    from pypdf import PdfReader
+
+    from survey.services import create_user
+
+    wave = _mh_wave(session, quota=30)
+    unit = _unit_token(session, wave, "gov01")
+    for k in range(12):
+        _answer(app.test_client(), unit, item9="1" if k == 0 else "0")
+    staff = app.test_client()
+    create_user(session, "ana", "correct horse battery", actor="test")
+    staff.post("/admin/login", data={"username": "ana", "password": "correct horse battery"})
+    page = staff.get(f"/admin/waves/{wave}/dashboard")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "抑郁症状（PHQ-9）" in html and "按单位类型分" in html
+    # one raised flag among 12: its share is not shown anywhere, nor "1" person
+    assert "PHQ-9第9题阳性" in html and "8.3" not in html
+    pdf = staff.get(f"/admin/waves/{wave}/report.pdf?language=en")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Depressive symptoms (PHQ-9)" in text

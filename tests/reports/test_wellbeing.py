@@ -1,0 +1,208 @@
+"""The mental-health report: figures by hand on a small table, suppression of what would
+reveal a person, the demo against its known truth, and the PDF."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from kesu.cli import main
+from questionnaires import load_questionnaire
+from reports.spec import ReportSpec
+from reports.spec import default_job
+from reports.wellbeing import build_wellbeing_data
+from reports.wellbeing import wellbeing_for_table
+from reports.wellbeing_demo import MENTAL_HEALTH_QUESTIONNAIRE
+from reports.wellbeing_demo import analysis_columns
+from reports.wellbeing_demo import census_totals
+from reports.wellbeing_demo import population_truth
+from reports.wellbeing_demo import run_mental_health_demo
+from reports.wellbeing_demo import simulate_civil_servants
+from reports.wellbeing_demo import simulate_mh_answers
+from reports.wellbeing_demo import simulate_participation
+from reports.wellbeing_pdf import build_wellbeing_pdf
+from sampling.job import parse_job
+from sampling.job import run_weighting
+from sampling.tabular import table_from_columns
+from scoring import score_scales
+
+Q = load_questionnaire(MENTAL_HEALTH_QUESTIONNAIRE)
+
+
+def _answers(total: int, flagged: bool) -> dict[str, str]:
+    """PHQ-9 answers with the given total: 0, 5 (five 1s), 10 (five 2s) or 20 (six 3s + 2)."""
+    a = {f"phq9_{i}": "0" for i in range(1, 10)}
+    if total == 5:
+        a.update({f"phq9_{i}": "1" for i in range(1, 6)})
+    elif total == 10:
+        a.update({f"phq9_{i}": "2" for i in range(1, 6)})
+    elif total == 20:
+        a.update({f"phq9_{i}": "3" for i in range(1, 7)})
+    if flagged:
+        a["phq9_9"] = "2"
+    a.update({f"gad7_{i}": "0" for i in range(1, 8)})
+    a.update({f"ws{i}": "3" for i in range(1, 7)})
+    return a
+
+
+def _small_table() -> dict[str, Any]:
+    """24 respondents, equal weights, each its own PSU.
+
+    male (14): minimal 10, mild 3, moderate 1; female (10): minimal 2, mild 3,
+    moderate 3, severe 2 (both with PHQ-9 item 9 = 2, the only flags).
+    """
+    spec = [(0, "1")] * 10 + [(5, "1")] * 3 + [(10, "1")] + [(0, "2")] * 2 + [(5, "2")] * 3
+    spec += [(10, "2")] * 3 + [(20, "2")] * 2
+    records = []
+    for total, sex in spec:
+        a = _answers(total, flagged=total == 20)
+        a.update(sex=sex, unit_type="gov", rank_band="clerk", age_band="a30")
+        records.append(a)
+    cols: dict[str, Any] = {var: np.array([r.get(var, "") for r in records]) for var in Q.variables}
+    cols.update(score_scales(Q, records).columns())
+    cols["respondent_id"] = np.arange(1, len(records) + 1)
+    return cols
+
+
+def test_band_shares_and_suppression_by_hand() -> None:
+    table = _small_table()
+    assert table["scale_phq9"].tolist().count(20.0) == 2  # 18 + item 9 = 2
+    data = wellbeing_for_table(table, Q, wave_name="hand")
+    assert data.respondents == 24 and "unweighted" in data.notes
+    t = data.table("phq9", "sex")
+    # equal weights: the shares are the counts over the group sizes
+    male, female = t.rows
+    assert (t.total.n, male.n, female.n) == (24, 14, 10)
+    assert [c.estimate for c in male.cells][:2] == pytest.approx([10 / 14, 3 / 14])
+    assert t.total.cells[0].estimate == pytest.approx(12 / 24)
+    # worked in tests/sampling/test_disclosure.py's way: primary cells are the total's
+    # 2 severe, the men's 1 moderate, the women's 2 minimal and 2 severe; complementary:
+    # the total's moderate (4), the men's severe (0) and minimal (10)
+    reasons = [[c.reason for c in row.cells] for row in (t.total, male, female)]
+    assert reasons == [
+        ["", "", "complementary", "", "small_cell"],
+        ["complementary", "", "small_cell", "", "complementary"],
+        ["small_cell", "", "", "", "small_cell"],
+    ]
+    for row in (t.total, male, female):
+        for cell in row.cells:
+            if not cell.suppressed:
+                assert cell.ci_low <= cell.estimate <= cell.ci_high
+    # the flag: both flags are women's: neither the women's nor the total share is shown,
+    # the men's 0% is
+    f = data.table("self_harm", "sex")
+    assert [f.total.cells[0].reason, f.rows[0].cells[0].reason, f.rows[1].cells[0].reason] == [
+        "small_cell", "", "small_cell",
+    ]  # fmt: skip
+    assert f.rows[0].cells[0].estimate == 0.0
+    # the mean is not suppressed: (6 * 5 + 4 * 10 + 2 * 20) / 24
+    assert data.means[0].estimate == pytest.approx(110 / 24)
+    # groups without respondents are rows under the threshold (n shown as "<10")
+    by_unit = data.table("phq9", "unit_type")
+    assert [r.key for r in by_unit.rows if not r.below_threshold] == ["gov"]
+    # the published figures: a suppressed cell carries no number
+    published = json.dumps(data.to_dict())
+    hidden = data.to_dict()["tables"][1]["rows"][1]["cells"]["severe"]
+    assert hidden == {"suppressed": "small_cell"}
+    assert '"n": "<min_n"' in published
+
+
+def test_a_domain_missing_from_the_table_is_noted() -> None:
+    table = _small_table()
+    del table["rank_band"]
+    data = wellbeing_for_table(table, Q)
+    assert "domain_missing:rank_band" in data.notes
+    assert "rank_band" not in data.domains
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import datetime as dt
+
+    out = tmp_path_factory.mktemp("mh-demo")
+    return run_mental_health_demo(out, seed=11, generated=dt.date(2025, 11, 30))
+
+
+def test_demo_recovers_the_known_truth(demo: Any) -> None:
+    truth = demo.truth
+    covered = total = 0
+    for t in demo.data.tables:
+        if t.by:
+            continue
+        for code, cell in zip(t.categories, t.total.cells, strict=True):
+            value = truth[t.measure] if t.flag else truth[t.measure][code]
+            total += 1
+            covered += cell.ci_low <= value <= cell.ci_high
+            assert abs(cell.estimate - value) < 0.03, (t.measure, code)
+    assert total == 13 and covered >= 11
+
+
+def test_demo_files_and_report(demo: Any, tmp_path: Path) -> None:
+    files = demo.files
+    assert set(files) >= {"units", "scored", "weights_job", "report_job", "estimates", "report"}
+    assert files["units"].read_text(encoding="utf-8").startswith("unit,label,quota")
+    estimates = json.loads(files["estimates"].read_text(encoding="utf-8"))
+    assert estimates["respondents"] == demo.respondents
+    text = "".join(page.extract_text() for page in PdfReader(files["report"]).pages)
+    for needed in ("公务员心理健康状况调查（2025）评估报告", "模拟数据", "抑郁症状（PHQ-9）",
+                   "焦虑症状（GAD-7）", "PHQ-9第9题", "方法说明", "互补隐藏", "12356"):  # fmt: skip
+        assert needed in text, needed
+    # kesu report reads the demo's report job and writes the same kind of report
+    out = tmp_path / "again.pdf"
+    result = CliRunner().invoke(main, ["report", str(files["report_job"]), "-o", str(out),
+                                       "--lang", "en", "--date", "2025-11-30"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "PHQ-9 item 9 positive" in result.output
+    english = "".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "Depressive symptoms (PHQ-9)" in english and "complementary suppression" in english
+
+
+def test_pdf_is_deterministic_and_names_every_table(demo: Any) -> None:
+    once = build_wellbeing_pdf(demo.data, "zh-CN")
+    assert once == build_wellbeing_pdf(demo.data, "zh-CN")
+    reader = PdfReader(__import__("io").BytesIO(once))
+    text = "".join(page.extract_text() for page in reader.pages)
+    for domain in ("按单位类型分", "按职务职级分", "按年龄段分", "按性别分"):
+        assert text.count(domain) == 3, domain  # PHQ-9, GAD-7, work stress
+
+
+def test_interval_coverage_over_repeated_surveys() -> None:
+    """20 simulated surveys of fresh rosters: the 95% intervals of the overall share of
+    PHQ-9 'minimal' and of item 9 positive cover the roster's true share (binomial: at
+    least 16 of 20 when the true coverage is 95%, P(fail) < 2%)."""
+    hits = {"minimal": 0, "flag": 0}
+    for seed in range(20):
+        rng = np.random.default_rng(1000 + seed)
+        roster = simulate_civil_servants(rng)
+        records = simulate_mh_answers(Q, roster, rng)
+        truth = population_truth(Q, records)
+        cols = analysis_columns(Q, roster, records, simulate_participation(roster, rng))
+        job = parse_job({
+            "data": "x.csv",
+            "design": {"weights": "base_weight", "strata": "stratum", "psu": "psu", "nest": True},
+            "calibration": {"method": "raking", "margins": census_totals(roster), "max_iter": 200},
+        })  # fmt: skip
+        spec = ReportSpec(job=job, wave_name="sim")
+        data = build_wellbeing_data(cols, Q, spec, domains=())
+        minimal = data.table("phq9", "").total.cells[0]
+        flag = data.table("self_harm", "").total.cells[0]
+        hits["minimal"] += minimal.ci_low <= truth["phq9"]["minimal"] <= minimal.ci_high
+        hits["flag"] += flag.ci_low <= truth["self_harm"] <= flag.ci_high
+        assert run_weighting(job, table_from_columns(cols, "sim")).steps[0].diagnostics.converged
+    assert hits["minimal"] >= 16 and hits["flag"] >= 16, hits
+
+
+def test_default_job_for_a_web_wave_uses_the_units() -> None:
+    table = _small_table()
+    table["psu"] = np.array(["u1", "u2"] * 12)
+    spec = ReportSpec(job=default_job(table, "w"), wave_name="w")
+    data = build_wellbeing_data(table, Q, spec)
+    assert data.units == 2 and spec.job.design.psu == ("psu",)
+    assert not math.isnan(data.table("phq9", "").total.cells[0].estimate)
