@@ -277,8 +277,9 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
     def rows(table: Any) -> list[dict[str, Any]]:
         out = []
         for row in (table.total, *table.rows):
-            label = labels.t("mh_overall") if not row.key else labels.option_label(table.by,
-                                                                                    row.key)
+            label = (
+                labels.t("mh_overall") if not row.key else labels.option_label(table.by, row.key)
+            )
             n = labels.t("mh_below_n", m=data.min_n) if row.below_threshold else str(row.n)
             out.append({"label": label, "n": n, "cells": [cell(c) for c in row.cells]})
         return out
