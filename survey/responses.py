@@ -257,8 +257,9 @@ def start_response(
         first = walk(q, {}, inv.wave.survey_year).section_ids
         now = now_utc()
         anonymous = wave_is_anonymous(inv.wave)
-        paradata: dict[str, Any] = {"seconds": {}} if anonymous else {"device": dict(device),
-                                                                     "seconds": {}}  # fmt: skip
+        paradata: dict[str, Any] = {"seconds": {}}
+        if not anonymous:
+            paradata["device"] = dict(device)
         resp = Response(
             wave_id=inv.wave_id,
             invitation_id=inv.id,
@@ -346,6 +347,7 @@ def save_page(
     if not _is_open(status, opens, closes):
         raise ClosedError("this survey is not open any more", param="wave", ui="closed_body")
     q = _questionnaire(session, version_id, digest)
+    anonymous = is_anonymous(q, settings)
     current = walk(q, resp.answers, survey_year)
     if section_id not in current.section_ids:
         raise NotFoundError(
@@ -386,7 +388,7 @@ def save_page(
         else:
             resp.status = ResponseStatus.COMPLETE
             resp.completed_at = now
-            if is_anonymous(q, settings):
+            if anonymous:
                 resp.updated_at = resp.completed_at = day_of(now)
             resp.score = _score_or_none(q, outcome.answers)
             resp.duration_seconds = duration_seconds(paradata)
@@ -396,7 +398,6 @@ def save_page(
             result, nxt = "complete", ""
     resp.page = nxt
     session.commit()
-    anonymous = is_anonymous(q, settings)
     logger.info("response %s %s (revision %s)", "(anonymous)" if anonymous else resp.id, result,
                 resp.revision)  # fmt: skip
     return SaveResult(result, nxt, {}, {})
