@@ -539,18 +539,19 @@ _ZH: dict[str, str] = {
     "mh_mean": "{scale}：平均分",
     "mh_band": "{scale}：{band}",
     "mh_flag_row": "{flag}",
-    "mh_sec": "{num}、{title}",
-    "mh_nums": "一二三四五六七八九十",
+    "mh_cover_sample": "有效匿名答卷{n}份，来自{units}个单位",
+    "mh_source": "资料来源：{survey}（{wave}）",
+    "mh_marks": "。注：† 估计不稳定，仅供参考；“—”为保护个人不予显示（规则见附录）。",
     "mh_by": "按{domain}分",
     "mh_dom_unit_type": "单位类型",
     "mh_dom_rank_band": "职务职级",
     "mh_dom_age_band": "年龄段",
     "mh_dom_sex": "性别",
     "mh_mean_text": "平均分 {mean}（{level}%置信区间 {low}–{high}），{n} 人计分。",
-    "mh_chart_title": "图{num}  {scale}各等级的分布（%，加权；有隐藏单元格的分组不画）",
+    "mh_chart_title": "{scale}各等级的分布（%，加权；有隐藏单元格的分组不画）",
     "mh_chart_hidden": "含隐藏单元格，不画",
-    "mh_table_title": "表{num}  {scale}各等级的比例，{by}（%）",
-    "mh_flag_table_title": "表{num}  {flag}的比例，按分组（%）",
+    "mh_table_title": "{scale}各等级的比例，{by}（%）",
+    "mh_flag_table_title": "{flag}的比例，按分组（%）",
     "mh_below_n": "<{m}",
     "mh_table_note": (
         "注：“—”为不予显示：分组不足{m}人（样本量记为“<{m}”）、单元格只有1—{c1}人，"
@@ -564,8 +565,8 @@ _ZH: dict[str, str] = {
         "和心理援助热线；这一标记只用于统计，任何人不能据此识别个人。"
     ),
     "mh_flag_hidden": "为保护个人，全体的这一比例不予显示。",
-    "mh_methods": "方法说明",
-    "mh_m_instruments": "1. 量表与计分",
+    "mh_methods": "附录  方法说明",
+    "mh_m_instruments": "量表与计分",
     "mh_m_scale": (
         "{scale}：{items}个条目，{method}，{low}—{high}分；至少答{min_answered}题才计分{reverse}；"
         "分级：{bands}。来源：{reference}。"
@@ -574,19 +575,19 @@ _ZH: dict[str, str] = {
     "mh_m_sum_prorated": "各条目得分相加（有缺答时按已答条目的平均分折算）",
     "mh_m_mean": "各条目得分的平均",
     "mh_m_reverse": "，{items}反向计分",
-    "mh_m_anonymity": "2. 匿名与数据保护",
+    "mh_m_anonymity": "匿名与数据保护",
     "mh_m_anonymity_text": (
         "调查通过各单位的匿名链接填答，每个单位的链接设有名额（在编人数），不发放对应个人的邀请。"
         "系统不保存IP地址、浏览器信息、设备标识，答题时间只保留日期；服务器日志中答题页面的"
         "访问记录不含IP地址和浏览器信息。本报告只公布分组汇总结果。"
     ),
-    "mh_m_care": "3. 关爱与求助信息",
+    "mh_m_care": "关爱与求助信息",
     "mh_m_care_text": (
         "凡PHQ-9第9题回答“好几天”及以上者，在提交该页后立即（下一页和感谢页）看到一段求助说明"
         "和心理援助热线（默认为全国统一心理援助热线12356、卫生健康公益热线12320和急救电话120，"
         "各城市可在调查设置中换成本地热线）。调查是匿名的，组织者无法联系任何答题者。"
     ),
-    "mh_m_weighting": "4. 加权与方差估计",
+    "mh_m_weighting": "加权与方差估计",
     "mh_m_weighting_text": (
         "设计权数：{weights}列。{calibration}方差估计：泰勒线性化{design}。"
         "各比例的区间为logit区间。"
@@ -595,19 +596,18 @@ _ZH: dict[str, str] = {
     "mh_m_no_calibration": "未做校准。",
     "mh_m_design": "，以“{psu}”列（匿名调查中为单位）为初级抽样单位{strata}",
     "mh_m_strata": "、“{strata}”列为层",
-    "mh_m_suppression": "5. 小样本与隐藏规则",
+    "mh_m_suppression": "小样本与隐藏规则",
     "mh_m_suppression_text": (
         "分组答卷不足{m}人的不显示任何比例（样本量记为“<{m}”）；单元格只有1—{c1}人的不显示，"
         "以免同组人员据此识别个人；为防止由行合计（100%）或全体合计反推被隐藏的单元格，"
         "再隐藏该行或该列中人数最少的单元格（互补隐藏）。全部表格共隐藏{total}个单元格："
         "不足{m}人{small_n}个，1—{c1}人{small_cell}个，互补{complementary}个。"
     ),
-    "mh_m_limits": "6. 局限",
+    "mh_m_limits": "局限",
     "mh_m_limits_text": (
         "筛查量表不等于诊断；自愿匿名填答可能有自选择偏差，加权只校正了单位及校准变量上的差异；"
         "工作压力部分为自编条目，未经信效度检验，只作描述。"
     ),
-    "mh_m_fingerprint": "数据指纹：{fingerprint}；生成日期 {date}。",
 }
 
 _EN: dict[str, str] = {
@@ -1212,8 +1212,10 @@ _EN: dict[str, str] = {
     "mh_mean": "{scale}: mean score",
     "mh_band": "{scale}: {band}",
     "mh_flag_row": "{flag}",
-    "mh_sec": "{num}. {title}",
-    "mh_nums": "",
+    "mh_cover_sample": "{n} valid anonymous questionnaires from {units} units",
+    "mh_source": "Source: {survey} ({wave})",
+    "mh_marks": '. † unstable estimate, for reference only; "—" not shown, to protect individuals '
+    "(rules in the appendix).",
     "mh_by": "by {domain}",
     "mh_dom_unit_type": "unit type",
     "mh_dom_rank_band": "rank",
@@ -1221,12 +1223,11 @@ _EN: dict[str, str] = {
     "mh_dom_sex": "sex",
     "mh_mean_text": "Mean score {mean} ({level}% CI {low}–{high}); {n} respondents scored.",
     "mh_chart_title": (
-        "Figure {num}. {scale}: share in each band (%, weighted; groups with hidden cells "
-        "are not drawn)"
+        "{scale}: share in each band (%, weighted; groups with hidden cells are not drawn)"
     ),
     "mh_chart_hidden": "hidden cells: not drawn",
-    "mh_table_title": "Table {num}. {scale}: share in each band, {by} (%)",
-    "mh_flag_table_title": "Table {num}. {flag}: share by group (%)",
+    "mh_table_title": "{scale}: share in each band, {by} (%)",
+    "mh_flag_table_title": "{flag}: share by group (%)",
     "mh_below_n": "<{m}",
     "mh_table_note": (
         'Note: "—" is not shown: a group under {m} respondents (n given as "<{m}"), a '
@@ -1243,8 +1244,8 @@ _EN: dict[str, str] = {
         "hotlines at once after the page; the flag is only counted and identifies nobody."
     ),
     "mh_flag_hidden": "Not shown, to protect individuals.",
-    "mh_methods": "Methods",
-    "mh_m_instruments": "1. Scales and scoring",
+    "mh_methods": "Appendix: methods",
+    "mh_m_instruments": "Scales and scoring",
     "mh_m_scale": (
         "{scale}: {items} items, {method}, {low}–{high}; scored with at least "
         "{min_answered} answers{reverse}; bands: {bands}. Source: {reference}."
@@ -1253,7 +1254,7 @@ _EN: dict[str, str] = {
     "mh_m_sum_prorated": "sum of the item scores (prorated from the answered items)",
     "mh_m_mean": "mean of the item scores",
     "mh_m_reverse": "; {items} reverse-scored",
-    "mh_m_anonymity": "2. Anonymity and data protection",
+    "mh_m_anonymity": "Anonymity and data protection",
     "mh_m_anonymity_text": (
         "Respondents answered through anonymous links of their units, each with a quota "
         "(its head count); no invitation was tied to a person. No IP address, browser or "
@@ -1261,7 +1262,7 @@ _EN: dict[str, str] = {
         "of the answer pages hold no address or browser either. This report shows only "
         "results for groups."
     ),
-    "mh_m_care": "3. Duty of care",
+    "mh_m_care": "Duty of care",
     "mh_m_care_text": (
         'Anyone who answered PHQ-9 item 9 with "several days" or more saw, right after '
         "that page (on the next page and the thanks page), a help message with hotlines "
@@ -1269,7 +1270,7 @@ _EN: dict[str, str] = {
         "health hotline 12320 and the emergency number 120; a city can put its own lines "
         "in the wave settings). The survey is anonymous: the organisers cannot contact anyone."
     ),
-    "mh_m_weighting": "4. Weighting and variance",
+    "mh_m_weighting": "Weighting and variance",
     "mh_m_weighting_text": (
         "Design weights: column {weights}. {calibration}Variance: Taylor linearisation"
         "{design}. Intervals of shares are logit intervals."
@@ -1279,7 +1280,7 @@ _EN: dict[str, str] = {
     "mh_m_design": ', with the column "{psu}" (the units of an anonymous wave) as primary '
     "sampling units{strata}",
     "mh_m_strata": ' within the strata of the column "{strata}"',
-    "mh_m_suppression": "5. Small groups and suppression",
+    "mh_m_suppression": "Small groups and suppression",
     "mh_m_suppression_text": (
         "A group with fewer than {m} respondents shows no share (its n is given as "
         '"<{m}"); a cell of 1 to {c1} people is not shown, since members of the group could '
@@ -1289,13 +1290,12 @@ _EN: dict[str, str] = {
         "for groups under {m}, {small_cell} of 1 to {c1} people, {complementary} "
         "complementary."
     ),
-    "mh_m_limits": "6. Limitations",
+    "mh_m_limits": "Limitations",
     "mh_m_limits_text": (
         "Screening is not diagnosis. Voluntary anonymous answering may select respondents; "
         "weighting corrects only the unit and the calibration variables. The work-stress "
         "block is kesu's own wording, not a validated scale, and is only descriptive."
     ),
-    "mh_m_fingerprint": "Data fingerprint: {fingerprint}; generated {date}.",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"zh-CN": _ZH, "en": _EN}

@@ -1,13 +1,15 @@
 """The mental-health survey report as a PDF: :func:`build_wellbeing_pdf` (pure).
 
-Same look as the literacy report (:mod:`reports.pdf`): A4, the embedded CJK font,
-the report's paragraph and table styles, the greyscale stacked-bar chart, a table of
-contents, and on every page the footer with the page number and the data fingerprint
-("模拟数据" first when the data are simulated). Sections: summary with the key results,
-one section per scale with bands (chart, then a table per domain), the PHQ-9 item-9
-flag, methods (scales and sources, anonymity, duty of care, weighting, suppression,
-limitations). Every figure comes from :class:`reports.wellbeing.WellbeingData`; a
-suppressed cell is printed as "—" and a group under the threshold as "<10".
+The same official form as the literacy report (:mod:`reports.pdf`, GB/T 9704 where
+it fits): a cover, a table of contents, the summary, numbered chapters 一、二、… on new
+pages, the methods appendix; serif body and sans headings (embedded TrueType), numbered
+three-line tables with the source below, numbered figures, the running head and
+"— N —" page numbers with the data fingerprint. Chapters: one per scale with bands
+(a stacked chart of the bands by group, then a table per domain), the PHQ-9 item-9
+flag; the appendix states the scales and their sources, anonymity, the duty of care,
+the weighting and the suppression. Every figure comes from
+:class:`reports.wellbeing.WellbeingData`: a suppressed cell is printed "—", a group
+under the threshold has n "<10", an unstable estimate is marked †.
 """
 
 from __future__ import annotations
@@ -15,31 +17,33 @@ from __future__ import annotations
 import io
 import logging
 from typing import Any
-from xml.sax.saxutils import escape
 
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether
+from reportlab.platypus import NextPageTemplate
 from reportlab.platypus import PageBreak
-from reportlab.platypus import Paragraph
 from reportlab.platypus import Spacer
 from reportlab.platypus import Table
+from reportlab.platypus import TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from reports.charts import stacked_chart
-from reports.fonts import register_cjk_font
+from reports.fonts import register_report_fonts
 from reports.i18n import check_language
 from reports.i18n import tr
 from reports.labels import DASH
 from reports.labels import ci_text
 from reports.labels import num
 from reports.labels import pct
-from reports.pdf import MARGIN
+from reports.pdf import BOTTOM
+from reports.pdf import SIDE
+from reports.pdf import TOP
 from reports.pdf import _canvas_maker
 from reports.pdf import _ReportDoc
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
-from reports.render import simple_table
-from reports.render import table_style
+from reports.render import keep_headings
 from reports.wellbeing import ShareCell
 from reports.wellbeing import ShareRow
 from reports.wellbeing import ShareTable
@@ -51,14 +55,11 @@ Flowables = list[Any]
 
 
 class _Page:
-    """Renderer, data and running numbers of headings, tables and figures."""
+    """The data and its renderer, with the label lookups of this report."""
 
     def __init__(self, data: WellbeingData, r: Renderer) -> None:
         self.data = data
         self.r = r
-        self.section = 0
-        self.tables = 0
-        self.figures = 0
 
     def t(self, key: str, **values: Any) -> str:
         return self.r.t(key, **values)
@@ -66,12 +67,6 @@ class _Page:
     @property
     def level(self) -> str:
         return f"{100 * self.data.spec.level:g}"
-
-    def heading(self, title: str) -> Paragraph:
-        self.section += 1
-        nums = self.t("mh_nums")
-        number = nums[self.section - 1] if nums else str(self.section)
-        return self.r.p(self.t("mh_sec", num=number, title=title), "h1")
 
     def scale_label(self, scale_id: str) -> str:
         return self.data.questionnaire.scale(scale_id).label.get(self.r.lang)
@@ -93,84 +88,106 @@ class _Page:
             return self.data.questionnaire.item(by).text.get(self.r.lang)
 
     def group_label(self, by: str, key: str) -> str:
-        if key == "":
-            return self.t("mh_overall")
-        return self.r.option_label(by, key)
+        return self.t("mh_overall") if key == "" else self.r.option_label(by, key)
 
     def n_text(self, row: ShareRow) -> str:
-        return self.t("mh_below_n", m=self.data.min_n) if row.below_threshold else str(row.n)
+        return self.t("mh_below_n", m=self.data.min_n) if row.below_threshold else f"{row.n:,}"
+
+    def mark(self, cell: ShareCell) -> str:
+        return self.t("unreliable_mark") if cell.unreliable else ""
+
+    def share(self, cell: ShareCell) -> str:
+        return DASH if cell.suppressed else pct(cell.estimate) + self.mark(cell)
+
+    def interval(self, cell: ShareCell) -> str:
+        return DASH if cell.suppressed else ci_text(cell.ci_low, cell.ci_high)
 
 
-def _mark(page: _Page, cell: ShareCell) -> str:
-    return page.t("unreliable_mark") if cell.unreliable else ""
+def report_title(data: WellbeingData, lang: str) -> str:
+    """The job's title, else "<questionnaire title>评估报告"."""
+    if data.spec.title:
+        return data.spec.title.get(lang)
+    return tr(lang, "title", survey=data.questionnaire.title.get(lang))
 
 
-def _cell(page: _Page, cell: ShareCell, style: Any) -> Paragraph:
-    if cell.suppressed:
-        return Paragraph(DASH, style)
-    text = f"{pct(cell.estimate)}{_mark(page, cell)}<br/>({ci_text(cell.ci_low, cell.ci_high)})"
-    return Paragraph(text, style)
-
-
-def _share_table(page: _Page, table: ShareTable, headers: list[str]) -> Table:
-    s = page.r.styles
-    data: list[list[Any]] = [[Paragraph(escape(h), s["cell"]) for h in headers]]
-    for row in (table.total, *table.rows):
-        label = page.group_label(table.by, row.key)
-        data.append(
-            [Paragraph(escape(label), s["cell"]), Paragraph(page.n_text(row), s["cellr"])]
-            + [_cell(page, c, s["cellr"]) for c in row.cells]
+def _cover(page: _Page) -> Flowables:
+    data, r = page.data, page.r
+    unknown = page.t("cover_unknown")
+    issuer = data.spec.issuer.get(r.lang) if data.spec.issuer else unknown
+    out: Flowables = [
+        Spacer(1, 30 * mm),
+        r.p(report_title(data, r.lang), "cover_title"),
+        r.p(page.t("mh_subtitle"), "cover_sub"),
+        Spacer(1, 14 * mm),
+    ]
+    if data.spec.synthetic:
+        out += [r.p(page.t("synthetic"), "banner"), Spacer(1, 10 * mm)]
+    wave = data.spec.wave_name or unknown
+    year = data.spec.survey_year or data.generated.year
+    rows = [
+        (page.t("cover_issuer"), issuer),
+        (page.t("cover_population"), r.population_text()),
+        (
+            page.t("cover_sample"),
+            page.t("mh_cover_sample", n=f"{data.respondents:,}", units=data.units),
+        ),
+        (page.t("cover_wave"), f"{wave}（{year}）" if r.lang == "zh-CN" else f"{wave} ({year})"),
+        (page.t("cover_date"), r.date(data.generated)),
+    ]
+    if data.spec.synthetic:
+        rows.append((page.t("cover_data"), page.t("synthetic_short")))
+    table = Table(
+        [[r.p(k, "cover_info"), r.p(v, "cover_info")] for k, v in rows],
+        colWidths=[110, 280],
+        hAlign="CENTER",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), r.fonts.body),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
         )
-    k = len(headers) - 2
-    widths = [96.0, 40.0] + [(PORTRAIT_WIDTH - 136.0) / k] * k
-    out = Table(data, colWidths=widths, repeatRows=1)
-    out.setStyle(table_style(page.r.font, 1, len(headers) - 1))
+    )
+    out += [
+        table,
+        Spacer(1, 30 * mm),
+        r.p(issuer, "cover_issuer"),
+        r.p(r.date(data.generated), "cover_issuer"),
+    ]
     return out
 
 
 def _summary(page: _Page) -> Flowables:
     data, r = page.data, page.r
-    q, lang = data.questionnaire, r.lang
-    title = (
-        data.spec.title.get(lang)
-        if data.spec.title
-        else tr(lang, "title", survey=q.title.get(lang))
-    )
-    out: Flowables = [r.p(title, "title"), r.p(page.t("mh_subtitle"), "subtitle")]
-    if data.spec.wave_name:
-        out.append(
-            r.p(
-                tr(
-                    lang,
-                    "wave_line",
-                    wave=data.spec.wave_name,
-                    year=data.spec.survey_year or data.generated.year,
-                ),
-                "subtitle",
-            )
-        )
-    out.append(r.p(tr(lang, "generated", date=data.generated.isoformat()), "subtitle"))
-    if data.spec.synthetic:
-        out += [Spacer(1, 4 * mm), r.p(tr(lang, "synthetic"), "banner")]
-    out += [Spacer(1, 6 * mm), page.heading(tr(lang, "summary"))]
+    out: Flowables = [r.h1(0, page.t("summary"))]
     out.append(
-        r.p(page.t("mh_summary_text", n=data.respondents, units=data.units, level=page.level))
+        r.p(
+            page.t("mh_summary_text", n=f"{data.respondents:,}", units=data.units, level=page.level)
+        )
     )
     if "unweighted" in data.notes:
         out.append(r.p(page.t("mh_unweighted")))
     elif data.spec.job.calibration is not None and data.population > 0:
         rate = pct(data.respondents / data.population)
         out.append(r.p(page.t("mh_population", population=f"{data.population:,.0f}", rate=rate)))
-    means: list[list[str]] = []
-    for mean in data.means:
-        means.append(
-            [
-                page.t("mh_mean", scale=page.scale_label(mean.scale_id)),
-                num(mean.estimate, 1),
-                f"{num(mean.ci_low, 1)}–{num(mean.ci_high, 1)}",
-                str(mean.n),
-            ]
-        )
+    ci_head = page.t("mh_col_ci", level=page.level)
+    means = [
+        [
+            page.scale_label(m.scale_id),
+            num(m.estimate, 1),
+            f"{num(m.ci_low, 1)}–{num(m.ci_high, 1)}",
+            f"{m.n:,}",
+        ]
+        for m in data.means
+    ]
+    out += r.table(
+        page.t("mh_key_means"),
+        [page.t("mh_col_measure"), page.t("mh_mean_head"), ci_head, page.t("mh_col_n")],
+        means,
+        [200, 70, 110, 73],
+    )
     shares: list[list[str]] = []
     for t in data.tables:
         if t.by:
@@ -179,37 +196,19 @@ def _summary(page: _Page) -> Flowables:
             if t.flag:
                 name = page.flag_label(t.measure)
             else:
-                band = page.band_label(t.measure, code)
-                name = page.t("mh_band", scale=page.scale_label(t.measure), band=band)
-            shown = not cell.suppressed
-            shares.append(
-                [
-                    name,
-                    pct(cell.estimate) + _mark(page, cell) if shown else DASH,
-                    ci_text(cell.ci_low, cell.ci_high) if shown else DASH,
-                    page.n_text(t.total),
-                ]
-            )
-    ci_head = page.t("mh_col_ci", level=page.level)
-    page.tables += 2
-    out += [
-        Spacer(1, 3 * mm),
-        r.p(page.t("mh_key_means"), "h2"),
-        simple_table(
-            r,
-            [page.t("mh_col_measure"), page.t("mh_mean_head"), ci_head, page.t("mh_col_n")],
-            means,
-            [250, 70, 110, 63],
-        ),
-        r.p(page.t("mh_key_shares"), "h2"),
-        simple_table(
-            r,
-            [page.t("mh_col_measure"), page.t("mh_col_estimate"), ci_head, page.t("mh_col_n")],
-            shares,
-            [250, 70, 110, 63],
-        ),
-        r.p(_note(page), "small"),
-    ]
+                name = page.t(
+                    "mh_band",
+                    scale=page.scale_label(t.measure),
+                    band=page.band_label(t.measure, code),
+                )
+            shares.append([name, page.share(cell), page.interval(cell), page.n_text(t.total)])
+    out += r.table(
+        page.t("mh_key_shares"),
+        [page.t("mh_col_measure"), page.t("mh_col_estimate"), ci_head, page.t("mh_col_n")],
+        shares,
+        [200, 70, 110, 73],
+    )
+    out.append(r.p(_note(page), "note"))
     return out
 
 
@@ -230,9 +229,35 @@ def _greys(k: int) -> tuple[float, ...]:
     return tuple(0.92 - 0.80 * i / max(k - 1, 1) for i in range(k))
 
 
-def _scale_section(page: _Page, scale_id: str) -> Flowables:
+def _share_table(page: _Page, table: ShareTable, title: str, bands: list[str]) -> Flowables:
+    r = page.r
+    rows: list[list[Any]] = []
+    for row in (table.total, *table.rows):
+        cells: list[Any] = [page.group_label(table.by, row.key), page.n_text(row)]
+        for cell in row.cells:
+            if cell.suppressed:
+                cells.append(DASH)
+            else:  # the share, its interval on a second line
+                cells.append([r.p(page.share(cell), "cellr"),
+                              r.p(f"({page.interval(cell)})", "cellr")])  # fmt: skip
+        rows.append(cells)
+    k = len(bands)
+    widths = [88.0, 42.0] + [(PORTRAIT_WIDTH - 130.0) / k] * k
+    header = [page.t("mh_col_group"), page.t("mh_col_n"), *bands]
+    return r.table(title, header, rows, widths)
+
+
+def _source(data: WellbeingData, lang: str) -> str:
+    """The source line under every table: the survey, simulated or not, the marks."""
+    survey = data.questionnaire.title.get(lang)
+    text = tr(lang, "mh_source", survey=survey, wave=data.spec.wave_name or "—")
+    synthetic = tr(lang, "source_synthetic") if data.spec.synthetic else ""
+    return text + synthetic + tr(lang, "mh_marks")
+
+
+def _scale_chapter(page: _Page, number: int, scale_id: str) -> Flowables:
     data, r = page.data, page.r
-    out: Flowables = [page.heading(page.scale_label(scale_id))]
+    out: Flowables = [r.h1(number, page.scale_label(scale_id))]
     mean = next((m for m in data.means if m.scale_id == scale_id), None)
     if mean is not None:
         out.append(
@@ -243,24 +268,25 @@ def _scale_section(page: _Page, scale_id: str) -> Flowables:
                     level=page.level,
                     low=num(mean.ci_low, 1),
                     high=num(mean.ci_high, 1),
-                    n=mean.n,
+                    n=f"{mean.n:,}",
                 )
             )
         )
     tables = [t for t in data.tables if t.measure == scale_id and not t.flag]
     total = next(t for t in tables if not t.by)
-    codes = total.categories
-    bands = [page.band_label(scale_id, c) for c in codes]
+    bands = [page.band_label(scale_id, c) for c in total.categories]
     chart_rows: list[tuple[str, list[float], bool]] = [
         (page.t("mh_overall"), [c.estimate for c in total.total.cells], total.total.any_suppressed)
     ]
     for t in tables:
-        if not t.by:
-            continue
-        for row in t.rows:
-            label = page.group_label(t.by, row.key)
-            chart_rows.append((label, [c.estimate for c in row.cells], row.any_suppressed))
-    page.figures += 1
+        for row in t.rows if t.by else ():
+            chart_rows.append(
+                (
+                    page.group_label(t.by, row.key),
+                    [c.estimate for c in row.cells],
+                    row.any_suppressed,
+                )
+            )
     chart = stacked_chart(
         chart_rows,
         bands,
@@ -270,36 +296,18 @@ def _scale_section(page: _Page, scale_id: str) -> Flowables:
         suppressed_note=page.t("mh_chart_hidden"),
         greys=_greys(len(bands)),
     )
-    out.append(
-        KeepTogether(
-            [
-                chart,
-                r.p(
-                    page.t("mh_chart_title", num=page.figures, scale=page.scale_label(scale_id)),
-                    "small",
-                ),
-            ]
-        )
-    )
-    headers = [page.t("mh_col_group"), page.t("mh_col_n"), *bands]
-    for t in tables:
-        if not t.by:
-            continue
-        page.tables += 1
-        title = page.t(
-            "mh_table_title",
-            num=page.tables,
-            scale=page.scale_label(scale_id),
-            by=page.t("mh_by", domain=page.domain_label(t.by)),
-        )
-        out.append(KeepTogether([r.p(title, "h2"), _share_table(page, t, headers)]))
-    out.append(r.p(_note(page), "small"))
+    out.append(r.figure(chart, page.t("mh_chart_title", scale=page.scale_label(scale_id))))
+    for k, t in enumerate([t for t in tables if t.by], start=1):
+        by = page.t("mh_by", domain=page.domain_label(t.by))
+        title = page.t("mh_table_title", scale=page.scale_label(scale_id), by=by)
+        # a few rows each: the heading and its whole table stay on one page
+        out.append(KeepTogether([r.h2(k, by), *_share_table(page, t, title, bands)]))
     return out
 
 
-def _flag_section(page: _Page, flag_id: str) -> Flowables:
+def _flag_chapter(page: _Page, number: int, flag_id: str) -> Flowables:
     data, r = page.data, page.r
-    out: Flowables = [page.heading(page.t("mh_flag_title"))]
+    out: Flowables = [r.h1(number, page.t("mh_flag_title"))]
     tables = [t for t in data.tables if t.measure == flag_id and t.flag]
     total = next(t for t in tables if not t.by).total.cells[0]
     if total.suppressed:
@@ -309,7 +317,7 @@ def _flag_section(page: _Page, flag_id: str) -> Flowables:
             r.p(
                 page.t(
                     "mh_flag_text",
-                    rate=pct(total.estimate),
+                    rate=page.share(total),
                     level=page.level,
                     low=pct(total.ci_low),
                     high=pct(total.ci_high),
@@ -317,44 +325,33 @@ def _flag_section(page: _Page, flag_id: str) -> Flowables:
             )
         )
     rows: list[list[str]] = []
+    sep = "：" if r.lang == "zh-CN" else ": "
     for t in tables:
         for row in (t.total,) if not t.by else t.rows:
-            cell = row.cells[0]
             label = page.group_label(t.by, row.key)
             if t.by:
-                label = (
-                    f"{page.domain_label(t.by)}：{label}"
-                    if page.r.lang == "zh-CN"
-                    else (f"{page.domain_label(t.by)}: {label}")
-                )
-            rows.append(
-                [
-                    label,
-                    page.n_text(row),
-                    DASH if cell.suppressed else pct(cell.estimate) + _mark(page, cell),
-                    DASH if cell.suppressed else ci_text(cell.ci_low, cell.ci_high),
-                ]
-            )
-    page.tables += 1
+                label = f"{page.domain_label(t.by)}{sep}{label}"
+            cell = row.cells[0]
+            rows.append([label, page.n_text(row), page.share(cell), page.interval(cell)])
     head = [
         page.t("mh_col_group"),
         page.t("mh_col_n"),
         page.t("mh_col_estimate"),
         page.t("mh_col_ci", level=page.level),
     ]
-    out += [
-        r.p(page.t("mh_flag_table_title", num=page.tables, flag=page.flag_label(flag_id)), "h2"),
-        simple_table(r, head, rows, [220, 60, 90, 123]),
-        r.p(_note(page), "small"),
-    ]
+    out += r.table(
+        page.t("mh_flag_table_title", flag=page.flag_label(flag_id)),
+        head,
+        rows,
+        [220, 60, 70, 103],
+    )
     return out
 
 
 def _methods(page: _Page) -> Flowables:
     data, r = page.data, page.r
-    lang = r.lang
-    q = data.questionnaire
-    out: Flowables = [page.heading(page.t("mh_methods")), r.p(page.t("mh_m_instruments"), "h2")]
+    lang, q = r.lang, data.questionnaire
+    out: Flowables = [r.h1(0, page.t("mh_methods")), r.h2(1, page.t("mh_m_instruments"))]
     sep = "；" if lang == "zh-CN" else "; "
     for scale in q.scales:
         if scale.method.value == "mean":
@@ -381,8 +378,8 @@ def _methods(page: _Page) -> Flowables:
                 )
             )
         )
-    out += [r.p(page.t("mh_m_anonymity"), "h2"), r.p(page.t("mh_m_anonymity_text"))]
-    out += [r.p(page.t("mh_m_care"), "h2"), r.p(page.t("mh_m_care_text"))]
+    out += [r.h2(2, page.t("mh_m_anonymity")), r.p(page.t("mh_m_anonymity_text"))]
+    out += [r.h2(3, page.t("mh_m_care")), r.p(page.t("mh_m_care_text"))]
     job = data.spec.job
     cal = job.calibration
     if cal is not None and cal.margins:
@@ -396,7 +393,7 @@ def _methods(page: _Page) -> Flowables:
         strata = page.t("mh_m_strata", strata=job.design.strata) if job.design.strata else ""
         design = page.t("mh_m_design", psu="、".join(job.design.psu), strata=strata)
     out += [
-        r.p(page.t("mh_m_weighting"), "h2"),
+        r.h2(4, page.t("mh_m_weighting")),
         r.p(
             page.t(
                 "mh_m_weighting_text",
@@ -408,7 +405,7 @@ def _methods(page: _Page) -> Flowables:
     ]
     counts = dict(data.suppressed)
     out += [
-        r.p(page.t("mh_m_suppression"), "h2"),
+        r.h2(5, page.t("mh_m_suppression")),
         r.p(
             page.t(
                 "mh_m_suppression_text",
@@ -420,24 +417,15 @@ def _methods(page: _Page) -> Flowables:
                 complementary=counts.get("complementary", 0),
             )
         ),
-        r.p(page.t("mh_m_limits"), "h2"),
+        r.h2(6, page.t("mh_m_limits")),
         r.p(page.t("mh_m_limits_text")),
-        Spacer(1, 3 * mm),
-        r.p(
-            page.t(
-                "mh_m_fingerprint",
-                fingerprint=data.fingerprint.short(),
-                date=data.generated.isoformat(),
-            ),
-            "small",
-        ),
     ]
     return out
 
 
 def build_wellbeing_pdf(data: WellbeingData, lang: str = "zh-CN") -> bytes:
     """Render the mental-health report to PDF bytes (deterministic for the same data and
-    date: reportlab's invariant mode).
+    date: reportlab's invariant mode, the CreationDate is the report date).
 
     Example:
         >>> pdf = build_wellbeing_pdf(build_wellbeing_data(table, q, spec))  # doctest: +SKIP
@@ -445,42 +433,45 @@ def build_wellbeing_pdf(data: WellbeingData, lang: str = "zh-CN") -> bytes:
         b'%PDF-'
     """
     lang = check_language(lang)
-    font = register_cjk_font()
-    r = Renderer.create(lang, font, data.questionnaire, data.rules)
+    fonts = register_report_fonts()
+    r = Renderer.create(lang, fonts, data.questionnaire, data.rules, source=_source(data, lang))
     page = _Page(data, r)
-    story: Flowables = _summary(page)
-    toc = TableOfContents()
+    story: Flowables = [NextPageTemplate("portrait"), *_cover(page)]
+    toc = TableOfContents(dotsMinLevel=0)
     toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
-    story += [Spacer(1, 6 * mm), r.p(tr(lang, "toc"), "h2"), toc, PageBreak()]
+    toc.tableStyle = TableStyle(
+        [*toc.tableStyle.getCommands(), ("FONTNAME", (0, 0), (-1, -1), fonts.body)]
+    )
+    story += [PageBreak(), r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
+    story += _summary(page)
+    number = 0
     for scale in data.questionnaire.scales:
         if scale.bands:
-            story += _scale_section(page, scale.id)
-            story.append(PageBreak())
+            number += 1
+            story += [PageBreak(), *_scale_chapter(page, number, scale.id)]
     for flag in data.questionnaire.scale_flags:
-        story += _flag_section(page, flag.id)
-        story.append(PageBreak())
-    story += _methods(page)
+        number += 1
+        story += [PageBreak(), *_flag_chapter(page, number, flag.id)]
+    story += [PageBreak(), *_methods(page)]
+    story = keep_headings(story, A4[0] - 2 * SIDE, A4[1] - TOP - BOTTOM)
     buffer = io.BytesIO()
-    q = data.questionnaire
-    title = (
-        data.spec.title.get(lang)
-        if data.spec.title
-        else tr(lang, "title", survey=q.title.get(lang))
-    )
+    title = report_title(data, lang)
     doc = _ReportDoc(
         buffer,
         title=title,
-        author="kesu",
+        author=data.spec.issuer.get(lang) if data.spec.issuer else "kesu",
         subject=data.fingerprint.short(),
+        creator=f"kesu {data.fingerprint.kesu_version}",
         invariant=True,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
+        leftMargin=SIDE,
+        rightMargin=SIDE,
+        topMargin=TOP,
+        bottomMargin=BOTTOM,
     )
-    left = data.fingerprint.short()
-    if data.spec.synthetic:
-        left = f"[{tr(lang, 'synthetic_short')}] " + left
-    doc.multiBuild(story, canvasmaker=_canvas_maker(font, lang, left, data.generated.isoformat()))
+    mark = tr(lang, "synthetic_short") if data.spec.synthetic else ""
+    maker = _canvas_maker(
+        (fonts.body, fonts.heading), lang, title, mark, data.fingerprint.short(), data.generated
+    )
+    doc.multiBuild(story, canvasmaker=maker)
     logger.info("mental-health report: %d pages, %d bytes", doc.page, buffer.tell())
     return buffer.getvalue()

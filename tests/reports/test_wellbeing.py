@@ -170,7 +170,10 @@ def test_pdf_is_deterministic_and_names_every_table(demo: Any) -> None:
     reader = PdfReader(__import__("io").BytesIO(once))
     text = "".join(page.extract_text() for page in reader.pages)
     for domain in ("按单位类型分", "按职务职级分", "按年龄段分", "按性别分"):
-        assert text.count(domain) == 3, domain  # PHQ-9, GAD-7, work stress
+        # PHQ-9, GAD-7, work stress: the contents, the heading and the table's title
+        assert text.count(domain) == 9, domain
+    for n in range(1, 16):  # numbered three-line tables
+        assert f"表{n}" in text
 
 
 def test_interval_coverage_over_repeated_surveys() -> None:
