@@ -179,24 +179,11 @@ def demo(out: Path, n_psu: int, households: int, seed: int, lang: str, survey: s
         )
     if households < 1:
         raise click.BadParameter("at least 1", param_hint="--households")
-    stderr = sys.stderr
-    with click.progressbar(
-        length=len(STAGES), label="kesu demo", file=stderr, item_show_func=lambda s: s
-    ) as bar:
-        seen: list[str] = []
-
-        def progress(stage: str) -> None:
-            if seen:
-                bar.update(1, seen[-1])
-            seen.append(stage)
-            bar.update(0, stage)
-
-        try:
-            result = run_demo(out, n_psu=n_psu, households_per_psu=households, seed=seed,
-                              lang=lang, progress=progress)  # fmt: skip
-        except (ReportError, SamplingError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        bar.update(1, "done")
+    result = _with_progress(
+        STAGES, "kesu demo",
+        lambda progress: run_demo(out, n_psu=n_psu, households_per_psu=households, seed=seed,
+                                  lang=lang, progress=progress),
+    )  # fmt: skip
     o = result.data.overall
     click.echo(
         f"synthetic demo: {result.respondents} respondents; literate {100 * o.estimate:.1f}% "
@@ -232,8 +219,21 @@ def _mental_health_demo(out: Path, seed: int, lang: str) -> None:
     from reports.wellbeing_demo import STAGES
     from reports.wellbeing_demo import run_mental_health_demo
 
-    with click.progressbar(length=len(STAGES), label="kesu demo (mental health)",
-                           file=sys.stderr, item_show_func=lambda s: s) as bar:  # fmt: skip
+    result = _with_progress(
+        STAGES, "kesu demo (mental health)",
+        lambda progress: run_mental_health_demo(out, seed=seed, lang=lang, progress=progress),
+    )  # fmt: skip
+    click.echo(f"synthetic mental-health demo ({result.data.units} units): "
+               + _flag_line(result.data))  # fmt: skip
+    for name, path in result.files.items():
+        click.echo(f"  {name:16s} {path}")
+
+
+def _with_progress(stages: tuple[str, ...], label: str, run: Callable[[Any], Any]) -> Any:
+    """``run(progress)`` under a progress bar on stderr, one step per stage name the run
+    reports; kesu's errors become a clean CLI message."""
+    with click.progressbar(length=len(stages), label=label, file=sys.stderr,
+                           item_show_func=lambda s: s) as bar:  # fmt: skip
         seen: list[str] = []
 
         def progress(stage: str) -> None:
@@ -243,11 +243,8 @@ def _mental_health_demo(out: Path, seed: int, lang: str) -> None:
             bar.update(0, stage)
 
         try:
-            result = run_mental_health_demo(out, seed=seed, lang=lang, progress=progress)
+            result = run(progress)
         except (ReportError, SamplingError) as exc:
             raise click.ClickException(str(exc)) from exc
         bar.update(1, "done")
-    click.echo(f"synthetic mental-health demo ({result.data.units} units): "
-               + _flag_line(result.data))  # fmt: skip
-    for name, path in result.files.items():
-        click.echo(f"  {name:16s} {path}")
+    return result

@@ -7,6 +7,7 @@ Every text comes from :mod:`reports.findings` (explicit rules) and the catalogue
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -63,12 +64,6 @@ def cover(data: ReportData, r: Renderer) -> Flowables:
     unknown = r.t("cover_unknown")
     issuer = data.spec.issuer.get(r.lang) if data.spec.issuer else unknown
     fieldwork_by = data.spec.fieldwork_by.get(r.lang) if data.spec.fieldwork_by else unknown
-    out: Flowables = [Spacer(1, 30 * mm)]
-    out.append(r.p(report_title(data, r.lang), "cover_title"))
-    out.append(r.p(r.t("subtitle"), "cover_sub"))
-    out.append(Spacer(1, 14 * mm))
-    if data.spec.synthetic:
-        out += [r.p(r.t("synthetic"), "banner"), Spacer(1, 10 * mm)]
     rows = [
         (r.t("cover_issuer"), issuer),
         (r.t("cover_fieldwork_by"), fieldwork_by),
@@ -78,16 +73,41 @@ def cover(data: ReportData, r: Renderer) -> Flowables:
             r.t("cover_sample"),
             r.t("cover_sample_text", n=f"{d.n:,}", strata=d.n_strata, psu=d.n_psu),
         ),
-        (
-            r.t("cover_wave"),
-            f"{data.spec.wave_name}（{data.spec.survey_year or '—'}）"
-            if r.lang == "zh-CN"
-            else f"{data.spec.wave_name} ({data.spec.survey_year or '—'})",
-        ),
+        (r.t("cover_wave"), wave_text(r, data.spec.wave_name, data.spec.survey_year)),
         (r.t("cover_date"), r.date(data.generated)),
     ]
-    if data.spec.synthetic:
-        rows.append((r.t("cover_data"), r.t("synthetic_short")))
+    return cover_page(r, report_title(data, r.lang), r.t("subtitle"), rows, issuer=issuer,
+                      day=data.generated, synthetic=data.spec.synthetic)  # fmt: skip
+
+
+def wave_text(r: Renderer, wave: str, year: int | None) -> str:
+    """``wave（2025）`` (``wave (2025)`` in English)."""
+    shown = year or "—"
+    return f"{wave}（{shown}）" if r.lang == "zh-CN" else f"{wave} ({shown})"
+
+
+def cover_page(
+    r: Renderer,
+    title: str,
+    subtitle: str,
+    rows: list[tuple[str, str]],
+    *,
+    issuer: str,
+    day: dt.date,
+    synthetic: bool,
+) -> Flowables:
+    """A cover: title and subtitle, the simulated-data banner, the facts as a two-column
+    list (a "data: simulated" row added when ``synthetic``), the issuer and the date.
+
+    Example:
+        >>> cover_page(r, "标题", "副标题", [("发布单位", "某单位")], issuer="某单位",
+        ...            day=dt.date(2025, 9, 30), synthetic=False)  # doctest: +SKIP
+    """
+    out: Flowables = [Spacer(1, 30 * mm), r.p(title, "cover_title"), r.p(subtitle, "cover_sub"),
+                      Spacer(1, 14 * mm)]  # fmt: skip
+    if synthetic:
+        out += [r.p(r.t("synthetic"), "banner"), Spacer(1, 10 * mm)]
+        rows = [*rows, (r.t("cover_data"), r.t("synthetic_short"))]
     table = Table(
         [[r.p(k, "cover_info"), r.p(v, "cover_info")] for k, v in rows],
         colWidths=[110, 280],
@@ -106,7 +126,7 @@ def cover(data: ReportData, r: Renderer) -> Flowables:
         table,
         Spacer(1, 30 * mm),
         r.p(issuer, "cover_issuer"),
-        r.p(r.date(data.generated), "cover_issuer"),
+        r.p(r.date(day), "cover_issuer"),
     ]
     return out
 

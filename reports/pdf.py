@@ -38,9 +38,11 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from reports import appendix
 from reports import front
 from reports import sections
+from reports.fonts import FontSet
 from reports.fonts import register_report_fonts
 from reports.i18n import check_language
 from reports.i18n import tr
+from reports.model import Fingerprint
 from reports.model import ReportData
 from reports.render import Renderer
 from reports.render import keep_headings
@@ -200,13 +202,7 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     )
     story: list[Any] = [NextPageTemplate("portrait")]
     story += front.cover(data, r)
-    toc = TableOfContents(dotsMinLevel=0)
-    toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
-    toc.tableStyle = TableStyle([*toc.tableStyle.getCommands(),
-                                 ("FONTNAME", (0, 0), (-1, -1), fonts.body),
-                                 ("TOPPADDING", (0, 0), (-1, -1), 0),
-                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])  # fmt: skip
-    story += [PageBreak(), r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
+    story += contents(r)
     story += front.summary(data, r)
     for number, chapter in enumerate(CHAPTERS, start=1):
         story.append(PageBreak())
@@ -215,25 +211,60 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     story += appendix.methods(data, r, 1)
     story += [NextPageTemplate("landscape"), PageBreak()]
     story += appendix.items(data, r, 2)
+    title = front.report_title(data, lang)
+    issuer = data.spec.issuer.get(lang) if data.spec.issuer else None
+    return render_document(story, lang=lang, fonts=fonts, title=title, issuer=issuer,
+                           fingerprint=data.fingerprint, synthetic=data.spec.synthetic,
+                           day=data.generated)  # fmt: skip
+
+
+def contents(r: Renderer) -> list[Any]:
+    """The table of contents on a page of its own (chapters and sections, dotted)."""
+    toc = TableOfContents(dotsMinLevel=0)
+    toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
+    toc.tableStyle = TableStyle([*toc.tableStyle.getCommands(),
+                                 ("FONTNAME", (0, 0), (-1, -1), r.fonts.body),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])  # fmt: skip
+    return [PageBreak(), r.p(tr(r.lang, "toc"), "title"), toc, PageBreak()]
+
+
+def render_document(
+    story: list[Any],
+    *,
+    lang: str,
+    fonts: FontSet,
+    title: str,
+    issuer: str | None,
+    fingerprint: Fingerprint,
+    synthetic: bool,
+    day: dt.date,
+) -> bytes:
+    """Lay a report's story out on the report pages (cover, portrait and landscape
+    templates; running head, "— N —" and the fingerprint; orphan control) and return the
+    PDF, deterministic for the same story and day.
+
+    Example:
+        >>> pdf = render_document(story, lang="zh-CN", fonts=fonts, title="标题", issuer=None,
+        ...                       fingerprint=fp, synthetic=False, day=dt.date.today())
+        ... # doctest: +SKIP
+    """
     story = keep_headings(story, A4[0] - 2 * SIDE, A4[1] - TOP - BOTTOM)
     buffer = io.BytesIO()
-    title = front.report_title(data, lang)
     doc = _ReportDoc(
         buffer,
         title=title,
-        author=data.spec.issuer.get(lang) if data.spec.issuer else "kesu",
-        subject=data.fingerprint.short(),
-        creator=f"kesu {data.fingerprint.kesu_version}",
+        author=issuer or "kesu",
+        subject=fingerprint.short(),
+        creator=f"kesu {fingerprint.kesu_version}",
         invariant=True,
         leftMargin=SIDE,
         rightMargin=SIDE,
         topMargin=TOP,
         bottomMargin=BOTTOM,
     )
-    mark = tr(lang, "synthetic_short") if data.spec.synthetic else ""
-    maker = _canvas_maker(
-        (fonts.body, fonts.heading), lang, title, mark, data.fingerprint.short(), data.generated
-    )
+    mark = tr(lang, "synthetic_short") if synthetic else ""
+    maker = _canvas_maker((fonts.body, fonts.heading), lang, title, mark, fingerprint.short(), day)
     doc.multiBuild(story, canvasmaker=maker)
     logger.info("report: %d pages, %d bytes", doc.page, buffer.tell())
     return buffer.getvalue()

@@ -14,36 +14,27 @@ under the threshold has n "<10", an unstable estimate is marked †.
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether
 from reportlab.platypus import NextPageTemplate
 from reportlab.platypus import PageBreak
-from reportlab.platypus import Spacer
-from reportlab.platypus import Table
-from reportlab.platypus import TableStyle
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from reports.charts import stacked_chart
 from reports.fonts import register_report_fonts
+from reports.front import cover_page
+from reports.front import wave_text
 from reports.i18n import check_language
 from reports.i18n import tr
 from reports.labels import DASH
 from reports.labels import ci_text
 from reports.labels import num
 from reports.labels import pct
-from reports.pdf import BOTTOM
-from reports.pdf import SIDE
-from reports.pdf import TOP
-from reports.pdf import _canvas_maker
-from reports.pdf import _ReportDoc
+from reports.pdf import contents
+from reports.pdf import render_document
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
-from reports.render import keep_headings
 from reports.wellbeing import ShareCell
 from reports.wellbeing import ShareRow
 from reports.wellbeing import ShareTable
@@ -112,51 +103,18 @@ def report_title(data: WellbeingData, lang: str) -> str:
 
 def _cover(page: _Page) -> Flowables:
     data, r = page.data, page.r
-    unknown = page.t("cover_unknown")
-    issuer = data.spec.issuer.get(r.lang) if data.spec.issuer else unknown
-    out: Flowables = [
-        Spacer(1, 30 * mm),
-        r.p(report_title(data, r.lang), "cover_title"),
-        r.p(page.t("mh_subtitle"), "cover_sub"),
-        Spacer(1, 14 * mm),
-    ]
-    if data.spec.synthetic:
-        out += [r.p(page.t("synthetic"), "banner"), Spacer(1, 10 * mm)]
-    wave = data.spec.wave_name or unknown
-    year = data.spec.survey_year or data.generated.year
+    issuer = data.spec.issuer.get(r.lang) if data.spec.issuer else page.t("cover_unknown")
+    sample = page.t("mh_cover_sample", n=f"{data.respondents:,}", units=data.units)
     rows = [
         (page.t("cover_issuer"), issuer),
         (page.t("cover_population"), r.population_text()),
-        (
-            page.t("cover_sample"),
-            page.t("mh_cover_sample", n=f"{data.respondents:,}", units=data.units),
-        ),
-        (page.t("cover_wave"), f"{wave}（{year}）" if r.lang == "zh-CN" else f"{wave} ({year})"),
+        (page.t("cover_sample"), sample),
+        (page.t("cover_wave"), wave_text(r, data.spec.wave_name or page.t("cover_unknown"),
+                                         data.spec.survey_year or data.generated.year)),
         (page.t("cover_date"), r.date(data.generated)),
-    ]
-    if data.spec.synthetic:
-        rows.append((page.t("cover_data"), page.t("synthetic_short")))
-    table = Table(
-        [[r.p(k, "cover_info"), r.p(v, "cover_info")] for k, v in rows],
-        colWidths=[110, 280],
-        hAlign="CENTER",
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), r.fonts.body),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
-    )
-    out += [
-        table,
-        Spacer(1, 30 * mm),
-        r.p(issuer, "cover_issuer"),
-        r.p(r.date(data.generated), "cover_issuer"),
-    ]
-    return out
+    ]  # fmt: skip
+    return cover_page(r, report_title(data, r.lang), page.t("mh_subtitle"), rows, issuer=issuer,
+                      day=data.generated, synthetic=data.spec.synthetic)  # fmt: skip
 
 
 def _summary(page: _Page) -> Flowables:
@@ -436,13 +394,7 @@ def build_wellbeing_pdf(data: WellbeingData, lang: str = "zh-CN") -> bytes:
     fonts = register_report_fonts()
     r = Renderer.create(lang, fonts, data.questionnaire, data.rules, source=_source(data, lang))
     page = _Page(data, r)
-    story: Flowables = [NextPageTemplate("portrait"), *_cover(page)]
-    toc = TableOfContents(dotsMinLevel=0)
-    toc.levelStyles = [r.styles["toc0"], r.styles["toc1"]]
-    toc.tableStyle = TableStyle(
-        [*toc.tableStyle.getCommands(), ("FONTNAME", (0, 0), (-1, -1), fonts.body)]
-    )
-    story += [PageBreak(), r.p(tr(lang, "toc"), "title"), toc, PageBreak()]
+    story: Flowables = [NextPageTemplate("portrait"), *_cover(page), *contents(r)]
     story += _summary(page)
     number = 0
     for scale in data.questionnaire.scales:
@@ -453,25 +405,7 @@ def build_wellbeing_pdf(data: WellbeingData, lang: str = "zh-CN") -> bytes:
         number += 1
         story += [PageBreak(), *_flag_chapter(page, number, flag.id)]
     story += [PageBreak(), *_methods(page)]
-    story = keep_headings(story, A4[0] - 2 * SIDE, A4[1] - TOP - BOTTOM)
-    buffer = io.BytesIO()
-    title = report_title(data, lang)
-    doc = _ReportDoc(
-        buffer,
-        title=title,
-        author=data.spec.issuer.get(lang) if data.spec.issuer else "kesu",
-        subject=data.fingerprint.short(),
-        creator=f"kesu {data.fingerprint.kesu_version}",
-        invariant=True,
-        leftMargin=SIDE,
-        rightMargin=SIDE,
-        topMargin=TOP,
-        bottomMargin=BOTTOM,
-    )
-    mark = tr(lang, "synthetic_short") if data.spec.synthetic else ""
-    maker = _canvas_maker(
-        (fonts.body, fonts.heading), lang, title, mark, data.fingerprint.short(), data.generated
-    )
-    doc.multiBuild(story, canvasmaker=maker)
-    logger.info("mental-health report: %d pages, %d bytes", doc.page, buffer.tell())
-    return buffer.getvalue()
+    return render_document(story, lang=lang, fonts=fonts, title=report_title(data, lang),
+                           issuer=data.spec.issuer.get(lang) if data.spec.issuer else None,
+                           fingerprint=data.fingerprint, synthetic=data.spec.synthetic,
+                           day=data.generated)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -43,6 +44,23 @@ WECHAT_UA = (
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
 
 
+def phone_context(pw: Any, profile: Path, **extra: Any) -> Any:
+    """A phone-sized Chromium context in WeChat's browser (zh-CN), Debian's binary."""
+    return pw.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        args=ARGS,
+        headless=True,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=WECHAT_UA,
+        locale="zh-CN",
+        **extra,
+    )
+
+
 def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -62,18 +80,7 @@ def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
         token = create_invitations(session, "w1", 1, actor="test")[0]
     shot = tmp_path / "question-page.png"
     with LiveServer(url, tmp_path / "inst", workers=1) as server, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=str(CHROMIUM),
-            args=ARGS,
-            headless=True,
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            user_agent=WECHAT_UA,
-            locale="zh-CN",
-        )
+        context = phone_context(pw, tmp_path / "profile")
         try:
             page = context.new_page()
             page.goto(f"{server.base}/s/{token}")

@@ -20,9 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from survey_testlib import MENTAL_HEALTH
 from survey_testlib import LiveServer
-from test_browser import ARGS
 from test_browser import CHROMIUM
-from test_browser import WECHAT_UA
+from test_browser import phone_context
 
 from survey.anonymity import UnitSpec
 from survey.anonymity import save_unit_links
@@ -113,19 +112,8 @@ def test_item_9_message_in_a_phone_browser(tmp_path: Path) -> None:
     with LiveServer(url, tmp_path / "inst", workers=1, gunicorn_args=args) as server, \
             sync_playwright() as pw:  # fmt: skip
         for n, item9 in enumerate(("1", "0")):
-            context = pw.chromium.launch_persistent_context(
-                str(tmp_path / f"profile{n}"),
-                executable_path=str(CHROMIUM),
-                args=ARGS,
-                headless=True,
-                viewport={"width": 390, "height": 844},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-                user_agent=WECHAT_UA,
-                locale="zh-CN",
-                java_script_enabled=False,  # the message comes from the server
-            )
+            # JavaScript off: the message must come from the server
+            context = phone_context(pw, tmp_path / f"profile{n}", java_script_enabled=False)
             try:
                 _answer(context.new_page(), server.base, unit, item9, shots)
             finally:
