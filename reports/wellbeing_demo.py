@@ -399,6 +399,7 @@ def run_mental_health_demo(
         "survey_year": DEMO_YEAR,
         "suppress_below": 10,
         "synthetic": True,
+        "issuer": "义乌市科学技术协会（示例）",
     }
     files["report_job"] = out / "report-job.yaml"
     _write_yaml(files["report_job"], report_spec, "report job of the mental-health demo")
