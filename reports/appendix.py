@@ -488,6 +488,13 @@ def _quality(data: ReportData, r: Renderer) -> Flowables:
     if data.speeders is not None:
         parts.append(r.t("m_speeders", k=data.speeders))
     parts.append(r.t("m_rejected", k=rejected))
+    left_out = next((n.split(":", 1)[1] for n in data.notes if n.startswith("left_out:")), "")
+    if left_out:  # complete responses without a design weight (survey.dashboard)
+        counts = dict(part.split("=", 1) for part in left_out.split(";"))
+        detail = ("；" if r.lang == "zh-CN" else "; ").join(
+            r.t(f"m_left_{reason}", n=n) for reason, n in counts.items()
+        )
+        parts.append(r.t("m_left_out", k=sum(int(n) for n in counts.values()), detail=detail))
     if data.dropped_rows is not None:
         parts.append(r.t("m_dropped", k=data.dropped_rows))
     out: Flowables = [r.p("".join(parts))]

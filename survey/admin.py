@@ -39,6 +39,7 @@ from survey.auth import DATA_ROLES
 from survey.auth import MONITOR_ROLES
 from survey.auth import load_user
 from survey.auth import login_required
+from survey.auth import public
 from survey.auth import role_required
 from survey.auth import visible_wave_ids
 from survey.auth import wave_role_required
@@ -76,9 +77,23 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def init_app(app: Flask) -> None:
-    """Rate-limit the login form; template helpers for the display names of stored codes."""
+    """Rate-limit the login form; template helpers for the display names of stored codes
+    and for the links respondents open."""
     security.limit(app, "admin.login", "RATE_LIMIT_LOGIN", methods=["POST"])
-    app.jinja_env.globals.update(label=ui_label, disposition=ui_disposition)
+    app.jinja_env.globals.update(label=ui_label, disposition=ui_disposition, public_url=public_url)
+
+
+def public_base_url() -> str:
+    """Where respondents reach this server: ``PUBLIC_BASE_URL`` when configured, else the
+    address this request came to (the port really served; the proxy's host and scheme
+    with ``PROXY_FIX_X_FOR``). Every link kesu shows or exports starts with it."""
+    return str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The full link of ``endpoint`` for respondents (see :func:`public_base_url`)."""
+    path = url_for(endpoint, **values)[len(request.script_root) :]
+    return public_base_url() + path
 
 
 def bundled_questionnaires() -> dict[str, Path]:
@@ -92,6 +107,7 @@ __all__ = ["bp", "login_required", "role_required", "wave_role_required"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login() -> Any:
     """Log in with username and password."""
     error = None
@@ -116,6 +132,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
+@public
 def logout() -> Any:
     """Log out."""
     if g.get("user") is not None:
@@ -289,7 +306,7 @@ def qr(name: str) -> Any:
     wave = get_wave(get_session(), name)
     if not wave.open_token:
         abort(404, ui_text("err_no_open_link"))
-    link = url_for("respond.open_link", token=wave.open_token, _external=True)
+    link = public_url("respond.open_link", token=wave.open_token)
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="svg", scale=6, border=2)
     buffer.seek(0)
@@ -315,8 +332,7 @@ def import_cases(name: str) -> Any:
 
 def _links(name: str) -> Any:
     db = get_session()
-    base = str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
-    found = invitation_links(db, name, base)
+    found = invitation_links(db, name, public_base_url())
     audit(db, g.user.username, "wave.links", name, count=len(found))
     db.commit()
     return found

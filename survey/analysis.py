@@ -102,7 +102,8 @@ def analysis_table(
 
     Columns: ``respondent_id`` (int64, the response id), ``wave``, ``stratum``, ``psu``
     (strings, '' when unknown), design columns present in the invitations' attributes
-    (``base_weight`` = 1 / (prob1 prob2 prob3) when not given), ``mode``,
+    (``base_weight`` = 1 / (prob1 prob2 prob3) when not given), ``mode``, ``open_link``
+    (int8: 1 for a response through the wave's open link, a non-probability sample),
     ``questionnaire_hash``, demographics by questionnaire concept (numbers as float64 with
     NaN, codes as strings; ``age`` from the derived variable), ``group_<id>`` (int8 0/1),
     the unscored answers (:func:`answer_columns`), ``item_<ID>``, ``score_<dimension>``,
@@ -141,6 +142,7 @@ def analysis_table(
         with np.errstate(divide="ignore", invalid="ignore"):
             table["base_weight"] = 1.0 / (table["prob1"] * table["prob2"] * table["prob3"])
     table["mode"] = _text([resp.mode for resp, _ in rows])
+    table["open_link"] = np.array([1 if inv.open_link else 0 for inv in invitations], dtype=np.int8)
     table["questionnaire_hash"] = _text([q.content_hash] * n)
     envs = [q.environment(a, wave.survey_year) for a in answers]
     concepts = q.items_by_concept()

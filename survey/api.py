@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint
-from flask import abort
 from flask import g
 from flask import jsonify
 from flask import request
@@ -31,9 +30,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from survey.auth import DATA_ROLES
 from survey.auth import MONITOR_ROLES
+from survey.auth import Access
+from survey.auth import mark_access
+from survey.auth import public
 from survey.auth import user_for_api_token
 from survey.auth import visible_wave_ids
-from survey.auth import wave_role
+from survey.auth import wave_role_required
 from survey.db import get_session
 from survey.db import ping
 from survey.errors import BadRequestError
@@ -45,6 +47,7 @@ from survey.monitoring import case_outcomes
 from survey.monitoring import format_time
 from survey.monitoring import quality_context
 from survey.quality import flags_for
+from survey.security import MAX_ID
 from survey.services import list_waves
 from survey.services import questionnaire_of
 from survey.services import summarize
@@ -58,6 +61,7 @@ DEFAULT_LIMIT = 100
 
 
 @bp.get("/health")
+@public
 def health() -> Any:
     """200 with ``{"status": "ok"}`` when the database answers, else 503."""
     try:
@@ -91,18 +95,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.api_user = user
         return view(*args, **kwargs)
 
-    return wrapped
-
-
-def _wave(name: str, roles: tuple[str, ...]) -> Wave:
-    db = get_session()
-    wave = db.scalars(select(Wave).where(Wave.name == name[:64])).one_or_none()
-    role = wave_role(db, g.api_user, wave) if wave is not None else None
-    if wave is None or role is None:
-        abort(404, f"No wave named {name[:64]!r}.")
-    if role != "admin" and role not in roles:
-        abort(403, "Your role on this wave does not allow this.")
-    return wave
+    return mark_access(wrapped, Access("token"))
 
 
 def _params(allowed: tuple[str, ...]) -> dict[str, str]:
@@ -145,10 +138,11 @@ def waves() -> Any:
 
 @bp.get("/v1/waves/<name>")
 @token_required
+@wave_role_required(*MONITOR_ROLES)
 def wave(name: str) -> Any:
     """One wave's summary, settings and AAPOR rates of its sampled cases."""
     _params(())
-    w = _wave(name, MONITOR_ROLES)
+    w: Wave = g.wave
     db = get_session()
     summary = summarize(db, w)
     from sampling.outcomes import rates_for_codes
@@ -165,16 +159,17 @@ def wave(name: str) -> Any:
 
 @bp.get("/v1/waves/<name>/responses")
 @token_required
+@wave_role_required(*DATA_ROLES)
 def responses(name: str) -> Any:
     """A page of responses: answers, score sheet, quality flags and review."""
     params = _params(("limit", "after", "status"))
     limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    after = _int(params, "after", 0, 0, 2**62)
+    after = _int(params, "after", 0, 0, MAX_ID)
     status = params.get("status", "complete")
     if status not in ("complete", "partial", "all"):
         raise BadRequestError("status is complete, partial or all", param="status",
                               got=status[:20])  # fmt: skip
-    w = _wave(name, DATA_ROLES)
+    w: Wave = g.wave
     db = get_session()
     q = questionnaire_of(w.questionnaire_version)
     context = quality_context(db, w)
@@ -204,12 +199,13 @@ def responses(name: str) -> Any:
 
 @bp.get("/v1/waves/<name>/cases")
 @token_required
+@wave_role_required(*DATA_ROLES)
 def cases(name: str) -> Any:
     """A page of sampled cases with their final dispositions (invitations and outcomes)."""
     params = _params(("limit", "after"))
     limit = _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    after = _int(params, "after", 0, 0, 2**62)
-    w = _wave(name, DATA_ROLES)
+    after = _int(params, "after", 0, 0, MAX_ID)
+    w: Wave = g.wave
     from survey.cases import case_record
 
     found = [c for c in case_outcomes(get_session(), w) if c.invitation_id > after]
@@ -225,10 +221,10 @@ def cases(name: str) -> Any:
 
 @bp.get("/v1/waves/<name>/export/<fmt>")
 @token_required
+@wave_role_required(*DATA_ROLES)
 def export(name: str, fmt: str) -> Any:
     """The wave's export file, streamed."""
     _params(())
-    _wave(name, DATA_ROLES)
     from survey.monitor import export_response
 
     return export_response(name, fmt, f"api:{g.api_user.username}")

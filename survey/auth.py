@@ -8,11 +8,19 @@ exist for them (404).
 
 Decorators for views of any blueprint (the dashboard uses them too):
 
+* :func:`public` - no login (respondent pages behind their unguessable token, the login
+  page, the health check);
 * :func:`login_required` - a logged-in staff user, else a redirect to the login page;
 * :func:`role_required` ``(*roles)`` - the user's own role is one of ``roles`` (admin
   always passes), else 403;
 * :func:`wave_role_required` ``(*roles, arg="name")`` - the user's role on the wave named
-  by the view argument ``arg`` is one of ``roles``; 404 when not a member, 403 otherwise.
+  by the view argument ``arg`` is one of ``roles``; 404 when not a member (exactly as for a
+  wave that does not exist: no probing of names), 403 otherwise. The user is the API
+  token's (``g.api_user``) under ``/api/``, else the logged-in one.
+
+Each decorator records what it checks in the view's ``kesu_access`` (:class:`Access`):
+``tests/survey/test_access.py`` walks the whole URL map and fails for a view without one,
+and for a route with a wave name whose view is not :func:`wave_role_required`.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -34,6 +43,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.db import get_session
+from survey.errors import ForbiddenError
+from survey.errors import NotFoundError
 from survey.i18n import ui_text
 from survey.models import ApiToken
 from survey.models import User
@@ -89,6 +100,49 @@ def visible_wave_ids(db: Session, user: User) -> set[int] | None:
     return set(db.scalars(select(WaveMember.wave_id).where(WaveMember.user_id == user.id)).all())
 
 
+@dataclass(frozen=True)
+class Access:
+    """What a view checks before it runs (set by the decorators of this module).
+
+    Attributes:
+        kind: ``public``, ``login`` (any staff user), ``role`` (the user's own role),
+            ``wave`` (the user's role on the wave named by the view argument ``arg``) or
+            ``token`` (an API token; combined with ``wave`` for wave-scoped API routes).
+        roles: the roles let through (admin always is).
+        arg: the view argument naming the wave (``wave`` only).
+    """
+
+    kind: str
+    roles: tuple[str, ...] = ()
+    arg: str = ""
+
+
+def mark_access(view: Callable[..., Any], access: Access) -> Callable[..., Any]:
+    """Record ``access`` on ``view`` (outer wrappers copy it with ``functools.wraps``);
+    a wave check is kept when an outer decorator (the API token) is added on top."""
+    found: Access | None = getattr(view, "kesu_access", None)
+    if found is None or found.kind != "wave":
+        view.kesu_access = access  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A view anyone may open (its own token or form is its check)."""
+    return mark_access(view, Access("public"))
+
+
+def request_user() -> User | None:
+    """The API token's user under ``/api/``, else the logged-in staff user, else None."""
+    user: User | None = g.get("api_user") or g.get("user")
+    return user
+
+
+def _not_logged_in() -> Any:
+    if request.path.startswith("/api/"):
+        abort(401, "send Authorization: Bearer <token> (kesu user token USER)")
+    return redirect(url_for("admin.login"), code=303)
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Redirect to the login page unless a staff user is logged in."""
 
@@ -98,7 +152,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return redirect(url_for("admin.login"), code=303)
         return view(*args, **kwargs)
 
-    return wrapped
+    return mark_access(wrapped, Access("login"))
 
 
 def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -115,7 +169,7 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 abort(403, ui_text("err_role"))
             return view(*args, **kwargs)
 
-        return wrapped
+        return mark_access(wrapped, Access("role", roles))
 
     return decorator
 
@@ -123,34 +177,50 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
 def wave_role_required(
     *roles: str, arg: str = "name"
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Logged in with one of ``roles`` on the wave named by view argument ``arg``.
+    """Logged in (or an API token) with one of ``roles`` on the wave named by view argument
+    ``arg``; sets ``g.wave`` and ``g.wave_role``.
 
-    Sets ``g.wave`` and ``g.wave_role``. A wave the user is not a member of answers 404
-    (as a missing one does); a member with another role gets 403.
+    :raise 404: the user has no role on the wave, or it does not exist (the same answer,
+        so names cannot be probed).
+    :raise 403: the user's role on the wave is not one of ``roles``.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = g.get("user")
+            user = request_user()
             if user is None:
-                return redirect(url_for("admin.login"), code=303)
-            db = get_session()
-            name = str(kwargs.get(arg, ""))[:64]
-            wave = db.scalars(select(Wave).where(Wave.name == name)).one_or_none()
-            role = wave_role(db, user, wave) if wave is not None else None
-            if wave is None or role is None:
-                abort(404, ui_text("err_no_wave", name=name))
-            if role != "admin" and role not in roles:
-                logger.info("user %s (%s on wave %s) refused %s", user.id, role, wave.id,
-                            request.endpoint)  # fmt: skip
-                abort(403, ui_text("err_wave_role"))
+                return _not_logged_in()
+            wave, role = wave_access(get_session(), user, str(kwargs.get(arg, "")), roles)
             g.wave, g.wave_role = wave, role
             return view(*args, **kwargs)
 
-        return wrapped
+        return mark_access(wrapped, Access("wave", roles, arg))
 
     return decorator
+
+
+def wave_access(db: Session, user: User, name: str, roles: tuple[str, ...]) -> tuple[Wave, str]:
+    """The wave called ``name`` and ``user``'s role on it, when that role is one of ``roles``.
+
+    Raises:
+        NotFoundError: no such wave, or the user has no role on it (one answer for both).
+        ForbiddenError: the user's role is not one of ``roles``.
+    """
+    wave = None
+    if 0 < len(name) <= 64:
+        wave = db.scalars(select(Wave).where(Wave.name == name)).one_or_none()
+    role = wave_role(db, user, wave) if wave is not None else None
+    if wave is None or role is None:
+        shown = name[:64]
+        raise NotFoundError(f"no wave named {shown!r}", param="wave", ui="err_no_wave",
+                            ui_params={"name": shown})  # fmt: skip
+    if role != "admin" and role not in roles:
+        logger.info("user %s (%s on wave %s) refused %s", user.id, role, wave.id,
+                    request.endpoint)  # fmt: skip
+        raise ForbiddenError("your role on this wave does not allow this", param="role",
+                             ui="err_wave_role")  # fmt: skip
+    return wave, role
 
 
 # -- API tokens --------------------------------------------------------------------------------

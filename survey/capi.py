@@ -52,7 +52,7 @@ def assignments() -> str:
     return render_template("capi/list.html", cases=list_assignments(get_session(), g.user))
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @role_required("interviewer")
 def case(case_id: int) -> Any:
     """One household: attempts, roster and selection, start of the interview."""
@@ -65,7 +65,7 @@ def case(case_id: int) -> Any:
     return response
 
 
-@bp.post("/cases/<int:case_id>/attempt")
+@bp.post("/cases/<id:case_id>/attempt")
 @role_required("interviewer")
 def attempt(case_id: int) -> Any:
     """Record a contact attempt and its outcome."""
@@ -75,7 +75,7 @@ def attempt(case_id: int) -> Any:
     return redirect(url_for("capi.case", case_id=case_id), code=303)
 
 
-@bp.post("/cases/<int:case_id>/roster")
+@bp.post("/cases/<id:case_id>/roster")
 @role_required("interviewer")
 def roster(case_id: int) -> Any:
     """Record the household roster and select the respondent."""
@@ -98,7 +98,7 @@ def _gps() -> tuple[float, float, float | None] | None:
     return lat, lon, acc
 
 
-@bp.post("/cases/<int:case_id>/start")
+@bp.post("/cases/<id:case_id>/start")
 @role_required("interviewer")
 def start(case_id: int) -> Any:
     """Start (or resume) the interview in the question pages."""

@@ -257,6 +257,26 @@ def wave_list() -> None:
         )
 
 
+def _base_url(given: str | None) -> str:
+    """``--base-url``, else the configured ``PUBLIC_BASE_URL``: the address respondents open
+    (the CLI serves nothing, so it cannot know the served port; it never guesses one)."""
+    from survey.db import database
+
+    if given is None:
+        app = _app()
+        given = app.config.get("PUBLIC_BASE_URL")
+        database(app).engine.dispose()
+    if not given:
+        raise click.ClickException(
+            "links need the address respondents open: give --base-url https://HOST[:PORT] "
+            "or set KESU_PUBLIC_BASE_URL (on the web the wave page's links use the address "
+            "the server is really reached at)"
+        )
+    if not str(given).startswith(("http://", "https://")):
+        raise click.ClickException(f"--base-url must start with http:// or https://: {given!r}")
+    return str(given).rstrip("/")
+
+
 @wave.command("invite")
 @click.argument("name")
 @click.option("--count", type=click.IntRange(1, 10_000), required=True)
@@ -264,7 +284,7 @@ def wave_list() -> None:
 @click.option("--psu")
 @click.option("--town")
 @click.option("--mode", default="web", show_default=True)
-@click.option("--base-url", help="Start of the printed links (default: PUBLIC_BASE_URL).")
+@click.option("--base-url", help="Start of the printed links (default: KESU_PUBLIC_BASE_URL).")
 def wave_invite(
     name: str,
     count: int,
@@ -275,7 +295,6 @@ def wave_invite(
     base_url: str | None,
 ) -> None:
     """Create COUNT invitations for wave NAME and print their links."""
-    from survey.db import database
     from survey.services import create_invitations
 
     tokens = _run(
@@ -288,11 +307,7 @@ def wave_invite(
         town=town,
         mode=mode,
     )
-    if base_url is None:
-        app = _app()
-        base_url = str(app.config["PUBLIC_BASE_URL"])
-        database(app).engine.dispose()
-    base = base_url.rstrip("/")
+    base = _base_url(base_url)
     for token in tokens:
         click.echo(f"{base}/s/{token}")
 
@@ -347,22 +362,18 @@ def wave_assign(
 @click.argument("name")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--pdf", is_flag=True, help="A4 sheets of QR codes instead of a CSV of links.")
-@click.option("--base-url", help="Start of the links (default: PUBLIC_BASE_URL).")
+@click.option("--base-url", help="Start of the links (default: KESU_PUBLIC_BASE_URL).")
 def wave_links(name: str, output: Path, pdf: bool, base_url: str | None) -> None:
     """Write wave NAME's invitation links (CSV, UTF-8 with BOM) or QR sheets (PDF)."""
-    from survey.db import database
     from survey.sample import invitation_links
     from survey.sample import links_csv
     from survey.sample import qr_sheet_pdf
     from survey.services import audit
 
-    if base_url is None:
-        app = _app()
-        base_url = str(app.config["PUBLIC_BASE_URL"])
-        database(app).engine.dispose()
+    base = _base_url(base_url)
 
     def collect(session: Any) -> Any:
-        found = invitation_links(session, name, base_url)
+        found = invitation_links(session, name, base)
         audit(session, _actor(), "wave.links", name, count=len(found), pdf=pdf)
         session.commit()
         return found

@@ -58,8 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_SSL_STRICT": False,
     #: days an open-link cookie remembers that this browser already has a response
     "OPEN_LINK_COOKIE_DAYS": 180,
-    #: base URL printed in invitation links by the CLI
-    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    #: start of every link respondents get (e.g. ``https://survey.example.cn``); None: the
+    #: address a page was requested at (the port really served). The CLI, which serves
+    #: nothing, needs it (or ``--base-url``) to print or export links.
+    "PUBLIC_BASE_URL": None,
     #: number of reverse proxies in front of the app whose X-Forwarded-For can be trusted
     "PROXY_FIX_X_FOR": 0,
     "TEMPLATES_AUTO_RELOAD": False,

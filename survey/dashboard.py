@@ -1,4 +1,5 @@
-"""The live dashboard of a wave and its PDF report, for administrators.
+"""The live dashboard of a wave and its PDF report, for the wave's admins, statisticians
+and viewers.
 
 Both pages show :func:`reports.report_data_for_table` of the wave's analysis table: the
 dashboard renders the figures as HTML, the download renders the same object as the PDF
@@ -7,17 +8,28 @@ has scales and no test items (the civil servants' mental-health survey) shows
 :func:`reports.wellbeing.wellbeing_for_table` instead, with the same suppression as its
 PDF (:func:`reports.wellbeing_pdf.build_wellbeing_pdf`). Figures are cached per wave
 until a response is added, changed or rejected.
+
+Which responses are estimated (:func:`estimation_scope`): when some complete responses
+carry a design weight (``base_weight``, from the sampled case's selection probabilities),
+the estimates are design-weighted and use exactly those; the others - open-link responses
+(a non-probability sample), invitations without a sample design (``kesu wave invite``) and
+cases whose probabilities are incomplete - are left out, counted by reason on the page and
+in the PDF's methods appendix, never silently. When no response has a design weight, every
+complete response counts equally and both say the estimates are unweighted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
@@ -25,6 +37,7 @@ from flask import g
 from flask import render_template
 from flask import request
 from flask import send_file
+from numpy.typing import NDArray
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,12 +66,13 @@ from reports.wellbeing import WellbeingData
 from reports.wellbeing import is_wellbeing
 from reports.wellbeing import wellbeing_for_table
 from reports.wellbeing_pdf import build_wellbeing_pdf
-from survey.admin import _load_user
-from survey.admin import login_required
 from survey.analysis import analysis_table
+from survey.auth import MONITOR_ROLES
+from survey.auth import wave_role_required
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
+from survey.i18n import translate
 from survey.models import Response
 from survey.services import audit
 from survey.services import get_wave
@@ -67,14 +81,107 @@ from survey.services import questionnaire_of
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin/waves")
-# the dashboard is part of the admin area: the same logged-in user
-bp.before_request(_load_user)
 
 #: report languages a download may ask for
 PDF_LANGUAGES = ("zh-CN", "en")
 _CACHE_SIZE = 8
 #: waves filled with simulated answers (``make run``); their reports say so on every page
 SYNTHETIC_WAVES = frozenset({"demo"})
+
+
+#: why a complete response is not in design-weighted estimates, in the order shown
+LEFT_OUT_REASONS = ("open_link", "no_design", "incomplete_design")
+#: the unweighted literate share of the left-out responses is shown from this many on
+#: (the report's default suppression threshold)
+LEFT_OUT_MIN_N = 10
+
+
+@dataclass(frozen=True)
+class EstimationScope:
+    """Which complete responses the live estimates use, and how they are weighted.
+
+    Attributes:
+        complete: complete, non-rejected responses of the wave.
+        used: those in the estimates.
+        design_weighted: True: weighted by ``base_weight``; False: equal weights.
+        left_out: reason (:data:`LEFT_OUT_REASONS`) -> number of responses left out.
+        left_out_literate: unweighted share literate among the left-out responses (None
+            below :data:`LEFT_OUT_MIN_N`); describes only them, not the population.
+    """
+
+    complete: int
+    used: int
+    design_weighted: bool
+    left_out: Mapping[str, int]
+    left_out_literate: float | None = None
+
+    def note(self) -> str:
+        """The report note ``left_out:open_link=1;no_design=2`` ('' when none)."""
+        if not self.left_out:
+            return ""
+        return "left_out:" + ";".join(f"{k}={v}" for k, v in self.left_out.items())
+
+
+def estimation_scope(
+    table: Mapping[str, NDArray[Any]],
+) -> tuple[dict[str, NDArray[Any]], EstimationScope]:
+    """The rows of an analysis table that the live estimates use (module docstring).
+
+    A design weight is a finite ``base_weight`` > 0. Left-out rows are classed as
+    ``open_link`` (``open_link`` = 1), ``incomplete_design`` (some of ``prob1..prob3``
+    known) or ``no_design``.
+
+    Returns:
+        The table to estimate from (the rows with a design weight; every row, without the
+        ``base_weight`` column, when none has one) and its :class:`EstimationScope`.
+
+    Example:
+        >>> t = {"respondent_id": np.array([1, 2]), "base_weight": np.array([90.0, np.nan]),
+        ...      "open_link": np.array([0, 1]), "literate": np.array([1, 0])}
+        >>> estimation_scope(t)[1].left_out
+        {'open_link': 1}
+    """
+    n = len(table["respondent_id"])
+    missing = np.full(n, np.nan)
+    weights = np.asarray(table.get("base_weight", missing), dtype=np.float64)
+    usable = np.isfinite(weights) & (weights > 0)
+    if not usable.any():
+        rows = {k: np.asarray(v) for k, v in table.items() if k != "base_weight"}
+        return rows, EstimationScope(n, n, False, {})
+    left = ~usable
+    open_link = np.asarray(table.get("open_link", np.zeros(n)), dtype=np.float64) == 1
+    has_prob = np.zeros(n, dtype=bool)
+    for name in ("prob1", "prob2", "prob3"):
+        if name in table:
+            has_prob |= np.isfinite(np.asarray(table[name], dtype=np.float64))
+    reason = np.where(open_link, "open_link", np.where(has_prob, "incomplete_design", "no_design"))
+    counts = {r: int(np.sum(left & (reason == r))) for r in LEFT_OUT_REASONS}
+    left_out = {r: k for r, k in counts.items() if k}
+    literate = None
+    if int(left.sum()) >= LEFT_OUT_MIN_N and "literate" in table:
+        literate = float(np.mean(np.asarray(table["literate"], dtype=np.float64)[left]))
+    rows = {k: np.asarray(v)[usable] for k, v in table.items()}
+    return rows, EstimationScope(n, int(usable.sum()), True, left_out, literate)
+
+
+def scope_view(scope: EstimationScope, lang: str) -> dict[str, Any]:
+    """The dashboard's "which responses, how weighted" box, in ``lang``."""
+    if scope.design_weighted:
+        how = translate("dash_scope_design", lang, used=scope.used)
+    else:
+        how = translate("dash_scope_unweighted", lang, used=scope.used)
+    left = [translate(f"dash_left_{r}", lang, n=k) for r, k in scope.left_out.items()]
+    return {
+        "title": translate("dash_scope_title", lang),
+        "how": how,
+        "left_out": translate("dash_scope_left_out", lang, n=sum(scope.left_out.values()))
+        if left
+        else "",
+        "reasons": left,
+        "literate": ""
+        if scope.left_out_literate is None
+        else translate("dash_left_literate", lang, rate=f"{100 * scope.left_out_literate:.1f}"),
+    }
 
 
 @dataclass(frozen=True)
@@ -86,6 +193,7 @@ class WaveFigures:
     respondents: int
     #: the figures of a mental-health wave (scales, no test items), else None
     wellbeing: WellbeingData | None = None
+    scope: EstimationScope | None = None
 
 
 class _FigureCache:
@@ -132,8 +240,8 @@ def wave_figures(session: Session, wave_name: str) -> WaveFigures:
     if found is not None:
         return found
     q = questionnaire_of(wave.questionnaire_version)
-    table = analysis_table(session, wave_name)
-    n = len(table["respondent_id"])
+    table, scope = estimation_scope(analysis_table(session, wave_name))
+    n = scope.used
     data = None
     wellbeing = None
     if n:
@@ -147,7 +255,10 @@ def wave_figures(session: Session, wave_name: str) -> WaveFigures:
             wellbeing = wellbeing_for_table(table, q, spec, wave_name=wave.name)
         else:
             data = report_data_for_table(table, q, spec, wave_name=wave.name)
-    figures = WaveFigures(data=data, questionnaire=q, respondents=n, wellbeing=wellbeing)
+            if scope.left_out:
+                data = dataclasses.replace(data, notes=(*data.notes, scope.note()))
+    figures = WaveFigures(data=data, questionnaire=q, respondents=n, wellbeing=wellbeing,
+                          scope=scope)  # fmt: skip
     cache.put(key, figures)
     return figures
 
@@ -313,25 +424,30 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
 
 
 @bp.get("/<name>/dashboard")
-@login_required
+@wave_role_required(*MONITOR_ROLES)
 def show(name: str) -> str:
     """The live figures of a wave."""
     figures = wave_figures(get_session(), name)
     lang = g.get("lang", "zh-CN")
+    scope = (
+        scope_view(figures.scope, lang)
+        if figures.scope is not None and figures.respondents
+        else None
+    )
     if figures.wellbeing is not None:
         return render_template(
             "dashboard/wellbeing.html", name=name, view=wellbeing_view(figures.wellbeing, lang),
-            pdf_languages=PDF_LANGUAGES, lang=lang,
+            pdf_languages=PDF_LANGUAGES, lang=lang, scope=scope,
         )  # fmt: skip
     view = dashboard_view(figures.data, lang) if figures.data is not None else None
     return render_template(
         "dashboard/show.html", name=name, view=view, pdf_languages=PDF_LANGUAGES, lang=lang,
-        no_data=tr(lang, "dash_no_data"),
+        no_data=tr(lang, "dash_no_data"), scope=scope,
     )  # fmt: skip
 
 
 @bp.get("/<name>/report.pdf")
-@login_required
+@wave_role_required(*MONITOR_ROLES)
 def report_pdf(name: str) -> Any:
     """The wave's PDF evaluation report (``?language=en`` for English)."""
     lang = request.args.get("language", g.get("lang", "zh-CN"))

@@ -83,7 +83,8 @@ class DemoInfo:
             f"演示调查“{self.wave}”已开放（{self.simulated} 份模拟面访，模拟数据）。",
             f"kesu demo wave '{self.wave}' is open "
             f"({self.simulated} simulated complete interviews, synthetic data).",
-            f"  答题链接 respondent link: {self.respondent_url}",
+            f"  答题链接（一户样本户的选中成人，网上作答）respondent link "
+            f"(the selected adult of a sampled household, on the web): {self.respondent_url}",
             f"  公开链接（每个浏览器一次）open link (anyone, once per browser): {self.open_url}",
             f"  管理后台 admin: {self.admin_url}  用户 user {self.username}  "
             f"密码 password {self.password}",
@@ -142,7 +143,9 @@ def prepare_demo(
                 )  # fmt: skip
                 seed_simulated_wave(session, wave_name, q, simulated, actor=actor, rng=rng)
             count = _simulated_completes(session, wave.id)
-            token = _unanswered_invitation(session, wave.id)
+            token = _web_followup_case(session, wave.id, actor=actor)
+            if token is None:
+                token = _unanswered_invitation(session, wave.id)
             if token is None:
                 token = create_invitations(session, wave_name, 1, actor=actor)[0]
             password = secrets.token_urlsafe(12)
@@ -185,11 +188,52 @@ def _simulated_completes(session: Session, wave_id: int) -> int:
         .where(
             Response.wave_id == wave_id,
             Response.status == ResponseStatus.COMPLETE,
+            Response.mode == "capi",
             Invitation.attributes["synthetic"].as_boolean(),
         )
     )
     session.rollback()
     return int(count or 0)
+
+
+def _web_followup_case(session: Session, wave_id: int, *, actor: str) -> str | None:
+    """The printed respondent link: a sampled household of the simulation whose selected
+    adult refused the face-to-face interview (2.11) and is offered the web questionnaire
+    instead (mode ``web``, a common mixed-mode follow-up). The case keeps its selection
+    probabilities, so an answer through the link enters the design-weighted estimates of
+    the dashboard and the report. The same case is reused until it is answered; None when
+    the wave has no such case (no simulated fieldwork)."""
+    begin_write(session)
+    unanswered = (
+        select(Invitation)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(
+            Invitation.wave_id == wave_id,
+            Invitation.open_link.is_(False),
+            Response.id.is_(None),
+            Invitation.attributes["synthetic"].as_boolean(),
+        )
+        .order_by(Invitation.id)
+    )
+    case = session.scalars(
+        unanswered.where(Invitation.attributes["web_followup"].as_boolean()).limit(1)
+    ).first()
+    if case is None:
+        for candidate in session.scalars(unanswered.where(Invitation.mode == "capi")):
+            attrs = candidate.attributes or {}
+            if attrs.get("disposition") == "2.11" and attrs.get("base_weight"):
+                case = candidate
+                break
+        if case is None:
+            session.rollback()
+            return None
+        case.mode = "web"
+        case.attributes = {**case.attributes, "web_followup": True}
+        audit(session, actor, "case.mode", f"invitation:{case.id}", mode="web",
+              note="demo: web follow-up of a refusal")  # fmt: skip
+    token = case.token
+    session.commit()
+    return token
 
 
 def _unanswered_invitation(session: Session, wave_id: int) -> str | None:
@@ -299,7 +343,7 @@ def run_demo(
     settings: dict[str, Any] = {"GENERATE_SECRET_KEY": True, "COOKIE_SECURE": False}
     settings.update(config or {})
     app = create_app(settings)
-    info = prepare_demo(app, f"http://{host}:{port}")
+    info = prepare_demo(app, served_base_url(app, host, port))
     for line in info.lines():
         (echo or logger.warning)(line)
     try:
@@ -308,6 +352,19 @@ def run_demo(
     finally:
         database(app).engine.dispose()
     return info
+
+
+def served_base_url(app: Flask, host: str, port: int) -> str:
+    """The start of the printed links: ``PUBLIC_BASE_URL`` when configured, else the address
+    really served (``host`` and the port actually bound; a wildcard host is printed as
+    127.0.0.1, reachable from this machine)."""
+    configured = app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:  # an IPv6 literal
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def _free_port(host: str, preferred: int) -> int:

@@ -20,7 +20,9 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
+from sqlalchemy.exc import DataError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
 from survey.i18n import MESSAGES
@@ -83,6 +85,22 @@ class BadRequestError(SurveyError):
     """Malformed or tampered request (400)."""
 
     status = 400
+
+
+class ForbiddenError(SurveyError):
+    """The request is understood but this user (or no user) may not do it (403)."""
+
+    status = 403
+
+
+class TooManyRequestsError(SurveyError):
+    """Too many attempts; ``retry_after`` seconds until the next is accepted (429)."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class NotFoundError(SurveyError):
@@ -149,7 +167,25 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SurveyError)
     def survey_error(exc: SurveyError) -> Any:
         _rollback()
-        return _render(exc.status, type(exc).__name__, str(exc), exc.page_text())
+        out = app.make_response(_render(exc.status, type(exc).__name__, str(exc), exc.page_text()))
+        if isinstance(exc, TooManyRequestsError):
+            out.headers["Retry-After"] = str(exc.retry_after)
+        return out
+
+    @app.errorhandler(StatementError)
+    def statement_error(exc: StatementError) -> Any:
+        # a value refused while binding (survey.models.CheckedString): the client's input
+        if isinstance(exc.orig, SurveyError):
+            return survey_error(exc.orig)
+        if isinstance(exc, DataError):
+            # the database refused a value (out of range, malformed): never the server's fault
+            # that a client sent it; the parameters (personal data) are not logged
+            _rollback()
+            logger.warning("database refused a value on %s: %s", request.endpoint,
+                           type(exc.orig).__name__)  # fmt: skip
+            message = "A value in the request cannot be stored (too long, too large or malformed)."
+            return _render(400, "Bad Request", message, ui_text("error_bad_value"))
+        return server_error(exc)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:

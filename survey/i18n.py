@@ -365,6 +365,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_started": "已开始",
         "col_link": "链接",
         "flash_units_saved": "已保存 {count} 个单位链接。",
+        "err_nul": "“{field}”中不能有空字符（NUL）。",
+        "err_field_too_long": "“{field}”最多 {length} 个字符。",
+        "error_bad_value": "请求中有无法保存的内容（过长、过大或格式不对）。",
+        "error_bad_input": "请求中含有不允许的字符（空字符或无效的 UTF-8）。",
+        "dash_scope_title": "估计口径",
+        "dash_scope_design": (
+            "以下估计基于 {used} 份有抽样设计权数的完成问卷：权数 base_weight = 1/(prob1·prob"
+            "2·prob3)，即各抽样阶段入样概率之积的倒数；按 stratum 分层，psu 为初级抽样单元，"
+            "方差用泰勒线性化估计。"
+        ),
+        "dash_scope_unweighted": (
+            "本轮没有一份完成问卷有抽样设计权数：以下为 {used} 份完成问卷的未加权估计（每份权"
+            "数相同），只描述参加调查的人，不能代表总体。"
+        ),
+        "dash_scope_left_out": "另有 {n} 份完成问卷没有抽样设计权数，未计入以上估计：",
+        "dash_left_open_link": "公开链接 {n} 份（非概率样本）",
+        "dash_left_no_design": "无抽样设计的邀请链接 {n} 份",
+        "dash_left_incomplete_design": "入样概率不全的样本户 {n} 份",
+        "dash_left_literate": "这些问卷中具备科学素质的比例（未加权，只描述这些人）：{rate}%",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -719,6 +738,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_started": "Started",
         "col_link": "Link",
         "flash_units_saved": "{count} unit link(s) saved.",
+        "err_nul": "{field}: NUL characters are not allowed.",
+        "err_field_too_long": "{field}: at most {length} characters.",
+        "error_bad_value": (
+            "A value in the request cannot be stored (too long, too large or malformed)."
+        ),
+        "error_bad_input": (
+            "The request contains characters that are not allowed (NUL or invalid UTF-8)."
+        ),
+        "dash_scope_title": "Which responses are estimated, and how",
+        "dash_scope_design": (
+            "The estimates use the {used} complete responses with a design weight: base_weigh"
+            "t = 1/(prob1·prob2·prob3), the inverse of the product of the selection probabili"
+            "ties of the sampling stages; strata stratum, primary sampling units psu, Taylor-"
+            "linearised variances."
+        ),
+        "dash_scope_unweighted": (
+            "No complete response of this wave has a design weight: the figures are unweighte"
+            "d estimates from the {used} complete responses (equal weights); they describe on"
+            "ly the people who took part, not the population."
+        ),
+        "dash_scope_left_out": (
+            "{n} further complete response(s) have no design weight and are not in these estimates:"
+        ),
+        "dash_left_open_link": "open link: {n} (not a probability sample)",
+        "dash_left_no_design": "invitations without a sample design: {n}",
+        "dash_left_incomplete_design": "sampled cases with incomplete selection probabilities: {n}",
+        "dash_left_literate": (
+            "Share literate among them (unweighted; describes only these people): {rate}%"
+        ),
     },
 }
 

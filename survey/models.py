@@ -31,6 +31,7 @@ from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
 
 from survey.db import Base
+from survey.errors import BadRequestError
 from survey.errors import ConflictError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,43 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+class CheckedString(TypeDecorator[str]):
+    """``String(length)`` that refuses, on SQLite and PostgreSQL alike, what it cannot store.
+
+    PostgreSQL rejects a NUL character and a text longer than the column (a 500 if
+    unchecked), SQLite stores both; this type raises :class:`BadRequestError` naming the
+    column for either, whether the value is written or compared, so every database and
+    every path (web, CLI, bulk insert) answers the same 4xx. SQLAlchemy wraps the error in
+    ``StatementError``; :mod:`survey.errors` unwraps it.
+    """
+
+    impl = String
+    cache_ok = True
+    #: ``table.column``, filled in by :func:`_name_checked_columns` (for the message)
+    column = ""
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, str):
+            where = self.column or "a text field"
+            if "\x00" in value:
+                raise BadRequestError(f"{where}: NUL characters are not allowed", param=where,
+                                      ui="err_nul", ui_params={"field": where})  # fmt: skip
+            length = getattr(self.impl, "length", None)
+            if length is not None and len(value) > length:
+                raise BadRequestError(
+                    f"{where}: at most {length} characters (got {len(value)})", param=where,
+                    ui="err_field_too_long", ui_params={"field": where, "length": length},
+                )  # fmt: skip
+        return value
+
+
+class CheckedText(CheckedString):
+    """``Text`` without a length limit, refusing NUL characters (see :class:`CheckedString`)."""
+
+    impl = Text
+    cache_ok = True
 
 
 class WaveStatus(enum.StrEnum):
@@ -88,12 +126,12 @@ class QuestionnaireVersion(Base):
     __tablename__ = "questionnaire_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    questionnaire_id: Mapped[str] = mapped_column(String(64))
-    version: Mapped[str] = mapped_column(String(64))
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    questionnaire_id: Mapped[str] = mapped_column(CheckedString(64))
+    version: Mapped[str] = mapped_column(CheckedString(64))
+    content_hash: Mapped[str] = mapped_column(CheckedString(64), unique=True)
     #: deferred: loaded only when the parsed questionnaire is not cached yet
-    yaml_text: Mapped[str] = mapped_column(Text, deferred=True)
-    source_name: Mapped[str] = mapped_column(String(255), default="")
+    yaml_text: Mapped[str] = mapped_column(CheckedText(), deferred=True)
+    source_name: Mapped[str] = mapped_column(CheckedString(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
 
@@ -111,7 +149,7 @@ class Wave(Base):
     __tablename__ = "wave"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(CheckedString(64), unique=True)
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus, "wave_status"))
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -120,7 +158,7 @@ class Wave(Base):
     survey_year: Mapped[int] = mapped_column(Integer)
     allow_learn: Mapped[bool] = mapped_column(Boolean, default=True)
     open_recruitment: Mapped[bool] = mapped_column(Boolean, default=False)
-    open_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    open_token: Mapped[str | None] = mapped_column(CheckedString(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     #: fieldwork settings (GPS, quality thresholds, targets, door-step rule); see
     #: :data:`survey.fieldwork.WAVE_SETTINGS` for the keys and defaults
@@ -136,20 +174,20 @@ class Invitation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    stratum: Mapped[str | None] = mapped_column(String(64))
-    psu: Mapped[str | None] = mapped_column(String(64))
-    town: Mapped[str | None] = mapped_column(String(64))
-    mode: Mapped[str] = mapped_column(String(16), default="web")
+    token: Mapped[str] = mapped_column(CheckedString(64), unique=True)
+    stratum: Mapped[str | None] = mapped_column(CheckedString(64))
+    psu: Mapped[str | None] = mapped_column(CheckedString(64))
+    town: Mapped[str | None] = mapped_column(CheckedString(64))
+    mode: Mapped[str] = mapped_column(CheckedString(16), default="web")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     open_link: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     #: the sampled household (or person) id from the sample file
-    household_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    household_id: Mapped[str | None] = mapped_column(CheckedString(64), index=True)
     #: the interviewer this case is assigned to (CAPI)
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: a final AAPOR disposition set by staff (overrides the derived one unless complete)
-    disposition: Mapped[str | None] = mapped_column(String(16))
+    disposition: Mapped[str | None] = mapped_column(CheckedString(16))
 
     wave: Mapped[Wave] = relationship(lazy="joined")
 
@@ -190,12 +228,12 @@ class Response(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    mode: Mapped[str] = mapped_column(String(16), default="web")
-    language: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    mode: Mapped[str] = mapped_column(CheckedString(16), default="web")
+    language: Mapped[str] = mapped_column(CheckedString(16), default="zh-CN")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     paradata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     score: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    page: Mapped[str] = mapped_column(String(64), default="")
+    page: Mapped[str] = mapped_column(CheckedString(64), default="")
     #: bumped by every accepted save; a form carries the revision it was rendered at, so a
     #: replayed or double-clicked submission (an older revision) changes nothing
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -203,15 +241,15 @@ class Response(Base):
     #: CAPI: the interviewer who conducted the interview
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     #: a random id kept in a cookie of the respondent's browser (duplicate detection)
-    device_id: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(CheckedString(64))
     #: seconds spent on the pages (sum of the page times), set on completion
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     #: SHA-256 of the substantive answers, set on completion (duplicate detection)
-    answers_hash: Mapped[str | None] = mapped_column(String(64))
+    answers_hash: Mapped[str | None] = mapped_column(CheckedString(64))
     #: a statistician's decision: '' (none), 'accepted' or 'rejected'
-    review: Mapped[str] = mapped_column(String(16), default="")
-    review_reason: Mapped[str | None] = mapped_column(Text)
-    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    review: Mapped[str] = mapped_column(CheckedString(16), default="")
+    review_reason: Mapped[str | None] = mapped_column(CheckedText())
+    reviewed_by: Mapped[str | None] = mapped_column(CheckedString(64))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -228,9 +266,9 @@ class User(Base):
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="admin")
+    username: Mapped[str] = mapped_column(CheckedString(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(CheckedString(255))
+    role: Mapped[str] = mapped_column(CheckedString(16), default="admin")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
@@ -242,9 +280,9 @@ class AuditLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(128), default="")
+    actor: Mapped[str] = mapped_column(CheckedString(64))
+    action: Mapped[str] = mapped_column(CheckedString(64))
+    target: Mapped[str] = mapped_column(CheckedString(128), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -257,7 +295,7 @@ class WaveMember(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(CheckedString(16))
 
 
 class ApiToken(Base):
@@ -267,8 +305,8 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(64), default="")
+    token_hash: Mapped[str] = mapped_column(CheckedString(64), unique=True)
+    label: Mapped[str] = mapped_column(CheckedString(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -283,8 +321,8 @@ class ContactAttempt(Base):
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
-    disposition: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(String(200), default="")
+    disposition: Mapped[str] = mapped_column(CheckedString(16))
+    note: Mapped[str] = mapped_column(CheckedString(200), default="")
 
 
 class HouseholdRoster(Base):
@@ -299,9 +337,20 @@ class HouseholdRoster(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    method: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(CheckedString(16))
     members: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    selected: Mapped[str] = mapped_column(String(64))
+    selected: Mapped[str] = mapped_column(CheckedString(64))
     eligible: Mapped[int] = mapped_column(Integer)
     prob3: Mapped[float] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
+def _name_checked_columns() -> None:
+    """Give every :class:`CheckedString` its ``table.column`` name (for error messages)."""
+    for table in Base.metadata.tables.values():
+        for col in table.columns:
+            if isinstance(col.type, CheckedString):
+                col.type.column = f"{table.name}.{col.name}"
+
+
+_name_checked_columns()

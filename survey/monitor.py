@@ -35,6 +35,7 @@ from survey.i18n import ui_text
 from survey.monitoring import fieldwork_status
 from survey.monitoring import review_response
 from survey.quality import FLAG_NAMES
+from survey.security import attachment
 from survey.services import audit
 from survey.services import questionnaire_of
 
@@ -65,7 +66,7 @@ def _code_names() -> tuple[dict[str, str], dict[str, str]]:
     return towns, {group.id: group.label.get(lang) for group in q.groups}
 
 
-@bp.post("/<name>/responses/<int:response_id>/review")
+@bp.post("/<name>/responses/<id:response_id>/review")
 @wave_role_required(*DATA_ROLES)
 def review(name: str, response_id: int) -> Any:
     """Accept or reject a response, with a reason."""
@@ -88,7 +89,7 @@ def export_response(name: str, fmt: str, actor: str) -> FlaskResponse:
     db.commit()
     body = export_stream(db, name, fmt)
     response = FlaskResponse(stream_with_context(body), mimetype=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[fmt]}"'
+    response.headers["Content-Disposition"] = attachment(f"{name}.{EXTENSIONS[fmt]}")
     return response
 
 

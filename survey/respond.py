@@ -36,6 +36,7 @@ from survey import security
 from survey.anonymity import start_unit_response
 from survey.anonymity import unit_state
 from survey.answers import FIELD_PREFIX
+from survey.auth import public
 from survey.care import care_view
 from survey.db import get_session
 from survey.errors import BadRequestError
@@ -126,6 +127,7 @@ def device_class(user_agent: str) -> dict[str, str]:
 
 
 @bp.get("/")
+@public
 def index() -> str:
     """A landing page for people who arrive without a link."""
     return render_template("respond/index.html")
@@ -138,6 +140,7 @@ def _to_current(r: Respondent) -> WerkzeugResponse:
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
+@public
 def start(token: str) -> Any:
     """Consent page (GET); agreeing creates the response and opens the first page (POST)."""
     db = get_session()
@@ -332,6 +335,7 @@ def _render_page(
 
 
 @bp.route("/s/<token>/q/<section>", methods=["GET", "POST"])
+@public
 def page(token: str, section: str) -> Any:
     """One page of questions (GET); validate and save it, then go on (POST)."""
     db = get_session()
@@ -362,6 +366,7 @@ def page(token: str, section: str) -> Any:
 
 
 @bp.get("/s/<token>/done")
+@public
 def done(token: str) -> Any:
     """Thank-you page."""
     r = load_respondent(get_session(), token)
@@ -372,6 +377,7 @@ def done(token: str) -> Any:
 
 
 @bp.get("/s/<token>/learn")
+@public
 def learn(token: str) -> Any:
     """The right answer and explanation of each test item (after submission)."""
     r = load_respondent(get_session(), token)
@@ -419,6 +425,7 @@ def _remembered(open_token: str) -> str | None:
 
 
 @bp.route("/o/<token>", methods=["GET", "POST"])
+@public
 def open_link(token: str) -> Any:
     """Open-recruitment link: one response per browser, remembered by a signed cookie."""
     db = get_session()
@@ -437,6 +444,7 @@ def open_link(token: str) -> Any:
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
+@public
 def unit_link(token: str) -> Any:
     """A unit's open link of an anonymous wave: anyone may start, up to the unit's quota.
 

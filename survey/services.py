@@ -8,6 +8,7 @@ says what to fix. The respondent workflow is in :mod:`survey.responses`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 #: bytes of randomness in an invitation token (192 bits; >= 128 required)
 TOKEN_BYTES = 24
 MODES = ("web", "capi", "cati", "paper")
+#: a wave name: 1-64 ASCII letters, digits, '-', '_' or '.' (it appears in URLs, file names
+#: and download headers; ``str.isalnum`` would also accept 义乌 and ²)
+WAVE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _CACHE_SIZE = 32
 _questionnaires: OrderedDict[str, Questionnaire] = OrderedDict()
 
@@ -209,7 +213,7 @@ def create_wave(
         ConflictError: a wave with this name exists.
     """
     name = name.strip()
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "-_." for c in name):
+    if not WAVE_NAME.fullmatch(name):
         raise BadRequestError(
             "a wave name is 1-64 letters, digits, '-', '_' or '.'", param="name", got=name[:64],
             ui="err_wave_name",

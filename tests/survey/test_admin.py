@@ -207,7 +207,8 @@ def test_error_pages_follow_the_language_and_json_stays_english(
     assert r.status_code == 404 and "找不到页面" in html and "没有名为“nosuch”的调查轮次。" in html
     assert "没有这个页面" in admin.get("/admin/nopage").data.decode()
     r = admin.get("/admin/waves/nosuch", headers={"Accept": "application/json"})
-    assert r.status_code == 404 and r.json is not None and r.json["error"] == "Not Found"
+    assert r.status_code == 404 and r.json is not None and r.json["error"] == "NotFoundError"
+    assert r.json["message"] == "no wave named 'nosuch'"  # JSON stays English
     admin.get("/admin/?lang=en")
     html = admin.get("/admin/waves/nosuch").data.decode()
     assert "Not found" in html and "No wave named &#39;nosuch&#39;." in html

@@ -173,7 +173,7 @@ def test_pages_not_reached_or_unknown_are_refused(
         ("POST", "/s/unknown-token-0000000000000", 404),
         ("GET", "/s/short", 404),
         ("GET", "/s/" + "a" * 300, 404),
-        ("GET", "/s/%00%01bad!!tokentokentoken", 404),
+        ("GET", "/s/%00%01bad!!tokentokentoken", 400),  # NUL: refused before routing
         ("GET", "/s/unknown-token-0000000000000/q/about", 404),
         ("POST", "/s/unknown-token-0000000000000/q/about", 404),
         ("GET", "/s/unknown-token-0000000000000/done", 404),
