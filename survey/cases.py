@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sampling.outcomes import weighting_outcome
+from survey.csvsafe import spreadsheet_safe
 from survey.monitoring import CaseOutcome
 from survey.monitoring import case_outcomes
 from survey.services import get_wave
@@ -57,7 +58,7 @@ def case_record(case: CaseOutcome) -> dict[str, Any]:
 
 
 def iter_cases_csv(session: Session, wave_name: str) -> Iterator[bytes]:
-    """The cases file as CSV (UTF-8 with BOM)."""
+    """The cases file as CSV (UTF-8 with BOM; formula-safe texts, :mod:`survey.csvsafe`)."""
     cases = case_outcomes(session, get_wave(session, wave_name))
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(CASE_COLUMNS))
@@ -65,7 +66,7 @@ def iter_cases_csv(session: Session, wave_name: str) -> Iterator[bytes]:
     writer.writeheader()
     for i, case in enumerate(cases, start=1):
         rec = case_record(case)
-        writer.writerow({k: "" if v is None else v for k, v in rec.items()})
+        writer.writerow({k: "" if v is None else spreadsheet_safe(v) for k, v in rec.items()})
         if i % 1000 == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

@@ -12,9 +12,11 @@ import csv
 import io
 import logging
 from typing import Any
+from xml.sax.saxutils import escape as esc
 
 from questionnaires import Item
 from questionnaires import Questionnaire
+from survey.csvsafe import spreadsheet_safe
 from survey.export import Column
 from survey.export import ExportPlan
 
@@ -74,11 +76,13 @@ def _row(q: Questionnaire, col: Column) -> dict[str, str]:
 
 
 def codebook_csv(plan: ExportPlan) -> bytes:
-    """The codebook as CSV (UTF-8 with BOM)."""
+    """The codebook as CSV (UTF-8 with BOM; formula-safe texts, :mod:`survey.csvsafe`)."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(CODEBOOK_COLUMNS))
     writer.writeheader()
-    writer.writerows(codebook_rows(plan))
+    writer.writerows(
+        {k: spreadsheet_safe(v) for k, v in row.items()} for row in codebook_rows(plan)
+    )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -101,9 +105,6 @@ def codebook_pdf(plan: ExportPlan) -> bytes:
     title = ParagraphStyle("cbt", fontName=font, fontSize=13, leading=17)
     q = plan.questionnaire
     rows = codebook_rows(plan)
-
-    def esc(text: str) -> str:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     def cell(text: str) -> Paragraph:
         return Paragraph(esc(text), small)
@@ -131,7 +132,9 @@ def codebook_pdf(plan: ExportPlan) -> bytes:
         topMargin=12 * mm, bottomMargin=12 * mm,
         title=f"Codebook {plan.wave.name}", author="kesu",
     )  # fmt: skip
-    heading = (
+    # every text from the questionnaire is escaped: ReportLab reads <img>, <a href> and
+    # <font> markup in a paragraph (an <img src> would embed a file of the server)
+    heading = esc(
         f"代码本 Codebook · {plan.wave.name} · {q.title.get('zh-CN')} "
         f"(v{q.version}, {q.short_hash})"
     )

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 from questionnaires import Item
 from questionnaires import ItemType
 from questionnaires import Questionnaire
+from survey.csvsafe import FORMULA_STARTS
+from survey.csvsafe import spreadsheet_safe
 from survey.errors import BadRequestError
 from survey.fieldwork import wave_settings
 from survey.models import Invitation
@@ -355,7 +357,8 @@ def _csv_float(value: float) -> str:
 def iter_csv(
     plan: ExportPlan, rows: Iterator[dict[str, Any]], *, chunk_rows: int = 500
 ) -> Iterator[bytes]:
-    """CSV (UTF-8 with BOM) in chunks of ``chunk_rows`` rows."""
+    """CSV (UTF-8 with BOM) in chunks of ``chunk_rows`` rows; text cells that a spreadsheet
+    would run as a formula get a leading apostrophe (:mod:`survey.csvsafe`)."""
     names = [c.name for c in plan.columns]
     floats: dict[float, str] = {}  # scores repeat a few values: format each once
     buffer = io.StringIO(newline="")
@@ -365,10 +368,13 @@ def iter_csv(
     n = 0
     for row in rows:
         # the csv module writes None as '' and ints and strings as they are; floats
-        # need the integral/NaN handling
+        # need the integral/NaN handling; texts are made formula-safe (survey.csvsafe)
         cells = [row.get(n) for n in names]
         for i, v in enumerate(cells):
-            if type(v) is float:
+            if type(v) is str:
+                if v.startswith(FORMULA_STARTS):
+                    cells[i] = spreadsheet_safe(v)
+            elif type(v) is float:
                 text = floats.get(v)
                 if text is None:
                     text = _csv_float(v)

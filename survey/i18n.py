@@ -384,6 +384,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_left_no_design": "无抽样设计的邀请链接 {n} 份",
         "dash_left_incomplete_design": "入样概率不全的样本户 {n} 份",
         "dash_left_literate": "这些问卷中具备科学素质的比例（未加权，只描述这些人）：{rate}%",
+        "err_capi_interviewer": "这是入户面访问卷，只能由分配到这一户的访问员登录后填写。",
+        "err_capi_start": "请从访问员的样本户页面开始这次面访。",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -767,6 +769,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_left_literate": (
             "Share literate among them (unweighted; describes only these people): {rate}%"
         ),
+        "err_capi_interviewer": (
+            "This is a face-to-face interview: only the interviewer the household is assigned"
+            " to can fill it in, logged in."
+        ),
+        "err_capi_start": "Start this interview from the interviewer's household page.",
     },
 }
 

@@ -48,6 +48,7 @@ from survey.i18n import normalize_language
 from survey.i18n import translate
 from survey.render import render_items
 from survey.responses import Respondent
+from survey.responses import check_interviewer
 from survey.responses import load_respondent
 from survey.responses import open_wave_state
 from survey.responses import save_page
@@ -144,7 +145,7 @@ def _to_current(r: Respondent) -> WerkzeugResponse:
 def start(token: str) -> Any:
     """Consent page (GET); agreeing creates the response and opens the first page (POST)."""
     db = get_session()
-    r = load_respondent(db, token)
+    r = _respondent(db, token)
     if r.response_id is not None:
         return _to_current(r)
     if not r.is_open:
@@ -156,11 +157,24 @@ def start(token: str) -> Any:
             return _to_current(started)
         device = device_class(request.headers.get("User-Agent", ""))
         device_id = _device_id()
-        started = start_response(db, token, language=g.lang, device=device, device_id=device_id)
+        started = start_response(db, token, language=g.lang, device=device, device_id=device_id,
+                                 user_id=_user_id())  # fmt: skip
         response = _to_current(started)
         _remember_device(response, device_id)
         return response
     return render_template("respond/consent.html", r=r, q=r.questionnaire)
+
+
+def _user_id() -> int | None:
+    user = g.get("user")
+    return int(user.id) if user is not None else None
+
+
+def _respondent(db: Any, token: str) -> Respondent:
+    """The respondent behind ``token``; a CAPI case only for its assigned interviewer."""
+    r = load_respondent(db, token)
+    check_interviewer(r.mode, r.interviewer_id, _user_id())
+    return r
 
 
 def _device_id() -> str:
@@ -340,7 +354,7 @@ def page(token: str, section: str) -> Any:
     """One page of questions (GET); validate and save it, then go on (POST)."""
     db = get_session()
     if request.method == "GET":
-        r = load_respondent(db, token)
+        r = _respondent(db, token)
         if r.response_id is None:
             return redirect(url_for("respond.start", token=token), code=303)
         if r.complete:
@@ -353,7 +367,8 @@ def page(token: str, section: str) -> Any:
         )
     raw_rev = request.form.get("rev", "")
     rev = int(raw_rev) if raw_rev.isdecimal() and len(raw_rev) < 10 else -1  # checked by save_page
-    result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang)
+    result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang,
+                       user_id=_user_id())  # fmt: skip
     if result.outcome == "invalid":
         r = load_respondent(db, token)
         items = walk(r.questionnaire, result.answers, r.survey_year).items_of(section)
@@ -369,7 +384,7 @@ def page(token: str, section: str) -> Any:
 @public
 def done(token: str) -> Any:
     """Thank-you page."""
-    r = load_respondent(get_session(), token)
+    r = _respondent(get_session(), token)
     if not r.complete:
         return _to_current(r) if r.response_id else redirect(url_for("respond.start", token=token))
     care = care_view(r.questionnaire, r.answers, r.settings, g.lang)
@@ -380,7 +395,7 @@ def done(token: str) -> Any:
 @public
 def learn(token: str) -> Any:
     """The right answer and explanation of each test item (after submission)."""
-    r = load_respondent(get_session(), token)
+    r = _respondent(get_session(), token)
     if not r.complete:
         abort(403, _t("err_learn_after_submit"))
     if not r.allow_learn:

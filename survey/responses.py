@@ -31,6 +31,8 @@ from survey.db import begin_write
 from survey.db import read_connection
 from survey.errors import BadRequestError
 from survey.errors import ClosedError
+from survey.errors import ConflictError
+from survey.errors import ForbiddenError
 from survey.errors import NotFoundError
 from survey.flow import missing_required
 from survey.flow import walk
@@ -79,10 +81,30 @@ class Respondent:
     anonymous: bool = False
     #: the wave's settings (help resources of the duty-of-care message)
     settings: dict[str, Any] = field(default_factory=dict)
+    interviewer_id: int | None = None
 
     @property
     def complete(self) -> bool:
         return self.status == ResponseStatus.COMPLETE.value
+
+
+def check_interviewer(mode: str, assigned: int | None, user_id: int | None) -> None:
+    """The pages of a CAPI case are for the interviewer it is assigned to, logged in.
+
+    A previous interviewer (after reassignment), another staff user and a logged-out
+    browser holding the link are refused: the token alone is not enough for a CAPI case.
+
+    Raises:
+        ForbiddenError: ``mode`` is ``capi`` and ``user_id`` is not ``assigned``.
+    """
+    if mode != "capi":
+        return
+    if user_id is None or assigned is None or user_id != assigned:
+        raise ForbiddenError(
+            "this interview can only be run by the interviewer the case is assigned to",
+            param="interviewer", hint="log in as that interviewer (/field)",
+            ui="err_capi_interviewer",
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,7 @@ def _view(inv: Invitation, resp: Response | None) -> Respondent:
         mode=inv.mode,
         anonymous=wave_is_anonymous(wave),
         settings=dict(wave.settings or {}),
+        interviewer_id=inv.interviewer_id,
     )
 
 
@@ -173,6 +196,7 @@ def _respondent_query() -> Executable:
     return (
         select(
             Invitation.mode,
+            Invitation.interviewer_id,
             Wave.name,
             Wave.survey_year,
             Wave.allow_learn,
@@ -207,8 +231,9 @@ def load_respondent(session: Session, token: str) -> Respondent:
         raise NotFoundError(
             "no such survey link", param="token", hint="check the link", ui="err_no_link"
         )
-    (mode, name, year, learn, status, opens, closes, version_id, digest, settings) = row[:10]
-    response_id, response_status, page, revision, answers = row[10:]
+    (mode, interviewer_id, name, year, learn, status, opens, closes, version_id, digest,
+     settings) = row[:11]  # fmt: skip
+    response_id, response_status, page, revision, answers = row[11:]
     q = _questionnaire(session, version_id, digest)
     settings = dict(settings or {})
     session.rollback()  # end the read transaction promptly
@@ -228,6 +253,7 @@ def load_respondent(session: Session, token: str) -> Respondent:
         mode=mode,
         anonymous=is_anonymous(q, settings),
         settings=settings,
+        interviewer_id=interviewer_id,
     )
 
 
@@ -238,20 +264,30 @@ def start_response(
     language: str,
     device: Mapping[str, str],
     device_id: str | None = None,
+    user_id: int | None = None,
 ) -> Respondent:
     """Record consent and create the response (idempotent: an existing one is returned).
 
     In an anonymous wave ``device`` and ``device_id`` are dropped and the start time is
     kept to the day only (:mod:`survey.anonymity`).
 
+    ``user_id`` is the logged-in staff user (a CAPI case needs its assigned interviewer,
+    and its interview is started from the case page, :func:`survey.fieldwork.start_interview`).
+
     Raises:
         NotFoundError: unknown token. ClosedError: the wave is not open.
+        ForbiddenError: a CAPI case and not its interviewer. ConflictError: a CAPI case
+        whose interview was not started from the case page.
     """
     begin_write(session)
     inv = _invitation(session, token)
+    check_interviewer(inv.mode, inv.interviewer_id, user_id)
     if not wave_is_open(inv.wave):
         raise ClosedError("this survey is not open", param="wave", ui="closed_body")
     resp = _response(session, inv.id, lock=True)
+    if resp is None and inv.mode == "capi":
+        raise ConflictError("start the interview from the case page", param="case",
+                            hint="/field", ui="err_capi_start")  # fmt: skip
     if resp is None:
         q = questionnaire_of(inv.wave.questionnaire_version)
         first = walk(q, {}, inv.wave.survey_year).section_ids
@@ -297,12 +333,17 @@ def save_page(
     form: Mapping[str, Sequence[str]],
     *,
     language: str,
+    user_id: int | None = None,
 ) -> SaveResult:
     """Validate and store one page; on the last page, submit and score the response.
+
+    ``user_id``: the logged-in staff user (a CAPI case's pages need its assigned
+    interviewer, :func:`check_interviewer`).
 
     Raises:
         NotFoundError: unknown token or page. ClosedError: wave not open or no consent yet.
         BadRequestError: tampered fields or page, answers to hidden items.
+        ForbiddenError: a CAPI case and not its assigned interviewer.
     """
     begin_write(session)
     if not valid_token(token):
@@ -313,6 +354,8 @@ def save_page(
     row = session.execute(
         select(
             Response,
+            Invitation.mode,
+            Invitation.interviewer_id,
             Wave.status,
             Wave.opens_at,
             Wave.closes_at,
@@ -332,7 +375,8 @@ def save_page(
         raise ClosedError(
             "please agree to take part first", param="consent", ui="err_consent_first"
         )
-    resp, status, opens, closes, survey_year, version_id, digest, settings = row
+    resp, mode, assigned, status, opens, closes, survey_year, version_id, digest, settings = row
+    check_interviewer(mode, assigned, user_id)
     if revision < 0:
         raise BadRequestError("missing or malformed revision", param="rev", ui="err_form_stale")
     if resp.status is ResponseStatus.COMPLETE or revision < resp.revision:

@@ -24,6 +24,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.csvsafe import SpreadsheetWriter
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.models import Invitation
@@ -325,9 +326,10 @@ def invitation_links(session: Session, wave_name: str, base_url: str) -> list[In
 
 
 def links_csv(links: Iterable[InvitationLink]) -> bytes:
-    """The links as CSV, UTF-8 with BOM (Excel then shows Chinese correctly)."""
+    """The links as CSV, UTF-8 with BOM (Excel then shows Chinese correctly); sample texts
+    a spreadsheet would run as formulas get a leading apostrophe (:mod:`survey.csvsafe`)."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    writer = SpreadsheetWriter(buffer)
     writer.writerow(["household_id", "stratum", "psu", "town", "mode", "interviewer", "link"])
     for link in links:
         writer.writerow(
