@@ -37,14 +37,18 @@ from survey.anonymity import unit_links
 from survey.anonymity import unit_links_csv
 from survey.auth import DATA_ROLES
 from survey.auth import MONITOR_ROLES
+from survey.auth import SESSION_KEY
+from survey.auth import end_staff_session
 from survey.auth import load_user
 from survey.auth import login_required
 from survey.auth import public
 from survey.auth import role_required
+from survey.auth import start_staff_session
 from survey.auth import visible_wave_ids
 from survey.auth import wave_role_required
 from survey.db import get_session
 from survey.errors import SurveyError
+from survey.errors import TooManyRequestsError
 from survey.fieldwork import assign
 from survey.fieldwork import update_settings
 from survey.fieldwork import wave_settings
@@ -109,24 +113,29 @@ __all__ = ["bp", "login_required", "role_required", "wave_role_required"]
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Any:
-    """Log in with username and password."""
+    """Log in with username and password (a new server-side session)."""
     error = None
     if request.method == "POST":
-        username = request.form.get("username", "")[:64]
+        username = request.form.get("username", "")
         password = request.form.get("password", "")[:256]
         db = get_session()
-        user = authenticate(db, username, password)
+        try:
+            user = authenticate(db, username, password, address=security.client_address())
+        except TooManyRequestsError as exc:
+            page = render_template("admin/login.html", error=exc.page_text())
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         if user is not None:
-            session.clear()
-            session["user_id"] = user.id
-            audit(db, user.username, "user.login", user.username)
+            end_staff_session(db, session.get(SESSION_KEY), "replaced")
+            key = start_staff_session(db, user)
+            audit(db, user.username, "user.login", user.username,
+                  address=security.client_address()[:64])  # fmt: skip
             db.commit()
+            session.clear()
+            session[SESSION_KEY] = key
             if user.role == "interviewer":
                 return redirect(url_for("capi.assignments"), code=303)
             return redirect(url_for("admin.waves"), code=303)
         error = ui_text("staff_login_failed")
-        db.rollback()
-        logger.info("failed admin login")
         return render_template("admin/login.html", error=error), 401
     return render_template("admin/login.html", error=error)
 
@@ -134,12 +143,12 @@ def login() -> Any:
 @bp.post("/logout")
 @public
 def logout() -> Any:
-    """Log out."""
-    if g.get("user") is not None:
-        db = get_session()
+    """Log out: the server-side session ends (a copied cookie no longer works)."""
+    db = get_session()
+    if end_staff_session(db, session.get(SESSION_KEY), "logout") and g.get("user") is not None:
         audit(db, g.user.username, "user.logout", g.user.username)
-        db.commit()
-    session.pop("user_id", None)
+    db.commit()
+    session.clear()
     return redirect(url_for("admin.login"), code=303)
 
 

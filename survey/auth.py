@@ -28,25 +28,31 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask import abort
+from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from survey.db import begin_write
 from survey.db import get_session
 from survey.errors import ForbiddenError
 from survey.errors import NotFoundError
 from survey.i18n import ui_text
 from survey.models import ApiToken
+from survey.models import StaffSession
 from survey.models import User
 from survey.models import Wave
 from survey.models import WaveMember
@@ -65,14 +71,70 @@ def init_app(app: Flask) -> None:
     app.before_request(load_user)
 
 
+#: the session cookie's key naming the server-side :class:`StaffSession`
+SESSION_KEY = "sid"
+#: ``last_seen_at`` is written at most this often (one write, not one per request)
+_SEEN_EVERY = timedelta(minutes=5)
+
+
 def load_user() -> None:
-    """Set ``g.user`` from the session cookie (None for respondents: no query then)."""
+    """Set ``g.user`` (and ``g.staff_session``) from the session cookie's key, when its
+    server-side session is neither revoked nor expired and the user is active; None for
+    respondents (no query then)."""
     g.user = None
-    user_id = session.get("user_id")
-    if isinstance(user_id, int):
-        user = get_session().get(User, user_id)
-        if user is not None and user.active:
-            g.user = user
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str) or not 20 <= len(key) <= 100:
+        return
+    db = get_session()
+    row = db.execute(
+        select(StaffSession, User)
+        .join(User, StaffSession.user_id == User.id)
+        .where(StaffSession.key_hash == hash_token(key), StaffSession.revoked_at.is_(None))
+    ).one_or_none()
+    now = now_utc()
+    if row is None or row[0].expires_at <= now or not row[1].active:
+        return
+    staff, user = row
+    if now - staff.last_seen_at > _SEEN_EVERY:
+        db.rollback()
+        begin_write(db)
+        db.execute(update(StaffSession).where(StaffSession.id == staff.id).values(last_seen_at=now))
+        db.commit()
+    g.user, g.staff_session = user, staff
+
+
+def start_staff_session(db: Session, user: User) -> str:
+    """A new server-side session for ``user`` (not committed); returns the cookie's key.
+
+    It expires after ``PERMANENT_SESSION_LIFETIME`` (12 h by default)."""
+    key = secrets.token_urlsafe(32)
+    now = now_utc()
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    db.add(StaffSession(user_id=user.id, key_hash=hash_token(key), created_at=now,
+                        last_seen_at=now, expires_at=now + lifetime))  # fmt: skip
+    return key
+
+
+def end_staff_session(db: Session, key: Any, reason: str = "logout") -> bool:
+    """Revoke the session whose cookie key is ``key`` (not committed); False if none."""
+    if not isinstance(key, str):
+        return False
+    result = db.execute(
+        update(StaffSession)
+        .where(StaffSession.key_hash == hash_token(key), StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now_utc(), revoked_reason=reason)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_user_sessions(db: Session, user_id: int, reason: str) -> int:
+    """Revoke every open session of a user (not committed); returns how many."""
+    result = db.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now_utc(), revoked_reason=reason)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def current_user() -> User | None:

@@ -119,16 +119,68 @@ def user() -> None:
 _ROLE = click.Choice(["admin", "statistician", "interviewer", "viewer"])
 
 
+def _new_password() -> str:
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @user.command("create")
 @click.argument("username")
-@click.option("--role", type=_ROLE, default="admin", show_default=True)
-@click.password_option(help="At least 10 characters (asked for when not given).")
-def user_create(username: str, role: str, password: str) -> None:
-    """Create a staff account USERNAME."""
+@click.option("--role", type=_ROLE, default="viewer", show_default=True,
+              help="The own role (viewer: only the waves of `kesu user grant`).")  # fmt: skip
+@click.option("--password", help="At least 12 characters, not common (asked for when not given).")
+def user_create(username: str, role: str, password: str | None) -> None:
+    """Create a staff account USERNAME (least privilege unless --role is given)."""
     from survey.services import create_user
 
-    _run(create_user, username, password, actor=_actor(), role=role)
+    _run(create_user, username, password or _new_password(), actor=_actor(), role=role)
     click.echo(f"user {username} created (role {role})")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the staff accounts: role, state, wave roles and open sessions."""
+    from survey.users import list_users
+
+    accounts = _run(list_users)
+    if not accounts:
+        click.echo("no users (kesu user create NAME --role admin)")
+    for a in accounts:
+        waves = ", ".join(f"{w}:{r}" for w, r in a.waves) or "-"
+        seen = a.last_seen.strftime("%Y-%m-%d %H:%M UTC") if a.last_seen else "-"
+        state = "active" if a.active else "DISABLED"
+        click.echo(f"{a.username:<24} {a.role:<13} {state:<8} sessions {a.sessions:>2} "
+                   f"(last seen {seen})  waves {waves}")  # fmt: skip
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable USERNAME: no login, open sessions end now, API tokens are refused."""
+    from survey.users import set_active
+
+    ended = _run(set_active, username, False, actor=_actor())
+    click.echo(f"user {username} disabled ({ended} open session(s) ended)")
+
+
+@user.command("enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Enable USERNAME again."""
+    from survey.users import set_active
+
+    _run(set_active, username, True, actor=_actor())
+    click.echo(f"user {username} enabled")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password", help="The new password (asked for when not given).")
+def user_password(username: str, password: str | None) -> None:
+    """Set USERNAME's password; every open session of theirs ends."""
+    from survey.services import set_password
+
+    ended = _run(set_password, username, password or _new_password(), actor=_actor())
+    click.echo(f"password of {username} changed ({ended} open session(s) ended)")
 
 
 @user.command("role")

@@ -386,6 +386,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash_left_literate": "这些问卷中具备科学素质的比例（未加权，只描述这些人）：{rate}%",
         "err_capi_interviewer": "这是入户面访问卷，只能由分配到这一户的访问员登录后填写。",
         "err_capi_start": "请从访问员的样本户页面开始这次面访。",
+        "err_password_short": "密码至少需要 {n} 个字符。",
+        "err_password_name": "密码不能包含用户名。",
+        "err_password_common": "这是最常见的密码之一，请换一个。",
+        "err_password_weak": "这个密码太容易被猜到，请用几个不相关的词或随机密码。",
+        "err_login_slowdown": "这个账号连续登录失败次数过多，请 {seconds} 秒后再试。",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -774,6 +779,15 @@ MESSAGES: dict[str, dict[str, str]] = {
             " to can fill it in, logged in."
         ),
         "err_capi_start": "Start this interview from the interviewer's household page.",
+        "err_password_short": "A password needs at least {n} characters.",
+        "err_password_name": "A password must not contain the user name.",
+        "err_password_common": "This is one of the most common passwords; choose another.",
+        "err_password_weak": (
+            "This password is too easy to guess; use several unrelated words or a random password."
+        ),
+        "err_login_slowdown": (
+            "Too many failed logins for this account; try again in {seconds} seconds."
+        ),
     },
 }
 

@@ -273,6 +273,39 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
 
+class StaffSession(Base):
+    """A staff login, revocable on the server (logout, password change, ``kesu user disable``).
+
+    The signed cookie holds a random key; only its SHA-256 is stored, so a copy of the
+    database opens no session. A request is logged in only while its row is neither
+    revoked nor expired (``survey.auth.load_user``).
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(CheckedString(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: why it ended: logout, password, disabled, ...
+    revoked_reason: Mapped[str | None] = mapped_column(CheckedString(32))
+
+
+class LoginFailure(Base):
+    """Consecutive failed logins for one username (known or not), for the per-account
+    slowdown (``survey.services.authenticate``); keyed by the SHA-256 of the casefolded
+    name, so a mistyped password in the name field is not stored."""
+
+    __tablename__ = "login_failure"
+
+    key_hash: Mapped[str] = mapped_column(CheckedString(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
 class AuditLog(Base):
     """One administrative action: who did what to which object, and when."""
 

@@ -7,14 +7,17 @@ says what to fix. The respondent workflow is in :mod:`survey.responses`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,9 +32,11 @@ from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
 from survey.errors import NotFoundError
+from survey.errors import TooManyRequestsError
 from survey.models import ROLES
 from survey.models import AuditLog
 from survey.models import Invitation
+from survey.models import LoginFailure
 from survey.models import QuestionnaireVersion
 from survey.models import Response
 from survey.models import ResponseStatus
@@ -350,20 +355,60 @@ def create_invitations(
 
 
 # -- users -----------------------------------------------------------------------------------
-def create_user(
-    session: Session, username: str, password: str, *, actor: str, role: str = "admin"
-) -> User:
-    """Create an administrator (password stored as a salted scrypt hash).
+#: the shortest password accepted
+MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score (0-4) a password needs: 3 = "safely unguessable" (about 10^10 guesses)
+MIN_PASSWORD_SCORE = 3
+
+
+def check_password(username: str, password: str) -> None:
+    """The password policy: at least :data:`MIN_PASSWORD_LENGTH` characters, not the user
+    name (nor containing it), not in zxcvbn's list of the 30,000 most common passwords, and
+    a zxcvbn score of at least :data:`MIN_PASSWORD_SCORE` (no keyboard runs, repeats or
+    dates dressed up as a password).
 
     Raises:
-        BadRequestError: username not 1-64 safe characters or password under 10 characters.
+        BadRequestError: what is wrong, and how to choose better.
+    """
+    import zxcvbn
+    from zxcvbn.matching import RANKED_DICTIONARIES
+
+    hint = "use four or more unrelated words, or a password manager's random password"
+    folded, name = password.casefold(), username.strip().casefold()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequestError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+                              param="password", hint=hint, ui="err_password_short",
+                              ui_params={"n": MIN_PASSWORD_LENGTH})  # fmt: skip
+    if name and (folded == name or (len(name) >= 3 and name in folded)):
+        raise BadRequestError("a password must not contain the user name", param="password",
+                              hint=hint, ui="err_password_name")  # fmt: skip
+    if folded in RANKED_DICTIONARIES["passwords"]:
+        raise BadRequestError("this is one of the most common passwords", param="password",
+                              hint=hint, ui="err_password_common")  # fmt: skip
+    result = zxcvbn.zxcvbn(password[:200], user_inputs=[username, "kesu", "yiwu", "survey"])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        why = result["feedback"]["warning"] or "it is easy to guess"
+        raise BadRequestError(f"this password is too easy to guess ({why})", param="password",
+                              hint=hint, ui="err_password_weak")  # fmt: skip
+
+
+def create_user(
+    session: Session, username: str, password: str, *, actor: str, role: str = "viewer"
+) -> User:
+    """Create a staff account (password stored as a salted scrypt hash).
+
+    The default role is the least privilege: ``viewer``, which sees nothing until given a
+    role on a wave (``kesu user grant``).
+
+    Raises:
+        BadRequestError: username not 1-64 safe characters, or a password refused by
+            :func:`check_password`.
         ConflictError: the username is taken.
     """
     username = username.strip()
-    if not username or len(username) > 64 or not all(c.isalnum() or c in "-_.@" for c in username):
+    if not USERNAME.fullmatch(username):
         raise BadRequestError("a username is 1-64 letters, digits or -_.@", param="username")
-    if len(password) < 10:
-        raise BadRequestError("a password needs at least 10 characters", param="password")
+    check_password(username, password)
     if role not in ROLES:
         raise BadRequestError("unknown role", param="role", got=role[:32], expected=ROLES)
     begin_write(session)
@@ -379,30 +424,122 @@ def create_user(
     return user
 
 
-def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
-    """Replace a user's password (audited)."""
-    if len(password) < 10:
-        raise BadRequestError("a password needs at least 10 characters", param="password")
+#: a username: ASCII letters, digits and -_.@ (it appears in logs and the audit trail)
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str) -> int:
+    """Replace a user's password and end every session of theirs (audited); returns the
+    number of sessions ended.
+
+    Raises:
+        BadRequestError: the password is refused (:func:`check_password`).
+        NotFoundError: no such user.
+    """
+    from survey.auth import revoke_user_sessions
+
+    check_password(username, password)
     begin_write(session)
-    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    user = session.scalars(select(User).where(User.username == username[:64])).one_or_none()
     if user is None:
-        raise NotFoundError(f"no user {username!r}", param="username")
+        raise NotFoundError(f"no user {username[:64]!r}", param="username", hint="kesu user list")
     user.password_hash = generate_password_hash(password)
-    audit(session, actor, "user.password", username)
+    ended = revoke_user_sessions(session, user.id, "password")
+    audit(session, actor, "user.password", username, sessions_ended=ended)
     session.commit()
+    return ended
 
 
 # a real hash, so that unknown usernames take as long as wrong passwords
 _DUMMY_HASH = generate_password_hash("not-a-password-kesu")
+#: failed logins of one account allowed before the slowdown starts
+FREE_LOGIN_FAILURES = 5
+#: the first wait after them (doubling with every further failure) and the longest
+FIRST_LOGIN_DELAY = 15
+MAX_LOGIN_DELAY = 900
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, else None (constant-ish time)."""
-    user = session.scalars(select(User).where(User.username == username[:64])).one_or_none()
+def login_delay(failures: int) -> int:
+    """Seconds an account must wait after ``failures`` consecutive failed logins: none for
+    the first :data:`FREE_LOGIN_FAILURES`, then 15 s doubling up to 15 minutes.
+
+    Example:
+        >>> [login_delay(n) for n in (4, 5, 6, 7, 12)]
+        [0, 15, 30, 60, 900]
+    """
+    if failures < FREE_LOGIN_FAILURES:
+        return 0
+    return int(min(FIRST_LOGIN_DELAY * 2 ** (failures - FREE_LOGIN_FAILURES), MAX_LOGIN_DELAY))
+
+
+def _login_key(username: str) -> str:
+    return hashlib.sha256(username.strip().casefold().encode("utf-8")).hexdigest()
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, address: str = "-"
+) -> User | None:
+    """The active user with this username and password, else None (constant-ish time).
+
+    Every failure is written to the audit log (``user.login_failed``: the account when it
+    exists, the address, the count; never the password or an unknown name) and logged as a
+    warning (shown by gunicorn). After :data:`FREE_LOGIN_FAILURES` consecutive failures for
+    a username (known or not, so the slowdown does not tell which exist) each further try
+    must wait :func:`login_delay`; a success clears the count. This works across workers
+    and without Redis (the counts are in the database), beside the per-address rate limit.
+
+    Raises:
+        TooManyRequestsError: the username's slowdown is running (``retry_after`` seconds).
+    """
+    key = _login_key(username)
+    now = now_utc()
+    begin_write(session)
+    failure = session.get(LoginFailure, key, with_for_update=True)
+    if failure is not None:
+        wait = (failure.last_failed_at - now).total_seconds() + login_delay(failure.failures)
+        if wait > 0:
+            session.rollback()
+            logger.warning("login refused: %d failed logins in a row for one username "
+                           "(from %s); wait %d s", failure.failures, address, wait)  # fmt: skip
+            raise TooManyRequestsError(
+                "too many failed logins for this account; wait and try again",
+                retry_after=int(wait) + 1, param="username", ui="err_login_slowdown",
+                ui_params={"seconds": int(wait) + 1},
+            )  # fmt: skip
+    user = None
+    if len(username) <= 64:
+        user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+        ok = False
+    else:
+        ok = check_password_hash(user.password_hash, password)
+    if ok:
+        if failure is not None:
+            session.delete(failure)
+            session.commit()
+        else:
+            session.rollback()
+        return user
+    if failure is None:
+        failure = LoginFailure(key_hash=key, failures=0)
+        session.add(failure)
+        # forget old counts now and then (names tried once by a scanner stay a day at most)
+        if secrets.randbelow(50) == 0:
+            session.execute(delete(LoginFailure).where(
+                LoginFailure.last_failed_at < now - timedelta(days=1)))  # fmt: skip
+    failure.failures += 1
+    failure.last_failed_at = now
+    account = user.username if user is not None else ""
+    reason = "unknown user" if user is None else ("disabled" if not user.active else "password")
+    audit(session, "-", "user.login_failed", account, address=address[:64],
+          failures=failure.failures, reason=reason)  # fmt: skip
+    count = failure.failures
+    session.commit()
+    logger.warning("failed login for %s from %s (%s; %d in a row)",
+                   repr(account) if account else "an unknown username", address, reason,
+                   count)  # fmt: skip
+    return None
 
 
 def wave_is_open(wave: Wave, at: datetime | None = None) -> bool:

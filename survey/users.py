@@ -1,4 +1,5 @@
-"""Staff accounts beyond creation: roles, wave membership and API tokens (audited).
+"""Staff accounts beyond creation: the list, disabling, roles, wave membership and API
+tokens (audited).
 
 Passwords and account creation are in :mod:`survey.services`; who may do what is
 checked in :mod:`survey.auth`.
@@ -9,19 +10,24 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.auth import hash_token
+from survey.auth import revoke_user_sessions
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import NotFoundError
 from survey.models import ROLES
 from survey.models import ApiToken
+from survey.models import StaffSession
 from survey.models import User
 from survey.models import Wave
 from survey.models import WaveMember
+from survey.models import now_utc
 from survey.services import audit
 from survey.services import get_wave
 
@@ -44,6 +50,60 @@ def get_user(session: Session, username: str) -> User:
     if user is None:
         raise NotFoundError(f"no user {username[:64]!r}", param="username", hint="kesu user list")
     return user
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff account, for ``kesu user list``."""
+
+    username: str
+    role: str
+    active: bool
+    waves: tuple[tuple[str, str], ...]  # (wave, role) memberships
+    sessions: int  # open (not revoked, not expired) sessions
+    last_seen: datetime | None
+
+
+def list_users(session: Session) -> list[Account]:
+    """Every staff account by name, with its wave roles and open sessions."""
+    now = now_utc()
+    memberships: dict[int, list[tuple[str, str]]] = {}
+    for user_id, wave, role in session.execute(
+        select(WaveMember.user_id, Wave.name, WaveMember.role)
+        .join(Wave, WaveMember.wave_id == Wave.id)
+        .order_by(Wave.name)
+    ):
+        memberships.setdefault(user_id, []).append((wave, role))
+    open_sessions = {
+        user_id: (n, seen)
+        for user_id, n, seen in session.execute(
+            select(StaffSession.user_id, func.count(), func.max(StaffSession.last_seen_at))
+            .where(StaffSession.revoked_at.is_(None), StaffSession.expires_at > now)
+            .group_by(StaffSession.user_id)
+        )
+    }
+    users = session.scalars(select(User).order_by(User.username)).all()
+    out = [
+        Account(u.username, u.role, u.active, tuple(memberships.get(u.id, [])),
+                open_sessions.get(u.id, (0, None))[0], open_sessions.get(u.id, (0, None))[1])
+        for u in users
+    ]  # fmt: skip
+    session.rollback()
+    return out
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> int:
+    """Disable (or enable again) an account; disabling ends every open session at once
+    and its API tokens stop working (they are refused while the account is disabled).
+    Returns the number of sessions ended (audited)."""
+    begin_write(session)
+    user = get_user(session, username)
+    user.active = active
+    ended = 0 if active else revoke_user_sessions(session, user.id, "disabled")
+    audit(session, actor, "user.enable" if active else "user.disable", username,
+          sessions_ended=ended)  # fmt: skip
+    session.commit()
+    return ended
 
 
 def set_role(session: Session, username: str, role: str, *, actor: str) -> None:

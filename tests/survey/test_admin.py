@@ -26,7 +26,7 @@ from survey.services import create_user
 
 @pytest.fixture
 def admin(client: FlaskClient, session: Session) -> FlaskClient:
-    create_user(session, "alice", "correct horse battery", actor="test")
+    create_user(session, "alice", "correct horse battery", actor="test", role="admin")
     r = client.post("/admin/login", data={"username": "alice", "password": "correct horse battery"})
     assert r.status_code == 303
     return client
@@ -44,7 +44,7 @@ def test_admin_pages_need_login(client: FlaskClient) -> None:
 
 
 def test_wrong_password_is_refused(client: FlaskClient, session: Session) -> None:
-    create_user(session, "bob", "a long enough password", actor="test")
+    create_user(session, "bob", "a long enough password", actor="test", role="admin")
     r = client.post("/admin/login", data={"username": "bob", "password": "wrong password!"})
     assert r.status_code == 401
     r = client.post("/admin/login", data={"username": "nobody", "password": "whatever12"})
@@ -53,11 +53,11 @@ def test_wrong_password_is_refused(client: FlaskClient, session: Session) -> Non
 
 
 def test_passwords_are_stored_hashed(session: Session) -> None:
-    create_user(session, "carol", "my secret passphrase", actor="test")
+    create_user(session, "carol", "my secret passphrase", actor="test", role="admin")
     stored = session.scalars(select(User).where(User.username == "carol")).one().password_hash
     assert "my secret passphrase" not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
     with pytest.raises(ConflictError):
-        create_user(session, "carol", "another passphrase", actor="test")
+        create_user(session, "carol", "another passphrase", actor="test", role="admin")
 
 
 def test_create_open_close_a_wave_from_an_upload(admin: FlaskClient, session: Session) -> None:

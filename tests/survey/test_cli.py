@@ -37,10 +37,10 @@ def kesu(empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_db_user_and_wave_commands(kesu, empty_database_url: str) -> None:  # type: ignore[no-untyped-def]
     assert "empty" in kesu("db", "current")
-    assert "revision 0003" in kesu("db", "upgrade")
-    kesu("user", "create", "alice", "--password", "correct horse battery")
-    assert "exists" in kesu("user", "create", "alice", "--password", "x" * 12, ok=False)
-    assert "at least 10" in kesu("user", "create", "bob", "--password", "short", ok=False)
+    assert "database at revision" in kesu("db", "upgrade")
+    assert "role viewer" in kesu("user", "create", "alice", "--password", "correct horse battery")
+    assert "exists" in kesu("user", "create", "alice", "--password", "another good one 7", ok=False)
+    assert "at least 12" in kesu("user", "create", "bob", "--password", "short", ok=False)
     out = kesu("wave", "create", "w1", "--questionnaire", str(FEATURES), "--open-recruitment")
     assert "features-test v1.0" in out
     assert "exists" in kesu("wave", "create", "w1", "--questionnaire", str(FEATURES), ok=False)

@@ -35,7 +35,7 @@ PASSWORD = "correct horse battery"
 
 
 def _login(client: FlaskClient, session: Session) -> None:
-    create_user(session, "ana", PASSWORD, actor="test")
+    create_user(session, "ana", PASSWORD, actor="test", role="admin")
     r = client.post("/admin/login", data={"username": "ana", "password": PASSWORD})
     assert r.status_code == 303
 

@@ -30,7 +30,7 @@ def test_csrf_is_enforced_on_every_form(app_factory: Callable[..., Flask]) -> No
     with database(app).sessionmaker() as session:
         open_wave(session)
         token = create_invitations(session, "w1", 1, actor="t")[0]
-        create_user(session, "alice", "correct horse battery", actor="t")
+        create_user(session, "alice", "correct horse battery", actor="t", role="admin")
     client = app.test_client()
     # without the token: refused, nothing created
     r = client.post(f"/s/{token}")
