@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint
+from flask import current_app
 from flask import g
 from flask import jsonify
 from flask import request
@@ -48,6 +49,7 @@ from survey.monitoring import format_time
 from survey.monitoring import quality_context
 from survey.quality import flags_for
 from survey.security import MAX_ID
+from survey.security import rate_limit_state
 from survey.services import list_waves
 from survey.services import questionnaire_of
 from survey.services import summarize
@@ -63,15 +65,19 @@ DEFAULT_LIMIT = 100
 @bp.get("/health")
 @public
 def health() -> Any:
-    """200 with ``{"status": "ok"}`` when the database answers, else 503."""
+    """200 with ``{"status": "ok"}`` when the database answers (``degraded`` when Redis is
+    configured for the rate limits but does not answer), else 503."""
     try:
         ok = ping(get_session())
     except SQLAlchemyError as exc:
         logger.warning("health check: database error %s", type(exc).__name__)
         ok = False
-    if ok:
-        return jsonify({"status": "ok", "database": "ok"})
-    return jsonify({"status": "error", "database": "unavailable"}), 503
+    limits = rate_limit_state(current_app)
+    if not ok:
+        return jsonify({"status": "error", "database": "unavailable", "rate_limits": limits}), 503
+    # degraded: answers are safe, but rate limits count per worker until Redis is back
+    status = "degraded" if limits == "degraded" else "ok"
+    return jsonify({"status": status, "database": "ok", "rate_limits": limits})
 
 
 def _unauthorized(message: str) -> Any:

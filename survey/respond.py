@@ -83,9 +83,10 @@ def _unit_key() -> str:
 
 
 def _token_key() -> str:
-    # many respondents can share one address (a village's network): limit per link
-    token = (request.view_args or {}).get("token", "")
-    return f"token:{token[:64]}"
+    # many respondents can share one address (a village's network): limit per link; the
+    # key is a hash, so the limiter's storage (Redis) holds no usable invitation token
+    token = str((request.view_args or {}).get("token", ""))[:64]
+    return "token:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
 
 
 def _language() -> str:

@@ -151,13 +151,19 @@ def init_app(app: Flask) -> None:
             )
         return response
 
+    storage_uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    shared = not storage_uri.startswith("memory://")
     limiter = Limiter(
         key_func=get_remote_address,
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+        storage_uri=storage_uri,
+        # a dead Redis must not hang requests: short timeouts, then in-memory limits
+        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if shared else {},
         key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
         enabled=bool(app.config["RATELIMIT_ENABLED"]),
+        in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    _forward_limiter_warnings()
 
     @limiter.request_filter
     def _reads_are_not_limited() -> bool:
@@ -165,6 +171,42 @@ def init_app(app: Flask) -> None:
         return request.method in ("GET", "HEAD", "OPTIONS")
 
     app.extensions["kesu_limiter"] = limiter
+
+
+class _LimiterWarnings(logging.Handler):
+    """Repeats Flask-Limiter's storage warnings on kesu's logger, which gunicorn shows
+    (Flask-Limiter's own logger has a NullHandler, so they would be lost)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            logger.warning(
+                "rate-limit storage (Redis) problem: %s; limits count in each worker's memory "
+                "until it answers again (/api/health says degraded)",
+                record.getMessage(),
+            )
+
+
+def _forward_limiter_warnings() -> None:
+    target = logging.getLogger("flask-limiter")
+    if not any(isinstance(h, _LimiterWarnings) for h in target.handlers):
+        target.addHandler(_LimiterWarnings())
+
+
+def rate_limit_state(app: Flask) -> str:
+    """``memory`` (no Redis configured: per-worker counters), ``ok`` (Redis answers) or
+    ``degraded`` (Redis configured but down: in-memory counters per worker, logged)."""
+    limiter: Limiter = app.extensions["kesu_limiter"]
+    uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if uri.startswith("memory://"):
+        return "memory"
+    try:
+        alive = bool(limiter.storage.check())
+    except Exception as exc:  # noqa: BLE001 - any client error means: not reachable
+        logger.warning("rate-limit storage check failed: %s", type(exc).__name__)
+        alive = False
+    if not alive:
+        logger.warning("rate-limit storage (Redis) does not answer: limits are per worker")
+    return "ok" if alive else "degraded"
 
 
 def limit(
