@@ -38,7 +38,8 @@ HUGE = "99999999999999999999999"  # beyond 64 bits
 LONG = "长" * 5000
 SAMPLE = (
     b"household_id,stratum,town,psu,prob1,prob2,prob3,note\n"
-    b'"=HYPERLINK(""http://evil.example/"",""x"")",s1,"+cmd|\' /C calc\'!A0",p1,0.2,0.5,0.5,@SUM(A1)\n'
+    b'"=HYPERLINK(""http://evil.example/"",""x"")",s1,'  # a formula, a DDE call, an @
+    b"\"+cmd|' /C calc'!A0\",p1,0.2,0.5,0.5,@SUM(A1)\n"
     b"h2,s1,town2,p1,0.2,0.5,0.5,-2+3\n"
 )
 #: form fields any view of the app reads, each sent with every hostile value
@@ -50,6 +51,13 @@ FIELDS = (
     "member_sex", "member_age",
 )  # fmt: skip
 HOSTILE = {"nul": "a\x00b", "long": LONG, "huge": HUGE, "markup": '<img src="/etc/passwd"/>'}
+#: valid values of the choice fields, so that the free texts beside them reach the database
+BASE = {"count": "1", "status": "open", "decision": "rejected", "disposition": "2.11",
+        "rev": "0", "page": "about", "role": "viewer", "action": "add", "mode": "web",
+        "bundled": "features.yaml", "survey_year": "2025", "modes": "web", "q_sex": "1",
+        "q_birth_year": "1980", "q_occupation": "farmer", "member_sex": "1",
+        "member_age": "40", "gps_consent": "1", "lat": "29.3", "lon": "120.1"}  # fmt: skip
+TEXTS = tuple(f for f in FIELDS if f not in BASE)
 
 
 @pytest.fixture
@@ -85,9 +93,13 @@ def test_route_wide_fuzz_never_gives_a_server_error(
     """Every route x (NUL, long text, huge ids, invalid UTF-8 in the path, the query and
     every form field; wrong methods): a 4xx with a message or a success, never a 500."""
     token = create_invitations(session, "w1", 1, actor="t")[0]
-    case = create_invitations(session, "w1", 1, actor="t", mode="capi")[0]
-    case_id = session.scalar(select(Invitation.id).where(Invitation.token == case))
+    create_user(session, "ivy", PASSWORD, actor="t", role="interviewer")
+    import_sample(session, "w1", b"household_id,stratum,psu,interviewer\nh1,s,p,ivy\n",
+                  actor="t", mode="capi")  # fmt: skip
+    case_id = session.scalar(select(Invitation.id).where(Invitation.household_id == "h1"))
     session.rollback()
+    ivy = app.test_client()
+    assert ivy.post("/admin/login", data={"username": "ivy", "password": PASSWORD}).status_code
     values = {"name": "w1", "token": token, "section": "about", "fmt": "csv",
               "case_id": str(case_id), "response_id": "1"}  # fmt: skip
     failures: list[str] = []
@@ -96,12 +108,15 @@ def test_route_wide_fuzz_never_gives_a_server_error(
     def check(method: str, path: str, **kwargs: Any) -> None:
         nonlocal sent
         sent += 1
-        r = admin.open(path, method=method, **kwargs)
+        r = client.open(path, method=method, **kwargs)
         body = r.get_data()
         if r.status_code >= 500 or (r.status_code >= 400 and not body):
             failures.append(f"{method} {path[:80]!r} {str(kwargs)[:80]}: {r.status_code}")
 
-    for endpoint, methods, args in _routes(app, values):
+    # the admin reaches every route; the interviewer the CAPI pages as their owner
+    runs = [(admin, e, m, a) for e, m, a in _routes(app, values)]
+    runs += [(ivy, e, m, a) for e, m, a in _routes(app, values) if e.startswith("capi.")]
+    for client, endpoint, methods, args in runs:
         good = _path(app, endpoint, args)
         paths = [good]
         for key in args:  # each path argument replaced by each hostile value
@@ -115,12 +130,13 @@ def test_route_wide_fuzz_never_gives_a_server_error(
                 check(method, good + "?lang=en&after=" + value[:100] + "&limit=" + HUGE)
                 if method == "POST":
                     check(method, good, data={f: value for f in FIELDS})
+                    check(method, good, data={**BASE, **{f: value for f in TEXTS}})
             if method == "POST":  # invalid UTF-8 in a urlencoded body and a multipart one
                 raw = b"&".join(f.encode() + b"=%FF%FE\xff" for f in FIELDS)
                 check(method, good, data=raw, content_type="application/x-www-form-urlencoded")
                 check(method, good, data={"file": (io.BytesIO(b"\xff\xfe\x00"), "a\x00.csv")})
         for wrong in sorted({"GET", "POST", "PUT", "DELETE", "PATCH"} - methods):
-            r = admin.open(good, method=wrong)
+            r = client.open(good, method=wrong)
             sent += 1
             if r.status_code != 405:
                 failures.append(f"{wrong} {good}: {r.status_code} (expected 405)")
