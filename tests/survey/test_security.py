@@ -193,3 +193,66 @@ def test_request_logs_do_not_show_link_tokens(client: FlaskClient, token: str) -
     assert RedactTokens().filter(record)
     assert token not in record.getMessage() and "/s/<token>/q/about" in record.getMessage()
     assert any(isinstance(f, RedactTokens) for f in logging_.getLogger("werkzeug").filters)
+
+
+def test_rate_limits_keep_working_in_memory_when_redis_is_down(
+    app_factory: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: with Redis configured but down the limits failed open, silently. Now:
+    each worker counts in memory (logins stay limited), a warning is logged, and
+    /api/health says degraded."""
+    app = app_factory(REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_ENABLED=True,
+                      RATE_LIMIT_LOGIN="3 per minute")  # fmt: skip
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="survey.security"):
+        codes = [
+            client.post("/admin/login", data={"username": f"u{i}", "password": "b"}).status_code
+            for i in range(6)  # other names each time: the per-account slowdown stays out
+        ]
+    assert 429 in codes[3:] and codes[:3] == [401, 401, 401], codes
+    assert "rate-limit storage (Redis)" in caplog.text
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json == {
+        "status": "degraded", "database": "ok", "rate_limits": "degraded"
+    }  # fmt: skip
+
+
+def test_health_without_redis_reports_memory_limits(client: FlaskClient) -> None:
+    assert client.get("/api/health").json == {"status": "ok", "database": "ok",
+                                              "rate_limits": "memory"}  # fmt: skip
+
+
+def test_limiter_keys_hold_no_invitation_token(
+    app_factory: Callable[..., Flask], session: Session
+) -> None:
+    """Regression: the per-link limit kept ``token:<invitation token>`` as its key (in
+    Redis when configured): a copy of the limiter's storage gave working survey links."""
+    redis_url = os.environ.get("KESU_TEST_REDIS_URL")
+    prefix = f"kesu-test-{uuid.uuid4().hex[:8]}"
+    config = {"RATELIMIT_ENABLED": True, "RATELIMIT_KEY_PREFIX": prefix}
+    if redis_url:
+        config["REDIS_URL"] = redis_url
+    app = app_factory(**config)
+    with database(app).sessionmaker() as s:
+        open_wave(s)
+        token = create_invitations(s, "w1", 1, actor="t")[0]
+    from survey.respond import _token_key
+
+    with app.test_request_context(f"/s/{token}", method="POST"):
+        from flask import request
+
+        request.view_args = {"token": token}
+        key = _token_key()
+    assert token not in key and key.startswith("token:")
+    client = app.test_client()
+    assert client.post(f"/s/{token}").status_code == 303
+    if redis_url:
+        import redis
+
+        store = redis.Redis.from_url(redis_url)
+        keys = [k.decode() for k in store.scan_iter(match=f"*{prefix}*")]
+        try:
+            assert keys and not any(token in k for k in keys)
+        finally:
+            for k in keys:
+                store.delete(k)
