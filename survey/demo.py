@@ -152,7 +152,7 @@ def prepare_demo(
             exists = session.scalars(select(User).where(User.username == username)).first()
             session.rollback()
             if exists is None:
-                create_user(session, username, password, actor=actor)
+                create_user(session, username, password, actor=actor, role="admin")
             else:
                 set_password(session, username, password, actor=actor)
         finally:

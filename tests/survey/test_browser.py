@@ -6,8 +6,15 @@ Uses Debian's /usr/bin/chromium through Playwright's Python package (never
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +132,125 @@ def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
         assert resp.paradata["device"] == {"device": "phone", "browser": "wechat"}
         assert resp.score is not None and resp.score["total"] == 10.0
     engine.dispose()
+
+
+# -- the main job's loop (issue 14, defect 1): printed link -> phone -> dashboard and PDF --------
+def _kesu_run(tmp_path: Path, taken_port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start ``kesu run`` (make run's job) asking for a port that is taken; return the
+    process and the links and login it printed."""
+    kesu = Path(sys.executable).parent / "kesu"
+    command = [str(kesu)] if kesu.exists() else [sys.executable, "-m", "kesu.cli"]
+    env = {**os.environ, "KESU_INSTANCE_PATH": str(tmp_path / "instance"), "PYTHONUNBUFFERED": "1"}
+    env.pop("KESU_DATABASE_URL", None)
+    env.pop("KESU_PUBLIC_BASE_URL", None)
+    proc = subprocess.Popen(
+        [*command, "run", "--port", str(taken_port)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+    )  # fmt: skip
+    printed: list[str] = []
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        printed.append(line)
+        if "PDF report" in line:
+            break
+    text = "".join(printed)
+    found = {
+        "respondent": re.search(r"respondent link .*?: (\S+)", text),
+        "open": re.search(r"open link .*?: (\S+)", text),
+        "admin": re.search(r"admin: (\S+)", text),
+        "password": re.search(r"password (\S+)", text),
+        "dashboard": re.search(r"live results: (\S+)", text),
+        "report": re.search(r"PDF report .*?: (\S+)", text),
+        "simulated": re.search(r"（(\d+) 份模拟面访", text),
+    }
+    missing = [k for k, v in found.items() if v is None]
+    if missing:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise AssertionError(f"kesu run printed no {missing}: {text!r}")
+    return proc, {k: v.group(1) for k, v in found.items() if v is not None}
+
+
+def _answer_every_page(page: Any) -> None:
+    """Consent, then answer each page like a hurried respondent (the first option of each
+    question, plausible numbers) until the thank-you page."""
+    page.get_by_role("button", name="我已阅读说明，同意参加").click()
+    for _ in range(30):
+        if page.url.endswith("/done"):
+            return
+        names = page.eval_on_selector_all("input[type=radio]", "els => els.map(e => e.name)")
+        for name in dict.fromkeys(names):
+            page.locator(f"input[type=radio][name='{name}']").first.check()
+        boxes = page.eval_on_selector_all("input[type=checkbox]", "els => els.map(e => e.name)")
+        for name in dict.fromkeys(boxes):
+            page.locator(f"input[type=checkbox][name='{name}']").first.check()
+        for field in page.locator("input[inputmode=numeric], input[type=number]").all():
+            field.fill("1980" if "birth" in (field.get_attribute("name") or "") else "5")
+        page.locator("form button[type=submit]").last.click()
+    raise AssertionError(f"no thank-you page after 30 pages: {page.url}")
+
+
+def test_main_job_loop_printed_link_phone_dashboard_pdf(tmp_path: Path) -> None:
+    """make run's job on a taken port: its printed links point to the port it really
+    serves; the respondent link and the open link answered on a phone; the live results
+    count the respondent in the design-weighted estimates and the open-link response
+    beside them, and so does the PDF (before the fix: 500 on both pages)."""
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        proc, links = _kesu_run(tmp_path, taken)
+    try:
+        served = int(re.search(r":(\d+)/", links["respondent"]).group(1))  # type: ignore[union-attr]
+        assert served != taken and all(f":{served}/" in links[k] for k in ("open", "report"))
+        simulated = int(links["simulated"])
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+                     "is_mobile": True, "has_touch": True, "user_agent": WECHAT_UA,
+                     "locale": "zh-CN"}  # fmt: skip
+            try:
+                page = browser.new_context(**phone).new_page()
+                page.goto(links["respondent"])
+                _answer_every_page(page)
+                assert "提交成功，谢谢您！" in page.content()
+                page.screenshot(path=str(shots / "respondent-done.png"), full_page=True)
+                page = browser.new_context(**phone).new_page()
+                page.goto(links["open"])
+                page.locator("form button[type=submit]").click()
+                _answer_every_page(page)
+                staff = browser.new_context(**phone)
+                page = staff.new_page()
+                page.goto(links["admin"])
+                page.fill("#username", "admin")
+                page.fill("#password", links["password"])
+                page.locator("form button[type=submit]").click()
+                response = page.goto(links["dashboard"])
+                assert response is not None and response.status == 200
+                html = page.content()
+                page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+                assert f"以下估计基于 {simulated + 1} 份有抽样设计权数的完成问卷" in html
+                assert "公开链接 1 份（非概率样本）" in html
+                pdf = page.request.get(links["report"] + "?language=en")
+                assert pdf.status == 200
+                text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+                text = re.sub(r"\s+", " ", text)
+                assert f"{simulated + 1} respondents" in text
+                assert "open link: 1, not a probability sample" in text
+            finally:
+                browser.close()
+        keep = os.environ.get("KESU_SCREENSHOT_DIR")
+        if keep:
+            for shot in shots.iterdir():
+                shutil.copy(shot, Path(keep) / shot.name)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
