@@ -153,11 +153,12 @@ def init_app(app: Flask) -> None:
 
     storage_uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     shared = not storage_uri.startswith("memory://")
+    # a dead Redis must not hang requests: short timeouts, then in-memory limits
+    options: dict[str, Any] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     limiter = Limiter(
         key_func=get_remote_address,
         storage_uri=storage_uri,
-        # a dead Redis must not hang requests: short timeouts, then in-memory limits
-        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if shared else {},
+        storage_options=options if shared else {},
         key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
         enabled=bool(app.config["RATELIMIT_ENABLED"]),
         in_memory_fallback_enabled=True,
