@@ -170,6 +170,8 @@ def _kesu_run(tmp_path: Path, taken_port: int) -> tuple[subprocess.Popen[str], d
     missing = [k for k, v in found.items() if v is None]
     if missing:
         os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        proc.stdout.close()
         raise AssertionError(f"kesu run printed no {missing}: {text!r}")
     return proc, {k: v.group(1) for k, v in found.items() if v is not None}
 
@@ -254,3 +256,5 @@ def test_main_job_loop_printed_link_phone_dashboard_pdf(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+        if proc.stdout is not None:
+            proc.stdout.close()
