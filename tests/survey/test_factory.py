@@ -86,14 +86,16 @@ def test_redis_url_selects_redis_for_rate_limits(tmp_path: Path) -> None:
 
 def test_health_check(client) -> None:  # type: ignore[no-untyped-def]
     r = client.get("/api/health")
-    assert r.status_code == 200 and r.json == {"status": "ok", "database": "ok"}
+    assert r.status_code == 200
+    assert r.json == {"status": "ok", "database": "ok", "rate_limits": "memory"}
 
 
 def test_health_check_reports_an_unreachable_database(tmp_path: Path) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url})
     r = app.test_client().get("/api/health")
-    assert r.status_code == 503 and r.json == {"status": "error", "database": "unavailable"}
+    assert r.status_code == 503
+    assert r.json == {"status": "error", "database": "unavailable", "rate_limits": "memory"}
     database(app).engine.dispose()
 
 

@@ -217,11 +217,6 @@ def test_rate_limits_keep_working_in_memory_when_redis_is_down(
     }  # fmt: skip
 
 
-def test_health_without_redis_reports_memory_limits(client: FlaskClient) -> None:
-    assert client.get("/api/health").json == {"status": "ok", "database": "ok",
-                                              "rate_limits": "memory"}  # fmt: skip
-
-
 def test_limiter_keys_hold_no_invitation_token(
     app_factory: Callable[..., Flask], session: Session
 ) -> None:
