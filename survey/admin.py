@@ -352,7 +352,7 @@ def _links(name: str) -> Any:
 def links_download(name: str) -> Any:
     """The wave's invitation links as CSV (UTF-8 with BOM)."""
     data = links_csv(_links(name))
-    return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
                      download_name=f"{name}-links.csv", max_age=0)  # fmt: skip
 
 

@@ -202,6 +202,8 @@ def init_app(app: Flask) -> None:
         page_message = None
         if code in _DEFAULT_MESSAGES and message == type(exc).description:
             page_message = ui_text(_DEFAULT_MESSAGES[code])
+        elif code == 429:  # the rate limiter's description is its limit ("10 per 1 minute")
+            page_message = ui_text("error_rate_limited", limit=message)
         out = app.make_response(_render(code, exc.name, message, page_message))
         for key in ("Allow", "Retry-After"):
             if key in response.headers:

@@ -391,6 +391,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_password_common": "这是最常见的密码之一，请换一个。",
         "err_password_weak": "这个密码太容易被猜到，请用几个不相关的词或随机密码。",
         "err_login_slowdown": "这个账号连续登录失败次数过多，请 {seconds} 秒后再试。",
+        "error_rate_limited": "请求过于频繁，请过一会儿再试（限制：{limit}）。",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -787,6 +788,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "err_login_slowdown": (
             "Too many failed logins for this account; try again in {seconds} seconds."
+        ),
+        "error_rate_limited": (
+            "Too many requests; please wait a little and try again (limit: {limit})."
         ),
     },
 }

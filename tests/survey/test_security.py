@@ -109,6 +109,8 @@ def test_login_is_rate_limited(app_factory: Callable[..., Flask]) -> None:
         for _ in range(5)
     ]
     assert codes == [401, 401, 401, 429, 429]
+    page = client.post("/admin/login", data={"username": "a", "password": "b"})
+    assert "请求过于频繁，请过一会儿再试（限制：3 per 1 minute）" in page.get_data(as_text=True)
 
 
 def test_submissions_are_rate_limited_per_link(app_factory: Callable[..., Flask]) -> None:
