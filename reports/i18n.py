@@ -257,10 +257,10 @@ _ZH: dict[str, str] = {
         "误/估计值）大于{cv}%的估计标注“†”（不可靠，仅供参考），图中以斜线表示，且不参与结论中"
         "的排序和比较。置信水平{level}%。"
     ),
-    "m_left_out": "另有 {k} 份完成问卷没有抽样设计权数，未计入估计（{detail}）。",
-    "m_left_open_link": "公开链接 {n} 份，非概率样本",
-    "m_left_no_design": "无抽样设计的邀请链接 {n} 份",
-    "m_left_incomplete_design": "入样概率不全的样本户 {n} 份",
+    "m_left_out": "另有{k}份完成问卷没有抽样设计权数，未计入估计（{detail}）。",
+    "m_left_open_link": "公开链接{n}份，非概率样本",
+    "m_left_no_design": "无抽样设计的邀请链接{n}份",
+    "m_left_incomplete_design": "入样概率不全的样本户{n}份",
     "m_rejected": (
         "经复核判为无效（rejected = 1）并剔除的问卷{k}份，不参与估计，在无回答调整中按未应答处理。"
     ),
