@@ -264,9 +264,9 @@ def methods(data: ReportData, r: Renderer, number: int) -> Flowables:
     for k, g in enumerate(q.groups, start=1):
         out.append(
             r.p(
-                f"{k}．{r.group_label(g.id)}：{r.t(f'group_def_{g.id}')}"
+                f"{k}．{r.group_label(g.id)}：{r.t_or(f'group_def_{g.id}', g.rule.source)}"
                 if r.lang == "zh-CN"
-                else f"{k}. {r.group_label(g.id)}: {r.t(f'group_def_{g.id}')}"
+                else f"{k}. {r.group_label(g.id)}: {r.t_or(f'group_def_{g.id}', g.rule.source)}"
             )
         )
     out.append(r.p(r.t("m_groups_overlap")))

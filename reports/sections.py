@@ -176,9 +176,9 @@ def groups(data: ReportData, r: Renderer, number: int) -> Flowables:
     defs = []
     for g in data.questionnaire.groups:
         defs.append(
-            f"{r.group_label(g.id)}：{r.t(f'group_def_{g.id}')}"
+            f"{r.group_label(g.id)}：{r.t_or(f'group_def_{g.id}', g.rule.source)}"
             if r.lang == "zh-CN"
-            else f"{r.group_label(g.id)}: {r.t(f'group_def_{g.id}')}"
+            else f"{r.group_label(g.id)}: {r.t_or(f'group_def_{g.id}', g.rule.source)}"
         )
     return [
         r.h1(number, r.t("sec_groups")),
