@@ -205,9 +205,9 @@ class UnitLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    unit: Mapped[str] = mapped_column(String(64))
-    label: Mapped[str] = mapped_column(String(128), default="")
+    token: Mapped[str] = mapped_column(CheckedString(64), unique=True)
+    unit: Mapped[str] = mapped_column(CheckedString(64))
+    label: Mapped[str] = mapped_column(CheckedString(128), default="")
     #: completes accepted from this link; new starts are refused once it is reached
     quota: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
