@@ -337,7 +337,7 @@ def test_dashboard_and_pdf_of_a_mental_health_wave(app: Flask, session: Session)
     for k in range(12):
         _answer(app.test_client(), unit, item9="1" if k == 0 else "0")
     staff = app.test_client()
-    create_user(session, "ana", "correct horse battery", actor="test")
+    create_user(session, "ana", "correct horse battery", actor="test", role="admin")
     staff.post("/admin/login", data={"username": "ana", "password": "correct horse battery"})
     page = staff.get(f"/admin/waves/{wave}/dashboard")
     assert page.status_code == 200
