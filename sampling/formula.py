@@ -204,28 +204,28 @@ def _direct_column(values: Any) -> _Column | None:
         return None
     if arr.dtype.kind in "fiub":
         return arr.astype(np.float64, copy=False)
-    if arr.dtype.kind == "U":
-        present = None
-    elif arr.dtype.kind == "O":
-        present = arr != None  # noqa: E711 (elementwise)
-        filled = arr[present]
-        arr = filled.astype(str)
-        if not np.array_equal(arr.astype(object), filled):
-            return None  # numbers or NaN among the text: pandas' rules
-    else:
+    if arr.dtype.kind == "O":
+        return _object_text(arr)
+    if arr.dtype.kind != "U":
         return None
     codes, uniq = factorize(arr)
     labels = [str(u) for u in uniq.tolist()]
-    order = sorted(range(len(labels)), key=labels.__getitem__)
-    blank = [not labels[i].strip() for i in order] if present is None else [False] * len(order)
+    kept = sorted((i for i, label in enumerate(labels) if label.strip()), key=labels.__getitem__)
     rank = np.full(len(labels), -1, dtype=np.intp)
-    kept = [i for i, b in zip(order, blank, strict=True) if not b]
     rank[kept] = np.arange(len(kept), dtype=np.intp)
-    if present is None:
-        return _Text(rank[codes], [labels[i] for i in kept])
-    full = np.full(present.shape[0], -1, dtype=np.intp)
-    full[present] = rank[codes]
-    return _Text(full, [labels[i] for i in kept])
+    return _Text(rank[codes], [labels[i] for i in kept])
+
+
+def _object_text(arr: NDArray[Any]) -> _Text | None:
+    """Codes of an object column of strings and None (None missing; a blank string is a
+    level here, as for formulaic); None if another kind of value occurs."""
+    values = arr.tolist()
+    code: dict[Any, int] = dict.fromkeys(values, -1)
+    if not all(v is None or isinstance(v, str) for v in code):
+        return None  # numbers or NaN among the text: pandas' rules
+    labels = sorted(str(v) for v in code if v is not None)
+    code.update((v, i) for i, v in enumerate(labels))
+    return _Text(np.fromiter(map(code.__getitem__, values), np.intp, len(values)), labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,12 +379,12 @@ def _direct_frame(formula: str, data: Mapping[str, Any]) -> ModelFrame | None:
         response = ast.parse(lhs.strip(), mode="eval").body
     except SyntaxError:
         return None
-    if not isinstance(response, ast.Name) or response.id not in data:
+    by_name = {str(k): v for k, v in data.items()}
+    if not isinstance(response, ast.Name) or response.id not in by_name:
         return None
-    names = set(re.findall(r"\w+", formula)) & {str(k) for k in data}
     cols: dict[str, _Column] = {}
-    for name in names:
-        col = _direct_column(data[name])
+    for name in set(re.findall(r"\w+", formula)) & set(by_name):
+        col = _direct_column(by_name[name])
         if col is None:
             return None
         cols[name] = col

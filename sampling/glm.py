@@ -6,11 +6,13 @@ link) model by weighted maximum (quasi-)likelihood with the survey weights
 
 * coefficients ``b`` solve ``sum_i w_i x_i (y_i - mu_i) = 0`` (IRLS, iterated
   to convergence);
-* Taylor variance: the scores ``u_i = w_i x_i (y_i - mu_i)`` times ``A^-1``,
-  ``A = sum_i w_i v_i x_i x_i'`` (``v = 1`` gaussian, ``mu (1 - mu)`` binomial),
-  go to the one variance engine, :func:`sampling.variance.taylor_variance`
-  (R's ``svy.varcoef``: ``svyrecvar(estfun %*% Ainv, ...)``), so strata,
-  clusters, fpc, lonely PSUs and calibration are handled as for means;
+* Taylor variance ``A^-1 V(u) A^-1``: the scores ``u_i = w_i x_i (y_i - mu_i)``
+  go to the one variance engine, :func:`sampling.variance.taylor_variance`, so
+  strata, clusters, fpc, lonely PSUs and calibration are handled as for means,
+  and ``A = sum_i w_i v_i x_i x_i'`` (``v = 1`` gaussian, ``mu (1 - mu)``
+  binomial). R's ``svy.varcoef`` passes ``estfun %*% Ainv`` to ``svyrecvar``
+  instead; the design variance is a quadratic form in the scores, so the two are
+  the same matrix;
 * replicate variance: the model is refitted with every replicate's weights
   (starting at ``b``) and the replicate coefficients go to
   :func:`sampling.variance.replicate_variance` (R's ``svyglm.svyrep.design``);
@@ -21,6 +23,12 @@ link) model by weighted maximum (quasi-)likelihood with the survey weights
 
 Formulas use statsmodels' syntax and column names (:mod:`sampling.formula`),
 e.g. ``C(sex)[T.2]`` where R writes ``factor(sex)2``.
+
+Speed (bench/bench_glm.py): the sums of IRLS (``X' W X``, ``X' W (y - mu)``) are
+taken over blocks of :data:`BLOCK_ROWS` rows, so each iteration reads the model
+matrix from memory once, and the Gram matrix of a block is one symmetric BLAS
+product; the model matrix is column-major, so the PSU totals of the scores are
+contiguous sums.
 """
 
 from __future__ import annotations
@@ -68,7 +76,8 @@ def _deviance(y: FloatArray, mu: FloatArray, w: FloatArray) -> float:
     """Binomial deviance ``-2 sum w (y log mu + (1 - y) log(1 - mu))`` (saturated part 0);
     rows of weight 0 (left out of a replicate) count for nothing even where ``mu`` is 0 or 1."""
     ll = special.xlogy(y, mu) + special.xlogy(1.0 - y, 1.0 - mu)
-    return float(-2.0 * np.sum(np.where(w > 0, w * ll, 0.0)))
+    with np.errstate(invalid="ignore"):  # 0 * -inf where a left-out row has mu 0 or 1
+        return float(-2.0 * np.sum(np.where(w > 0, w * ll, 0.0)))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -483,7 +492,7 @@ def svy_glm(
         >>> m = svy_glm("y ~ x", {"y": [1.0, 2.0, 3.0, 3.0, 5.0, 6.0],
         ...                        "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}, d)
         >>> [round(float(b), 4) for b in m.params]
-        [0.0, 0.9714]
+        [-0.0667, 0.9714]
     """
     check_design(design)
     if family not in FAMILIES:
