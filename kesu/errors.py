@@ -1,15 +1,21 @@
 """The base of every kesu error: what was wrong, what was found, how to fix it.
 
 Each package owns its errors (``sampling.errors``, ``scoring.errors``,
-``reports.errors``...) and derives them from :class:`KesuError`, so every message
-has the same shape, following svy's ``SvyError``::
+``reports.errors``, ``questionnaires.errors``, ``kesu.tables.TableError``...) and
+derives them from :class:`KesuError`, so every message has the same shape,
+following svy's ``SvyError``::
 
-    [file:line: ][column 'x': ]message; got 'y'; expected z. Hint: how to fix it
+    [file[:line]: ][row r, ][column 'x': ]message; got 'y'; expected z. Hint: how to fix it
+
+``line`` is a line of a text file (YAML); ``row`` is a row of a table as a
+spreadsheet numbers it (the header is row 1).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+from typing import Self
 
 
 class KesuError(ValueError):
@@ -21,11 +27,13 @@ class KesuError(ValueError):
         got: the value found.
         expected: what would have been accepted.
         hint: how to fix it.
-        file, line, column: where in an input file (optional).
+        file, line, row, column: where in an input file (optional).
 
     Example:
         >>> str(KesuError("unknown method", param="method", got="rak", expected="rake"))
         "unknown method; got 'rak'; expected rake"
+        >>> str(KesuError("missing value", file="data.csv", row=7, column="psu"))
+        "data.csv: row 7, column 'psu': missing value"
     """
 
     def __init__(
@@ -39,6 +47,7 @@ class KesuError(ValueError):
         file: str | None = None,
         line: int | None = None,
         column: str | None = None,
+        row: int | None = None,
     ) -> None:
         self.message = message
         self.param = param
@@ -48,14 +57,20 @@ class KesuError(ValueError):
         self.file = file
         self.line = line
         self.column = column
+        self.row = row
         super().__init__(self._render())
 
     def _render(self) -> str:
         where = ""
         if self.file:
             where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        place = []
+        if self.row is not None:
+            place.append(f"row {self.row}")
         if self.column:
-            where += f"column {self.column!r}: "
+            place.append(f"column {self.column!r}")
+        if place:
+            where += ", ".join(place) + ": "
         parts = [where + self.message]
         if self.got is not None:
             parts.append(f"got {self.got!r}")
@@ -65,3 +80,17 @@ class KesuError(ValueError):
         if self.hint:
             text += f". Hint: {self.hint}"
         return text
+
+    def located(self, file: str | None = None, line: int | None = None) -> Self:
+        """A copy of this error that names ``file`` and ``line`` (kept where already set).
+
+        Loaders use it to add the place in a YAML file to an error raised by a pure
+        parser that only knew the key.
+        """
+        out = copy.copy(self)
+        if out.file is None and file is not None:
+            out.file = file
+        if out.line is None and line is not None:
+            out.line = line
+        out.args = (out._render(),)
+        return out

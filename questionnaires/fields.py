@@ -14,14 +14,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from kesu.yamlsource import LineDict
+from kesu.yamlsource import LineList
 from questionnaires.errors import Problem
 from questionnaires.expressions import FUNCTIONS
 from questionnaires.expressions import Expression
 from questionnaires.expressions import ExpressionError
 from questionnaires.expressions import parse_expression
 from questionnaires.model import Text
-from questionnaires.yamlsource import LineDict
-from questionnaires.yamlsource import LineList
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kesu.yamlsource import LineList
 from questionnaires.fields import CODE_PATTERN
 from questionnaires.fields import Fields
 from questionnaires.fields import Reporter
@@ -16,7 +17,6 @@ from questionnaires.model import Option
 from questionnaires.model import ScoringKey
 from questionnaires.model import Section
 from questionnaires.model import Text
-from questionnaires.yamlsource import LineList
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kesu.yamlsource import LineList
+from kesu.yamlsource import YamlSyntaxError
+from kesu.yamlsource import parse_yaml
 from questionnaires.checks import check_references
 from questionnaires.errors import Problem
 from questionnaires.errors import QuestionnaireError
@@ -38,9 +41,6 @@ from questionnaires.model import Text
 from questionnaires.scales import check_care
 from questionnaires.scales import read_care
 from questionnaires.scales import read_scales
-from questionnaires.yamlsource import LineList
-from questionnaires.yamlsource import YamlSyntaxError
-from questionnaires.yamlsource import parse_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def parse_questionnaire(data: bytes | str, source: str = "<string>") -> Question
     try:
         doc, duplicates = parse_yaml(text)
     except YamlSyntaxError as exc:
-        raise QuestionnaireError([Problem(source, exc.line, exc.message)]) from None
+        raise QuestionnaireError([Problem(source, exc.line or 1, exc.message)]) from None
     for dup in duplicates:
         rep.add(dup.line, f"key {dup.key!r} is written twice (first on line {dup.first_line})")
     questionnaire = _build(rep, doc, content_hash(raw_bytes), source)

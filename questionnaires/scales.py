@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from kesu.yamlsource import LineDict
 from questionnaires.fields import CODE_PATTERN
 from questionnaires.fields import ID_PATTERN
 from questionnaires.fields import Fields
@@ -31,7 +32,6 @@ from questionnaires.model import Scale
 from questionnaires.model import ScaleFlag
 from questionnaires.model import ScaleMethod
 from questionnaires.model import Section
-from questionnaires.yamlsource import LineDict
 
 logger = logging.getLogger(__name__)
 

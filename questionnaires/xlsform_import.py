@@ -25,6 +25,9 @@ from typing import Any
 
 import yaml
 
+from kesu.yamlsource import LineList
+from kesu.yamlsource import YamlSyntaxError
+from kesu.yamlsource import parse_yaml
 from questionnaires.errors import Problem
 from questionnaires.errors import QuestionnaireError
 from questionnaires.fields import CODE_PATTERN
@@ -59,9 +62,6 @@ from questionnaires.xlsform_rows import is_yes
 from questionnaires.xlsform_rows import parameters
 from questionnaires.xlsform_rows import plain
 from questionnaires.xlsform_rows import split_type
-from questionnaires.yamlsource import LineList
-from questionnaires.yamlsource import YamlSyntaxError
-from questionnaires.yamlsource import parse_yaml
 
 logger = logging.getLogger(__name__)
 

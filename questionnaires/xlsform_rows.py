@@ -17,6 +17,8 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from kesu.yamlsource import LineDict
+from kesu.yamlsource import LineList
 from questionnaires.errors import Problem
 from questionnaires.model import DEFAULT_LANGUAGE
 from questionnaires.xlsform import language_tag
@@ -24,8 +26,6 @@ from questionnaires.xlsform import same_xpath
 from questionnaires.xpath import XPathError
 from questionnaires.xpath import kesu_to_xpath
 from questionnaires.xpath import xpath_to_kesu
-from questionnaires.yamlsource import LineDict
-from questionnaires.yamlsource import LineList
 
 logger = logging.getLogger(__name__)
 

@@ -44,11 +44,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kesu.yamlsource import LineDict
+from kesu.yamlsource import LineList
+from kesu.yamlsource import YamlSyntaxError
+from kesu.yamlsource import parse_yaml
 from questionnaires.model import Text
-from questionnaires.yamlsource import LineDict
-from questionnaires.yamlsource import LineList
-from questionnaires.yamlsource import YamlSyntaxError
-from questionnaires.yamlsource import parse_yaml
 from reports.errors import CapacityError
 
 logger = logging.getLogger(__name__)

@@ -22,3 +22,15 @@ def rng() -> np.random.Generator:
 def features_path() -> Path:
     """The small questionnaire that exercises every feature of the format."""
     return FEATURES_QUESTIONNAIRE
+
+
+@pytest.fixture
+def realfiles():
+    """``tests/realfiles.py``: one table as UTF-8 CSV, GB18030 CSV, .xlsx and Parquet."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kesu_test_realfiles", TESTS_DIR / "realfiles.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -30,11 +30,13 @@ WEB_AND_DB = {
     "gunicorn",
     "jinja2",
 }
+#: kesu/'s shared layers: the error base, the one table layer and the one YAML reader
+KESU_SHARED = {"kesu.errors", "kesu.tables", "kesu.yamlsource"}
 ALLOWED = {
-    "questionnaires": {"kesu.errors"},
-    "scoring": {"questionnaires", "kesu.errors"},
-    "sampling": {"kesu.errors"},
-    "reports": {"questionnaires", "scoring", "sampling", "kesu.errors"},
+    "questionnaires": KESU_SHARED,
+    "scoring": {"questionnaires"} | KESU_SHARED,
+    "sampling": KESU_SHARED,
+    "reports": {"questionnaires", "scoring", "sampling"} | KESU_SHARED,
     "kesu": set(),
 }
 PACKAGES = {"questionnaires", "scoring", "sampling", "reports", "survey", "kesu"}
