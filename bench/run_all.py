@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "scoring": ("bench_scoring.py", [], ["--n", "100000"]),
     "estimation": ("bench_estimation.py", [], ["--n", "30000", "--repeat", "3"]),
     "glm": ("bench_glm.py", [], ["--n", "30000", "--repeat", "1"]),
+    "job": ("bench_job.py", ["--readers"], ["--n", "30000", "--repeat", "2"]),
     "irt": ("bench_irt.py", [], ["--quick"]),
     "sae": ("compare_sae.py", [], ["--reps", "20"]),
     "report": ("bench_report.py", [], ["--n", "20000", "--repeat", "1"]),

@@ -78,7 +78,8 @@ class KesuError(ValueError):
             parts.append(f"expected {self.expected}")
         text = "; ".join(parts)
         if self.hint:
-            text += f". Hint: {self.hint}"
+            # a message that lists problems line by line ends with a newline: the hint follows
+            text += f"Hint: {self.hint}" if text.endswith("\n") else f". Hint: {self.hint}"
         return text
 
     def located(self, file: str | None = None, line: int | None = None) -> Self:

@@ -82,7 +82,22 @@ _DATE = re.compile(
 
 
 class TableError(KesuError):
-    """A table cannot be read or a cell cannot be used; names file, row and column."""
+    """A table cannot be read or a cell cannot be used; names file, row and column.
+
+    Attributes:
+        reason: what kind of problem, for pages that word it themselves: ``encoding``,
+            ``empty``, ``width``, ``duplicate_column``, ``blank_header``, ``xls``,
+            ``workbook``, ``sheet``, ``column``, ``number``, ``missing`` (or ``""``).
+        details: the values such a page needs (``values``, ``columns``, ``letter``...).
+    """
+
+    def __init__(
+        self, message: str, *, reason: str = "", details: Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> None:  # fmt: skip
+        self.reason = reason
+        self.details = dict(details or {})
+        super().__init__(message, **kw)
 
 
 # -- cells ---------------------------------------------------------------------------------
@@ -155,7 +170,7 @@ def label_text(value: Any) -> str:
         ('1', '01', '3', '0.25')
     """
     if isinstance(value, str):
-        return value
+        return str(value)  # a numpy str_ as a plain str
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, (bool, np.bool_)):
@@ -206,6 +221,44 @@ def column_letter(index: int) -> str:
 
 
 # -- the table -----------------------------------------------------------------------------
+
+
+_ARROW_READY = False
+
+
+def _arrow() -> tuple[Any, Any]:
+    """:mod:`pyarrow` and :mod:`pyarrow.compute`, made ready without importing pandas.
+
+    pyarrow's pandas shim imports pandas (0.3-0.5 s, a third of a whole ``kesu estimate``
+    job) the first time it checks whether an argument is a pandas object, which every
+    ``pa.array`` and compute call does; kesu never passes pandas objects. That first check
+    is made here with pandas hidden, so the shim records "no pandas" (a later conversion
+    *to* pandas, which kesu never asks for, still imports it). When pandas is imported
+    already there is nothing to save and nothing is changed.
+    """
+    global _ARROW_READY
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not _ARROW_READY:
+        _ARROW_READY = True
+        if "pandas" not in sys.modules:
+            hide = _HidePandas()
+            sys.meta_path.insert(0, hide)
+            try:
+                pa.array([0], pa.int8())
+            finally:
+                sys.meta_path.remove(hide)
+    return pa, pc
+
+
+class _HidePandas:
+    """A meta-path finder that makes ``import pandas`` fail (see :func:`_arrow`)."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not needed by kesu's table layer", name=name)
+        return None
 
 
 def _is_arrow(values: Any) -> bool:
@@ -292,6 +345,7 @@ class Table:
         needed = f" (needed by {key})" if key else ""
         return TableError(
             f"there is no column {name!r}{needed}",
+            reason="column",
             file=self.source,
             param=key or name,
             expected=f"one of: {shown}",
@@ -376,13 +430,14 @@ class Table:
                     "in this column)",
                     key,
                     hint="every row needs a value here",
+                    reason="missing",
                 )
         return values
 
     def _numeric(self, name: str, key: str | None) -> FloatArray:
         raw = self._raw[name]
         if _is_arrow(raw):
-            import pyarrow as pa
+            pa, _ = _arrow()
 
             if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
                 return self._numeric_text(name, raw, key)
@@ -407,16 +462,15 @@ class Table:
         return self._numeric_cells(name, arr, key)
 
     def _numeric_text(self, name: str, raw: Any, key: str | None) -> FloatArray:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        pa, pc = _arrow()
 
         trimmed = pc.utf8_trim_whitespace(raw)
-        missing = pc.is_in(trimmed, value_set=pa.array(sorted(MISSING), pa.string()))
+        missing = pc.is_in(trimmed, value_set=pa.array(np.array(sorted(MISSING))))
         try:
             cast = pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), trimmed), pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return self._numeric_cells(name, raw, key)
-        values = np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+        values = _primitive_numpy(cast)
         if np.isinf(values).any():
             return self._numeric_cells(name, raw, key)
         return values
@@ -436,6 +490,7 @@ class Table:
                     i,
                     f"{text!r} is not a number",
                     key,
+                    reason="number",
                     hint="write the number alone (no units or text), or leave the cell empty "
                     "(or NA) for a missing value",
                 ) from None
@@ -449,15 +504,36 @@ class Table:
         Raises:
             TableError: no such column.
         """
-        if name not in self._raw:
-            raise self._missing_column(name, key)
         if name in self._label_cache:
             return self._label_cache[name]
-        uniq, index = _distinct(self._raw[name])
-        texts = [_label_cell(u) for u in uniq]
-        out = np.asarray(texts, dtype=str)[index] if texts else np.zeros(0, dtype=str)
+        uniq, index = self.distinct_labels(name, key=key)
+        out = np.asarray(uniq, dtype=str)[index] if uniq else np.zeros(0, dtype=str)
         self._label_cache[name] = out
         return out
+
+    def distinct_labels(
+        self, name: str, *, key: str | None = None
+    ) -> tuple[list[str], NDArray[np.intp]]:
+        """The distinct labels of a column (see :meth:`labels`) and, for each row, the
+        index of its label: one pass over the column, the rule applied once per label.
+
+        Raises:
+            TableError: no such column.
+        """
+        if name not in self._raw:
+            raise self._missing_column(name, key)
+        uniq, index = _distinct(self._raw[name])
+        position: dict[str, int] = {}
+        remap = np.empty(len(uniq), dtype=np.intp)
+        labels: list[str] = []
+        for j, cell in enumerate(uniq):
+            text = _label_cell(cell)
+            k = position.get(text)
+            if k is None:
+                k = position[text] = len(labels)
+                labels.append(text)
+            remap[j] = k
+        return labels, remap[index]
 
     def missing(self, name: str, *, key: str | None = None) -> NDArray[np.bool_]:
         """True where the cell of ``name`` is missing (empty, NA...)."""
@@ -503,14 +579,13 @@ def _label_cell(value: Any) -> str:
 def _distinct(raw: Any) -> tuple[list[Any], NDArray[np.intp]]:
     """The distinct cells of a column and, for each row, the index of its cell."""
     if _is_arrow(raw):
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        pa, pc = _arrow()
 
         if isinstance(raw, pa.ChunkedArray):
             raw = raw.combine_chunks()
         encoded = pc.dictionary_encode(raw, null_encoding="encode")
         uniq = encoded.dictionary.to_pylist()
-        index = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+        index = _primitive_numpy(encoded.indices).astype(np.intp)
         return uniq, index
     arr = np.asarray(raw)
     if arr.dtype.kind == "O":
@@ -534,10 +609,41 @@ def _distinct(raw: Any) -> tuple[list[Any], NDArray[np.intp]]:
     return u.tolist(), inv.astype(np.intp).reshape(-1)
 
 
+def _primitive_numpy(raw: Any) -> NDArray[Any]:
+    """A numeric or boolean Arrow column as numpy, from its data buffer (nulls -> NaN).
+
+    pyarrow's own ``to_numpy`` goes through its pandas conversion code, which imports
+    pandas (see :func:`_arrow`); reading the buffer does not.
+    """
+    pa, pc = _arrow()
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    t = raw.type
+    if raw.null_count:
+        raw = pc.fill_null(raw.cast(pa.float64()), pa.scalar(np.nan, pa.float64()))
+        t = raw.type
+    if pa.types.is_boolean(t):
+        return _primitive_numpy(raw.cast(pa.uint8())).astype(bool)
+    if pa.types.is_floating(t):
+        dtype = np.dtype(f"<f{t.bit_width // 8}")
+    elif pa.types.is_signed_integer(t):
+        dtype = np.dtype(f"<i{t.bit_width // 8}")
+    elif pa.types.is_unsigned_integer(t):
+        dtype = np.dtype(f"<u{t.bit_width // 8}")
+    else:  # pragma: no cover - callers pass numbers and booleans only
+        raise TypeError(f"not a primitive Arrow type: {t}")
+    buffer = raw.buffers()[1]
+    n = len(raw)
+    if buffer is None or n == 0:
+        return np.zeros(0, dtype=dtype)
+    data = np.frombuffer(buffer, dtype=dtype, count=raw.offset + n)[raw.offset :]
+    return data
+
+
 def _arrow_to_numpy(raw: Any) -> NDArray[Any]:
     """An Arrow column as numpy: text as ``str`` arrays (missing as ``""``), numbers as
     float (nulls NaN) or int, booleans as bool, dates as ISO text."""
-    import pyarrow as pa
+    pa, _ = _arrow()
 
     t = raw.type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
@@ -545,9 +651,7 @@ def _arrow_to_numpy(raw: Any) -> NDArray[Any]:
         texts = ["" if u is None else str(u) for u in uniq]
         return np.asarray(texts, dtype=str)[index] if texts else np.zeros(0, dtype=str)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
-        if raw.null_count:
-            return np.asarray(raw.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
-        return np.asarray(raw.to_numpy(zero_copy_only=False))
+        return _primitive_numpy(raw)
     if pa.types.is_null(t):
         return np.full(len(raw), np.nan)
     uniq, index = _distinct(raw)
@@ -616,9 +720,9 @@ class TableSource:
         """The file name shown in messages."""
         return self.path.name
 
-    def read(self, what: str = "table") -> Table:
-        """Read the file with :func:`read_table`."""
-        return read_table(self.path, encoding=self.encoding, sheet=self.sheet, what=what)
+    def read(self, what: str = "table", key: str | None = None) -> Table:
+        """Read the file with :func:`read_table` (``key``: the configuration key)."""
+        return read_table(self.path, encoding=self.encoding, sheet=self.sheet, what=what, key=key)
 
 
 def _codec(encoding: str, key: str = "encoding") -> str:
@@ -640,6 +744,7 @@ def read_table(
     encoding: str | None = None,
     sheet: str | None = None,
     what: str = "table",
+    key: str | None = None,
 ) -> Table:
     """Read a CSV, ``.xlsx`` or Parquet table by the rules of the module docstring.
 
@@ -649,6 +754,7 @@ def read_table(
         encoding: the text encoding (default: detected; CSV only).
         sheet: the worksheet of a workbook (default: the first).
         what: what the table is, in messages ("data file", "frame"...).
+        key: the job key or option that named the file (the errors' ``param``).
 
     Raises:
         TableError: unreadable file, unknown format or encoding, a header or row
@@ -669,7 +775,7 @@ def read_table(
             data = path.read_bytes()
         except OSError as exc:
             raise TableError(
-                f"cannot read the {what}: {exc.strerror}", file=str(path), param=what
+                f"cannot read the {what}: {exc.strerror}", file=str(path), param=key or what
             ) from None
     fmt = sniff_format(data, label)
     if fmt == "parquet":
@@ -702,6 +808,7 @@ def sniff_format(data: bytes, name: str = "upload") -> str:
         raise TableError(
             "is an old Excel 97-2003 workbook (.xls)",
             file=name,
+            reason="xls",
             hint="open it in Excel or WPS and save it as .xlsx (Excel 工作簿) or CSV UTF-8",
         )
     return "csv"
@@ -729,6 +836,8 @@ def decode_text(data: bytes, name: str = "upload", encoding: str | None = None) 
             raise TableError(
                 f"is not {encoding} text (byte {data[exc.start]:#04x} at line {line})",
                 file=name,
+                reason="encoding",
+                details={"line": line},
                 param="encoding",
                 hint="remove the encoding option to let kesu detect it",
             ) from None
@@ -744,7 +853,11 @@ def decode_text(data: bytes, name: str = "upload", encoding: str | None = None) 
         if codec != "utf-8":
             line = data[: exc.start].count(b"\n") + 1
             raise TableError(
-                f"is not valid {codec} text (line {line})", file=name, param="encoding"
+                f"is not valid {codec} text (line {line})",
+                file=name,
+                param="encoding",
+                reason="encoding",
+                details={"line": line},
             ) from None
         utf8_error = exc
     try:
@@ -755,6 +868,8 @@ def decode_text(data: bytes, name: str = "upload", encoding: str | None = None) 
             f"is neither UTF-8 nor GB18030/GBK text (byte {data[utf8_error.start]:#04x} "
             f"at line {line})",
             file=name,
+            reason="encoding",
+            details={"line": line},
             param="encoding",
             hint="save it as 'CSV UTF-8' in Excel or WPS, or give its encoding "
             "(encoding: in a job file, --encoding on the command line)",
@@ -785,6 +900,8 @@ def _check_header(header: list[str], name: str, empty_column: Any) -> list[int]:
                 f"column {column_letter(j)} has data but no name in the header row",
                 file=name,
                 row=1,
+                reason="blank_header",
+                details={"letter": column_letter(j)},
                 hint="give the column a name in row 1, or delete it",
             )
     seen: dict[str, int] = {}
@@ -796,17 +913,19 @@ def _check_header(header: list[str], name: str, empty_column: Any) -> list[int]:
                 file=name,
                 row=1,
                 column=h,
+                reason="duplicate_column",
                 hint="every column needs its own name",
             )
         seen[h] = j
     if not keep:
-        raise TableError("the header row is empty", file=name, row=1)
+        raise TableError("the header row is empty", file=name, row=1, reason="empty")
     return keep
 
 
 def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
-    import pyarrow as pa
     import pyarrow.csv as pacsv
+
+    pa, _ = _arrow()
 
     text, codec = decode_text(data, name, encoding)
     if codec == "utf-8":
@@ -816,12 +935,15 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
     else:
         utf8 = text.lstrip("\ufeff").encode("utf-8")
         text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[: end + 1]
     delimiter = "\t" if ("\t" in first_line and "," not in first_line) else ","
+    # the header record alone (a quoted header cell may hold a line break: then the text)
+    head = first_line if first_line.count('"') % 2 == 0 else text
     try:
-        header_cells = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+        header_cells = next(csv.reader(io.StringIO(head), delimiter=delimiter))
     except StopIteration:
-        raise TableError("is empty (no header row)", file=name) from None
+        raise TableError("is empty (no header row)", file=name, reason="empty") from None
     except csv.Error as exc:
         raise TableError(f"the header row cannot be read: {exc}", file=name, row=1) from None
     header = _header(header_cells, name)
@@ -844,7 +966,7 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Table:
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         raise _csv_row_error(text, delimiter, width, name, exc) from None
     arrow = arrow.slice(1)
-    return _from_arrow_text(arrow, header, name)
+    return _from_arrow_text(arrow, header, name, _may_have_empty_rows(utf8, delimiter, width))
 
 
 def _csv_row_error(text: str, delimiter: str, width: int, name: str, exc: Exception) -> TableError:
@@ -857,6 +979,8 @@ def _csv_row_error(text: str, delimiter: str, width: int, name: str, exc: Except
                     f"has {len(row)} cells, the header has {width}",
                     file=name,
                     row=row_number,
+                    reason="width",
+                    details={"values": len(row), "columns": width},
                     hint="a cell holding a comma must be in double quotes; check for a "
                     "missing or an extra comma",
                 )
@@ -865,29 +989,49 @@ def _csv_row_error(text: str, delimiter: str, width: int, name: str, exc: Except
     return TableError(f"cannot be read as CSV: {exc}", file=name)
 
 
-def _from_arrow_text(arrow: Any, header: list[str], name: str) -> Table:
-    """A table from all-text Arrow columns: header rules, all-empty rows dropped."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _may_have_empty_rows(data: bytes, delimiter: str, width: int) -> bool:
+    """Whether CSV bytes may hold an empty row: an empty line, or a line of nothing but
+    delimiters (Excel writes ``,,,,`` for a row whose cells are all empty), or spaces.
 
-    columns = [arrow.column(j).combine_chunks() for j in range(arrow.num_columns)]
-    filled = [pc.not_equal(pc.utf8_trim_whitespace(c), "") for c in columns]
+    A few substring searches (memchr speed) instead of a scan of every cell; when one
+    matches, :func:`_from_arrow_text` checks the cells.
+    """
+    sep = delimiter.encode()
+    only_seps = b"\n" + sep * (width - 1)
+    blanks = (b"\n\n", b"\n\r\n", only_seps + b"\r", only_seps + b"\n",
+              b"\n ", b"\n\t", b"\n\xe3\x80\x80")  # fmt: skip
+    return any(b in data for b in blanks if b != b"\n")
+
+
+def _from_arrow_text(arrow: Any, header: list[str], name: str, empty_rows: bool = True) -> Table:
+    """A table from all-text Arrow columns: header rules, all-empty rows dropped.
+
+    ``empty_rows`` False says the file has no empty row (the scan of every cell is
+    skipped); columns stay Arrow chunked arrays until a caller asks for them.
+    """
+    pa, pc = _arrow()
+
+    columns = [arrow.column(j) for j in range(arrow.num_columns)]
+    empty = pa.scalar("", pa.string())
+
+    def filled(j: int) -> Any:
+        return pc.not_equal(pc.utf8_trim_whitespace(columns[j]), empty)
 
     def empty_column(j: int) -> bool:
-        return not bool(pc.any(filled[j]).as_py())
+        return not bool(pc.any(filled(j)).as_py())
 
     keep = _check_header(header, name, empty_column)
     n = arrow.num_rows
     rows = None
-    if n and columns:
-        any_filled = filled[keep[0]]
+    if n and columns and empty_rows:
+        any_filled = filled(keep[0])
         for j in keep[1:]:
-            any_filled = pc.or_(any_filled, filled[j])
+            any_filled = pc.or_(any_filled, filled(j))
         if pc.sum(any_filled.cast(pa.int64())).as_py() != n:
-            mask = np.asarray(any_filled.to_numpy(zero_copy_only=False), dtype=bool)
+            mask = _primitive_numpy(any_filled)
             idx = np.flatnonzero(mask)
             rows = (idx + 2).astype(np.int64)
-            columns = [c.take(pa.array(idx)) for c in columns]
+            columns = [c.take(pa.array(idx.astype(np.int64))) for c in columns]
     data = {header[j]: columns[j] for j in keep}
     return Table(data, source=name, order=[header[j] for j in keep], rows=rows)
 
@@ -915,8 +1059,9 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
     import zipfile
 
     import openpyxl
-    import pyarrow as pa
     from openpyxl.utils.exceptions import InvalidFileException
+
+    pa, _ = _arrow()
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -924,6 +1069,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
         raise TableError(
             f"is not an Excel workbook (.xlsx) that can be read: {exc}",
             file=name,
+            reason="workbook",
             hint="save it again from Excel or WPS as .xlsx, or as CSV UTF-8",
         ) from None
     try:
@@ -936,6 +1082,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
             raise TableError(
                 f"has no sheet {sheet!r}",
                 file=name,
+                reason="sheet",
                 param="sheet",
                 got=sheet,
                 expected=", ".join(repr(n) for n in names),
@@ -944,7 +1091,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
         rows_iter = ws.iter_rows(values_only=True)
         first = next(rows_iter, None)
         if first is None:
-            raise TableError("the sheet is empty (no header row)", file=where)
+            raise TableError("the sheet is empty (no header row)", file=where, reason="empty")
         header = _header(first, where)
         width = len(header)
         cells: list[list[str]] = [[] for _ in range(width)]
@@ -959,6 +1106,8 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
                     f"column {column_letter(extra)} has data but no name in the header row",
                     file=where,
                     row=number,
+                    reason="blank_header",
+                    details={"letter": column_letter(extra)},
                     hint="give the column a name in row 1, or delete it",
                 )
             texts += [""] * (width - len(texts))
@@ -967,7 +1116,8 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
             row_numbers.append(number)
     finally:
         book.close()
-    columns = [pa.array(c, pa.string()) for c in cells]
+    columns = [pa.array(np.array(c, dtype=str)) if c else pa.array(np.zeros(0, str))
+               for c in cells]  # fmt: skip
     keep = _check_header(header, where, lambda j: not any(t.strip(_SPACES) for t in cells[j]))
     rows = np.asarray(row_numbers, dtype=np.int64)
     plain = rows.size == 0 or bool(np.array_equal(rows, np.arange(2, rows.size + 2)))
@@ -980,8 +1130,9 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
 
 
 def _read_parquet(data: bytes, name: str) -> Table:
-    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    pa, _ = _arrow()
 
     try:
         arrow = pq.read_table(io.BytesIO(data))
@@ -1037,6 +1188,23 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buffer = io.StringIO(newline="")
     _write(buffer, header, rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def iter_csv_bytes(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], chunk_rows: int = 1000
+) -> Iterator[bytes]:
+    """:func:`csv_bytes` in chunks of ``chunk_rows`` rows, for a streamed download."""
+    buffer = io.StringIO(newline="")
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for i, row in enumerate(rows, start=1):
+        writer.writerow([c if isinstance(c, str) else format_cell(c) for c in row])
+        if i % chunk_rows == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def write_columns(

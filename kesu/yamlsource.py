@@ -285,6 +285,7 @@ def check_keys(
     where: str,
     *,
     error: type[KesuError] = ConfigError,
+    file: str | None = None,
 ) -> Mapping[Any, Any]:
     """``mapping`` if it is a mapping whose keys are all ``allowed``.
 
@@ -305,6 +306,7 @@ def check_keys(
             param=where or None,
             got=type(mapping).__name__,
             line=getattr(mapping, "line", None),
+            file=file,
         )
     valid = sorted(set(allowed))
     for key in mapping:
@@ -315,6 +317,7 @@ def check_keys(
                 param=f"{prefix}{key}",
                 expected="one of: " + ", ".join(valid),
                 line=line,
+                file=file,
             )
     return mapping
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kesu.errors import KesuError
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -24,9 +26,20 @@ class Problem:
         return f"{self.file}:{self.line}: {where}{self.message}"
 
 
-class QuestionnaireError(ValueError):
-    """A questionnaire file has one or more problems; ``problems`` lists them all."""
+class QuestionnaireError(KesuError):
+    """A questionnaire file has one or more problems; ``problems`` lists them all.
+
+    Like every kesu error it is a :class:`kesu.errors.KesuError`; its message is the
+    problems, one ``FILE:LINE: ...`` line each.
+    """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        first = self.problems[0] if self.problems else None
+        super().__init__(
+            "\n".join(str(p) for p in self.problems),
+            param=first.where if first else None,
+        )
+
+    def _render(self) -> str:
+        return self.message

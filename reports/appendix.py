@@ -496,7 +496,8 @@ def _quality(data: ReportData, r: Renderer) -> Flowables:
         )
         parts.append(r.t("m_left_out", k=sum(int(n) for n in counts.values()), detail=detail))
     if data.dropped_rows is not None:
-        parts.append(r.t("m_dropped", k=data.dropped_rows))
+        rules = "; ".join(e.describe() for e in data.exclusions) or "-"
+        parts.append(r.t("m_dropped", k=data.dropped_rows, rules=rules))
     out: Flowables = [r.p("".join(parts))]
     if any(n == "unweighted" for n in data.notes):
         out.append(r.p(r.t("m_design_unweighted")))

@@ -32,10 +32,8 @@ evaluation are pure.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
-import io
 import logging
 import math
 from collections.abc import Mapping
@@ -44,10 +42,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from kesu.errors import KesuError
+from kesu.tables import Table
+from kesu.tables import TableError
+from kesu.tables import parse_date
+from kesu.tables import read_table
+from kesu.yamlsource import ConfigError
 from kesu.yamlsource import LineDict
 from kesu.yamlsource import LineList
-from kesu.yamlsource import YamlSyntaxError
-from kesu.yamlsource import parse_yaml
+from kesu.yamlsource import check_keys
+from kesu.yamlsource import load_yaml_text
+from kesu.yamlsource import read_config_text
 from questionnaires.model import Text
 from reports.errors import CapacityError
 
@@ -189,7 +196,7 @@ def _date(value: Any, where: str, file: str, line: int) -> dt.date:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return parse_date(str(value))
     except ValueError:
         raise CapacityError(
             f"{where} is not a date", file=file, line=line, got=value, hint="write YYYY-MM-DD"
@@ -209,14 +216,7 @@ def _positive(value: Any, where: str, file: str, line: int, *, allow_zero: bool 
 
 
 def _unknown_keys(d: LineDict, allowed: tuple[str, ...], where: str, file: str) -> None:
-    for key in d:
-        if key not in allowed:
-            raise CapacityError(
-                f"unknown key {key!r} in {where}",
-                file=file,
-                line=d.line_of(key),
-                expected=", ".join(allowed),
-            )
+    check_keys(d, allowed, where, error=CapacityError, file=file)
 
 
 def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
@@ -232,15 +232,12 @@ def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
         150.0
     """
     try:
-        data, duplicates = parse_yaml(text)
-    except YamlSyntaxError as exc:
-        raise CapacityError(exc.message, file=file, line=exc.line) from None
-    if duplicates:
-        dup = duplicates[0]
-        raise CapacityError(f"key {dup.key!r} is written twice", file=file, line=dup.line)
+        data = load_yaml_text(text, file)
+    except ConfigError as exc:
+        raise CapacityError(exc.message, file=file, line=exc.line, hint=exc.hint) from None
     if not isinstance(data, LineDict):
         raise CapacityError("the file must be a mapping with indicators:", file=file, line=1)
-    _unknown_keys(data, _PLAN_KEYS, "the plan", file)
+    _unknown_keys(data, _PLAN_KEYS, "", file)
     start = _date(data.get("start", "2021-01-01"), "start", file, data.line_of("start"))
     tol = data.get("on_track_tolerance", 0.9)
     if not (isinstance(tol, int | float) and not isinstance(tol, bool) and 0 < tol <= 1):
@@ -261,7 +258,7 @@ def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
         line = entries.line_of(i)
         if not isinstance(entry, LineDict):
             raise CapacityError("each indicator must be a mapping", file=file, line=line)
-        _unknown_keys(entry, _INDICATOR_KEYS, "an indicator", file)
+        _unknown_keys(entry, _INDICATOR_KEYS, f"indicators[{i}]", file)
         for key in ("id", "label", "target", "deadline"):
             if key not in entry:
                 raise CapacityError(f"indicator needs {key}:", file=file, line=entry.line)
@@ -343,9 +340,9 @@ def load_capacity_plan(path: str | Path = DEFAULT_CAPACITY_PLAN) -> CapacityPlan
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CapacityError(f"cannot read the file: {exc.strerror}", file=str(p)) from None
+        text = read_config_text(p, "capacity targets file")
+    except ConfigError as exc:
+        raise CapacityError(exc.message, file=str(p), hint=exc.hint) from None
     return parse_capacity_plan(text, str(p))
 
 
@@ -355,11 +352,7 @@ def load_capacity_plan(path: str | Path = DEFAULT_CAPACITY_PLAN) -> CapacityPlan
 def parse_capacity_values(
     text: str, plan: CapacityPlan, file: str = "capacity.csv"
 ) -> tuple[ReportedValue, ...]:
-    """Parse and check the reported-values CSV (columns :data:`CSV_COLUMNS`).
-
-    Raises:
-        CapacityError: naming file, line and column (unknown indicator, a value that
-            is not a number >= 0, a date that is not ``YYYY-MM-DD``, no unit...).
+    """Parse and check reported-values CSV text (see :func:`capacity_values_from_table`).
 
     Example:
         >>> plan = load_capacity_plan()
@@ -368,93 +361,112 @@ def parse_capacity_values(
         >>> rows[0].value
         12.0
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in next(reader, [])]
-    if not header:
-        raise CapacityError("the file is empty", file=file, line=1, expected=",".join(CSV_COLUMNS))
-    for name in header:
+    try:
+        table = read_table(text.encode("utf-8"), name=file, what="capacity values")
+    except TableError as exc:
+        raise _capacity_error(exc) from None
+    return capacity_values_from_table(table, plan)
+
+
+def _capacity_error(exc: KesuError) -> CapacityError:
+    return CapacityError(
+        exc.message,
+        file=exc.file,
+        line=exc.line,
+        row=exc.row,
+        column=exc.column,
+        got=exc.got,
+        expected=exc.expected,
+        hint=exc.hint,
+    )
+
+
+def capacity_values_from_table(table: Table, plan: CapacityPlan) -> tuple[ReportedValue, ...]:
+    """Check the reported values (columns :data:`CSV_COLUMNS`; ``note`` may be left out).
+
+    Values follow the table layer's number rule (``1,200`` and full-width digits are
+    numbers) and must be >= 0; dates may be written ``2024-06-30`` or as Excel on
+    Chinese Windows writes them (``2024/6/30``).
+
+    Raises:
+        CapacityError: naming file, row and column (unknown indicator, a value that
+            is not a number >= 0, a date that is not a date, no unit...).
+    """
+    file = table.source
+    for name in table.order:
         if name not in CSV_COLUMNS:
             raise CapacityError(
-                "unknown column", file=file, line=1, column=name, expected=", ".join(CSV_COLUMNS)
+                "unknown column", file=file, row=1, column=name, expected=", ".join(CSV_COLUMNS)
             )
     for name in CSV_COLUMNS[:4]:
-        if name not in header:
+        if name not in table:
             raise CapacityError(
-                f"missing column {name!r}", file=file, line=1, expected=", ".join(CSV_COLUMNS)
+                f"missing column {name!r}", file=file, row=1, expected=", ".join(CSV_COLUMNS)
             )
+    try:
+        values = table.numeric("value", allow_missing=True)
+    except TableError as exc:
+        raise _capacity_error(exc) from None
+    indicators = table.labels("indicator")
+    dates = table.labels("date")
+    units = table.labels("unit")
+    notes = table.labels("note") if "note" in table else np.full(table.n_rows, "")
     ids = {ind.id for ind in plan.indicators}
     out: list[ReportedValue] = []
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header):
-            raise CapacityError(
-                f"{len(row)} cells but the header has {len(header)}",
-                file=file,
-                line=line,
-                hint="quote cells that contain a comma",
-            )
-        cells = dict(zip(header, [c.strip() for c in row] + [""] * len(header), strict=False))
-        ind = cells["indicator"]
+    for i in range(table.n_rows):
+        row = table.row_number(i)
+        ind = str(indicators[i])
         if ind not in ids:
             raise CapacityError(
                 "unknown indicator",
                 file=file,
-                line=line,
+                row=row,
                 column="indicator",
                 got=ind,
                 expected=", ".join(sorted(ids)),
             )
-        try:
-            value = float(cells["value"].replace(",", ""))
-        except ValueError:
-            value = float("nan")
+        value = float(values[i])
         if not math.isfinite(value) or value < 0:
             raise CapacityError(
                 "not a number >= 0",
                 file=file,
-                line=line,
+                row=row,
                 column="value",
-                got=cells["value"],
+                got=None if math.isnan(value) else value,
                 hint="write plain digits, e.g. 1200",
             )
         try:
-            date = dt.date.fromisoformat(cells["date"])
+            date = parse_date(str(dates[i]))
         except ValueError:
             raise CapacityError(
                 "not a date",
                 file=file,
-                line=line,
+                row=row,
                 column="date",
-                got=cells["date"],
+                got=str(dates[i]),
                 hint="write YYYY-MM-DD, e.g. 2024-06-30",
             ) from None
-        if not cells["unit"]:
+        if not units[i]:
             raise CapacityError(
-                "empty", file=file, line=line, column="unit", hint="name the reporting unit"
+                "empty", file=file, row=row, column="unit", hint="name the reporting unit"
             )
-        out.append(ReportedValue(ind, value, date, cells["unit"], cells.get("note", ""), line))
+        out.append(ReportedValue(ind, value, date, str(units[i]), str(notes[i]), row))
     return tuple(out)
 
 
 def load_capacity_values(path: str | Path, plan: CapacityPlan) -> tuple[ReportedValue, ...]:
-    """Read a reported-values CSV (UTF-8, optional BOM); see :func:`parse_capacity_values`.
+    """Read a reported-values table (CSV in any encoding, .xlsx or Parquet, by
+    :mod:`kesu.tables`); see :func:`capacity_values_from_table`.
 
     Example:
         >>> len(load_capacity_values(EXAMPLE_CAPACITY_VALUES, load_capacity_plan()))
         20
     """
-    p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CapacityError(f"cannot read the file: {exc.strerror}", file=str(p)) from None
-    except UnicodeDecodeError:
-        raise CapacityError(
-            "the file is not UTF-8", file=str(p), hint="save it as CSV UTF-8"
-        ) from None
-    return parse_capacity_values(text, plan, str(p))
+        table = read_table(path, what="capacity values")
+    except TableError as exc:
+        raise _capacity_error(exc) from None
+    return capacity_values_from_table(table, plan)
 
 
 # -- progress --------------------------------------------------------------------------------

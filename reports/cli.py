@@ -16,8 +16,7 @@ from typing import Any
 
 import click
 
-from reports.errors import ReportError
-from sampling.errors import SamplingError
+from kesu.errors import KesuError
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ def _from_survey(load: Callable[[str], Any], name: str) -> Any:
     :mod:`survey` lazily), their errors as a click message."""
     try:
         return load(name)
-    except SamplingError as exc:  # survey not installed
+    except KesuError as exc:  # survey not installed
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:  # the survey's own errors (unknown wave, no database)
         raise click.ClickException(f"cannot load wave {name!r}: {exc}") from exc
@@ -123,7 +122,7 @@ def report(
             _write_wellbeing(data, output, lang, estimates)
             return
         pdf = build_pdf(data, lang)
-    except (ReportError, SamplingError) as exc:
+    except KesuError as exc:
         raise click.ClickException(str(exc)) from exc
     output.write_bytes(pdf)
     if estimates is not None and data.wave_estimates is not None:
@@ -244,7 +243,7 @@ def _with_progress(stages: tuple[str, ...], label: str, run: Callable[[Any], Any
 
         try:
             result = run(progress)
-        except (ReportError, SamplingError) as exc:
+        except KesuError as exc:
             raise click.ClickException(str(exc)) from exc
         bar.update(1, "done")
     return result

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
+from kesu.tables import Table
 from questionnaires.model import Questionnaire
 from reports.factors import EstimationContext
 from reports.model import DomainRow
@@ -26,7 +26,6 @@ from reports.model import domain_rows
 from reports.spec import ReportSpec
 from sampling.contrasts import domain_difference
 from sampling.results import Estimate
-from sampling.tabular import Table
 from sampling.weighting.base import MarginCheck
 
 logger = logging.getLogger(__name__)
@@ -41,10 +40,12 @@ def two_sided_p(estimate: float, se: float, df: float) -> float:
     """
     if not (se > 0 and math.isfinite(estimate)):
         return math.nan
+    from scipy import special  # t.sf(t, df) = stdtr(df, -t), norm.sf(t) = ndtr(-t): no scipy.stats
+
     t = abs(estimate / se)
     if math.isfinite(df) and df > 0:
-        return float(2 * stats.t.sf(t, df))
-    return float(2 * stats.norm.sf(t))
+        return float(2 * special.stdtr(df, -t))
+    return float(2 * special.ndtr(-t))
 
 
 def final_margins(

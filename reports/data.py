@@ -25,6 +25,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.tables import Table
+from kesu.tables import table_from_columns
+from questionnaires.codes import CodeMap
+from questionnaires.codes import flag_codes
+from questionnaires.codes import level_codes
+from questionnaires.codes import option_codes
+from questionnaires.codes import recode_table
 from questionnaires.model import Questionnaire
 from reports.capacity import IndicatorProgress
 from reports.compare import domain_gap
@@ -40,6 +47,7 @@ from reports.model import Breakdown
 from reports.model import Change
 from reports.model import DesignSummary
 from reports.model import DomainRow
+from reports.model import ExtraTable
 from reports.model import Fingerprint
 from reports.model import ReportData
 from reports.model import Rules
@@ -56,13 +64,15 @@ from sampling import svy_mean
 from sampling import svy_proportion
 from sampling import wave_difference
 from sampling.errors import SamplingError
+from sampling.job import EstimateSpec
+from sampling.job import Exclusion
 from sampling.job import WeightedSample
+from sampling.job import apply_exclusions
+from sampling.job import run_estimate_spec
 from sampling.job import run_weighting
 from sampling.results import Estimate
 from sampling.sae_arcsin import ArcsinFayHerriotResult
 from sampling.sae_arcsin import fay_herriot_arcsin_from_estimate
-from sampling.tabular import Table
-from sampling.tabular import table_from_columns
 from sampling.weighting.base import WeightingDiagnostics
 from scoring.encode import encode_responses
 from scoring.items import ItemAnalysis
@@ -96,14 +106,19 @@ def kesu_version() -> str:
 
 
 def compute_fingerprint(
-    columns: Mapping[str, Any], questionnaire: Questionnaire, job_text: str
+    columns: Table | Mapping[str, Any], questionnaire: Questionnaire, job_text: str
 ) -> Fingerprint:
     """The data/version fingerprint printed in every page footer.
+
+    A table read from a file is hashed by its cells as text (:meth:`kesu.tables.Table.labels`),
+    so the same data as CSV, .xlsx or Parquet has the same fingerprint.
 
     Example:
         >>> compute_fingerprint(table, q, job_text).short()  # doctest: +SKIP
         'Q 2c85b9a1e3 · data 1970 rows 6e7b7948a5 · job d3ca4bc247 · kesu 0.1.0'
     """
+    if isinstance(columns, Table):
+        columns = {name: columns.labels(name) for name in columns.order}
     n = len(next(iter(columns.values()))) if columns else 0
     return Fingerprint(
         questionnaire_hash=questionnaire.content_hash,
@@ -190,57 +205,129 @@ class _Context:
         return Breakdown("group", variable, tuple(rows))
 
 
+def required_columns(questionnaire: Questionnaire) -> list[str]:
+    """Columns a report cannot do without: the scores, the town (when the questionnaire
+    asks for it) and every key group's flag, so that a group never silently disappears."""
+    needed = ["literate", "level", "score_total"]
+    if "town" in questionnaire.items_by_concept():
+        needed.append("town")
+    needed += [f"group_{g.id}" for g in questionnaire.groups]
+    return needed
+
+
+def analysis_codes(questionnaire: Questionnaire) -> dict[str, CodeMap]:
+    """Code maps of the analysis table's coded columns: the questionnaire's answer
+    variables, ``level``, and the 0/1 columns ``literate``, ``rejected``, ``group_*``."""
+    maps = option_codes(questionnaire)
+    maps["level"] = level_codes(questionnaire)
+    maps["literate"] = flag_codes("literate (1 = score >= the literate level)")
+    maps["rejected"] = flag_codes("rejected by a statistician")
+    for g in questionnaire.groups:
+        maps[f"group_{g.id}"] = flag_codes(f"key group {g.id}")
+    return maps
+
+
 def prepare_table(
-    table: Mapping[str, Any],
+    table: Table | Mapping[str, Any],
     spec: ReportSpec,
     *,
     needed: tuple[str, ...] = ("literate", "level", "score_total"),
 ) -> tuple[Table, list[str]]:
-    """The analysis table without rejected rows, with unit weights when the job has none;
-    notes for the methods section.
+    """:func:`prepare_report_table` for a report without a questionnaire's code check
+    (the ``needed`` columns only): the table and the notes for the methods section."""
+    tbl, notes, _ = _prepare(table, spec, needed, {}, "")
+    return tbl, notes
+
+
+def prepare_report_table(
+    table: Table | Mapping[str, Any], questionnaire: Questionnaire, spec: ReportSpec
+) -> tuple[Table, list[str], tuple[Exclusion, ...]]:
+    """The rows and codes a report uses, checked; nothing is left out silently.
+
+    1. ``exclude:`` rows of the job are left out and counted;
+    2. required columns (:func:`required_columns`) must be present, by name;
+    3. coded columns (:func:`analysis_codes`) hold codes or labels (mapped to codes),
+       else the job stops listing the unknown values (:func:`questionnaires.codes.recode_table`);
+    4. rows a statistician rejected (``rejected`` = 1) are left out and counted (the
+       weighting treats them as nonrespondents).
+
+    Returns:
+        The table, notes for the report, and the exclusions with their row counts.
 
     Raises:
-        ReportError: no (non-rejected) respondents, or a ``needed`` column is missing.
+        ReportError, TableError, CodeError: no rows, a missing column, unknown codes.
     """
+    return _prepare(
+        table,
+        spec,
+        tuple(required_columns(questionnaire)),
+        analysis_codes(questionnaire),
+        f"questionnaire {questionnaire.id}",
+    )
+
+
+def _prepare(
+    table: Table | Mapping[str, Any],
+    spec: ReportSpec,
+    needed: tuple[str, ...],
+    maps: Mapping[str, CodeMap],
+    what: str,
+) -> tuple[Table, list[str], tuple[Exclusion, ...]]:
     notes: list[str] = []
-    cols = {str(k): np.asarray(v).reshape(-1) for k, v in table.items()}
-    n = len(next(iter(cols.values()))) if cols else 0
-    if n == 0:
+    tbl = table if isinstance(table, Table) else table_from_columns(table, "the analysis table")
+    if tbl.n_rows == 0:
         raise ReportError(
             "the analysis table has no respondents",
             param="table",
             hint="a report needs at least one complete response",
         )
-    if "rejected" in cols:
-        raw = cols["rejected"]
-        if raw.dtype.kind in "fiub":
-            rejected = raw.astype(np.float64) == 1
-        else:
-            rejected = np.isin(np.char.lower(np.char.strip(raw.astype(str))), ["1", "1.0", "true"])
+    tbl, excluded = apply_exclusions(spec.job, tbl)
+    missing = [c for c in needed if c not in tbl]
+    if missing:
+        scores = [c for c in missing if c in ("literate", "level", "score_total")]
+        raise ReportError(
+            f"{tbl.source} has no column {', '.join(repr(c) for c in missing)}: a report "
+            "cannot leave "
+            + ("them" if len(missing) > 1 else "it")
+            + " out (a missing key group or town would silently disappear from the report)",
+            param=missing[0],
+            hint="score the responses first (kesu score) so the table has the score and "
+            "key-group columns"
+            if scores
+            else "add the column (kesu score writes the group_* flags and the town)",
+        )
+    codes = dict(maps) or {"rejected": flag_codes("rejected by a statistician")}
+    tbl, _ = recode_table(
+        tbl,
+        codes,
+        what=what or "the analysis table",
+        hint="rows that must not be used can be left out with the job's exclude: key "
+        "(the report's methods section counts them)",
+    )
+    for e in excluded:
+        notes.append(f"excluded:{e.describe()}")
+    if "rejected" in tbl:
+        rejected = tbl.labels("rejected") == "1"
         if rejected.any():
             notes.append(f"rejected:{int(rejected.sum())}")
-            keep = ~rejected
-            cols = {k: v[keep] for k, v in cols.items()}
-            n = int(keep.sum())
-            if n == 0:
+            if rejected.all():
                 raise ReportError("every respondent is rejected", param="rejected")
-    if spec.job.design.weights == UNIT_WEIGHT and UNIT_WEIGHT not in cols:
-        cols[UNIT_WEIGHT] = np.ones(n)
+            tbl = tbl.take(~rejected)
+    if spec.job.design.weights == UNIT_WEIGHT and UNIT_WEIGHT not in tbl:
+        tbl = tbl.with_columns({UNIT_WEIGHT: np.ones(tbl.n_rows)})
         notes.append("unweighted")
-    for name in needed:
-        if name not in cols:
-            raise ReportError(
-                f"the analysis table has no column {name!r}",
-                param=name,
-                hint="score the responses first (kesu score) so the table has the score columns",
-            )
-    return table_from_columns(cols, "the analysis table"), notes
+    return tbl, notes, excluded
 
 
 def weight_table(
-    spec: ReportSpec, table: Table, notes: list[str], cases: Table | Mapping[str, Any] | None
+    spec: ReportSpec,
+    table: Table,
+    notes: list[str],
+    cases: Table | Mapping[str, Any] | None,
+    excluded: tuple[Exclusion, ...] | None = None,
 ) -> WeightedSample:
-    """Run the job's weighting steps on the table.
+    """Run the job's weighting steps on the table (``excluded``: the rows
+    :func:`prepare_report_table` left out already).
 
     Raises:
         ReportError: the weighting failed (the message says which step).
@@ -248,7 +335,7 @@ def weight_table(
     if cases is not None and not isinstance(cases, Table):
         cases = table_from_columns(cases, "the cases table")
     try:
-        return run_weighting(spec.job, table, cases)
+        return run_weighting(spec.job, table, cases, excluded=excluded)
     except SamplingError as exc:
         raise ReportError(
             f"the weighting of the report job failed: {exc}",
@@ -257,8 +344,21 @@ def weight_table(
         ) from exc
 
 
+def weight_report_table(
+    table: Table | Mapping[str, Any],
+    questionnaire: Questionnaire,
+    spec: ReportSpec,
+    cases: Table | Mapping[str, Any] | None = None,
+) -> tuple[WeightedSample, list[str]]:
+    """The report job's weighted sample on the rows and codes of
+    :func:`prepare_report_table` (what ``kesu weight``/``kesu estimate`` use for a report
+    job, so that they agree with ``kesu report``)."""
+    tbl, notes, excluded = prepare_report_table(table, questionnaire, spec)
+    return weight_table(spec, tbl, notes, cases, excluded), notes
+
+
 def build_report_data(
-    table: Mapping[str, Any],
+    table: Table | Mapping[str, Any],
     questionnaire: Questionnaire,
     spec: ReportSpec,
     *,
@@ -309,8 +409,8 @@ def build_report_data(
         >>> data.overall.estimate                     # doctest: +SKIP
         0.171
     """
-    tbl, notes = prepare_table(table, spec)
-    weighted = weight_table(spec, tbl, notes, cases)
+    tbl, notes, excluded = prepare_report_table(table, questionnaire, spec)
+    weighted = weight_table(spec, tbl, notes, cases, excluded)
     ctx = _Context(tbl, weighted, spec)
     literate = ctx.numeric("literate")
     try:
@@ -324,7 +424,7 @@ def build_report_data(
             spec.job, design=dataclasses.replace(spec.job.design, lonely_psu=LonelyPSU.ADJUST)
         )
         spec = dataclasses.replace(spec, job=job)
-        weighted = weight_table(spec, tbl, notes, cases)
+        weighted = weight_table(spec, tbl, notes, cases, excluded)
         ctx = _Context(tbl, weighted, spec)
         overall_est = ctx.proportion(literate, None, "literate")
     overall = domain_rows(overall_est, None, spec.suppress_below)[0]
@@ -417,6 +517,9 @@ def build_report_data(
         questionnaire=questionnaire,
         spec=spec,
         fingerprint=compute_fingerprint(table, questionnaire, spec.job_text),
+        extra_tables=_extra_tables(ctx, questionnaire),
+        exclusions=excluded,
+        dropped_rows=sum(e.rows for e in excluded) if spec.job.exclude else None,
         generated=generated or dt.date.today(),
         rules=Rules(spec.suppress_below, spec.job.reliability, spec.level),
         overall=overall,
@@ -570,3 +673,47 @@ def _trend(
         significant=bool(p < 1 - spec.level),
     )
     return tuple(points), change
+
+
+def _extra_tables(ctx: _Context, questionnaire: Questionnaire) -> tuple[ExtraTable, ...]:
+    """The extra domain tables of the report job (``report.domains``, ``estimates:``).
+
+    Each entry is computed by :func:`sampling.job.run_estimate_spec` on the report's
+    weighted design (domains are zero weights outside, as every other table); rows
+    follow the questionnaire's option order where the ``by`` columns are coded.
+    """
+    spec = ctx.spec
+    if not spec.extra:
+        return ()
+    estimates = [run_estimate_spec(e, ctx.weighted, spec.job.reliability) for e in spec.extra]
+    codes = option_codes(questionnaire)
+    out = []
+    for entry, est in zip(spec.extra, estimates, strict=True):
+        out.append(_extra_table(entry, est, codes, spec.suppress_below))
+    return tuple(out)
+
+
+def _extra_table(
+    entry: EstimateSpec, est: Estimate, codes: Mapping[str, CodeMap], suppress_below: int
+) -> ExtraTable:
+    rows = [domain_rows(est.take([i]), None, suppress_below)[0] for i in range(len(est.domains))]
+    levels = [tuple(str(d.get(b, "")) for b in entry.by) for d in est.domains]
+
+    def rank(level: tuple[str, ...]) -> tuple[int, ...]:
+        out = []
+        for b, value in zip(entry.by, level, strict=True):
+            known = codes[b].codes if b in codes else ()
+            out.append(known.index(value) if value in known else len(known))
+        return tuple(out)
+
+    order = sorted(range(len(rows)), key=lambda i: rank(levels[i]))
+    return ExtraTable(
+        key=entry.key,
+        statistic=est.statistic,
+        variable=entry.variable
+        if entry.denominator is None
+        else f"{entry.variable}/{entry.denominator}",
+        by=entry.by,
+        levels=tuple(levels[i] for i in order),
+        rows=tuple(dataclasses.replace(rows[i], key=" / ".join(levels[i])) for i in order),
+    )

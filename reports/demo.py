@@ -13,9 +13,7 @@ This module is an edge (it writes files); the simulation is in
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import logging
 from collections.abc import Callable
@@ -28,6 +26,9 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from kesu.tables import format_cell
+from kesu.tables import table_from_columns
+from kesu.tables import write_columns as write_table_columns
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import Questionnaire
 from questionnaires import load_questionnaire
@@ -50,13 +51,13 @@ from sampling.frame import DrawnSample
 from sampling.frame import FrameColumns
 from sampling.frame import SampleDesign
 from sampling.frame import draw_sample
-from sampling.frame import parse_frame
+from sampling.frame import frame_from_table
 from sampling.frame import write_sample
 from sampling.job import load_cases
 from sampling.job import load_job
 from sampling.job import load_table
 from sampling.job import run_weighting
-from sampling.tabular import write_csv_table
+from sampling.job import write_weighted
 from scoring import score_responses
 
 logger = logging.getLogger(__name__)
@@ -100,28 +101,13 @@ class DemoResult:
 
 
 def write_columns(path: Path, columns: Mapping[str, Any]) -> None:
-    """Write named columns as a UTF-8 CSV; lists become ``a;b``, None and NaN empty cells.
+    """Write named columns as CSV (UTF-8 with a BOM, :func:`kesu.tables.write_columns`):
+    lists become ``a;b``, None and NaN empty cells.
 
     Example:
         >>> write_columns(Path("x.csv"), {"a": [1, None], "b": [["p", "q"], 2.5]})  # doctest: +SKIP
     """
-
-    def cell(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, list | tuple):
-            return ";".join(str(x) for x in v)
-        if isinstance(v, float | np.floating):
-            return "" if np.isnan(v) else repr(float(v))
-        return str(v)
-
-    names = list(columns)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(names)
-        data = [list(np.asarray(columns[k], dtype=object)) for k in names]
-        for row in zip(*data, strict=True):
-            writer.writerow([cell(v) for v in row])
+    write_table_columns(path, columns)
 
 
 def _group_flags(q: Questionnaire, records: list[dict[str, Any]], year: int) -> dict[str, Any]:
@@ -192,13 +178,13 @@ def simulate_earlier_wave(
 
 
 def _frame_from_columns(columns: Mapping[str, NDArray[Any]]) -> Any:
-    """Check the synthetic frame with the same parser a frame CSV goes through."""
-    buffer = io.StringIO()
+    """Check the synthetic frame with the same checks a frame file goes through."""
     names = ("town", "psu", "population", "households", "urban")
-    writer = csv.writer(buffer)
-    writer.writerow(names)
-    writer.writerows(zip(*(columns[k].tolist() for k in names), strict=True))
-    return parse_frame(buffer.getvalue().splitlines(), FRAME_COLUMNS)
+    table = table_from_columns(
+        {k: np.asarray([format_cell(v) for v in columns[k].tolist()]) for k in names},
+        "synthetic frame",
+    )
+    return frame_from_table(table, FRAME_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -390,7 +376,7 @@ def run_demo(
     table = load_table(job)
     weighted = run_weighting(job, table, load_cases(job))
     files["weighted"] = out / "weighted.csv"
-    write_csv_table(files["weighted"], table, weighted.output_columns())
+    write_weighted(files["weighted"], weighted)
 
     step("earlier waves")
     previous = []

@@ -494,7 +494,18 @@ _ZH: dict[str, str] = {
         "完成访问的中位时长为{median}分钟，用时少于中位数30%（{speed}分钟）的问卷标记为“过快”。"
     ),
     "m_speeders": "分析数据中有{k}份问卷被标记为过快；标记本身不剔除问卷，由统计人员复核后决定。",
-    "m_dropped": "作业文件中明确排除的记录{k}条。",
+    "m_dropped": "按作业文件的剔除规则（exclude）明确排除的记录{k}条（{rules}）。",
+    "sec_extra": "补充分组估计",
+    "extra_intro": "以下为作业文件指定的补充分组（report.domains 与 estimates）的加权估计。",
+    "extra_all": "全体",
+    "extra_col_estimate": "估计值",
+    "stat_proportion": "比例",
+    "stat_mean": "均值",
+    "stat_total": "总量",
+    "stat_ratio": "比率",
+    "extra_title": "{variable}的{statistic}（按{by}）",
+    "extra_title_all": "{variable}的{statistic}",
+    "extra_key": "作业文件中的条目：",
     "m_font_no_serif": (
         "字体：未找到衬线（宋体类）TrueType中文字体，正文使用{font}；请安装fonts-arphic-uming。"
     ),
@@ -1168,7 +1179,20 @@ _EN: dict[str, str] = {
         "{k} analysed interviews are flagged as speeders; a flag does not remove an interview, "
         "a statistician reviews it. "
     ),
-    "m_dropped": "{k} record(s) were left out by explicit keys of the job file. ",
+    "m_dropped": "{k} record(s) were left out by the job's exclude: rules ({rules}). ",
+    "sec_extra": "Additional domains",
+    "extra_intro": (
+        "Weighted estimates for the extra domains of the job (report.domains and estimates)."
+    ),
+    "extra_all": "All",
+    "extra_col_estimate": "Estimate",
+    "stat_proportion": "proportion",
+    "stat_mean": "mean",
+    "stat_total": "total",
+    "stat_ratio": "ratio",
+    "extra_title": "{variable}: {statistic} by {by}",
+    "extra_title_all": "{variable}: {statistic}",
+    "extra_key": "Job entry: ",
     "m_font_no_serif": (
         "Font: no serif (Song/Ming) TrueType CJK font was found, so the body uses {font}; insta"
         "ll fonts-arphic-uming."

@@ -6,19 +6,18 @@ line and column where there is one).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
-import math
 from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import yaml
-
+from kesu.errors import KesuError
+from kesu.tables import Table
+from kesu.tables import parse_date
+from kesu.tables import read_table
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import Questionnaire
 from questionnaires import load_questionnaire
@@ -29,7 +28,6 @@ from reports.capacity import evaluate_capacity
 from reports.capacity import load_capacity_plan
 from reports.capacity import load_capacity_values
 from reports.errors import ReportError
-from reports.errors import SpecError
 from reports.fieldwork import FieldworkSummary
 from reports.fieldwork import summarize_fieldwork
 from reports.model import WaveEstimates
@@ -37,6 +35,8 @@ from reports.model import diagnostics_from_dict
 from reports.spec import ReportInputs
 from reports.spec import ReportSpec
 from reports.spec import parse_report_job
+from sampling.job import locate
+from sampling.job import read_job_file
 from sampling.weighting.base import WeightingDiagnostics
 
 logger = logging.getLogger(__name__)
@@ -45,24 +45,27 @@ logger = logging.getLogger(__name__)
 def load_report_job(path: str | Path) -> tuple[ReportSpec, ReportInputs]:
     """Read a report job YAML (a sampling job plus ``report:``; see :mod:`reports.spec`).
 
+    The file is read by :mod:`kesu.yamlsource` (YAML 1.2, duplicate keys refused) and
+    every error names ``FILE:LINE`` of the key concerned.
+
     Raises:
-        SpecError: unreadable or invalid file.
-        sampling.JobError: an invalid sampling part.
+        SpecError: an invalid ``report:`` section.
+        sampling.JobError: unreadable file, invalid YAML, an invalid sampling part.
 
     Example:
         >>> spec, inputs = load_report_job("demo/report-job.yaml")  # doctest: +SKIP
     """
     p = Path(path)
+    data, text = read_job_file(p)
     try:
-        text = p.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise SpecError(f"cannot read the job file: {exc.strerror}", file=str(p)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise SpecError(f"not valid YAML: {exc}", file=str(p), line=line) from None
-    return parse_report_job(data, p.parent, job_text=text)
+        return parse_report_job(data, p.parent, job_text=text)
+    except KesuError as exc:
+        raise locate(exc, data, p) from None
+
+
+def load_report_questionnaire(inputs: ReportInputs) -> Questionnaire:
+    """The questionnaire a report job names (default: the bundled one)."""
+    return load_questionnaire(inputs.questionnaire or DEFAULT_QUESTIONNAIRE)
 
 
 def _read_json(path: Path) -> Any:
@@ -102,17 +105,9 @@ def load_prior_weighting(path: str | Path) -> tuple[WeightingDiagnostics, ...]:
         raise ReportError(f"a weighting diagnostic lacks {exc}", file=str(p)) from None
 
 
-def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ReportError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    rows = []
-    for r in reader:
-        rows.append((reader.line_num, {k.strip(): (v or "").strip() for k, v in r.items() if k}))
-    return header, rows
+def _read(path: Path, what: str) -> Table:
+    """A table file by the one table layer (CSV in any encoding, .xlsx, Parquet)."""
+    return read_table(path, what=what)
 
 
 def load_fieldwork(path: str | Path) -> FieldworkSummary:
@@ -122,39 +117,38 @@ def load_fieldwork(path: str | Path) -> FieldworkSummary:
     Example:
         >>> load_fieldwork("demo/fieldwork.csv").rr1  # doctest: +SKIP
     """
-    p = Path(path)
-    header, rows = _csv_rows(p)
-    if "outcome" not in header:
-        raise ReportError("missing column 'outcome'", file=str(p), line=1)
-    minutes = None
-    if "minutes" in header:
-        values = []
-        for line, row in rows:
-            cell = row.get("minutes", "")
-            try:
-                values.append(float(cell) if cell else math.nan)
-            except ValueError:
-                raise ReportError(
-                    "not a number", file=str(p), line=line, column="minutes", got=cell
-                ) from None
-        minutes = np.array(values)
+    table = _read(Path(path), "fieldwork file")
+    outcomes = table.labels("outcome", key="report.fieldwork")
+    minutes = (
+        table.numeric("minutes", key="report.fieldwork", allow_missing=True)
+        if "minutes" in table
+        else None
+    )
     dates: list[dt.date | None] | None = None
-    if "date" in header:  # the date of each case's final outcome: the fieldwork period
+    if "date" in table:  # the date of each case's final outcome: the fieldwork period
         dates = []
-        for line, row in rows:
-            cell = row.get("date", "")
-            try:
-                dates.append(dt.date.fromisoformat(cell[:10]) if cell else None)
+        for i, cell in enumerate(table.labels("date").tolist()):
+            try:  # a date, or the date part of a timestamp
+                dates.append(parse_date(cell.replace("T", " ").split(" ")[0]) if cell else None)
             except ValueError:
                 raise ReportError(
-                    "not a date (YYYY-MM-DD)", file=str(p), line=line, column="date", got=cell
+                    "not a date (YYYY-MM-DD)",
+                    file=table.source,
+                    row=table.row_number(i),
+                    column="date",
+                    got=cell,
                 ) from None
     try:
-        return summarize_fieldwork([row["outcome"] for _, row in rows], minutes, dates=dates)
+        return summarize_fieldwork(outcomes.tolist(), minutes, dates=dates)
     except ReportError as exc:
-        bad = next((line for line, row in rows if str(row["outcome"]) == str(exc.got)), None)
+        bad = next((i for i, o in enumerate(outcomes.tolist()) if o == str(exc.got)), None)
         raise ReportError(
-            exc.message, file=str(p), line=bad, column="outcome", got=exc.got, expected=exc.expected
+            exc.message,
+            file=table.source,
+            row=None if bad is None else table.row_number(bad),
+            column="outcome",
+            got=exc.got,
+            expected=exc.expected,
         ) from None
 
 
@@ -165,22 +159,25 @@ def load_sae_covariates(path: str | Path) -> tuple[dict[str, tuple[float, ...]],
         >>> load_sae_covariates("demo/town-covariates.csv")[1]  # doctest: +SKIP
         ('urban_share',)
     """
-    p = Path(path)
-    header, rows = _csv_rows(p)
-    if len(header) < 2:
-        raise ReportError("needs a town column and at least one covariate", file=str(p), line=1)
-    out: dict[str, tuple[float, ...]] = {}
-    for line, row in rows:
-        values = []
-        for name in header[1:]:
-            try:
-                values.append(float(row[name]))
-            except ValueError:
-                raise ReportError(
-                    "not a number", file=str(p), line=line, column=name, got=row[name]
-                ) from None
-        out[row[header[0]]] = tuple(values)
-    return out, tuple(header[1:])
+    table = _read(Path(path), "covariates file")
+    if len(table.order) < 2:
+        raise ReportError("needs a town column and at least one covariate", file=table.source)
+    towns = table.labels(table.order[0])
+    columns = [table.numeric(name, key="report.sae.covariates") for name in table.order[1:]]
+    seen: dict[str, int] = {}
+    for i, town in enumerate(towns.tolist()):
+        if not town or town in seen:
+            raise ReportError(
+                "a town without a code"
+                if not town
+                else f"town {town!r} is also on row {table.row_number(seen[town])}",
+                file=table.source,
+                row=table.row_number(i),
+                column=table.order[0],
+            )
+        seen[town] = i
+    out = {town: tuple(float(c[i]) for c in columns) for i, town in enumerate(towns.tolist())}
+    return out, tuple(table.order[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +271,7 @@ def report_from_job(
         return build_wellbeing_data(table.columns, loaded.questionnaire, loaded.spec,
                                     generated=report_date, cases=cases)  # fmt: skip
     return build_report_data(
-        table.columns,
+        table,
         loaded.questionnaire,
         loaded.spec,
         previous=loaded.previous,

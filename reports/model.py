@@ -27,6 +27,7 @@ from reports.errors import ReportError
 from reports.fieldwork import FieldworkSummary
 from reports.spec import ReportSpec
 from sampling.intervals import CIMethod
+from sampling.job import Exclusion
 from sampling.results import Estimate
 from sampling.results import HypothesisTest
 from sampling.results import Reliability
@@ -129,6 +130,40 @@ def domain_rows(
     if order is None:
         return tuple(found.values())
     return tuple(found.get(k, DomainRow.empty(k)) for k in order)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraTable:
+    """An extra domain table of a report job (``report.domains`` or the job's ``estimates:``).
+
+    Attributes:
+        key: where the job asked for it (``report.domains[0].by``, ``estimates[1].mean``).
+        statistic: ``proportion``, ``mean``, ``total`` or ``ratio``.
+        variable: the column (``num/den`` for a ratio).
+        by: the domain columns (crossed); empty for the whole population.
+        levels: the domain of each row, one level per ``by`` column.
+        rows: the estimates (key: the levels joined with `` / ``).
+    """
+
+    key: str
+    statistic: str
+    variable: str
+    by: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
+    rows: tuple[DomainRow, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python (JSON-safe after :func:`_json_safe`)."""
+        return {
+            "key": self.key,
+            "statistic": self.statistic,
+            "variable": self.variable,
+            "by": list(self.by),
+            "rows": [
+                {"levels": list(lv), **row.to_dict()}
+                for lv, row in zip(self.levels, self.rows, strict=True)
+            ],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +471,10 @@ class ReportData:
     margins: tuple[MarginCheck, ...] = ()
     #: urban minus rural literate share (``sampling.domain_difference``) and its p-value
     urban_gap: tuple[DomainRow, float] | None = None
+    #: extra domain tables of the report job (``report.domains``, ``estimates:``)
+    extra_tables: tuple[ExtraTable, ...] = ()
+    #: the job's ``exclude:`` rules with the rows each left out (``dropped_rows`` is the sum)
+    exclusions: tuple[Exclusion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain Python, JSON-safe (NaN -> None); the dashboard renders this."""
@@ -497,6 +536,11 @@ class ReportData:
             "fieldwork": None if self.fieldwork is None else self.fieldwork.to_dict(),
             "median_scores": None if self.median_scores is None else self.median_scores.to_dict(),
             "notes": list(self.notes),
+            "extra_tables": [t.to_dict() for t in self.extra_tables],
+            "excluded": [
+                {"column": e.column, "values": list(e.values), "rows": e.rows}
+                for e in self.exclusions
+            ],
         }
 
 

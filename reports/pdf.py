@@ -36,6 +36,7 @@ from reportlab.platypus import TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from reports import appendix
+from reports import extra
 from reports import front
 from reports import sections
 from reports.fonts import FontSet
@@ -207,6 +208,9 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     for number, chapter in enumerate(CHAPTERS, start=1):
         story.append(PageBreak())
         story += chapter(data, r, number)
+    if data.extra_tables:  # the job's extra domains: one more chapter
+        story.append(PageBreak())
+        story += extra.extra_domains(data, r, len(CHAPTERS) + 1)
     story.append(PageBreak())
     story += appendix.methods(data, r, 1)
     story += [NextPageTemplate("landscape"), PageBreak()]

@@ -27,6 +27,14 @@ A report job is a sampling job (``sampling/job.py``: ``data:`` or ``wave:``,
       issuer: 义乌市科学技术协会              # the issuing unit (cover page)
       fieldwork_by: 某调查公司                # who did the fieldwork (cover page)
       sources: {sex_age: 第七次全国人口普查}   # source of each calibration margin's totals
+      domains:                              # extra tables: the literacy rate by these columns
+        - occupation                        #   one column
+        - [town, sex]                       #   crossed
+        - {mean: score_total, by: education}   # or any estimates: entry of sampling/job.py
+
+The job's own ``estimates:`` entries (means, proportions, totals, ratios) are extra
+tables too; ``kesu estimate`` and ``kesu weight`` accept a report job (they run its
+sampling part on the same rows and codes: ``reports.data.weight_report_table``).
 
 Parsing is pure (:func:`parse_report_job`); :mod:`reports.cli` reads the files.
 """
@@ -38,13 +46,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from kesu.yamlsource import check_keys
 from questionnaires.model import Text
 from reports.errors import SpecError
-from sampling.errors import JobError
+from sampling.job import EstimateSpec
 from sampling.job import Job
+from sampling.job import parse_estimates
 from sampling.job import parse_job
 
 logger = logging.getLogger(__name__)
@@ -52,7 +63,7 @@ logger = logging.getLogger(__name__)
 REPORT_KEYS = (
     "questionnaire", "wave_name", "survey_year", "title", "suppress_below", "level",
     "comparisons", "previous", "capacity", "sae", "fieldwork", "prior_weighting", "synthetic",
-    "factors", "issuer", "fieldwork_by", "sources",
+    "factors", "issuer", "fieldwork_by", "sources", "domains",
 )  # fmt: skip
 COMPARISON_KEYS = ("rate", "year", "label")
 
@@ -125,6 +136,7 @@ class ReportSpec:
         issuer: the issuing unit (cover page; None: not stated, and the cover says so).
         fieldwork_by: who did the fieldwork (cover page).
         sources: calibration variable -> source of its population totals (methods).
+        extra: extra domain tables: ``report.domains`` then the job's ``estimates:``.
     """
 
     job: Job
@@ -143,6 +155,7 @@ class ReportSpec:
     issuer: Text | None = None
     fieldwork_by: Text | None = None
     sources: Mapping[str, Text] = field(default_factory=dict)
+    extra: tuple[EstimateSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if self.suppress_below < 1:
@@ -256,6 +269,59 @@ def _factors(section: Any) -> tuple[FactorSpec, ...]:
     return tuple(out)
 
 
+def _domains(section: Any, level: float) -> tuple[EstimateSpec, ...]:
+    """``report.domains``: a column, a list of columns (crossed) or an ``estimates:`` entry."""
+    if not isinstance(section, list):
+        raise SpecError(
+            "report.domains must be a list (a column, a list of columns, or an estimates: entry)",
+            param="report.domains",
+            got=section,
+        )
+    out = []
+    for i, entry in enumerate(section):
+        where = f"report.domains[{i}]"
+        if isinstance(entry, Mapping):
+            (found,) = parse_estimates([entry], where)
+            if not isinstance(found, EstimateSpec):
+                raise SpecError(
+                    f"{where}: a report domain is a mean, proportion, total or ratio",
+                    param=where,
+                    got=found.kind,
+                    hint="models, quantiles, tables and tests go in the job's estimates: "
+                    "(kesu estimate prints them)",
+                )
+            out.append(replace(found, key=f"{where}.{found.statistic}"))
+            continue
+        by = [entry] if isinstance(entry, str) else entry
+        if not (isinstance(by, list) and by and all(isinstance(b, str) and b for b in by)):
+            raise SpecError(
+                f"{where} must be a column, a list of columns or an estimates: entry",
+                param=where,
+                got=entry,
+                hint="e.g. domains: [occupation, [town, sex], {mean: score_total, by: sex}]",
+            )
+        out.append(
+            EstimateSpec(
+                "proportion", "literate", None, tuple(by), None, level, True, f"{where}.by"
+            )
+        )
+    return tuple(out)
+
+
+def report_estimates(spec: ReportSpec) -> tuple[EstimateSpec, ...]:
+    """What ``kesu estimate`` prints for a report job: the literacy rate (the report's
+    headline), then :attr:`ReportSpec.extra`.
+
+    Example:
+        >>> s, _ = parse_report_job({"data": "x.csv", "design": {"weights": "w"},
+        ...                          "report": {"domains": ["sex"]}})
+        >>> [(e.variable, e.by) for e in report_estimates(s)]
+        [('literate', ()), ('literate', ('sex',))]
+    """
+    overall = EstimateSpec("proportion", "literate", None, (), None, spec.level, True, "report")
+    return (overall, *spec.extra)
+
+
 def parse_report_job(
     spec: Any, base_dir: Path | None = None, job_text: str = ""
 ) -> tuple[ReportSpec, ReportInputs]:
@@ -275,18 +341,11 @@ def parse_report_job(
         raise SpecError("the report job must be a mapping", param="job", got=type(spec).__name__)
     base = base_dir or Path(".")
     rest = {k: v for k, v in spec.items() if k != "report"}
-    try:
-        job = parse_job(rest, base)
-    except JobError:
-        raise
+    job = parse_job(rest, base)
     rep = spec.get("report") or {}
     if not isinstance(rep, Mapping):
         raise SpecError("report: must be a mapping", param="report", got=rep)
-    for key in rep:
-        if key not in REPORT_KEYS:
-            raise SpecError(
-                f"unknown key report.{key}", param=f"report.{key}", expected=", ".join(REPORT_KEYS)
-            )
+    check_keys(rep, REPORT_KEYS, "report", error=SpecError)
 
     def path(key: str, value: Any) -> Path:
         if not isinstance(value, str):
@@ -339,7 +398,8 @@ def parse_report_job(
         raise SpecError(
             "report.sources must map calibration variables to texts", param="report.sources"
         )
-    wave = rep.get("wave_name", job.wave or (job.data.stem if job.data else ""))
+    wave = rep.get("wave_name", job.wave or (job.data.path.stem if job.data else ""))
+    domains = _domains(rep["domains"], float(level)) if "domains" in rep else ()
     report_spec = ReportSpec(
         job=job,
         wave_name=str(wave),
@@ -359,6 +419,7 @@ def parse_report_job(
         if "fieldwork_by" in rep
         else None,
         sources={str(k): _text(v, f"report.sources.{k}") for k, v in sources.items()},
+        extra=domains + tuple(e for e in job.estimates if isinstance(e, EstimateSpec)),
     )
     inputs = ReportInputs(
         questionnaire=path("report.questionnaire", rep["questionnaire"])

@@ -17,7 +17,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 from numpy.typing import NDArray
 
+from kesu.tables import label_text
+
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FloatArray",
+    "IntArray",
+    "as_labels",
+    "combine_codes",
+    "factorize",
+    "group_sum",
+    "label_text",
+]
 
 IntArray = NDArray[np.intp]
 FloatArray = NDArray[np.float64]
@@ -75,13 +87,18 @@ def factorize(values: ArrayLike) -> tuple[IntArray, NDArray[Any]]:
     return codes, uniq
 
 
-def _factorize_text(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]] | None:
+def _factorize_text(
+    arr: NDArray[Any], bits: int | None = None
+) -> tuple[IntArray, NDArray[Any]] | None:
     """O(n) factorisation of fixed-width strings: hash into buckets, verify, sort the few labels.
 
-    A multiplicative hash of the characters picks one of 2^16 buckets (or ~4n
-    buckets if that collides); every row is then compared with its bucket's
-    representative, so a collision is always detected. Returns None if the
-    caller should fall back to :func:`numpy.unique`.
+    A multiplicative hash of the characters picks one of ``2^bits`` buckets (65,536 by
+    default); every row is compared with its bucket's representative, so a collision is
+    always detected, and the rows of a colliding label (never the representative of
+    another bucket: a label always hashes to the same bucket) are factorised apart with
+    :func:`numpy.unique` and given codes after the others. Returns None for an empty
+    string dtype or when more than an eighth of the rows collide (labels nearly all
+    distinct): the caller then sorts them with :func:`numpy.unique`.
     """
     n = arr.shape[0]
     width = arr.dtype.itemsize // (4 if arr.dtype.kind == "U" else 1)
@@ -98,24 +115,33 @@ def _factorize_text(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]] | None:
         h *= mult
         h ^= chars[:, j]
     h *= mult
-    for bits in (16, max(17, int(np.ceil(np.log2(4 * n))))):
-        slot = (h >> np.uint64(64 - bits)).astype(np.intp)
-        present = np.bincount(slot, minlength=1 << bits) > 0
-        dense = np.cumsum(present, dtype=np.intp) - 1
-        codes = dense[slot]
-        k = int(dense[-1]) + 1
-        rep = np.empty(k, dtype=np.intp)
-        rep[codes] = np.arange(n, dtype=np.intp)
-        labels = arr[rep]
-        # compare code points, not str objects: every row against its representative
-        if np.array_equal(chars, chars[rep][codes]):
-            order = _numeric_order(labels)
-            if order is None:
-                order = np.argsort(labels, kind="stable").astype(np.intp)
-            rank = np.empty(k, dtype=np.intp)
-            rank[order] = np.arange(k, dtype=np.intp)
-            return rank[codes], labels[order]
-    return None
+    if bits is None:
+        # 2^16 buckets: cheap to count and scan; the few rows of colliding labels (about
+        # k^2 / 2^17 labels of k) are sorted apart below
+        bits = 16
+    slot = (h >> np.uint64(64 - bits)).astype(np.intp)
+    present = np.bincount(slot, minlength=1 << bits) > 0
+    dense = np.cumsum(present, dtype=np.intp) - 1
+    codes = dense[slot]
+    k = int(dense[-1]) + 1
+    rep = np.empty(k, dtype=np.intp)
+    rep[codes] = np.arange(n, dtype=np.intp)
+    labels = arr[rep]
+    # compare code points, not str objects: every row against its representative
+    clash = np.flatnonzero(np.any(chars != chars[rep][codes], axis=1))
+    if clash.size > n // 8:  # many distinct labels (ids): sorting them all is faster
+        return None
+    if clash.size:
+        extra, extra_codes = np.unique(arr[clash], return_inverse=True)
+        codes[clash] = k + extra_codes.reshape(-1)
+        labels = np.concatenate([labels, extra.astype(labels.dtype)])
+        k += extra.shape[0]
+    order = _numeric_order(labels)
+    if order is None:
+        order = np.argsort(labels, kind="stable").astype(np.intp)
+    rank = np.empty(k, dtype=np.intp)
+    rank[order] = np.arange(k, dtype=np.intp)
+    return rank[codes], labels[order]
 
 
 def _numeric_order(uniq: NDArray[Any]) -> IntArray | None:
@@ -140,29 +166,6 @@ def combine_codes(codes: Sequence[IntArray], sizes: Sequence[int]) -> tuple[IntA
         flat = flat * int(k) + c.astype(np.int64, copy=False)
     dense, uniq = factorize(flat)
     return dense, uniq.astype(np.intp)
-
-
-def label_text(value: Any) -> str:
-    """Spelling of a label in output: strings unchanged, integral numbers without ``.0``.
-
-    Example:
-        >>> label_text(1.0), label_text("01"), label_text(np.int64(3))
-        ('1', '01', '3')
-    """
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        if np.isfinite(f) and f == int(f):
-            return str(int(f))
-        return repr(f)
-    return str(value)
 
 
 def group_sum(codes: IntArray, n_groups: int, values: FloatArray) -> FloatArray:

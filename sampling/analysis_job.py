@@ -32,7 +32,6 @@ otherwise; empty cells are missing (those rows are left out of the model).
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +41,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.tables import Table
+from kesu.tables import TableError
 from sampling.errors import JobError
 from sampling.errors import SamplingError
 from sampling.estimation import DF_CHOICES
@@ -54,8 +55,6 @@ from sampling.results import Estimate
 from sampling.results import Reliability
 from sampling.tables import svy_chisq
 from sampling.tables import svy_table
-from sampling.tabular import MISSING
-from sampling.tabular import Table
 
 logger = logging.getLogger(__name__)
 
@@ -188,21 +187,15 @@ def _formula_columns(formula: str, table: Table) -> dict[str, NDArray[Any]]:
 
 
 def model_column(table: Table, name: str) -> NDArray[Any]:
-    """A column for a model: floats (NaN missing) if numeric, else text (None missing)."""
-    raw = table.columns[name]
-    if raw.dtype.kind in "fiub":
-        return raw.astype(np.float64)
-    cells = raw.astype(str).tolist()
+    """A column for a model: floats (NaN missing) if every filled cell is a number by the
+    table layer's rule (:meth:`kesu.tables.Table.numeric`), else text (None missing)."""
     try:
-        # float() per cell is twice as fast as numpy's text-to-float cast on 300,000 rows
-        return np.fromiter(
-            (math.nan if c.strip() in MISSING else float(c) for c in cells),
-            dtype=np.float64,
-            count=len(cells),
-        )
-    except ValueError:
-        out = np.array([None if c.strip() in MISSING else c.strip() for c in cells], dtype=object)
-        return out
+        return table.numeric(name, allow_missing=True)
+    except TableError as exc:
+        if exc.reason != "number":
+            raise
+    labels = table.labels(name)
+    return np.array([c if c else None for c in labels.tolist()], dtype=object)
 
 
 def run_analysis(

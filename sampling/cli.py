@@ -3,34 +3,46 @@
 This module is an edge: it reads and writes files and, for ``wave:`` jobs,
 imports :mod:`survey` lazily to load the wave's analysis table (and, for a
 ``nonresponse:`` step without ``cases:``, its fieldwork table).
+
+A **report job** (a job with a ``report:`` section, :mod:`reports.spec`) is
+accepted too: its table is prepared as ``kesu report`` prepares it (required
+columns, the questionnaire's codes, ``exclude:``), so both commands weight the
+same rows, and ``kesu estimate`` prints the literacy rate, the report's extra
+domains (``report.domains``) and the job's ``estimates:``.
+
+Everything heavier than click is imported inside the commands, so that
+``kesu estimate --help`` answers at once.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
 
-from sampling.errors import JobError
-from sampling.errors import SamplingError
-from sampling.job import Job
-from sampling.job import WeightedSample
-from sampling.job import estimate_rows
-from sampling.job import load_cases
-from sampling.job import load_job
-from sampling.job import load_table
-from sampling.job import run_weighting
-from sampling.tabular import write_csv_table
+from kesu.errors import KesuError
+
+if TYPE_CHECKING:
+    from sampling.analysis_job import AnalysisSpec
+    from sampling.job import EstimateSpec
+    from sampling.job import Job
+    from sampling.job import WeightedSample
 
 logger = logging.getLogger(__name__)
 
 
 def load_wave(name: str) -> Mapping[str, Any]:
     """The analysis table of a survey wave (needs the ``survey`` package and its database)."""
+    from sampling.errors import JobError
+
     try:
         from survey.analysis import load_analysis_table
     except ImportError as exc:
@@ -47,6 +59,8 @@ def load_wave(name: str) -> Mapping[str, Any]:
 
 def load_wave_cases(name: str) -> Mapping[str, Any]:
     """The fieldwork (cases) table of a survey wave: one row per sampled case."""
+    from sampling.errors import JobError
+
     try:
         from survey.analysis import load_fieldwork
     except ImportError as exc:
@@ -61,19 +75,70 @@ def load_wave_cases(name: str) -> Mapping[str, Any]:
     return table
 
 
-def _prepare(job_file: Path) -> tuple[Job, WeightedSample]:
+@dataclass(frozen=True)
+class Prepared:
+    """A job, its weighted sample and the estimate entries ``kesu estimate`` prints."""
+
+    job: Job
+    sample: WeightedSample
+    estimates: tuple[EstimateSpec | AnalysisSpec, ...]
+    notes: tuple[str, ...] = ()
+
+
+def prepare(job_file: Path) -> Prepared:
+    """Read and weight a job file (or a report job, see the module docstring).
+
+    Raises:
+        KesuError: an invalid job, table, cell or design (file, line, row, column named).
+    """
+    from sampling.job import load_cases
+    from sampling.job import load_job
+    from sampling.job import load_table
+    from sampling.job import run_weighting
+
     job = load_job(job_file)
     table = load_table(job, wave_loader=load_wave)
     cases = load_cases(job, cases_loader=load_wave_cases)
-    return job, run_weighting(job, table, cases)
+    if job.report is None:
+        return Prepared(job, run_weighting(job, table, cases), job.estimates)
+    # a report job: the same rows, codes and weights as kesu report
+    from reports.data import weight_report_table
+    from reports.loaders import load_report_job
+    from reports.loaders import load_report_questionnaire
+    from reports.spec import report_estimates
+    from sampling.analysis_job import AnalysisSpec
+
+    spec, inputs = load_report_job(job_file)
+    questionnaire = load_report_questionnaire(inputs)
+    sample, notes = weight_report_table(table, questionnaire, spec, cases)
+    analyses = tuple(e for e in spec.job.estimates if isinstance(e, AnalysisSpec))
+    return Prepared(spec.job, sample, (*report_estimates(spec), *analyses), tuple(notes))
 
 
-def _describe(sample: WeightedSample) -> str:
+def prefetch(module: str) -> threading.Thread:
+    """Import ``module`` in a second thread while this one reads and weights the table.
+
+    ``kesu estimate`` needs :mod:`scipy.special` (interval quantiles) only at the end,
+    and importing it costs about 0.3 s; the CSV is read by pyarrow without the GIL, so
+    on a machine with two cores the import is nearly free. Nothing depends on it
+    having finished: the estimator imports the module itself (and waits if needed).
+    """
+    thread = threading.Thread(
+        target=importlib.import_module, args=(module,), name=f"import {module}"
+    )
+    thread.start()
+    return thread
+
+
+def _describe(prepared: Prepared) -> str:
+    sample = prepared.sample
     d = sample.design
     lines = [
         f"{sample.table.source}: {d.n} rows, {d.n_strata} strata, {d.n_psu} PSUs, "
         f"design df {d.degf}"
     ]
+    for rule in sample.excluded:
+        lines.append(f"excluded (exclude: {rule.column}): {rule.describe()}")
     if sample.replicate is not None:
         r = sample.replicate
         lines.append(f"replicate weights: {r.method}, {r.n_replicates} replicates, df {r.degf}")
@@ -93,18 +158,24 @@ def _describe(sample: WeightedSample) -> str:
 def weight(job_file: Path, output: Path | None) -> None:
     """Run the weighting steps of JOB_FILE and write the data with its final weights.
 
-    The output has the input columns plus ``weight`` (and ``repw_1``... for
-    replicate variance). Diagnostics are printed.
+    The output (CSV, UTF-8 with a BOM for Excel) has the input columns plus
+    ``weight`` (and ``repw_1``... for replicate variance); rows left out by
+    ``exclude:`` are not written, and their count is printed. Diagnostics are
+    printed. JOB_FILE may be a report job (a job with a ``report:`` section).
     """
+    from sampling.errors import JobError
+
     try:
-        job, sample = _prepare(job_file)
-        target = output or job.output
+        prepared = prepare(job_file)
+        target = output or prepared.job.output
         if target is None:
             raise JobError("the job has no output file", param="output", hint="add output: or -o")
-        write_csv_table(target, sample.table, sample.output_columns())
-    except SamplingError as exc:
+        from sampling.job import write_weighted
+
+        write_weighted(target, prepared.sample)
+    except KesuError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(_describe(sample))
+    click.echo(_describe(prepared))
     click.echo(f"wrote {target}")
 
 
@@ -165,13 +236,28 @@ def _format_table(estimate_rows: list[dict[str, Any]]) -> str:
 @click.argument("job_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def estimate(job_file: Path, as_json: bool) -> None:
-    """Run JOB_FILE (design, weighting) and print its estimates with confidence intervals."""
+    """Run JOB_FILE (design, weighting) and print its estimates with confidence intervals.
+
+    JOB_FILE may be a report job: then the literacy rate, the report's extra
+    domains and the job's estimates are printed, on the rows and codes the
+    report uses.
+    """
+    prefetch("scipy.special")
+    from sampling.job import estimate_rows
+
     try:
-        job, sample = _prepare(job_file)
-        rows = estimate_rows(job, sample)
-    except SamplingError as exc:
+        prepared = prepare(job_file)
+        rows = estimate_rows(prepared.job, prepared.sample, prepared.estimates)
+    except KesuError as exc:
         raise click.ClickException(str(exc)) from exc
+    excluded = [
+        {"column": r.column, "values": list(r.values), "rows": r.rows}
+        for r in prepared.sample.excluded
+    ]
     if as_json:
-        click.echo(json.dumps({"estimates": rows}, ensure_ascii=False, indent=2))
+        payload: dict[str, Any] = {"estimates": rows, "excluded": excluded}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         click.echo(_format_table(rows))
+        for rule in prepared.sample.excluded:
+            click.echo(f"excluded (exclude: {rule.column}): {rule.describe()}")

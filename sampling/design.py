@@ -220,6 +220,7 @@ class SurveyDesign:
                 param="weights",
                 got=float(weights[bad[0]]),
                 hint="fix or drop respondents without a valid weight",
+                row=int(bad[0]) + 1,
             )
         if not np.any(weights > 0):
             raise DesignError("all weights are zero", param="weights")
@@ -481,9 +482,33 @@ def _population(
             f"fpc varies within {label(g)} at stage {stage} (row {int(varies[0]) + 1})",
             param="fpc",
             hint="the fpc must be the same for every row of a stratum (or of a parent unit)",
+            row=int(varies[0]) + 1,
         )
-    if np.any(np.isnan(per_group)) or np.any(per_group < 0):
-        raise DesignError(f"fpc at stage {stage} must be >= 0 and not missing", param="fpc")
+
+    def first_row(g: int) -> int:
+        return int(np.flatnonzero(group == g)[0]) + 1
+
+    bad = np.flatnonzero(np.isnan(per_group) | (per_group < 0))
+    if bad.size:
+        raise DesignError(
+            f"fpc at stage {stage} must be >= 0 and not missing",
+            param="fpc",
+            got=float(per_group[bad[0]]),
+            row=first_row(int(bad[0])),
+        )
+    if np.all(per_group == 1):
+        # R's svydesign refuses this too: it cannot be a census of every stratum and a
+        # population of one unit at the same time
+        raise DesignError(
+            f"fpc at stage {stage} is 1 in every row: as a sampling fraction it says every "
+            "stratum is a census (no sampling error at all), as a population count it is "
+            "fewer units than were sampled",
+            param="fpc",
+            got=1.0,
+            hint="give the number of population units (N) of each stratum, or drop fpc: for a "
+            "with-replacement variance",
+            row=1,
+        )
     if np.any(per_group > 1):
         if np.any((per_group < 1) & (per_group > 0)):
             raise DesignError(
@@ -505,6 +530,7 @@ def _population(
             got=float(population[g]),
             expected=f">= {int(sampled[g])} sampled units",
             hint="is the fpc a population count of the right units?",
+            row=first_row(g),
         )
     return population
 

@@ -1,9 +1,10 @@
 """The sampling frame (town/street -> village/community with population counts) and the draw.
 
-A frame CSV has one row per PSU (village 村 or neighbourhood committee 社区):
-a stratum column (usually the town/street code), a PSU id, a size (population)
-and optionally a household count. :func:`read_frame` checks it and reports
-problems by CSV line and column. :class:`SampleDesign` is the design file
+A frame table (CSV in any encoding, .xlsx or Parquet, read by :mod:`kesu.tables`)
+has one row per PSU (village 村 or neighbourhood committee 社区): a stratum column
+(usually the town/street code), a PSU id, a size (population) and optionally a
+household count. :func:`read_frame` checks it and reports problems by file, row
+and column. :class:`SampleDesign` is the design file
 (YAML mapping) and :func:`draw_sample` carries out the stratified multistage
 draw (PSUs by PPS, households by equal probability), giving one row per
 selected household with the inclusion probability of every stage.
@@ -11,9 +12,7 @@ selected household with the inclusion probability of every stage.
 
 from __future__ import annotations
 
-import csv
 import logging
-import math
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.tables import Table
+from kesu.tables import TableError
+from kesu.tables import read_table
+from kesu.tables import write_csv
+from kesu.yamlsource import check_keys
 from sampling.allocation import AllocationMethod
 from sampling.allocation import allocate
 from sampling.errors import FrameError
@@ -111,134 +115,144 @@ class Frame:
         return np.array([i for i, s in enumerate(self.stratum) if s == stratum], dtype=np.int64)
 
 
-def _number(text: str, line: int, column: str, *, integer: bool = False) -> float:
-    try:
-        value = float(text.strip().replace(",", ""))
-    except ValueError:
-        raise FrameError(
-            f"line {line}, column {column!r}: {text!r} is not a number",
-            param=column,
-            got=text,
-            hint="write plain digits, e.g. 2315",
-        ) from None
-    if not math.isfinite(value) or value <= 0:
-        raise FrameError(
-            f"line {line}, column {column!r}: size must be > 0",
-            param=column,
-            got=text,
-            hint="drop PSUs with nobody living there or fix the count",
-        )
-    if integer and value != math.floor(value):
-        raise FrameError(
-            f"line {line}, column {column!r}: household count must be a whole number",
-            param=column,
-            got=text,
-        )
-    return value
+def _frame_error(exc: TableError) -> FrameError:
+    return FrameError(
+        exc.message,
+        param=exc.column or exc.param,
+        got=exc.got,
+        expected=exc.expected,
+        hint=exc.hint,
+        file=exc.file,
+        row=exc.row,
+        column=exc.column,
+    )
 
 
-def parse_frame(lines: Iterable[str], columns: FrameColumns | None = None) -> Frame:
-    """Parse and check frame CSV text (header line first).
+def frame_from_table(table: Table, columns: FrameColumns | None = None) -> Frame:
+    """Check a frame table and turn it into a :class:`Frame`.
 
-    Checks: required columns present; no empty stratum or PSU id; sizes and
-    household counts numeric and > 0; PSU ids unique. Every error names the
-    CSV line and column.
-
-    Args:
-        lines: the CSV text, line by line.
-        columns: column names (default :class:`FrameColumns`).
-
-    Returns:
-        :class:`Frame`.
+    Checks: required columns present; no empty stratum, town or PSU id; sizes and
+    household counts numbers (the table layer's rule: ``2,315`` and full-width digits
+    are numbers) and > 0; household counts whole; PSU ids unique. Every error names
+    the file, the row and the column.
 
     Raises:
         FrameError: the first problem found.
+    """
+    cols = columns or FrameColumns()
+    needed = [cols.stratum, cols.psu, cols.size, cols.town_column]
+    if cols.households:
+        needed.append(cols.households)
+    needed = list(dict.fromkeys(needed))
+    missing = [c for c in needed if c not in table]
+    if missing:
+        raise FrameError(
+            f"missing column {missing[0]!r}",
+            param=missing[0],
+            got=list(table.order),
+            hint="rename the column in the frame or set it in the design file's columns:",
+            file=table.source,
+            row=1,
+        )
+    if table.n_rows == 0:
+        raise FrameError(
+            "the frame has no rows", param="frame", hint="add one row per PSU", file=table.source
+        )
+    text = {c: table.labels(c) for c in (cols.stratum, cols.psu, cols.town_column)}
+    for name, values in text.items():
+        empty = np.flatnonzero(values == "")
+        if empty.size:
+            raise FrameError(
+                "empty value",
+                param=name,
+                hint="fill it in",
+                file=table.source,
+                row=table.row_number(int(empty[0])),
+                column=name,
+            )
+    numbers: dict[str, FloatArray] = {}
+    for number_column, whole in ((cols.size, False), (cols.households, True)):
+        if not number_column:
+            continue
+        try:
+            amount = table.numeric(
+                number_column, key=f"columns.{'households' if whole else 'size'}"
+            )
+        except TableError as exc:
+            raise _frame_error(exc) from None
+        bad = np.flatnonzero(~(amount > 0) | (whole & (amount != np.floor(amount))))
+        if bad.size:
+            i = int(bad[0])
+            raise FrameError(
+                "household count must be a whole number > 0" if whole else "size must be > 0",
+                param=number_column,
+                got=float(amount[i]),
+                hint="drop PSUs with nobody living there or fix the count",
+                file=table.source,
+                row=table.row_number(i),
+                column=number_column,
+            )
+        numbers[number_column] = amount
+    psus = text[cols.psu].tolist()
+    seen: dict[str, int] = {}
+    for i, psu in enumerate(psus):
+        if psu in seen:
+            raise FrameError(
+                f"PSU id {psu!r} already used on row {table.row_number(seen[psu])}",
+                param=cols.psu,
+                got=psu,
+                hint="PSU ids must be unique over the whole frame (prefix them with the town)",
+                file=table.source,
+                row=table.row_number(i),
+                column=cols.psu,
+            )
+        seen[psu] = i
+    used = set(needed)
+    extra = {h: tuple(table.labels(h).tolist()) for h in table.order if h not in used}
+    return Frame(
+        stratum=tuple(text[cols.stratum].tolist()),
+        psu=tuple(psus),
+        town=tuple(text[cols.town_column].tolist()),
+        size=numbers[cols.size],
+        households=numbers[cols.households] if cols.households else None,
+        line=tuple(table.row_number(i) for i in range(table.n_rows)),
+        extra=extra,
+        columns=cols,
+    )
+
+
+def parse_frame(lines: Iterable[str], columns: FrameColumns | None = None) -> Frame:
+    """Parse and check frame CSV text (header line first); see :func:`frame_from_table`.
 
     Example:
         >>> f = parse_frame(["town,psu,population", "fotang,fo01,2315", "fotang,fo02,880"])
         >>> f.size.tolist()
         [2315.0, 880.0]
     """
-    cols = columns or FrameColumns()
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
+    text = "\n".join(line.rstrip("\r\n") for line in lines) + "\n"
+    if not text.strip():
         raise FrameError("the frame is empty", param="frame", hint="add a header line and rows")
-    header = [h.strip() for h in header]
-    needed = [cols.stratum, cols.psu, cols.size, cols.town_column]
-    if cols.households:
-        needed.append(cols.households)
-    missing = [c for c in dict.fromkeys(needed) if c not in header]
-    if missing:
-        raise FrameError(
-            f"line 1: missing column {missing[0]!r}",
-            param=missing[0],
-            got=header,
-            hint="rename the column in the CSV or set it in the design file's columns:",
-        )
-    index = {name: header.index(name) for name in header}
-    used = set(needed)
-    extra_names = [h for h in header if h not in used and h]
-    strata: list[str] = []
-    psus: list[str] = []
-    towns: list[str] = []
-    sizes: list[float] = []
-    households: list[float] = []
-    line_numbers: list[int] = []
-    extra: dict[str, list[str]] = {name: [] for name in extra_names}
-    seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(header):
-            row = row + [""] * (len(header) - len(row))
-
-        def cell(name: str, row: list[str] = row) -> str:
-            return row[index[name]].strip()
-
-        for name in (cols.stratum, cols.psu, cols.town_column):
-            if not cell(name):
-                raise FrameError(
-                    f"line {line}, column {name!r}: empty value", param=name, hint="fill it in"
-                )
-        psu = cell(cols.psu)
-        if psu in seen:
-            raise FrameError(
-                f"line {line}, column {cols.psu!r}: PSU id {psu!r} "
-                f"already used on line {seen[psu]}",
-                param=cols.psu,
-                got=psu,
-                hint="PSU ids must be unique over the whole frame (prefix them with the town)",
-            )
-        seen[psu] = line
-        strata.append(cell(cols.stratum))
-        psus.append(psu)
-        towns.append(cell(cols.town_column))
-        sizes.append(_number(cell(cols.size), line, cols.size))
-        if cols.households:
-            households.append(_number(cell(cols.households), line, cols.households, integer=True))
-        for name in extra_names:
-            extra[name].append(cell(name))
-        line_numbers.append(line)
-    if not psus:
-        raise FrameError("the frame has no rows", param="frame", hint="add one row per PSU")
-    return Frame(
-        stratum=tuple(strata),
-        psu=tuple(psus),
-        town=tuple(towns),
-        size=np.array(sizes),
-        households=np.array(households) if cols.households else None,
-        line=tuple(line_numbers),
-        extra={k: tuple(v) for k, v in extra.items()},
-        columns=cols,
-    )
+    try:
+        table = read_table(text.encode("utf-8"), name="frame", what="frame")
+    except TableError as exc:
+        raise _frame_error(exc) from None
+    return frame_from_table(table, columns)
 
 
-def read_frame(path: str | Path, columns: FrameColumns | None = None) -> Frame:
-    """Read a frame CSV (UTF-8, with or without BOM) and check it; see :func:`parse_frame`."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return parse_frame(fh, columns)
+def read_frame(
+    path: str | Path,
+    columns: FrameColumns | None = None,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> Frame:
+    """Read a frame table (CSV in any encoding, .xlsx, Parquet) and check it; see
+    :func:`frame_from_table`."""
+    try:
+        table = read_table(path, encoding=encoding, sheet=sheet, what="frame")
+    except TableError as exc:
+        raise _frame_error(exc) from None
+    return frame_from_table(table, columns)
 
 
 _DESIGN_KEYS = {
@@ -294,13 +308,7 @@ class SampleDesign:
         """
         if not isinstance(data, Mapping):
             raise SelectionError("the design file must be a mapping", param="design", got=data)
-        unknown = sorted(set(data) - _DESIGN_KEYS)
-        if unknown:
-            raise SelectionError(
-                f"unknown key {unknown[0]!r} in the design file",
-                param=unknown[0],
-                expected=sorted(_DESIGN_KEYS),
-            )
+        check_keys(data, _DESIGN_KEYS, "", error=SelectionError)
         cols = data.get("columns") or {}
         if not isinstance(cols, Mapping) or set(cols) - {f.name for f in fields(FrameColumns)}:
             raise SelectionError(
@@ -525,15 +533,7 @@ def draw_sample(frame: Frame, design: SampleDesign, rng: np.random.Generator) ->
 
 
 def write_sample(sample: DrawnSample, path: str | Path) -> None:
-    """Write the sample file (UTF-8 CSV; empty prob3 to be filled at the door)."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(sample.columns))
-        writer.writeheader()
-        for row in sample.rows:
-            writer.writerow({k: "" if v is None else _fmt(v) for k, v in row.items()})
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+    """Write the sample file (CSV, UTF-8 with a BOM for Excel; empty prob3 to be filled
+    at the door)."""
+    names = list(sample.columns)
+    write_csv(path, names, ([row.get(k) for k in names] for row in sample.rows))

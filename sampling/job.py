@@ -3,6 +3,8 @@
 The format (paths relative to the job file)::
 
     data: sample.csv            # or  wave: NAME  (the analysis table of a survey wave)
+                                # or  data: {file: 数据.xlsx, sheet: 数据, encoding: gbk}
+    exclude: {rejected: [1]}    # optional; rows left out on purpose, counted (see below)
     design:
       weights: w                # design-weight column (or prob: p, weights 1/p; or
                                 # neither: weights N/n per stage from the fpc, as R)
@@ -45,8 +47,29 @@ The format (paths relative to the job file)::
         family: binomial        # see sampling/analysis_job.py
         tests: ["C(agegroup)"]
     output: weighted.csv        # where ``kesu weight`` writes data + weights
+    report: {...}               # a report job's section (reports/spec.py); kesu weight and
+                                # kesu estimate run the rest of the job and leave it to kesu report
 
-The weighting steps run in the order nonresponse, calibration, trim; after a
+Tables (``data:``, ``nonresponse.cases``) are read by the one table layer,
+:mod:`kesu.tables`: CSV in UTF-8, UTF-8 with a BOM or GB18030/GBK (detected;
+``encoding:`` overrides), ``.xlsx`` (the first sheet, or ``sheet:``) and Parquet.
+The job file itself is read by :mod:`kesu.yamlsource` (YAML 1.2: ``1e-12`` is a
+number, ``yes``/``no`` are strings, a key written twice or an unknown key stops
+with ``FILE:LINE``).
+
+**Nothing is dropped silently.** A missing or blank cell in a design column
+(weights, strata, PSUs, fpc) stops the job naming the row and column, as R's
+``svydesign`` refuses missing values in ``id``, ``strata``, ``weights`` and
+``fpc``; so do impossible fpc values (more sampled than population units, or 1
+in every row, which R refuses too). Rows a statistician really wants out are
+named by ``exclude:`` (column -> the values whose rows are left out; ``""``
+means a missing cell); the rows are removed before weighting and counted
+(:attr:`WeightedSample.excluded`), ``kesu weight`` and ``kesu estimate`` print
+the counts and the report's methods section states them.
+
+Every weighting step runs through the weighting registry
+(:func:`sampling.weighting.get_weighting_method`). The weighting steps run in the
+order nonresponse, calibration, trim; after a
 calibration, trimming alternates with re-calibration until both the caps and the
 margins hold (:func:`sampling.weighting.trim_weights` with ``recalibrate``).
 
@@ -88,7 +111,7 @@ Parsing (:func:`parse_job`) and running (:func:`run_weighting`,
 :func:`run_estimates`) are pure; :func:`load_job`, :func:`load_table` and
 :func:`load_cases` are the loaders. Unknown keys, missing columns and
 non-numeric cells are :class:`~sampling.errors.JobError` naming the key, the
-column and the row.
+column and the row; :func:`load_job` adds the file and line.
 """
 
 from __future__ import annotations
@@ -104,10 +127,18 @@ from typing import Any
 from typing import TypedDict
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 
-from sampling._codes import label_text
+from kesu.errors import KesuError
+from kesu.tables import MISSING
+from kesu.tables import Table
+from kesu.tables import TableError
+from kesu.tables import TableSource
+from kesu.tables import label_text
+from kesu.tables import table_from_columns
+from kesu.tables import write_columns
+from kesu.yamlsource import check_keys
+from kesu.yamlsource import line_of
 from sampling.analysis_job import ANALYSES
 from sampling.analysis_job import AnalysisSpec
 from sampling.analysis_job import parse_analysis
@@ -115,6 +146,7 @@ from sampling.analysis_job import run_analysis
 from sampling.design import LonelyPSU
 from sampling.design import SurveyDesign
 from sampling.design import fpc_weights
+from sampling.errors import DesignError
 from sampling.errors import JobError
 from sampling.errors import SamplingError
 from sampling.errors import WeightingError
@@ -129,15 +161,7 @@ from sampling.replicates import replicate_design
 from sampling.replicates import replicate_design_from_weights
 from sampling.results import Estimate
 from sampling.results import Reliability
-from sampling.tabular import MISSING
-from sampling.tabular import Table
-from sampling.tabular import read_csv_table
-from sampling.tabular import table_from_columns
-from sampling.weighting import adjust_nonresponse
-from sampling.weighting import calibrate
-from sampling.weighting import poststratify
-from sampling.weighting import rake
-from sampling.weighting import trim_weights
+from sampling.weighting import get_weighting_method
 from sampling.weighting.base import WeightingResult
 from sampling.weighting.nonresponse import ER
 from sampling.weighting.nonresponse import disposition_category
@@ -147,6 +171,7 @@ logger = logging.getLogger(__name__)
 TOP_KEYS = (
     "data",
     "wave",
+    "exclude",
     "design",
     "nonresponse",
     "calibration",
@@ -156,6 +181,7 @@ TOP_KEYS = (
     "reliability",
     "estimates",
     "output",
+    "report",
 )
 DESIGN_KEYS = (
     "weights",
@@ -212,14 +238,14 @@ class NonresponseSpec:
     """The ``nonresponse:`` section (see the module docstring).
 
     Attributes:
-        cases: the cases CSV file; None: the wave's fieldwork table.
+        cases: the cases table file; None: the wave's fieldwork table.
         weights: the cases' base-weight column.
         outcome: the cases' disposition column.
         classes: the cases' weighting-class columns (crossed).
         id: the cases' column holding the data's ``respondent_id``.
     """
 
-    cases: Path | None
+    cases: TableSource | None
     weights: str = "base_weight"
     outcome: str = "weighting_outcome"
     classes: tuple[str, ...] = ()
@@ -264,10 +290,27 @@ class EstimateSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Exclusion:
+    """One ``exclude:`` rule: rows whose ``column`` holds one of ``values``.
+
+    ``rows`` is the number of rows it left out (0 before the job ran).
+    """
+
+    column: str
+    values: tuple[str, ...]
+    rows: int = 0
+
+    def describe(self) -> str:
+        """``rejected in (1): 28 rows``."""
+        shown = ", ".join(repr(v) if v else "(missing)" for v in self.values)
+        return f"{self.column} in ({shown}): {self.rows} row{'s' if self.rows != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """A parsed job file."""
 
-    data: Path | None
+    data: TableSource | None
     wave: str | None
     design: DesignSpec
     calibration: CalibrationSpec | None
@@ -278,23 +321,16 @@ class Job:
     estimates: tuple[EstimateSpec | AnalysisSpec, ...]
     output: Path | None
     nonresponse: NonresponseSpec | None = None
+    exclude: tuple[Exclusion, ...] = ()
+    #: the ``report:`` section of a report job (read by ``reports.spec``), else None
+    report: Mapping[str, Any] | None = None
 
 
 # -- parsing -------------------------------------------------------------------------------
 
 
 def _check_keys(section: Any, allowed: tuple[str, ...], where: str) -> Mapping[str, Any]:
-    if not isinstance(section, Mapping):
-        raise JobError(f"{where} must be a mapping", param=where, got=type(section).__name__)
-    for key in section:
-        if key not in allowed:
-            raise JobError(
-                f"unknown key {where + '.' if where != 'job' else ''}{key}",
-                param=f"{where}.{key}" if where != "job" else str(key),
-                got=key,
-                expected=", ".join(allowed),
-            )
-    return section
+    return check_keys(section, allowed, where, error=JobError)
 
 
 def _names(value: Any, key: str) -> tuple[str, ...]:
@@ -309,7 +345,8 @@ def _names(value: Any, key: str) -> tuple[str, ...]:
 
 def _number(value: Any, key: str, *, integer: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise JobError(f"{key} must be a number", param=key, got=value)
+        hint = "write it unquoted, e.g. 1e-10 or 0.0001" if isinstance(value, str) else None
+        raise JobError(f"{key} must be a number", param=key, got=value, hint=hint)
     if integer and int(value) != value:
         raise JobError(f"{key} must be a whole number", param=key, got=value)
     return float(value)
@@ -319,6 +356,13 @@ def _choice(value: Any, choices: tuple[str, ...], key: str) -> str:
     if value not in choices:
         raise JobError(f"invalid {key}", param=key, got=value, expected=" | ".join(choices))
     return str(value)
+
+
+def _source(value: Any, base: Path, key: str) -> TableSource:
+    try:
+        return TableSource.from_config(value, base, key)
+    except TableError as exc:
+        raise JobError(exc.message, param=exc.param, got=exc.got, expected=exc.expected) from None
 
 
 def _parse_replicate_weights(section: Any) -> ReplicateWeightsSpec:
@@ -406,10 +450,6 @@ def _parse_nonresponse(section: Any, base: Path, wave: str | None) -> Nonrespons
             hint="export it with kesu export NAME --format cases; only wave: jobs may leave "
             "it out (the wave's fieldwork is used)",
         )
-    if cases is not None and not isinstance(cases, str):
-        raise JobError(
-            "nonresponse.cases must be a file name", param="nonresponse.cases", got=cases
-        )
     names: dict[str, str] = {}
     defaults = {"weights": "base_weight", "outcome": "weighting_outcome", "id": RESPONDENT_ID}
     for key, default in defaults.items():
@@ -420,7 +460,7 @@ def _parse_nonresponse(section: Any, base: Path, wave: str | None) -> Nonrespons
             )
         names[key] = value
     return NonresponseSpec(
-        cases=None if cases is None else base / cases,
+        cases=None if cases is None else _source(cases, base, "nonresponse.cases"),
         weights=names["weights"],
         outcome=names["outcome"],
         classes=_names(n.get("classes"), "nonresponse.classes"),
@@ -445,6 +485,9 @@ def _parse_calibration(section: Any) -> CalibrationSpec:
         raise JobError(
             "calibration.totals must map variables to totals", param="calibration.totals"
         )
+    for name, levels in margins.items():
+        for level, total in levels.items():
+            _number(total, f"calibration.margins.{name}.{level}")
     for name, value in totals.items():
         _number(value, f"calibration.totals.{name}")
     if method == "poststratify" and totals:
@@ -492,8 +535,27 @@ def _parse_trim(section: Any) -> dict[str, Any]:
     return out
 
 
-def _parse_estimate(entry: Any, i: int) -> EstimateSpec | AnalysisSpec:
-    where = f"estimates[{i}]"
+def _parse_exclude(section: Any) -> tuple[Exclusion, ...]:
+    e = _check_keys(section, tuple(str(k) for k in section) if isinstance(section, Mapping)
+                    else (), "exclude")  # fmt: skip
+    out = []
+    for column, values in e.items():
+        key = f"exclude.{column}"
+        listed = values if isinstance(values, list) else [values]
+        if not listed or any(isinstance(v, Mapping | list) for v in listed):
+            raise JobError(
+                f"{key} must be a value or a list of values whose rows are left out",
+                param=key,
+                got=values,
+                hint='e.g. exclude: {rejected: [1], town: [outside, ""]} ("" = a missing cell)',
+            )
+        texts = tuple("" if v is None else label_text(v).strip() for v in listed)
+        out.append(Exclusion(str(column), tuple("" if t in MISSING else t for t in texts)))
+    return tuple(out)
+
+
+def _parse_estimate(entry: Any, i: int, where: str | None = None) -> EstimateSpec | AnalysisSpec:
+    where = where or f"estimates[{i}]"
     if isinstance(entry, Mapping) and any(k in entry for k in ANALYSES):
         return parse_analysis(entry, where)
     e = _check_keys(entry, ESTIMATE_KEYS, where)
@@ -531,6 +593,21 @@ def _parse_estimate(entry: Any, i: int) -> EstimateSpec | AnalysisSpec:
     )
 
 
+def parse_estimates(
+    entries: Any, where: str = "estimates"
+) -> tuple[EstimateSpec | AnalysisSpec, ...]:
+    """Check a list of ``estimates:`` entries (also a report's ``report.domains``).
+
+    Raises:
+        JobError: not a list, or an invalid entry.
+    """
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise JobError(f"{where} must be a list", param=where)
+    return tuple(_parse_estimate(e, i, f"{where}[{i}]") for i, e in enumerate(entries))
+
+
 def parse_job(spec: Any, base_dir: Path | None = None) -> Job:
     """Check a job mapping (the parsed YAML) and turn it into a :class:`Job`.
 
@@ -540,12 +617,10 @@ def parse_job(spec: Any, base_dir: Path | None = None) -> Job:
     top = _check_keys(spec, TOP_KEYS, "job")
     base = base_dir or Path(".")
     if ("data" in top) == ("wave" in top):
-        raise JobError("a job needs exactly one of data (a CSV file) or wave", param="data")
+        raise JobError("a job needs exactly one of data (a table file) or wave", param="data")
     data = wave = None
     if "data" in top:
-        if not isinstance(top["data"], str):
-            raise JobError("data must be a file name", param="data", got=top["data"])
-        data = base / top["data"]
+        data = _source(top["data"], base, "data")
     else:
         if not isinstance(top["wave"], str):
             raise JobError("wave must be a wave name", param="wave", got=top["wave"])
@@ -565,13 +640,13 @@ def parse_job(spec: Any, base_dir: Path | None = None) -> Job:
         min_n=int(_number(rel.get("min_n", 30), "reliability.min_n", integer=True)),
         max_cv=_number(rel.get("max_cv", 0.30), "reliability.max_cv"),
     )
-    entries = top.get("estimates") or []
-    if not isinstance(entries, list):
-        raise JobError("estimates must be a list", param="estimates")
-    estimates = tuple(_parse_estimate(e, i) for i, e in enumerate(entries))
+    estimates = parse_estimates(top.get("estimates") or [])
     output = top.get("output")
     if output is not None and not isinstance(output, str):
         raise JobError("output must be a file name", param="output", got=output)
+    report = top.get("report")
+    if report is not None and not isinstance(report, Mapping):
+        raise JobError("report must be a mapping (a report job's section)", param="report")
     return Job(
         data=data,
         wave=wave,
@@ -584,33 +659,59 @@ def parse_job(spec: Any, base_dir: Path | None = None) -> Job:
         estimates=estimates,
         output=None if output is None else base / output,
         nonresponse=nonresponse,
+        exclude=_parse_exclude(top["exclude"]) if top.get("exclude") else (),
+        report=report,
     )
+
+
+def read_job_file(path: str | Path) -> tuple[Any, str]:
+    """The parsed YAML of a job file and its text (by :mod:`kesu.yamlsource`).
+
+    Raises:
+        JobError: unreadable file, invalid YAML, a key written twice (``FILE:LINE``).
+    """
+    from kesu.yamlsource import ConfigError
+    from kesu.yamlsource import load_yaml_text
+    from kesu.yamlsource import read_config_text
+
+    try:
+        text = read_config_text(path, "job file")
+        return load_yaml_text(text, str(path)), text
+    except ConfigError as exc:
+        raise JobError(
+            exc.message, param="job", file=exc.file, line=exc.line, hint=exc.hint
+        ) from None
+
+
+def locate(exc: KesuError, document: Any, path: str | Path) -> KesuError:
+    """``exc`` naming the job file and the line of its ``param`` key in ``document``."""
+    return exc.located(str(path), line_of(document, exc.param))
 
 
 def load_job(path: str | Path) -> Job:
     """Read and parse a YAML job file (paths inside are relative to it).
 
     Raises:
-        JobError: unreadable file, invalid YAML, or an invalid job.
+        JobError: unreadable file, invalid YAML, or an invalid job; the message starts
+            with ``FILE:LINE`` of the key concerned.
     """
     p = Path(path)
+    spec, _ = read_job_file(p)
     try:
-        spec = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise JobError(f"cannot read the job file {str(p)!r}: {exc.strerror}", param="job") from exc
-    except yaml.YAMLError as exc:
-        raise JobError(f"{p.name} is not valid YAML: {exc}", param="job") from exc
-    return parse_job(spec, p.parent)
+        return parse_job(spec, p.parent)
+    except JobError as exc:
+        raise locate(exc, spec, p) from None
 
 
 def load_table(job: Job, wave_loader: Callable[[str], Mapping[str, Any]] | None = None) -> Table:
-    """The job's data: its CSV file, or the wave's analysis table via ``wave_loader``.
+    """The job's data: its table file, or the wave's analysis table via ``wave_loader``.
 
     Raises:
-        JobError: the file cannot be read, or a wave without a loader.
+        TableError: the file cannot be read (naming file, row, column).
+        JobError: a wave without a loader.
     """
     if job.data is not None:
-        return read_csv_table(job.data)
+        return job.data.read("data file", "data")
     if wave_loader is None or job.wave is None:
         raise JobError("this job reads a wave: a wave loader is needed", param="wave")
     return table_from_columns(wave_loader(job.wave), f"wave {job.wave!r}")
@@ -621,18 +722,19 @@ def load_cases(
 ) -> Table | None:
     """The cases table of the job's ``nonresponse:`` step (None without the step).
 
-    Its ``cases:`` CSV file, or for a ``wave:`` job without ``cases:`` the
+    Its ``cases:`` file, or for a ``wave:`` job without ``cases:`` the
     wave's fieldwork table from ``cases_loader`` (the CLI passes
     ``survey.analysis.load_fieldwork``, imported only when needed).
 
     Raises:
-        JobError: the cases file cannot be read, or a wave without a loader.
+        TableError: the cases file cannot be read.
+        JobError: a wave without a loader.
     """
     spec = job.nonresponse
     if spec is None:
         return None
     if spec.cases is not None:
-        return read_csv_table(spec.cases, key="nonresponse.cases", what="cases file")
+        return spec.cases.read("cases file", "nonresponse.cases")
     if cases_loader is None or job.wave is None:
         raise JobError(
             "the nonresponse step reads the wave's fieldwork: a cases loader is needed",
@@ -640,6 +742,22 @@ def load_cases(
             hint="or export the cases (kesu export NAME --format cases) and name the file",
         )
     return table_from_columns(cases_loader(job.wave), f"the fieldwork of wave {job.wave!r}")
+
+
+def write_weighted(target: Path, sample: WeightedSample) -> None:
+    """Write the sample's table plus its weight columns (replacing same-named columns), as
+    CSV with a BOM; the rows are the weighted rows (``exclude:`` rows are not written)."""
+    extra = sample.output_columns()
+    table = sample.table
+    order = list(table.order) + [k for k in extra if k not in table.order]
+    columns: dict[str, Any] = {}
+    for name in order:
+        if name in extra:
+            columns[name] = extra[name]
+        else:
+            raw = table.columns[name]
+            columns[name] = raw if raw.dtype.kind in "US" else table.labels(name)
+    write_columns(target, columns, order)
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -655,6 +773,8 @@ class WeightedSample:
     #: every step in order (nonresponse, calibration, trim); a nonresponse step's
     #: weights and diagnostics are those of the cases table, not of the data rows
     steps: tuple[WeightingResult, ...]
+    #: the job's ``exclude:`` rules with the number of rows each left out
+    excluded: tuple[Exclusion, ...] = ()
 
     @property
     def analysis_design(self) -> SurveyDesign | ReplicateDesign:
@@ -671,22 +791,103 @@ class WeightedSample:
         return out
 
 
+def apply_exclusions(job: Job, table: Table) -> tuple[Table, tuple[Exclusion, ...]]:
+    """The rows of ``table`` that no ``exclude:`` rule names, and each rule's count.
+
+    A row named by several rules counts for the first.
+
+    Raises:
+        TableError: a rule names a column the table does not have.
+    """
+    if not job.exclude:
+        return table, ()
+    keep = np.ones(table.n_rows, dtype=bool)
+    counted = []
+    for rule in job.exclude:
+        hit = np.isin(table.labels(rule.column, key=f"exclude.{rule.column}"), rule.values)
+        hit &= keep
+        counted.append(dataclasses.replace(rule, rows=int(hit.sum())))
+        keep &= ~hit
+    for rule in counted:
+        logger.info("%s: excluded %s", table.source, rule.describe())
+    if keep.all():
+        return table, tuple(counted)
+    if not keep.any():
+        raise JobError(
+            f"the exclude: rules leave no row of {table.source}",
+            param="exclude",
+            got=[r.describe() for r in counted],
+        )
+    return table.take(keep), tuple(counted)
+
+
+_STAGE = re.compile(r"at stage (\d+)")
+
+
 def build_design(
     job: Job, table: Table, weights: NDArray[np.float64] | None = None
 ) -> SurveyDesign:
     """The :class:`SurveyDesign` of the job's ``design:`` section.
 
-    ``weights`` replaces the ``design.weights`` column (e.g. after nonresponse).
+    ``weights`` replaces the design weights (e.g. after nonresponse).
+
+    Raises:
+        TableError: a missing design column, or a missing, blank or non-numeric cell in
+            one (row and column named), as R's ``svydesign`` refuses missing values.
+        JobError: an impossible design (negative weights, fpc: more sampled than
+            population units, 1 in every row...), naming the row and column.
     """
     spec = job.design
-    strata = None if spec.strata is None else table.labels(spec.strata, key="design.strata")
-    psu = [table.labels(c, key="design.psu") for c in spec.psu] or None
+    labels: dict[str, NDArray[Any]] = {}
+    for key, names in (("design.strata", (spec.strata,) if spec.strata else ()),
+                       ("design.psu", spec.psu)):  # fmt: skip
+        for name in names:
+            values = table.labels(name, key=key)
+            blank = np.flatnonzero(values == "")
+            if blank.size:
+                raise TableError(
+                    f"missing value ({blank.size} missing cell{'s' if blank.size > 1 else ''} "
+                    f"in this column; needed by {key})",
+                    file=table.source,
+                    row=table.row_number(int(blank[0])),
+                    column=name,
+                    param=key,
+                    reason="missing",
+                    hint="a blank or NA cell is not one more stratum or PSU; R refuses it too "
+                    "(missing values in "
+                    + ("`strata'" if key == "design.strata" else "`id'")
+                    + "). Fill it in, or leave the row out with exclude:",
+                )
+            labels[name] = values
     fpc = [table.numeric(c, key="design.fpc") for c in spec.fpc] or None
     if weights is None:
         weights = starting_weights(spec, table)
-    return SurveyDesign(
-        weights=weights, strata=strata, psu=psu, fpc=fpc, nest=spec.nest, lonely_psu=spec.lonely_psu
-    )
+    try:
+        return SurveyDesign(
+            weights=weights,
+            strata=None if spec.strata is None else labels[spec.strata],
+            psu=[labels[c] for c in spec.psu] or None,
+            fpc=fpc,
+            nest=spec.nest,
+            lonely_psu=spec.lonely_psu,
+        )
+    except DesignError as exc:
+        column = {"weights": spec.weights or spec.prob, "strata": spec.strata}.get(exc.param or "")
+        if exc.param in ("fpc", "psu"):
+            names = spec.fpc if exc.param == "fpc" else spec.psu
+            stage = _STAGE.search(exc.message)
+            k = int(stage.group(1)) - 1 if stage else 0
+            column = names[k] if k < len(names) else None
+        raise JobError(
+            exc.message,
+            param=f"design.{exc.param}" if exc.param else "design",
+            got=exc.got,
+            expected=exc.expected,
+            hint=exc.hint,
+            file=table.source,
+            row=None if exc.row is None else table.row_number(exc.row - 1),
+            column=column,
+        ) from None
 
 
 def starting_weights(spec: DesignSpec, table: Table) -> NDArray[np.float64]:
@@ -769,7 +970,7 @@ def _nonresponse_factors(
                 category[value] = disposition_category(value)
             except WeightingError:
                 raise JobError(
-                    f"{where} row {i + 1}: unknown disposition {value!r} in column "
+                    f"{where} row {cases.row_number(i)}: unknown disposition {value!r} in column "
                     f"{spec.outcome!r} (nonresponse.outcome)",
                     param="nonresponse.outcome",
                     got=value,
@@ -781,7 +982,8 @@ def _nonresponse_factors(
         i = int(bad[0])
         missing = not np.isfinite(base[i])
         raise JobError(
-            f"{where} row {i + 1} ({outcome[i]}): the weight in column {spec.weights!r} is "
+            f"{where} row {cases.row_number(i)} ({outcome[i]}): the weight in column "
+            f"{spec.weights!r} is "
             f"{'missing' if missing else 'negative'} (nonresponse.weights)",
             param="nonresponse.weights",
             got=None if missing else float(base[i]),
@@ -794,7 +996,8 @@ def _nonresponse_factors(
         empty = np.flatnonzero(np.isin(np.char.strip(labels.astype(str)), list(MISSING)))
         if empty.size:
             raise JobError(
-                f"{where} row {int(empty[0]) + 1}: column {name!r} (nonresponse.classes) is empty",
+                f"{where} row {cases.row_number(int(empty[0]))}: column {name!r} "
+                "(nonresponse.classes) is empty",
                 param="nonresponse.classes",
                 hint="fill it in, or weight with other class columns",
             )
@@ -808,13 +1011,15 @@ def _nonresponse_factors(
             continue
         if not cid:
             raise JobError(
-                f"{where} row {i + 1} is a respondent ({outcome[i]}) without an id in "
+                f"{where} row {cases.row_number(i)} is a respondent ({outcome[i]}) without an "
+                "id in "
                 f"column {spec.id!r} (nonresponse.id)",
                 param="nonresponse.id",
             )
         if cid in er_rows:
             raise JobError(
-                f"{where} rows {er_rows[cid] + 1} and {i + 1} are respondents with the same "
+                f"{where} rows {cases.row_number(er_rows[cid])} and {cases.row_number(i)} are "
+                "respondents with the same "
                 f"id {cid!r} in column {spec.id!r} (nonresponse.id)",
                 param="nonresponse.id",
                 got=cid,
@@ -826,12 +1031,14 @@ def _nonresponse_factors(
     for r, rid in enumerate(data_ids):
         if not rid:
             raise JobError(
-                f"{table.source} row {r + 1} has no {RESPONDENT_ID} (needed by nonresponse.id)",
+                f"{table.source} row {table.row_number(r)} has no {RESPONDENT_ID} "
+                "(needed by nonresponse.id)",
                 param="nonresponse.id",
             )
         if rid in seen:
             raise JobError(
-                f"{table.source} rows {seen[rid] + 1} and {r + 1} have the same {RESPONDENT_ID} "
+                f"{table.source} rows {table.row_number(seen[rid])} and {table.row_number(r)} "
+                f"have the same {RESPONDENT_ID} "
                 f"{rid!r}",
                 param="nonresponse.id",
                 got=rid,
@@ -840,12 +1047,14 @@ def _nonresponse_factors(
         if rid not in er_rows:
             other = other_rows.get(rid)
             found = (
-                f"; row {other + 1} of {where} has it with outcome {str(outcome[other])!r}"
+                f"; row {cases.row_number(other)} of {where} has it with outcome "
+                f"{str(outcome[other])!r}"
                 if other is not None
                 else ""
             )
             raise JobError(
-                f"{table.source} row {r + 1} ({RESPONDENT_ID} {rid!r}) has no respondent (ER) case "
+                f"{table.source} row {table.row_number(r)} ({RESPONDENT_ID} {rid!r}) has no "
+                "respondent (ER) case "
                 f"in {where}{found}",
                 param="nonresponse.id",
                 got=rid,
@@ -856,7 +1065,8 @@ def _nonresponse_factors(
     for cid, i in er_rows.items():
         if cid not in seen:
             raise JobError(
-                f"{where} row {i + 1} is a respondent ({outcome[i]}) with {spec.id} {cid!r}, "
+                f"{where} row {cases.row_number(i)} is a respondent ({outcome[i]}) with "
+                f"{spec.id} {cid!r}, "
                 "which is not in the data",
                 param="nonresponse.id",
                 got=cid,
@@ -866,7 +1076,9 @@ def _nonresponse_factors(
 
     variables: dict[str, Any] = {spec.outcome: outcome, **classes}
     try:
-        result = adjust_nonresponse(base, variables, outcome=spec.outcome, classes=spec.classes)
+        result = get_weighting_method("nonresponse")(
+            base, variables, outcome=spec.outcome, classes=spec.classes
+        )
     except SamplingError as exc:
         raise JobError(
             f"nonresponse adjustment: {exc.message}",
@@ -901,67 +1113,76 @@ def _nonresponse_step(
         if off.size:
             r = int(off[0])
             raise JobError(
-                f"{table.source} row {r + 1}: design weight {weights[r]:.6g} differs from "
+                f"{table.source} row {table.row_number(r)}: design weight {weights[r]:.6g} "
+                "differs from "
                 f"{case_w[r]:.6g} in column {spec.weights!r} of its case (row "
-                f"{int(case_row[r]) + 1} of {cases.source})",
+                f"{cases.row_number(int(case_row[r]))} of {cases.source})",
                 param="nonresponse.weights",
                 hint="the data and the cases must come from the same sample",
             )
     return weights * factor, result
 
 
-def _calibration_step(spec: CalibrationSpec, table: Table, weights: NDArray[np.float64]) -> Any:
+def _calibration_call(spec: CalibrationSpec) -> tuple[str, dict[str, Any]]:
+    """The weighting-registry method and options of ``calibration:``.
+
+    ``raking`` with categorical margins only is :func:`~sampling.weighting.rake`; with
+    numeric totals it is calibration with the raking (exponential) distance, R's
+    ``calibrate(calfun = "raking")``; ``linear`` and ``logit`` are
+    :func:`~sampling.weighting.calibrate` with that distance.
+    """
+    if spec.method == "poststratify":
+        return "poststratify", {"margins": spec.margins}
+    iterate = {"max_iter": spec.max_iter, "tol": spec.tolerance}
+    if spec.method == "raking" and not spec.totals:
+        return "rake", {"margins": spec.margins, **iterate}
+    options = {
+        "margins": spec.margins or None,
+        "totals": spec.totals or None,
+        "method": spec.method,
+        "bounds": spec.bounds,
+    }
+    return "calibrate", {**options, **iterate}
+
+
+def _calibration_step(
+    spec: CalibrationSpec, table: Table, weights: NDArray[np.float64]
+) -> WeightingResult:
+    """Run ``calibration:`` through the weighting registry."""
     variables: dict[str, Any] = {
         name: table.labels(name, key=f"calibration.margins.{name}") for name in spec.margins
     }
     for name in spec.totals:
         variables[name] = table.numeric(name, key=f"calibration.totals.{name}")
-    if spec.method == "poststratify":
-        return poststratify(weights, variables, margins=spec.margins)
-    if spec.method == "raking" and spec.totals:
-        # numeric totals: calibration with the raking (exponential) distance, R's
-        # calibrate(calfun = "raking"); rake() is for categorical margins only
-        return calibrate(
-            weights,
-            variables,
-            margins=spec.margins or None,
-            totals=spec.totals,
-            method="raking",
-            bounds=spec.bounds,
-            max_iter=spec.max_iter,
-            tol=spec.tolerance,
-        )
-    if spec.method == "raking":
-        return rake(
-            weights, variables, margins=spec.margins, max_iter=spec.max_iter, tol=spec.tolerance
-        )
-    return calibrate(
-        weights,
-        variables,
-        margins=spec.margins or None,
-        totals=spec.totals or None,
-        method=spec.method,
-        bounds=spec.bounds,
-        max_iter=spec.max_iter,
-        tol=spec.tolerance,
-    )
+    method, options = _calibration_call(spec)
+    return get_weighting_method(method)(weights, variables, **options)
 
 
-def run_weighting(job: Job, table: Table, cases: Table | None = None) -> WeightedSample:
-    """Build the design, adjust for nonresponse, make replicate weights if asked,
-    calibrate, trim.
+def run_weighting(
+    job: Job,
+    table: Table,
+    cases: Table | None = None,
+    *,
+    excluded: tuple[Exclusion, ...] | None = None,
+) -> WeightedSample:
+    """Leave out the ``exclude:`` rows, build the design, adjust for nonresponse, make
+    replicate weights if asked, calibrate, trim.
 
     Args:
         job: the parsed job.
         table: the data (respondents).
         cases: the cases table of the ``nonresponse:`` step (:func:`load_cases`).
+        excluded: the counts of :func:`apply_exclusions` when the caller has applied it
+            to ``table`` already (a report checks the codes of the rows it keeps).
 
     Replicate weights are made from the (nonresponse-adjusted) design weights and
     re-weighted by each later step, as R does for calibrated replicate designs.
 
     Raises:
-        JobError: invalid columns or cells (naming key, column and row).
+        JobError, TableError: invalid columns or cells (naming key, column and row).
     """
+    if excluded is None:
+        table, excluded = apply_exclusions(job, table)
     steps: list[WeightingResult] = []
     start = None
     if job.nonresponse is not None:
@@ -994,12 +1215,12 @@ def run_weighting(job: Job, table: Table, cases: Table | None = None) -> Weighte
         options = dict(job.trim)
         again = options.pop("recalibrate", True) and calibration is not None
         recalibrate = calibration.step if again and calibration is not None else None
-        res = trim_weights(design.weights, **options, recalibrate=recalibrate)
+        res = get_weighting_method("trim")(design.weights, None, **options, recalibrate=recalibrate)
         steps.append(res)
         design = design.apply_weighting(res)
         if replicate is not None:
             replicate = replicate.apply_weighting(res)
-    return WeightedSample(table, design, replicate, tuple(steps))
+    return WeightedSample(table, design, replicate, tuple(steps), excluded)
 
 
 def _replicate_from_columns(job: Job, table: Table, design: SurveyDesign) -> ReplicateDesign:
@@ -1042,18 +1263,57 @@ def _is_binary(y: NDArray[np.float64], weights: NDArray[np.float64]) -> bool:
     return bool(used.size) and bool(np.all((used == 0) | (used == 1)))
 
 
-def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
-    """Compute every entry of ``estimates:`` on the weighted sample.
+def run_estimate_spec(
+    spec: EstimateSpec, sample: WeightedSample, reliability: Reliability
+) -> Estimate:
+    """One mean, proportion, total or ratio entry on the weighted sample.
 
-    ``mean`` of a 0/1 column is reported as a ``proportion`` (logit intervals
-    by default); ``ci`` overrides the interval method.
+    ``mean`` of a 0/1 column is reported as a ``proportion`` (logit intervals by
+    default); ``ci`` overrides the interval method.
 
     Raises:
-        JobError: a missing or non-numeric column, or an interval method that
-            needs a proportion on a variable that is not 0/1.
+        JobError, TableError: a missing or non-numeric column, or an interval method
+            that needs a proportion on a variable that is not 0/1.
+    """
+    design = sample.analysis_design
+    table = sample.table
+    y = table.numeric(spec.variable, key=spec.key, allow_missing=True)
+    by = {name: table.labels(name, key=f"{spec.key}.by") for name in spec.by} or None
+    common: _EstimatorOptions = {
+        "by": by,
+        "na_rm": spec.na_rm,
+        "level": spec.level,
+        "reliability": reliability,
+        "df": spec.df,
+    }
+    if spec.statistic == "total":
+        est = svy_total(y, design, name=spec.variable, **common)
+    elif spec.statistic == "ratio":
+        denominator = spec.denominator or ""
+        x = table.numeric(denominator, key=spec.key, allow_missing=True)
+        est = svy_ratio(y, x, design, name=f"{spec.variable}/{denominator}", **common)
+    elif spec.statistic == "proportion" or (
+        spec.statistic == "mean" and _is_binary(y, design.weights)
+    ):
+        est = svy_proportion(y, design, name=spec.variable, ci=spec.ci or CIMethod.LOGIT, **common)
+    else:
+        est = svy_mean(y, design, name=spec.variable, ci=spec.ci or CIMethod.WALD, **common)
+    if spec.ci is not None and spec.ci != "wald" and est.statistic != "proportion":
+        raise JobError(
+            f"{spec.key}: ci {spec.ci} is for proportions; {spec.variable!r} is not 0/1",
+            param=spec.key.rsplit(".", 1)[0] + ".ci",
+            got=spec.ci,
+            hint="use ci: wald for means, totals and ratios",
+        )
+    return est
+
+
+def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
+    """Compute every mean, proportion, total and ratio entry of ``estimates:``
+    (:func:`run_estimate_spec`; models, quantiles, tables and tests: :func:`estimate_rows`).
 
     Example:
-        >>> from sampling.tabular import table_from_columns
+        >>> from kesu.tables import table_from_columns
         >>> job = parse_job({"data": "x.csv", "design": {"weights": "w"},
         ...                  "estimates": [{"mean": "y"}]})
         >>> table = table_from_columns({"w": [1.0, 2.0], "y": [1.0, 3.0]}, "demo")
@@ -1061,58 +1321,29 @@ def run_estimates(job: Job, sample: WeightedSample) -> list[Estimate]:
         >>> round(float(est[0].estimate[0]), 6)
         2.333333
     """
-    design = sample.analysis_design
-    table = sample.table
-    out = []
-    for spec in job.estimates:
-        if isinstance(spec, AnalysisSpec):
-            continue  # models, quantiles, tables, tests: sampling.analysis_job.run_rows
-        y = table.numeric(spec.variable, key=spec.key, allow_missing=True)
-        by = {name: table.labels(name, key=f"{spec.key}.by") for name in spec.by} or None
-        common: _EstimatorOptions = {
-            "by": by,
-            "na_rm": spec.na_rm,
-            "level": spec.level,
-            "reliability": job.reliability,
-            "df": spec.df,
-        }
-        if spec.statistic == "total":
-            est = svy_total(y, design, name=spec.variable, **common)
-        elif spec.statistic == "ratio":
-            denominator = spec.denominator or ""
-            x = table.numeric(denominator, key=spec.key, allow_missing=True)
-            est = svy_ratio(y, x, design, name=f"{spec.variable}/{denominator}", **common)
-        elif spec.statistic == "proportion" or (
-            spec.statistic == "mean" and _is_binary(y, design.weights)
-        ):
-            est = svy_proportion(
-                y, design, name=spec.variable, ci=spec.ci or CIMethod.LOGIT, **common
-            )
-        else:
-            est = svy_mean(y, design, name=spec.variable, ci=spec.ci or CIMethod.WALD, **common)
-        if spec.ci is not None and spec.ci != "wald" and est.statistic != "proportion":
-            raise JobError(
-                f"{spec.key}: ci {spec.ci} is for proportions; {spec.variable!r} is not 0/1",
-                param=spec.key.rsplit(".", 1)[0] + ".ci",
-                got=spec.ci,
-                hint="use ci: wald for means, totals and ratios",
-            )
-        out.append(est)
-    return out
+    return [
+        run_estimate_spec(spec, sample, job.reliability)
+        for spec in job.estimates
+        if isinstance(spec, EstimateSpec)
+    ]
 
 
-def estimate_rows(job: Job, sample: WeightedSample) -> list[dict[str, Any]]:
-    """Every row ``kesu estimate --json`` prints, in the order of ``estimates:``.
+def estimate_rows(
+    job: Job,
+    sample: WeightedSample,
+    specs: tuple[EstimateSpec | AnalysisSpec, ...] | None = None,
+) -> list[dict[str, Any]]:
+    """Every row ``kesu estimate --json`` prints, in the order of ``estimates:`` (or of
+    ``specs``, e.g. a report job's estimates).
 
     Means, totals, ratios and proportions give :meth:`Estimate.to_rows`; models,
     quantiles, tables and tests give the rows of
     :func:`sampling.analysis_job.run_analysis`.
     """
-    simple = iter(run_estimates(job, sample))
     rows: list[dict[str, Any]] = []
-    for spec in job.estimates:
+    for spec in job.estimates if specs is None else specs:
         if isinstance(spec, AnalysisSpec):
             rows += run_analysis(spec, sample.table, sample.analysis_design, job.reliability)
         else:
-            rows += next(simple).to_rows()
+            rows += run_estimate_spec(spec, sample, job.reliability).to_rows()
     return rows

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import NoReturn
 
 import click
 import numpy as np
 
+from kesu.errors import KesuError
 from sampling.allocation import AllocationMethod
 from sampling.allocation import allocate
 from sampling.allocation import cluster_plan
 from sampling.errors import SamplingError
 from sampling.size import moe_for_size
 from sampling.size import size_for_proportion
+
+if TYPE_CHECKING:
+    from sampling.frame import SampleDesign
 
 logger = logging.getLogger(__name__)
 
@@ -40,44 +45,40 @@ class StratumRow:
 def read_strata(
     path: Path, rate: float, stratum_column: str, population_column: str
 ) -> list[StratumRow]:
-    """Read the strata CSV: stratum, population and optional rate and cost columns."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        for col in (stratum_column, population_column):
-            if col not in header:
-                raise SamplingError(
-                    f"{path}: line 1: missing column {col!r}",
-                    param=col,
-                    got=header,
-                    hint="use --stratum-column / --population-column",
-                )
-        rows = []
-        for record in reader:
-            line = reader.line_num
-            try:
-                pop = float(record[population_column])
-                r = float(record["rate"]) if record.get("rate") else rate
-                c = float(record["cost"]) if record.get("cost") else 1.0
-            except ValueError:
-                raise SamplingError(
-                    f"{path}: line {line}: population, rate and cost must be numbers",
-                    param=population_column,
-                    got=record,
-                ) from None
-            if not pop > 0:
-                raise SamplingError(
-                    f"{path}: line {line}, column {population_column!r}: must be > 0",
-                    param=population_column,
-                    got=pop,
-                )
-            rows.append(StratumRow(record[stratum_column].strip(), pop, r, c))
+    """Read the strata table (CSV in any encoding, .xlsx, Parquet): stratum, population
+    and optional rate and cost columns.
+
+    Raises:
+        KesuError: a missing column, or a cell that is not a number (file, row, column).
+    """
+    from kesu.tables import read_table
+
+    table = read_table(path, what="strata file")
+    table.require([stratum_column, population_column], key="--stratum-column/--population-column")
+    names = table.labels(stratum_column)
+    pop = table.numeric(population_column)
+    rates = table.numeric("rate", allow_missing=True) if "rate" in table else None
+    costs = table.numeric("cost", allow_missing=True) if "cost" in table else None
+    rows = []
+    for i in range(table.n_rows):
+        if not pop[i] > 0:
+            raise SamplingError(
+                "must be > 0",
+                param=population_column,
+                got=float(pop[i]),
+                file=table.source,
+                row=table.row_number(i),
+                column=population_column,
+            )
+        r = rate if rates is None or np.isnan(rates[i]) else float(rates[i])
+        c = 1.0 if costs is None or np.isnan(costs[i]) else float(costs[i])
+        rows.append(StratumRow(str(names[i]), float(pop[i]), r, c))
     if not rows:
         raise SamplingError(f"{path}: no strata", param="strata")
     return rows
 
 
-def _fail(exc: SamplingError) -> None:
+def _fail(exc: KesuError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(1)
 
@@ -131,7 +132,7 @@ def size_command(**opts: object) -> None:
     """Print the sample-size plan as a table (样本量方案)."""
     try:
         click.echo(render_plan(**opts))  # type: ignore[arg-type]
-    except SamplingError as exc:
+    except KesuError as exc:
         _fail(exc)
 
 
@@ -270,26 +271,28 @@ def render_plan(
 )
 @click.option("--seed", type=int, required=True, help="Random seed (keep it with the sample).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
-def draw_command(frame_path: Path, design_path: Path, seed: int, output: Path) -> None:
-    """Draw PSUs (PPS) and households from FRAME.csv and write the sample file."""
-    import yaml
-
-    from sampling.frame import SampleDesign
+@click.option("--encoding", help="Text encoding of a CSV frame (default: detected).")
+@click.option("--sheet", help="Worksheet of an .xlsx frame (default: the first).")
+def draw_command(
+    frame_path: Path,
+    design_path: Path,
+    seed: int,
+    output: Path,
+    encoding: str | None,
+    sheet: str | None,
+) -> None:
+    """Draw PSUs (PPS) and households from FRAME (CSV, .xlsx or Parquet) and write the
+    sample file (CSV, UTF-8 with a BOM)."""
     from sampling.frame import draw_sample
     from sampling.frame import read_frame
     from sampling.frame import write_sample
 
     try:
-        with open(design_path, encoding="utf-8") as fh:
-            design = SampleDesign.from_mapping(yaml.safe_load(fh) or {})
-        frame = read_frame(frame_path, design.columns)
+        design = load_sample_design(design_path)
+        frame = read_frame(frame_path, design.columns, encoding=encoding, sheet=sheet)
         drawn = draw_sample(frame, design, np.random.default_rng(seed))
-    except SamplingError as exc:
+    except KesuError as exc:
         _fail(exc)
-        return
-    except yaml.YAMLError as exc:
-        click.echo(f"error: {design_path}: {exc}", err=True)
-        sys.exit(1)
     write_sample(drawn, output)
     click.echo(
         f"{output}: {len(drawn.rows)} households in {sum(drawn.psus_per_stratum.values())} PSUs "
@@ -299,3 +302,20 @@ def draw_command(frame_path: Path, design_path: Path, seed: int, output: Path) -
     for stratum, count in drawn.psus_per_stratum.items():
         hh = sum(1 for r in drawn.rows if r["stratum"] == stratum)
         click.echo(f"  {stratum}: {count} PSUs, {hh} households", err=True)
+
+
+def load_sample_design(path: Path) -> SampleDesign:
+    """Read a design YAML file by :mod:`kesu.yamlsource`; errors name ``FILE:LINE``.
+
+    Raises:
+        KesuError: unreadable file, invalid YAML, a key written twice, an invalid design.
+    """
+    from kesu.yamlsource import line_of
+    from kesu.yamlsource import load_yaml_file
+    from sampling.frame import SampleDesign
+
+    data = load_yaml_file(path, "design file")
+    try:
+        return SampleDesign.from_mapping({} if data is None else data)
+    except SamplingError as exc:
+        raise exc.located(str(path), line_of(data, exc.param)) from None

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from scipy.stats import norm
-
 from sampling.errors import SamplingError
 
 logger = logging.getLogger(__name__)
@@ -44,7 +42,9 @@ def z_value(confidence: float) -> float:
     """Two-sided normal quantile z_{1 - alpha/2} for a confidence level (0.95 -> 1.959964)."""
     if not 0 < confidence < 1:
         raise SamplingError("confidence must be in (0, 1)", param="confidence", got=confidence)
-    return float(norm.ppf(0.5 + confidence / 2))
+    from scipy.special import ndtri  # the normal quantile scipy.stats.norm.ppf calls
+
+    return float(ndtri(0.5 + confidence / 2))
 
 
 def design_effect(cluster_size: float, icc: float) -> float:

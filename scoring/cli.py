@@ -1,19 +1,25 @@
 """``kesu score`` and ``kesu items``: score exported responses, analyse items.
 
 Edges: these commands read and write files and import :mod:`survey` lazily for the
-``--wave`` forms. The CSV columns are the questionnaire's variables (multiple answers
-written ``A;B``); files are read as UTF-8 with or without a BOM and written with a BOM
-so that Excel shows Chinese correctly.
+``--wave`` forms. The table's columns are the questionnaire's variables (multiple
+answers written ``A;B``). Tables are read by the one table layer (:mod:`kesu.tables`:
+CSV in UTF-8, with a BOM or GB18030/GBK, ``--encoding``; ``.xlsx``, ``--sheet``;
+Parquet) and written as CSV with a BOM so that Excel shows Chinese correctly.
+
+Strict codes: before scoring, every column the questionnaire defines (answers of
+choice items, demographics such as town and sex) is checked and labels in any
+language are mapped to codes (``佛堂镇``, ``Fotang`` -> ``fotang``,
+:func:`questionnaires.codes.recode_table`); other values stop the command with
+their counts and rows. ``--unknown-codes missing`` lets unknown answers of the
+*scored* items through as no answer (the encoder counts them).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import getpass
 import importlib
 import logging
-import sys
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -24,6 +30,9 @@ import click
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.errors import KesuError
+from kesu.tables import Table
+from kesu.tables import write_csv
 from scoring.encode import UnknownCodes
 from scoring.encode import encode_columns
 from scoring.errors import ScoringError
@@ -50,28 +59,91 @@ def _load(path: Path) -> Any:
         raise click.ClickException(f"questionnaire {path} is invalid:\n{exc}") from None
 
 
-def read_csv(path: Path) -> tuple[list[str], dict[str, list[str]]]:
-    """Header and columns of a CSV file (UTF-8, BOM optional); every value a string."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise click.ClickException(f"{path} is empty (no header row)") from None
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        if dupes:
-            raise click.ClickException(f"{path}: duplicate column(s) {', '.join(dupes)}")
-        columns: dict[str, list[str]] = {h: [] for h in header}
-        for line_no, row in enumerate(reader, start=2):
-            if not row:
+def read_responses(path: Path, encoding: str | None = None, sheet: str | None = None) -> Table:
+    """A responses table (CSV in any encoding, .xlsx or Parquet) by :mod:`kesu.tables`."""
+    from kesu.tables import read_table
+
+    try:
+        return read_table(path, encoding=encoding, sheet=sheet, what="responses file")
+    except KesuError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def coded_columns(
+    q: Any, table: Table, *, lenient_scored: bool = False
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Header and text columns of ``table`` with the questionnaire's coded columns checked
+    and mapped to codes (module docstring); stops with the unknown values.
+
+    ``lenient_scored`` leaves unknown answers of scored items to the encoder
+    (``--unknown-codes missing``).
+    """
+    from questionnaires.codes import option_codes
+    from questionnaires.codes import recode_table
+
+    lenient = [i.id for i in q.scored_items] if lenient_scored else []
+    try:
+        table, _ = recode_table(
+            table, option_codes(q), what=f"questionnaire {q.id}", lenient=lenient
+        )
+    except KesuError as exc:
+        raise click.ClickException(str(exc)) from None
+    header = list(table.order)
+    return header, {h: table.labels(h).tolist() for h in header}
+
+
+def group_columns(q: Any, columns: dict[str, list[str]], survey_year: int) -> dict[str, list[str]]:
+    """``group_<id>`` (1/0) of every key group whose rule can be evaluated on the columns.
+
+    A group whose rule reads a variable the table does not have is left out (with a
+    warning), never written as all zeros: a report then stops naming its column.
+    """
+    from kesu.tables import parse_number
+    from questionnaires.model import ItemType
+
+    derived = {d.name: d.expression.names for d in q.derived}
+    usable = []
+    for g in q.groups:
+        needed: set[str] = set()
+        stack, seen = list(g.rule.names), set()
+        while stack:
+            name = stack.pop()
+            if name in seen:
                 continue
-            if len(row) != len(header):
-                raise click.ClickException(
-                    f"{path}:{line_no}: {len(row)} fields, the header has {len(header)}"
-                )
-            for h, v in zip(header, row, strict=True):
-                columns[h].append(v)
-    return header, columns
+            seen.add(name)
+            if name in derived:
+                stack.extend(derived[name])
+            elif name != "survey_year":
+                needed.add(name)
+        lacking = sorted(needed - set(columns))
+        if lacking:
+            logger.warning("key group %s not written: no column %s", g.id, ", ".join(lacking))
+        else:
+            usable.append(g.id)
+    if not usable:
+        return {}
+    types = {v: q.item(v).type for v in q.variables if v in columns}
+    n = len(next(iter(columns.values()))) if columns else 0
+    out: dict[str, list[str]] = {f"group_{g}": [] for g in usable}
+    for i in range(n):
+        answers: dict[str, Any] = {}
+        for var, kind in types.items():
+            cell = columns[var][i]
+            if cell == "":
+                continue
+            if kind is ItemType.MULTIPLE:
+                answers[var] = cell.split(";")
+            elif kind is ItemType.NUMBER:
+                try:
+                    answers[var] = parse_number(cell)
+                except ValueError:
+                    continue
+            else:
+                answers[var] = cell
+        flags = q.group_flags(answers, survey_year)
+        for g in usable:
+            out[f"group_{g}"].append("1" if flags[g] else "0")
+    return out
 
 
 def _format(value: Any) -> str:
@@ -88,7 +160,8 @@ def write_scored_csv(
     n: int,
 ) -> None:
     """Every input column, then the ``n`` rows of the score columns (replacing input
-    columns of that name); NaN scores are written as empty cells."""
+    columns of that name); NaN scores are written as empty cells. CSV with a BOM (none on
+    standard output)."""
     replaced = [c for c in scores if c in columns]
     if replaced:
         logger.warning("replacing existing column(s) %s with new scores", ", ".join(replaced))
@@ -97,15 +170,8 @@ def write_scored_csv(
         c: [_format(v) for v in np.asarray(values).tolist()] for c, values in scores.items()
     }
     merged = {**columns, **score_text}
-    fh = sys.stdout if path is None else path.open("w", encoding="utf-8-sig", newline="")
-    try:
-        writer = csv.writer(fh)
-        writer.writerow(out_header)
-        for i in range(n):
-            writer.writerow([merged[c][i] for c in out_header])
-    finally:
-        if path is not None:
-            fh.close()
+    rows = ([merged[c][i] for c in out_header] for i in range(n))
+    write_csv(path, out_header, rows)
 
 
 def _scale_summary(sheet: ScaleSheet) -> str:
@@ -159,6 +225,13 @@ def _summary(sheet: ScoreSheet) -> str:
     show_default=True,
     help="An answer code that is not an option: stop, or score it as no answer.",
 )
+@click.option("--encoding", help="Text encoding of a CSV file (default: detected).")
+@click.option("--sheet", "sheet_name", help="Worksheet of an .xlsx file (default: the first).")
+@click.option(
+    "--survey-year",
+    type=int,
+    help="Year of the fieldwork, for ages in key-group rules (default: the questionnaire's).",
+)
 def score(
     responses: Path | None,
     questionnaire: Path | None,
@@ -167,8 +240,12 @@ def score(
     actor: str | None,
     rule: str | None,
     unknown_codes: str,
+    encoding: str | None,
+    sheet_name: str | None,
+    survey_year: int | None,
 ) -> None:
-    """Score RESPONSES.csv (or a wave): test points, dimensions, total, level; scales.
+    """Score RESPONSES (CSV, .xlsx or Parquet; or a wave): test points, dimensions, total,
+    level; scales.
 
     \b
     kesu score answers.csv -q questionnaires/yiwu-csl-2025.yaml -o scored.csv
@@ -187,10 +264,14 @@ def score(
     if not responses.is_file():
         raise click.UsageError(f"no such file: {responses}")
     q = _load(questionnaire)
-    header, columns = read_csv(responses)
+    policy = UnknownCodes(unknown_codes)
+    header, columns = coded_columns(
+        q,
+        read_responses(responses, encoding, sheet_name),
+        lenient_scored=policy is UnknownCodes.MISSING,
+    )
     scores: dict[str, NDArray[Any]] = {}
     notes = []
-    policy = UnknownCodes(unknown_codes)
     try:
         if q.scored_items or not q.scales:
             sheet = score_responses(q, encode_columns(q, columns, unknown=policy), rule=rule)
@@ -203,6 +284,13 @@ def score(
             notes.append(_scale_summary(scale_sheet))
     except ScoringError as exc:
         raise click.ClickException(f"{responses}: {exc}") from None
+    groups = group_columns(q, columns, survey_year or q.reference_year)
+    for name in groups:
+        if name in columns:
+            logger.warning("replacing existing column %s with the questionnaire's rule", name)
+        else:
+            header.append(name)
+    columns.update(groups)
     n = len(next(iter(columns.values()), []))
     write_scored_csv(None if str(output) == "-" else output, header, columns, scores, n)
     for note in notes:
@@ -320,21 +408,12 @@ def _checked(w: NDArray[np.float64], name: str) -> NDArray[np.float64]:
         raise click.ClickException(f"weights column {name!r}: {exc}") from None
 
 
-def _weights(columns: dict[str, list[str]], name: str, path: Path) -> NDArray[np.float64]:
-    if name not in columns:
-        raise click.ClickException(f"{path} has no weights column {name!r}")
-    values = []
-    for row, text in enumerate(columns[name], start=2):
-        try:
-            values.append(float(text))
-        except ValueError:
-            raise click.ClickException(
-                f"{path}:{row}: weight {text!r} in column {name!r} is not a number"
-            ) from None
+def _weights(table: Table, name: str) -> NDArray[np.float64]:
     try:
+        values = table.numeric(name, key="--weights")
         return check_weights(values, len(values))
-    except ScoringError as exc:
-        raise click.ClickException(f"{path}: column {name!r}: {exc}") from None
+    except KesuError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def format_item_table(analysis: ItemAnalysis) -> str:
@@ -357,13 +436,8 @@ def format_item_table(analysis: ItemAnalysis) -> str:
 
 
 def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        if not rows:
-            return
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _format(v) for k, v in row.items()})
+    header = list(rows[0]) if rows else []
+    write_csv(path, header, ([_format(row[k]) for k in header] for row in rows))
 
 
 @click.command("items")
@@ -401,6 +475,8 @@ def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 @click.option("--too-hard", default=0.10, show_default=True, help="Flag difficulty below.")
 @click.option("--min-pbis", default=0.15, show_default=True, help="Flag point-biserial below.")
 @click.option("--group-share", default=0.27, show_default=True, help="Upper/lower group share.")
+@click.option("--encoding", help="Text encoding of a CSV file (default: detected).")
+@click.option("--sheet", "sheet_name", help="Worksheet of an .xlsx file (default: the first).")
 def items(
     responses: Path | None,
     questionnaire: Path | None,
@@ -414,6 +490,8 @@ def items(
     too_hard: float,
     min_pbis: float,
     group_share: float,
+    encoding: str | None,
+    sheet_name: str | None,
 ) -> None:
     """Item analysis (difficulty, point-biserial, D, alpha) of RESPONSES.csv or a wave.
 
@@ -440,8 +518,9 @@ def items(
         if not responses.is_file():
             raise click.UsageError(f"no such file: {responses}")
         q = _load(questionnaire)
-        _, columns = read_csv(responses)
-        weights = None if weights_column is None else _weights(columns, weights_column, responses)
+        table = read_responses(responses, encoding, sheet_name)
+        weights = None if weights_column is None else _weights(table, weights_column)
+        _, columns = coded_columns(q, table)
         source = str(responses)
         try:
             encoded = encode_columns(q, columns)

@@ -84,8 +84,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unit": "单位：{unit}",
         "back_to_survey": "返回问卷",
         "err_page_not_in_survey": "您的问卷里没有这一页。",
-        "sample_not_utf8": "第 {line} 行：文件不是 UTF-8 编码的文本。"
-        "请在 Excel 中另存为“CSV UTF-8”。",
+        "sample_not_utf8": "第 {line} 行：文件既不是 UTF-8 也不是 GB18030（GBK）编码的文本。"
+        "请在 Excel 中另存为“CSV UTF-8”或 Excel 工作簿（.xlsx）。",
+        "sample_blank_header": "第 1 行：{letter} 列有数据但没有列名。"
+        "请在第 1 行填写列名，或删除这一列。",
+        "sample_xls": "这是旧版 Excel 97-2003 文件（.xls）。"
+        "请在 Excel 或 WPS 中另存为 .xlsx 或 CSV UTF-8。",
+        "sample_not_workbook": "文件无法作为 Excel 工作簿（.xlsx）读取。请重新保存后再上传。",
+        "sample_unreadable": "文件无法读取：{detail}",
+        "sample_town": "第 {line} 行“town”列：“{got}”不是问卷中的镇街（可用代码：{codes}，"
+        "也可以写镇街名称）。",
         "sample_empty": "文件是空的。",
         "sample_width": "第 {line} 行：有 {values} 个值，但表头有 {columns} 列。"
         "请检查是否多了或少了逗号。",
@@ -177,7 +185,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wave_open_link": "公开链接",
         "wave_qr_alt": "公开链接的二维码",
         "wave_sample": "样本",
-        "wave_sample_file": "样本文件（CSV）",
+        "wave_sample_file": "样本文件（CSV、Excel .xlsx 或 Parquet）",
         "wave_sample_from": "由以下命令生成：",
         "wave_mode": "调查方式",
         "wave_import": "导入",
@@ -235,7 +243,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_status": "状态只能是开放或关闭",
         "err_count": "数量必须是数字",
         "err_no_open_link": "本调查轮次没有公开链接。",
-        "err_sample_file": "请选择样本文件（CSV）",
+        "err_sample_file": "请选择样本文件（CSV、Excel .xlsx 或 Parquet）",
         "err_settings_json": "设置必须是一个 JSON 对象",
         "err_not_location": "位置数据无效",
         "err_role": "您的角色无权进行此操作。",
@@ -454,7 +462,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unit": "Unit: {unit}",
         "back_to_survey": "Back to the survey",
         "err_page_not_in_survey": "This page is not part of your questionnaire.",
-        "sample_not_utf8": "Line {line}: the file is not UTF-8 text; save it as CSV UTF-8.",
+        "sample_not_utf8": "Line {line}: the file is neither UTF-8 nor GB18030 (GBK) text; "
+        "save it as CSV UTF-8 or as an Excel workbook (.xlsx).",
+        "sample_blank_header": "Line 1: column {letter} has data but no name; name it in "
+        "row 1 or delete it.",
+        "sample_xls": "This is an old Excel 97-2003 file (.xls); save it as .xlsx or CSV UTF-8.",
+        "sample_not_workbook": "The file cannot be read as an Excel workbook (.xlsx); save "
+        "it again and upload it.",
+        "sample_unreadable": "The file cannot be read: {detail}",
+        "sample_town": "Line {line}, column 'town': '{got}' is not a town of the "
+        "questionnaire (codes: {codes}; town names are accepted too).",
         "sample_empty": "The file is empty.",
         "sample_width": "Line {line}: {values} values for {columns} columns; check for a "
         "missing or an extra comma.",
@@ -552,7 +569,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wave_open_link": "Open link",
         "wave_qr_alt": "QR code of the open link",
         "wave_sample": "Sample",
-        "wave_sample_file": "Sample file (CSV)",
+        "wave_sample_file": "Sample file (CSV, Excel .xlsx or Parquet)",
         "wave_sample_from": "made by",
         "wave_mode": "Mode",
         "wave_import": "Import",
@@ -610,7 +627,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_status": "status must be open or closed",
         "err_count": "count must be a number",
         "err_no_open_link": "This wave has no open link.",
-        "err_sample_file": "choose a sample file (CSV)",
+        "err_sample_file": "choose a sample file (CSV, Excel .xlsx or Parquet)",
         "err_settings_json": "settings must be a JSON object",
         "err_not_location": "not a location",
         "err_role": "Your role does not allow this.",

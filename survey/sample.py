@@ -1,22 +1,23 @@
 """Import a drawn sample into a wave; export its invitation links (CSV) and QR sheets (PDF).
 
-A sample file is the CSV written by ``kesu sample draw`` (one row per household:
+A sample file is the table written by ``kesu sample draw`` (one row per household:
 ``household_id, stratum, town, psu, prob1, prob2, prob3, household_weight, ...``) or a
-list of persons (``person_id`` instead of ``household_id``). Every row becomes an
-invitation with an unguessable token; the design columns are kept in its attributes.
-The import is one transaction: any problem (named by CSV line and column) imports
-nothing.
+list of persons (``person_id`` instead of ``household_id``), read by the one table
+layer (:mod:`kesu.tables`): CSV in UTF-8, with a BOM or GB18030/GBK as Excel on
+Chinese Windows saves it, ``.xlsx`` (first sheet) or Parquet, from a file or an
+upload alike. Every row becomes an invitation with an unguessable token; the design
+columns are kept in its attributes. When the wave's questionnaire asks for the town,
+the ``town`` column is checked against its codes, and labels (``佛堂镇``, ``Fotang``)
+are stored as codes. The import is one transaction: any problem (named by row and
+column, as a spreadsheet numbers them) imports nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
-import math
 from collections import Counter
 from collections.abc import Iterable
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,12 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kesu.tables import Table
+from kesu.tables import TableError
+from kesu.tables import parse_number
+from kesu.tables import read_table
+from questionnaires.codes import CodeMap
+from questionnaires.codes import option_codes
 from survey.csvsafe import SpreadsheetWriter
 from survey.db import begin_write
 from survey.errors import BadRequestError
@@ -34,6 +41,7 @@ from survey.services import MODES
 from survey.services import audit
 from survey.services import get_wave
 from survey.services import new_token
+from survey.services import questionnaire_of
 from survey.services import refuse_if_anonymous
 
 logger = logging.getLogger(__name__)
@@ -84,77 +92,68 @@ def _fail(
 
 def _number(line: int, column: str, text: str) -> float:
     try:
-        value = float(text)
+        value = parse_number(text)
     except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+        value = None
+    if value is None:
         _fail(line, column, f"{text[:40]!r} is not a number", text[:40], ui="sample_not_number")
+        raise AssertionError  # pragma: no cover - _fail raises
     return value
 
 
-def _rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+#: how the table layer's reasons show on the import page
+_TABLE_UI = {
+    "encoding": "sample_not_utf8",
+    "empty": "sample_empty",
+    "width": "sample_width",
+    "duplicate_column": "sample_dup_column",
+    "blank_header": "sample_blank_header",
+    "xls": "sample_xls",
+    "workbook": "sample_not_workbook",
+}
+
+
+def _table(data: bytes, name: str) -> Table:
+    """The file as a table (:func:`kesu.tables.read_table`); its errors as page texts."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        return read_table(data, name=name, what="sample file")
+    except TableError as exc:
+        params = {"line": exc.row or 1, "column": exc.column or "", **exc.details}
         raise SampleFileError(
-            f"line {line}: the file is not UTF-8 text", param="file", hint="save it as CSV UTF-8",
-            ui="sample_not_utf8", ui_params={"line": line},
-        ) from None  # fmt: skip
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise SampleFileError("the file is empty", param="file", ui="sample_empty") from None
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                _fail(
-                    reader.line_num,
-                    header[min(len(values), len(header)) - 1] if header else "",
-                    f"{len(values)} values for {len(header)} columns",
-                    hint="check for a missing or an extra comma",
-                    ui="sample_width",
-                    values=len(values),
-                    columns=len(header),
-                )
-            yield reader.line_num, {h: v.strip() for h, v in zip(header, values, strict=True)}
-
-    return header, rows()
+            str(exc),  # names the file, row and column, with the table layer's hint
+            param="file",
+            ui=_TABLE_UI.get(exc.reason, "sample_unreadable"),
+            ui_params={"detail": exc.message, **params},
+        ) from None
 
 
-def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    """Check a sample file; returns ``(line, row)`` pairs. Raises SampleFileError."""
-    header, rows = _rows(data)
-    dup = [h for h, k in Counter(header).items() if k > 1]
-    if dup:
-        raise SampleFileError(
-            f"line 1: column {dup[0]!r} appears twice", param=dup[0],
-            ui="sample_dup_column", ui_params={"column": dup[0]},
-        )  # fmt: skip
+def parse_sample(data: bytes, name: str = "upload") -> list[tuple[int, dict[str, str]]]:
+    """Check a sample file; returns ``(row, cells)`` pairs. Raises SampleFileError."""
+    table = _table(data, name)
+    header = list(table.order)
     id_col = next((c for c in ID_COLUMNS if c in header), None)
     missing = [c for c in REQUIRED if c not in header]
     if id_col is None or missing:
-        name = missing[0] if id_col is not None else "household_id"
+        missing_name = missing[0] if id_col is not None else "household_id"
         raise SampleFileError(
-            f"line 1: missing column {name!r}",
-            param=name,
+            f"line 1: missing column {missing_name!r}",
+            param=missing_name,
             expected=("household_id or person_id",) + REQUIRED,
             hint="use the file written by `kesu sample draw`",
             ui="sample_missing_column",
-            ui_params={"column": name},
+            ui_params={"column": missing_name},
         )
+    if table.n_rows > MAX_ROWS:
+        raise SampleFileError(
+            f"more than {MAX_ROWS} rows", param="file", hint="split it",
+            ui="sample_too_many", ui_params={"max": MAX_ROWS},
+        )  # fmt: skip
+    cells = {h: table.labels(h).tolist() for h in header}
     out: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
-    for line, row in rows:
-        if len(out) >= MAX_ROWS:
-            raise SampleFileError(
-                f"more than {MAX_ROWS} rows", param="file", hint="split it",
-                ui="sample_too_many", ui_params={"max": MAX_ROWS},
-            )  # fmt: skip
+    for i in range(table.n_rows):
+        line = table.row_number(i)
+        row = {h: cells[h][i] for h in header}
         case_id = row[id_col]
         if not case_id or len(case_id) > 64:
             _fail(line, id_col, "an id of 1-64 characters is needed", case_id[:64], ui="sample_id")
@@ -172,9 +171,13 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
                 if not 0 < p <= 1:
                     _fail(line, col, "a probability must be in (0, 1]", row[col],
                           ui="sample_probability")  # fmt: skip
+                row[col] = repr(p)
         for col in POSITIVE:
-            if row.get(col) and _number(line, col, row[col]) <= 0:
-                _fail(line, col, "must be > 0", row[col], ui="sample_positive")
+            if row.get(col):
+                value = _number(line, col, row[col])
+                if value <= 0:
+                    _fail(line, col, "must be > 0", row[col], ui="sample_positive")
+                row[col] = repr(value)
         for col in INTEGERS:
             if row.get(col) and not row[col].isdecimal():
                 _fail(line, col, "must be a whole number >= 1", row[col], ui="sample_whole")
@@ -189,6 +192,22 @@ def parse_sample(data: bytes) -> list[tuple[int, dict[str, str]]]:
             "the file has a header but no rows", param="file", ui="sample_no_rows"
         )
     return out
+
+
+def _town_codes(rows: list[tuple[int, dict[str, str]]], towns: CodeMap | None) -> None:
+    """Store the ``town`` of each row as the questionnaire's code (labels accepted)."""
+    if towns is None:
+        return
+    for line, row in rows:
+        value = row.get("town", "")
+        if not value:
+            continue
+        code = towns.code_of(value)
+        if code is None:
+            _fail(line, "town", f"{value!r} is not a town of the questionnaire "
+                  f"(codes: {towns.describe()})", value, ui="sample_town",
+                  codes=towns.describe())  # fmt: skip
+        row["town"] = code or value
 
 
 def _attributes(row: dict[str, str], id_col: str) -> dict[str, Any]:
@@ -207,7 +226,13 @@ def _attributes(row: dict[str, str], id_col: str) -> dict[str, Any]:
 
 
 def import_sample(
-    session: Session, wave_name: str, data: bytes, *, actor: str, mode: str = "capi"
+    session: Session,
+    wave_name: str,
+    data: bytes,
+    *,
+    actor: str,
+    mode: str = "capi",
+    name: str = "upload",
 ) -> ImportResult:
     """Create one invitation per row of a sample file (all or nothing; audited).
 
@@ -221,11 +246,14 @@ def import_sample(
     mode = MODE_ALIASES.get(mode, mode)
     if mode not in MODES:
         raise BadRequestError("unknown mode", param="mode", got=mode, expected=MODES)
-    rows = parse_sample(data)
+    rows = parse_sample(data, name)
     id_col = next(c for c in ID_COLUMNS if c in rows[0][1])
     begin_write(session)
     wave = get_wave(session, wave_name)
     refuse_if_anonymous(wave, "a sample of named cases")
+    q = questionnaire_of(wave.questionnaire_version)
+    town_item = q.items_by_concept().get("town")
+    _town_codes(rows, None if town_item is None else option_codes(q).get(town_item.id))
     existing = set(
         session.scalars(
             select(Invitation.household_id).where(

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from sampling._codes import FloatArray
 from sampling._model import ModelMatrix
@@ -70,6 +69,8 @@ def _raking_df(u: FloatArray, lo: float, hi: float) -> FloatArray:
 
 def _logit_q(u: FloatArray, lo: float, hi: float) -> tuple[FloatArray, float]:
     """``q = expit(A u + log((1-L)/(U-1)))`` so that ``g = L + (U - L) q``."""
+    from scipy import special  # only logit calibration needs it
+
     a = (hi - lo) / ((hi - 1.0) * (1.0 - lo))
     return special.expit(a * u + np.log((1.0 - lo) / (hi - 1.0))), a
 

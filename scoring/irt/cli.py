@@ -9,11 +9,10 @@ rank, and the map is stored in the params file so that ``score`` applies it.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
-import math
 import sys
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,6 +23,11 @@ import click
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.errors import KesuError
+from kesu.tables import Table
+from kesu.tables import read_table
+from kesu.tables import table_from_columns
+from kesu.tables import write_csv
 from scoring.irt.ability import AbilityMethod
 from scoring.irt.ability import estimate_ability
 from scoring.irt.calibrate import calibrate as run_calibration
@@ -44,27 +48,16 @@ from scoring.irt.se import SEMethod
 logger = logging.getLogger(__name__)
 
 ITEM_PREFIX = "item_"
-Table = dict[str, list[str]]
 
 
 # ------------------------------------------------------------------ file edges
-def read_table(path: Path) -> Table:
-    """Read a CSV file into ``{column: [cells]}`` (cells as text)."""
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise click.ClickException(f"{path}: empty file") from None
-        columns: Table = {name: [] for name in header}
-        for line_no, row in enumerate(reader, start=2):
-            if len(row) != len(header):
-                raise click.ClickException(
-                    f"{path}:{line_no}: {len(row)} cells but {len(header)} columns in the header"
-                )
-            for name, cell in zip(header, row, strict=True):
-                columns[name].append(cell)
-    return columns
+def read_data(path: Path, encoding: str | None = None, sheet: str | None = None) -> Table:
+    """A data table (CSV in any encoding, .xlsx, Parquet) by :mod:`kesu.tables`: a
+    duplicated or unnamed column is refused there (naming both columns)."""
+    try:
+        return read_table(path, encoding=encoding, sheet=sheet, what="data file")
+    except KesuError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def load_wave(name: str) -> Table:
@@ -84,36 +77,33 @@ def load_wave(name: str) -> Table:
             f"{str(exc).splitlines()[0] if str(exc) else ''} (is KESU_DATABASE_URL set and "
             "the database migrated?)"
         ) from None
-    return table_from_any(table)
+    return table_from_any(table, f"wave {name!r}")
 
 
-def table_from_any(table: Any) -> Table:
+def table_from_any(table: Any, source: str = "the table") -> Table:
     """Accept a mapping of columns, a list of row mappings or a DataFrame-like object."""
     if isinstance(table, Mapping):
-        return {str(k): [_cell(v) for v in col] for k, col in table.items()}
+        return table_from_columns({str(k): np.asarray(v) for k, v in table.items()}, source)
     if hasattr(table, "columns") and hasattr(table, "__getitem__"):
-        return {str(k): [_cell(v) for v in table[k]] for k in table.columns}
+        return table_from_columns({str(k): np.asarray(table[k]) for k in table.columns}, source)
     if isinstance(table, Sequence) and table and isinstance(table[0], Mapping):
         names = list(table[0])
-        return {str(k): [_cell(row.get(k)) for row in table] for k in names}
+        cols = {str(k): np.array([row.get(k) for row in table], dtype=object) for k in names}
+        return table_from_columns(cols, source)
     raise click.ClickException(f"cannot read an analysis table of type {type(table).__name__}")
 
 
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
 def read_params(path: Path) -> ItemParameters:
-    """Load a params file (JSON, or YAML by suffix)."""
-    text = path.read_text(encoding="utf-8")
+    """Load a params file (JSON, or YAML by suffix, read by :mod:`kesu.yamlsource`)."""
     if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+        from kesu.yamlsource import load_yaml_file
 
-        data = yaml.safe_load(text)
+        try:
+            data = load_yaml_file(path, "parameter file")
+        except KesuError as exc:
+            raise click.ClickException(str(exc)) from None
     else:
-        data = json.loads(text)
+        data = json.loads(path.read_text(encoding="utf-8"))
     return ItemParameters.from_dict(data)
 
 
@@ -139,31 +129,26 @@ def item_columns(table: Table, items: str | None) -> list[str]:
         if missing:
             raise click.ClickException(f"item columns not found: {', '.join(missing)}")
         return cols
-    cols = [c for c in table if c.startswith(ITEM_PREFIX)]
+    cols = [c for c in table.order if c.startswith(ITEM_PREFIX)]
     if not cols:
         raise click.ClickException(f"no {ITEM_PREFIX}<ID> columns in the data")
     return cols
 
 
-def numeric(table: Table, column: str) -> NDArray[np.float64]:
-    """A column as floats (empty cells, ``NA`` and ``nan`` -> NaN)."""
-    out = np.empty(len(table[column]))
-    for i, cell in enumerate(table[column]):
-        text = cell.strip()
-        if text in ("", "NA", "na", "nan", "NaN", "."):
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(text)
-        except ValueError:
-            raise click.ClickException(
-                f"column {column}, row {i + 2}: {cell!r} is not a number"
-            ) from None
-    return out
+def numeric(table: Table, column: str, key: str = "item column") -> NDArray[np.float64]:
+    """A column as floats by the table layer's number rule (missing cells -> NaN)."""
+    try:
+        return table.numeric(column, key=key, allow_missing=True)
+    except KesuError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def to_categories(
-    raw: NDArray[np.float64], values: Sequence[float] | None = None, *, column: str = ""
+    raw: NDArray[np.float64],
+    values: Sequence[float] | None = None,
+    *,
+    column: str = "",
+    rows: Sequence[int] | None = None,
 ) -> tuple[NDArray[np.float64], list[float]]:
     """Map raw item points to categories 0..K-1 by rank (NaN stays NaN)."""
     ok = ~np.isnan(raw)
@@ -173,8 +158,9 @@ def to_categories(
     for i in np.nonzero(ok)[0]:
         k = pos.get(float(raw[i]))
         if k is None:
+            where = f"row {rows[int(i)]}" if rows is not None else f"data row {int(i) + 1}"
             raise click.ClickException(
-                f"{column}: value {raw[i]:g} (row {i + 2}) was not seen at calibration "
+                f"{column}: value {raw[i]:g} ({where}) was not seen at calibration "
                 f"(known values {levels})"
             )
         out[i] = k
@@ -189,17 +175,22 @@ def response_matrix(
     for col in columns:
         item = col[len(ITEM_PREFIX) :] if col.startswith(ITEM_PREFIX) else col
         known = None if score_values is None else score_values.get(item)
-        cats, levels = to_categories(numeric(table, col), known, column=col)
+        rows = [table.row_number(i) for i in range(table.n_rows)]
+        cats, levels = to_categories(numeric(table, col), known, column=col, rows=rows)
         mats.append(cats)
         ids.append(item)
         value_map[item] = levels
     return np.column_stack(mats), ids, value_map
 
 
-def _data(data_file: Path | None, wave: str | None) -> Table:
+def _data(
+    data_file: Path | None, wave: str | None, encoding: str | None = None, sheet: str | None = None
+) -> Table:
     if (data_file is None) == (wave is None):
-        raise click.UsageError("give either a DATA.csv file or --wave NAME (one of them)")
-    return load_wave(str(wave)) if data_file is None else read_table(data_file)
+        raise click.UsageError(
+            "give either a DATA.csv (.xlsx, .parquet) file or --wave NAME (one of them)"
+        )
+    return load_wave(str(wave)) if data_file is None else read_data(data_file, encoding, sheet)
 
 
 def _fail(exc: IRTError) -> None:
@@ -235,6 +226,8 @@ def irt() -> None:
 @click.option("--tol", default=1e-5, show_default=True, help="EM convergence tolerance.")
 @click.option("--max-iter", default=2000, show_default=True, help="Maximum EM iterations.")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Params file.")
+@click.option("--encoding", help="Text encoding of a CSV file (default: detected).")
+@click.option("--sheet", help="Worksheet of an .xlsx file (default: the first).")
 def calibrate(
     data_file: Path | None,
     wave: str | None,
@@ -245,17 +238,26 @@ def calibrate(
     tol: float,
     max_iter: int,
     output: Path,
+    encoding: str | None,
+    sheet: str | None,
 ) -> None:
-    """Calibrate items of DATA.csv (or --wave) and write an item-parameter file.
+    """Calibrate items of DATA (CSV, .xlsx or Parquet; or --wave) and write an
+    item-parameter file.
 
     kesu irt calibrate scored.csv --model 2pl --weights weight -o wave2025.params.json
     """
-    table = _data(data_file, wave)
+    table = _data(data_file, wave, encoding, sheet)
     cols = item_columns(table, items)
     x, ids, value_map = response_matrix(table, cols)
-    weights = None if weight_column is None else numeric(table, weight_column)
-    if weight_column is not None and weight_column not in table:
-        raise click.ClickException(f"weight column {weight_column} not found")
+    weights = None
+    if weight_column is not None:
+        weights = numeric(table, weight_column, "--weights")
+        if np.isnan(weights).any():
+            i = int(np.flatnonzero(np.isnan(weights))[0])
+            raise click.ClickException(
+                f"{table.source}: row {table.row_number(i)}, column {weight_column!r}: "
+                "missing weight (needed by --weights)"
+            )
     try:
         cal = run_calibration(
             x, item_ids=ids, model=model, weights=weights, se_method=se, tol=tol, max_iter=max_iter
@@ -317,22 +319,19 @@ def score(
         _fail(exc)
         return
     n = x.shape[0]
-    ids = table.get(id_column, [str(i + 1) for i in range(n)])
+    ids = table.labels(id_column).tolist() if id_column in table else [str(i + 1) for i in range(n)]
     header = [id_column, "theta", "se", "n_answered"]
     if pvs is not None:
         header += [f"pv{m + 1}" for m in range(pvs.n_draws)]
-    out = sys.stdout if str(output) == "-" else output.open("w", newline="", encoding="utf-8")
-    try:
-        writer = csv.writer(out)
-        writer.writerow(header)
+
+    def rows() -> Iterator[list[str]]:
         for i in range(n):
             row = [ids[i], _fmt(est.theta[i]), _fmt(est.se[i]), str(int(est.n_answered[i]))]
             if pvs is not None:
                 row += [_fmt(v) for v in pvs.values[i]]
-            writer.writerow(row)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+            yield row
+
+    write_csv(output, header, rows())
     click.echo(f"scored {n} persons ({method}) -> {output}", err=True)
 
 
@@ -403,7 +402,7 @@ def link_command(
 def fit(params_file: Path, data_file: Path, alpha: float) -> None:
     """S-X2 item fit of PARAMS_FILE on DATA.csv (complete patterns), one line per item."""
     params = read_params(params_file)
-    table = read_table(data_file)
+    table = read_data(data_file)
     values = params.meta.get("score_values")
     x, _, _ = response_matrix(
         table,
@@ -433,11 +432,11 @@ def dif(
     data_file: Path, group_column: str, focal: str, reference: str, items: str | None, purify: bool
 ) -> None:
     """Mantel-Haenszel DIF between two groups of DATA.csv, with ETS A/B/C categories."""
-    table = read_table(data_file)
+    table = read_data(data_file)
     if group_column not in table:
         raise click.ClickException(f"group column {group_column} not found")
     x, ids, _ = response_matrix(table, item_columns(table, items))
-    groups = np.array([g.strip() for g in table[group_column]], dtype=object)
+    groups = np.array(table.labels(group_column).tolist(), dtype=object)
     try:
         res = mantel_haenszel_dif(
             x, groups, focal=focal, reference=reference, item_ids=ids, purify=purify

@@ -124,18 +124,38 @@ def test_annual_and_achieved_and_no_data():
         ("indicator,value,date,unit\ntrained,1,2023-01-01,A\ntrained,x,2023-01-01,A\n", 3,
          "value", "not a number"),
         ("indicator,value,date,unit\ntrained,-5,2023-01-01,A\n", 2, "value", ">= 0"),
-        ("indicator,value,date,unit\ntrained,5,2023/01/01,A\n", 2, "date", "YYYY-MM-DD"),
+        ("indicator,value,date,unit\ntrained,5,2023-02-30,A\n", 2, "date", "YYYY-MM-DD"),
+        ("indicator,value,date,unit\ntrained,5,下个月,A\n", 2, "date", "not a date"),
+        ("indicator,value,date,unit\ntrained,5,2023-01-01,A\ntrained,,2023-01-01,A\n", 3,
+         "value", "not a number >= 0"),
         ("indicator,value,date,unit\ntrained,5,2023-01-01,\n", 2, "unit", "empty"),
         ("indicator,value,date,unit,colour\n", 1, "colour", "unknown column"),
     ],
 )  # fmt: skip
-def test_value_errors_name_file_line_and_column(csv_text, line, column, words):
+def test_value_errors_name_file_row_and_column(csv_text, line, column, words):
     plan = parse_capacity_plan(PLAN)
     with pytest.raises(CapacityError) as info:
         parse_capacity_values(csv_text, plan, "units.csv")
     err = info.value
-    assert (err.file, err.line, err.column) == ("units.csv", line, column)
-    assert words in str(err) and f"units.csv:{line}:" in str(err)
+    assert (err.file, err.row, err.column) == ("units.csv", line, column)
+    assert words in str(err) and f"units.csv: row {line}, column {column!r}:" in str(err)
+
+
+def test_values_as_excel_writes_them_on_chinese_windows(tmp_path, realfiles):
+    """GB18030 CSV with 2024/6/30 dates and 1,200 values; the same as .xlsx and Parquet."""
+    import datetime as dt
+
+    plan = parse_capacity_plan(PLAN)
+    header = ["indicator", "value", "date", "unit", "note"]
+    rows = [["trained", 1200, dt.date(2023, 6, 30), "稠城街道", "上半年"],
+            ["trained", 800.5, dt.date(2023, 12, 31), "佛堂镇", None]]  # fmt: skip
+    files = realfiles.write_formats(tmp_path, "capacity", header, rows, text_numbers=["value"])
+    got = {fmt: load_capacity_values(path, plan) for fmt, path in files.items()}
+    for fmt, values in got.items():
+        assert [(v.value, v.date, v.unit) for v in values] == [
+            (1200.0, dt.date(2023, 6, 30), "稠城街道"),
+            (800.5, dt.date(2023, 12, 31), "佛堂镇"),
+        ], fmt
 
 
 def test_missing_column_and_file(tmp_path):
@@ -154,7 +174,8 @@ def test_missing_column_and_file(tmp_path):
          "deadline must be after the start"),
         (("kind: stock", "kind: heap"), 13, "unknown kind"),
         (("id: events", "id: trained"), 16, "already used on line 5"),
-        (("    label: bases\n", "    label: bases\n    colour: red\n"), 12, "unknown key 'colour'"),
+        (("    label: bases\n", "    label: bases\n    colour: red\n"), 12,
+         "unknown key indicators[1].colour"),
         (("start: 2021-01-01", "start: soon"), 2, "start is not a date"),
     ],
 )  # fmt: skip

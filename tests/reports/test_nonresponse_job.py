@@ -111,5 +111,5 @@ def test_the_api_takes_the_cases_and_errors_become_report_errors(
         build_report_data(small, questionnaire, spec)
     broken = dict(cases)
     broken["respondent_id"] = np.where(cases["respondent_id"] == 5, 4, cases["respondent_id"])
-    with pytest.raises(ReportError, match="rows 4 and 5 are respondents with the same id '4'"):
+    with pytest.raises(ReportError, match="rows 5 and 6 are respondents with the same id '4'"):
         build_report_data(small, questionnaire, spec, cases=broken)

@@ -159,7 +159,7 @@ def test_weight_rakes_and_writes_output_matching_r(tmp_path):
     code, out = run(["weight", str(job)])
     assert code == 0, out
     assert "rake: converged" in out and "Kish deff" in out and "stype=H: target 755" in out
-    with (tmp_path / "weighted.csv").open(newline="") as fh:
+    with (tmp_path / "weighted.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     w = np.array([float(r["weight"]) for r in rows])
     # cr <- calibrate(dclus1, ~stype+sch.wide, pop.rk, calfun="raking", epsilon=1e-13, maxit=100)
@@ -209,8 +209,14 @@ def test_table_output_lists_flags(tmp_path, strat_csv):
     [
         ("calibraton: {}\n", "unknown key calibraton"),
         ("estimates: [{mean: api00, bye: stype}]\n", r"unknown key estimates\[0\].bye"),
-        ("estimates: [{mean: nope}]\n", r"column 'nope' \(from estimates\[0\].mean\)"),
-        ("estimates: [{mean: name}]\n", r"column 'name' row 1: 'Open Magnet: Ce' is not a number"),
+        (
+            "estimates: [{mean: nope}]\n",
+            r"strat.csv: there is no column 'nope' \(needed by estimates\[0\].mean\)",
+        ),
+        (
+            "estimates: [{mean: name}]\n",
+            r"strat.csv: row 2, column 'name': 'Open Magnet: Ce' is not a number",
+        ),
         ("estimates: [{mean: api00, ci: beta}]\n", "ci beta is for proportions"),
         ("variance: jackknife\n", "invalid variance"),
         (
@@ -235,7 +241,7 @@ def test_non_numeric_weight_names_column_and_row(tmp_path, strat_csv):
     job = write_job(tmp_path, f"data: bad.csv\n{STRAT_DESIGN}")
     code, out = run(["estimate", str(job)])
     assert code != 0
-    assert "column 'pw' row 3: 'abc' is not a number (needed by design.weights)" in out
+    assert "bad.csv: row 4, column 'pw': 'abc' is not a number (needed by design.weights)" in out
 
 
 def test_wave_jobs_use_the_loader_and_keep_level_spelling(tmp_path, monkeypatch):
@@ -258,7 +264,7 @@ def test_wave_jobs_use_the_loader_and_keep_level_spelling(tmp_path, monkeypatch)
 
 def test_load_job_reports_bad_yaml(tmp_path):
     bad = write_job(tmp_path, "design: [unclosed\n")
-    with pytest.raises(JobError, match="is not valid YAML"):
+    with pytest.raises(JobError, match=r"job\.yaml:2: YAML syntax error"):
         load_job(bad)
 
 

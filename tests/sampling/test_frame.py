@@ -47,18 +47,18 @@ def test_read_frame() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("town,psu,population\nfotang,fo01,0\n", r"line 2, column 'population': size must be > 0"),
+        ("town,psu,population\nfotang,fo01,0\n", r"row 2, column 'population': size must be > 0"),
         (
             "town,psu,population\na,p1,5\na,p2,-4\n",
-            r"line 3, column 'population': size must be > 0",
+            r"row 3, column 'population': size must be > 0",
         ),
-        ("town,psu,population\na,p1,abc\n", r"line 2, column 'population': 'abc' is not a number"),
-        ("town,psu,pop\na,p1,5\n", r"line 1: missing column 'population'"),
+        ("town,psu,population\na,p1,abc\n", r"row 2, column 'population': 'abc' is not a number"),
+        ("town,psu,pop\na,p1,5\n", r"row 1: missing column 'population'"),
         (
             "town,psu,population\na,p1,5\nb,p2,7\nb,p1,3\n",
-            r"line 4, column 'psu': PSU id 'p1' already used on line 2",
+            r"row 4, column 'psu': PSU id 'p1' already used on row 2",
         ),
-        ("town,psu,population\na,,5\n", r"line 2, column 'psu': empty value"),
+        ("town,psu,population\na,,5\n", r"row 2, column 'psu': empty value"),
         ("town,psu,population\n", "no rows"),
         ("", "empty"),
     ],
@@ -70,7 +70,7 @@ def test_bad_frames_name_line_and_column(text: str, message: str) -> None:
 
 def test_household_count_must_be_whole() -> None:
     text = "town,psu,population,households\na,p1,50,12.5\n"
-    with pytest.raises(FrameError, match=r"line 2, column 'households': .*whole number"):
+    with pytest.raises(FrameError, match=r"row 2, column 'households': .*whole number"):
         parse_frame(text.splitlines(), HH)
 
 
@@ -93,7 +93,7 @@ def test_stratum_asking_for_more_psus_than_it_has() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"psu_count": 3}, "unknown key 'psu_count'"),
+        ({"psu_count": 3}, "unknown key psu_count; expected one of: columns, "),
         ({"psus_total": 9}, "exactly one of psus"),
         ({"method": "lottery"}, "invalid design value"),
         ({"households_per_psu": 0}, "households_per_psu must be a whole number >= 1"),
@@ -201,7 +201,8 @@ def test_cli_draw_writes_sample_file(tmp_path: Path) -> None:
         )
         assert res.exit_code == 0, res.output
     assert out1.read_bytes() == out2.read_bytes()
-    with out1.open(encoding="utf-8", newline="") as fh:
+    assert out1.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel shows Chinese
+    with out1.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 90
     assert tuple(rows[0])[: len(SAMPLE_COLUMNS)] == SAMPLE_COLUMNS
@@ -229,4 +230,4 @@ def test_cli_draw_reports_bad_frame(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 1
-    assert "line 2, column 'population'" in res.output
+    assert "frame.csv: row 2, column 'population'" in res.output

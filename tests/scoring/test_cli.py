@@ -91,7 +91,9 @@ def test_score_errors_name_row_and_item(features_path: Path, tmp_path: Path) -> 
     runner = CliRunner()
     result = runner.invoke(main, ["score", str(bad), "-q", str(features_path), "-o", "-"])
     assert result.exit_code == 1
-    assert "columns row 4, item K2: 'E' is not an option" in result.output
+    # strict codes: the unknown value, its count and row, the valid codes
+    assert "bad.csv: 1 cell holds a value that is neither" in result.output
+    assert "column 'K2' (item K2): 'E' x1 (row 6). Codes: A, B, C, D" in result.output
     lenient = runner.invoke(
         main, ["score", str(bad), "-q", str(features_path), "-o", "-", "--unknown-codes", "missing"]
     )
@@ -211,9 +213,9 @@ def test_items_rejects_bad_weights(responses: Path, features_path: Path, tmp_pat
     q_args = ["-q", str(features_path)]
     result = runner.invoke(main, ["items", str(bad), *q_args, "--weights", "weight"])
     assert result.exit_code == 1
-    assert "w.csv:2: weight 'x' in column 'weight' is not a number" in result.output
+    assert "w.csv: row 2, column 'weight': 'x' is not a number" in result.output
     result = runner.invoke(main, ["items", str(responses), *q_args, "--weights", "w"])
-    assert "has no weights column 'w'" in result.output
+    assert "there is no column 'w' (needed by --weights)" in result.output
     result = runner.invoke(
         main, ["items", str(responses), "-q", str(features_path), "--group-share", "0.9"]
     )

@@ -27,6 +27,8 @@ from survey.models import HouseholdRoster
 from survey.models import Invitation
 from survey.models import Response
 from survey.models import User
+from survey.models import Wave
+from survey.models import WaveStatus
 from survey.monitoring import case_outcomes
 from survey.monitoring import fieldwork_status
 from survey.sample import SampleFileError
@@ -245,7 +247,9 @@ def test_a_malformed_sample_names_the_line_and_column_and_imports_nothing(field:
             b"v0", b"x0"
         ),
         "line 2, column 'household_id'": SAMPLE,  # already imported
-        "not UTF-8": SAMPLE.replace(b"fotang", "佛堂".encode("gbk"), 1),
+        "neither UTF-8 nor GB18030": SAMPLE.replace(b"fotang", b"\x80\xff", 1),
+        "old Excel 97-2003 workbook": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
+        "columns F and G are both named": SAMPLE.replace(b"prob1,prob2", b"prob1,prob1"),
     }  # fmt: skip
     for message, data in bad.items():
         with pytest.raises(SampleFileError, match=message):
@@ -318,3 +322,60 @@ def test_the_file_of_kesu_sample_draw_imports_as_is(session: Session, tmp_path) 
     assert inv.attributes["prob1"] == pytest.approx(first["prob1"], rel=1e-15)
     assert inv.attributes["household_number"] == first["household_number"]
     assert inv.attributes["psu_name"] == first["psu_name"] and "prob3" not in inv.attributes
+
+
+def test_the_sample_as_excel_and_gb18030_imports_the_same_cases(
+    session: Session,
+    tmp_path,
+    realfiles,  # type: ignore[no-untyped-def]
+) -> None:
+    """One sample as UTF-8 CSV, GB18030 CSV (Excel on Chinese Windows), .xlsx and Parquet,
+    from a file and as a web upload: the same invitations; town labels become codes."""
+    from survey.services import create_wave
+    from survey.services import set_wave_status
+
+    yiwu = Path(__file__).parents[2] / "questionnaires" / "yiwu-csl-2025.yaml"
+    header = ["household_id", "stratum", "town", "psu", "household_number", "prob1", "prob2",
+              "prob3", "household_weight"]  # fmt: skip
+    rows = [["v01-0001", "fotang", "佛堂镇", "v01", 2, 0.2, 0.05, None, 100],
+            ["v01-0002", "fotang", "Fotang", "v01", 3, 0.2, 0.05, None, 100],
+            ["v02-0001", "suxi", "suxi", "v02", 1, 0.25, 0.04, None, 100.0]]  # fmt: skip
+    files = realfiles.write_formats(tmp_path, "sample", header, rows,
+                                    text_numbers=["household_number"])  # fmt: skip
+    seen = {}
+    for fmt, path in files.items():
+        wave = f"w-{fmt}"
+        create_wave(session, name=wave, questionnaire_data=yiwu.read_bytes(),
+                    source_name="yiwu.yaml", actor="t")  # fmt: skip
+        set_wave_status(session, wave, WaveStatus.OPEN, "t")
+        import_sample(session, wave, path.read_bytes(), actor="t", name=path.name)
+        got = session.execute(
+            select(Invitation.household_id, Invitation.stratum, Invitation.psu, Invitation.town,
+                   Invitation.attributes)
+            .join(Wave, Wave.id == Invitation.wave_id).where(Wave.name == wave)
+            .order_by(Invitation.household_id)
+        ).all()  # fmt: skip
+        seen[fmt] = [tuple(r) for r in got]
+    assert [r[3] for r in seen["utf8"]] == ["fotang", "fotang", "suxi"]
+    assert seen["utf8"][0][4]["prob1"] == 0.2 and seen["utf8"][0][4]["household_number"] == 2
+    for fmt, got in seen.items():
+        assert got == seen["utf8"], fmt
+    bad = (
+        files["gb18030"].read_bytes().replace("佛堂镇".encode("gb18030"), "义乌".encode("gb18030"))
+    )
+    with pytest.raises(SampleFileError, match=r"line 2, column 'town': '义乌' is not a town"):
+        import_sample(session, "w-utf8", bad, actor="t")
+    session.rollback()
+
+
+def test_an_xlsx_sample_uploads_through_the_page(field: Field, tmp_path, realfiles) -> None:  # type: ignore[no-untyped-def]
+    header = ["household_id", "stratum", "town", "psu", "prob1", "prob2", "household_weight"]
+    rows = [["x01-0001", "fotang", "fotang", "x01", 0.2, 0.05, 100],
+            ["x01-0002", "fotang", "fotang", "x01", 0.2, 0.05, 100]]  # fmt: skip
+    path = realfiles.write_formats(tmp_path, "upload", header, rows)["xlsx"]
+    before = field.count(Invitation)
+    upload = {"file": (__import__("io").BytesIO(path.read_bytes()), "样本.xlsx")}
+    r = field.login("ada").post(f"/admin/waves/{field.wave}/import", data=upload,
+                                content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 303, r.data.decode()[:2000]
+    assert field.count(Invitation) == before + 2

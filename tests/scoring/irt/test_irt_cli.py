@@ -59,7 +59,7 @@ def test_calibrate_score_link_fit_dif(wave_csv: Path, tmp_path: Path) -> None:
          "--seed", "3", "-o", str(scores)],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    with scores.open() as fh:
+    with scores.open(encoding="utf-8-sig") as fh:  # a BOM for Excel
         rows = list(csv.DictReader(fh))
     assert len(rows) == 600 and rows[0]["respondent_id"] == "r0" and "pv5" in rows[0]
     with wave_csv.open() as fh:
