@@ -496,7 +496,13 @@ def _quality(data: ReportData, r: Renderer) -> Flowables:
         )
         parts.append(r.t("m_left_out", k=sum(int(n) for n in counts.values()), detail=detail))
     if data.dropped_rows is not None:
-        rules = "; ".join(e.describe() for e in data.exclusions) or "-"
+        sep = "；" if r.lang == "zh-CN" else "; "
+        rules = sep.join(
+            r.t("m_dropped_rule", column=e.column, rows=e.rows,
+                values=("、" if r.lang == "zh-CN" else ", ").join(
+                    v or r.t("m_dropped_blank") for v in e.values))
+            for e in data.exclusions
+        ) or "-"  # fmt: skip
         parts.append(r.t("m_dropped", k=data.dropped_rows, rules=rules))
     out: Flowables = [r.p("".join(parts))]
     if any(n == "unweighted" for n in data.notes):

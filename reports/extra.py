@@ -36,12 +36,25 @@ def _value(statistic: str, x: float) -> str:
 
 
 def _label(r: Renderer, column: str) -> str:
+    """A column's name in the report: the literate level's label for ``literate``,
+    the catalogue's name of score columns, a short question text, else the column."""
+    if column == "literate":
+        return r.level_label(r.questionnaire.scoring.literate_level)
+    if column in ("score_total",) or column.startswith("score_"):
+        dim = column.removeprefix("score_")
+        if dim == "total":
+            return r.t("extra_score_total")
+        return r.t("extra_score", dim=r.dimension_label(dim))
+    return _item_label(r, column)
+
+
+def _item_label(r: Renderer, column: str) -> str:
+    """The report's name of a breakdown (城乡, 性别…), else a short question text."""
     item = r.questionnaire.items_by_concept().get(column)
     if item is None and r.questionnaire.has_variable(column):
         item = r.questionnaire.item(column)
-    if item is not None:
-        return item.text.get(r.lang) if len(item.text.get(r.lang)) <= 16 else column
-    return column
+    text = item.text.get(r.lang) if item is not None else column
+    return r.t_or(f"bd_{column}", text if len(text) <= 24 else column)
 
 
 def _row(r: Renderer, table: ExtraTable, levels: tuple[str, ...], row: DomainRow) -> list[str]:

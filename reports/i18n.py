@@ -495,6 +495,8 @@ _ZH: dict[str, str] = {
     ),
     "m_speeders": "分析数据中有{k}份问卷被标记为过快；标记本身不剔除问卷，由统计人员复核后决定。",
     "m_dropped": "按作业文件的剔除规则（exclude）明确排除的记录{k}条（{rules}）。",
+    "m_dropped_rule": "{column}为{values}的{rows}条",
+    "m_dropped_blank": "空白",
     "sec_extra": "补充分组估计",
     "extra_intro": "以下为作业文件指定的补充分组（report.domains 与 estimates）的加权估计。",
     "extra_all": "全体",
@@ -506,6 +508,8 @@ _ZH: dict[str, str] = {
     "extra_title": "{variable}的{statistic}（按{by}）",
     "extra_title_all": "{variable}的{statistic}",
     "extra_key": "作业文件中的条目：",
+    "extra_score_total": "科学素质总分",
+    "extra_score": "{dim}得分",
     "m_font_no_serif": (
         "字体：未找到衬线（宋体类）TrueType中文字体，正文使用{font}；请安装fonts-arphic-uming。"
     ),
@@ -1180,6 +1184,8 @@ _EN: dict[str, str] = {
         "a statistician reviews it. "
     ),
     "m_dropped": "{k} record(s) were left out by the job's exclude: rules ({rules}). ",
+    "m_dropped_rule": "{column} in ({values}): {rows}",
+    "m_dropped_blank": "blank",
     "sec_extra": "Additional domains",
     "extra_intro": (
         "Weighted estimates for the extra domains of the job (report.domains and estimates)."
@@ -1193,6 +1199,8 @@ _EN: dict[str, str] = {
     "extra_title": "{variable}: {statistic} by {by}",
     "extra_title_all": "{variable}: {statistic}",
     "extra_key": "Job entry: ",
+    "extra_score_total": "total score",
+    "extra_score": "{dim} score",
     "m_font_no_serif": (
         "Font: no serif (Song/Ming) TrueType CJK font was found, so the body uses {font}; insta"
         "ll fonts-arphic-uming."

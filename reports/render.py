@@ -369,6 +369,7 @@ def keep_headings(story: list[Any], width: float, height: float) -> list[Any]:
         need = sum(float(g.wrap(width, height)[1]) + 14 for g in group)
         k = j
         while k < len(story) and isinstance(story[k], Spacer):
+            need += float(story[k].wrap(width, height)[1])  # the space before a table counts
             k += 1
         if k < len(story):
             need += _min_height(story[k], width, height)

@@ -148,8 +148,11 @@ def test_a_report_job_runs_in_kesu_estimate_and_weight_with_its_extra_domains(
     from reports.pdf import build_pdf
 
     text = "\n".join(p.extract_text() for p in PdfReader(_pdf(build_pdf(data, "en"))).pages)
-    assert "Additional domain tables" in text and "score_total" in text
-    assert f"sex in ('2'): {women} rows" in text  # the methods state the exclusion
+    assert "Additional domains" in text and "total score: mean by Education" in text
+    # the methods state the exclusion, rule by rule
+    assert f"left out by the job's exclude: rules (rejected in (1): 0; sex in (2): {women})" in (
+        " ".join(text.split())
+    )
 
 
 def _pdf(data: bytes) -> Any:

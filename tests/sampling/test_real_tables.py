@@ -90,7 +90,7 @@ def test_yaml_12_numbers_and_strings_and_every_format_the_same(
          r"job\.yaml:3: key 'design' is written twice \(first on line 2\)"),
         ("design:\n  weights: pw\n  strata: stype\n  weigths: pw\n",
          r"job\.yaml:5: unknown key design\.weigths; expected one of: fpc, lonely_psu, nest, "
-         r"psu, strata, weights"),
+         r"prob, psu, replicate_weights, strata, weights"),
         ("design: {weights: pw}\ncalibration: {method: raking, tolerance: '1e-12',\n"
          "  margins: {stype: {E: 1, H: 1, M: 1}}}\n",
          r"job\.yaml:3: calibration\.tolerance must be a number; got '1e-12'"),
