@@ -16,10 +16,8 @@ Everything heavier than click is imported inside the commands, so that
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,21 +111,6 @@ def prepare(job_file: Path) -> Prepared:
     sample, notes = weight_report_table(table, questionnaire, spec, cases)
     analyses = tuple(e for e in spec.job.estimates if isinstance(e, AnalysisSpec))
     return Prepared(spec.job, sample, (*report_estimates(spec), *analyses), tuple(notes))
-
-
-def prefetch(module: str) -> threading.Thread:
-    """Import ``module`` in a second thread while this one reads and weights the table.
-
-    ``kesu estimate`` needs :mod:`scipy.special` (interval quantiles) only at the end,
-    and importing it costs about 0.3 s; the CSV is read by pyarrow without the GIL, so
-    on a machine with two cores the import is nearly free. Nothing depends on it
-    having finished: the estimator imports the module itself (and waits if needed).
-    """
-    thread = threading.Thread(
-        target=importlib.import_module, args=(module,), name=f"import {module}"
-    )
-    thread.start()
-    return thread
 
 
 def _describe(prepared: Prepared) -> str:
@@ -242,7 +225,6 @@ def estimate(job_file: Path, as_json: bool) -> None:
     domains and the job's estimates are printed, on the rows and codes the
     report uses.
     """
-    prefetch("scipy.special")
     from sampling.job import estimate_rows
 
     try:

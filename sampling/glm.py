@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from sampling._codes import FloatArray
 from sampling.design import SurveyDesign
@@ -54,6 +53,7 @@ from sampling.estimation import check_design
 from sampling.formula import ModelFrame
 from sampling.formula import model_frame
 from sampling.intervals import CIMethod
+from sampling.intervals import special_functions
 from sampling.replicates import ReplicateDesign
 from sampling.results import DEFAULT_RELIABILITY
 from sampling.results import Estimate
@@ -75,6 +75,7 @@ DEVIANCE_TOL = 1e-14
 def _deviance(y: FloatArray, mu: FloatArray, w: FloatArray) -> float:
     """Binomial deviance ``-2 sum w (y log mu + (1 - y) log(1 - mu))`` (saturated part 0);
     rows of weight 0 (left out of a replicate) count for nothing even where ``mu`` is 0 or 1."""
+    special = special_functions()
     ll = special.xlogy(y, mu) + special.xlogy(1.0 - y, 1.0 - mu)
     with np.errstate(invalid="ignore"):  # 0 * -inf where a left-out row has mu 0 or 1
         return float(-2.0 * np.sum(np.where(w > 0, w * ll, 0.0)))
@@ -168,10 +169,10 @@ class SurveyGLM:
         ddf = self.df_residual
         label = " + ".join(terms)
         if math.isinf(ddf):
-            p = float(special.chdtrc(q, chisq))  # = scipy.stats.chi2.sf
+            p = float(special_functions().chdtrc(q, chisq))  # = scipy.stats.chi2.sf
             return HypothesisTest("wald", label, chisq / q, q, ddf, p, chisq, "Wald chi-square")
         f = chisq / q
-        p = float(special.fdtrc(q, ddf, f)) if ddf > 0 else math.nan  # = scipy.stats.f.sf
+        p = float(special_functions().fdtrc(q, ddf, f)) if ddf > 0 else math.nan  # = scipy.stats.f.sf
         return HypothesisTest("wald", label, f, q, ddf, p, chisq, "Wald F test (regTermTest)")
 
     def odds_ratios(self, level: float | None = None) -> Estimate:
@@ -362,7 +363,7 @@ def _logit_sums(
         xb = x[a : a + BLOCK_ROWS]
         wb = w[a : a + BLOCK_ROWS]
         yb = y[a : a + BLOCK_ROWS]
-        mu = special.expit(xb @ beta)
+        mu = special_functions().expit(xb @ beta)
         bb = buf[: xb.shape[0]]
         np.multiply(xb, np.sqrt(wb * mu * (1.0 - mu))[:, None], out=bb)
         info += bb.T @ bb
@@ -422,13 +423,13 @@ def _irls(
         # settles (checked from the 6th iteration: a regular fit has converged by then)
         if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta))):
             eta = x @ beta if fitted else np.empty(0)
-            return _IRLS(beta, special.expit(eta), eta, it, info)
+            return _IRLS(beta, special_functions().expit(eta), eta, it, info)
         # the sums at the new beta serve the deviance test and, if it goes on, the next step
         next_info, score, dev = _logit_sums(x, y, w, beta, deviance=it >= 5)
         if it >= 5:
             if abs(dev - dev_old) <= DEVIANCE_TOL * (abs(dev) + 0.1):
                 eta = x @ beta if fitted else np.empty(0)
-                return _IRLS(beta, special.expit(eta), eta, it, info)
+                return _IRLS(beta, special_functions().expit(eta), eta, it, info)
             dev_old = dev
         info = next_info
     raise ConvergenceError(

@@ -15,12 +15,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sampling._codes import FloatArray
+from sampling._tdist import t_ppf
 from sampling.errors import SamplingError
 
 logger = logging.getLogger(__name__)
 
 
-def _special() -> ModuleType:
+def special_functions() -> ModuleType:
     """:mod:`scipy.special`, imported when an interval is first computed (its quantile
     functions are what ``scipy.stats`` calls; importing ``scipy.stats`` costs ~0.8 s)."""
     from scipy import special
@@ -64,12 +65,19 @@ def _check_level(level: float) -> float:
 
 
 def t_quantile(level: float, df: FloatArray) -> FloatArray:
-    """Upper ``(1+level)/2`` quantile of t with ``df`` (normal for inf, NaN for df <= 0)."""
+    """Upper ``(1+level)/2`` quantile of t with ``df`` (normal for inf, NaN for df <= 0).
+
+    Computed by :func:`sampling._tdist.t_ppf` (R's ``qt`` to 1e-13) once per distinct df,
+    without importing scipy.
+    """
     lvl = _check_level(level)
     dfa = np.asarray(df, dtype=np.float64)
     out = np.full(dfa.shape, np.nan)
     ok = dfa > 0
-    out[ok] = _special().stdtrit(dfa[ok], 0.5 + lvl / 2.0)
+    if ok.any():
+        distinct, index = np.unique(dfa[ok], return_inverse=True)
+        quantiles = np.array([t_ppf(0.5 + lvl / 2.0, float(d)) for d in distinct])
+        out[ok] = quantiles[index.reshape(-1)]
     return out
 
 
@@ -171,14 +179,13 @@ def _logit(
     ok = _interior(p, se) & np.isfinite(t)
     if logit_se is not None:
         ok &= np.isfinite(logit_se)
-    special = _special()
-    eta = special.logit(p[ok])
+    eta = np.log(p[ok]) - np.log1p(-p[ok])  # logit
     if logit_se is None:
         half = t[ok] * se[ok] / (p[ok] * (1.0 - p[ok]))
     else:
         half = t[ok] * logit_se[ok]
-    low[ok] = special.expit(eta - half)
-    high[ok] = special.expit(eta + half)
+    low[ok] = 1.0 / (1.0 + np.exp(half - eta))  # expit(eta - half)
+    high[ok] = 1.0 / (1.0 + np.exp(-eta - half))
     edge = ~_interior(p, se) & np.isfinite(t)
     if edge.any():
         lo_e, hi_e = _beta(p[edge], se[edge], df[edge], n[edge], level)
@@ -201,7 +208,7 @@ def _beta(
     high = np.full(p.shape, np.nan)
     ok = (df > 0) & (n > 1)
     n_eff = _effective_n(p, se, n)
-    special = _special()
+    special = special_functions()
     # t.ppf(q, df) is stdtrit(df, q) and beta.ppf(q, a, b) is betaincinv(a, b, q)
     adj = special.stdtrit(n[ok] - 1.0, alpha / 2.0) / special.stdtrit(df[ok], alpha / 2.0)
     ne = n_eff[ok] * adj**2

@@ -20,7 +20,6 @@ from dataclasses import field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sampling._codes import FloatArray
 from sampling.errors import SamplingError
@@ -226,7 +225,9 @@ class Estimate:
         out = np.full(self.estimate.shape, np.nan)
         ok = (self.df > 0) & (se > 0)
         t = np.abs(self.estimate[ok] - null) / se[ok]
-        out[ok] = 2.0 * stats.t.sf(t, self.df[ok])
+        from scipy import special  # t.sf(t, df) = stdtr(df, -t); importing scipy.stats is slow
+
+        out[ok] = 2.0 * special.stdtr(self.df[ok], -t)
         return out
 
     def select(self, **levels: str) -> Estimate:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from sampling._codes import FloatArray
 from sampling._codes import IntArray
@@ -43,6 +42,7 @@ from sampling.estimation import domain_degf
 from sampling.estimation import domains
 from sampling.estimation import interval_df
 from sampling.intervals import CIMethod
+from sampling.intervals import special_functions
 from sampling.replicates import ReplicateDesign
 from sampling.results import DEFAULT_RELIABILITY
 from sampling.results import Estimate
@@ -397,7 +397,7 @@ def svy_chisq(
     label = f"{names[0]} x {names[1]}"
     if statistic == "F":
         f = x2 / tr
-        pval = float(stats.f.sf(f, d0, d0 * nu)) if nu > 0 else math.nan
+        pval = float(special_functions().fdtrc(d0, d0 * nu, f)) if nu > 0 else math.nan
         return HypothesisTest(
             "rao_scott", label, f, d0, d0 * nu, pval, x2, "Pearson X^2, Rao-Scott second order F"
         )
@@ -409,7 +409,7 @@ def svy_chisq(
         adjusted / df1,
         df1,
         math.inf,
-        float(stats.chi2.sf(adjusted, df1)),
+        float(special_functions().chdtrc(df1, adjusted)),
         x2,
         "Pearson X^2, Rao-Scott first order (chi-square)",
     )
