@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.tables import Table
 from questionnaires.model import Questionnaire
 from reports.data import compute_fingerprint
 from reports.data import prepare_table
@@ -50,7 +51,6 @@ from sampling.estimation import svy_proportion
 from sampling.replicates import ReplicateDesign
 from sampling.results import Estimate
 from sampling.results import Reliability
-from sampling.tabular import Table
 from sampling.weighting.base import WeightingDiagnostics
 
 logger = logging.getLogger(__name__)

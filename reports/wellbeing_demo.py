@@ -324,7 +324,7 @@ def run_mental_health_demo(
     from sampling.job import load_job
     from sampling.job import load_table
     from sampling.job import run_weighting
-    from sampling.tabular import write_csv_table
+    from sampling.job import write_weighted
 
     step = progress or (lambda name: None)
     out.mkdir(parents=True, exist_ok=True)
@@ -389,7 +389,7 @@ def run_mental_health_demo(
     table = load_table(job)
     weighted = run_weighting(job, table)
     files["weighted"] = out / "weighted.csv"
-    write_csv_table(files["weighted"], table, weighted.output_columns())
+    write_weighted(files["weighted"], weighted)
 
     step("report")
     report_spec = {k: v for k, v in job_spec.items() if k != "output"}

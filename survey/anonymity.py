@@ -25,8 +25,6 @@ and own their commit, like :mod:`survey.services`.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import Sequence
@@ -37,6 +35,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kesu.tables import TableError
+from kesu.tables import csv_bytes
+from kesu.tables import read_table
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import ClosedError
@@ -121,22 +122,17 @@ def check_unit(spec: UnitSpec, row: int | None = None) -> UnitSpec:
 
 
 def parse_units(data: bytes) -> list[UnitSpec]:
-    """Units from a CSV file with the columns ``unit``, ``label`` and ``quota``
-    (UTF-8, with or without a BOM), every row checked.
+    """Units from a table with the columns ``unit``, ``label`` and ``quota`` (CSV in
+    UTF-8 or GB18030, .xlsx or Parquet: :mod:`kesu.tables`), every row checked.
 
     Raises:
         BadRequestError: naming the row and column.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadRequestError(
-            "the units file is not UTF-8 text (save it as CSV UTF-8)",
-            param="file",
-            ui="err_units_file",
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"unit", "quota"} - set(reader.fieldnames or ())
+    try:  # the one table layer: CSV in UTF-8 or GB18030, .xlsx, Parquet
+        table = read_table(data, name="units", what="units file")
+    except TableError as exc:
+        raise BadRequestError(str(exc), param="file", ui="err_units_file") from None
+    missing = {"unit", "quota"} - set(table.order)
     if missing:
         raise BadRequestError(
             f"the units file needs the columns unit, label, quota "
@@ -144,8 +140,11 @@ def parse_units(data: bytes) -> list[UnitSpec]:
             param="file",
             ui="err_units_file",
         )
+    cells = {name: table.labels(name).tolist() for name in table.order}
+    records = [{k: v[i] for k, v in cells.items()} for i in range(table.n_rows)]
     out: list[UnitSpec] = []
-    for row, record in enumerate(reader, start=2):
+    for i, record in enumerate(records):
+        row = table.row_number(i)
         quota_text = (record.get("quota") or "").strip()
         if not quota_text.isdecimal():
             raise BadRequestError(
@@ -243,21 +242,12 @@ def unit_links(session: Session, wave_name: str) -> list[UnitSummary]:
 
 def unit_links_csv(links: Sequence[UnitSummary], base_url: str) -> bytes:
     """The unit links as CSV (UTF-8 with BOM) for the people who pass them on."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(["unit", "label", "quota", "started", "complete", "link"])
-    for link in links:
-        writer.writerow(
-            [
-                link.unit,
-                link.label,
-                link.quota,
-                link.started,
-                link.complete,
-                f"{base_url.rstrip('/')}/u/{link.token}",
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    header = ["unit", "label", "quota", "started", "complete", "link"]
+    base = base_url.rstrip("/")
+    return csv_bytes(header, (
+        [link.unit, link.label, link.quota, link.started, link.complete, f"{base}/u/{link.token}"]
+        for link in links
+    ))  # fmt: skip
 
 
 def _unit_link(session: Session, token: str) -> UnitLink:
