@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from kesu.cli import main
+from kesu.tables import table_from_columns
 from questionnaires import load_questionnaire
 from reports.spec import ReportSpec
 from reports.spec import default_job
@@ -30,7 +31,6 @@ from reports.wellbeing_demo import simulate_participation
 from reports.wellbeing_pdf import build_wellbeing_pdf
 from sampling.job import parse_job
 from sampling.job import run_weighting
-from sampling.tabular import table_from_columns
 from scoring import score_scales
 
 Q = load_questionnaire(MENTAL_HEALTH_QUESTIONNAIRE)
@@ -147,7 +147,7 @@ def test_demo_recovers_the_known_truth(demo: Any) -> None:
 def test_demo_files_and_report(demo: Any, tmp_path: Path) -> None:
     files = demo.files
     assert set(files) >= {"units", "scored", "weights_job", "report_job", "estimates", "report"}
-    assert files["units"].read_text(encoding="utf-8").startswith("unit,label,quota")
+    assert files["units"].read_text(encoding="utf-8").startswith("\ufeffunit,label,quota")
     estimates = json.loads(files["estimates"].read_text(encoding="utf-8"))
     assert estimates["respondents"] == demo.respondents
     text = "".join(page.extract_text() for page in PdfReader(files["report"]).pages)

@@ -251,7 +251,9 @@ def test_units_file_and_admin_pages(app: Flask, session: Session) -> None:
     for bad, where in ((b"unit,label,quota\na1,x,five\n", "row 2"),
                        (b"unit,label,quota\na 1,x,5\n", "row 2"),
                        (b"unit,label,quota\na1,x,0\n", "row 2"), (b"label,quota\nx,1\n", "unit"),
-                       ("unit,quota\n甲,1\n".encode("gb18030"), "UTF-8")):  # fmt: skip
+                       # GB18030 (Excel on Chinese Windows) is read; the code 甲 is then checked
+                       ("unit,quota\n甲,1\n".encode("gb18030"), "row 2: unit code '甲'"),
+                       (b"unit,quota\n\x80\xff,1\n", "neither UTF-8 nor GB18030")):  # fmt: skip
         with pytest.raises(BadRequestError, match=where):
             parse_units(bad)
     with pytest.raises(BadRequestError, match="twice"):
