@@ -25,6 +25,8 @@ and own their commit, like :mod:`survey.services`.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 from collections.abc import Sequence
@@ -36,7 +38,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kesu.tables import TableError
-from kesu.tables import csv_bytes
 from kesu.tables import read_table
 from survey.db import begin_write
 from survey.errors import BadRequestError
@@ -242,12 +243,21 @@ def unit_links(session: Session, wave_name: str) -> list[UnitSummary]:
 
 def unit_links_csv(links: Sequence[UnitSummary], base_url: str) -> bytes:
     """The unit links as CSV (UTF-8 with BOM) for the people who pass them on."""
-    header = ["unit", "label", "quota", "started", "complete", "link"]
-    base = base_url.rstrip("/")
-    return csv_bytes(header, (
-        [link.unit, link.label, link.quota, link.started, link.complete, f"{base}/u/{link.token}"]
-        for link in links
-    ))  # fmt: skip
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["unit", "label", "quota", "started", "complete", "link"])
+    for link in links:
+        writer.writerow(
+            [
+                link.unit,
+                link.label,
+                link.quota,
+                link.started,
+                link.complete,
+                f"{base_url.rstrip('/')}/u/{link.token}",
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _unit_link(session: Session, token: str) -> UnitLink:
