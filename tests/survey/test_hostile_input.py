@@ -290,5 +290,8 @@ def test_report_and_qr_sheet_escape_user_text() -> None:
     }
     table.update(respondent_id=np.arange(30), stratum=np.array(["s"] * 30),
                  psu=np.array([f"p{i % 6}" for i in range(30)]))  # fmt: skip
+    # a report needs every key group's flag (else it stops: a group would silently vanish)
+    flags = [q.group_flags(a, q.reference_year) for a in answers]
+    table.update({f"group_{g.id}": np.array([int(f[g.id]) for f in flags]) for g in q.groups})
     text = _pdf_has_no_injected_objects(build_report_for_table(table, q, lang="en"))
     assert 'img src="/etc/passwd"' in text.replace("\n", "")
