@@ -172,7 +172,8 @@ class SurveyGLM:
             p = float(special_functions().chdtrc(q, chisq))  # = scipy.stats.chi2.sf
             return HypothesisTest("wald", label, chisq / q, q, ddf, p, chisq, "Wald chi-square")
         f = chisq / q
-        p = float(special_functions().fdtrc(q, ddf, f)) if ddf > 0 else math.nan  # = scipy.stats.f.sf
+        # = scipy.stats.f.sf
+        p = float(special_functions().fdtrc(q, ddf, f)) if ddf > 0 else math.nan
         return HypothesisTest("wald", label, f, q, ddf, p, chisq, "Wald F test (regTermTest)")
 
     def odds_ratios(self, level: float | None = None) -> Estimate:
