@@ -273,6 +273,13 @@ def render_plan(
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--encoding", help="Text encoding of a CSV frame (default: detected).")
 @click.option("--sheet", help="Worksheet of an .xlsx frame (default: the first).")
+@click.option(
+    "--schools",
+    "schools_output",
+    type=click.Path(path_type=Path),
+    help="School designs: also write one row per sampled school and grade (for the "
+    "principal and teacher questionnaires).",
+)
 def draw_command(
     frame_path: Path,
     design_path: Path,
@@ -280,15 +287,29 @@ def draw_command(
     output: Path,
     encoding: str | None,
     sheet: str | None,
+    schools_output: Path | None,
 ) -> None:
-    """Draw PSUs (PPS) and households from FRAME (CSV, .xlsx or Parquet) and write the
-    sample file (CSV, UTF-8 with a BOM)."""
+    """Draw the sample from FRAME (CSV, .xlsx or Parquet) and write the sample file
+    (CSV, UTF-8 with a BOM).
+
+    Household designs: PSUs (PPS) and households, one row per household. School
+    designs (``kind: schools`` in the design file): schools (PPS in town strata),
+    whole classes and every student, one row per sampled class, no student names.
+    """
+    from kesu.yamlsource import load_yaml_file
     from sampling.frame import draw_sample
     from sampling.frame import read_frame
     from sampling.frame import write_sample
+    from sampling.schools import SCHOOL_DESIGN_KIND
 
     try:
-        design = load_sample_design(design_path)
+        data = load_yaml_file(design_path, "design file")
+        if isinstance(data, dict) and data.get("kind") == SCHOOL_DESIGN_KIND:
+            _draw_schools(
+                frame_path, design_path, data, seed, output, schools_output, encoding, sheet
+            )
+            return
+        design = load_sample_design(design_path, data)
         frame = read_frame(frame_path, design.columns, encoding=encoding, sheet=sheet)
         drawn = draw_sample(frame, design, np.random.default_rng(seed))
     except KesuError as exc:
@@ -304,8 +325,9 @@ def draw_command(
         click.echo(f"  {stratum}: {count} PSUs, {hh} households", err=True)
 
 
-def load_sample_design(path: Path) -> SampleDesign:
+def load_sample_design(path: Path, data: object = None) -> SampleDesign:
     """Read a design YAML file by :mod:`kesu.yamlsource`; errors name ``FILE:LINE``.
+    ``data``: the file's document when the caller has read it already.
 
     Raises:
         KesuError: unreadable file, invalid YAML, a key written twice, an invalid design.
@@ -314,8 +336,60 @@ def load_sample_design(path: Path) -> SampleDesign:
     from kesu.yamlsource import load_yaml_file
     from sampling.frame import SampleDesign
 
-    data = load_yaml_file(path, "design file")
+    if data is None:
+        data = load_yaml_file(path, "design file")
     try:
         return SampleDesign.from_mapping({} if data is None else data)
     except SamplingError as exc:
         raise exc.located(str(path), line_of(data, exc.param)) from None
+
+
+def _draw_schools(
+    frame_path: Path,
+    design_path: Path,
+    data: dict[str, object],
+    seed: int,
+    output: Path,
+    schools: Path | None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> None:
+    """``kesu sample draw`` for a school design: the class list (and the school list)."""
+    from kesu.tables import TableError
+    from kesu.tables import read_table
+    from kesu.tables import write_csv
+    from kesu.yamlsource import line_of
+    from sampling.frame import _frame_error
+    from sampling.schools import SchoolDesign
+    from sampling.schools import draw_school_sample
+    from sampling.schools import school_frame_from_columns
+    from sampling.schools import write_class_list
+
+    try:
+        design = SchoolDesign.from_mapping(data)
+    except SamplingError as exc:
+        raise exc.located(str(design_path), line_of(data, exc.param)) from None
+    try:
+        table = read_table(
+            frame_path, encoding=encoding, sheet=sheet, what="school frame", key="frame"
+        )
+    except TableError as exc:
+        raise _frame_error(exc) from None
+    columns = {name: table.columns[name].tolist() for name in table.order}
+    frame = school_frame_from_columns(columns, design, source=table.source)
+    drawn = draw_school_sample(frame, design, np.random.default_rng(seed))
+    write_class_list(drawn, output)
+    if schools is not None:
+        rows = drawn.school_rows()
+        header = list(rows[0]) if rows else ["school_id"]
+        write_csv(schools, header, ([row[k] for k in header] for row in rows))
+    click.echo(
+        f"{output}: {len(drawn.rows)} classes (seed {seed}, method {design.method.value}; "
+        "class list without student names)",
+        err=True,
+    )
+    for grade, counts in drawn.schools.items():
+        n_classes = sum(1 for r in drawn.rows if r["grade"] == grade)
+        click.echo(
+            f"  grade {grade}: {sum(counts.values())} schools, {n_classes} classes", err=True
+        )
