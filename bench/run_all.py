@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "report": ("bench_report.py", [], ["--n", "20000", "--repeat", "1"]),
     "survey": ("bench_survey_load.py", [], ["--respondents", "50", "--db", "sqlite"]),
     "export": ("bench_export.py", [], ["--n", "20000"]),
+    "youth": ("bench_youth_coverage.py", [], ["--quick"]),
 }
 
 

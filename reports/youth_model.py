@@ -1,0 +1,301 @@
+"""Result types of the youth monitoring (frozen), for the report chapter and the school sheets.
+
+:func:`reports.youth.analyse_youth` fills them; :mod:`reports.youth_pdf` and
+the survey's school page only format them. Every figure of a domain with
+fewer than :data:`SUPPRESS_BELOW` students is withheld (``suppressed``), in
+every output, so that no small group of children can be singled out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from scoring.irt.vertical import DEFAULT_LEVELS
+from scoring.irt.vertical import ProficiencyLevels
+from scoring.irt.vertical import ReportingScale
+
+logger = logging.getLogger(__name__)
+
+#: domains (schools, towns, groups) with fewer students are never shown
+SUPPRESS_BELOW = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PVStat:
+    """One statistic of one domain, combined over plausible values.
+
+    ``se`` is :math:`\\sqrt{T + \\sigma^2_{link}}` with :math:`T` the Rubin total
+    variance (school-cluster Taylor variance within, between-PV variance) and
+    :math:`\\sigma_{link}` the linking error's effect (0 for the base grade).
+
+    Attributes:
+        estimate, se, ci_low, ci_high: the combined estimate and its interval.
+        df: Barnard-Rubin degrees of freedom of the interval.
+        fmi: fraction of missing information (measurement uncertainty).
+        link_se: the linking-error part of ``se``.
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    df: float
+    fmi: float
+    link_se: float = 0.0
+
+    @classmethod
+    def combine(
+        cls,
+        estimate: float,
+        total_var: float,
+        df: float,
+        fmi: float,
+        link_var: float = 0.0,
+        *,
+        bounds: tuple[float, float] | None = None,
+        level: float = 0.95,
+    ) -> PVStat:
+        """The interval ``estimate ± t(df) sqrt(total_var + link_var)``, cut to ``bounds``.
+
+        Example:
+            >>> s = PVStat.combine(0.5, 0.0004, math.inf, 0.1, bounds=(0.0, 1.0))
+            >>> round(s.ci_low, 4), round(s.ci_high, 4)
+            (0.4608, 0.5392)
+        """
+        se = math.sqrt(max(total_var, 0.0) + max(link_var, 0.0))
+        q = (
+            float(stats.norm.ppf(0.5 + level / 2))
+            if not math.isfinite(df)
+            else float(stats.t.ppf(0.5 + level / 2, max(df, 1.0)))
+        )
+        lo, hi = estimate - q * se, estimate + q * se
+        if bounds is not None:
+            lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+        return cls(float(estimate), se, lo, hi, float(df), float(fmi), math.sqrt(max(link_var, 0)))
+
+    def covers(self, value: float) -> bool:
+        """True when ``value`` lies in the interval."""
+        return self.ci_low <= value <= self.ci_high
+
+
+@dataclass(frozen=True, slots=True)
+class YouthDomain:
+    """The level shares and mean scale score of one domain (a grade, a town, a group...).
+
+    Attributes:
+        key: the domain's code (``""`` for the whole grade).
+        n: students who answered; ``schools``: schools they come from.
+        suppressed: ``n`` below :data:`SUPPRESS_BELOW`: no figure is shown.
+        levels: one :class:`PVStat` per proficiency level (lowest first).
+        at_least: share at the reporting level or above (``中等及以上``).
+        mean_score: mean scale score.
+    """
+
+    key: str
+    n: int
+    schools: int
+    suppressed: bool
+    levels: tuple[PVStat, ...] = ()
+    at_least: PVStat | None = None
+    mean_score: PVStat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class YouthBreakdown:
+    """A domain variable of one grade: its label and its domains, in display order."""
+
+    variable: str
+    label: tuple[str, str]
+    rows: tuple[YouthDomain, ...]
+    value_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    source: str = "student"  # student / principal / teacher questionnaire
+
+
+@dataclass(frozen=True, slots=True)
+class RawView:
+    """The raw-score view of a grade: its booklet's 100-point score (not comparable across grades).
+
+    Attributes:
+        mean, se, ci_low, ci_high: weighted mean 100-point score (Taylor, school clusters).
+        dimensions: dimension -> (mean percent of its points, se).
+        bands: raw band code -> weighted share (the booklet's scoring levels).
+        alpha: Cronbach's alpha of the booklet's items.
+    """
+
+    mean: float
+    se: float
+    ci_low: float
+    ci_high: float
+    dimensions: Mapping[str, tuple[float, float]]
+    bands: Mapping[str, float]
+    alpha: float
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """What happened in the sessions of one grade (seats of every sampled class).
+
+    ``rate`` is the weighted student response rate among held classes
+    (respondents' base weights over all seats' base weights).
+    """
+
+    schools: int
+    classes: int
+    classes_held: int
+    seats: int
+    complete: int
+    timeout: int
+    absent: int
+    refused: int
+    rate: float
+
+    @property
+    def respondents(self) -> int:
+        """Students counted as respondents (complete or ran out of time)."""
+        return self.complete + self.timeout
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleInfo:
+    """How a grade sits on the common scale.
+
+    Attributes:
+        slope, intercept: the linking constants to the previous grade (base: the centring).
+        anchors: anchor items used; ``drifting``: anchors flagged as drifting.
+        link_error: SD of the grade's placement (0 for the base grade), in scale points.
+        items: test items calibrated; ``reliability``: EAP/PV reliability of the grade.
+    """
+
+    slope: float
+    intercept: float
+    anchors: tuple[str, ...]
+    drifting: tuple[str, ...]
+    link_error: float
+    items: int
+    reliability: float
+
+
+@dataclass(frozen=True, slots=True)
+class GradeResults:
+    """Every figure of one grade."""
+
+    grade: str
+    overall: YouthDomain
+    breakdowns: tuple[YouthBreakdown, ...]
+    factors: tuple[YouthBreakdown, ...]
+    raw: RawView
+    participation: Participation
+    scale: ScaleInfo
+
+    def breakdown(self, variable: str) -> YouthBreakdown:
+        """The breakdown by ``variable`` (``town``, ``school_type``, ``sex``); KeyError if none."""
+        for b in (*self.breakdowns, *self.factors):
+            if b.variable == variable:
+                return b
+        raise KeyError(variable)
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolResult:
+    """One school's results for one grade: only for that school's principal.
+
+    Attributes:
+        suppressed: fewer than :data:`SUPPRESS_BELOW` students answered: no figure.
+        mean_score: mean scale score (PVs; within-school sampling and measurement error).
+        levels: share at each level (PV average), lowest first.
+        at_least: share at the reporting level or above.
+        dimensions: dimension -> mean percent of its points (raw view).
+        town_mean, city_mean: the grade's mean scale score in the school's town and the city
+            (None when the town is suppressed).
+    """
+
+    school_id: str
+    school_name: str
+    town: str
+    school_type: str
+    grade: str
+    n: int
+    seats: int
+    suppressed: bool
+    mean_score: PVStat | None = None
+    levels: tuple[float, ...] = ()
+    at_least: PVStat | None = None
+    dimensions: Mapping[str, float] = field(default_factory=dict)
+    town_mean: float | None = None
+    city_mean: float | None = None
+    city_levels: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class YouthResults:
+    """The youth monitoring's results (the report chapter and the school sheets).
+
+    Attributes:
+        grades: per grade, in order.
+        schools: one entry per participating school and grade.
+        levels, scale: the proficiency levels and the reporting scale.
+        at_least_level: index of the level whose share-or-above is the headline (中等及以上).
+        n_pv: plausible values per student; ``synthetic``: simulated data.
+        year: the round's year; ``notes``: method notes for the chapter.
+    """
+
+    grades: tuple[GradeResults, ...]
+    schools: tuple[SchoolResult, ...]
+    levels: ProficiencyLevels = DEFAULT_LEVELS
+    scale: ReportingScale = field(default_factory=ReportingScale)
+    at_least_level: int = 1
+    n_pv: int = 5
+    synthetic: bool = False
+    year: int = 2025
+    notes: tuple[str, ...] = ()
+
+    def grade(self, grade: str) -> GradeResults:
+        """The results of ``grade``; KeyError if the round has no such grade."""
+        for g in self.grades:
+            if g.grade == grade:
+                return g
+        raise KeyError(grade)
+
+    def schools_of(self, school_id: str) -> tuple[SchoolResult, ...]:
+        """The results of one school (one entry per grade it took part in)."""
+        return tuple(s for s in self.schools if s.school_id == school_id)
+
+    def to_dict(self, *, with_schools: bool = False) -> dict[str, Any]:
+        """JSON-friendly form; school results only with ``with_schools`` (never published)."""
+        out: dict[str, Any] = {
+            "levels": {
+                "codes": list(self.levels.codes),
+                "cuts": {g: list(c) for g, c in self.levels.cuts.items()},
+                "basis": self.levels.basis,
+            },
+            "scale": {"mean": self.scale.mean, "sd": self.scale.sd},
+            "n_pv": self.n_pv,
+            "synthetic": self.synthetic,
+            "year": self.year,
+            "grades": [_plain(asdict(g)) for g in self.grades],
+        }
+        if with_schools:
+            out["schools"] = [_plain(asdict(s)) for s in self.schools]
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
