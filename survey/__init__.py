@@ -28,6 +28,7 @@ from survey import errors
 from survey import monitor
 from survey import respond
 from survey import security
+from survey import sessions
 from survey.config import DEFAULT_SECRET_KEY
 from survey.config import DEFAULTS
 from survey.config import default_database_url
@@ -99,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(capi.bp)
     app.register_blueprint(monitor.bp)
+    app.register_blueprint(sessions.bp)
     respond.init_app(app)
     admin.init_app(app)
     dashboard.init_app(app)
+    sessions.init_app(app)

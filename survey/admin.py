@@ -134,6 +134,8 @@ def login() -> Any:
             session[SESSION_KEY] = key
             if user.role == "interviewer":
                 return redirect(url_for("capi.assignments"), code=303)
+            if user.role in ("proctor", "principal"):
+                return redirect(url_for("classroom.home"), code=303)
             return redirect(url_for("admin.waves"), code=303)
         error = ui_text("staff_login_failed")
         return render_template("admin/login.html", error=error), 401
@@ -158,6 +160,8 @@ def waves() -> Any:
     """List the waves the user may see, with their response counts."""
     if g.user.role == "interviewer":
         return redirect(url_for("capi.assignments"), code=303)
+    if g.user.role in ("proctor", "principal"):
+        return redirect(url_for("classroom.home"), code=303)
     db = get_session()
     allowed = visible_wave_ids(db, g.user)
     rows = [w for w in list_waves(db) if allowed is None or w.id in allowed]

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_SUBMIT": "60 per minute",
     "RATE_LIMIT_OPEN_START": "30 per minute",
     "RATE_LIMIT_LOGIN": "10 per minute",
+    # a whole class joins a classroom session from one school address within a minute
+    "RATE_LIMIT_CLASS_JOIN": "200 per minute",
     #: request bodies above this size get 413 (an answer page is a few KiB)
     "MAX_CONTENT_LENGTH": 64 * 1024,
     #: the admin's questionnaire upload may be larger

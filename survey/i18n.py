@@ -297,6 +297,116 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role_statistician": "统计人员",
         "role_interviewer": "访问员",
         "role_viewer": "查看者",
+        "role_proctor": "监测员（教师）",
+        "role_principal": "校长",
+        # classroom sessions of the youth monitoring (survey/sessions.py)
+        "class_home": "课堂测试",
+        "class_join_title": "进入课堂测试",
+        "class_join_intro": "请输入老师给的测试码和你的座位号。不用写名字。",
+        "class_code": "测试码（6位）",
+        "class_code_help": "老师写在黑板上或投在屏幕上，字母不分大小写。",
+        "class_seat": "座位号",
+        "class_seat_help": "按老师说的座位号填写，例如 12。",
+        "class_join_button": "进入",
+        "class_notice_link": "致家长和学校的告知书",
+        "class_done_wait": "你已经交卷，谢谢！请安静等待老师结束本场测试，不要和同学讨论题目。",
+        "class_waves": "课堂测试的调查轮次",
+        "class_no_waves": "还没有可以查看的课堂测试。请联系管理员导入抽中的班级名单。",
+        "class_list_title": "抽中的班级",
+        "class_school": "学校",
+        "class_class": "班级",
+        "class_grade_class": "{grade}年级（{number}）班",
+        "class_expected": "预计人数",
+        "class_sessions": "测试场次",
+        "class_open_button": "开始一场测试",
+        "class_seats_label": "本班名单上的学生人数（座位数）",
+        "class_minutes_label": "限时（分钟）",
+        "class_no_classes": "你负责的学校在这一轮没有抽中的班级。",
+        "class_sheets_link": "学校反馈单",
+        "class_board_title": "测试进行中",
+        "class_board_code": "测试码",
+        "class_board_howto": "学生在电脑或平板上打开下面的网址（或扫二维码），"
+        "输入测试码和自己的座位号。",
+        "class_board_qr_alt": "进入本场测试的二维码",
+        "class_board_time": "开始 {opened}，截止 {closes}（北京时间），还剩 {left} 分钟。",
+        "class_board_closed_time": "开始 {opened}，结束 {closes}（北京时间）。",
+        "class_board_refresh": "本页每 {seconds} 秒自动刷新。",
+        "class_board_refresh_now": "立即刷新",
+        "class_board_refresh_off": "停止自动刷新",
+        "class_board_seats": "座位情况",
+        "class_board_mark": "标记缺席或换机",
+        "class_board_lock": "停止加入（已到齐）",
+        "class_board_close": "结束本场测试",
+        "class_board_close_note": "结束后，没有进入的座位记为缺席，没交卷的学生不能再答题。",
+        "class_state_open": "进行中，可以加入",
+        "class_state_locked": "进行中，已停止加入",
+        "class_state_closed": "已结束",
+        "seat_pending": "未进入",
+        "seat_joined": "已进入",
+        "seat_answering": "答题中",
+        "seat_page": "第 {page}/{pages} 页",
+        "seat_complete": "已交卷",
+        "seat_released": "可换机重进",
+        "seat_absent": "缺席",
+        "seat_refused": "不参加",
+        "seat_timeout": "超时未交卷",
+        "class_seats_title": "标记座位",
+        "class_seats_intro": "勾选座位后选择操作。缺席和不参加只能用于还没进入的座位；"
+        "“换机”用于已进入的学生换一台电脑继续（已答的题会保留）。",
+        "class_action_absent": "标记为缺席",
+        "class_action_refused": "标记为不参加",
+        "class_action_pending": "恢复为未进入",
+        "class_action_release": "允许换机（原来的电脑不能再答）",
+        "class_action_apply": "确定",
+        "class_back_board": "返回座位情况",
+        "class_seats_changed": "已更改 {count} 个座位。",
+        "class_closed_flash": "本场测试已结束。",
+        "class_sheets_title": "学校反馈单",
+        "class_sheets_intro": "每所学校的反馈单只有本校校长能看到；人数少于10人的结果不显示。",
+        "class_no_sheets": "还没有发布反馈单。",
+        "class_sheet_download": "下载 PDF",
+        "err_time_up": "本场测试的时间已到，答题已结束。已经保存的答案都会计入，谢谢你！",
+        "err_class_not_found": "没有这个班级或测试场次，或者它不属于你负责的学校。",
+        "err_seats_range": "座位数应为 1 到 {max}。",
+        "err_minutes_range": "限时应为 {lo} 到 {hi} 分钟。",
+        "err_whole_number": "请填写整数。",
+        "err_session_running": "这个班还有一场没结束的测试，请先结束它。",
+        "err_session_closed": "这场测试已经结束。",
+        "err_code_format": "测试码是6位字母和数字，请看清楚再输入。",
+        "err_seat_number": "座位号请填数字。",
+        "err_code_unknown": "没有找到正在进行的这场测试。请检查测试码，或问老师。",
+        "err_other_session": "这台电脑正在另一场测试中使用。请问老师。",
+        "err_own_seat": "这台电脑已经用 {seat} 号座位进入了。请用 {seat} 号，或问老师。",
+        "err_seat_range_join": "本场测试的座位号是 1 到 {max}，请检查。",
+        "err_seat_taken": "这个座位号已经有人用了。请检查你的座位号，或请老师帮忙。",
+        "err_session_locked": "老师已经停止加入。如果你还没进入，请举手告诉老师。",
+        "err_no_sheet": "这所学校的反馈单还没有发布。",
+        "notice_title": "致家长和学校的告知书：义乌市青少年科学素质监测",
+        "notice_greeting": "尊敬的家长、各位校长和老师：",
+        "notice_why_h": "为什么开展监测",
+        "notice_why": "为落实义乌市全民科学素质行动（2021—2025年）中“实施科学教育质量评价和青少年"
+        "科学素质监测评估”的要求，"
+        "我们了解全市四年级和八年级学生的科学素质，用于改进科学教育。监测不评价、"
+        "不排名任何一名学生、老师或学校，结果不计入学生成绩。",
+        "notice_how_h": "怎样进行",
+        "notice_how": "按科学方法随机抽取学校和班级。被抽中班级的学生在学校上课时间用电脑或平板答"
+        "题，约40分钟，由老师在教室组织。"
+        "题目包括科学知识、科学方法等测试题，以及关于阅读、科学活动、"
+        "家庭情况和参观科技场馆的几道问题。校长和科学老师也会填写问卷。",
+        "notice_what_h": "收集哪些信息",
+        "notice_what": "我们不收集学生的姓名、学号、身份证号、电话号码和照片。"
+        "学生只用老师给的测试码和自己的座位号进入，"
+        "我们只记录答案、所在班级和座位号、每页用时和设备类型（电脑或平板）。"
+        "座位号与学生的对应只留在班里，不交给监测单位。",
+        "notice_protect_h": "怎样使用和保护",
+        "notice_protect": "答案安全保存，只用于统计。公开的结果只是全市、镇街、年级等的汇总数字，"
+        "少于10名学生的分组一律不报告；"
+        "每所学校的结果只反馈给本校校长，不公开，不排名。",
+        "notice_choice_h": "自愿参加",
+        "notice_choice": "参加与否不影响学生的成绩和评价。学生可以不回答任何一道关于家庭情况的问题"
+        "，也可以告诉老师不参加。"
+        "如有疑问，或不希望孩子参加，请告诉班主任。",
+        "notice_sign": "义乌市青少年科学素质监测工作组",
         "review_accepted": "通过",
         "review_rejected": "不通过",
         "response_partial": "部分完成",
@@ -305,6 +415,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode_capi": "面访（CAPI）",
         "mode_cati": "电话（CATI）",
         "mode_paper": "纸质问卷",
+        "mode_class": "课堂测试",
         "selection_kish": "Kish 表",
         "selection_next_birthday": "下一个生日法",
         "selection_kish_serial": "Kish 表（按样本户序号）",
@@ -681,6 +792,143 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role_statistician": "statistician",
         "role_interviewer": "interviewer",
         "role_viewer": "viewer",
+        "role_proctor": "proctor (teacher)",
+        "role_principal": "principal",
+        # classroom sessions of the youth monitoring (survey/sessions.py)
+        "class_home": "Classroom sessions",
+        "class_join_title": "Join the classroom session",
+        "class_join_intro": "Enter the code your teacher gave and your seat number. Do not write "
+        "your name.",
+        "class_code": "Session code (6 characters)",
+        "class_code_help": "Your teacher writes it on the board or the screen; upper or lower case "
+        "is fine.",
+        "class_seat": "Seat number",
+        "class_seat_help": "The seat number your teacher told you, for example 12.",
+        "class_join_button": "Join",
+        "class_notice_link": "Notice for parents and schools",
+        "class_done_wait": "You have handed in, thank you! Please wait quietly until your teacher "
+        "ends the session, and do not discuss the questions.",
+        "class_waves": "Survey rounds with classroom sessions",
+        "class_no_waves": "No classroom sessions to show yet. Ask the administrator to import the "
+        "sampled classes.",
+        "class_list_title": "Sampled classes",
+        "class_school": "School",
+        "class_class": "Class",
+        "class_grade_class": "Grade {grade}, class {number}",
+        "class_expected": "Expected students",
+        "class_sessions": "Sessions",
+        "class_open_button": "Start a session",
+        "class_seats_label": "Students on this class's list (seats)",
+        "class_minutes_label": "Time limit (minutes)",
+        "class_no_classes": "Your schools have no sampled class in this round.",
+        "class_sheets_link": "School feedback sheets",
+        "class_board_title": "Session in progress",
+        "class_board_code": "Session code",
+        "class_board_howto": "Students open the address below on a computer or tablet (or scan the "
+        "QR code) and enter the code and their seat number.",
+        "class_board_qr_alt": "QR code to join this session",
+        "class_board_time": "Started {opened}, ends {closes} (Beijing time), {left} minutes left.",
+        "class_board_closed_time": "Started {opened}, ended {closes} (Beijing time).",
+        "class_board_refresh": "This page refreshes itself every {seconds} seconds.",
+        "class_board_refresh_now": "Refresh now",
+        "class_board_refresh_off": "Stop refreshing",
+        "class_board_seats": "Seats",
+        "class_board_mark": "Mark absentees or a change of computer",
+        "class_board_lock": "Stop new joins (everyone is in)",
+        "class_board_close": "End this session",
+        "class_board_close_note": "When it ends, seats nobody joined count as absent and "
+        "unfinished students can answer no more.",
+        "class_state_open": "in progress, open to join",
+        "class_state_locked": "in progress, no new joins",
+        "class_state_closed": "ended",
+        "seat_pending": "not joined",
+        "seat_joined": "joined",
+        "seat_answering": "answering",
+        "seat_page": "page {page}/{pages}",
+        "seat_complete": "handed in",
+        "seat_released": "may rejoin on another computer",
+        "seat_absent": "absent",
+        "seat_refused": "not taking part",
+        "seat_timeout": "out of time",
+        "class_seats_title": "Mark seats",
+        "class_seats_intro": "Tick seats, then choose an action. Absent and not taking part are "
+        "only for seats nobody joined; a change of computer lets a student who joined continue "
+        "elsewhere (answers are kept).",
+        "class_action_absent": "Mark absent",
+        "class_action_refused": "Mark not taking part",
+        "class_action_pending": "Back to not joined",
+        "class_action_release": "Allow a change of computer (the old one can no longer answer)",
+        "class_action_apply": "Apply",
+        "class_back_board": "Back to the seats",
+        "class_seats_changed": "{count} seat(s) changed.",
+        "class_closed_flash": "The session has ended.",
+        "class_sheets_title": "School feedback sheets",
+        "class_sheets_intro": "Each school's sheet is shown only to that school's principal; "
+        "results for fewer than 10 students are not shown.",
+        "class_no_sheets": "No feedback sheet has been published yet.",
+        "class_sheet_download": "Download the PDF",
+        "err_time_up": "The time for this session is up and answering has ended. Every answer "
+        "saved so far counts. Thank you!",
+        "err_class_not_found": "There is no such class or session, or it is not one of your "
+        "schools.",
+        "err_seats_range": "The number of seats must be 1 to {max}.",
+        "err_minutes_range": "The time limit must be {lo} to {hi} minutes.",
+        "err_whole_number": "Please enter a whole number.",
+        "err_session_running": "This class has a session that has not ended; end it first.",
+        "err_session_closed": "This session has ended.",
+        "err_code_format": "The code has 6 letters and digits; please check it and type it again.",
+        "err_seat_number": "Please enter the seat number in digits.",
+        "err_code_unknown": "No session in progress has this code. Check the code or ask your "
+        "teacher.",
+        "err_other_session": "This computer is being used in another session. Please ask your "
+        "teacher.",
+        "err_own_seat": "This computer has already joined as seat {seat}. Use seat {seat}, or ask "
+        "your teacher.",
+        "err_seat_range_join": "Seats in this session are 1 to {max}; please check.",
+        "err_seat_taken": "Someone is already using this seat number. Check your seat number or "
+        "ask your teacher.",
+        "err_session_locked": "Your teacher has stopped new joins. If you are not in yet, raise "
+        "your hand.",
+        "err_no_sheet": "This school's feedback sheet has not been published yet.",
+        "notice_title": "Notice for parents and schools: Yiwu youth science-literacy monitoring",
+        "notice_greeting": "Dear parents, principals and teachers,",
+        "notice_why_h": "Why",
+        "notice_why": "Yiwu's science-literacy plan (2021-2025) asks for an evaluation of science "
+        "education and a "
+        "monitoring of young people's science literacy. We measure the science literacy of grade-4 "
+        "and grade-8 "
+        "students to improve science education. No student, teacher or school is rated or ranked, "
+        "and the "
+        "results do not count towards any marks.",
+        "notice_how_h": "How",
+        "notice_how": "Schools and classes are chosen at random by a scientific method. The "
+        "students of a chosen "
+        "class answer on a computer or tablet during school time, for about 40 minutes, with their "
+        "teacher in "
+        "the room. There are science questions and a few questions about reading, science "
+        "activities, home and "
+        "visits to science venues. Principals and science teachers answer questionnaires too.",
+        "notice_what_h": "What we collect",
+        "notice_what": "We do not collect students' names, student numbers, ID numbers, phone "
+        "numbers or photos. "
+        "Students join with the code their teacher gives and their seat number; we record only the "
+        "answers, the "
+        "class and seat number, the time spent on each page and the kind of device. Which student "
+        "sat in which "
+        "seat stays in the class and is never given to us.",
+        "notice_protect_h": "How the answers are used and protected",
+        "notice_protect": "Answers are stored securely and used only for statistics. Published "
+        "results are totals "
+        "for the city, towns and grades; groups of fewer than 10 students are never reported. Each "
+        "school's own "
+        "results go only to its principal; they are not published and schools are not ranked.",
+        "notice_choice_h": "Taking part is voluntary",
+        "notice_choice": "Taking part or not has no effect on a student's marks. Students may skip "
+        "any question "
+        "about their home, or tell their teacher they do not want to take part. If you have "
+        "questions, or do not "
+        "want your child to take part, please tell the class teacher.",
+        "notice_sign": "The Yiwu youth science-literacy monitoring team",
         "review_accepted": "accepted",
         "review_rejected": "rejected",
         "response_partial": "partial",
@@ -689,6 +937,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode_capi": "face to face (CAPI)",
         "mode_cati": "telephone (CATI)",
         "mode_paper": "paper",
+        "mode_class": "classroom session",
         "selection_kish": "Kish grid",
         "selection_next_birthday": "next birthday",
         "selection_kish_serial": "Kish grid (household serial)",

@@ -21,6 +21,7 @@ from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
@@ -256,8 +257,10 @@ class Response(Base):
 Index("ix_response_wave_hash", Response.wave_id, Response.answers_hash)
 Index("ix_response_wave_device", Response.wave_id, Response.device_id)
 
-#: roles a user can have; ``admin`` may do everything on every wave
-ROLES = ("admin", "statistician", "interviewer", "viewer")
+#: roles a user can have; ``admin`` may do everything on every wave; ``proctor`` (a
+#: teacher running classroom sessions) and ``principal`` (their school's results) act only
+#: for the schools of their :class:`SchoolAccess` rows
+ROLES = ("admin", "statistician", "interviewer", "viewer", "proctor", "principal")
 
 
 class User(Base):
@@ -376,6 +379,101 @@ class HouseholdRoster(Base):
     eligible: Mapped[int] = mapped_column(Integer)
     prob3: Mapped[float] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
+# -- youth monitoring in schools (survey/classroom.py) -------------------------------------------
+class SchoolClass(Base):
+    """A sampled class of a wave (one row of the class list of ``kesu sample draw``).
+
+    Holds the design columns the weights need; never a student's name (students are
+    known only by class and seat number).
+    """
+
+    __tablename__ = "school_class"
+    __table_args__ = (UniqueConstraint("wave_id", "class_id", name="uq_school_class"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    class_id: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[str] = mapped_column(String(8))
+    school_id: Mapped[str] = mapped_column(String(64), index=True)
+    school_name: Mapped[str] = mapped_column(String(128), default="")
+    school_type: Mapped[str] = mapped_column(String(32), default="")
+    town: Mapped[str] = mapped_column(String(64), default="")
+    stratum: Mapped[str] = mapped_column(String(64), default="")
+    class_number: Mapped[int] = mapped_column(Integer, default=0)
+    expected_students: Mapped[int] = mapped_column(Integer, default=0)
+    #: the class list's design columns (prob1, prob2, prob3, class_weight, var_stratum, var_psu)
+    design: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ClassSession(Base):
+    """A proctored classroom session of one class: a short join code and a time limit.
+
+    ``status``: ``open`` (students may join), ``locked`` (answering, no new joins),
+    ``closed`` (over: unjoined seats absent, unfinished ones timed out).
+    """
+
+    __tablename__ = "class_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    school_class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    seats: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    school_class: Mapped[SchoolClass] = relationship(lazy="joined")
+
+
+class SessionSeat(Base):
+    """One seat of a session: who sat there is never recorded, only what happened.
+
+    ``status``: ``pending`` (not joined), ``joined``, ``released`` (the proctor freed the
+    seat so its student can continue on another computer), ``absent``, ``refused``,
+    ``complete`` or ``timeout`` (final statuses are written when the session closes).
+    """
+
+    __tablename__ = "session_seat"
+    __table_args__ = (UniqueConstraint("session_id", "seat", name="uq_session_seat"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id"), index=True)
+    seat: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SchoolAccess(Base):
+    """A proctor's or principal's school on a wave (they act for no other school)."""
+
+    __tablename__ = "school_access"
+    __table_args__ = (UniqueConstraint("wave_id", "user_id", "school_id", name="uq_school_access"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    school_id: Mapped[str] = mapped_column(String(64))
+
+
+class SchoolSheet(Base):
+    """A school's feedback sheet (PDF) for one wave, for that school's principal only."""
+
+    __tablename__ = "school_sheet"
+    __table_args__ = (UniqueConstraint("wave_id", "school_id", name="uq_school_sheet"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    school_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 def _name_checked_columns() -> None:

@@ -150,7 +150,7 @@ def start(token: str) -> Any:
     if r.response_id is not None:
         return _to_current(r)
     if not r.is_open:
-        return render_template("respond/closed.html"), 403
+        return render_template("respond/closed.html", time_up=r.mode == "class"), 403
     if request.method == "POST":
         if r.anonymous:
             # no User-Agent class, no device cookie: nothing that points at a device
@@ -399,7 +399,7 @@ def learn(token: str) -> Any:
     r = _respondent(get_session(), token)
     if not r.complete:
         abort(403, _t("err_learn_after_submit"))
-    if not r.allow_learn:
+    if not r.allow_learn or r.mode == "class":  # classmates may still be answering
         abort(404, _t("err_learn_not_offered"))
     return render_template("respond/learn.html", r=r, q=r.questionnaire, items=_learn_items(r))
 

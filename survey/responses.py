@@ -171,13 +171,32 @@ def _view(inv: Invitation, resp: Response | None) -> Respondent:
     )
 
 
-def _is_open(status: WaveStatus, opens: datetime | None, closes: datetime | None) -> bool:
+def _is_open(
+    status: WaveStatus,
+    opens: datetime | None,
+    closes: datetime | None,
+    attributes: Mapping[str, Any] | None = None,
+) -> bool:
     now = now_utc()
+    deadline = invitation_deadline(attributes)
     return (
         status is WaveStatus.OPEN
         and (opens is None or now >= opens)
         and (closes is None or now < closes)
+        and (deadline is None or now < deadline)
     )
+
+
+def invitation_deadline(attributes: Mapping[str, Any] | None) -> datetime | None:
+    """An invitation's own deadline (``attributes["deadline"]``, ISO 8601), e.g. a
+    classroom session's time limit; None when it has none."""
+    raw = (attributes or {}).get("deadline")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return None
 
 
 def _questionnaire(session: Session, version_id: int, digest: str) -> Questionnaire:
@@ -197,6 +216,7 @@ def _respondent_query() -> Executable:
         select(
             Invitation.mode,
             Invitation.interviewer_id,
+            Invitation.attributes,
             Wave.name,
             Wave.survey_year,
             Wave.allow_learn,
@@ -231,13 +251,13 @@ def load_respondent(session: Session, token: str) -> Respondent:
         raise NotFoundError(
             "no such survey link", param="token", hint="check the link", ui="err_no_link"
         )
-    (mode, interviewer_id, name, year, learn, status, opens, closes, version_id, digest,
-     settings) = row[:11]  # fmt: skip
-    response_id, response_status, page, revision, answers = row[11:]
+    (mode, interviewer_id, attributes, name, year, learn, status, opens, closes, version_id,
+     digest, settings) = row[:12]  # fmt: skip
+    response_id, response_status, page, revision, answers = row[12:]
     q = _questionnaire(session, version_id, digest)
     settings = dict(settings or {})
     session.rollback()  # end the read transaction promptly
-    is_open = _is_open(status, opens, closes)
+    is_open = _is_open(status, opens, closes, attributes)
     return Respondent(
         token=token,
         wave_name=name,
@@ -284,6 +304,9 @@ def start_response(
     check_interviewer(inv.mode, inv.interviewer_id, user_id)
     if not wave_is_open(inv.wave):
         raise ClosedError("this survey is not open", param="wave", ui="closed_body")
+    deadline = invitation_deadline(inv.attributes)
+    if deadline is not None and now_utc() >= deadline:
+        raise ClosedError("the time for this session is up", param="deadline", ui="err_time_up")
     resp = _response(session, inv.id, lock=True)
     if resp is None and inv.mode == "capi":
         raise ConflictError("start the interview from the case page", param="case",
@@ -363,6 +386,7 @@ def save_page(
             Wave.questionnaire_version_id,
             QuestionnaireVersion.content_hash,
             Wave.settings,
+            Invitation.attributes,
         )
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Wave, Invitation.wave_id == Wave.id)
@@ -375,7 +399,8 @@ def save_page(
         raise ClosedError(
             "please agree to take part first", param="consent", ui="err_consent_first"
         )
-    resp, mode, assigned, status, opens, closes, survey_year, version_id, digest, settings = row
+    (resp, mode, assigned, status, opens, closes, survey_year, version_id, digest, settings,
+     attributes) = row  # fmt: skip
     check_interviewer(mode, assigned, user_id)
     if revision < 0:
         raise BadRequestError("missing or malformed revision", param="rev", ui="err_form_stale")
@@ -388,8 +413,10 @@ def save_page(
         raise BadRequestError(
             "the form's revision is newer than the response", param="rev", ui="err_form_stale"
         )
-    if not _is_open(status, opens, closes):
-        raise ClosedError("this survey is not open any more", param="wave", ui="closed_body")
+    if not _is_open(status, opens, closes, attributes):
+        if not _is_open(status, opens, closes):
+            raise ClosedError("this survey is not open any more", param="wave", ui="closed_body")
+        raise ClosedError("the time for this session is up", param="deadline", ui="err_time_up")
     q = _questionnaire(session, version_id, digest)
     anonymous = is_anonymous(q, settings)
     current = walk(q, resp.answers, survey_year)

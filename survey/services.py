@@ -49,7 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: bytes of randomness in an invitation token (192 bits; >= 128 required)
 TOKEN_BYTES = 24
-MODES = ("web", "capi", "cati", "paper")
+#: ``class``: a student in a proctored classroom session (survey/classroom.py)
+MODES = ("web", "capi", "cati", "paper", "class")
 #: a wave name: 1-64 ASCII letters, digits, '-', '_' or '.' (it appears in URLs, file names
 #: and download headers; ``str.isalnum`` would also accept 义乌 and ²)
 WAVE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")

@@ -120,7 +120,7 @@ def test_every_template_key_is_in_the_catalogue() -> None:
         ("role", list(ROLES)),
         ("review", ["accepted", "rejected"]),
         ("response", [s.value for s in ResponseStatus]),
-        ("mode", ["web", "capi", "cati", "paper"]),
+        ("mode", ["web", "capi", "cati", "paper", "class"]),
         ("selection", [*SELECTION_METHODS, "kish_serial", "kish_1949"]),
         ("flag", list(FLAG_NAMES)),
         ("aapor", list(CATEGORIES)),
