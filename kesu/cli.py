@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "wave": ("survey.cli:wave", "Survey waves: create, open, close, import a sample."),
     "fieldwork": ("survey.cli:fieldwork", "Fieldwork status, targets and interviewers."),
     "export": ("survey.cli:export", "Export a wave (CSV, .sav, .dta, codebook, cases)."),
+    "classroom": ("survey.classroom_cli:classroom", "Classroom sessions of the youth monitoring."),
     "sample": ("sampling.sample_cli:sample", "Sample size and allocation; draw the sample."),
     "weight": ("sampling.cli:weight", "Run a weighting job and write the final weights."),
     "estimate": ("sampling.cli:estimate", "Run a job and print its estimates with intervals."),

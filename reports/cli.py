@@ -157,7 +157,16 @@ def report(
     help="literacy: the citizen science-literacy survey; mental-health: the civil "
     "servants' anonymous mental-health survey (PHQ-9, GAD-7, work stress).",
 )
-def demo(out: Path, n_psu: int, households: int, seed: int, lang: str, survey: str) -> None:
+@click.option(
+    "--youth/--no-youth",
+    default=True,
+    show_default=True,
+    help="literacy: also simulate the youth monitoring in schools (its chapter and the "
+    "school feedback sheets).",
+)
+def demo(
+    out: Path, n_psu: int, households: int, seed: int, lang: str, survey: str, youth: bool
+) -> None:
     """Run the whole pipeline on a synthetic Yiwu (模拟数据) and write report.pdf.
 
     Sample design, simulated fieldwork, scoring, weighting, estimates and the PDF,
@@ -181,7 +190,7 @@ def demo(out: Path, n_psu: int, households: int, seed: int, lang: str, survey: s
     result = _with_progress(
         STAGES, "kesu demo",
         lambda progress: run_demo(out, n_psu=n_psu, households_per_psu=households, seed=seed,
-                                  lang=lang, progress=progress),
+                                  lang=lang, progress=progress, youth=youth),
     )  # fmt: skip
     o = result.data.overall
     click.echo(

@@ -64,7 +64,8 @@ logger = logging.getLogger(__name__)
 
 #: the stages reported to the progress callback, in order
 STAGES = (
-    "frame", "sample", "fieldwork", "answers", "scoring", "weighting", "earlier waves", "report",
+    "frame", "sample", "fieldwork", "answers", "scoring", "weighting", "earlier waves", "youth",
+    "report",
 )  # fmt: skip
 DEMO_WAVE = "demo-2025"
 DEMO_YEAR = 2025
@@ -261,6 +262,7 @@ def run_demo(
     lang: str = "zh-CN",
     generated: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    youth: bool = True,
 ) -> DemoResult:
     """Run the synthetic pipeline into ``out`` and write ``report.pdf``.
 
@@ -272,6 +274,8 @@ def run_demo(
         lang: report language.
         generated: report date (default today).
         progress: called with each stage name of :data:`STAGES` when it starts.
+        youth: also simulate the youth monitoring in schools (``out/youth``, the report's
+            youth chapter and one feedback sheet per school; :mod:`reports.youth_demo`).
 
     Returns:
         :class:`DemoResult`.
@@ -387,6 +391,13 @@ def run_demo(
         files[f"estimates_{year}"] = path
         previous.append(path.name)
 
+    step("youth")
+    if youth:
+        from reports.youth_demo import YOUTH_RESULTS
+        from reports.youth_demo import run_youth_demo
+
+        files.update(run_youth_demo(out, seed=seed + 19, lang=lang, generated=generated).files)
+
     step("report")
     files["capacity"] = out / "capacity.csv"
     files["capacity"].write_text(
@@ -413,6 +424,8 @@ def run_demo(
             "urban": "合成普查数据（模拟第七次全国人口普查义乌市城乡人口）",
         },
     }
+    if youth:
+        report_spec["report"]["youth"] = YOUTH_RESULTS
     files["report_job"] = out / "report-job.yaml"
     _write_yaml(files["report_job"], report_spec, "report job of the demo (kesu report)")
     data = report_from_job(files["report_job"], generated=generated)

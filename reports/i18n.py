@@ -69,6 +69,111 @@ _ZH: dict[str, str] = {
     "sec_capacity": "能力建设指标完成情况",
     "app_methods": "附录一　方法说明",
     "app_items": "附录二　题目分析",
+    # the youth chapter and the school feedback sheet (reports/youth_pdf.py)
+    "sec_youth": "青少年科学素质监测（中小学）",
+    "y_intro": (
+        "按照国家义务教育质量监测的做法，在学校里监测四年级和八年级学生的科学素质：以镇街为层，按年级"
+        "学生数以规模成比例概率（PPS）抽取学校，在抽中学校随机抽取整班，班内学生全部参加，在课堂上用"
+        "电脑或平板答题。本章的“青少年”指在校中小学生，与“重点人群”一章中18–35岁的“青少年”不同。"
+    ),
+    "y_sample": (
+        "{grade}年级：抽中 {schools} 所学校 {classes} 个班，班级名单上 {seats} 人，{resp} 人答题"
+        "（其中 {timeout} 人时间到时未交卷，已答部分计入），缺席 {absent} 人，不参加 {refused} 人；"
+        "加权应答率 {rate}%。"
+    ),
+    "y_headline": "{grade}年级达到“{level}及以上”的学生比例",
+    "y_headline_value": "{grade}年级 {rate}%（{ci}）",
+    "y_levels_h": "各水平的学生比例",
+    "y_levels_intro": (
+        "各年级学生在四个水平上的比例（{level}%置信区间见表）。水平按统一量尺上的分数划分，"
+        "各年级有各自的分数线（见本章方法说明）。"
+    ),
+    "y_towns_h": "各镇街",
+    "y_towns_intro": (
+        "各镇街达到“{level}及以上”的学生比例及{ci}%置信区间。每个镇街只抽了几所学校，区间较宽。"
+    ),
+    "y_groups_h": "学校类型和性别",
+    "y_factors_h": "影响因素",
+    "y_factors_intro": (
+        "学生的阅读、科学活动、家庭情况和参观科技场馆，以及学校和科学教师的情况，与量尺分数的关系"
+        "（相关关系，不代表因果）。"
+    ),
+    "y_raw_h": "原始分（透明度）",
+    "y_raw_intro": (
+        "各年级在本年级试卷上的百分制原始分（未经等值；两个年级试卷不同，原始分不能直接比较）及"
+        "各维度得分率。"
+    ),
+    "y_method_h": "方法说明",
+    "y_method_scale": (
+        "量尺：两个年级分别用二参数模型（多选题用等级反应模型）校准，通过两卷共有的{anchors}道锚题"
+        "用Stocking-Lord方法把八年级连接到四年级量尺上；四年级试题平均难度定为500分，标准差单位为"
+        "100分。八年级连接误差约 {link} 分，已计入八年级的标准误。"
+    ),
+    "y_method_drift": (
+        "锚题漂移检查：{names} 共{n}道锚题连接后的位移较大，已标出；连接仍使用全部锚题，"
+        "请结合题目内容复核。"
+    ),
+    "y_method_nodrift": "锚题漂移检查：没有锚题发生明显漂移。",
+    "y_basis_rp": "按各年级试卷“平均题目”答对概率0.40、0.60、0.80的题目映射",
+    "y_method_cuts": (
+        "水平分数线（{basis}）：四年级 {cuts4}；八年级 {cuts8}。这是暂定分数线，"
+        "正式发布前宜由专家组（书签法）确认。"
+    ),
+    "y_method_pv": (
+        "估计：每名学生抽取{m}个合理值（条件化模型含性别、镇街、学校类型、背景题和学校平均得分率），"
+        "每个合理值按抽样设计（学校为初级抽样单元、镇街为层）用泰勒线性化估计方差，再按鲁宾规则合并。"
+        "缺席学生的权重在本班内调整。"
+    ),
+    "y_method_privacy": (
+        "隐私保护：不收集学生姓名、学号和电话，学生只以班级和座位号识别；少于{m}名学生的分组不报告；"
+        "本报告不列出任何一所学校的结果，每所学校的结果只以反馈单的形式发给本校校长。"
+    ),
+    "y_reliability": "测验信度（EAP）：{values}。",
+    "y_unreliable": "†：学校太少或变异系数大，仅供参考",
+    "y_unreliable_note": (
+        "标“†”的估计仅供参考：答题学生少于{n}人、置信区间自由度小于{df}（约为背后学校数减一）"
+        "或“中等及以上”比例的变异系数大于{cv}%。各镇街每个年级只抽了2–3所学校，多数镇街的估计属于此类。"
+    ),
+    "y_factor_title": "{grade}年级 · {title}（{source}）",
+    "y_col_level": "水平",
+    "y_col_share": "比例(%)",
+    "y_col_atleast": "{level}及以上(%)",
+    "y_col_mean": "平均分",
+    "y_col_category": "类别",
+    "y_col_grade": "年级",
+    "y_col_raw": "原始分（百分制）",
+    "y_col_alpha": "α系数",
+    "y_grade": "{grade}年级",
+    "y_all": "全体",
+    "y_suppressed": "不足{m}人，不显示",
+    "y_source_student": "学生问卷",
+    "y_source_principal": "校长问卷",
+    "y_source_teacher": "科学教师问卷",
+    "y_type_public": "公办",
+    "y_type_private": "民办",
+    "y_sex_1": "男生",
+    "y_sex_2": "女生",
+    "y_scale_points": "{value}分",
+    "sheet_title": "青少年科学素质监测 · 学校反馈单",
+    "sheet_confidential": "仅供本校校长使用，请勿公开，也不用于学校排名。",
+    "sheet_school": "学校：{name}（{town}，{type}）",
+    "sheet_grade_h": "{grade}年级",
+    "sheet_participation": "本校抽中 {classes} 个班，名单上 {seats} 人，{n} 人答题。",
+    "sheet_suppressed": "本校答题学生少于{m}人，为保护学生隐私，不报告本校结果。",
+    "sheet_mean": "本校平均量尺分 {mean}（{ci}），所在镇街 {town}，全市 {city}。",
+    "sheet_atleast": "达到“{level}及以上”的学生比例：本校 {school}%（{ci}），全市 {city}%。",
+    "sheet_levels": "各水平的学生比例：本校与全市",
+    "sheet_school_row": "本校",
+    "sheet_city_row": "全市",
+    "sheet_dims": "各维度得分率（原始分）",
+    "sheet_col_dim": "维度",
+    "sheet_col_school": "本校(%)",
+    "sheet_col_city": "全市(%)",
+    "sheet_note": (
+        "说明：本校的区间只反映本校抽中班级的学生和测量误差，学生人数少时区间较宽。量尺分和水平与"
+        "全市报告使用同一量尺。结果用于改进本校科学教育，不评价任何一名学生或教师。"
+    ),
+    "sheet_footer": "{school} · 仅供本校校长使用 · 第 {page} 页",
     "groups_intro": (
         "下图为五类重点人群具备科学素质的比例及其{level}%置信区间（误差线）。各类人群的界定：{d"
         "efs}。重点人群可能相互重叠，每类人群单独估计。"
@@ -694,6 +799,131 @@ _EN: dict[str, str] = {
     "sec_capacity": "Capacity indicators",
     "app_methods": "Appendix 1. Methodology",
     "app_items": "Appendix 2. Item analysis",
+    # the youth chapter and the school feedback sheet (reports/youth_pdf.py)
+    "sec_youth": "Youth science literacy in schools",
+    "y_intro": (
+        "Following the national compulsory-education quality monitoring, the science literacy "
+        "of grade-4 and grade-8 students is measured in schools: towns and streets are strata, "
+        "schools are drawn with probability proportional to the grade's enrolment, whole classes "
+        "are drawn at random in each sampled school and every student of a class takes part, "
+        "answering on a computer or tablet in class. 'Youth' in this chapter means school "
+        "students, not the adults aged 18-35 of the key groups chapter."
+    ),
+    "y_sample": (
+        "Grade {grade}: {schools} schools and {classes} classes sampled, {seats} students on the "
+        "class lists, {resp} answered ({timeout} of them ran out of time; their answers count), "
+        "{absent} absent, {refused} not taking part; weighted response rate {rate}%."
+    ),
+    "y_headline": "Grade-{grade} students at '{level}' or above",
+    "y_headline_value": "Grade {grade}: {rate}% ({ci})",
+    "y_levels_h": "Students at each level",
+    "y_levels_intro": (
+        "The share of students of each grade at the four levels ({level}% intervals in the table). "
+        "Levels are cut scores on the common scale, set for each grade (see the method notes)."
+    ),
+    "y_towns_h": "Towns and streets",
+    "y_towns_intro": (
+        "Students at '{level}' or above by town or street, with {ci}% intervals. Only a few "
+        "schools were drawn in each town, so the intervals are wide."
+    ),
+    "y_groups_h": "School type and sex",
+    "y_factors_h": "Background factors",
+    "y_factors_intro": (
+        "How reading, science activities, home and visits to science venues, and the school's and "
+        "the science teacher's situation, go with the scale score (associations, not causes)."
+    ),
+    "y_raw_h": "Raw scores (for transparency)",
+    "y_raw_intro": (
+        "Each grade's 100-point raw score on its own booklet (not equated: the booklets differ, so "
+        "raw scores cannot be compared across grades) and the share of points in each dimension."
+    ),
+    "y_method_h": "Method notes",
+    "y_method_scale": (
+        "Scale: each grade was calibrated on its own (2PL; graded response model for the "
+        "partial-credit items); grade 8 was linked to grade 4 through the {anchors} anchor items "
+        "common to both booklets (Stocking-Lord). The grade-4 items' mean difficulty is 500 points "
+        "and the unit 100 points. Grade 8's linking error is about {link} points and is part of "
+        "grade 8's standard errors."
+    ),
+    "y_method_drift": (
+        "Anchor drift: {names} ({n} anchors) moved more than the others after linking and are "
+        "flagged; the link still uses every anchor: review their content."
+    ),
+    "y_method_nodrift": "Anchor drift: no anchor item drifted noticeably.",
+    "y_basis_rp": "item mapping at response probabilities 0.40, 0.60, 0.80 on the average item",
+    "y_method_cuts": (
+        "Cut scores ({basis}): grade 4 {cuts4}; grade 8 {cuts8}. They are provisional; a "
+        "standard-setting panel (bookmark method) should confirm them before official release."
+    ),
+    "y_method_pv": (
+        "Estimation: {m} plausible values per student (conditioning on sex, town, school type, the "
+        "background answers and the school's mean percent correct); each is analysed with the "
+        "survey design (schools as PSUs within town strata, Taylor linearisation) and the results "
+        "are combined by Rubin's rules. Absent students' weights are adjusted within their class."
+    ),
+    "y_method_privacy": (
+        "Privacy: no names, student numbers or phone numbers are collected; students are known "
+        "only by class and seat number; groups of fewer than {m} students are not reported; this "
+        "report shows no single school's results: each school's results go only to its principal, "
+        "on a feedback sheet."
+    ),
+    "y_reliability": "Test reliability (EAP): {values}.",
+    "y_unreliable": "†: too few schools or a large CV; indicative only",
+    "y_unreliable_note": (
+        "Estimates marked † are indicative only: fewer than {n} students, fewer than {df} degrees "
+        "of freedom (about the number of schools behind them less one) or a coefficient of "
+        "variation of the headline share above {cv}%. With 2-3 schools per town and grade, most "
+        "towns' estimates are of this kind."
+    ),
+    "y_factor_title": "Grade {grade} · {title} ({source})",
+    "y_col_level": "Level",
+    "y_col_share": "Share (%)",
+    "y_col_atleast": "{level} or above (%)",
+    "y_col_mean": "Mean score",
+    "y_col_category": "Category",
+    "y_col_grade": "Grade",
+    "y_col_raw": "Raw score (of 100)",
+    "y_col_alpha": "Alpha",
+    "y_grade": "Grade {grade}",
+    "y_all": "All",
+    "y_suppressed": "fewer than {m}: not shown",
+    "y_source_student": "student questionnaire",
+    "y_source_principal": "principal questionnaire",
+    "y_source_teacher": "science-teacher questionnaire",
+    "y_type_public": "public",
+    "y_type_private": "private",
+    "y_sex_1": "boys",
+    "y_sex_2": "girls",
+    "y_scale_points": "{value} points",
+    "sheet_title": "Youth science-literacy monitoring: school feedback sheet",
+    "sheet_confidential": (
+        "For this school's principal only. Do not publish; not for ranking schools."
+    ),
+    "sheet_school": "School: {name} ({town}, {type})",
+    "sheet_grade_h": "Grade {grade}",
+    "sheet_participation": (
+        "{classes} class(es) of this school sampled, {seats} students on the lists, {n} answered."
+    ),
+    "sheet_suppressed": (
+        "Fewer than {m} students of this school answered: to protect them, no result is reported."
+    ),
+    "sheet_mean": "Mean scale score {mean} ({ci}); the town {town}; the city {city}.",
+    "sheet_atleast": (
+        "Students at '{level}' or above: this school {school}% ({ci}), the city {city}%."
+    ),
+    "sheet_levels": "Students at each level: this school and the city",
+    "sheet_school_row": "This school",
+    "sheet_city_row": "City",
+    "sheet_dims": "Share of points by dimension (raw scores)",
+    "sheet_col_dim": "Dimension",
+    "sheet_col_school": "School (%)",
+    "sheet_col_city": "City (%)",
+    "sheet_note": (
+        "Note: the school's intervals reflect only its sampled classes and measurement error; with "
+        "few students they are wide. Scores and levels are on the same scale as the city report. "
+        "The results are for improving science teaching, not for judging any student or teacher."
+    ),
+    "sheet_footer": "{school} · for the principal only · page {page}",
     "groups_intro": (
         "Share with science literacy in the five key groups with {level}% confidence intervals."
         " Definitions: {defs}. Groups overlap; each is estimated on its own."

@@ -35,6 +35,7 @@ from reports.model import diagnostics_from_dict
 from reports.spec import ReportInputs
 from reports.spec import ReportSpec
 from reports.spec import parse_report_job
+from reports.youth_model import YouthResults
 from sampling.job import locate
 from sampling.job import read_job_file
 from sampling.weighting.base import WeightingDiagnostics
@@ -270,7 +271,7 @@ def report_from_job(
         # a survey with scales and no test items: the mental-health report
         return build_wellbeing_data(table.columns, loaded.questionnaire, loaded.spec,
                                     generated=report_date, cases=cases)  # fmt: skip
-    return build_report_data(
+    data = build_report_data(
         table,
         loaded.questionnaire,
         loaded.spec,
@@ -283,3 +284,27 @@ def report_from_job(
         capacity_as_of=inputs.capacity_as_of or report_date,
         cases=cases,
     )
+    if inputs.youth is not None:
+        data = replace(data, youth=load_youth_results(inputs.youth))
+    return data
+
+
+def load_youth_results(path: Path) -> YouthResults:
+    """The youth monitoring's results file (``kesu demo``, ``kesu classroom analyse``).
+
+    Raises:
+        ReportError: the file cannot be read or is not a youth results file (names the file).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return YouthResults.from_dict(data)
+    except OSError as exc:
+        raise ReportError(
+            f"cannot read the youth results {str(path)!r}: {exc.strerror}", param="report.youth"
+        ) from None
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ReportError(
+            f"{path}: not a youth results file ({type(exc).__name__}: {exc})",
+            param="report.youth",
+            hint="write it with kesu demo or kesu classroom analyse",
+        ) from None

@@ -26,6 +26,7 @@ from reports.capacity import IndicatorProgress
 from reports.errors import ReportError
 from reports.fieldwork import FieldworkSummary
 from reports.spec import ReportSpec
+from reports.youth_model import YouthResults
 from sampling.intervals import CIMethod
 from sampling.job import Exclusion
 from sampling.results import Estimate
@@ -475,6 +476,8 @@ class ReportData:
     extra_tables: tuple[ExtraTable, ...] = ()
     #: the job's ``exclude:`` rules with the rows each left out (``dropped_rows`` is the sum)
     exclusions: tuple[Exclusion, ...] = ()
+    #: the youth monitoring's results (the report job's ``youth:`` file), or None
+    youth: YouthResults | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as plain Python, JSON-safe (NaN -> None); the dashboard renders this."""

@@ -39,6 +39,7 @@ from reports import appendix
 from reports import extra
 from reports import front
 from reports import sections
+from reports import youth_pdf
 from reports.fonts import FontSet
 from reports.fonts import register_report_fonts
 from reports.i18n import check_language
@@ -211,6 +212,9 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     if data.extra_tables:  # the job's extra domains: one more chapter
         story.append(PageBreak())
         story += extra.extra_domains(data, r, len(CHAPTERS) + 1)
+    if data.youth is not None:  # the youth monitoring in schools (the job's youth: file)
+        story.append(PageBreak())
+        story += youth_pdf.chapter(data.youth, r, len(CHAPTERS) + 1 + bool(data.extra_tables))
     story.append(PageBreak())
     story += appendix.methods(data, r, 1)
     story += [NextPageTemplate("landscape"), PageBreak()]

@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 REPORT_KEYS = (
     "questionnaire", "wave_name", "survey_year", "title", "suppress_below", "level",
     "comparisons", "previous", "capacity", "sae", "fieldwork", "prior_weighting", "synthetic",
-    "factors", "issuer", "fieldwork_by", "sources", "domains",
+    "factors", "issuer", "fieldwork_by", "sources", "domains", "youth",
 )  # fmt: skip
 COMPARISON_KEYS = ("rate", "year", "label")
 
@@ -180,6 +180,7 @@ class ReportInputs:
     sae_covariates: Path | None = None
     fieldwork: Path | None = None
     prior_weighting: Path | None = None
+    youth: Path | None = None
 
 
 def default_job(table_columns: Mapping[str, Any], source: str = "wave") -> Job:
@@ -438,5 +439,6 @@ def parse_report_job(
         prior_weighting=path("report.prior_weighting", rep["prior_weighting"])
         if "prior_weighting" in rep
         else None,
+        youth=path("report.youth", rep["youth"]) if "youth" in rep else None,
     )
     return report_spec, inputs

@@ -30,6 +30,7 @@ school sheet only (:mod:`reports.youth_pdf`).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -349,8 +350,12 @@ def pv_statistic(
     u = np.nan_to_num(np.array(var), nan=0.0)
     out = {}
     for j, key in enumerate(keys or []):
-        df_c = float(df[j]) if df is not None and np.isfinite(df[j]) and df[j] > 0 else None
-        r = rubin_combine(q[:, j], u[:, j], df_complete=df_c)
+        if df is None or not (np.isfinite(df[j]) and df[j] > 0):
+            # one PSU per stratum in the domain: no design variance (R's svyby says NA too)
+            out[key] = PVStat.combine(float(q[:, j].mean()), math.nan, 0.0, math.nan,
+                                      float(link_var[j]), bounds=bounds)  # fmt: skip
+            continue
+        r = rubin_combine(q[:, j], u[:, j], df_complete=float(df[j]))
         out[key] = PVStat.combine(
             float(r.estimate),
             float(r.total),
@@ -385,6 +390,7 @@ def _domains(
     levels: ProficiencyLevels,
     at_least: int,
     by: NDArray[Any] | None,
+    order: Sequence[str] = (),
 ) -> list[YouthDomain]:
     d = gs.data
     grade = d.grade
@@ -428,7 +434,8 @@ def _domains(
         score_values(0.0), d.design, by, shifted=score_values, link_shift=gs.link_points
     )
     rows = []
-    for key in sorted(set(labels.tolist()), key=_order_key):
+    rank = {k: i for i, k in enumerate(order)}
+    for key in sorted(set(labels.tolist()), key=lambda k: (rank.get(k, len(rank)), _order_key(k))):
         mask = labels == key
         n = int(mask.sum())
         schools = len(set(d.columns["school_id"][mask].tolist()))
@@ -461,7 +468,7 @@ def _factor_breakdowns(
             YouthBreakdown(
                 name,
                 (item.text.get("zh-CN"), item.text.get("en")),
-                tuple(_domains(gs, levels, at_least, values)),
+                tuple(_domains(gs, levels, at_least, values, [*item.codes, "missing"])),
                 _option_labels(item),
                 "student",
             )
@@ -483,7 +490,7 @@ def _factor_breakdowns(
                 YouthBreakdown(
                     name,
                     (item.text.get("zh-CN"), item.text.get("en")),
-                    tuple(_domains(gs, levels, at_least, values)),
+                    tuple(_domains(gs, levels, at_least, values, [*item.codes, "missing"])),
                     _option_labels(item),
                     source,
                 )
@@ -562,7 +569,8 @@ def _school_results(
     for school in sorted(set(d.columns["school_id"].tolist())):
         mask = d.columns["school_id"] == school
         first = int(np.flatnonzero(mask)[0])
-        seat_count = int(((seats["school_id"] == school) & (seats["grade"] == d.grade)).sum())
+        in_school = (seats["school_id"] == school) & (seats["grade"] == d.grade)
+        seat_count = int(in_school.sum())
         base = dict(
             school_id=school,
             school_name=names.get(school, school),
@@ -571,6 +579,7 @@ def _school_results(
             grade=d.grade,
             n=int(mask.sum()),
             seats=seat_count,
+            classes=len(set(seats["class_id"][in_school].tolist())),
         )
         if mask.sum() < SUPPRESS_BELOW:
             out.append(SchoolResult(**base, suppressed=True))

@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 #: domains (schools, towns, groups) with fewer students are never shown
 SUPPRESS_BELOW = 10
+#: an estimate is marked unreliable (†) below this many students, below this interval df
+#: (about one fewer than the schools behind it), or above this coefficient of variation
+UNRELIABLE_N, UNRELIABLE_DF, UNRELIABLE_CV = 30, 3.0, 0.30
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,9 @@ class PVStat:
             >>> round(s.ci_low, 4), round(s.ci_high, 4)
             (0.4608, 0.5392)
         """
+        if not math.isfinite(total_var):  # no design df: the variance cannot be estimated
+            nan = math.nan
+            return cls(float(estimate), nan, nan, nan, 0.0, nan, math.sqrt(max(link_var, 0)))
         se = math.sqrt(max(total_var, 0.0) + max(link_var, 0.0))
         q = (
             float(stats.norm.ppf(0.5 + level / 2))
@@ -107,6 +113,23 @@ class YouthDomain:
     levels: tuple[PVStat, ...] = ()
     at_least: PVStat | None = None
     mean_score: PVStat | None = None
+
+    @property
+    def unreliable(self) -> bool:
+        """Shown but marked †: fewer than :data:`UNRELIABLE_N` students, an interval with
+        fewer than :data:`UNRELIABLE_DF` degrees of freedom (too few schools) or none, or a
+        coefficient of variation of the headline share above :data:`UNRELIABLE_CV`.
+
+        Example:
+            >>> YouthDomain("x", 25, 3, False).unreliable
+            True
+        """
+        s = self.at_least
+        if self.suppressed or s is None or self.n < UNRELIABLE_N:
+            return True
+        if not math.isfinite(s.se) or s.df < UNRELIABLE_DF:
+            return True
+        return s.estimate > 0 and s.se / s.estimate > UNRELIABLE_CV
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +248,7 @@ class SchoolResult:
     grade: str
     n: int
     seats: int
+    classes: int
     suppressed: bool
     mean_score: PVStat | None = None
     levels: tuple[float, ...] = ()
@@ -270,22 +294,158 @@ class YouthResults:
         return tuple(s for s in self.schools if s.school_id == school_id)
 
     def to_dict(self, *, with_schools: bool = False) -> dict[str, Any]:
-        """JSON-friendly form; school results only with ``with_schools`` (never published)."""
+        """JSON-friendly form (NaN -> None); school results only with ``with_schools``
+        (they are never published: only each school's sheet carries its own)."""
         out: dict[str, Any] = {
             "levels": {
                 "codes": list(self.levels.codes),
+                "labels": {k: list(v) for k, v in self.levels.labels.items()},
                 "cuts": {g: list(c) for g, c in self.levels.cuts.items()},
                 "basis": self.levels.basis,
             },
             "scale": {"mean": self.scale.mean, "sd": self.scale.sd},
+            "at_least_level": self.at_least_level,
             "n_pv": self.n_pv,
             "synthetic": self.synthetic,
             "year": self.year,
+            "notes": list(self.notes),
             "grades": [_plain(asdict(g)) for g in self.grades],
         }
         if with_schools:
             out["schools"] = [_plain(asdict(s)) for s in self.schools]
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> YouthResults:
+        """Read back :meth:`to_dict` (the ``youth:`` file of a report job).
+
+        Raises:
+            KeyError, TypeError, ValueError: the mapping is not a youth results file.
+
+        Example:
+            >>> r = YouthResults((), ())
+            >>> YouthResults.from_dict(r.to_dict(with_schools=True)) == r
+            True
+        """
+        lv = data["levels"]
+        levels = ProficiencyLevels(
+            codes=tuple(lv["codes"]),
+            labels={k: (str(v[0]), str(v[1])) for k, v in lv["labels"].items()},
+            cuts={str(g): tuple(float(x) for x in c) for g, c in lv["cuts"].items()},
+            basis=str(lv.get("basis", "")),
+        )
+        return cls(
+            grades=tuple(_grade(g) for g in data["grades"]),
+            schools=tuple(_school(s) for s in data.get("schools", ())),
+            levels=levels,
+            scale=ReportingScale(float(data["scale"]["mean"]), float(data["scale"]["sd"])),
+            at_least_level=int(data["at_least_level"]),
+            n_pv=int(data["n_pv"]),
+            synthetic=bool(data["synthetic"]),
+            year=int(data["year"]),
+            notes=tuple(str(n) for n in data.get("notes", ())),
+        )
+
+
+def _f(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _stat(d: Mapping[str, Any] | None) -> PVStat | None:
+    if d is None:
+        return None
+    return PVStat(
+        *(_f(d[k]) for k in ("estimate", "se", "ci_low", "ci_high", "df", "fmi", "link_se"))
+    )
+
+
+def _stats(items: Any) -> tuple[PVStat, ...]:
+    return tuple(s for s in (_stat(d) for d in items) if s is not None)
+
+
+def _domain(d: Mapping[str, Any]) -> YouthDomain:
+    return YouthDomain(
+        str(d["key"]),
+        int(d["n"]),
+        int(d["schools"]),
+        bool(d["suppressed"]),
+        _stats(d["levels"]),
+        _stat(d["at_least"]),
+        _stat(d["mean_score"]),
+    )
+
+
+def _breakdown(d: Mapping[str, Any]) -> YouthBreakdown:
+    return YouthBreakdown(
+        str(d["variable"]),
+        (str(d["label"][0]), str(d["label"][1])),
+        tuple(_domain(r) for r in d["rows"]),
+        {str(k): (str(v[0]), str(v[1])) for k, v in d.get("value_labels", {}).items()},
+        str(d.get("source", "student")),
+    )
+
+
+def _grade(d: Mapping[str, Any]) -> GradeResults:
+    raw, part, sc = d["raw"], d["participation"], d["scale"]
+    return GradeResults(
+        grade=str(d["grade"]),
+        overall=_domain(d["overall"]),
+        breakdowns=tuple(_breakdown(b) for b in d["breakdowns"]),
+        factors=tuple(_breakdown(b) for b in d["factors"]),
+        raw=RawView(
+            _f(raw["mean"]),
+            _f(raw["se"]),
+            _f(raw["ci_low"]),
+            _f(raw["ci_high"]),
+            {k: (_f(v[0]), _f(v[1])) for k, v in raw["dimensions"].items()},
+            {k: _f(v) for k, v in raw["bands"].items()},
+            _f(raw["alpha"]),
+        ),
+        participation=Participation(
+            schools=int(part["schools"]),
+            classes=int(part["classes"]),
+            classes_held=int(part["classes_held"]),
+            seats=int(part["seats"]),
+            complete=int(part["complete"]),
+            timeout=int(part["timeout"]),
+            absent=int(part["absent"]),
+            refused=int(part["refused"]),
+            rate=float(part["rate"]),
+        ),
+        scale=ScaleInfo(
+            _f(sc["slope"]),
+            _f(sc["intercept"]),
+            tuple(sc["anchors"]),
+            tuple(sc["drifting"]),
+            _f(sc["link_error"]),
+            int(sc["items"]),
+            _f(sc["reliability"]),
+        ),
+    )
+
+
+def _school(d: Mapping[str, Any]) -> SchoolResult:
+    def opt(v: Any) -> float | None:
+        return None if v is None else float(v)
+
+    return SchoolResult(
+        school_id=str(d["school_id"]),
+        school_name=str(d["school_name"]),
+        town=str(d["town"]),
+        school_type=str(d["school_type"]),
+        grade=str(d["grade"]),
+        n=int(d["n"]),
+        seats=int(d["seats"]),
+        classes=int(d["classes"]),
+        suppressed=bool(d["suppressed"]),
+        mean_score=_stat(d["mean_score"]),
+        levels=tuple(_f(x) for x in d["levels"]),
+        at_least=_stat(d["at_least"]),
+        dimensions={k: _f(v) for k, v in d["dimensions"].items()},
+        town_mean=opt(d["town_mean"]),
+        city_mean=opt(d["city_mean"]),
+        city_levels=tuple(_f(x) for x in d["city_levels"]),
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -277,8 +277,15 @@ def render_plan(
     "--schools",
     "schools_output",
     type=click.Path(path_type=Path),
-    help="School designs: also write one row per sampled school and grade (for the "
-    "principal and teacher questionnaires).",
+    help="School designs: also write one row per sampled school (the principal "
+    "questionnaire's sample file).",
+)
+@click.option(
+    "--teachers",
+    "teachers_output",
+    type=click.Path(path_type=Path),
+    help="School designs: also write one row per sampled class (the science-teacher "
+    "questionnaire's sample file).",
 )
 def draw_command(
     frame_path: Path,
@@ -288,6 +295,7 @@ def draw_command(
     encoding: str | None,
     sheet: str | None,
     schools_output: Path | None,
+    teachers_output: Path | None,
 ) -> None:
     """Draw the sample from FRAME (CSV, .xlsx or Parquet) and write the sample file
     (CSV, UTF-8 with a BOM).
@@ -306,7 +314,15 @@ def draw_command(
         data = load_yaml_file(design_path, "design file")
         if isinstance(data, dict) and data.get("kind") == SCHOOL_DESIGN_KIND:
             _draw_schools(
-                frame_path, design_path, data, seed, output, schools_output, encoding, sheet
+                frame_path,
+                design_path,
+                data,
+                seed,
+                output,
+                schools_output,
+                teachers_output,
+                encoding,
+                sheet,
             )
             return
         design = load_sample_design(design_path, data)
@@ -351,6 +367,7 @@ def _draw_schools(
     seed: int,
     output: Path,
     schools: Path | None,
+    teachers: Path | None,
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> None:
@@ -379,10 +396,10 @@ def _draw_schools(
     frame = school_frame_from_columns(columns, design, source=table.source)
     drawn = draw_school_sample(frame, design, np.random.default_rng(seed))
     write_class_list(drawn, output)
-    if schools is not None:
-        rows = drawn.school_rows()
-        header = list(rows[0]) if rows else ["school_id"]
-        write_csv(schools, header, ([row[k] for k in header] for row in rows))
+    for path, rows in ((schools, drawn.school_rows()), (teachers, drawn.teacher_rows())):
+        if path is not None:
+            header = list(rows[0]) if rows else ["person_id"]
+            write_csv(path, header, ([row[k] for k in header] for row in rows))
     click.echo(
         f"{output}: {len(drawn.rows)} classes (seed {seed}, method {design.method.value}; "
         "class list without student names)",

@@ -532,18 +532,44 @@ class SchoolSample:
         return tuple(self.rows[0]) if self.rows else CLASS_COLUMNS
 
     def school_rows(self) -> list[dict[str, Any]]:
-        """One row per sampled school and grade (for the principal and teacher invitations)."""
-        out: dict[tuple[str, str], dict[str, Any]] = {}
+        """One row per sampled school: the sample file of the principal questionnaire.
+
+        ``person_id`` and ``psu`` are the school id, so ``kesu wave`` can import it as is.
+        """
+        out: dict[str, dict[str, Any]] = {}
         for r in self.rows:
-            key = (r["school_id"], r["grade"])
-            if key not in out:
-                out[key] = {
-                    k: r[k]
-                    for k in ("school_id", "grade", "stratum", "town", "school_type", "prob1")
-                }
-                out[key]["classes_sampled"] = 0
-            out[key]["classes_sampled"] += 1
-        return list(out.values())
+            row = out.setdefault(
+                r["school_id"],
+                {
+                    "person_id": r["school_id"],
+                    "school_id": r["school_id"],
+                    "stratum": r["stratum"],
+                    "town": r["town"],
+                    "psu": r["school_id"],
+                    "school_type": r["school_type"],
+                    "grades": [],
+                    "classes_sampled": 0,
+                },
+            )
+            if r["grade"] not in row["grades"]:
+                row["grades"].append(r["grade"])
+            row["classes_sampled"] += 1
+        return [{**r, "grades": ";".join(r["grades"])} for r in out.values()]
+
+    def teacher_rows(self) -> list[dict[str, Any]]:
+        """One row per sampled class: the sample file of the science-teacher questionnaire."""
+        return [
+            {
+                "person_id": r["class_id"],
+                "class_id": r["class_id"],
+                "school_id": r["school_id"],
+                "grade": r["grade"],
+                "stratum": r["stratum"],
+                "town": r["town"],
+                "psu": r["school_id"],
+            }
+            for r in self.rows
+        ]
 
 
 def draw_school_sample(

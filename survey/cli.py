@@ -116,7 +116,7 @@ def user() -> None:
     """Staff accounts, roles on waves and API tokens."""
 
 
-_ROLE = click.Choice(["admin", "statistician", "interviewer", "viewer"])
+_ROLE = click.Choice(["admin", "statistician", "interviewer", "viewer", "proctor", "principal"])
 
 
 def _new_password() -> str:

@@ -19,7 +19,10 @@ from reports.synthetic import YIWU_TOWNS
 FILES = (
     "frame.csv", "sample.csv", "fieldwork.csv", "responses.csv", "scored.csv", "weights-job.yaml",
     "weighted.csv", "estimates.json", "report.pdf", "report-job.yaml",
-    "capacity.csv", "estimates-2021.json", "estimates-2023.json",
+    "capacity.csv", "estimates-2021.json", "estimates-2023.json", "youth-results.json",
+    "youth/schools.csv", "youth/school-design.yaml", "youth/classes.csv", "youth/seats.csv",
+    "youth/responses-g4.csv", "youth/responses-g8.csv", "youth/principal.csv",
+    "youth/teacher.csv", "youth/school-results.json", "youth/truth.json",
 )  # fmt: skip
 
 
@@ -128,6 +131,33 @@ def test_estimates_file_is_an_earlier_wave_for_the_next_report(demo_dir):
     assert [t["year"] for t in payload["figures"]["trend"]] == [2021, 2023, 2025]
 
 
+def test_demo_simulates_a_youth_round_with_its_chapter_and_school_sheets(demo_dir):
+    youth = demo_dir / "youth"
+    published = json.loads((demo_dir / "youth-results.json").read_text("utf-8"))
+    assert "schools" not in published  # no school's figures in the published results
+    assert [g["grade"] for g in published["grades"]] == ["4", "8"]
+    truth = json.loads((youth / "truth.json").read_text("utf-8"))["level_shares"]
+    for g in published["grades"]:
+        levels = g["overall"]["levels"]
+        assert sum(s["estimate"] for s in levels) == pytest.approx(1.0)
+        for s, true in zip(levels, truth[g["grade"]], strict=True):  # the known IRT truth
+            assert abs(s["estimate"] - true) < 4 * s["se"]
+    seats = _read(youth / "seats.csv")
+    assert {"complete", "absent"} <= {r["status"] for r in seats}
+    classes = _read(youth / "classes.csv")
+    assert not set(classes[0]) & {"name", "student", "seat", "phone"}
+    schools = {r["school_id"] for r in classes}
+    sheets = sorted((youth / "sheets").glob("*.pdf"))
+    assert {p.stem for p in sheets} == schools
+    sheet = "\n".join(p.extract_text() for p in PdfReader(sheets[0]).pages)
+    names = {r["school_id"]: r["school_name"] for r in _read(youth / "schools.csv")}
+    assert "仅供本校校长使用" in sheet and names[sheets[0].stem] in sheet
+    assert names[sheets[1].stem] not in sheet
+    text = "\n".join(p.extract_text() for p in PdfReader(demo_dir / "report.pdf").pages)
+    assert "九、青少年科学素质监测（中小学）" in text and "中等及以上" in text
+    assert not any(name in text for name in names.values())  # no school in the report
+
+
 def test_kesu_report_reproduces_the_demo_pdf(demo_dir):
     out = demo_dir / "again.pdf"
     today = dt.date.today().isoformat()
@@ -149,6 +179,7 @@ def test_kesu_report_english_and_estimates(demo_dir):
     assert result.exit_code == 0, result.output
     pages = PdfReader(io.BytesIO(out.read_bytes())).pages
     assert "Share of citizens with science literacy" in "\n".join(p.extract_text() for p in pages)
+    assert "Youth science literacy in schools" in "\n".join(p.extract_text() for p in pages)
     assert json.loads(est.read_text("utf-8"))["wave"] == "demo-2025"
 
 

@@ -57,7 +57,7 @@ def _frame() -> tuple[SchoolDesign, sampling.schools.SchoolFrame]:
 def test_three_stage_inclusion_probabilities_by_simulation(rng):
     """Every class's (so every student's) selection frequency matches prob1 x prob2."""
     design, frame = _frame()
-    reps = 4000
+    reps = 2000
     counts: dict[str, int] = {}
     for _ in range(reps):
         for row in draw_school_sample(frame, design, rng).rows:
@@ -81,7 +81,7 @@ def test_weights_give_unbiased_totals(rng):
     """Horvitz-Thompson: the mean over draws of sum(class_weight) is the number of classes;
     sum(class_weight x class size) equals the enrolment in every draw (PPS by enrolment)."""
     design, frame = _frame()
-    reps = 3000
+    reps = 1000
     totals: dict[str, list[float]] = {"4": [], "8": []}
     for _ in range(reps):
         sums = {"4": 0.0, "8": 0.0}
@@ -203,6 +203,8 @@ def test_cli_draw_writes_class_list_without_names(tmp_path: Path):
             str(out),
             "--schools",
             str(schools),
+            "--teachers",
+            str(tmp_path / "teachers.csv"),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -214,7 +216,14 @@ def test_cli_draw_writes_class_list_without_names(tmp_path: Path):
     assert {"class_id", "prob1", "prob2", "prob3", "class_weight", "var_psu"} <= header
     assert not header & {"name", "student", "student_name", "phone", "seat"}
     with schools.open(encoding="utf-8") as fh:
-        assert len(list(csv.DictReader(fh))) == 5
+        principals = list(csv.DictReader(fh))
+    # one row per school (e3 teaches both sampled grades), importable as a sample file
+    assert sorted(r["person_id"] for r in principals) == sorted({r["school_id"] for r in rows})
+    assert {r["grades"] for r in principals if r["school_id"] == "e3"} == {"4;8"}
+    with (tmp_path / "teachers.csv").open(encoding="utf-8") as fh:
+        teachers = list(csv.DictReader(fh))
+    assert [t["class_id"] for t in teachers] == [r["class_id"] for r in rows]
+    assert all(t["psu"] == t["school_id"] and t["stratum"] for t in teachers)
     # a broken frame: exit 1 with file, line and column
     frame.write_text(frame.read_text(encoding="utf-8-sig").replace("300", "3x0"), encoding="utf-8")
     result = CliRunner().invoke(
