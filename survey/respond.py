@@ -14,6 +14,7 @@ import logging
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint
 from flask import Flask
@@ -111,7 +112,9 @@ def _preferences() -> Any:
             session["lang"] = request.args["lang"]
         if request.args.get("text") in ("large", "normal"):
             session["large"] = request.args["text"] == "large"
-        return redirect(request.path, code=303)
+        # keep the other parameters (a classroom QR link carries its session code)
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("lang", "text")]
+        return redirect(request.path + (f"?{urlencode(kept)}" if kept else ""), code=303)
     return None
 
 
