@@ -134,8 +134,19 @@ _ZH: dict[str, str] = {
         "标“†”的估计仅供参考：答题学生少于{n}人、置信区间自由度小于{df}（约为背后学校数减一）"
         "或“中等及以上”比例的变异系数大于{cv}%。各镇街每个年级只抽了2–3所学校，多数镇街的估计属于此类。"
     ),
-    "y_factor_title": "{grade}年级 · {title}（{source}）",
     "y_col_level": "水平",
+    "y_source": "资料来源：{year}年义乌市青少年科学素质监测（四年级、八年级）",
+    "y_source_marks": (
+        "。注：† 估计仅供参考（答题学生少于30人、学校太少或变异系数过大，见本章方法说明）；"
+        "“—”表示不足10人，不显示。"
+    ),
+    "y_factor_table": "{grade}年级：{source}中的因素与学生成绩",
+    "y_tab_headline": "各年级主要结果",
+    "y_fig_levels": "各年级学生在各水平的比例（%）",
+    "y_tab_levels": "各年级学生在各水平的比例及置信区间",
+    "y_fig_towns": "{grade}年级各镇街达到“{level}及以上”的学生比例（%）",
+    "y_tab_groups": "不同学校类型和性别学生的结果",
+    "y_tab_raw": "各年级原始分与各维度得分率（%）",
     "y_col_share": "比例(%)",
     "y_col_atleast": "{level}及以上(%)",
     "y_col_mean": "平均分",
@@ -875,8 +886,19 @@ _EN: dict[str, str] = {
         "variation of the headline share above {cv}%. With 2-3 schools per town and grade, most "
         "towns' estimates are of this kind."
     ),
-    "y_factor_title": "Grade {grade} · {title} ({source})",
     "y_col_level": "Level",
+    "y_source": "Source: Yiwu youth science-literacy monitoring {year} (grades 4 and 8)",
+    "y_source_marks": (
+        ". † for reference only (fewer than 30 students, too few schools or a large CV; see "
+        "the method notes); '—' fewer than 10 students, not shown."
+    ),
+    "y_factor_table": "Grade {grade}: {source} factors and students' results",
+    "y_tab_headline": "Main results by grade",
+    "y_fig_levels": "Students at each level by grade (%)",
+    "y_tab_levels": "Students at each level by grade, with confidence intervals",
+    "y_fig_towns": "Grade-{grade} students at '{level}' or above by town or street (%)",
+    "y_tab_groups": "Results by school type and sex",
+    "y_tab_raw": "Raw scores and share of points by dimension (%)",
     "y_col_share": "Share (%)",
     "y_col_atleast": "{level} or above (%)",
     "y_col_mean": "Mean score",

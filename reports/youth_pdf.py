@@ -1,10 +1,11 @@
 """The youth chapter of the evaluation report and the school feedback sheets (PDF).
 
-:func:`chapter` lays out :class:`~reports.youth_model.YouthResults` as a chapter of
-the report (:func:`reports.pdf.build_pdf` adds it when the report job names a
-``youth:`` results file); :func:`school_sheet_pdf` makes one school's sheet, for
-that school's principal only. Nothing here computes a statistic; every domain
-below :data:`~reports.youth_model.SUPPRESS_BELOW` students is shown as suppressed.
+:func:`chapter` lays out :class:`~reports.youth_model.YouthResults` as a numbered
+chapter of the report (:func:`reports.pdf.build_pdf` adds it when the report job
+names a ``youth:`` results file), with the report's three-line tables and numbered
+figures; :func:`school_sheet_pdf` makes one school's sheet, for that school's
+principal only. Nothing here computes a statistic; every domain below
+:data:`~reports.youth_model.SUPPRESS_BELOW` students is shown as suppressed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import datetime as dt
 import io
 import logging
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
@@ -28,7 +28,7 @@ from questionnaires import load_questionnaire
 from reports.charts import Bar
 from reports.charts import hbar_chart
 from reports.charts import stacked_chart
-from reports.fonts import register_cjk_font
+from reports.fonts import register_report_fonts
 from reports.i18n import check_language
 from reports.labels import DASH
 from reports.labels import ci_text
@@ -37,7 +37,6 @@ from reports.labels import pct
 from reports.model import Rules
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
-from reports.render import simple_table
 from reports.youth_model import SUPPRESS_BELOW
 from reports.youth_model import UNRELIABLE_CV
 from reports.youth_model import UNRELIABLE_DF
@@ -94,14 +93,24 @@ def _atleast_name(y: YouthResults, r: Renderer) -> str:
     return y.levels.label(y.levels.codes[y.at_least_level], r.lang)
 
 
-def chapter(y: YouthResults, r: Renderer) -> Flowables:
+def _grade(r: Renderer, grade: str) -> str:
+    return r.t("y_grade", grade=grade)
+
+
+def _source(y: YouthResults, r: Renderer) -> str:
+    """The source line under the chapter's tables (the youth monitoring, not the adult survey)."""
+    synthetic = r.t("source_synthetic") if y.synthetic else ""
+    return r.t("y_source", year=y.year) + synthetic + r.t("y_source_marks")
+
+
+def chapter(y: YouthResults, r: Renderer, number: int) -> Flowables:
     """The youth chapter: sample, headline, levels, towns, groups, factors, raw view, method.
 
     Example:
-        >>> flowables = chapter(results, renderer)  # doctest: +SKIP
+        >>> flowables = chapter(results, renderer, 7)  # doctest: +SKIP
     """
     level = _atleast_name(y, r)
-    out: Flowables = [r.p(r.t("sec_youth"), "h1"), r.p(r.t("y_intro"))]
+    out: Flowables = [r.h1(number, r.t("sec_youth")), r.p(r.t("y_intro"))]
     for g in y.grades:
         p = g.participation
         out.append(
@@ -111,8 +120,8 @@ def chapter(y: YouthResults, r: Renderer) -> Flowables:
                     grade=g.grade,
                     schools=p.schools,
                     classes=p.classes,
-                    seats=p.seats,
-                    resp=p.respondents,
+                    seats=f"{p.seats:,}",
+                    resp=f"{p.respondents:,}",
                     timeout=p.timeout,
                     absent=p.absent,
                     refused=p.refused,
@@ -130,8 +139,8 @@ def chapter(y: YouthResults, r: Renderer) -> Flowables:
     ]
     rows = [
         [
-            r.t("y_grade", grade=g.grade),
-            str(g.overall.n),
+            _grade(r, g.grade),
+            f"{g.overall.n:,}",
             _share(g.overall.at_least),
             _share_ci(g.overall.at_least),
             _score(g.overall.mean_score),
@@ -139,7 +148,9 @@ def chapter(y: YouthResults, r: Renderer) -> Flowables:
         ]
         for g in y.grades
     ]
-    out += [Spacer(1, 2 * mm), simple_table(r, header, rows, [70, 50, 90, 90, 70, 89])]
+    out += r.table(
+        r.t("y_tab_headline"), header, rows, [70, 55, 85, 85, 70, 88], source=_source(y, r)
+    )
     out += _levels(y, r)
     out += _towns(y, r, level)
     out += _groups(y, r, level)
@@ -151,27 +162,29 @@ def chapter(y: YouthResults, r: Renderer) -> Flowables:
 
 def _levels(y: YouthResults, r: Renderer) -> Flowables:
     names = [y.levels.label(c, r.lang) for c in y.levels.codes]
-    out: Flowables = [r.p(r.t("y_levels_h"), "h2"), r.p(r.t("y_levels_intro", level="95"))]
-    bars = []
-    for g in y.grades:
-        shares = [s.estimate for s in g.overall.levels]
-        bars.append((r.t("y_grade", grade=g.grade), shares, g.overall.suppressed))
-    out.append(
-        stacked_chart(
-            bars,
-            names,
-            font=r.font,
-            width=PORTRAIT_WIDTH,
-            label_width=60,
-            suppressed_note=r.t("y_suppressed", m=SUPPRESS_BELOW),
-        )
+    out: Flowables = [r.h2(1, r.t("y_levels_h")), r.p(r.t("y_levels_intro", level="95"))]
+    bars = [
+        (_grade(r, g.grade), [s.estimate for s in g.overall.levels], g.overall.suppressed)
+        for g in y.grades
+    ]
+    chart = stacked_chart(
+        bars,
+        names,
+        font=r.font,
+        width=PORTRAIT_WIDTH,
+        label_width=60,
+        suppressed_note=r.t("y_suppressed", m=SUPPRESS_BELOW),
     )
-    rows = []
-    for g in y.grades:
-        for name, stat in zip(names, g.overall.levels, strict=False):
-            rows.append([r.t("y_grade", grade=g.grade), name, _share(stat), _share_ci(stat)])
+    out.append(r.figure(chart, r.t("y_fig_levels")))
+    rows = [
+        [_grade(r, g.grade), name, _share(stat), _share_ci(stat)]
+        for g in y.grades
+        for name, stat in zip(names, g.overall.levels, strict=False)
+    ]
     header = [r.t("y_col_grade"), r.t("y_col_level"), r.t("y_col_share"), r.t("col_ci", level="95")]
-    out += [Spacer(1, 2 * mm), simple_table(r, header, rows, [90, 130, 110, 129], numeric_from=2)]
+    out += r.table(
+        r.t("y_tab_levels"), header, rows, [80, 120, 110, 143], numeric_from=2, source=_source(y, r)
+    )
     return out
 
 
@@ -190,7 +203,7 @@ def _bar(r: Renderer, label: str, row: YouthDomain) -> Bar:
 
 
 def _towns(y: YouthResults, r: Renderer, level: str) -> Flowables:
-    out: Flowables = [r.p(r.t("y_towns_h"), "h2"), r.p(r.t("y_towns_intro", level=level, ci="95"))]
+    out: Flowables = [r.h2(2, r.t("y_towns_h")), r.p(r.t("y_towns_intro", level=level, ci="95"))]
     item = r.questionnaire.items_by_concept().get("town")
     order = {code: k for k, code in enumerate(item.codes)} if item is not None else {}
     legend = [("whisker", r.t("legend_ci", level="95")), ("hatch", r.t("y_unreliable"))]
@@ -202,9 +215,16 @@ def _towns(y: YouthResults, r: Renderer, level: str) -> Flowables:
         rows = sorted(towns.rows, key=lambda row: (order.get(row.key, len(order)), row.key))
         bars = [_bar(r, _domain_label(r, towns, row.key), row) for row in rows]
         chart = hbar_chart(
-            bars, font=r.font, width=PORTRAIT_WIDTH, label_width=90, cap=100, legend=legend
+            bars,
+            font=r.font,
+            width=PORTRAIT_WIDTH,
+            label_width=80,
+            cap=100,
+            bar_height=10,
+            gap=5,
+            legend=legend,
         )
-        out.append(KeepTogether([r.p(r.t("y_grade", grade=g.grade), "body"), chart]))
+        out.append(r.figure(chart, r.t("y_fig_towns", grade=g.grade, level=level)))
     return out
 
 
@@ -213,18 +233,18 @@ def _domain_rows(
 ) -> list[list[str]]:
     rows = []
     for row in b.rows:
-        first = [r.t("y_grade", grade=g.grade)] if with_grade else []
+        first = [_grade(r, g.grade)] if with_grade else []
         label = _domain_label(r, b, row.key)
         if row.suppressed:
             hidden = r.t("y_suppressed", m=SUPPRESS_BELOW)
-            rows.append([*first, label, str(row.n), hidden, DASH, DASH, DASH])
+            rows.append([*first, label, f"{row.n:,}", hidden, DASH, DASH, DASH])
             continue
         mark = r.t("unreliable_mark") if row.unreliable else ""
         rows.append(
             [
                 *first,
                 label,
-                str(row.n),
+                f"{row.n:,}",
                 _share(row.at_least, mark),
                 _share_ci(row.at_least),
                 _score(row.mean_score, mark),
@@ -246,7 +266,7 @@ def _header(r: Renderer, first: str, level: str) -> list[str]:
     ]
 
 
-_WIDTHS = [52, 118, 42, 70, 70, 50, 57]
+_WIDTHS = [52, 110, 42, 70, 68, 50, 61]
 
 
 def _groups(y: YouthResults, r: Renderer, level: str) -> Flowables:
@@ -259,23 +279,40 @@ def _groups(y: YouthResults, r: Renderer, level: str) -> Flowables:
                 continue
     if not rows:
         return []
-    table = simple_table(r, _header(r, r.t("y_col_category"), level), rows, _WIDTHS, numeric_from=2)
-    return [r.p(r.t("y_groups_h"), "h2"), table]
+    header = _header(r, r.t("y_col_category"), level)
+    return [
+        r.h2(3, r.t("y_groups_h")),
+        *r.table(r.t("y_tab_groups"), header, rows, _WIDTHS, numeric_from=2, source=_source(y, r)),
+    ]
 
 
 def _factors(y: YouthResults, r: Renderer, level: str) -> Flowables:
-    out: Flowables = [r.p(r.t("y_factors_h"), "h2"), r.p(r.t("y_factors_intro"))]
+    """One table per grade and questionnaire: each factor's question, then its answers."""
+    out: Flowables = [r.h2(4, r.t("y_factors_h")), r.p(r.t("y_factors_intro"))]
     header = _header(r, r.t("y_col_category"), level)[1:]
     widths = [_WIDTHS[0] + _WIDTHS[1], *_WIDTHS[2:]]
+    indent = "\u3000" if r.lang == "zh-CN" else "  "
     for g in y.grades:
-        for b in g.factors:
-            title = b.label[1] if r.lang == "en" else b.label[0]
-            source = r.t(f"y_source_{b.source}")
-            head = r.t("y_factor_title", grade=g.grade, title=title, source=source)
-            rows = _domain_rows(r, g, b, with_grade=False)
-            table = simple_table(r, header, rows, widths, numeric_from=1)
-            out.append(KeepTogether([Spacer(1, 2 * mm), r.p(head, "small"), table]))
+        for source in ("student", "principal", "teacher"):
+            factors = [b for b in g.factors if b.source == source]
+            if not factors:
+                continue
+            rows: list[list[Any]] = []
+            for b in factors:
+                title = b.label[1] if r.lang == "en" else b.label[0]
+                rows.append([r.p(title, _title_style(r)), "", "", "", "", ""])
+                for row in _domain_rows(r, g, b, with_grade=False):
+                    rows.append([indent + row[0], *row[1:]])
+            caption = r.t("y_factor_table", grade=g.grade, source=r.t(f"y_source_{source}"))
+            out += r.table(caption, header, rows, widths, source=_source(y, r))
     return out
+
+
+def _title_style(r: Renderer) -> str:
+    """A left-aligned heading cell (a factor's question above its answers)."""
+    if "cellt" not in r.styles:
+        r.styles["cellt"] = ParagraphStyle("cellt", parent=r.styles["cellh"], alignment=0)
+    return "cellt"
 
 
 def _raw(y: YouthResults, r: Renderer) -> Flowables:
@@ -286,33 +323,28 @@ def _raw(y: YouthResults, r: Renderer) -> Flowables:
     for g in y.grades:
         raw = g.raw
         cells = [
-            r.t("y_grade", grade=g.grade),
+            _grade(r, g.grade),
             num(raw.mean, 1),
             f"{num(raw.ci_low, 1)}–{num(raw.ci_high, 1)}",
         ]
         cells += [num(raw.dimensions[d][0], 1) for d in dims] + [num(raw.alpha)]
         rows.append(cells)
-    widths = [52, 60, 70] + [62] * len(dims) + [29]
+    widths = [50, 56, 66] + [56] * len(dims) + [57]
     return [
-        r.p(r.t("y_raw_h"), "h2"),
+        r.h2(5, r.t("y_raw_h")),
         r.p(r.t("y_raw_intro")),
-        simple_table(r, header, rows, widths),
+        *r.table(r.t("y_tab_raw"), header, rows, widths, source=_source(y, r)),
     ]
 
 
 def _method(y: YouthResults, r: Renderer) -> Flowables:
     sep = "、" if r.lang == "zh-CN" else ", "
-    out: Flowables = [r.p(r.t("y_method_h"), "h2")]
+    out: Flowables = [r.h2(6, r.t("y_method_h"))]
     linked = [g for g in y.grades if g.scale.anchors]
     if linked:
         g = linked[0]
-        out.append(
-            r.p(
-                r.t(
-                    "y_method_scale", anchors=len(g.scale.anchors), link=f"{g.scale.link_error:.1f}"
-                )
-            )
-        )
+        link = f"{g.scale.link_error:.1f}"
+        out.append(r.p(r.t("y_method_scale", anchors=len(g.scale.anchors), link=link)))
         drifting = sorted({a for g in linked for a in g.scale.drifting})
         out.append(
             r.p(
@@ -326,17 +358,10 @@ def _method(y: YouthResults, r: Renderer) -> Flowables:
         basis = r.t("y_basis_rp")
     cuts = {g: "/".join(f"{c:.0f}" for c in v) for g, v in y.levels.cuts.items()}
     out.append(
-        r.p(
-            r.t(
-                "y_method_cuts",
-                basis=basis,
-                cuts4=cuts.get("4", DASH),
-                cuts8=cuts.get("8", DASH),
-            )
-        )
+        r.p(r.t("y_method_cuts", basis=basis, cuts4=cuts.get("4", DASH), cuts8=cuts.get("8", DASH)))
     )
     out.append(r.p(r.t("y_method_pv", m=y.n_pv)))
-    rel = sep.join(r.t("y_grade", grade=g.grade) + " " + num(g.scale.reliability) for g in y.grades)
+    rel = sep.join(_grade(r, g.grade) + " " + num(g.scale.reliability) for g in y.grades)
     out.append(r.p(r.t("y_reliability", values=rel)))
     out.append(
         r.p(
@@ -359,6 +384,9 @@ def _town_labels(lang: str) -> dict[str, str]:
     return {o.code: o.label.get(lang) for o in item.options} if item is not None else {}
 
 
+SHEET_SIDE = 25 * mm
+
+
 def school_sheet_pdf(
     y: YouthResults,
     school_id: str,
@@ -379,17 +407,17 @@ def school_sheet_pdf(
     if not mine:
         raise KeyError(school_id)
     lang = check_language(lang)
-    font = register_cjk_font()
+    fonts = register_report_fonts()
     q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    r = Renderer.create(lang, font, q, Rules(SUPPRESS_BELOW, Reliability(), 0.95))
+    r = Renderer.create(lang, fonts, q, Rules(SUPPRESS_BELOW, Reliability(), 0.95))
     towns = _town_labels(lang)
     first = mine[0]
     kind = r.t(f"y_type_{first.school_type}") if first.school_type in ("public", "private") else ""
     story: Flowables = [r.p(r.t("sheet_title"), "title"), r.p(r.t("sheet_confidential"), "banner")]
     if y.synthetic:
-        story += [Spacer(1, 2 * mm), r.p(r.t("synthetic"), "banner")]
+        story += [Spacer(1, 4 * mm), r.p(r.t("synthetic"), "banner")]
     story += [
-        Spacer(1, 3 * mm),
+        Spacer(1, 6 * mm),
         r.p(
             r.t(
                 "sheet_school",
@@ -397,44 +425,42 @@ def school_sheet_pdf(
                 town=towns.get(first.town, first.town),
                 type=kind,
             ),
-            "h2",
+            "plain",
         ),
-        r.p(r.t("generated", date=(generated or dt.date.today()).isoformat()), "small"),
+        r.p(r.t("generated", date=(generated or dt.date.today()).isoformat()), "plain"),
     ]
-    for s in mine:
-        story += _sheet_grade(y, r, s, towns)
+    for k, s in enumerate(mine, start=1):
+        story += _sheet_grade(y, r, s, k)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
+        leftMargin=SHEET_SIDE,
+        rightMargin=SHEET_SIDE,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
         title=r.t("sheet_title"),
         author="kesu",
         invariant=True,
+        initialFontName=fonts.body,
     )
     footer = first.school_name
 
     def on_page(canvas: Canvas, _doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(font, 7)
-        canvas.drawString(
-            18 * mm, 10 * mm, r.t("sheet_footer", school=footer, page=canvas.getPageNumber())
-        )
+        canvas.setFont(fonts.body, 8)
+        text = r.t("sheet_footer", school=footer, page=canvas.getPageNumber())
+        canvas.drawCentredString(A4[0] / 2, 11 * mm, text)
         canvas.restoreState()
 
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
 
 
-def _sheet_grade(
-    y: YouthResults, r: Renderer, s: SchoolResult, towns: Mapping[str, str]
-) -> Flowables:
+def _sheet_grade(y: YouthResults, r: Renderer, s: SchoolResult, number: int) -> Flowables:
     level = _atleast_name(y, r)
     grade = y.grade(s.grade)
-    out: Flowables = [Spacer(1, 4 * mm), r.p(r.t("sheet_grade_h", grade=s.grade), "h1")]
+    out: Flowables = [r.h2(number, r.t("sheet_grade_h", grade=s.grade))]
     out.append(r.p(r.t("sheet_participation", classes=s.classes, seats=s.seats, n=s.n)))
     if s.suppressed or s.mean_score is None or s.at_least is None:
         out.append(r.p(r.t("sheet_suppressed", m=SUPPRESS_BELOW), "banner"))
@@ -452,7 +478,6 @@ def _sheet_grade(
             )
         )
     )
-    city_at_least = grade.overall.at_least
     out.append(
         r.p(
             r.t(
@@ -460,37 +485,27 @@ def _sheet_grade(
                 level=level,
                 school=_share(s.at_least),
                 ci=_share_ci(s.at_least),
-                city=_share(city_at_least),
+                city=_share(grade.overall.at_least),
             )
         )
     )
     names = [y.levels.label(c, r.lang) for c in y.levels.codes]
-    out.append(r.p(r.t("sheet_levels"), "h2"))
-    out.append(
-        stacked_chart(
-            [
-                (r.t("sheet_school_row"), list(s.levels), False),
-                (r.t("sheet_city_row"), list(s.city_levels), False),
-            ],
-            names,
-            font=r.font,
-            width=PORTRAIT_WIDTH,
-            label_width=60,
-        )
+    chart = stacked_chart(
+        [
+            (r.t("sheet_school_row"), list(s.levels), False),
+            (r.t("sheet_city_row"), list(s.city_levels), False),
+        ],
+        names,
+        font=r.font,
+        width=PORTRAIT_WIDTH,
+        label_width=60,
     )
+    out.append(r.figure(chart, r.t("sheet_levels")))
     rows = [
         [r.dimension_label(d), num(v, 1), num(grade.raw.dimensions.get(d, (math.nan,))[0], 1)]
         for d, v in s.dimensions.items()
     ]
-    out += [
-        r.p(r.t("sheet_dims"), "h2"),
-        simple_table(
-            r,
-            [r.t("sheet_col_dim"), r.t("sheet_col_school"), r.t("sheet_col_city")],
-            rows,
-            [200, 129, 130],
-        ),
-        Spacer(1, 3 * mm),
-        r.p(r.t("sheet_note"), "small"),
-    ]
+    header = [r.t("sheet_col_dim"), r.t("sheet_col_school"), r.t("sheet_col_city")]
+    out += r.table(r.t("sheet_dims"), header, rows, [200, 126, 127], source="")
+    out.append(r.p(r.t("sheet_note"), "note"))
     return out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import doctest
+import io
 import math
 
 import numpy as np
 import pytest
+from pypdf import PdfReader
 
 import reports.youth_model
 import reports.youth_synthetic
@@ -15,6 +17,7 @@ from reports.youth import YouthRound
 from reports.youth import analyse_youth
 from reports.youth import seat_weights
 from reports.youth_model import SUPPRESS_BELOW
+from reports.youth_pdf import school_sheet_pdf
 from reports.youth_synthetic import default_cuts_from_truth
 from reports.youth_synthetic import load_youth_booklets
 from reports.youth_synthetic import population_level_shares
@@ -110,6 +113,10 @@ def test_small_domains_and_schools_are_suppressed(simulated):
     mine = res.schools_of(school)
     assert len(mine) == 1 and mine[0].n == SUPPRESS_BELOW - 1
     assert mine[0].suppressed and mine[0].mean_score is None and mine[0].levels == ()
+    sheet = "\n".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(school_sheet_pdf(res, school))).pages
+    )
+    assert "不报告本校结果" in sheet and "本校平均量尺分" not in sheet
     others_ok = [s for s in res.schools if s.n >= SUPPRESS_BELOW]
     assert others_ok and all(not s.suppressed and s.mean_score is not None for s in others_ok)
     cell = {r.key: r for r in res.grade(grade).breakdown("lives_with").rows}["other"]
