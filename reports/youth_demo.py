@@ -10,7 +10,6 @@ Every file is left in ``OUT/youth/``. **All data are synthetic.** An edge module
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from reports.demo import write_columns
 from reports.youth import analyse_youth
 from reports.youth_model import YouthResults
 from reports.youth_pdf import school_sheet_pdf
@@ -43,21 +43,14 @@ class YouthDemoResult:
     results: YouthResults
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value)
-
-
 def _write_rows(path: Path, rows: Sequence[Mapping[str, Any]], first: Sequence[str]) -> None:
+    """Rows of varying keys as a CSV (``first`` columns, then the others sorted)."""
     names = list(first) + sorted({k for r in rows for k in r} - set(first))
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(names)
-        for r in rows:
-            writer.writerow([_cell(r.get(k)) for k in names])
+
+    def cell(value: Any) -> Any:  # multiple answers as "a;b" (never a 2-D array)
+        return ";".join(map(str, value)) if isinstance(value, list | tuple) else value
+
+    write_columns(path, {name: [cell(r.get(name)) for r in rows] for name in names})
 
 
 def run_youth_demo(

@@ -14,12 +14,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from numpy.typing import NDArray
 
 from sampling.errors import SamplingError
+from sampling.errors import SelectionError
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,36 @@ class AllocationMethod(Enum):
     NEYMAN = "neyman"
     OPTIMAL = "optimal"
     POWER = "power"
+
+
+#: the allocations a sample-design file may name: they need only the strata's sizes
+SIZE_ALLOCATIONS = (AllocationMethod.PROPORTIONAL, AllocationMethod.EQUAL, AllocationMethod.POWER)
+
+
+def design_count(value: Any, name: str, minimum: int) -> int:
+    """A whole number >= ``minimum`` from a design file (``name`` is its key), else an error.
+
+    Example:
+        >>> design_count(3, "psus_total", 1)
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SelectionError(f"{name} must be a whole number >= {minimum}", param=name, got=value)
+    return value
+
+
+def size_allocation(method: AllocationMethod, name: str) -> AllocationMethod:
+    """``method`` if a design file may use it (one of :data:`SIZE_ALLOCATIONS`), else an error.
+
+    Example:
+        >>> size_allocation(AllocationMethod.EQUAL, "allocation").value
+        'equal'
+    """
+    if method not in SIZE_ALLOCATIONS:
+        raise SelectionError(
+            f"{name} must be proportional, equal or power", param=name, got=method.value
+        )
+    return method
 
 
 @dataclass(frozen=True, slots=True, eq=False)

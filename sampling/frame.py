@@ -31,6 +31,8 @@ from kesu.tables import write_csv
 from kesu.yamlsource import check_keys
 from sampling.allocation import AllocationMethod
 from sampling.allocation import allocate
+from sampling.allocation import design_count
+from sampling.allocation import size_allocation
 from sampling.errors import FrameError
 from sampling.errors import SelectionError
 from sampling.selection import PPSMethod
@@ -326,22 +328,22 @@ class SampleDesign:
         if psus is not None:
             if not isinstance(psus, Mapping):
                 raise SelectionError("psus must map stratum -> count", param="psus", got=psus)
-            psus = {str(k): _count(v, f"psus.{k}", 0) for k, v in psus.items()}
+            psus = {str(k): design_count(v, f"psus.{k}", 0) for k, v in psus.items()}
         try:
             design = cls(
                 columns=FrameColumns(**{k: str(v) for k, v in cols.items()}),
                 psus=psus,
-                psus_total=_count(data["psus_total"], "psus_total", 1)
+                psus_total=design_count(data["psus_total"], "psus_total", 1)
                 if "psus_total" in data
                 else None,
                 psu_allocation=AllocationMethod(data.get("psu_allocation", "proportional")),
                 power=float(data.get("power", 0.5)),
-                min_psus=_count(data.get("min_psus", 2), "min_psus", 0),
+                min_psus=design_count(data.get("min_psus", 2), "min_psus", 0),
                 method=PPSMethod(data.get("method", "systematic")),
-                households_per_psu=_count(
+                households_per_psu=design_count(
                     data.get("households_per_psu", 15), "households_per_psu", 1
                 ),
-                households_assumed=_count(data["households_assumed"], "households_assumed", 1)
+                households_assumed=design_count(data["households_assumed"], "households_assumed", 1)
                 if data.get("households_assumed") is not None
                 else None,
                 household_method=WithinMethod(data.get("household_method", "systematic")),
@@ -355,16 +357,7 @@ class SampleDesign:
                 hint="method: systematic|brewer|sampford; household_method: systematic|srs; "
                 "psu_allocation: proportional|equal|power",
             ) from None
-        if design.psu_allocation not in (
-            AllocationMethod.PROPORTIONAL,
-            AllocationMethod.EQUAL,
-            AllocationMethod.POWER,
-        ):
-            raise SelectionError(
-                "psu_allocation must be proportional, equal or power",
-                param="psu_allocation",
-                got=design.psu_allocation.value,
-            )
+        size_allocation(design.psu_allocation, "psu_allocation")
         if design.columns.households is None and design.households_assumed is None:
             raise SelectionError(
                 "the frame has no household column: set households_assumed",
@@ -372,12 +365,6 @@ class SampleDesign:
                 hint="or name the household count column in columns: {households: ...}",
             )
         return design
-
-
-def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SelectionError(f"{name} must be a whole number >= {minimum}", param=name, got=value)
-    return value
 
 
 @dataclass(frozen=True, slots=True, eq=False)

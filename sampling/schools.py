@@ -43,6 +43,8 @@ from numpy.typing import NDArray
 
 from sampling.allocation import AllocationMethod
 from sampling.allocation import allocate
+from sampling.allocation import design_count
+from sampling.allocation import size_allocation
 from sampling.errors import FrameError
 from sampling.errors import SelectionError
 from sampling.selection import PPSMethod
@@ -194,7 +196,7 @@ class SchoolDesign:
                 method=PPSMethod(data.get("method", "systematic")),
                 allocation=AllocationMethod(data.get("allocation", "proportional")),
                 power=float(data.get("power", 0.5)),
-                min_schools=_count(data.get("min_schools", 2), "min_schools", 0),
+                min_schools=design_count(data.get("min_schools", 2), "min_schools", 0),
                 class_method=WithinMethod(data.get("class_method", "srs")),
             )
         except ValueError as exc:
@@ -206,16 +208,7 @@ class SchoolDesign:
                 hint="method: systematic|brewer|sampford; class_method: srs|systematic; "
                 "allocation: proportional|equal|power",
             ) from None
-        if design.allocation not in (
-            AllocationMethod.PROPORTIONAL,
-            AllocationMethod.EQUAL,
-            AllocationMethod.POWER,
-        ):
-            raise SelectionError(
-                "allocation must be proportional, equal or power",
-                param="allocation",
-                got=design.allocation.value,
-            )
+        size_allocation(design.allocation, "allocation")
         return design
 
 
@@ -227,12 +220,6 @@ def _unknown(data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
             param=f"{prefix}{unknown[0]}",
             expected=sorted(allowed),
         )
-
-
-def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SelectionError(f"{name} must be a whole number >= {minimum}", param=name, got=value)
-    return value
 
 
 def _grade(grade: str, spec: Any) -> GradeDesign:
@@ -250,15 +237,15 @@ def _grade(grade: str, spec: Any) -> GradeDesign:
     if schools is not None:
         if not isinstance(schools, Mapping):
             raise SelectionError(f"{where}.schools must map stratum -> count", param=where)
-        schools = {str(k): _count(v, f"{where}.schools.{k}", 0) for k, v in schools.items()}
+        schools = {str(k): design_count(v, f"{where}.schools.{k}", 0) for k, v in schools.items()}
     total = spec.get("schools_total")
     return GradeDesign(
         grade=grade,
         students=str(spec.get("students", f"students_g{grade}")),
         classes=str(spec.get("classes", f"classes_g{grade}")),
         schools=schools,
-        schools_total=None if total is None else _count(total, f"{where}.schools_total", 1),
-        classes_per_school=_count(
+        schools_total=None if total is None else design_count(total, f"{where}.schools_total", 1),
+        classes_per_school=design_count(
             spec.get("classes_per_school", 1), f"{where}.classes_per_school", 1
         ),
     )
