@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 from reports.youth import analyse_youth
+from reports.youth_round import simulate_youth_round
 from reports.youth_synthetic import population_level_shares
-from reports.youth_synthetic import simulate_youth_round
 from scoring.irt.vertical import DEFAULT_LEVELS
 
 

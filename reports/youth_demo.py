@@ -26,8 +26,8 @@ from reports.demo import write_columns
 from reports.youth import analyse_youth
 from reports.youth_model import YouthResults
 from reports.youth_pdf import school_sheet_pdf
-from reports.youth_synthetic import DEFAULT_YOUTH_DESIGN
-from reports.youth_synthetic import simulate_youth_round
+from reports.youth_round import DEFAULT_YOUTH_DESIGN
+from reports.youth_round import simulate_youth_round
 from sampling.schools import write_class_list
 
 logger = logging.getLogger(__name__)

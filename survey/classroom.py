@@ -19,9 +19,9 @@
   session; closing (or the time limit) turns unjoined seats into absentees and
   unfinished ones into time-outs. These outcomes feed the absence adjustment of the
   weights (:func:`sampling.schools.absence_adjusted_weights`).
-* :func:`load_youth_round` assembles a round from the database for
-  :func:`reports.youth.analyse_youth`; :func:`store_school_sheet` keeps a school's
-  feedback sheet for its principal.
+
+Students joining is :mod:`survey.joining`; the principals' school sheets are
+:mod:`survey.school_sheets`; a round for the analysis is :mod:`survey.youth_data`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from survey.auth import wave_role
@@ -50,7 +49,6 @@ from survey.models import Response
 from survey.models import ResponseStatus
 from survey.models import SchoolAccess
 from survey.models import SchoolClass
-from survey.models import SchoolSheet
 from survey.models import SessionSeat
 from survey.models import User
 from survey.models import Wave
@@ -229,7 +227,9 @@ def allowed_schools(session: Session, user: User, wave: Wave) -> set[str] | None
     )
 
 
-def _check_school(session: Session, user: User, wave: Wave, school_id: str) -> None:
+def check_school(session: Session, user: User, wave: Wave, school_id: str) -> None:
+    """NotFoundError unless ``user`` acts for ``school_id`` on ``wave`` (the same answer as
+    for a class that does not exist)."""
     schools = allowed_schools(session, user, wave)
     if schools is not None and school_id not in schools:
         # the same answer as for a class that does not exist: nothing to learn by probing
@@ -333,7 +333,7 @@ def open_session(
     cls = session.get(SchoolClass, class_pk)
     if cls is None or cls.wave_id != wave.id:
         raise NotFoundError("no such class or session", param="class", ui="err_class_not_found")
-    _check_school(session, user, wave, cls.school_id)
+    check_school(session, user, wave, cls.school_id)
     if not wave_is_open(wave):
         raise BadRequestError("the wave is not open", param="wave", ui="closed_body")
     for other in session.scalars(
@@ -382,7 +382,7 @@ def get_class_session(
     cs = session.get(ClassSession, session_id)
     if cs is None or cs.wave_id != wave.id:
         raise NotFoundError("no such class or session", param="session", ui="err_class_not_found")
-    _check_school(session, user, wave, cs.school_class.school_id)
+    check_school(session, user, wave, cs.school_class.school_id)
     return cs
 
 
@@ -547,171 +547,3 @@ def mark_seats(
     )
     session.commit()
     return changed
-
-
-# -- students joining ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Joined:
-    """A seat taken by this browser: its session, seat number and invitation token."""
-
-    session_id: int
-    seat: int
-    token: str
-
-
-def join_seat(session: Session, raw_code: str, raw_seat: str, held: Joined | None) -> Joined:
-    """Take (or get back) a seat of an open session with its code and seat number.
-
-    ``held`` is the seat this browser holds already (from its signed cookie).
-
-    Raises:
-        BadRequestError: malformed code or seat; no open session with this code; a seat
-            outside the class; the seat taken by another browser; this browser in another
-            session that is still going on. The messages name no other student.
-    """
-    code = normalize_code(raw_code)
-    seat_text = raw_seat.strip()
-    if code is None:
-        raise BadRequestError("malformed session code", param="code", ui="err_code_format")
-    if not (seat_text.isdecimal() and len(seat_text) <= 3):
-        raise BadRequestError("the seat must be a number", param="seat", ui="err_seat_number")
-    seat_no = int(seat_text)
-    begin_write(session)
-    cs = session.scalars(select(ClassSession).where(ClassSession.code == code)).one_or_none()
-    state = effective_status(cs) if cs is not None else "closed"
-    if cs is None or state == "closed":
-        raise BadRequestError("no open session with this code", param="code", ui="err_code_unknown")
-    if held is not None and held.session_id != cs.id:
-        other = session.get(ClassSession, held.session_id)
-        if other is not None and effective_status(other) != "closed":
-            raise BadRequestError(
-                "this browser is in another session", param="code", ui="err_other_session"
-            )
-        held = None
-    if held is not None and held.seat != seat_no:
-        raise BadRequestError(
-            "this browser has another seat",
-            param="seat",
-            ui="err_own_seat",
-            ui_params={"seat": held.seat},
-        )
-    if not 1 <= seat_no <= cs.seats:
-        raise BadRequestError(
-            "no such seat in this session",
-            param="seat",
-            ui="err_seat_range_join",
-            ui_params={"max": cs.seats},
-        )
-    seat = session.scalars(
-        select(SessionSeat)
-        .where(SessionSeat.session_id == cs.id, SessionSeat.seat == seat_no)
-        .with_for_update()
-    ).one()
-    inv = session.get(Invitation, seat.invitation_id) if seat.invitation_id else None
-    if inv is not None and seat.status == "joined":
-        if held is None or held.token != inv.token:
-            raise BadRequestError("this seat is taken", param="seat", ui="err_seat_taken")
-        session.rollback()
-        return Joined(cs.id, seat_no, inv.token)  # the same browser coming back
-    if seat.status in ("absent", "refused", "complete", "timeout"):
-        raise BadRequestError("this seat is not open", param="seat", ui="err_seat_taken")
-    if state == "locked" and seat.status != "released":
-        raise BadRequestError(
-            "the session takes no new students", param="code", ui="err_session_locked"
-        )
-    cls = cs.school_class
-    deadline = cs.closes_at.isoformat()
-    if inv is None:  # first join of this seat
-        inv = Invitation(
-            wave_id=cs.wave_id,
-            token=new_token(),
-            stratum=cls.stratum,
-            psu=cls.school_id,
-            town=cls.town,
-            mode="class",
-            household_id=f"{cls.class_id}:{seat_no}"[:64],
-            attributes={
-                "class_id": cls.class_id,
-                "school_id": cls.school_id,
-                "seat": seat_no,
-                "session": cs.id,
-                "deadline": deadline,
-            },
-        )
-        session.add(inv)
-        session.flush()
-        seat.invitation_id = inv.id
-    else:  # a released seat: continue with a token only this browser knows
-        inv.token = new_token()
-    seat.status = "joined"
-    seat.joined_at = now_utc()
-    token = inv.token
-    try:
-        session.commit()
-    except IntegrityError:  # pragma: no cover - two browsers in the same instant
-        session.rollback()
-        raise BadRequestError("this seat is taken", param="seat", ui="err_seat_taken") from None
-    logger.info("session %s: seat %s joined", cs.id, seat_no)
-    return Joined(cs.id, seat_no, token)
-
-
-# -- school sheets for principals ------------------------------------------------------------------
-def store_school_sheet(
-    session: Session,
-    wave_name: str,
-    school_id: str,
-    pdf: bytes,
-    summary: Mapping[str, Any],
-    *,
-    actor: str,
-) -> None:
-    """Keep (or replace) a school's feedback sheet for its principal (audited)."""
-    begin_write(session)
-    wave = get_wave(session, wave_name)
-    sheet = session.scalars(
-        select(SchoolSheet).where(
-            SchoolSheet.wave_id == wave.id, SchoolSheet.school_id == school_id
-        )
-    ).one_or_none()
-    if sheet is None:
-        sheet = SchoolSheet(wave_id=wave.id, school_id=school_id)
-        session.add(sheet)
-    sheet.pdf = pdf
-    sheet.summary = dict(summary)
-    sheet.created_at = now_utc()
-    audit(session, actor, "classroom.sheet", wave_name, school=school_id, bytes=len(pdf))
-    session.commit()
-
-
-def school_sheets(session: Session, user: User, wave: Wave) -> list[tuple[str, str, datetime]]:
-    """``(school id, school name, created)`` of the sheets ``user`` may read on ``wave``."""
-    schools = allowed_schools(session, user, wave)
-    stmt = select(SchoolSheet.school_id, SchoolSheet.created_at).where(
-        SchoolSheet.wave_id == wave.id
-    )
-    if schools is not None:
-        stmt = stmt.where(SchoolSheet.school_id.in_(sorted(schools)))
-    names = dict(
-        session.execute(
-            select(SchoolClass.school_id, SchoolClass.school_name).where(
-                SchoolClass.wave_id == wave.id
-            )
-        ).all()
-    )
-    return [
-        (s, names.get(s) or s, at)
-        for s, at in session.execute(stmt.order_by(SchoolSheet.school_id))
-    ]
-
-
-def school_sheet_pdf(session: Session, user: User, wave: Wave, school_id: str) -> bytes:
-    """The PDF of a school's sheet, for someone who acts for that school (404 otherwise)."""
-    _check_school(session, user, wave, school_id)
-    sheet = session.scalars(
-        select(SchoolSheet).where(
-            SchoolSheet.wave_id == wave.id, SchoolSheet.school_id == school_id
-        )
-    ).one_or_none()
-    if sheet is None:
-        raise NotFoundError("no sheet for this school yet", param="school", ui="err_no_sheet")
-    return bytes(sheet.pdf)

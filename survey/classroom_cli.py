@@ -145,7 +145,7 @@ def analyse_command(
 
     from reports.youth import analyse_youth
     from reports.youth_pdf import school_sheet_pdf
-    from survey.classroom import store_school_sheet
+    from survey.school_sheets import store_school_sheet
     from survey.youth_data import load_youth_round
 
     def run(session: Any) -> Any:

@@ -18,10 +18,10 @@ from reports.youth import analyse_youth
 from reports.youth import seat_weights
 from reports.youth_model import SUPPRESS_BELOW
 from reports.youth_pdf import school_sheet_pdf
+from reports.youth_round import simulate_youth_round
 from reports.youth_synthetic import default_cuts_from_truth
 from reports.youth_synthetic import load_youth_booklets
 from reports.youth_synthetic import population_level_shares
-from reports.youth_synthetic import simulate_youth_round
 from scoring.irt.vertical import DEFAULT_LEVELS
 
 #: replications in CI; bench/bench_youth_coverage.py runs 200 (figures in its docstring)

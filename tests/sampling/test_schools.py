@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import sampling.school_frame
 import sampling.schools
 from kesu.cli import main
 from sampling.errors import FrameError
@@ -233,5 +234,6 @@ def test_cli_draw_writes_class_list_without_names(tmp_path: Path):
     assert "schools.csv: line 4, column 'students_g4'" in result.output
 
 
-def test_docstring_examples():
-    assert doctest.testmod(sampling.schools).failed == 0
+@pytest.mark.parametrize("module", [sampling.schools, sampling.school_frame])
+def test_docstring_examples(module):
+    assert doctest.testmod(module).failed == 0

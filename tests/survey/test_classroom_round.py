@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from kesu.cli import main
 from questionnaires import QUESTIONNAIRE_DIR
+from reports.youth_round import simulate_youth_round
 from reports.youth_synthetic import BOOKLETS
 from reports.youth_synthetic import PRINCIPAL_BOOKLET
 from reports.youth_synthetic import population_level_shares
-from reports.youth_synthetic import simulate_youth_round
 from survey.classroom import grant_school
 from survey.classroom import import_classes
 from survey.models import ClassSession
