@@ -451,7 +451,11 @@ def finish_session(
     Idempotent; called by the proctor's "close" and for sessions past their time limit.
     """
     begin_write(session)
-    cs = session.get(ClassSession, cs.id, with_for_update=True) or cs
+    # lock the session row only (its class is eager-loaded with an outer join, which
+    # PostgreSQL cannot lock)
+    cs = session.scalars(
+        select(ClassSession).where(ClassSession.id == cs.id).with_for_update(of=ClassSession)
+    ).one()
     if cs.status == "closed":
         session.rollback()
         return
