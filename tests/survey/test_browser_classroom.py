@@ -106,7 +106,11 @@ def test_a_proctored_session_on_old_school_pcs(tmp_path: Path) -> None:
             assert "测试进行中" in board.content()
             code = re.sub(r"\s", "", board.locator(".session-code").inner_text())
             assert re.fullmatch(r"[A-Z2-9]{6}", code)
-            assert board.locator(".qr img").evaluate("img => img.naturalWidth") > 100
+            board.wait_for_function(  # the QR image has loaded (not only its tag)
+                "() => { const i = document.querySelector('.qr img');"
+                " return i.complete && i.naturalWidth > 100; }",
+                timeout=15_000,
+            )
             board.screenshot(path=str(shots / "proctor-board-open.png"), full_page=True)
 
             # a student on an old PC: no JavaScript, large text
