@@ -34,6 +34,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey import security
 from survey.auth import login_required
+from survey.auth import public
 from survey.auth import visible_wave_ids
 from survey.auth import wave_role_required
 from survey.classroom import MAX_SEATS
@@ -112,6 +113,7 @@ def _local(at: datetime) -> str:
 
 # -- students ----------------------------------------------------------------------------------
 @bp.route("/", methods=["GET", "POST"])
+@public
 def join() -> Any:
     """Join a session with its code and a seat number (no name, no phone number)."""
     code = request.values.get("code", "")[:32]
@@ -133,6 +135,7 @@ def join() -> Any:
 
 
 @bp.get("/notice")
+@public
 def notice() -> Any:
     """The notice for parents and schools (printable)."""
     return render_template("classroom/notice.html")
