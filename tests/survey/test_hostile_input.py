@@ -101,7 +101,7 @@ def test_route_wide_fuzz_never_gives_a_server_error(
     ivy = app.test_client()
     assert ivy.post("/admin/login", data={"username": "ivy", "password": PASSWORD}).status_code
     values = {"name": "w1", "token": token, "section": "about", "fmt": "csv",
-              "case_id": str(case_id), "response_id": "1"}  # fmt: skip
+              "case_id": str(case_id), "response_id": "1", "sid": "1", "school": "s1"}  # fmt: skip
     failures: list[str] = []
     sent = 0
 
