@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 from typing import NoReturn
 
 import click
@@ -341,7 +342,7 @@ def draw_command(
         click.echo(f"  {stratum}: {count} PSUs, {hh} households", err=True)
 
 
-def load_sample_design(path: Path, data: object = None) -> SampleDesign:
+def load_sample_design(path: Path, data: Any = None) -> SampleDesign:
     """Read a design YAML file by :mod:`kesu.yamlsource`; errors name ``FILE:LINE``.
     ``data``: the file's document when the caller has read it already.
 
@@ -372,28 +373,18 @@ def _draw_schools(
     sheet: str | None = None,
 ) -> None:
     """``kesu sample draw`` for a school design: the class list (and the school list)."""
-    from kesu.tables import TableError
-    from kesu.tables import read_table
     from kesu.tables import write_csv
     from kesu.yamlsource import line_of
-    from sampling.frame import _frame_error
     from sampling.schools import SchoolDesign
     from sampling.schools import draw_school_sample
-    from sampling.schools import school_frame_from_columns
+    from sampling.schools import read_school_frame
     from sampling.schools import write_class_list
 
     try:
         design = SchoolDesign.from_mapping(data)
     except SamplingError as exc:
         raise exc.located(str(design_path), line_of(data, exc.param)) from None
-    try:
-        table = read_table(
-            frame_path, encoding=encoding, sheet=sheet, what="school frame", key="frame"
-        )
-    except TableError as exc:
-        raise _frame_error(exc) from None
-    columns = {name: table.columns[name].tolist() for name in table.order}
-    frame = school_frame_from_columns(columns, design, source=table.source)
+    frame = read_school_frame(frame_path, design, encoding=encoding, sheet=sheet)
     drawn = draw_school_sample(frame, design, np.random.default_rng(seed))
     write_class_list(drawn, output)
     for path, rows in ((schools, drawn.school_rows()), (teachers, drawn.teacher_rows())):

@@ -2,9 +2,10 @@
 
 A school frame is one row per school: school id, town (and stratum), school
 type, and for each sampled grade its enrolment and number of classes.
-:func:`school_frame_from_columns` checks it and names the line and column of
-every problem; :class:`SchoolDesign` reads the design file. The draw itself is
-:func:`sampling.schools.draw_school_sample`.
+:func:`read_school_frame` reads it (CSV in any encoding, .xlsx, Parquet, by the
+table layer :mod:`kesu.tables`) and :func:`school_frame_from_table` checks it, naming
+the file, row and column of every problem; :class:`SchoolDesign` reads the design
+file. The draw itself is :func:`sampling.schools.draw_school_sample`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,23 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from kesu.tables import Table
+from kesu.tables import TableError
+from kesu.tables import label_text
+from kesu.tables import read_table
+from kesu.tables import table_from_columns
 from sampling.allocation import AllocationMethod
 from sampling.allocation import design_count
 from sampling.allocation import size_allocation
 from sampling.errors import FrameError
 from sampling.errors import SelectionError
+from sampling.frame import _frame_error
 from sampling.selection import PPSMethod
 from sampling.selection import WithinMethod
 
@@ -211,7 +219,7 @@ class SchoolFrame:
         students: grade -> (N,) enrolment (0 where the school has no such grade).
         classes: grade -> (N,) number of classes (0 where no such grade).
         extra: other columns, name -> values (carried into the class list).
-        line: CSV line of each school (for messages).
+        line: file row of each school (header = 1; for messages).
     """
 
     school: tuple[str, ...]
@@ -235,41 +243,120 @@ class SchoolFrame:
         )
 
 
-def _whole(text: str, line: int, column: str, source: str) -> int:
-    cleaned = text.strip().replace(",", "")
-    if cleaned == "":
-        return 0
+def _counts(table: Table, column: str) -> NDArray[np.int64]:
+    """A count column: whole numbers >= 0, an empty cell = 0 (table-layer number rule)."""
     try:
-        value = float(cleaned)
-    except ValueError:
+        values = table.numeric(column, key=column, allow_missing=True)
+    except TableError as exc:
+        raise _frame_error(exc) from None
+    values = np.where(np.isnan(values), 0.0, values)
+    bad = np.flatnonzero((values < 0) | (values != np.floor(values)))
+    if bad.size:
+        i = int(bad[0])
         raise FrameError(
-            f"{source}: line {line}, column {column!r}: {text!r} is not a number",
+            "must be a whole number >= 0",
             param=column,
-            got=text,
-            hint="write plain digits (0 or empty where the school has no such grade)",
-        ) from None
-    if not (value >= 0 and value == int(value)):
-        raise FrameError(
-            f"{source}: line {line}, column {column!r}: must be a whole number >= 0",
-            param=column,
-            got=text,
+            got=float(values[i]),
+            hint="0 or an empty cell where the school has no such grade",
+            file=table.source,
+            row=table.row_number(i),
+            column=column,
         )
-    return int(value)
+    return values.astype(np.int64)
+
+
+def school_frame_from_table(table: Table, design: SchoolDesign) -> SchoolFrame:
+    """Check a school frame table (one row per school) and turn it into a
+    :class:`SchoolFrame`.
+
+    Checks: every needed column is present; school, town and stratum are filled
+    in; school ids are unique; enrolment and class counts are whole numbers >= 0
+    (the table layer's number rule, so ``1,205`` and full-width digits count; an
+    empty cell is 0); a school with students in a grade has at least one class of
+    it, and no more classes than students. Every error names the file, the row
+    (header = 1, as the spreadsheet shows it) and the column.
+
+    Raises:
+        FrameError: the first problem found.
+    """
+    cols = design.columns
+    needed = [cols.school, cols.town, cols.stratum_column, cols.school_type]
+    for g in design.grades:
+        needed += [g.students, g.classes]
+    needed = list(dict.fromkeys(needed))
+    missing = [c for c in needed if c not in table]
+    if missing:
+        raise FrameError(
+            f"missing column {missing[0]!r}",
+            param=missing[0],
+            got=list(table.order),
+            hint="rename the column in the frame or set it in the design file's columns:/grades:",
+            file=table.source,
+            row=1,
+        )
+    text = {name: table.labels(name) for name in (cols.school, cols.town, cols.stratum_column)}
+    for name, values in text.items():
+        empty = np.flatnonzero(values == "")
+        if empty.size:
+            raise FrameError(
+                "empty value",
+                param=name,
+                hint="fill it in",
+                file=table.source,
+                row=table.row_number(int(empty[0])),
+                column=name,
+            )
+    seen: dict[str, int] = {}
+    for i, school in enumerate(text[cols.school].tolist()):
+        if school in seen:
+            raise FrameError(
+                f"school id {school!r} already used on row {table.row_number(seen[school])}",
+                param=cols.school,
+                got=school,
+                hint="school ids must be unique over the whole frame",
+                file=table.source,
+                row=table.row_number(i),
+                column=cols.school,
+            )
+        seen[school] = i
+    students: dict[str, FloatArray] = {}
+    classes: dict[str, NDArray[np.int64]] = {}
+    for g in design.grades:
+        m = _counts(table, g.students)
+        c = _counts(table, g.classes)
+        bad = np.flatnonzero(((m > 0) != (c > 0)) | (c > m))
+        if bad.size:
+            i = int(bad[0])
+            raise FrameError(
+                f"grade {g.grade} has {m[i]} students in {c[i]} classes",
+                param=g.classes,
+                got=(int(m[i]), int(c[i])),
+                hint="a school teaching the grade needs 1..students classes; "
+                "leave both 0 when it does not teach the grade",
+                file=table.source,
+                row=table.row_number(i),
+                column=g.classes,
+            )
+        students[g.grade] = m.astype(np.float64)
+        classes[g.grade] = c
+    used = set(needed)
+    return SchoolFrame(
+        school=tuple(text[cols.school].tolist()),
+        town=tuple(text[cols.town].tolist()),
+        stratum=tuple(text[cols.stratum_column].tolist()),
+        school_type=tuple(table.labels(cols.school_type).tolist()),
+        students=students,
+        classes=classes,
+        extra={h: tuple(table.labels(h).tolist()) for h in table.order if h not in used},
+        line=tuple(table.row_number(i) for i in range(table.n_rows)),
+    )
 
 
 def school_frame_from_columns(
     columns: Mapping[str, Sequence[Any]], design: SchoolDesign, *, source: str = "frame"
 ) -> SchoolFrame:
-    """Check a school frame given as named columns (one entry per school).
-
-    Checks: every needed column is present; school, town and stratum are filled
-    in; school ids are unique; enrolment and class counts are whole numbers
-    >= 0 (empty = 0); a school with students in a grade has at least one class
-    of it, and no more classes than students. Errors name the line (header = 1)
-    and the column.
-
-    Raises:
-        FrameError: the first problem found.
+    """:func:`school_frame_from_table` for named columns (one entry per school);
+    errors count rows as a file would (header = row 1).
 
     Example:
         >>> d = SchoolDesign.from_mapping({"grades": {"4": {"schools_total": 1}}})
@@ -278,64 +365,21 @@ def school_frame_from_columns(
         >>> f.students["4"].tolist(), f.classes["4"].tolist()
         ([90.0], [2])
     """
-    cols = design.columns
-    needed = [cols.school, cols.town, cols.stratum_column, cols.school_type]
-    for g in design.grades:
-        needed += [g.students, g.classes]
-    missing = [c for c in dict.fromkeys(needed) if c not in columns]
-    if missing:
-        raise FrameError(
-            f"{source}: line 1: missing column {missing[0]!r}",
-            param=missing[0],
-            got=sorted(columns),
-            hint="rename the column in the CSV or set it in the design file's columns:/grades:",
-        )
-    data = {k: [str(v).strip() for v in vals] for k, vals in columns.items()}
-    n = len(data[cols.school])
-    seen: dict[str, int] = {}
-    students = {g.grade: np.zeros(n) for g in design.grades}
-    classes = {g.grade: np.zeros(n, dtype=np.int64) for g in design.grades}
-    for i in range(n):
-        line = i + 2
-        for name in (cols.school, cols.town, cols.stratum_column):
-            if not data[name][i]:
-                raise FrameError(
-                    f"{source}: line {line}, column {name!r}: empty value",
-                    param=name,
-                    hint="fill it in",
-                )
-        school = data[cols.school][i]
-        if school in seen:
-            raise FrameError(
-                f"{source}: line {line}, column {cols.school!r}: school id {school!r} "
-                f"already used on line {seen[school]}",
-                param=cols.school,
-                got=school,
-                hint="school ids must be unique over the whole frame",
-            )
-        seen[school] = line
-        for g in design.grades:
-            m = _whole(data[g.students][i], line, g.students, source)
-            c = _whole(data[g.classes][i], line, g.classes, source)
-            if (m > 0) != (c > 0) or c > m:
-                raise FrameError(
-                    f"{source}: line {line}: grade {g.grade} has {m} students in {c} classes",
-                    param=g.classes,
-                    got=(m, c),
-                    hint="a school teaching the grade needs 1..students classes; "
-                    "leave both 0 when it does not teach the grade",
-                )
-            students[g.grade][i] = m
-            classes[g.grade][i] = c
-    used = set(needed)
-    extra = {k: tuple(v) for k, v in data.items() if k not in used}
-    return SchoolFrame(
-        school=tuple(data[cols.school]),
-        town=tuple(data[cols.town]),
-        stratum=tuple(data[cols.stratum_column]),
-        school_type=tuple(data[cols.school_type]),
-        students=students,
-        classes=classes,
-        extra=extra,
-        line=tuple(range(2, n + 2)),
-    )
+    text = {name: [label_text(v) for v in values] for name, values in columns.items()}
+    return school_frame_from_table(table_from_columns(text, source), design)
+
+
+def read_school_frame(
+    path: str | Path,
+    design: SchoolDesign,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> SchoolFrame:
+    """Read a school frame (CSV in any encoding, .xlsx, Parquet) and check it; see
+    :func:`school_frame_from_table`."""
+    try:
+        table = read_table(path, encoding=encoding, sheet=sheet, what="school frame", key="frame")
+    except TableError as exc:
+        raise _frame_error(exc) from None
+    return school_frame_from_table(table, design)

@@ -28,7 +28,6 @@ within grade x town, then absent students within their class.
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,7 +46,9 @@ from sampling.school_frame import GradeDesign
 from sampling.school_frame import SchoolColumns
 from sampling.school_frame import SchoolDesign
 from sampling.school_frame import SchoolFrame
+from sampling.school_frame import read_school_frame
 from sampling.school_frame import school_frame_from_columns
+from sampling.school_frame import school_frame_from_table
 from sampling.selection import WithinMethod
 from sampling.selection import pps_inclusion_probabilities
 from sampling.selection import select_pps
@@ -68,7 +69,9 @@ __all__ = [
     "absence_adjusted_weights",
     "class_inclusion_probabilities",
     "draw_school_sample",
+    "read_school_frame",
     "school_frame_from_columns",
+    "school_frame_from_table",
     "schools_per_stratum",
     "write_class_list",
 ]
@@ -354,12 +357,13 @@ def _classes_of(
 
 
 def write_class_list(sample: SchoolSample, path: str | Path) -> None:
-    """Write the class list (UTF-8 CSV, one row per sampled class; no student names)."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(sample.columns))
-        writer.writeheader()
-        for row in sample.rows:
-            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    """Write the class list (CSV, UTF-8 with a BOM, by :func:`kesu.tables.write_csv`;
+    one row per sampled class; no student names). Probabilities and weights keep
+    their shortest exact form, so a re-read list gives the same weights."""
+    from kesu.tables import write_csv
+
+    header = list(sample.columns)
+    write_csv(path, header, ([row.get(k) for k in header] for row in sample.rows))
 
 
 def absence_adjusted_weights(

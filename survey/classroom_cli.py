@@ -1,7 +1,7 @@
 """``kesu classroom``: the youth monitoring's class lists, school access, and analysis.
 
 * ``import WAVE CLASSES.csv --grade G`` - the sampled classes of a grade wave (the class
-  list of ``kesu sample draw`` with a school design);
+  list of ``kesu sample draw`` with a school design; CSV, .xlsx or Parquet);
 * ``grant USERNAME WAVE SCHOOL...`` - make a teacher the proctor (or a principal the
   principal) of schools on a wave;
 * ``status WAVE`` - classes, sessions and what happened at each seat;
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from pathlib import Path
@@ -38,12 +37,23 @@ def classroom() -> None:
     "path", metavar="CLASSES.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--grade", required=True, help="The wave's grade (rows of other grades are skipped).")
-def import_command(wave_name: str, path: Path, grade: str) -> None:
-    """Import the sampled classes of GRADE from the class list into WAVE."""
+@click.option("--encoding", help="Text encoding of a CSV class list (default: detected).")
+@click.option("--sheet", help="Worksheet of an .xlsx class list (default: the first).")
+def import_command(
+    wave_name: str, path: Path, grade: str, encoding: str | None, sheet: str | None
+) -> None:
+    """Import the sampled classes of GRADE from the class list (CSV, .xlsx or Parquet)
+    into WAVE."""
+    from kesu.errors import KesuError
+    from kesu.tables import read_table
     from survey.classroom import import_classes
 
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        table = read_table(path, encoding=encoding, sheet=sheet, what="class list", key="classes")
+    except KesuError as exc:
+        raise click.ClickException(str(exc)) from None
+    labels = {name: table.labels(name).tolist() for name in table.order}
+    rows = [{name: labels[name][i] for name in table.order} for i in range(table.n_rows)]
     count = _run(import_classes, wave_name, rows, grade=grade, actor=_actor())
     click.echo(f"wave {wave_name}: {count} classes of grade {grade}")
 

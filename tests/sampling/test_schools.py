@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import doctest
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -113,19 +114,21 @@ def test_certainty_school_is_its_own_stratum_with_classes_as_psus(rng):
     assert all(r["prob2"] == 2 / 7 and r["class_weight"] == 3.5 for r in g4)
 
 
-def test_frame_errors_name_line_and_column():
+def test_frame_errors_name_row_and_column():
     design = SchoolDesign.from_mapping(DESIGN)
     bad = {k: list(v) for k, v in FRAME.items()}
     bad["classes_g4"][3] = "0"
-    with pytest.raises(FrameError, match=r"line 5: grade 4 has 135 students in 0 classes"):
+    with pytest.raises(
+        FrameError, match=r"frame: row 5, column 'classes_g4': grade 4 has 135 students in 0"
+    ):
         school_frame_from_columns(bad, design)
     bad = {k: list(v) for k, v in FRAME.items()}
     bad["students_g8"][2] = "4OO"
-    with pytest.raises(FrameError, match=r"line 4, column 'students_g8': '4OO' is not a number"):
+    with pytest.raises(FrameError, match=r"row 4, column 'students_g8': '4OO' is not a number"):
         school_frame_from_columns(bad, design)
     bad = {k: list(v) for k, v in FRAME.items()}
     bad["school_id"][5] = "e1"
-    with pytest.raises(FrameError, match=r"line 7, column 'school_id'.*already used on line 2"):
+    with pytest.raises(FrameError, match=r"row 7, column 'school_id'.*already used on row 2"):
         school_frame_from_columns(bad, design)
     with pytest.raises(FrameError, match="missing column 'classes_g8'"):
         school_frame_from_columns({k: v for k, v in FRAME.items() if k != "classes_g8"}, design)
@@ -210,28 +213,62 @@ def test_cli_draw_writes_class_list_without_names(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     assert "grade 4: 3 schools, 6 classes" in result.output
-    with out.open(encoding="utf-8") as fh:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, as Excel wants
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 8
     header = set(rows[0])
     assert {"class_id", "prob1", "prob2", "prob3", "class_weight", "var_psu"} <= header
     assert not header & {"name", "student", "student_name", "phone", "seat"}
-    with schools.open(encoding="utf-8") as fh:
+    with schools.open(encoding="utf-8-sig") as fh:
         principals = list(csv.DictReader(fh))
     # one row per school (e3 teaches both sampled grades), importable as a sample file
     assert sorted(r["person_id"] for r in principals) == sorted({r["school_id"] for r in rows})
     assert {r["grades"] for r in principals if r["school_id"] == "e3"} == {"4;8"}
-    with (tmp_path / "teachers.csv").open(encoding="utf-8") as fh:
+    with (tmp_path / "teachers.csv").open(encoding="utf-8-sig") as fh:
         teachers = list(csv.DictReader(fh))
     assert [t["class_id"] for t in teachers] == [r["class_id"] for r in rows]
     assert all(t["psu"] == t["school_id"] and t["stratum"] for t in teachers)
-    # a broken frame: exit 1 with file, line and column
+    # a broken frame: exit 1 with file, row and column
     frame.write_text(frame.read_text(encoding="utf-8-sig").replace("300", "3x0"), encoding="utf-8")
     result = CliRunner().invoke(
         main, ["sample", "draw", str(frame), "--design", str(design), "--seed", "7", "-o", str(out)]
     )
     assert result.exit_code == 1
-    assert "schools.csv: line 4, column 'students_g4'" in result.output
+    assert "schools.csv: row 4, column 'students_g4': '3x0' is not a number" in result.output
+
+
+def test_cli_draw_reads_every_frame_format_alike(tmp_path: Path, realfiles: Any) -> None:
+    """The school frame as UTF-8 CSV, GB18030 CSV (Chinese town names), .xlsx (with a
+    notes sheet, numbers stored as text) and Parquet: the same class list, byte for byte;
+    an enrolment written ``1,205`` is a number."""
+    header = list(FRAME)
+    towns = {"east": "稠城街道", "west": "佛堂镇"}
+    rows = [
+        [towns[v] if name == "town" else (int(v) if v.isdigit() else (v or None))
+         for name, v in zip(header, values, strict=True)]
+        for values in zip(*FRAME.values(), strict=True)
+    ]  # fmt: skip
+    rows[2][header.index("students_g8")] = 1205
+    files = realfiles.write_formats(tmp_path, "schools", header, rows, text_numbers=["classes_g4"])
+    text = files["gb18030"].read_bytes().decode("gb18030").replace("1205", '"1,205"')
+    files["gb18030"].write_bytes(text.encode("gb18030"))
+    design = tmp_path / "design.yaml"
+    design.write_text(
+        "kind: schools\ngrades:\n  '4': {schools: {稠城街道: 2, 佛堂镇: 1}}\n"
+        "  '8': {schools: {稠城街道: 1, 佛堂镇: 1}}\n",
+        encoding="utf-8",
+    )
+    outputs = {}
+    for fmt, path in files.items():
+        out = tmp_path / f"classes-{fmt}.csv"
+        args = ["sample", "draw", str(path), "--design", str(design), "--seed", "3", "-o", str(out)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (fmt, result.output)
+        outputs[fmt] = out.read_bytes()
+    assert "稠城街道".encode() in outputs["utf8"]
+    for fmt, data in outputs.items():
+        assert data == outputs["utf8"], fmt
 
 
 @pytest.mark.parametrize("module", [sampling.schools, sampling.school_frame])

@@ -19,6 +19,7 @@ from reports.youth_round import simulate_youth_round
 from reports.youth_synthetic import BOOKLETS
 from reports.youth_synthetic import PRINCIPAL_BOOKLET
 from reports.youth_synthetic import population_level_shares
+from sampling.schools import write_class_list
 from survey.classroom import grant_school
 from survey.classroom import import_classes
 from survey.models import ClassSession
@@ -149,6 +150,13 @@ def test_kesu_classroom_analyse_publishes_each_school_to_its_principal(
     session.rollback()
     monkeypatch.setenv("KESU_DATABASE_URL", database_url)
     monkeypatch.setenv("KESU_INSTANCE_PATH", str(tmp_path / "instance"))
+    # the class list as kesu sample draw writes it (UTF-8 with a BOM) imports again
+    # through the CLI: the classes are updated in place, not doubled
+    classes = tmp_path / "classes.csv"
+    write_class_list(stored.sample, classes)
+    n4 = sum(1 for r in stored.sample.rows if r["grade"] == "4")
+    result = CliRunner().invoke(main, ["classroom", "import", "y4", str(classes), "--grade", "4"])
+    assert result.exit_code == 0 and f"wave y4: {n4} classes of grade 4" in result.output
     out, sheets = tmp_path / "youth-results.json", tmp_path / "sheets"
     result = CliRunner().invoke(
         main,
