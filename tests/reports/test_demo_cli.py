@@ -28,7 +28,7 @@ FILES = (
 
 
 def _read(path):
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
