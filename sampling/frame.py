@@ -130,6 +130,55 @@ def _frame_error(exc: TableError) -> FrameError:
     )
 
 
+def require_frame_columns(table: Table, needed: Iterable[str], design_key: str) -> None:
+    """A frame table has every ``needed`` column, or a :class:`FrameError` names the first
+    missing one (row 1) and the design file's key that renames columns."""
+    missing = [c for c in needed if c not in table]
+    if missing:
+        raise FrameError(
+            f"missing column {missing[0]!r}",
+            param=missing[0],
+            got=list(table.order),
+            hint=f"rename the column in the frame or set it in the design file's {design_key}",
+            file=table.source,
+            row=1,
+        )
+
+
+def filled_labels(table: Table, names: Iterable[str]) -> dict[str, NDArray[np.str_]]:
+    """The label columns ``names``; a :class:`FrameError` names the first empty cell."""
+    text = {name: table.labels(name) for name in names}
+    for name, values in text.items():
+        empty = np.flatnonzero(values == "")
+        if empty.size:
+            raise FrameError(
+                "empty value",
+                param=name,
+                hint="fill it in",
+                file=table.source,
+                row=table.row_number(int(empty[0])),
+                column=name,
+            )
+    return text
+
+
+def require_unique_ids(table: Table, column: str, ids: Iterable[str], what: str, hint: str) -> None:
+    """Every id of ``column`` once; a :class:`FrameError` names both rows of a repeat."""
+    seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if value in seen:
+            raise FrameError(
+                f"{what} id {value!r} already used on row {table.row_number(seen[value])}",
+                param=column,
+                got=value,
+                hint=hint,
+                file=table.source,
+                row=table.row_number(i),
+                column=column,
+            )
+        seen[value] = i
+
+
 def frame_from_table(table: Table, columns: FrameColumns | None = None) -> Frame:
     """Check a frame table and turn it into a :class:`Frame`.
 
@@ -146,32 +195,12 @@ def frame_from_table(table: Table, columns: FrameColumns | None = None) -> Frame
     if cols.households:
         needed.append(cols.households)
     needed = list(dict.fromkeys(needed))
-    missing = [c for c in needed if c not in table]
-    if missing:
-        raise FrameError(
-            f"missing column {missing[0]!r}",
-            param=missing[0],
-            got=list(table.order),
-            hint="rename the column in the frame or set it in the design file's columns:",
-            file=table.source,
-            row=1,
-        )
+    require_frame_columns(table, needed, "columns:")
     if table.n_rows == 0:
         raise FrameError(
             "the frame has no rows", param="frame", hint="add one row per PSU", file=table.source
         )
-    text = {c: table.labels(c) for c in (cols.stratum, cols.psu, cols.town_column)}
-    for name, values in text.items():
-        empty = np.flatnonzero(values == "")
-        if empty.size:
-            raise FrameError(
-                "empty value",
-                param=name,
-                hint="fill it in",
-                file=table.source,
-                row=table.row_number(int(empty[0])),
-                column=name,
-            )
+    text = filled_labels(table, (cols.stratum, cols.psu, cols.town_column))
     numbers: dict[str, FloatArray] = {}
     for number_column, whole in ((cols.size, False), (cols.households, True)):
         if not number_column:
@@ -196,19 +225,13 @@ def frame_from_table(table: Table, columns: FrameColumns | None = None) -> Frame
             )
         numbers[number_column] = amount
     psus = text[cols.psu].tolist()
-    seen: dict[str, int] = {}
-    for i, psu in enumerate(psus):
-        if psu in seen:
-            raise FrameError(
-                f"PSU id {psu!r} already used on row {table.row_number(seen[psu])}",
-                param=cols.psu,
-                got=psu,
-                hint="PSU ids must be unique over the whole frame (prefix them with the town)",
-                file=table.source,
-                row=table.row_number(i),
-                column=cols.psu,
-            )
-        seen[psu] = i
+    require_unique_ids(
+        table,
+        cols.psu,
+        psus,
+        "PSU",
+        "PSU ids must be unique over the whole frame (prefix them with the town)",
+    )
     used = set(needed)
     extra = {h: tuple(table.labels(h).tolist()) for h in table.order if h not in used}
     return Frame(

@@ -32,6 +32,9 @@ from sampling.allocation import size_allocation
 from sampling.errors import FrameError
 from sampling.errors import SelectionError
 from sampling.frame import _frame_error
+from sampling.frame import filled_labels
+from sampling.frame import require_frame_columns
+from sampling.frame import require_unique_ids
 from sampling.selection import PPSMethod
 from sampling.selection import WithinMethod
 
@@ -284,41 +287,15 @@ def school_frame_from_table(table: Table, design: SchoolDesign) -> SchoolFrame:
     for g in design.grades:
         needed += [g.students, g.classes]
     needed = list(dict.fromkeys(needed))
-    missing = [c for c in needed if c not in table]
-    if missing:
-        raise FrameError(
-            f"missing column {missing[0]!r}",
-            param=missing[0],
-            got=list(table.order),
-            hint="rename the column in the frame or set it in the design file's columns:/grades:",
-            file=table.source,
-            row=1,
-        )
-    text = {name: table.labels(name) for name in (cols.school, cols.town, cols.stratum_column)}
-    for name, values in text.items():
-        empty = np.flatnonzero(values == "")
-        if empty.size:
-            raise FrameError(
-                "empty value",
-                param=name,
-                hint="fill it in",
-                file=table.source,
-                row=table.row_number(int(empty[0])),
-                column=name,
-            )
-    seen: dict[str, int] = {}
-    for i, school in enumerate(text[cols.school].tolist()):
-        if school in seen:
-            raise FrameError(
-                f"school id {school!r} already used on row {table.row_number(seen[school])}",
-                param=cols.school,
-                got=school,
-                hint="school ids must be unique over the whole frame",
-                file=table.source,
-                row=table.row_number(i),
-                column=cols.school,
-            )
-        seen[school] = i
+    require_frame_columns(table, needed, "columns:/grades:")
+    text = filled_labels(table, (cols.school, cols.town, cols.stratum_column))
+    require_unique_ids(
+        table,
+        cols.school,
+        text[cols.school].tolist(),
+        "school",
+        "school ids must be unique over the whole frame",
+    )
     students: dict[str, FloatArray] = {}
     classes: dict[str, NDArray[np.int64]] = {}
     for g in design.grades:
