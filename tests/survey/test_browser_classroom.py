@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -83,6 +84,13 @@ def _setup(url: str) -> None:
     engine.dispose()
 
 
+def _follow(page: Any, target: Any) -> None:
+    """Click a link or submit button and wait until the page it leads to has loaded
+    (reading the page right after the click races the navigation on a busy machine)."""
+    with page.expect_navigation(wait_until="load"):
+        target.click()
+
+
 def test_a_proctored_session_on_old_school_pcs(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -98,11 +106,11 @@ def test_a_proctored_session_on_old_school_pcs(tmp_path: Path) -> None:
             board.goto(f"{server.base}/admin/login")
             board.get_by_label("用户名").fill("teacher")
             board.get_by_label("密码").fill(PASSWORD)
-            board.get_by_role("button", name="登录").click()
+            _follow(board, board.get_by_role("button", name="登录"))
             assert "/class/w/" in board.url
-            board.get_by_role("link", name="y4").click()
+            _follow(board, board.get_by_role("link", name="y4"))
             board.get_by_label("本班名单上的学生人数（座位数）").fill("38")
-            board.get_by_role("button", name="开始一场测试").click()
+            _follow(board, board.get_by_role("button", name="开始一场测试"))
             assert "测试进行中" in board.content()
             code = re.sub(r"\s", "", board.locator(".session-code").inner_text())
             assert re.fullmatch(r"[A-Z2-9]{6}", code)
@@ -125,13 +133,13 @@ def test_a_proctored_session_on_old_school_pcs(tmp_path: Path) -> None:
             assert student.locator("#code").input_value() == code  # from the QR link
             student.get_by_label("座位号").fill("7")
             student.screenshot(path=str(shots / "student-join.png"), full_page=True)
-            student.get_by_role("button", name="进入").click()
+            _follow(student, student.get_by_role("button", name="进入"))
             assert "不用写名字" in student.content()  # the children's notice
             student.screenshot(path=str(shots / "student-notice.png"), full_page=True)
-            student.get_by_role("button", name="我已阅读说明，同意参加").click()
+            _follow(student, student.get_by_role("button", name="我已阅读说明，同意参加"))
             student.get_by_label("女生", exact=True).check()
             student.get_by_label("你今年几岁？").fill("10")
-            student.get_by_role("button", name="下一页").click()
+            _follow(student, student.get_by_role("button", name="下一页"))
             assert "晚上我们能看见月亮" in student.content()
             student.screenshot(path=str(shots / "student-question-large.png"), full_page=True)
             assert student.evaluate("document.documentElement.scrollWidth") <= 1024
@@ -143,18 +151,18 @@ def test_a_proctored_session_on_old_school_pcs(tmp_path: Path) -> None:
             other.goto(f"{server.base}/class/")
             other.get_by_label("测试码（6位）").fill(code)
             other.get_by_label("座位号").fill("7")
-            other.get_by_role("button", name="进入").click()
+            _follow(other, other.get_by_role("button", name="进入"))
             assert "这个座位号已经有人用了" in other.content()
             other.screenshot(path=str(shots / "student-seat-taken.png"), full_page=True)
 
             board.goto(board.url.split("?")[0])
             assert "答题中" in board.content() and "第 2/" in board.content()
             board.screenshot(path=str(shots / "proctor-board-answering.png"), full_page=True)
-            board.get_by_role("button", name="结束本场测试").click()
+            _follow(board, board.get_by_role("button", name="结束本场测试"))
             assert "本场测试已结束" in board.content() and "缺席" in board.content()
             board.screenshot(path=str(shots / "proctor-board-closed.png"), full_page=True)
             student.get_by_role("radio").first.check()
-            student.get_by_role("button", name="下一页").click()
+            _follow(student, student.get_by_role("button", name="下一页"))
             assert "时间已到" in student.content()
         finally:
             browser.close()
