@@ -396,6 +396,7 @@ _ZH: dict[str, str] = {
     "items_none": "分析表中没有逐题得分，无法进行题目分析。",
     "figure_label": "图{n}　",
     "table_label": "表{n}　",
+    "table_continued": "续表{n}　",
     "source_survey": "资料来源：{year}年义乌市公民科学素质调查（{wave}）",
     "source_synthetic": "，模拟数据",
     "source_trend": "资料来源：历次义乌市公民科学素质调查（各轮的估计文件）",
@@ -1182,6 +1183,7 @@ _EN: dict[str, str] = {
     "sec_overall": "Overall level",
     "figure_label": "Figure {n}. ",
     "table_label": "Table {n}. ",
+    "table_continued": "Table {n} (continued). ",
     "source_survey": "Source: Yiwu citizen science-literacy survey {year} ({wave})",
     "source_synthetic": ", simulated data",
     "source_trend": (

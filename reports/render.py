@@ -54,6 +54,37 @@ CELL_SIZE = 9.0
 #: tables with at most this many rows are never split over two pages
 KEEP_ROWS = 14
 
+
+class ContinuedTable(Table):  # type: ignore[misc]  # reportlab ships no type information
+    """A table whose caption row reads ``续表N`` on every page after the first.
+
+    GB/T 7713.1 and the GB/T 9704 form head the continuation of a table split across
+    pages with ``续表N`` (English ``Table N (continued)``). The caption is row 0 and one of
+    the repeated rows, so reportlab repeats it verbatim; this subclass swaps row 0 of
+    every later part for ``continued``. reportlab fixes the row heights of the parts when
+    it splits, so the continued caption is used only when it fits the height of the
+    original one; otherwise the shorter ``short`` (the label alone) is used.
+    """
+
+    continued: Flowable | None = None
+    short: Flowable | None = None
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        for part in parts[1:]:
+            if isinstance(part, ContinuedTable) and self.continued is not None:
+                part.continued, part.short = self.continued, self.short
+                width = sum(part._colWidths)
+                room = part._rowHeights[0] if part._rowHeights else 0
+                caption = self.continued
+                _, height = caption.wrap(width, availHeight)
+                if height > room and self.short is not None:
+                    caption = self.short
+                # the repeated rows are the same list objects as the first part's rows
+                part._cellvalues[0] = [caption, *part._cellvalues[0][1:]]
+        return parts
+
+
 _CN_DIGITS = "零一二三四五六七八九"
 
 
@@ -237,7 +268,10 @@ class Renderer(Labels):
         note = self.source if source is None else source
         if note:
             data.append([self.p(note, "note"), *blank])
-        table = Table(data, colWidths=list(widths), repeatRows=2, hAlign="CENTER")
+        table = ContinuedTable(data, colWidths=list(widths), repeatRows=2, hAlign="CENTER")
+        continued = self.t("table_continued", n=self.counters.tables)
+        table.continued = self.p(f"{continued}{title}", "caption")
+        table.short = self.p(continued, "caption")
         n = len(rows) + 1  # index of the last body row
         commands: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), self.fonts.body),
