@@ -293,10 +293,14 @@ def seed_simulated_wave(
             attributes["prob3"] = prob3
             attributes["base_weight"] = 1.0 / (attributes["prob1"] * attributes["prob2"] * prob3)
         invitations.append({
-            "wave_id": wave.id, "token": tokens[i], "stratum": str(fw["stratum"][i]),
+            "wave_id": wave.id, "token": tokens[i], "household_id": str(fw["household_id"][i]),
+            "stratum": str(fw["stratum"][i]),
             "psu": str(fw["psu"][i]), "town": str(fw["town"][i]), "mode": "capi",
             "attributes": attributes, "open_link": False,
             "created_at": now - dt.timedelta(days=31),
+            # the simulated final outcome, as staff would set it after the last visit
+            # (a complete interview is 1.1 from its response)
+            "disposition": None if complete[i] else str(fw["outcome"][i]),
         })  # fmt: skip
     begin_write(session)
     session.execute(insert(Invitation), invitations)

@@ -27,8 +27,10 @@ from survey.analysis import analysis_table
 from survey.demo import seed_simulated_wave
 from survey.models import AuditLog
 from survey.models import WaveStatus
+from survey.monitoring import case_outcomes
 from survey.services import create_user
 from survey.services import create_wave
+from survey.services import get_wave
 from survey.services import set_wave_status
 
 PASSWORD = "correct horse battery"
@@ -168,3 +170,20 @@ def test_monitor_names_towns_and_groups_from_the_questionnaire(
     assert ">fotang<" not in html
     html = client.get("/admin/waves/demo/monitor?lang=en", follow_redirects=True).data.decode()
     assert '<th scope="row">Fotang Town</th>' in html
+
+
+def test_simulated_cases_keep_their_simulated_outcome(session: Session) -> None:
+    """Each simulated household's final disposition in the monitor is its simulated AAPOR
+    outcome (refusals 2.11, non-contacts 2.20, ineligibles 4.x …), not 3.11 'not attempted'."""
+    create_wave(session, name="sim", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+                source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    rng = np.random.default_rng(11)
+    simulated = simulate_wave(q, rng, n_psu=28, households_per_psu=3)
+    seed_simulated_wave(session, "sim", q, simulated, actor="test", rng=rng)
+    fw = simulated.fieldwork
+    expected = dict(zip(map(str, fw["household_id"]), map(str, fw["outcome"]), strict=True))
+    # a simulated partial interview (1.2) stores no response: its outcome is kept as set
+    got = {c.household_id: c.disposition for c in case_outcomes(session, get_wave(session, "sim"))}
+    assert got == expected
+    assert "3.11" not in got.values()
