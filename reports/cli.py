@@ -6,6 +6,7 @@ An edge module: it reads and writes files and imports :mod:`survey` lazily
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -19,6 +20,13 @@ import click
 from kesu.errors import KesuError
 
 logger = logging.getLogger(__name__)
+
+#: why ``kesu report --wave`` leaves a complete response out (reports.scope reasons)
+_LEFT_OUT = {
+    "open_link": "open link (not a probability sample)",
+    "no_design": "invitation without a sample design",
+    "incomplete_design": "selection probabilities incomplete",
+}
 
 
 def _from_survey(load: Callable[[str], Any], name: str) -> Any:
@@ -111,13 +119,22 @@ def report(
             from questionnaires import DEFAULT_QUESTIONNAIRE
             from questionnaires import load_questionnaire
             from reports.api import report_data_for_table
+            from reports.scope import estimation_scope
 
-            table = _wave_table(str(wave))
+            # the live dashboard's rule: design-weighted responses only when there are any,
+            # every other complete response counted by reason (reports/scope.py)
+            table, scope = estimation_scope(_wave_table(str(wave)))
+            for reason, count in scope.left_out.items():
+                click.echo(f"left out: {count} complete response(s), {_LEFT_OUT[reason]}")
+            if not scope.design_weighted:
+                click.echo("no response has a design weight: the estimates are unweighted")
             q = load_questionnaire(questionnaire or DEFAULT_QUESTIONNAIRE)
             if is_wellbeing(q):
                 data = wellbeing_for_table(table, q, wave_name=str(wave), generated=generated)
             else:
                 data = report_data_for_table(table, q, wave_name=str(wave), generated=generated)
+                if scope.left_out:
+                    data = dataclasses.replace(data, notes=(*data.notes, scope.note()))
         if isinstance(data, WellbeingData):
             _write_wellbeing(data, output, lang, estimates)
             return

@@ -20,11 +20,11 @@ from survey_testlib import open_wave
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import load_questionnaire
 from reports.demo import simulate_wave
+from reports.scope import estimation_scope
 from sampling import LonelyPSU
 from sampling import SurveyDesign
 from sampling import svy_proportion
 from survey.analysis import analysis_table
-from survey.dashboard import estimation_scope
 from survey.demo import seed_simulated_wave
 from survey.demo import served_base_url
 from survey.models import Invitation
@@ -81,12 +81,9 @@ def _copy_response(session: Session, wave_id: int, invitation_id: int, like: Res
     )  # fmt: skip
 
 
-def test_web_and_open_link_responses_do_not_break_the_live_results(
-    app: Flask, session: Session
-) -> None:
-    """Regression: one web response without a base weight made the dashboard and
-    report.pdf answer 500 (ReportError: column 'base_weight' row ... is missing)."""
-    client = _admin(app, session)
+def _wave_with_web_open_link_and_plain_responses(session: Session) -> int:
+    """The demo wave plus a sampled household answering on the web, an open-link
+    respondent and an invitation without a sample design; returns the simulated count."""
     data = DEFAULT_QUESTIONNAIRE.read_bytes()
     create_wave(session, name="demo", questionnaire_data=data, source_name="yiwu.yaml",
                 actor="t", open_recruitment=True)  # fmt: skip
@@ -114,6 +111,16 @@ def test_web_and_open_link_responses_do_not_break_the_live_results(
     for inv_id in (sampled.id, open_inv.id, plain_id):
         _copy_response(session, wave_id, inv_id, like)
     session.commit()
+    return seeded
+
+
+def test_web_and_open_link_responses_do_not_break_the_live_results(
+    app: Flask, session: Session
+) -> None:
+    """Regression: one web response without a base weight made the dashboard and
+    report.pdf answer 500 (ReportError: column 'base_weight' row ... is missing)."""
+    client = _admin(app, session)
+    seeded = _wave_with_web_open_link_and_plain_responses(session)
 
     page = client.get("/admin/waves/demo/dashboard")
     html = page.get_data(as_text=True)
@@ -227,3 +234,33 @@ def test_cli_links_need_a_base_url(
     result = CliRunner().invoke(main, ["wave", "links", "w1", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "https://s.example.cn/s/" in out.read_text(encoding="utf-8-sig")
+
+
+def test_kesu_report_wave_uses_the_dashboards_rows_and_says_what_it_left_out(
+    app: Flask, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kesu report --wave` on a wave with web, open-link and design-less responses gives
+    the dashboard's estimate and prints what it left out (it stopped on base_weight)."""
+    from click.testing import CliRunner
+
+    import reports.cli
+    from kesu.cli import main
+
+    seeded = _wave_with_web_open_link_and_plain_responses(session)
+    monkeypatch.setattr(reports.cli, "_wave_table", lambda name: analysis_table(session, name))
+    out = tmp_path / "r.pdf"
+    result = CliRunner().invoke(main, ["report", "--wave", "demo", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "left out: 1 complete response(s), open link (not a probability sample)" in (
+        result.output
+    )
+    assert "left out: 1 complete response(s), invitation without a sample design" in (result.output)
+    rows, scope = estimation_scope(analysis_table(session, "demo"))
+    assert scope.used == seeded + 1
+    design = SurveyDesign(weights=rows["base_weight"], strata=rows["stratum"], psu=rows["psu"],
+                          lonely_psu=LonelyPSU.ADJUST)  # fmt: skip
+    est = svy_proportion(rows["literate"].astype(float), design)
+    assert f"literate {100 * float(est.estimate[0]):.1f}%" in result.output
+    assert f"n = {seeded + 1}" in result.output
+    text = " ".join(p.extract_text() for p in PdfReader(str(out)).pages)
+    assert "公开链接1份" in re.sub(r"\s+", "", text)
