@@ -368,7 +368,9 @@ def _fieldwork(data: ReportData, r: Renderer) -> Flowables:
             )
         )
     )
-    rows = [[r.t(f"aapor_{c}"), f"{fw.counts[c]:,}"] for c in CATEGORIES]
+    rows = [
+        [f"{r.t(f'aapor_{c}')} ({r.t(f'aapor_code_{c}')})", f"{fw.counts[c]:,}"] for c in CATEGORIES
+    ]
     rows += [
         [r.t(f"rate_{k}"), f"{pct(getattr(fw, k))}%"]
         for k in ("rr1", "rr2", "rr3", "rr4", "coop1", "ref1", "con1")

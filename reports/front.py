@@ -2,7 +2,7 @@
 (main findings, the verdict against each target, recommendations).
 
 Every text comes from :mod:`reports.findings` (explicit rules) and the catalogue
-:mod:`reports.i18n`; nothing here computes a statistic.
+:mod:`kesu.i18n`; nothing here computes a statistic.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def report_title(data: ReportData, lang: str) -> str:
         >>> report_title(data, "zh-CN")  # doctest: +SKIP
         '义乌市公民科学素质调查（2025）评估报告'
     """
-    from reports.i18n import tr
+    from kesu.i18n import tr
 
     if data.spec.title:
         return data.spec.title.get(lang)

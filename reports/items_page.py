@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reports.i18n import tr
+from kesu.i18n import tr
 from scoring.items import ItemAnalysis
 from scoring.items import ItemFlag
 
@@ -55,7 +55,7 @@ def item_analysis_flowables(
         analysis: the item analysis to show.
         font_name: a registered font that covers the text (the body face).
         heading_font: the face of the title and the table head (default ``font_name``).
-        language: ``zh-CN`` (default) or ``en`` for the labels (:mod:`reports.i18n`).
+        language: ``zh-CN`` (default) or ``en`` for the labels (:mod:`kesu.i18n`).
         dimension_labels: dimension id -> label (default: the ids).
         title: heading (default: "题目分析（经典测验理论）").
         paragraph: ``(text, style) -> flowable`` of the caller's document (for its

@@ -4,7 +4,7 @@ Number formats are fixed here so the PDF, the dashboard and the tests agree:
 percentages with one decimal (``17.3``), intervals ``15.2–19.6``, CV in
 percent with one decimal, design effects with two decimals. Labels come from
 the questionnaire (groups, towns, levels, dimensions) and the catalogue
-:mod:`reports.i18n`.
+:mod:`kesu.i18n`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from kesu.i18n import tr
 from questionnaires.model import Questionnaire
-from reports.i18n import tr
 from reports.model import DomainRow
 from reports.model import Rules
 
@@ -107,7 +107,7 @@ class Labels:
 
     # -- text ------------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
-        """Catalogue string (see :mod:`reports.i18n`)."""
+        """Catalogue string (see :mod:`kesu.i18n`)."""
         return tr(self.lang, key, **values)
 
     def t_or(self, key: str, default: str) -> str:

@@ -35,6 +35,8 @@ from reportlab.platypus import Paragraph
 from reportlab.platypus import TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from kesu.i18n import check_language
+from kesu.i18n import tr
 from reports import appendix
 from reports import extra
 from reports import front
@@ -42,8 +44,6 @@ from reports import sections
 from reports import youth_pdf
 from reports.fonts import FontSet
 from reports.fonts import register_report_fonts
-from reports.i18n import check_language
-from reports.i18n import tr
 from reports.model import Fingerprint
 from reports.model import ReportData
 from reports.render import Renderer

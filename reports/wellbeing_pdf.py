@@ -21,12 +21,12 @@ from reportlab.platypus import KeepTogether
 from reportlab.platypus import NextPageTemplate
 from reportlab.platypus import PageBreak
 
+from kesu.i18n import check_language
+from kesu.i18n import tr
 from reports.charts import stacked_chart
 from reports.fonts import register_report_fonts
 from reports.front import cover_page
 from reports.front import wave_text
-from reports.i18n import check_language
-from reports.i18n import tr
 from reports.labels import DASH
 from reports.labels import ci_text
 from reports.labels import num

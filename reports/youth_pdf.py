@@ -23,13 +23,13 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
+from kesu.i18n import check_language
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import load_questionnaire
 from reports.charts import Bar
 from reports.charts import hbar_chart
 from reports.charts import stacked_chart
 from reports.fonts import register_report_fonts
-from reports.i18n import check_language
 from reports.labels import DASH
 from reports.labels import ci_text
 from reports.labels import num

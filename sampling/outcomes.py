@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kesu.strings.outcomes import DISPOSITION_LABELS
 from sampling.errors import SamplingError
 
 logger = logging.getLogger(__name__)
@@ -60,32 +61,9 @@ WEIGHTING_CLASS: dict[str, str] = {
 }  # fmt: skip
 
 #: the detailed codes offered when recording a contact attempt or a final outcome
-#: (AAPOR 2023, Table 1, in-person household surveys; labels zh-CN / en)
-DISPOSITIONS: dict[str, tuple[str, str]] = {
-    "1.1": ("完成访问", "Complete"),
-    "1.2": ("部分完成", "Partial"),
-    "2.111": ("家户拒访", "Household-level refusal"),
-    "2.112": ("被选者拒访", "Known-respondent refusal"),
-    "2.12": ("中途退出", "Break-off"),
-    "2.23": ("无法进入楼栋或住户", "Unable to enter building/reach housing unit"),
-    "2.24": ("家中无人", "No one at residence"),
-    "2.25": ("被选者外出或不在", "Respondent away/unavailable"),
-    "2.31": ("被选者已故", "Respondent deceased"),
-    "2.32": ("身体或智力原因无法访问", "Physically or mentally unable/incompetent"),
-    "2.33": ("语言障碍", "Language problem"),
-    "2.35": ("其他原因", "Miscellaneous"),
-    "3.11": ("未派出访问", "Not attempted or worked"),
-    "3.17": ("无法到达或地址不安全", "Unable to reach/unsafe area"),
-    "3.18": ("无法找到地址", "Unable to locate an address"),
-    "3.19": ("未回复", "Nothing ever returned"),
-    "3.21": ("未完成入户筛选", "No screener completed"),
-    "3.90": ("其他（资格不明）", "Other, eligibility unknown"),
-    "4.10": ("不在样本范围内", "Out of sample"),
-    "4.51": ("非住户（商铺、单位等）", "Business, government office, other organisation"),
-    "4.60": ("空置房", "Vacant housing unit"),
-    "4.70": ("家中无合格成员（18-69岁）", "No eligible respondent"),
-    "4.80": ("配额已满", "Quota filled"),
-}
+#: (AAPOR 2023, Table 1), with their zh-CN / en labels: defined once, in the catalogue
+#: part :mod:`kesu.strings.outcomes`, beside the category labels
+DISPOSITIONS: dict[str, tuple[str, str]] = DISPOSITION_LABELS
 
 
 def aapor_category(code: Any) -> str:

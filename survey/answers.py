@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kesu.i18n import tr
 from questionnaires import Item
 from questionnaires import ItemType
 from questionnaires import Questionnaire
@@ -33,7 +34,6 @@ from survey.errors import BadRequestError
 from survey.flow import Visibility
 from survey.flow import is_answered
 from survey.flow import walk
-from survey.i18n import translate
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,10 @@ def parse_choice(item: Item, values: Sequence[str], language: str) -> tuple[str 
     if not values:
         return None, None
     if len(values) > 1:
-        return None, translate("err_one_value", language)
+        return None, tr(language, "err_one_value")
     code = values[0]
     if item.option(code) is None:
-        return None, translate("err_unknown_code", language, code=code[:32])
+        return None, tr(language, "err_unknown_code", code=code[:32])
     return code, None
 
 
@@ -96,17 +96,17 @@ def parse_multiple(
     if not codes:
         return None, None
     if len(codes) > _MAX_VALUES:
-        return None, translate("err_duplicate", language)
+        return None, tr(language, "err_duplicate")
     for code in codes:
         if item.option(code) is None:
-            return None, translate("err_unknown_code", language, code=code[:32])
+            return None, tr(language, "err_unknown_code", code=code[:32])
     if len(set(codes)) != len(codes):
-        return None, translate("err_duplicate", language)
+        return None, tr(language, "err_duplicate")
     if len(codes) > 1:
         for code in codes:
             option = item.option(code)
             if option is not None and option.exclusive:
-                return None, translate("err_exclusive", language, label=option.label.get(language))
+                return None, tr(language, "err_exclusive", label=option.label.get(language))
     chosen = set(codes)
     return [c for c in item.codes if c in chosen], None
 
@@ -116,21 +116,21 @@ def parse_number(
 ) -> tuple[int | float | None, str | None]:
     """A number, full-width digits accepted: ``(value, error)``."""
     if len(values) > 1:
-        return None, translate("err_number", language)
+        return None, tr(language, "err_number")
     raw = unicodedata.normalize("NFKC", values[0] if values else "").strip().replace(" ", "")
     if raw == "":
         return None, None
     if not _NUMBER.match(raw) or len(raw) > 32:
-        return None, translate("err_number", language)
+        return None, tr(language, "err_number")
     x = float(raw)
     if not math.isfinite(x):
-        return None, translate("err_number", language)
+        return None, tr(language, "err_number")
     if item.integer and not x.is_integer():
-        return None, translate("err_integer", language)
+        return None, tr(language, "err_integer")
     if item.minimum is not None and x < item.minimum:
-        return None, translate("err_min", language, min=_format_number(item.minimum))
+        return None, tr(language, "err_min", min=_format_number(item.minimum))
     if item.maximum is not None and x > item.maximum:
-        return None, translate("err_max", language, max=_format_number(item.maximum))
+        return None, tr(language, "err_max", max=_format_number(item.maximum))
     if item.integer or x.is_integer() and abs(x) < 2**53:
         return int(x), None
     return x, None
@@ -139,13 +139,13 @@ def parse_number(
 def parse_text(item: Item, values: Sequence[str], language: str) -> tuple[str | None, str | None]:
     """Free text without control characters: ``(value, error)``."""
     if len(values) > 1:
-        return None, translate("err_one_value", language)
+        return None, tr(language, "err_one_value")
     text = _CONTROL_CHARS.sub("", (values[0] if values else "").replace("\r\n", "\n")).strip()
     if not text:
         return None, None
     limit = item.max_length or 500
     if len(text) > limit:
-        return None, translate("err_too_long", language, max=limit, length=len(text))
+        return None, tr(language, "err_too_long", max=limit, length=len(text))
     return text, None
 
 
@@ -246,14 +246,14 @@ def apply_page(
             if not is_answered(after.answers.get(var)):
                 if item.required:
                     key = "err_required" if item.id in shown else "err_new_question"
-                    errors[var] = translate(key, language)
+                    errors[var] = tr(language, key)
         if item.constraint is not None and not any(v in errors for v in item.variables):
             if all(is_answered(after.answers.get(v)) for v in item.variables):
                 if not item.constraint.test(env):
                     message = (
                         item.constraint_message.get(language)
                         if item.constraint_message is not None
-                        else translate("err_constraint", language)
+                        else tr(language, "err_constraint")
                     )
                     errors[item.variables[0]] = message
     return PageOutcome(answers=after.answers, errors=errors, visibility=after, shown=shown)

@@ -21,7 +21,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from sampling.outcomes import DISPOSITIONS
 from survey.auth import role_required
 from survey.db import get_session
 from survey.errors import BadRequestError
@@ -57,7 +56,7 @@ def assignments() -> str:
 def case(case_id: int) -> Any:
     """One household: attempts, roster and selection, start of the interview."""
     view = case_view(get_session(), g.user, case_id)
-    codes = [(c, DISPOSITIONS[c]) for c in ATTEMPT_CODES]
+    codes = [(c, ui_disposition(c)) for c in ATTEMPT_CODES]
     html = render_template("capi/case.html", v=view, codes=codes, rows=range(8))
     response = make_response(html)
     if view.settings["gps"]:

@@ -39,12 +39,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kesu.i18n import LANGUAGES
+from kesu.i18n import tr
 from questionnaires.model import Questionnaire
 from reports import report_data_for_table
 from reports.findings import findings
 from reports.findings import recommendations
 from reports.findings import reference_label
-from reports.i18n import tr
 from reports.labels import Labels
 from reports.labels import ci_text
 from reports.labels import num
@@ -71,7 +72,6 @@ from survey.auth import wave_role_required
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
-from survey.i18n import translate
 from survey.models import Response
 from survey.services import audit
 from survey.services import get_wave
@@ -82,7 +82,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__, url_prefix="/admin/waves")
 
 #: report languages a download may ask for
-PDF_LANGUAGES = ("zh-CN", "en")
+PDF_LANGUAGES = LANGUAGES
 _CACHE_SIZE = 8
 #: waves filled with simulated answers (``make run``); their reports say so on every page
 SYNTHETIC_WAVES = frozenset({"demo"})
@@ -91,20 +91,18 @@ SYNTHETIC_WAVES = frozenset({"demo"})
 def scope_view(scope: EstimationScope, lang: str) -> dict[str, Any]:
     """The dashboard's "which responses, how weighted" box, in ``lang``."""
     if scope.design_weighted:
-        how = translate("dash_scope_design", lang, used=scope.used)
+        how = tr(lang, "dash_scope_design", used=scope.used)
     else:
-        how = translate("dash_scope_unweighted", lang, used=scope.used)
-    left = [translate(f"dash_left_{r}", lang, n=k) for r, k in scope.left_out.items()]
+        how = tr(lang, "dash_scope_unweighted", used=scope.used)
+    left = [tr(lang, f"dash_left_{r}", n=k) for r, k in scope.left_out.items()]
     return {
-        "title": translate("dash_scope_title", lang),
+        "title": tr(lang, "dash_scope_title"),
         "how": how,
-        "left_out": translate("dash_scope_left_out", lang, n=sum(scope.left_out.values()))
-        if left
-        else "",
+        "left_out": tr(lang, "dash_scope_left_out", n=sum(scope.left_out.values())) if left else "",
         "reasons": left,
         "literate": ""
         if scope.left_out_literate is None
-        else translate("dash_left_literate", lang, rate=f"{100 * scope.left_out_literate:.1f}"),
+        else tr(lang, "dash_left_literate", rate=f"{100 * scope.left_out_literate:.1f}"),
     }
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
-from survey.i18n import MESSAGES
+from kesu.i18n import has_key
 from survey.i18n import current_language
 from survey.i18n import ui_text
 
@@ -40,7 +40,7 @@ class SurveyError(ValueError):
         got: what was given.
         expected: what would have been accepted.
         hint: how to fix it.
-        ui: a key of :data:`survey.i18n.MESSAGES`: what the error page says, in the
+        ui: a key of :data:`kesu.i18n.CATALOGUE`: what the error page says, in the
             request's language (errors a respondent can meet); JSON keeps ``message``.
         ui_params: the values the ``ui`` text names (line, column, value...).
     """
@@ -147,7 +147,7 @@ def _render(status: int, title: str, message: str, page_message: str | None = No
     if g.get("lang") is None:  # refused before the language hook ran (CSRF, rate limit)
         g.lang = current_language()
     key = f"error_{status}"
-    if key in MESSAGES["zh-CN"]:
+    if has_key(key):
         title = ui_text(key)
     page = render_template(
         "error.html", status=status, title=title, message=page_message or message

@@ -21,7 +21,6 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 
-from sampling.outcomes import DISPOSITIONS
 from survey.auth import DATA_ROLES
 from survey.auth import MONITOR_ROLES
 from survey.auth import wave_role_required
@@ -51,7 +50,7 @@ def status(name: str) -> str:
     figures = fieldwork_status(get_session(), name)
     town_names, group_names = _code_names()
     return render_template(
-        "monitor/status.html", s=figures, flags=FLAG_NAMES, labels=DISPOSITIONS,
+        "monitor/status.html", s=figures, flags=FLAG_NAMES,
         can_review=g.wave_role in DATA_ROLES, town_names=town_names, group_names=group_names,
     )  # fmt: skip
 

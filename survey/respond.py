@@ -30,6 +30,9 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from kesu.i18n import LANGUAGE_NAMES
+from kesu.i18n import normalize_language
+from kesu.i18n import tr
 from questionnaires import Item
 from questionnaires import ItemType
 from questionnaires import Questionnaire
@@ -44,9 +47,6 @@ from survey.errors import BadRequestError
 from survey.flow import option_order
 from survey.flow import row_order
 from survey.flow import walk
-from survey.i18n import LANGUAGES
-from survey.i18n import normalize_language
-from survey.i18n import translate
 from survey.render import render_items
 from survey.responses import Respondent
 from survey.responses import check_interviewer
@@ -68,7 +68,7 @@ DEVICE_COOKIE = "kesu_device"
 
 def init_app(app: Flask) -> None:
     """Template helpers and rate limits of the respondent pages."""
-    app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGES)
+    app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGE_NAMES)
     security.limit(app, "respond.page", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.start", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.open_link", "RATE_LIMIT_OPEN_START", methods=["POST"])
@@ -95,7 +95,7 @@ def _language() -> str:
 
 
 def _t(key: str, **params: Any) -> str:
-    return translate(key, g.get("lang", "zh-CN"), **params)
+    return tr(g.get("lang", "zh-CN"), key, **params)
 
 
 def _tx(text: Any) -> str:
@@ -108,7 +108,7 @@ def _preferences() -> Any:
     g.lang = _language()
     g.large = bool(session.get("large"))
     if request.method == "GET" and ("lang" in request.args or "text" in request.args):
-        if request.args.get("lang") in LANGUAGES:
+        if request.args.get("lang") in LANGUAGE_NAMES:
             session["lang"] = request.args["lang"]
         if request.args.get("text") in ("large", "normal"):
             session["large"] = request.args["text"] == "large"

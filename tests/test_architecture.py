@@ -30,8 +30,9 @@ WEB_AND_DB = {
     "gunicorn",
     "jinja2",
 }
-#: kesu/'s shared layers: the error base, the one table layer and the one YAML reader
-KESU_SHARED = {"kesu.errors", "kesu.tables", "kesu.yamlsource"}
+#: kesu/'s shared layers: the error base, the one table layer, the one YAML reader and the
+#: one interface catalogue
+KESU_SHARED = {"kesu.errors", "kesu.tables", "kesu.yamlsource", "kesu.i18n", "kesu.strings"}
 ALLOWED = {
     "questionnaires": KESU_SHARED,
     "scoring": {"questionnaires"} | KESU_SHARED,

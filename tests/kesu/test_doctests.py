@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ("kesu.errors", "kesu.tables", "kesu.yamlsource")
+MODULES = ("kesu.errors", "kesu.tables", "kesu.yamlsource", "kesu.i18n")
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ("reports.render", "reports.simulate", "reports.charts", "reports.capacity",
-           "reports.model", "reports.spec", "reports.api", "reports.i18n", "reports.fieldwork",
+           "reports.model", "reports.spec", "reports.api", "reports.fieldwork",
            "reports.factors", "reports.data", "reports.wellbeing_demo")  # fmt: skip
 
 

@@ -190,14 +190,16 @@ def test_every_ui_string_and_label_has_glyphs_in_the_font(questionnaire):
     """Missing glyphs do not survive text extraction, so check the sources of all text."""
     from reportlab.pdfbase import pdfmetrics
 
+    from kesu.i18n import PARTS
     from reports.capacity import load_capacity_plan
-    from reports.i18n import CATALOGUE
 
     font = pdfmetrics.getFont(register_cjk_font())
     face = getattr(font, "face", None)
     if not hasattr(face, "charToGlyph"):
         pytest.skip("CID fallback font in use: no TrueType font on this machine")
-    texts = [s for table in CATALOGUE.values() for s in table.values()]
+    # the catalogue parts the PDF reads (the web pages' strings never reach a PDF)
+    pdf_parts = (PARTS["reports"].STRINGS, PARTS["outcomes"].STRINGS)
+    texts = [s for part in pdf_parts for table in part.values() for s in table.values()]
     for lang in ("zh-CN", "en"):
         texts.append(questionnaire.title.get(lang))
         texts += [g.label.get(lang) for g in questionnaire.groups]
@@ -214,8 +216,8 @@ def test_every_ui_string_and_label_has_glyphs_in_the_font(questionnaire):
 
 
 def test_both_languages_have_every_string():
-    from reports.i18n import CATALOGUE
-    from reports.i18n import tr
+    from kesu.i18n import CATALOGUE
+    from kesu.i18n import tr
 
     assert set(CATALOGUE["zh-CN"]) == set(CATALOGUE["en"])
     assert tr("fr", "footer", page=1, pages=2) == "第 1 页 / 共 2 页"  # unknown language: zh-CN

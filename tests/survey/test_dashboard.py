@@ -14,10 +14,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kesu.i18n import tr
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import load_questionnaire
 from reports.demo import simulate_wave
-from reports.i18n import tr
 from reports.labels import ci_text
 from reports.labels import pct
 from sampling import LonelyPSU

@@ -9,6 +9,8 @@ import pytest
 from survey_testlib import FEATURES
 
 import survey
+from kesu.i18n import CATALOGUE
+from kesu.i18n import code_label
 from questionnaires import load_questionnaire
 from sampling.outcomes import CATEGORIES
 from survey.answers import parse_number
@@ -18,9 +20,6 @@ from survey.flow import missing_required
 from survey.flow import option_order
 from survey.flow import row_order
 from survey.flow import walk
-from survey.i18n import MESSAGES
-from survey.i18n import code_label
-from survey.i18n import disposition_label
 from survey.models import ROLES
 from survey.models import ResponseStatus
 from survey.models import WaveStatus
@@ -100,8 +99,8 @@ def test_device_class() -> None:
 
 
 def test_ui_catalogue_has_every_key_in_both_languages() -> None:
-    assert set(MESSAGES["zh-CN"]) == set(MESSAGES["en"])
-    assert all(MESSAGES["en"].values()) and all(MESSAGES["zh-CN"].values())
+    assert set(CATALOGUE["zh-CN"]) == set(CATALOGUE["en"])
+    assert all(CATALOGUE["en"].values()) and all(CATALOGUE["zh-CN"].values())
 
 
 def test_every_template_key_is_in_the_catalogue() -> None:
@@ -110,7 +109,7 @@ def test_every_template_key_is_in_the_catalogue() -> None:
     for path in templates.rglob("*.html"):
         used.update(re.findall(r"(?<![.\w])t\('([a-z0-9_]+)'", path.read_text(encoding="utf-8")))
     assert len(used) > 150
-    assert used - set(MESSAGES["zh-CN"]) == set()
+    assert used - set(CATALOGUE["zh-CN"]) == set()
 
 
 @pytest.mark.parametrize(
@@ -135,6 +134,6 @@ def test_stored_codes_have_chinese_and_english_names(kind: str, codes: list[str]
 
 
 def test_disposition_labels_come_from_the_aapor_table() -> None:
-    assert disposition_label("2.24") == "家中无人"
-    assert disposition_label("2.24", "en") == "No one at residence"
-    assert disposition_label("9.9") == "" and disposition_label(None, "en") == ""
+    assert code_label("disposition", "2.24") == "家中无人"
+    assert code_label("disposition", "2.24", "en") == "No one at residence"
+    assert code_label("disposition", "9.9") == "9.9" and code_label("disposition", None) == ""

@@ -1,19 +1,12 @@
-"""Every UI string of the report, in Chinese (default) and English.
+"""The strings of the PDF reports and the web dashboard, in Chinese (default) and English.
 
-Questionnaire labels (towns, groups, levels, dimensions, options) come from the
-questionnaire, never from here. :func:`tr` looks a key up and formats it;
-unknown languages fall back to zh-CN, unknown keys raise ``KeyError`` (so a
-missing translation is found by the tests, not by a reader).
+One part of the one catalogue :mod:`kesu.i18n` (look strings up with
+:func:`kesu.i18n.tr`). Questionnaire labels (towns, groups, levels, dimensions, options)
+come from the questionnaire, never from here; AAPOR categories from
+:mod:`kesu.strings.outcomes`.
 """
 
 from __future__ import annotations
-
-import logging
-from typing import Any
-
-logger = logging.getLogger(__name__)
-
-LANGUAGES = ("zh-CN", "en")
 
 _ZH: dict[str, str] = {
     "dash_title": "{wave} · 实时结果",
@@ -263,7 +256,6 @@ _ZH: dict[str, str] = {
     "col_value": "完成值",
     "col_progress": "完成率(%)",
     "col_expected": "应完成(%)",
-    "col_status": "状态",
     "col_step": "步骤",
     "col_item": "项目",
     "col_count": "数量",
@@ -322,14 +314,6 @@ _ZH: dict[str, str] = {
         "协会（AAPOR）2023年标准定义，应答率RR1为{rr1}%、RR3为{rr3}%（未知资格样本中的合格比例e"
         " = {e}），合作率COOP1为{coop}%。"
     ),
-    "aapor_I": "完成访问 (1.1)",
-    "aapor_P": "部分完成 (1.2)",
-    "aapor_R": "拒访和中断 (2.1)",
-    "aapor_NC": "未接触 (2.2)",
-    "aapor_O": "其他未访问 (2.3)",
-    "aapor_UH": "住户资格未知 (3.1)",
-    "aapor_UO": "其他资格未知 (3.2–3.9)",
-    "aapor_NE": "不合格 (4)",
     "rate_rr1": "应答率 RR1",
     "rate_rr2": "应答率 RR2",
     "rate_rr3": "应答率 RR3",
@@ -1031,7 +1015,6 @@ _EN: dict[str, str] = {
     "col_value": "Achieved",
     "col_progress": "Progress (%)",
     "col_expected": "Expected (%)",
-    "col_status": "Status",
     "col_step": "Step",
     "col_item": "Item",
     "col_count": "Count",
@@ -1097,14 +1080,6 @@ _EN: dict[str, str] = {
         "ws completed. By the AAPOR Standard Definitions (2023) RR1 is {rr1}% and RR3 {rr3}% (e"
         "ligible share of unknown cases e = {e}); the cooperation rate COOP1 is {coop}%."
     ),
-    "aapor_I": "Complete (1.1)",
-    "aapor_P": "Partial (1.2)",
-    "aapor_R": "Refusal and break-off (2.1)",
-    "aapor_NC": "Non-contact (2.2)",
-    "aapor_O": "Other non-interview (2.3)",
-    "aapor_UH": "Unknown if household (3.1)",
-    "aapor_UO": "Unknown, other (3.2-3.9)",
-    "aapor_NE": "Not eligible (4)",
     "rate_rr1": "Response rate RR1",
     "rate_rr2": "Response rate RR2",
     "rate_rr3": "Response rate RR3",
@@ -1595,32 +1570,4 @@ _EN: dict[str, str] = {
     ),
 }
 
-CATALOGUE: dict[str, dict[str, str]] = {"zh-CN": _ZH, "en": _EN}
-
-
-def check_language(lang: str) -> str:
-    """``lang`` if supported, else ``zh-CN`` (logged).
-
-    Example:
-        >>> check_language("en")
-        'en'
-    """
-    if lang in CATALOGUE:
-        return lang
-    logger.warning("report language %r not available; using zh-CN", lang)
-    return "zh-CN"
-
-
-def tr(lang: str, key: str, **values: Any) -> str:
-    """The string ``key`` in ``lang``, formatted with ``values``.
-
-    Raises:
-        KeyError: no such key.
-
-    Example:
-        >>> tr("en", "footer", page=2, pages=9)
-        'Page 2 of 9'
-    """
-    table = CATALOGUE.get(lang, _ZH)
-    text = table[key]
-    return text.format(**values) if values else text
+STRINGS: dict[str, dict[str, str]] = {"zh-CN": _ZH, "en": _EN}

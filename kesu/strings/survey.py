@@ -1,31 +1,15 @@
-"""The user-interface strings of the web survey, in Simplified Chinese and English.
+"""The web survey's interface strings (respondent pages, staff pages, CAPI), zh-CN and English.
 
-Questionnaire texts come from the questionnaire file; everything else a respondent or a
-staff member reads is here, so a translation is one dict. Missing English strings fall
-back to Chinese (the default language). Stored codes (wave status, roles, review
-decisions, AAPOR categories, ...) keep their values; :func:`code_label` gives their
-display names. The language of a request is ``g.lang`` (the ``?lang=`` switch of
-:mod:`survey.respond`); :func:`ui_text` and :func:`ui_label` read it.
+One part of the one catalogue :mod:`kesu.i18n` (look strings up there with
+:func:`kesu.i18n.tr`). Questionnaire texts come from the questionnaire file; stored codes
+(wave status, roles, review decisions, ...) keep their values and are shown through the
+``<kind>_<code>`` keys here (``status_open`` ...). AAPOR categories and disposition codes
+are named in :mod:`kesu.strings.outcomes`, beside their codes.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from flask import g
-from flask import has_app_context
-from flask import has_request_context
-from flask import session
-
-from sampling.outcomes import DISPOSITIONS
-
-logger = logging.getLogger(__name__)
-
-DEFAULT_LANGUAGE = "zh-CN"
-LANGUAGES: dict[str, str] = {"zh-CN": "中文", "en": "English"}
-
-MESSAGES: dict[str, dict[str, str]] = {
+STRINGS: dict[str, dict[str, str]] = {
     "zh-CN": {
         "app_name": "科素 · 公民科学素质调查",
         "switch_language": "English",
@@ -425,14 +409,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "flag_attention": "注意力题未通过",
         "flag_duplicate_device": "同一设备重复",
         "flag_duplicate_answers": "答案重复",
-        "aapor_I": "完成访问",
-        "aapor_P": "部分完成",
-        "aapor_R": "拒访与中途退出",
-        "aapor_NC": "未接触",
-        "aapor_O": "其他未访",
-        "aapor_UH": "资格不明（住户）",
-        "aapor_UO": "资格不明（其他）",
-        "aapor_NE": "不合格",
         # error pages (HTML; the JSON API keeps its English messages)
         "error_400": "请求有误",
         "error_403": "无权访问",
@@ -947,14 +923,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "flag_attention": "attention check failed",
         "flag_duplicate_device": "duplicate device",
         "flag_duplicate_answers": "duplicate answers",
-        "aapor_I": "Complete",
-        "aapor_P": "Partial",
-        "aapor_R": "Refusal and break-off",
-        "aapor_NC": "Non-contact",
-        "aapor_O": "Other non-interview",
-        "aapor_UH": "Unknown if household",
-        "aapor_UO": "Unknown, other",
-        "aapor_NE": "Not eligible",
         # error pages (HTML; the JSON API keeps its English messages)
         "error_400": "Bad request",
         "error_403": "Forbidden",
@@ -1060,70 +1028,3 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
 }
-
-
-def normalize_language(value: str | None) -> str:
-    """A supported language tag (default zh-CN)."""
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
-    """The UI string ``key`` in ``language`` with ``{params}`` filled in.
-
-    Raises:
-        KeyError: for an unknown key (a programming error, caught by the tests).
-    """
-    table = MESSAGES.get(language, MESSAGES[DEFAULT_LANGUAGE])
-    template = table.get(key) or MESSAGES[DEFAULT_LANGUAGE][key]
-    return template.format(**params) if params else template
-
-
-def code_label(kind: str, code: Any, language: str = DEFAULT_LANGUAGE) -> str:
-    """The display name of a stored code, e.g. ``code_label("status", "open")`` -> 开放中.
-
-    ``kind`` is the key prefix (status, role, review, response, mode, selection, flag,
-    aapor). A code without a catalogue entry is shown as it is; ``None`` as "".
-    """
-    if code is None or code == "":
-        return ""
-    key = f"{kind}_{code}"
-    if key not in MESSAGES[DEFAULT_LANGUAGE]:
-        return str(code)
-    return translate(key, language)
-
-
-def disposition_label(code: Any, language: str = DEFAULT_LANGUAGE) -> str:
-    """The name of an AAPOR disposition code in ``language`` ("" for an unknown code)."""
-    labels = DISPOSITIONS.get(str(code)) if code is not None else None
-    if labels is None:
-        return ""
-    return labels[0] if normalize_language(language) == "zh-CN" else labels[1]
-
-
-def current_language() -> str:
-    """The language of the current request (zh-CN outside a request).
-
-    ``g.lang`` once the respondent blueprint's ``before_app_request`` has run; before it
-    (a CSRF failure or a rate limit answered by an earlier hook) the session's choice.
-    """
-    if not has_app_context():
-        return DEFAULT_LANGUAGE
-    lang = g.get("lang")
-    if lang is None and has_request_context():
-        lang = session.get("lang")
-    return normalize_language(lang)
-
-
-def ui_text(key: str, **params: Any) -> str:
-    """:func:`translate` into the language of the current request."""
-    return translate(key, current_language(), **params)
-
-
-def ui_label(kind: str, code: Any) -> str:
-    """:func:`code_label` in the language of the current request."""
-    return code_label(kind, code, current_language())
-
-
-def ui_disposition(code: Any) -> str:
-    """:func:`disposition_label` in the language of the current request."""
-    return disposition_label(code, current_language())
