@@ -2,8 +2,8 @@
 
 The web survey, the staff console, the dashboard and the PDF reports look their strings
 up here, with one function, :func:`tr` ``(lang, key, **values)``. The strings live in
-part files under :mod:`kesu.strings` (one per area: ``survey``, ``reports``,
-``outcomes``), registered in :data:`PARTS`; they are merged once at import, and a key
+part files under :mod:`kesu.strings` (one per area: ``survey``, ``staff``,
+``reports``, ``outcomes``), registered in :data:`PARTS`; they are merged once at import, and a key
 defined in two parts, or missing in a language, stops the import (and the tests) with
 a message naming the part and the key. Questionnaire texts come from the questionnaire
 file, never from here.
@@ -17,6 +17,7 @@ from typing import Any
 
 from kesu.strings import outcomes
 from kesu.strings import reports
+from kesu.strings import staff
 from kesu.strings import survey
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,12 @@ DEFAULT_LANGUAGE = LANGUAGES[0]
 LANGUAGE_NAMES: dict[str, str] = {"zh-CN": "中文", "en": "English"}
 
 #: the catalogue's parts, by area
-PARTS: dict[str, ModuleType] = {"survey": survey, "reports": reports, "outcomes": outcomes}
+PARTS: dict[str, ModuleType] = {
+    "survey": survey,
+    "staff": staff,
+    "reports": reports,
+    "outcomes": outcomes,
+}
 
 
 def check_parts(parts: dict[str, ModuleType]) -> list[str]:

@@ -68,7 +68,7 @@ DEVICE_COOKIE = "kesu_device"
 
 def init_app(app: Flask) -> None:
     """Template helpers and rate limits of the respondent pages."""
-    app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGE_NAMES)
+    app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGE_NAMES, switch_url=switch_url)
     security.limit(app, "respond.page", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.start", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.open_link", "RATE_LIMIT_OPEN_START", methods=["POST"])
@@ -88,6 +88,25 @@ def _token_key() -> str:
     # key is a hash, so the limiter's storage (Redis) holds no usable invitation token
     token = str((request.view_args or {}).get("token", ""))[:64]
     return "token:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
+
+
+def switch_url(key: str, value: str) -> str:
+    """The link of a language or text-size switch (``?lang=en``, ``?text=large``).
+
+    It must lead to a page that answers GET: after a POST that rendered its page in place
+    (a form with errors), the page's own address (``g.page_url``), else the current path
+    when it answers GET, else the staff or respondent start page (never a 405).
+    """
+    if request.method == "GET":
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("lang", "text")]
+        base = request.path + (f"?{urlencode(kept)}" if kept else "")
+    elif g.get("page_url"):
+        base = str(g.page_url)
+    elif request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        base = request.path
+    else:
+        base = url_for("admin.waves") if request.path.startswith("/admin") else "/"
+    return base + ("&" if "?" in base else "?") + urlencode({key: value})
 
 
 def _language() -> str:

@@ -78,14 +78,21 @@ def test_create_open_close_a_wave_from_an_upload(admin: FlaskClient, session: Se
     assert r.status_code == 303
     assert "<td>开放中</td>" in admin.get("/admin/").data.decode()
     r = admin.post("/admin/waves/pilot-2025/invite", data={"count": "3", "town": "fotang"})
-    links = re.findall(r"/s/([A-Za-z0-9_-]{32})", r.data.decode())
-    assert len(links) == 3
+    assert r.status_code == 303  # redirect after the POST: a reload creates nothing
+    page = admin.get(r.headers["Location"]).data.decode()
+    links = re.findall(r"/s/([A-Za-z0-9_-]{32})", page)
+    assert len(links) == 3 and "已生成 3 个邀请链接" in page
+    assert page.index("/s/" + links[0]) < page.index('id="count"')  # the new links on top
     session.rollback()
     towns = session.scalars(select(Invitation.town).where(Invitation.open_link.is_(False))).all()
     assert towns == ["fotang"] * 3
     qr = admin.get("/admin/waves/pilot-2025/qr.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
-    admin.post("/admin/waves/pilot-2025/status", data={"status": "closed"})
+    unconfirmed = admin.post("/admin/waves/pilot-2025/status", data={"status": "closed"})
+    assert unconfirmed.status_code == 400 and "关闭调查前请先勾选" in unconfirmed.data.decode()
+    r = admin.post("/admin/waves/pilot-2025/status", data={"status": "closed", "confirm": "1"})
+    assert r.status_code == 303
+    assert "已关闭" in admin.get(r.headers["Location"]).data.decode()
     assert _actions(session) == [
         "user.create",
         "user.login",
@@ -176,11 +183,14 @@ def test_staff_pages_are_chinese_first_with_an_english_switch(
     admin: FlaskClient, wave: str
 ) -> None:
     listing = admin.get("/admin/").data.decode()
-    assert 'lang="zh-CN"' in listing and '<a href="?lang=en" lang="en">English</a>' in listing
+    assert (
+        'lang="zh-CN"' in listing and '<a href="/admin/?lang=en" lang="en">English</a>' in listing
+    )
     assert "<h1>调查轮次</h1>" in listing and "退出（alice）" in listing
     assert "<td>开放中</td>" in listing and "Waves" not in listing
     page = admin.get(f"/admin/waves/{wave}").data.decode()
-    assert "<dd>管理员</dd>" in page and "关闭本轮调查" in page and "生成邀请链接" in page
+    assert "<dd>管理员</dd>" in page and "关闭本轮调查" in page
+    assert "生成邀请链接" in admin.get(f"/admin/waves/{wave}?tab=sample").data.decode()
     # the switch redirects to the clean address and sticks for the next pages
     r = admin.get(f"/admin/waves/{wave}?lang=en")
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/admin/waves/{wave}")
@@ -191,12 +201,17 @@ def test_staff_pages_are_chinese_first_with_an_english_switch(
     monitor = admin.get(f"/admin/waves/{wave}/monitor").data.decode()
     assert "Fieldwork monitor: " in monitor and "Refusal rate REF1" in monitor
     r = admin.post(f"/admin/waves/{wave}/invite", data={"count": "many"})
-    assert r.status_code == 400 and "count must be a number" in r.data.decode()
+    assert r.status_code == 400 and "Enter a whole number from 1 to 10000." in r.data.decode()
+    # the page answered in place: its language switch leads to a page, never a 405
+    switch = re.search(r'<a href="([^"]+)" lang="zh-CN">', r.data.decode())
+    assert switch is not None and "/invite" not in switch.group(1)
+    assert admin.get(switch.group(1).replace("&amp;", "&")).status_code == 303
     admin.get("/admin/?lang=zh-CN")
     monitor = admin.get(f"/admin/waves/{wave}/monitor").data.decode()
     assert f"实地监控：{wave}" in monitor and "拒访率 REF1" in monitor and "不合格（NE）" in monitor
     r = admin.post(f"/admin/waves/{wave}/invite", data={"count": "many"})
-    assert r.status_code == 400 and "数量必须是数字" in r.data.decode()
+    assert r.status_code == 400 and "请填写 1 到 10000 之间的整数。" in r.data.decode()
+    assert 'value="many"' in r.data.decode()  # the input kept beside its error
 
 
 def test_error_pages_follow_the_language_and_json_stays_english(
