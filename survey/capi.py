@@ -24,6 +24,8 @@ from flask import url_for
 from survey.auth import role_required
 from survey.db import get_session
 from survey.errors import BadRequestError
+from survey.errors import NotFoundError
+from survey.errors import SurveyError
 from survey.fieldwork import ATTEMPT_CODES
 from survey.fieldwork import assignments as list_assignments
 from survey.fieldwork import case_view
@@ -31,10 +33,15 @@ from survey.fieldwork import parse_roster
 from survey.fieldwork import record_attempt
 from survey.fieldwork import record_roster
 from survey.fieldwork import start_interview
+from survey.fieldwork import village_of
+from survey.i18n import current_language
 from survey.i18n import ui_disposition
 from survey.i18n import ui_text
 from survey.respond import device_class
 from survey.security import SECURITY_HEADERS
+from survey.services import get_wave
+from survey.services import questionnaire_of
+from survey.waves import towns_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +55,57 @@ _GEO_POLICY = SECURITY_HEADERS["Permissions-Policy"].replace("geolocation=()", "
 @role_required("interviewer")
 def assignments() -> str:
     """The interviewer's households."""
-    return render_template("capi/list.html", cases=list_assignments(get_session(), g.user))
+    db = get_session()
+    cases = list_assignments(db, g.user)
+    towns = town_names(db, sorted({c.wave for c in cases}), current_language())
+    return render_template("capi/list.html", cases=cases, towns=towns)
+
+
+def _line_of(param: str) -> int | None:
+    """The roster line (0-based) an error names (``age.3`` -> 3), or None."""
+    head, _, tail = param.partition(".")
+    return int(tail) if head in ("label", "sex", "age") and tail.isdecimal() else None
+
+
+def town_names(db: Any, waves: list[str], lang: str) -> dict[tuple[str, str], str]:
+    """``(wave, town code) -> town name`` from each wave's questionnaire (in ``lang``)."""
+    out: dict[tuple[str, str], str] = {}
+    for name in waves:
+        q = questionnaire_of(get_wave(db, name).questionnaire_version)
+        out.update({(name, t.code): t.label(lang) for t in towns_of(q)})
+    db.rollback()
+    return out
 
 
 @bp.get("/cases/<id:case_id>")
 @role_required("interviewer")
 def case(case_id: int) -> Any:
     """One household: attempts, roster and selection, start of the interview."""
-    view = case_view(get_session(), g.user, case_id)
+    return _case_page(case_id)
+
+
+def _case_page(
+    case_id: int,
+    *,
+    roster_error: str | None = None,
+    roster_param: str = "",
+    roster_form: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> Any:
+    db = get_session()
+    view = case_view(db, g.user, case_id)
     codes = [(c, ui_disposition(c)) for c in ATTEMPT_CODES]
-    html = render_template("capi/case.html", v=view, codes=codes, rows=range(8))
-    response = make_response(html)
+    towns = dict(town_names(db, [view.invitation.wave.name], current_language()))
+    g.page_url = url_for("capi.case", case_id=case_id)
+    kept = roster_form or {}
+    rows = max(8, len(kept.get("label", [])))
+    html = render_template(
+        "capi/case.html", v=view, codes=codes, rows=range(rows), town=towns.get(
+            (view.invitation.wave.name, view.invitation.town or ""), view.invitation.town or ""
+        ), village=village_of(view.invitation.attributes), roster_error=roster_error,
+        roster_line=_line_of(roster_param), kept=kept,
+    )  # fmt: skip
+    response = make_response(html, status)
     if view.settings["gps"]:
         response.headers["Permissions-Policy"] = _GEO_POLICY
     return response
@@ -77,9 +124,18 @@ def attempt(case_id: int) -> Any:
 @bp.post("/cases/<id:case_id>/roster")
 @role_required("interviewer")
 def roster(case_id: int) -> Any:
-    """Record the household roster and select the respondent."""
-    members = parse_roster(request.form.to_dict(flat=False))
-    chosen = record_roster(get_session(), g.user, case_id, members)
+    """Record the household roster and select the respondent; a mistake (age 200, nobody
+    of the survey's ages) is shown beside the roster, on the same page, with what was typed."""
+    form = request.form.to_dict(flat=False)
+    try:
+        chosen = record_roster(get_session(), g.user, case_id, parse_roster(form))
+    except SurveyError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        get_session().rollback()
+        kept = {k: [v[:16] for v in form.get(k, [])] for k in ("label", "sex", "age", "birthday")}
+        return _case_page(case_id, roster_error=exc.page_text(), roster_param=exc.param or "",
+                          roster_form=kept, status=400)  # fmt: skip
     flash(ui_text("flash_selected", label=chosen.selected, eligible=chosen.eligible))
     return redirect(url_for("capi.case", case_id=case_id), code=303)
 

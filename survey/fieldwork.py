@@ -229,6 +229,21 @@ class Assignment:
     last_code: str | None
     status: str | None
     selected: str | None
+    #: the village's (community's) name when the sample file gives one (see :func:`village_of`)
+    village: str = ""
+
+
+#: sample-file columns that may name a PSU's village or community (kept in the attributes)
+VILLAGE_COLUMNS = ("psu_name", "village", "community")
+
+
+def village_of(attributes: Mapping[str, Any] | None) -> str:
+    """The village (community) name of a case from its sample attributes, "" if none."""
+    for key in VILLAGE_COLUMNS:
+        value = (attributes or {}).get(key)
+        if value:
+            return str(value)[:64]
+    return ""
 
 
 def attempt_summary(wave_id: int | None = None) -> Subquery:
@@ -254,6 +269,7 @@ def assignments(session: Session, user: User) -> list[Assignment]:
         select(
             Invitation.id, Wave.name, Invitation.household_id, Invitation.town, Invitation.psu,
             attempts.c.n, last.c.disposition, Response.status, HouseholdRoster.selected,
+            Invitation.attributes,
         )
         .join(Wave, Invitation.wave_id == Wave.id)
         .outerjoin(attempts, attempts.c.invitation_id == Invitation.id)
@@ -269,6 +285,7 @@ def assignments(session: Session, user: User) -> list[Assignment]:
             id=r[0], wave=r[1], household_id=r[2] or str(r[0]), town=r[3] or "", psu=r[4] or "",
             attempts=int(r[5] or 0), last_code=r[6],
             status=r[7].value if r[7] is not None else None, selected=r[8],
+            village=village_of(r[9]),
         )
         for r in rows
     ]  # fmt: skip
@@ -360,22 +377,29 @@ def parse_roster(form: Mapping[str, Sequence[str]]) -> list[MemberInput]:
         age_text = ages[i].strip() if i < len(ages) else ""
         if not label and not age_text:
             continue
-        where = f"roster line {i + 1}"
+        where, line = f"roster line {i + 1}", {"line": i + 1}
         if not label or len(label) > 16:
             raise BadRequestError(
-                f"{where}: a nickname or initials (1-16 characters)", param="label"
-            )
+                f"{where}: a nickname or initials (1-16 characters)", param=f"label.{i}",
+                ui="err_roster_label", ui_params=line,
+            )  # fmt: skip
         sex = sexes[i] if i < len(sexes) else ""
         if sex not in ("1", "2"):
-            raise BadRequestError(f"{where}: choose the sex", param="sex")
+            raise BadRequestError(f"{where}: choose the sex", param=f"sex.{i}",
+                                  ui="err_roster_sex", ui_params=line)  # fmt: skip
         if not age_text.isdecimal() or not 0 <= int(age_text) <= 120:
-            raise BadRequestError(f"{where}: age is a whole number 0-120", param="age")
+            raise BadRequestError(
+                f"{where}: age is a whole number 0-120", param=f"age.{i}",
+                ui="err_roster_age", ui_params={**line, "value": age_text[:8]},
+            )  # fmt: skip
         birthday = birthdays[i].strip() if i < len(birthdays) else ""
         out.append(MemberInput(label, sex, int(age_text), birthday))
     if not out:
-        raise BadRequestError("list the household members first", param="label")
+        raise BadRequestError("list the household members first", param="roster",
+                              ui="err_roster_empty")  # fmt: skip
     if len({m.label for m in out}) != len(out):
-        raise BadRequestError("give each member a different nickname", param="label")
+        raise BadRequestError("give each member a different nickname", param="roster",
+                              ui="err_roster_same_label")  # fmt: skip
     return out
 
 
@@ -406,6 +430,11 @@ def select_respondent(
     max_age: int,
 ) -> DoorSelection:
     """The door-step selection (``kish``: balanced grid on ``serial``; ``next_birthday``)."""
+    if not any(min_age <= m.age <= max_age for m in members):
+        raise BadRequestError(
+            f"no household member is {min_age}-{max_age} years old", param="roster",
+            ui="err_roster_no_adult", ui_params={"low": min_age, "high": max_age},
+        )  # fmt: skip
     try:
         if method == "kish":
             roster = [RosterPerson(m.label, m.sex, m.age) for m in members]
@@ -414,7 +443,8 @@ def select_respondent(
             people = [(m.label, _date_of_birth(m, on)) for m in members]
             return next_birthday_select(people, on, min_age=min_age, max_age=max_age)
     except SamplingError as exc:
-        raise BadRequestError(exc.message, param="roster", hint=exc.hint) from None
+        raise BadRequestError(exc.message, param="roster", hint=exc.hint, ui="err_roster_other",
+                              ui_params={"detail": exc.message}) from None  # fmt: skip
     raise BadRequestError("unknown rule", param="method", got=method, expected=SELECTION_METHODS)
 
 

@@ -28,6 +28,7 @@ from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kesu.i18n import LANGUAGE_NAMES
@@ -47,6 +48,8 @@ from survey.errors import BadRequestError
 from survey.flow import option_order
 from survey.flow import row_order
 from survey.flow import walk
+from survey.models import Wave
+from survey.models import WaveStatus
 from survey.render import render_items
 from survey.responses import Respondent
 from survey.responses import check_interviewer
@@ -56,6 +59,9 @@ from survey.responses import save_page
 from survey.responses import start_open_response
 from survey.responses import start_response
 from survey.responses import valid_token
+from survey.services import questionnaire_of
+from survey.services import wave_is_anonymous
+from survey.services import wave_is_open
 
 logger = logging.getLogger(__name__)
 
@@ -153,8 +159,18 @@ def device_class(user_agent: str) -> dict[str, str]:
 @bp.get("/")
 @public
 def index() -> str:
-    """A landing page for people who arrive without a link."""
-    return render_template("respond/index.html")
+    """A landing page for people who arrive without a link: the waves anyone may answer
+    now (open, within their dates, with an open link), else "no survey is open"."""
+    db = get_session()
+    waves = [w for w in db.scalars(select(Wave).where(Wave.status == WaveStatus.OPEN,
+                                                      Wave.open_recruitment.is_(True)))
+             if w.open_token and wave_is_open(w) and not wave_is_anonymous(w)]  # fmt: skip
+    public = [
+        (questionnaire_of(w.questionnaire_version).title.get(g.lang), w.open_token)
+        for w in sorted(waves, key=lambda w: w.id)
+    ]
+    db.rollback()
+    return render_template("respond/index.html", public=public)
 
 
 def _to_current(r: Respondent) -> WerkzeugResponse:

@@ -106,7 +106,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "，任何人都可以参加：",
         "landing_take": "参加“{title}”",
         "landing_staff": "工作人员登录",
-        "field_town_village": "{town} · {village}",
+        "field_psu_code": "村（社区）编号 {code}",
+        "err_roster_label": "第 {line} 行：请填写称呼或姓名首字母（1-16 个字）。",
+        "err_roster_sex": "第 {line} 行：请选择性别。",
+        "err_roster_age": "第 {line} 行：年龄“{value}”不对，应为 0 到 120 之间的整数。",
+        "err_roster_empty": "请先填写家庭成员。",
+        "err_roster_same_label": "每位成员的称呼不能相同。",
+        "err_roster_no_adult": "家中没有 {low} 到 {high} 岁的成员，不能抽选受访者。"
+        "请核对年龄；如确实没有，请记录结果“4.70 家中无合格成员”。",
+        "err_roster_other": "无法完成户内抽选：{detail}",
     },
     "en": {
         "cancel": "Cancel",
@@ -221,6 +229,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "These surveys are open to everyone now:",
         "landing_take": "Take part in “{title}”",
         "landing_staff": "Staff login",
-        "field_town_village": "{town} · {village}",
+        "field_psu_code": "village (community) code {code}",
+        "err_roster_label": "Line {line}: enter a nickname or initials (1-16 characters).",
+        "err_roster_sex": "Line {line}: choose the sex.",
+        "err_roster_age": "Line {line}: the age “{value}” is wrong; enter a whole number "
+        "from 0 to 120.",
+        "err_roster_empty": "List the household members first.",
+        "err_roster_same_label": "Give each member a different nickname.",
+        "err_roster_no_adult": "Nobody in the household is {low} to {high} years old, so no "
+        "respondent can be selected. Check the ages; if so, record the outcome “4.70 No "
+        "eligible respondent”.",
+        "err_roster_other": "The selection could not be made: {detail}",
     },
 }

@@ -1,0 +1,226 @@
+"""The staff console in a desktop-sized headless Chromium (issue 15).
+
+Preview without storing anything; create -> edit -> duplicate -> close a wave; an error
+on a staff form shown in place, in Chinese, with the input kept; a reload after a POST
+creates nothing; the language switch after a POST answered in place is never a 405.
+Debian's /usr/bin/chromium through Playwright (never ``playwright install``); skipped only
+when that binary is absent. ``KESU_SHOTS=<dir>`` keeps the screenshots (1280 and 800 px).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+from survey_testlib import FEATURES
+from survey_testlib import LiveServer
+
+from survey.db import create_db_engine
+from survey.db import upgrade
+from survey.models import AuditLog
+from survey.models import Invitation
+from survey.models import Response
+from survey.models import Wave
+from survey.models import WaveStatus
+from survey.services import create_user
+from survey.services import create_wave
+from survey.services import set_wave_status
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]  # fmt: skip
+PASSWORD = "a long enough password"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+
+
+class Console:
+    """A live server over a SQLite file, a logged-in admin's browser page, the database."""
+
+    def __init__(self, base: str, page: Any, factory: sessionmaker[Session], shots: Path):
+        self.base, self.page, self.factory, self.shots = base, page, factory, shots
+
+    def count(self, model: Any) -> int:
+        with self.factory() as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+    def shot(self, name: str) -> None:
+        """Screenshots at 1280 px and 800 px (kept under $KESU_SHOTS when set)."""
+        for width in (1280, 800):
+            self.page.set_viewport_size({"width": width, "height": 900})
+            path = self.shots / f"{name}-{width}.png"
+            self.page.screenshot(path=str(path), full_page=True)
+            if os.environ.get("KESU_SHOTS"):
+                Path(os.environ["KESU_SHOTS"]).mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, Path(os.environ["KESU_SHOTS"]) / path.name)
+        self.page.set_viewport_size({"width": 1280, "height": 900})
+
+    def submit(self, button: Any) -> None:
+        with self.page.expect_navigation():
+            button.click()
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'staff.sqlite3'}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    factory = sessionmaker(bind=engine)
+    with factory() as session:
+        create_user(session, "ada", PASSWORD, actor="test", role="admin")
+        create_user(session, "ivy", PASSWORD, actor="test", role="interviewer")
+        create_wave(session, name="w1", questionnaire_data=FEATURES.read_bytes(),
+                    source_name="features.yaml", actor="test")  # fmt: skip
+        set_wave_status(session, "w1", WaveStatus.OPEN, "test")
+    with LiveServer(url, tmp_path / "inst", workers=1) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{server.base}/admin/login")
+            page.fill("#username", "ada")
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.locator("form button[type=submit]").click()
+            yield Console(server.base, page, factory, tmp_path)
+        finally:
+            browser.close()
+    engine.dispose()
+
+
+def test_preview_walks_every_page_with_skip_logic_and_stores_nothing(console: Console) -> None:
+    page = console.page
+    before = {m: console.count(m) for m in (Response, Invitation, AuditLog, Wave)}
+    page.goto(f"{console.base}/admin/waves/w1")
+    with page.expect_navigation():
+        page.get_by_role("link", name="预览问卷").first.click()
+    assert "预览模式" in page.content(), page.content()
+    assert "第 1 页，共 2 页" in page.content()
+    page.get_by_label("女", exact=True).check()
+    page.get_by_label("您的出生年份").fill("1980")
+    page.get_by_label("农民", exact=True).check()
+    page.get_by_label("电视", exact=True).check()
+    console.submit(page.get_by_role("button", name="下一页"))
+    # skip logic: farm_years is asked only of farmers, and must be answered
+    assert "根据您的回答新出现了这道题" in page.content()
+    page.get_by_label("您务农多少年了？").fill("12")
+    console.submit(page.get_by_role("button", name="下一页"))
+    assert "第 2 页，共 3 页" in page.content()
+    console.shot("preview")
+    console.submit(page.get_by_role("button", name="上一页"))
+    assert "第 1 页，共 3 页" in page.content()
+    assert page.get_by_label("您务农多少年了？").input_value() == "12"  # answers kept
+    console.submit(page.get_by_role("button", name="下一页"))
+    page.locator("#f-K1-T").check()
+    page.get_by_label("一年", exact=True).check()
+    page.get_by_label("设立对照组", exact=True).check()
+    page.get_by_label("随机分组", exact=True).check()
+    page.locator("#f-S1-F").check()
+    page.get_by_label("明天很可能下雨", exact=True).check()
+    console.submit(page.get_by_role("button", name="下一页"))
+    page.locator("#f-interest-4").check()
+    page.locator("#f-V1-3").check()
+    page.locator("#f-V2-3").check()
+    console.submit(page.get_by_role("button", name="完成预览"))
+    assert "预览结束" in page.content() and "没有保存任何内容" in page.content()
+    page.reload()
+    assert "预览结束" in page.content()
+    assert {m: console.count(m) for m in before} == before
+
+
+def test_create_edit_duplicate_close_a_wave(console: Console) -> None:
+    page = console.page
+    page.goto(f"{console.base}/admin/waves/new")
+    page.fill("#name", "pilot")
+    page.select_option("#bundled", "yiwu-csl-2025.yaml")
+    page.fill("#survey_year", "2025")
+    console.submit(page.get_by_role("button", name="创建"))
+    assert "已创建调查轮次 pilot（草稿）。" in page.content()
+    console.shot("wave-overview")
+    # edit: a bad year is refused in place, in Chinese, the input kept; then saved
+    with page.expect_navigation():
+        page.get_by_role("link", name="编辑本轮调查").click()
+    page.fill("#survey_year", "20x6")
+    console.submit(page.get_by_role("button", name="保存修改"))
+    assert page.locator("#err-survey_year").is_visible()
+    assert page.locator("#survey_year").input_value() == "20x6"
+    page.fill("#survey_year", "2026")
+    console.submit(page.get_by_role("button", name="保存修改"))
+    assert "已保存对调查“pilot”的修改。" in page.content() and "<dd>2026</dd>" in page.content()
+    # duplicate
+    page.fill("#dup-name", "pilot-copy")
+    console.submit(page.get_by_role("button", name="复制为新一轮调查"))
+    assert "已将“pilot”复制为新一轮调查“pilot-copy”（草稿）。" in page.content()
+    assert page.url.endswith("/admin/waves/pilot-copy")
+    with console.factory() as s:
+        copy = s.scalars(select(Wave).where(Wave.name == "pilot-copy")).one()
+        assert copy.survey_year == 2026 and copy.status is WaveStatus.DRAFT
+    # open, then close: closing asks for the confirmation first
+    console.submit(page.get_by_role("button", name="开放本轮调查"))
+    console.submit(page.get_by_role("button", name="关闭本轮调查"))
+    assert "关闭调查前请先勾选上面的确认框。" in page.content()
+    with console.factory() as s:
+        assert s.scalars(select(Wave.status).where(Wave.name == "pilot-copy")).one().value == "open"
+    page.locator("#confirm-close").check()
+    console.submit(page.get_by_role("button", name="关闭本轮调查"))
+    assert "调查“pilot-copy”已关闭" in page.content()
+    with console.factory() as s:
+        actions = s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions[-5:] == ["wave.create", "wave.edit", "wave.duplicate", "wave.open", "wave.closed"]
+
+
+def test_a_staff_form_error_is_shown_in_place_in_chinese_with_the_input_kept(
+    console: Console,
+) -> None:
+    page = console.page
+    page.goto(f"{console.base}/admin/waves/w1?tab=team")
+    page.fill("#m-user", "nobody")
+    console.submit(page.get_by_role("button", name="授予"))
+    error = page.locator("#err-members-username")
+    assert error.inner_text() == "没有名为“nobody”的用户。请检查拼写，或先在“用户”中添加。"
+    assert page.locator("#m-user").input_value() == "nobody"
+    assert "团队" in page.locator("nav.tabs a.current").inner_text()
+    console.shot("team-error")
+    # the English switch on a page answered to a POST leads to the page (never a 405)
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
+    assert page.url.endswith("/admin/waves/w1?tab=team") and "Team" in page.content()
+    with page.expect_navigation():
+        page.get_by_role("link", name="中文").click()
+    # granting says so
+    page.fill("#m-user", "ivy")
+    page.select_option("#m-role", "viewer")
+    console.submit(page.get_by_role("button", name="授予"))
+    assert "已授予用户“ivy”本轮调查的角色：" in page.content()
+    # the settings form: a bad share is refused beside its field; shares show as 0.333
+    page.goto(f"{console.base}/admin/waves/w1?tab=settings")
+    assert page.locator("#s-speeder").input_value() == "0.333"
+    page.fill("#s-speeder", "1.5")
+    console.submit(page.get_by_role("button", name="保存设置"))
+    assert "“1.5”不是 0 到 1 之间的小数" in page.locator("#err-speeder_share").inner_text()
+    assert page.locator("#s-speeder").input_value() == "1.5"
+    console.shot("settings-error")
+
+
+def test_a_reload_after_creating_invitations_creates_nothing(console: Console) -> None:
+    page = console.page
+    page.goto(f"{console.base}/admin/waves/w1?tab=sample")
+    page.fill("#count", "5")
+    console.submit(page.get_by_role("button", name="生成邀请链接"))
+    assert "已生成 5 个邀请链接" in page.content()
+    links = page.locator(".new-links li")
+    assert links.count() == 5
+    assert console.count(Invitation) == 5
+    page.reload()
+    page.reload()
+    assert console.count(Invitation) == 5 and page.locator(".new-links li").count() == 5
+    console.shot("sample")
