@@ -32,8 +32,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_wave_modes": "请至少选择一种调查方式。",
         "wave_duplicate": "复制为新一轮调查",
         "wave_duplicate_name": "新一轮调查的名称（字母、数字、-、_、.）",
-        "wave_duplicate_note": "复制问卷、设置和团队成员；不复制样本、邀请和回答。新"
-        "一轮为草稿状态。复制问卷、设置和团队成员；不复制样本、邀请和回答。新一轮为草稿状态。",
+        "wave_duplicate_note": "复制问卷、设置和团队成员；不复制样本、邀请和回答。"
+        "新一轮为草稿状态。",
         "flash_wave_duplicated": "已将“{source}”复制为新一轮调查“{name}”（草稿）。",
         "err_admin_only": "只有系统管理员可以新建或复制调查。",
         "wave_delete": "删除本轮调查",
@@ -48,6 +48,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_delete_type_name": "输入的名称与“{name}”不一致，未删除。",
         "err_delete_has_responses": "本轮调查已有 {n} 份回答，需输入调查名称确认后才能删除。",
         "flash_wave_deleted": "已删除调查“{name}”（含 {n} 份回答）。",
+        "wave_new_links_top": "刚生成的邀请链接",
         "wave_new_links_note": "刚生成的 {n} 个邀请链接。刷新本页不会再生成新链接；全"
         "部链接可随时下载。",
         "flash_invited": "已生成 {count} 个邀请链接，显示在下方。",
@@ -159,6 +160,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_delete_has_responses": "This wave holds {n} responses: type its name to confirm "
         "before deleting it.",
         "flash_wave_deleted": "Wave “{name}” deleted (with {n} responses).",
+        "wave_new_links_top": "Invitation links just created",
         "wave_new_links_note": "The {n} invitation links just created. Reloading this page "
         "creates no more; all links can be downloaded at any time.",
         "flash_invited": "{count} invitation link(s) created, listed below.",

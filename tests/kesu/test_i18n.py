@@ -35,6 +35,13 @@ def test_every_part_has_the_same_keys_in_every_language(name: str) -> None:
         assert all(table[lang].values()), lang
 
 
+def test_no_text_is_written_twice_over() -> None:
+    for lang in LANGUAGES:
+        for key, text in CATALOGUE[lang].items():
+            half = len(text) // 2
+            assert len(text) < 8 or text[:half] != text[half:], (lang, key)
+
+
 def test_no_key_is_defined_in_two_parts() -> None:
     seen: dict[str, str] = {}
     for name, part in PARTS.items():

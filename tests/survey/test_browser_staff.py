@@ -35,8 +35,14 @@ from survey.services import create_wave
 from survey.services import set_wave_status
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PASSWORD = "a long enough password"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
@@ -79,8 +85,13 @@ def console(tmp_path: Path) -> Iterator[Console]:
     with factory() as session:
         create_user(session, "ada", PASSWORD, actor="test", role="admin")
         create_user(session, "ivy", PASSWORD, actor="test", role="interviewer")
-        create_wave(session, name="w1", questionnaire_data=FEATURES.read_bytes(),
-                    source_name="features.yaml", actor="test")  # fmt: skip
+        create_wave(
+            session,
+            name="w1",
+            questionnaire_data=FEATURES.read_bytes(),
+            source_name="features.yaml",
+            actor="test",
+        )
         set_wave_status(session, "w1", WaveStatus.OPEN, "test")
     with LiveServer(url, tmp_path / "inst", workers=1) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
@@ -175,7 +186,13 @@ def test_create_edit_duplicate_close_a_wave(console: Console) -> None:
     assert "调查“pilot-copy”已关闭" in page.content()
     with console.factory() as s:
         actions = s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
-    assert actions[-5:] == ["wave.create", "wave.edit", "wave.duplicate", "wave.open", "wave.closed"]
+    assert actions[-5:] == [
+        "wave.create",
+        "wave.edit",
+        "wave.duplicate",
+        "wave.open",
+        "wave.closed",
+    ]
 
 
 def test_a_staff_form_error_is_shown_in_place_in_chinese_with_the_input_kept(
@@ -224,3 +241,53 @@ def test_a_reload_after_creating_invitations_creates_nothing(console: Console) -
     page.reload()
     assert console.count(Invitation) == 5 and page.locator(".new-links li").count() == 5
     console.shot("sample")
+    page.goto(f"{console.base}/admin/waves/w1/monitor")
+    console.shot("monitor")
+    # the monitor's column headers are never one character per line at 1280 px
+    for th in page.locator("table.data thead th").all():
+        box = th.bounding_box()
+        assert box is not None and box["height"] < 4 * 24, th.inner_text()
+
+
+def test_an_interviewer_on_a_tablet_sees_names_and_roster_errors_in_place(
+    console: Console,
+) -> None:
+    from questionnaires import DEFAULT_QUESTIONNAIRE
+    from survey.sample import import_sample
+
+    with console.factory() as s:
+        create_wave(
+            s,
+            name="yw",
+            questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+            source_name="yiwu.yaml",
+            actor="test",
+        )
+        set_wave_status(s, "yw", WaveStatus.OPEN, "test")
+        rows = [
+            "household_id,stratum,psu,town,psu_name,interviewer",
+            "h1,s1,fo01,佛堂镇,塘下村,ivy",
+            "h2,s1,cc01,choucheng,,ivy",
+        ]
+        import_sample(s, "yw", "\n".join(rows).encode(), actor="t")
+    page = console.page
+    page.context.clear_cookies()
+    page.set_viewport_size({"width": 800, "height": 1280})
+    page.goto(f"{console.base}/admin/login")
+    page.fill("#username", "ivy")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").click()
+    text = page.locator(".field-list").inner_text()
+    assert "佛堂镇 · 塘下村" in text and "稠城街道 · 村（社区）编号 cc01" in text
+    assert "fotang" not in text
+    with page.expect_navigation():
+        page.get_by_text("h1").first.click()
+    page.get_by_label("称呼或缩写 1").fill("爸爸")
+    page.get_by_label("性别 1").select_option("1")
+    page.get_by_label("年龄 1").fill("200")
+    console.submit(page.get_by_role("button", name="选择被访者"))
+    assert "第 1 行：年龄“200”不对" in page.locator("#roster-error").inner_text()
+    assert page.get_by_label("年龄 1").input_value() == "200"
+    assert page.get_by_label("称呼或缩写 1").input_value() == "爸爸"
+    console.shot("capi-roster-error")

@@ -63,13 +63,17 @@ def test_preview_walks_the_pages_with_skip_logic_and_stores_nothing(
     assert r.status_code == 422  # farm_years appears for a farmer and must be answered
     html = r.data.decode()
     assert "根据您的回答新出现了这道题" in html and 'value="1980"' in html
-    r = admin.post(f"/admin/waves/{wave}/preview",
-                   data={**base, "state": _state(html), **answers, "q_farm_years": "12"})  # fmt: skip
+    r = admin.post(
+        f"/admin/waves/{wave}/preview",
+        data={**base, "state": _state(html), **answers, "q_farm_years": "12"},
+    )
     assert r.status_code == 303
     html = admin.get(r.headers["Location"]).data.decode()
     assert "第 2 页，共 3 页" in html
-    back = admin.post(f"/admin/waves/{wave}/preview",
-                      data={"state": _state(html), "page": "test", "action": "back"})  # fmt: skip
+    back = admin.post(
+        f"/admin/waves/{wave}/preview",
+        data={"state": _state(html), "page": "test", "action": "back"},
+    )
     assert back.status_code == 303
     again = admin.get(back.headers["Location"]).data.decode()
     assert "第 1 页，共 3 页" in again and 'value="12"' in again
@@ -81,8 +85,10 @@ def test_preview_walks_the_pages_with_skip_logic_and_stores_nothing(
 
 def test_edit_duplicate_delete_a_wave(admin: FlaskClient, session: Session, wave: str) -> None:
     grant(session, wave, "alice", "admin", actor="test")
-    r = admin.post(f"/admin/waves/{wave}/edit",
-                   data={"survey_year": "2031", "modes": ["web", "capi"], "allow_learn": "1"})  # fmt: skip
+    r = admin.post(
+        f"/admin/waves/{wave}/edit",
+        data={"survey_year": "2031", "modes": ["web", "capi"], "allow_learn": "1"},
+    )
     assert r.status_code == 303
     bad = admin.post(f"/admin/waves/{wave}/edit", data={"survey_year": "20x1", "modes": "web"})
     assert bad.status_code == 400 and 'value="20x1"' in bad.data.decode()
@@ -110,8 +116,12 @@ def test_edit_duplicate_delete_a_wave(admin: FlaskClient, session: Session, wave
     assert "已有 1 份回答" in page
     wrong = admin.post(f"/admin/waves/{wave}/delete", data={"confirm": "1", "confirm_name": "w"})
     assert wrong.status_code == 400 and "不一致" in wrong.data.decode()
-    assert admin.post(f"/admin/waves/{wave}/delete",
-                      data={"confirm": "1", "confirm_name": wave}).status_code == 303  # fmt: skip
+    assert (
+        admin.post(
+            f"/admin/waves/{wave}/delete", data={"confirm": "1", "confirm_name": wave}
+        ).status_code
+        == 303
+    )
     session.rollback()
     assert session.scalar(select(func.count(Response.id))) == 0
     actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
@@ -122,26 +132,65 @@ def test_edit_duplicate_delete_a_wave(admin: FlaskClient, session: Session, wave
 @pytest.mark.parametrize(
     ("path", "tab", "data", "field", "text"),
     [
-        ("members", "team", {"username": "nobody", "role": "viewer", "action": "grant"},
-         "members-username", "没有名为“nobody”的用户"),
-        ("members", "team", {"username": "alice", "action": "remove"},
-         "members-confirm", "请先勾选确认框"),
-        ("assign", "fieldwork", {"username": "nobody", "town": "fotang"},
-         "assign-username", "没有名为“nobody”的用户"),
+        (
+            "members",
+            "team",
+            {"username": "nobody", "role": "viewer", "action": "grant"},
+            "members-username",
+            "没有名为“nobody”的用户",
+        ),
+        (
+            "members",
+            "team",
+            {"username": "alice", "action": "remove"},
+            "members-confirm",
+            "请先勾选确认框",
+        ),
+        (
+            "assign",
+            "fieldwork",
+            {"username": "nobody", "town": "fotang"},
+            "assign-username",
+            "没有名为“nobody”的用户",
+        ),
         ("invite", "sample", {"count": "0"}, "invite-count", "1 到 10000"),
-        ("settings", "settings", {"speeder_share": "0.3x", "selection": "kish",
-         "straightline_min_rows": "4", "partial_threshold": "0.5"},
-         "speeder_share", "不是 0 到 1 之间的小数"),
-        ("settings", "settings", {"speeder_share": "0.333", "selection": "kish",
-         "straightline_min_rows": "200", "partial_threshold": "0.5"},
-         "straightline_min_rows", "2 到 100"),
+        (
+            "settings",
+            "settings",
+            {
+                "speeder_share": "0.3x",
+                "selection": "kish",
+                "straightline_min_rows": "4",
+                "partial_threshold": "0.5",
+            },
+            "speeder_share",
+            "不是 0 到 1 之间的小数",
+        ),
+        (
+            "settings",
+            "settings",
+            {
+                "speeder_share": "0.333",
+                "selection": "kish",
+                "straightline_min_rows": "200",
+                "partial_threshold": "0.5",
+            },
+            "straightline_min_rows",
+            "2 到 100",
+        ),
         ("status", "overview", {"status": "closed"}, "status", "请先勾选上面的确认框"),
     ],
-)  # fmt: skip
+)
 def test_form_errors_are_shown_beside_the_field_with_the_input_kept(
-    admin: FlaskClient, session: Session, wave: str, path: str, tab: str, data: dict[str, Any],
-    field: str, text: str,
-) -> None:  # fmt: skip
+    admin: FlaskClient,
+    session: Session,
+    wave: str,
+    path: str,
+    tab: str,
+    data: dict[str, Any],
+    field: str,
+    text: str,
+) -> None:
     before = _rows(session)
     r = admin.post(f"/admin/waves/{wave}/{path}", data=data)
     html = r.data.decode()
@@ -168,8 +217,13 @@ def yiwu(session: Session) -> str:
     from questionnaires import DEFAULT_QUESTIONNAIRE
     from survey.services import create_wave
 
-    create_wave(session, name="yw", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
-                source_name="yiwu.yaml", actor="test")  # fmt: skip
+    create_wave(
+        session,
+        name="yw",
+        questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+        source_name="yiwu.yaml",
+        actor="test",
+    )
     return "yw"
 
 
@@ -191,8 +245,12 @@ def test_towns_by_name_or_code_and_an_empty_assignment_warns(
 ) -> None:
     wave = yiwu
     create_user(session, "ivy", PASSWORD, actor="test", role="interviewer")
-    rows = ["household_id,stratum,psu,town,psu_name", "h1,s1,fo01,佛堂镇,塘下村",
-            "h2,s1,fo01,fotang,塘下村", "h3,s2,cc01,稠城街道,"]  # fmt: skip
+    rows = [
+        "household_id,stratum,psu,town,psu_name",
+        "h1,s1,fo01,佛堂镇,塘下村",
+        "h2,s1,fo01,fotang,塘下村",
+        "h3,s2,cc01,稠城街道,",
+    ]
     import_sample(session, wave, "\n".join(rows).encode(), actor="t")
     r = admin.post(f"/admin/waves/{wave}/assign", data={"username": "ivy", "town": "佛堂镇"})
     assert r.status_code == 303
@@ -218,28 +276,31 @@ def test_roster_errors_are_shown_on_the_case_page_with_the_input_kept(
     admin: FlaskClient, session: Session, wave: str
 ) -> None:
     create_user(session, "ivy", PASSWORD, actor="test", role="interviewer")
-    import_sample(session, wave, b"household_id,stratum,psu,town,interviewer\nh1,s1,p1,fotang,ivy",
-                  actor="t")  # fmt: skip
+    import_sample(
+        session, wave, b"household_id,stratum,psu,town,interviewer\nh1,s1,p1,fotang,ivy", actor="t"
+    )
     case_id = session.scalars(select(Invitation.id)).one()
     ivy = admin.application.test_client()
     ivy.post("/admin/login", data={"username": "ivy", "password": PASSWORD})
-    r = ivy.post(f"/field/cases/{case_id}/roster",
-                 data={"label": ["爸爸", "妈妈"], "sex": ["1", "2"], "age": ["45", "200"]})  # fmt: skip
+    r = ivy.post(
+        f"/field/cases/{case_id}/roster",
+        data={"label": ["爸爸", "妈妈"], "sex": ["1", "2"], "age": ["45", "200"]},
+    )
     html = r.data.decode()
     assert r.status_code == 400 and "第 2 行：年龄“200”不对" in html
     assert 'value="爸爸"' in html and 'value="200"' in html
-    r = ivy.post(f"/field/cases/{case_id}/roster",
-                 data={"label": ["宝宝"], "sex": ["1"], "age": ["5"]})  # fmt: skip
+    r = ivy.post(
+        f"/field/cases/{case_id}/roster", data={"label": ["宝宝"], "sex": ["1"], "age": ["5"]}
+    )
     assert r.status_code == 400 and "家中没有 " in r.data.decode()
     assert 'value="宝宝"' in r.data.decode()
-    r = ivy.post(f"/field/cases/{case_id}/roster",
-                 data={"label": ["爸爸"], "sex": ["1"], "age": ["45"]})  # fmt: skip
+    r = ivy.post(
+        f"/field/cases/{case_id}/roster", data={"label": ["爸爸"], "sex": ["1"], "age": ["45"]}
+    )
     assert r.status_code == 303
 
 
-def test_the_site_root_lists_the_open_public_waves(
-    client: FlaskClient, session: Session
-) -> None:
+def test_the_site_root_lists_the_open_public_waves(client: FlaskClient, session: Session) -> None:
     from survey_testlib import open_wave
 
     assert "本次调查目前没有开放" in client.get("/").data.decode()
