@@ -277,7 +277,7 @@ def _in_place(exc: SurveyError, field: str) -> dict[str, str]:
     return {field: exc.page_text()}
 
 
-def _wave_page(
+def wave_page(
     name: str,
     tab: str = "overview",
     *,
@@ -344,7 +344,7 @@ def _new_links(db: Any, wave: Any) -> list[str]:
 def wave(name: str) -> Any:
     """One wave, organised by task: overview, sample and invitations, fieldwork, team,
     settings, data (``?tab=``)."""
-    return _wave_page(name, request.args.get("tab", "overview")[:16])
+    return wave_page(name, request.args.get("tab", "overview")[:16])
 
 
 def _back(name: str, tab: str) -> Any:
@@ -358,10 +358,10 @@ def wave_status(name: str) -> Any:
     value = request.form.get("status", "")
     if value not in (WaveStatus.OPEN.value, WaveStatus.CLOSED.value):
         errors = {"status": ui_text("err_status")}
-        return _wave_page(name, errors=errors, form=_form(), status=400)
+        return wave_page(name, errors=errors, form=_form(), status=400)
     if value == WaveStatus.CLOSED.value and request.form.get("confirm") != "1":
         errors = {"status": ui_text("err_confirm_close")}
-        return _wave_page(name, errors=errors, form=_form(), status=400)
+        return wave_page(name, errors=errors, form=_form(), status=400)
     set_wave_status(get_session(), name, WaveStatus(value), g.user.username)
     flash(ui_text(f"flash_wave_{value}", name=name))
     return _back(name, "overview")
@@ -386,7 +386,7 @@ def invite(name: str) -> Any:
         if town is None:
             errors["invite.town"] = ui_text("err_town", value=form["town"][:40])
     if errors:
-        return _wave_page(name, "sample", errors=errors, form=form, status=400)
+        return wave_page(name, "sample", errors=errors, form=form, status=400)
     try:
         tokens = create_invitations(
             db,
@@ -398,7 +398,7 @@ def invite(name: str) -> Any:
             psu=form.get("psu") or None,
         )
     except SurveyError as exc:
-        return _wave_page(
+        return wave_page(
             name,
             "sample",
             errors=_in_place(exc, "invite.count"),
@@ -422,13 +422,13 @@ def save_units(name: str) -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         errors = {"units.file": ui_text("err_units_file")}
-        return _wave_page(name, "sample", errors=errors, status=400)
+        return wave_page(name, "sample", errors=errors, status=400)
     try:
         saved = save_unit_links(
             get_session(), name, parse_units(upload.read()), actor=g.user.username
         )
     except SurveyError as exc:
-        return _wave_page(name, "sample", errors=_in_place(exc, "units.file"), status=400)
+        return wave_page(name, "sample", errors=_in_place(exc, "units.file"), status=400)
     flash(ui_text("flash_units_saved", count=len(saved)))
     return _back(name, "sample")
 
@@ -441,12 +441,12 @@ def import_cases(name: str) -> Any:
     form = _form()
     if upload is None or not upload.filename:
         errors = {"import.file": ui_text("err_sample_file")}
-        return _wave_page(name, "sample", errors=errors, form=form, status=400)
+        return wave_page(name, "sample", errors=errors, form=form, status=400)
     mode = form.get("mode", "capi")
     try:
         result = import_sample(get_session(), name, upload.read(), actor=g.user.username, mode=mode)
     except SurveyError as exc:
-        return _wave_page(
+        return wave_page(
             name, "sample", errors=_in_place(exc, "import.file"), form=form, status=400
         )
     flash(ui_text("flash_imported", count=result.count, name=name))
@@ -480,7 +480,7 @@ def assign_cases(name: str) -> Any:
     if not (households or town or psu):
         errors.setdefault("assign.households", ui_text("err_assign_what"))
     if errors:
-        return _wave_page(name, "fieldwork", errors=errors, form=form, status=400)
+        return wave_page(name, "fieldwork", errors=errors, form=form, status=400)
     try:
         count = assign(
             db,
@@ -492,12 +492,12 @@ def assign_cases(name: str) -> Any:
             psu=psu,
         )
     except SurveyError as exc:
-        return _wave_page(
+        return wave_page(
             name, "fieldwork", errors=_in_place(exc, "assign.username"), form=form, status=400
         )
     if count == 0:
         errors = {"assign.households": ui_text("err_assigned_none")}
-        return _wave_page(name, "fieldwork", errors=errors, form=form, status=422)
+        return wave_page(name, "fieldwork", errors=errors, form=form, status=422)
     flash(ui_text("flash_assigned", count=count))
     return _back(name, "fieldwork")
 
@@ -521,14 +521,14 @@ def wave_members(name: str) -> Any:
     if not removing and role not in ROLES:
         errors["members.role"] = ui_text("err_member_role")
     if errors:
-        return _wave_page(name, "team", errors=errors, form=form, status=400)
+        return wave_page(name, "team", errors=errors, form=form, status=400)
     try:
         if removing:
             revoke(db, name, username, actor=g.user.username)
         else:
             grant(db, name, username, role, actor=g.user.username)
     except SurveyError as exc:
-        return _wave_page(
+        return wave_page(
             name, "team", errors=_in_place(exc, "members.username"), form=form, status=400
         )
     if removing:
@@ -549,13 +549,13 @@ def wave_settings_update(name: str) -> Any:
     towns = towns_of(questionnaire_of(w.questionnaire_version))
     changes, errors = settings_from_form(form, current, towns, current_language())
     if errors:
-        return _wave_page(name, "settings", errors=errors, form=form, status=400)
+        return wave_page(name, "settings", errors=errors, form=form, status=400)
     if changes:
         try:
             update_settings(db, name, changes, actor=g.user.username)
         except SurveyError as exc:
             field = exc.param if exc.param in changes else "settings"
-            return _wave_page(name, "settings", errors=_in_place(exc, field), form=form, status=400)
+            return wave_page(name, "settings", errors=_in_place(exc, field), form=form, status=400)
     flash(ui_text("flash_settings_saved" if changes else "flash_settings_unchanged"))
     return _back(name, "settings")
 
@@ -629,11 +629,11 @@ def duplicate(name: str) -> Any:
     form = _form()
     if g.user.role != "admin":
         errors = {"duplicate.name": ui_text("err_admin_only")}
-        return _wave_page(name, errors=errors, form=form, status=403)
+        return wave_page(name, errors=errors, form=form, status=403)
     try:
         copy = duplicate_wave(get_session(), name, form.get("new_name", ""), actor=g.user.username)
     except SurveyError as exc:
-        return _wave_page(
+        return wave_page(
             name,
             errors=_in_place(exc, "duplicate.name"),
             form=form,
@@ -706,8 +706,9 @@ def _preview_page(
     ids = vis.section_ids
     if section not in ids:
         section = ids[0] if section is None or section == "" else None
-    g.page_url = url_for("admin.preview", name=name)
     state = _preview_serializer().dumps(answers)
+    if request.method == "POST":  # answered in place: the switch leads back to this page
+        g.page_url = url_for("admin.preview", name=name, page=section or "end", state=state)
     if section is None:  # past the last page
         return render_template(
             "admin/preview.html",

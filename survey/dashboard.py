@@ -35,6 +35,7 @@ from flask import g
 from flask import render_template
 from flask import request
 from flask import send_file
+from flask import url_for
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -349,6 +350,10 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
 @wave_role_required(*MONITOR_ROLES)
 def show(name: str) -> str:
     """The live figures of a wave."""
+    return _show(name)
+
+
+def _show(name: str, report_error: str | None = None) -> Any:
     figures = wave_figures(get_session(), name)
     lang = g.get("lang", "zh-CN")
     scope = (
@@ -364,7 +369,7 @@ def show(name: str) -> str:
     view = dashboard_view(figures.data, lang) if figures.data is not None else None
     return render_template(
         "dashboard/show.html", name=name, view=view, pdf_languages=PDF_LANGUAGES, lang=lang,
-        no_data=tr(lang, "dash_no_data"), scope=scope,
+        no_data=report_error or tr(lang, "dash_no_data"), scope=scope,
     )  # fmt: skip
 
 
@@ -381,7 +386,11 @@ def report_pdf(name: str) -> Any:
     if figures.wellbeing is not None:
         pdf = build_wellbeing_pdf(figures.wellbeing, lang)
     elif figures.data is None:
-        raise ConflictError(f"wave {name!r} has no complete response yet: no report to build")
+        if request.accept_mimetypes.best == "application/json":
+            raise ConflictError(f"wave {name!r} has no complete response yet: no report to build")
+        # a person who clicked the link: the dashboard page says why, no dead end
+        g.page_url = url_for("dashboard.show", name=name)
+        return _show(name, tr(lang, "err_report_no_data")), 409
     else:
         pdf = build_pdf(figures.data, lang)
     audit(session, g.user.username, "report.download", name, language=lang,

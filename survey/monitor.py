@@ -95,5 +95,11 @@ def export_response(name: str, fmt: str, actor: str) -> FlaskResponse:
 @bp.get("/<name>/export/<fmt>")
 @wave_role_required(*DATA_ROLES)
 def export(name: str, fmt: str) -> Any:
-    """Download the wave's data in one of the export formats."""
+    """Download the wave's data in one of the export formats (an unknown format: the
+    wave's data tab, saying so beside the list of formats)."""
+    if fmt not in FORMATS and request.accept_mimetypes.best != "application/json":
+        from survey.admin import wave_page
+
+        errors = {"export": ui_text("err_export_format", fmt=fmt[:32])}
+        return wave_page(name, "data", errors=errors, status=400)
     return export_response(name, fmt, g.user.username)

@@ -99,15 +99,16 @@ def _token_key() -> str:
 def switch_url(key: str, value: str) -> str:
     """The link of a language or text-size switch (``?lang=en``, ``?text=large``).
 
-    It must lead to a page that answers GET: after a POST that rendered its page in place
-    (a form with errors), the page's own address (``g.page_url``), else the current path
-    when it answers GET, else the staff or respondent start page (never a 405).
+    It must lead to a page that answers GET: the page's own address when the view set one
+    (``g.page_url``: a form answered in place after a POST, a page shown instead of a
+    download), else the current address of a GET, else the current path when it answers
+    GET, else the staff or respondent start page (never a 405).
     """
-    if request.method == "GET":
+    if g.get("page_url"):
+        base = str(g.page_url)
+    elif request.method == "GET":
         kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("lang", "text")]
         base = request.path + (f"?{urlencode(kept)}" if kept else "")
-    elif g.get("page_url"):
-        base = str(g.page_url)
     elif request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
         base = request.path
     else:

@@ -108,6 +108,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "landing_take": "参加“{title}”",
         "landing_staff": "工作人员登录",
         "field_psu_code": "村（社区）编号 {code}",
+        "err_report_no_data": "这一轮调查还没有完成的问卷，暂时不能生成PDF报告。"
+        "有完成的问卷后再下载。",
+        "err_export_format": "没有“{fmt}”这种导出格式，请从下面的列表中选择。",
         "err_roster_label": "第 {line} 行：请填写称呼或姓名首字母（1-16 个字）。",
         "err_roster_sex": "第 {line} 行：请选择性别。",
         "err_roster_age": "第 {line} 行：年龄“{value}”不对，应为 0 到 120 之间的整数。",
@@ -232,6 +235,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "landing_take": "Take part in “{title}”",
         "landing_staff": "Staff login",
         "field_psu_code": "village (community) code {code}",
+        "err_report_no_data": "This wave has no complete response yet, so there is no PDF "
+        "report to make. Download it once responses are complete.",
+        "err_export_format": "There is no export format “{fmt}”; choose one from the list below.",
         "err_roster_label": "Line {line}: enter a nickname or initials (1-16 characters).",
         "err_roster_sex": "Line {line}: choose the sex.",
         "err_roster_age": "Line {line}: the age “{value}” is wrong; enter a whole number "

@@ -307,3 +307,19 @@ def test_the_site_root_lists_the_open_public_waves(client: FlaskClient, session:
     open_wave(session, "pub", open_recruitment=True)
     html = client.get("/").data.decode()
     assert "本次调查目前没有开放" not in html and "正在进行的调查" in html and "/o/" in html
+
+
+def test_unknown_export_format_and_empty_report_answer_on_the_page(
+    admin: FlaskClient, wave: str
+) -> None:
+    r = admin.get(f"/admin/waves/{wave}/export/xlsx")
+    html = r.data.decode()
+    assert r.status_code == 400 and "没有“xlsx”这种导出格式" in html
+    assert 'class="current">数据</a>' in html and "SPSS .sav" in html
+    api = admin.get(f"/admin/waves/{wave}/export/xlsx", headers={"Accept": "application/json"})
+    assert api.status_code == 400 and api.json is not None
+    r = admin.get(f"/admin/waves/{wave}/report.pdf")
+    html = r.data.decode()
+    assert r.status_code == 409 and "暂时不能生成PDF报告" in html and "<h1>" in html
+    # the language switch of that page leads to the dashboard, not to the PDF again
+    assert f'href="/admin/waves/{wave}/dashboard?lang=en"' in html
