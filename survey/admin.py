@@ -88,15 +88,15 @@ from survey.services import summarize
 from survey.services import wave_is_anonymous
 from survey.settings_form import settings_fields
 from survey.settings_form import settings_from_form
+from survey.towns import resolve_town
+from survey.towns import towns_of
 from survey.users import grant
 from survey.users import members
 from survey.users import revoke
 from survey.waves import WaveEdit
 from survey.waves import delete_wave
 from survey.waves import duplicate_wave
-from survey.waves import resolve_town
 from survey.waves import response_count
-from survey.waves import towns_of
 from survey.waves import update_wave
 
 logger = logging.getLogger(__name__)

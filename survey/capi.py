@@ -41,7 +41,7 @@ from survey.respond import device_class
 from survey.security import SECURITY_HEADERS
 from survey.services import get_wave
 from survey.services import questionnaire_of
-from survey.waves import towns_of
+from survey.towns import towns_of
 
 logger = logging.getLogger(__name__)
 

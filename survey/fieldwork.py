@@ -56,6 +56,7 @@ from survey.services import audit
 from survey.services import get_wave
 from survey.services import questionnaire_of
 from survey.services import wave_is_open
+from survey.towns import town_code
 
 logger = logging.getLogger(__name__)
 
@@ -182,12 +183,15 @@ def assign(
 ) -> int:
     """Assign cases of a wave to an interviewer (None: unassign); audited. Returns the count.
 
-    Cases are chosen by household ids, or by town and/or PSU.
+    Cases are chosen by household ids, or by town and/or PSU; the town by its code or
+    either of its names on the questionnaire's list (another is refused).
     """
     if not household_ids and town is None and psu is None:
         raise BadRequestError("name households, a town or a PSU", param="household_ids")
     begin_write(session)
     wave = get_wave(session, wave_name)
+    if town is not None:
+        town = town_code(questionnaire_of(wave.questionnaire_version), town)
     user_id = None
     if username:
         from survey.users import get_user

@@ -44,6 +44,7 @@ from survey.models import User
 from survey.models import Wave
 from survey.models import WaveStatus
 from survey.models import now_utc
+from survey.towns import town_code
 
 logger = logging.getLogger(__name__)
 
@@ -329,7 +330,14 @@ def create_invitations(
     mode: str = "web",
     attributes: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Create ``count`` invitations (1..10000) and return their tokens."""
+    """Create ``count`` invitations (1..10000) and return their tokens.
+
+    ``town`` is stored as the questionnaire's code (its code or either name accepted).
+
+    Raises:
+        BadRequestError: a count out of range, an unknown mode, a town not on the
+            questionnaire's list.
+    """
     if not 1 <= count <= 10_000:
         raise BadRequestError("count must be 1..10000", param="count", got=count)
     if mode not in MODES:
@@ -337,6 +345,8 @@ def create_invitations(
     begin_write(session)
     wave = get_wave(session, wave_name)
     refuse_if_anonymous(wave, "personal invitations")
+    if town is not None:
+        town = town_code(questionnaire_of(wave.questionnaire_version), town)
     tokens = [new_token() for _ in range(count)]
     session.add_all(
         Invitation(

@@ -17,7 +17,7 @@ from typing import Any
 from kesu.i18n import tr
 from questionnaires.scales import PHONE_PATTERN
 from survey.fieldwork import SELECTION_METHODS
-from survey.waves import Town
+from survey.towns import Town
 
 #: the shares of the form (0 < x < 1)
 SHARES = ("speeder_share", "partial_threshold")

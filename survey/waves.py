@@ -1,4 +1,4 @@
-"""Wave management beyond creation: edit, duplicate, delete; towns chosen from the list.
+"""Wave management beyond creation: edit, duplicate, delete.
 
 Creating, opening and closing a wave are in :mod:`survey.services`; this module changes
 a wave's own fields (survey year, dates, modes, learning page, open link), copies a
@@ -20,8 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from questionnaires import Questionnaire
-from questionnaires.codes import CodeMap
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
@@ -200,36 +198,3 @@ def delete_wave(session: Session, name: str, *, actor: str, with_responses: bool
     session.commit()
     logger.info("wave %s deleted (%d invitations, %d responses)", name, n_inv, responses)
     return responses
-
-
-# -- towns -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Town:
-    """A town of the questionnaire's list: its code and its names."""
-
-    code: str
-    zh: str
-    en: str
-
-    def label(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
-
-
-def towns_of(q: Questionnaire) -> tuple[Town, ...]:
-    """The towns of the questionnaire's ``town`` item, in its order (none without one)."""
-    item = q.items_by_concept().get("town")
-    if item is None:
-        return ()
-    return tuple(Town(o.code, o.label.get("zh-CN"), o.label.get("en")) for o in item.options)
-
-
-def resolve_town(q: Questionnaire, value: str) -> str | None:
-    """The code of the town ``value`` names (its code, Chinese or English name; spacing and
-    case ignored), or None when the questionnaire has no such town. A questionnaire
-    without a town item takes ``value`` as it is."""
-    towns = towns_of(q)
-    value = value.strip()
-    if not towns:
-        return value or None
-    codes = CodeMap.of((t.code, (t.zh, t.en)) for t in towns)
-    return codes.code_of(value)
