@@ -348,7 +348,7 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
 
 @bp.get("/<name>/dashboard")
 @wave_role_required(*MONITOR_ROLES)
-def show(name: str) -> str:
+def show(name: str) -> Any:
     """The live figures of a wave."""
     return _show(name)
 

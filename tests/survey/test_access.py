@@ -103,6 +103,11 @@ def _wave_routes(app: Flask) -> list[tuple[str, str, Access]]:
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 out.append((method, path, access))
     assert len(out) >= 15  # wave pages, exports, dashboard, report, API
+    paths = {(m, p) for m, p, _ in out}
+    for method, tail in (("GET", "preview"), ("POST", "preview"), ("GET", "edit"),
+                         ("POST", "edit"), ("POST", "duplicate"), ("GET", "delete"),
+                         ("POST", "delete")):  # fmt: skip
+        assert (method, f"/admin/waves/w1/{tail}") in paths  # the staff console (issue 15)
     return out
 
 
