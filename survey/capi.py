@@ -135,7 +135,7 @@ def roster(case_id: int) -> Any:
         get_session().rollback()
         kept = {k: [v[:16] for v in form.get(k, [])] for k in ("label", "sex", "age", "birthday")}
         return _case_page(case_id, roster_error=exc.page_text(), roster_param=exc.param or "",
-                          roster_form=kept, status=400)  # fmt: skip
+                          roster_form=kept, status=exc.status)  # fmt: skip
     flash(ui_text("flash_selected", label=chosen.selected, eligible=chosen.eligible))
     return redirect(url_for("capi.case", case_id=case_id), code=303)
 

@@ -436,7 +436,8 @@ def select_respondent(
     """The door-step selection (``kish``: balanced grid on ``serial``; ``next_birthday``)."""
     if not any(min_age <= m.age <= max_age for m in members):
         raise BadRequestError(
-            f"no household member is {min_age}-{max_age} years old", param="roster",
+            f"no household member aged {min_age}-{max_age}: record the outcome 4.70 "
+            "(no eligible respondent)", param="roster",
             ui="err_roster_no_adult", ui_params={"low": min_age, "high": max_age},
         )  # fmt: skip
     try:

@@ -281,9 +281,11 @@ def test_links_csv_qr_sheet_and_audit_of_admin_actions(field: Field) -> None:
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     ada.post(f"/admin/waves/{w}/assign", data={"username": "ian", "households": "v02-0002"})
     ada.post(f"/admin/waves/{w}/members", data={"username": "ian", "role": "viewer"})
-    ada.post(f"/admin/waves/{w}/settings", data={"settings": '{"speeder_share": 0.25}'})
-    bad = ada.post(f"/admin/waves/{w}/settings", data={"settings": '{"nope": 1}'})
-    assert bad.status_code == 400
+    form = {"speeder_share": "0.25", "selection": "kish", "straightline_min_rows": "4",
+            "partial_threshold": "0.5"}  # fmt: skip
+    assert ada.post(f"/admin/waves/{w}/settings", data=form).status_code == 303
+    bad = ada.post(f"/admin/waves/{w}/settings", data={**form, "selection": "nope"})
+    assert bad.status_code == 400 and "请从列表中选择。" in bad.data.decode()
     ada.post("/admin/logout")
     field.session.rollback()
     entries = field.session.scalars(select(AuditLog).order_by(AuditLog.id)).all()

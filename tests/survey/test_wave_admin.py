@@ -205,6 +205,14 @@ def test_form_errors_are_shown_beside_the_field_with_the_input_kept(
     assert after["Invitation"] == before["Invitation"] and after["Wave"] == before["Wave"]
 
 
+def test_every_tab_is_named_in_both_languages() -> None:
+    from kesu.i18n import tr
+    from survey.admin import TABS
+
+    for tab in TABS:
+        assert tr("zh-CN", f"wave_tab_{tab}") and tr("en", f"wave_tab_{tab}").isascii()
+
+
 def _tab_name(tab: str) -> str:
     from kesu.i18n import tr
 
