@@ -47,6 +47,7 @@ from survey.flow import walk
 from survey.i18n import LANGUAGES
 from survey.i18n import normalize_language
 from survey.i18n import translate
+from survey.invitations import mark_opened
 from survey.render import render_items
 from survey.responses import Respondent
 from survey.responses import check_interviewer
@@ -166,6 +167,8 @@ def start(token: str) -> Any:
         response = _to_current(started)
         _remember_device(response, device_id)
         return response
+    if not r.anonymous:
+        mark_opened(db, token)  # invitation status "opened" (once; survey.invitations)
     return render_template("respond/consent.html", r=r, q=r.questionnaire)
 
 
