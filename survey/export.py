@@ -329,8 +329,10 @@ def export_rows(
             for name, value in flags.items():
                 row[f"quality_{name}"] = value
             row["quality_flags"] = sum(flags.values())
-        if only is not None and only.flag and not (
-            complete and flag_match(only.flag, flags, resp.review or "")
+        if (
+            only is not None
+            and only.flag
+            and not (complete and flag_match(only.flag, flags, resp.review or ""))
         ):
             continue
         yield row

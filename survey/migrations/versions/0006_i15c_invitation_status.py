@@ -19,9 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("invitation") as batch:
         batch.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(
-            sa.Column("reminders", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("reminders", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True))
 
 
