@@ -648,7 +648,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "users_token_create": "生成令牌",
         "users_add": "添加用户",
         "users_add_button": "添加用户",
-        "users_password_rule": "至少 10 个字符，不含用户名，不能是常见密码；建议用几个不相关的词。",
+        "users_password_rule": "至少 {n} 个字符，不含用户名，不能是常见密码；建议用几个不相关的词。",
         "users_tokens": "API 令牌",
         "users_tokens_note": "令牌只读，只在生成时显示一次；数据库里只保存其 SHA-256 摘要。",
         "users_token_used": "最近使用",
@@ -664,6 +664,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "users_token_revoked": "已吊销 {user} 的一个令牌。",
         "err_users_self": "不能停用自己的账号。",
         "err_users_token": "没有这个令牌。",
+        "mon_flagged_shown": "这里列出前 {shown} 份，共 {total} 份。",
+        "mon_flagged_all": "全部有标记的答卷（分页，可批量通过）",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -1358,7 +1360,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "users_add": "Add a user",
         "users_add_button": "Add user",
         "users_password_rule": (
-            "At least 10 characters, not containing the user name, not a common password; several"
+            "At least {n} characters, not containing the user name, not a common password; several"
             " unrelated words work well."
         ),
         "users_tokens": "API tokens",
@@ -1378,6 +1380,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "users_token_revoked": "Revoked a token of {user}.",
         "err_users_self": "You cannot disable your own account.",
         "err_users_token": "No such token.",
+        "mon_flagged_shown": "The first {shown} of {total} are listed here.",
+        "mon_flagged_all": "All flagged responses (paged, bulk accept)",
     },
 }
 

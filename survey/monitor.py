@@ -42,13 +42,15 @@ from survey.services import questionnaire_of
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("monitor", __name__, url_prefix="/admin/waves")
+#: flagged responses shown on the monitor; all of them, paged, in the response browser
+FLAGGED_SHOWN = 20
 
 
 @bp.get("/<name>/monitor")
 @wave_role_required(*MONITOR_ROLES)
 def status(name: str) -> str:
     """Fieldwork figures of a wave."""
-    figures = fieldwork_status(get_session(), name)
+    figures = fieldwork_status(get_session(), name, max_flagged=FLAGGED_SHOWN)
     town_names, group_names = _code_names()
     return render_template(
         "monitor/status.html", s=figures, flags=FLAG_NAMES, labels=DISPOSITIONS,

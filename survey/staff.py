@@ -72,6 +72,7 @@ from survey.models import ApiToken
 from survey.models import User
 from survey.monitoring import review_response
 from survey.security import attachment
+from survey.services import MIN_PASSWORD_LENGTH
 from survey.services import audit
 from survey.services import create_user
 from survey.services import set_password
@@ -108,6 +109,13 @@ def _filter() -> tuple[ResponseFilter, Any]:
     db = get_session()
     choices = filter_choices(db, g.wave, current_language())
     return parse_filter(request.args, choices, own_user_id=_own_user_id()), choices
+
+
+def _back_args() -> dict[str, str]:
+    """The list's filter and page, carried by a form's ``f_*`` fields (to go back to)."""
+    keys = (*FILTER_KEYS, "page", "per")
+    found = {k[2:]: v[:64] for k, v in request.form.items() if k.startswith("f_") and v}
+    return {k: v for k, v in found.items() if k in keys}
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -149,13 +157,15 @@ def decide(name: str, response_id: int) -> Any:
         get_session().rollback()
         detail = response_detail(get_session(), g.wave, response_id,
                                  language=current_language())  # fmt: skip
-        page = render_template("staff/response.html", name=name, d=detail, back={},
+        page = render_template("staff/response.html", name=name, d=detail, back=_back_args(),
                                can_review=True, error=exc.page_text(),
                                reason=request.form.get("reason", "")[:500])  # fmt: skip
         return page, 400
     decision = request.form.get("decision", "")
     flash(ui_text("flash_reviewed", id=response_id, decision=ui_label("review", decision)))
-    return redirect(url_for("staff.response", name=name, response_id=response_id), code=303)
+    back = _back_args()
+    return redirect(url_for("staff.response", name=name, response_id=response_id, **back),
+                    code=303)  # fmt: skip
 
 
 @bp.post("/waves/<name>/responses/accept")
@@ -167,8 +177,7 @@ def accept_many(name: str) -> Any:
         if not value.isdecimal() or len(value) > 12:
             raise BadRequestError("ids are response numbers", param="ids", got=value[:20])
         ids.append(int(value))
-    back = {k: v for k, v in request.form.items() if k.startswith("f_")}
-    args = {k[2:]: v for k, v in back.items() if v}
+    args = _back_args()
     if not ids:
         flash(ui_text("browse_none_ticked"))
         return redirect(url_for("staff.responses", name=name, **args), code=303)
@@ -308,6 +317,7 @@ def _users_page(error: str | None = None, form: dict[str, str] | None = None,
     db.rollback()
     page = render_template("staff/users.html", accounts=accounts, tokens=tokens, roles=ROLES,
                            created=created, error=error, form=form or {},
+                           min_password=MIN_PASSWORD_LENGTH,
                            secrets=get_flashed_messages(category_filter=[SECRET]))  # fmt: skip
     return page, status
 

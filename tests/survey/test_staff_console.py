@@ -404,11 +404,11 @@ def test_audit_viewers(field: Field) -> None:
 # -- users and tokens --------------------------------------------------------------------------
 def test_users_and_tokens_in_the_web_ui(field: Field) -> None:
     admin = field.login("ada")
-    r = admin.post("/admin/users", data={"username": "newbie", "password": "password123",
+    r = admin.post("/admin/users", data={"username": "newbie", "password": "password1234",
                                          "role": "statistician"})  # fmt: skip
     text = r.get_data(as_text=True)
     assert r.status_code == 400 and ("常见密码" in text or "太容易" in text)
-    assert 'value="newbie"' in text and "password123" not in text  # input kept, not the password
+    assert 'value="newbie"' in text and "password1234" not in text  # input kept, not the password
     r = admin.post("/admin/users", data={"username": "ada", "password": "plum harbour violin x",
                                          "role": "viewer"})  # fmt: skip
     assert r.status_code == 409
