@@ -649,8 +649,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "users_add": "添加用户",
         "users_add_button": "添加用户",
         "users_password_rule": (
-            "至少 {n} 个字符，不含用户名，不能是常见密码；"
-            "建议用几个不相关的词。"
+            "至少 {n} 个字符，不含用户名，不能是常见密码；建议用几个不相关的词。"
         ),
         "users_tokens": "API 令牌",
         "users_tokens_note": "令牌只读，只在生成时显示一次；数据库里只保存其 SHA-256 摘要。",
