@@ -21,10 +21,10 @@ from flask import Flask
 from flask import Response as FlaskResponse
 from flask import flash
 from flask import g
-from flask import get_flashed_messages
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import stream_with_context
 from flask import url_for
 from sqlalchemy import select
@@ -39,6 +39,7 @@ from survey.browse import MODES
 from survey.browse import PAGE_SIZES
 from survey.browse import REVIEWS
 from survey.browse import STATUSES
+from survey.browse import FilterChoices
 from survey.browse import ResponseFilter
 from survey.browse import audit_actions
 from survey.browse import audit_page
@@ -50,8 +51,10 @@ from survey.browse import parse_filter
 from survey.browse import parse_page
 from survey.browse import response_detail
 from survey.browse import wave_audit_condition
+from survey.db import begin_write
 from survey.db import get_session
 from survey.errors import BadRequestError
+from survey.errors import NotFoundError
 from survey.errors import SurveyError
 from survey.export import EXTENSIONS
 from survey.export import MEDIA_TYPES
@@ -69,6 +72,7 @@ from survey.invitations import resend
 from survey.invitations import status_counts
 from survey.models import ROLES
 from survey.models import ApiToken
+from survey.models import Response
 from survey.models import User
 from survey.monitoring import review_response
 from survey.security import attachment
@@ -90,8 +94,9 @@ bp = Blueprint("staff", __name__, url_prefix="/admin")
 BROWSE_ROLES = ("admin", "statistician", "interviewer")
 #: the filtered downloads (the one-response-a-row formats)
 FILTERED_FORMATS = ("csv", "sav", "dta")
-#: flashed messages of this category are shown once in a box (a token, a new link)
-SECRET = "secret"
+#: the session key of a text shown once in its own box (a new token, a new link); kept
+#: apart from the flashed messages so that it is not repeated among them
+ONCE_KEY = "staff_once"
 
 
 def init_app(app: Flask) -> None:
@@ -105,10 +110,20 @@ def _own_user_id() -> int | None:
     return int(g.user.id) if g.wave_role == "interviewer" else None
 
 
-def _filter() -> tuple[ResponseFilter, Any]:
+def _filter() -> tuple[ResponseFilter, FilterChoices]:
     db = get_session()
     choices = filter_choices(db, g.wave, current_language())
     return parse_filter(request.args, choices, own_user_id=_own_user_id()), choices
+
+
+def _show_once(text: str) -> None:
+    """Show ``text`` once, on the page the redirect leads to."""
+    session[ONCE_KEY] = text
+
+
+def _pop_once() -> list[str]:
+    text = session.pop(ONCE_KEY, None)
+    return [text] if isinstance(text, str) else []
 
 
 def _back_args() -> dict[str, str]:
@@ -123,14 +138,25 @@ def _back_args() -> dict[str, str]:
 @wave_role_required(*BROWSE_ROLES)
 def responses(name: str) -> Any:
     """The wave's responses, newest first: filters, pages, timestamps, flags."""
-    flt, choices = _filter()
-    number, size = parse_page(request.args)
-    page, rows = list_responses(get_session(), g.wave, flt, number, size)
-    return render_template(
+    return _responses_page(name, request.args)
+
+
+def _responses_page(
+    name: str, args: Any, error: str | None = None, ticked: frozenset[int] = frozenset(),
+    reason: str = "",
+) -> Any:  # fmt: skip
+    db = get_session()
+    choices = filter_choices(db, g.wave, current_language())
+    flt = parse_filter(args, choices, own_user_id=_own_user_id())
+    number, size = parse_page(args)
+    page, rows = list_responses(db, g.wave, flt, number, size)
+    html = render_template(
         "staff/responses.html", name=name, flt=flt, choices=choices, page=page, rows=rows,
         args={**flt.args(), "per": str(size)}, statuses=STATUSES, flags=FLAGS, modes=MODES,
         reviews=REVIEWS, can_review=g.wave_role in DATA_ROLES, formats=FILTERED_FORMATS,
+        error=error, ticked=ticked, reason=reason,
     )  # fmt: skip
+    return (html, 400) if error else html
 
 
 @bp.get("/waves/<name>/responses/<id:response_id>")
@@ -138,29 +164,37 @@ def responses(name: str) -> Any:
 def response(name: str, response_id: int) -> Any:
     """One response: answers with question and option labels, score, flags, paradata,
     review history; accept or reject (statisticians and admins)."""
-    detail = response_detail(get_session(), g.wave, response_id, language=current_language(),
-                             own_user_id=_own_user_id())  # fmt: skip
     back = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "page", "per") and v}
-    return render_template("staff/response.html", name=name, d=detail, back=back,
-                           can_review=g.wave_role in DATA_ROLES)  # fmt: skip
+    return _response_page(name, response_id, back)
+
+
+def _response_page(
+    name: str, response_id: int, back: dict[str, str], error: str | None = None,
+    reason: str = "",
+) -> Any:  # fmt: skip
+    lang = current_language()
+    db = get_session()
+    detail = response_detail(db, g.wave, response_id, language=lang, own_user_id=_own_user_id())
+    page = render_template(
+        "staff/response.html", name=name, d=detail, back=back, error=error, reason=reason,
+        can_review=g.wave_role in DATA_ROLES, towns=filter_choices(db, g.wave, lang).towns,
+    )  # fmt: skip
+    return (page, 400) if error else page
 
 
 @bp.post("/waves/<name>/responses/<id:response_id>/decision")
 @wave_role_required(*DATA_ROLES)
 def decide(name: str, response_id: int) -> Any:
-    """Accept or reject one response with a reason (audited); back to its page."""
+    """Accept or reject one response with a reason (audited); back to its page. A missing
+    reason is shown next to the field, the choice kept."""
     try:
         review_response(get_session(), response_id, request.form.get("decision", ""),
                         request.form.get("reason", ""), actor=g.user.username,
                         wave_name=name)  # fmt: skip
     except BadRequestError as exc:
         get_session().rollback()
-        detail = response_detail(get_session(), g.wave, response_id,
-                                 language=current_language())  # fmt: skip
-        page = render_template("staff/response.html", name=name, d=detail, back=_back_args(),
-                               can_review=True, error=exc.page_text(),
-                               reason=request.form.get("reason", "")[:500])  # fmt: skip
-        return page, 400
+        return _response_page(name, response_id, _back_args(), error=exc.page_text(),
+                              reason=request.form.get("reason", "")[:500])  # fmt: skip
     decision = request.form.get("decision", "")
     flash(ui_text("flash_reviewed", id=response_id, decision=ui_label("review", decision)))
     back = _back_args()
@@ -181,8 +215,17 @@ def accept_many(name: str) -> Any:
     if not ids:
         flash(ui_text("browse_none_ticked"))
         return redirect(url_for("staff.responses", name=name, **args), code=303)
-    reason = request.form.get("reason", "")
     db = get_session()
+    found = set(db.scalars(select(Response.id).where(Response.wave_id == g.wave.id,
+                                                     Response.id.in_(ids))))  # fmt: skip
+    db.rollback()
+    if found != set(ids):  # another wave's response: nothing is changed
+        raise NotFoundError("no such response in this wave", param="ids",
+                            ui="err_browse_no_response")  # fmt: skip
+    reason = request.form.get("reason", "").strip()
+    if not 3 <= len(reason) <= 500:
+        return _responses_page(name, args, error=ui_text("err_review_reason"),
+                               ticked=frozenset(ids), reason=reason[:500])  # fmt: skip
     for rid in ids:
         review_response(db, rid, "accepted", reason, actor=g.user.username, wave_name=name)
     flash(ui_text("browse_accepted_many", count=len(ids)))
@@ -226,7 +269,7 @@ def invitations(name: str) -> Any:
         "staff/invitations.html", name=name, page=page, rows=rows, status=status,
         counts=status_counts(db, g.wave), statuses=INVITATION_STATUSES, example=example,
         args={"status": status, "per": str(size)} if status else {"per": str(size)},
-        secrets=get_flashed_messages(category_filter=[SECRET]),
+        secrets=_pop_once(),
     )  # fmt: skip
 
 
@@ -238,7 +281,7 @@ def resend_invitation(name: str, invitation_id: int) -> Any:
     token = resend(get_session(), g.wave, invitation_id, new_link=new_link,
                    actor=g.user.username)  # fmt: skip
     link = f"{public_base_url()}/s/{token}"
-    flash(ui_text("inv_resent_new" if new_link else "inv_resent_same", link=link), SECRET)
+    _show_once(ui_text("inv_resent_new" if new_link else "inv_resent_same", link=link))
     return redirect(url_for("staff.invitations", name=name, status=request.form.get(
         "status", "") or None), code=303)  # fmt: skip
 
@@ -258,8 +301,6 @@ def reminders(name: str) -> Any:
     """Everyone not completed, with status, link and the reminder text (CSV with BOM);
     the links count as handed out from now on."""
     db = get_session()
-    from survey.db import begin_write
-
     begin_write(db)
     marked = mark_sent(db, g.wave)
     audit(db, g.user.username, "wave.reminders", name, newly_sent=marked)
@@ -318,7 +359,7 @@ def _users_page(error: str | None = None, form: dict[str, str] | None = None,
     page = render_template("staff/users.html", accounts=accounts, tokens=tokens, roles=ROLES,
                            created=created, error=error, form=form or {},
                            min_password=MIN_PASSWORD_LENGTH,
-                           secrets=get_flashed_messages(category_filter=[SECRET]))  # fmt: skip
+                           secrets=_pop_once())  # fmt: skip
     return page, status
 
 
@@ -384,7 +425,7 @@ def user_token(username: str) -> Any:
     """A new read-only API token, shown once (stored as SHA-256)."""
     token = create_api_token(get_session(), username, actor=g.user.username,
                              label=request.form.get("label", "")[:64])  # fmt: skip
-    flash(ui_text("users_token_created", user=username, token=token), SECRET)
+    _show_once(ui_text("users_token_created", user=username, token=token))
     return redirect(url_for("staff.users"), code=303)
 
 

@@ -257,6 +257,18 @@ def test_bulk_accept_with_one_reason(field: Field) -> None:
     assert "已将 2 份答卷审核通过" in client.get(r.headers["Location"]).get_data(as_text=True)
     r = client.post("/admin/waves/w1/responses/accept", data={"ids": ["abc"], "reason": "xyz"})
     assert r.status_code == 400
+    # no reason: the error beside the field, the ticks kept, nothing changed
+    c = field.ids["c"]
+    r = client.post("/admin/waves/w1/responses/accept", data={"ids": [str(c)], "reason": " "})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "请填写理由" in html
+    assert f'value="{c}" aria-label="选择答卷 {c}" checked' in html
+    # one response of another wave among them: 404, not one of them changed
+    mixed = {"ids": [str(c), str(field.ids["x"])], "reason": "bulk accept"}
+    r = client.post("/admin/waves/w1/responses/accept", data=mixed)
+    assert r.status_code == 404
+    field.session.expire_all()
+    assert field.session.get(Response, c).review == ""  # type: ignore[union-attr]
 
 
 # -- filtered downloads ------------------------------------------------------------------------
