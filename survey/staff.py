@@ -363,10 +363,12 @@ def _users_page(error: str | None = None, form: dict[str, str] | None = None,
     return page, status
 
 
-@bp.get("/users")
+@bp.route("/users", methods=["GET", "POST"])
 @role_required("admin")
 def users() -> Any:
-    """Staff accounts and API tokens (site admins)."""
+    """Staff accounts and API tokens (site admins); POST adds an account."""
+    if request.method == "POST":
+        return _add_user()
     return _users_page()
 
 
@@ -377,9 +379,7 @@ def _form_error(exc: SurveyError, form: dict[str, str]) -> Any:
                        status=exc.status if exc.status != 404 else 400)  # fmt: skip
 
 
-@bp.post("/users")
-@role_required("admin")
-def add_user() -> Any:
+def _add_user() -> Any:
     """Add an account (password checked as ``kesu user add`` does)."""
     form = {"username": request.form.get("username", "")[:64],
             "role": request.form.get("role", "viewer")[:16]}  # fmt: skip
