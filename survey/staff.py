@@ -126,10 +126,12 @@ def _pop_once() -> list[str]:
     return [text] if isinstance(text, str) else []
 
 
-def _back_args() -> dict[str, str]:
+def _back_args() -> dict[str, Any]:
     """The list's filter and page, carried by a form's ``f_*`` fields (to go back to)."""
     keys = (*FILTER_KEYS, "page", "per")
-    found = {k[2:]: v[:64] for k, v in request.form.items() if k.startswith("f_") and v}
+    found: dict[str, Any] = {
+        k[2:]: v[:64] for k, v in request.form.items() if k.startswith("f_") and v
+    }
     return {k: v for k, v in found.items() if k in keys}
 
 
