@@ -668,6 +668,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_users_token": "没有这个令牌。",
         "mon_flagged_shown": "这里列出前 {shown} 份，共 {total} 份。",
         "mon_flagged_all": "全部有标记的答卷（分页，可批量通过）",
+        "waves_last_response": "最近保存答卷",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -1384,6 +1385,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_users_token": "No such token.",
         "mon_flagged_shown": "The first {shown} of {total} are listed here.",
         "mon_flagged_all": "All flagged responses (paged, bulk accept)",
+        "waves_last_response": "Last response saved",
     },
 }
 
