@@ -153,6 +153,16 @@ def test_admin_adds_a_user_and_a_token_then_browses_responses(tmp_path: Path) ->
             _shot(page, shots / "staff-response.png")
             _follow(page, page.get_by_role("link", name="← 返回答卷列表"))
             assert "town=choucheng" in page.url  # back to the same filtered list
+            # the invitations (status and times) and the audit log, as a wave admin sees them
+            page.goto(f"{server.base}/admin/waves/w1/invitations")
+            assert "已开始" in page.content() and "提醒短信示例" in page.content()
+            _shot(page, shots / "staff-invitations.png")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            page.goto(f"{server.base}/admin/audit")
+            assert "response.accept" in page.content() and "user.token" in page.content()
+            _shot(page, shots / "staff-audit.png")
+            page.goto(f"{server.base}/admin/")
+            assert "最近保存答卷" in page.content()
             context.close()
         finally:
             browser.close()
