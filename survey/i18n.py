@@ -669,6 +669,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mon_flagged_shown": "这里列出前 {shown} 份，共 {total} 份。",
         "mon_flagged_all": "全部有标记的答卷（分页，可批量通过）",
         "waves_last_response": "最近保存答卷",
+        "list_sep": "、",
+        "colon": "：",
+        "users_wave_role": "{wave}（{role}）",
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -1386,6 +1389,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mon_flagged_shown": "The first {shown} of {total} are listed here.",
         "mon_flagged_all": "All flagged responses (paged, bulk accept)",
         "waves_last_response": "Last response saved",
+        "list_sep": ", ",
+        "colon": ": ",
+        "users_wave_role": "{wave} ({role})",
     },
 }
 

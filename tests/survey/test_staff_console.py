@@ -347,6 +347,9 @@ def test_invitation_transitions_resend_and_reminders(field: Field) -> None:
     html = admin.get("/admin/waves/w1/invitations").get_data(as_text=True)
     text = re.sub(r"<[^>]+>", "", html)
     assert "已开始：2" in text and "已完成：3" in text and "已发出：1" in text
+    english = admin.get("/admin/waves/w1/invitations?lang=en", follow_redirects=True)
+    assert "started: 2" in re.sub(r"<[^>]+>", "", english.get_data(as_text=True))
+    admin.get("/admin/waves/w1/invitations?lang=zh-CN")
     assert admin.get("/admin/waves/w1/invitations?status=opened").status_code == 200
     assert admin.get("/admin/waves/w1/invitations?status=nosuch").status_code == 400
     assert admin.get("/admin/waves/w1/invitations?page=abc").status_code == 400
