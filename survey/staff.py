@@ -56,9 +56,6 @@ from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import NotFoundError
 from survey.errors import SurveyError
-from survey.export import EXTENSIONS
-from survey.export import MEDIA_TYPES
-from survey.export import export_stream
 from survey.i18n import current_language
 from survey.i18n import ui_label
 from survey.i18n import ui_text
@@ -74,6 +71,8 @@ from survey.models import ROLES
 from survey.models import ApiToken
 from survey.models import Response
 from survey.models import User
+from survey.monitor import FILTERED_FORMATS
+from survey.monitor import export_response
 from survey.monitoring import review_response
 from survey.security import attachment
 from survey.services import MIN_PASSWORD_LENGTH
@@ -92,8 +91,6 @@ bp = Blueprint("staff", __name__, url_prefix="/admin")
 
 #: who may open the response browser (interviewers: their own cases only)
 BROWSE_ROLES = ("admin", "statistician", "interviewer")
-#: the filtered downloads (the one-response-a-row formats)
-FILTERED_FORMATS = ("csv", "sav", "dta")
 #: the session key of a text shown once in its own box (a new token, a new link); kept
 #: apart from the flashed messages so that it is not repeated among them
 ONCE_KEY = "staff_once"
@@ -243,14 +240,7 @@ def download(name: str, fmt: str) -> Any:
         raise BadRequestError("unknown export format", param="format", got=fmt[:32],
                               expected=FILTERED_FORMATS, ui="err_browse_format")  # fmt: skip
     flt, _ = _filter()
-    db = get_session()
-    audit(db, g.user.username, "wave.export", name, format=fmt, filter=flt.args())
-    db.commit()
-    body = export_stream(db, name, fmt, flt)
-    out = FlaskResponse(stream_with_context(body), mimetype=MEDIA_TYPES[fmt])
-    filename = f"{name}-responses-{flt.describe()}.{EXTENSIONS[fmt]}"
-    out.headers["Content-Disposition"] = attachment(filename)
-    return out
+    return export_response(name, fmt, g.user.username, flt)
 
 
 # -- invitations -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from survey.models import User
 from survey.models import Wave
 from survey.services import create_invitations
 from survey.services import create_user
+from survey.users import create_api_token
 from survey.users import grant
 
 PASSWORD = "a long enough password"
@@ -306,6 +307,21 @@ def test_filtered_exports_hold_exactly_the_filtered_rows(field: Field, tmp_path:
     assert client.get("/admin/waves/w1/responses/download/codebook-pdf").status_code == 400
     audit = s.scalars(select(AuditLog).where(AuditLog.action == "wave.export")).all()
     assert audit[-1].details["filter"] == {"status": "partial", "town": "choucheng"}
+    s.rollback()
+    # the JSON API's export takes the same filters
+    api = field.app.test_client()
+    headers = {"Authorization": f"Bearer {create_api_token(s, 'stan', actor='t')}"}
+    r = api.get("/api/v1/waves/w1/export/csv?town=choucheng", headers=headers)
+    assert r.status_code == 200 and _csv_ids(r.data) == {ids["c"], ids["d"]}
+    assert "w1-responses-town-choucheng.csv" in r.headers["Content-Disposition"]
+    assert _csv_ids(api.get("/api/v1/waves/w1/export/csv", headers=headers).data) == {
+        ids[k] for k in "abcd"
+    }
+    for query in ("town=nosuch", "bogus=1", "page=2"):
+        r = api.get(f"/api/v1/waves/w1/export/csv?{query}", headers=headers)
+        assert r.status_code == 400 and r.get_json()["error"], query
+    r = api.get("/api/v1/waves/w1/export/cases?town=fotang", headers=headers)
+    assert r.status_code == 400
 
 
 # -- invitations -------------------------------------------------------------------------------
