@@ -29,6 +29,7 @@ from survey import monitor
 from survey import respond
 from survey import security
 from survey import sessions
+from survey import staff
 from survey.config import DEFAULT_SECRET_KEY
 from survey.config import DEFAULTS
 from survey.config import default_database_url
@@ -101,7 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(capi.bp)
     app.register_blueprint(monitor.bp)
     app.register_blueprint(sessions.bp)
+    app.register_blueprint(staff.bp)
     respond.init_app(app)
     admin.init_app(app)
     dashboard.init_app(app)
     sessions.init_app(app)
+    staff.init_app(app)

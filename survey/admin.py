@@ -52,6 +52,7 @@ from survey.auth import role_required
 from survey.auth import start_staff_session
 from survey.auth import visible_wave_ids
 from survey.auth import wave_role_required
+from survey.db import begin_write
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import SurveyError
@@ -65,6 +66,7 @@ from survey.i18n import current_language
 from survey.i18n import ui_disposition
 from survey.i18n import ui_label
 from survey.i18n import ui_text
+from survey.invitations import mark_sent
 from survey.models import ROLES
 from survey.models import Invitation
 from survey.models import User
@@ -841,6 +843,8 @@ def qr(name: str) -> Any:
 
 def _links(name: str) -> Any:
     db = get_session()
+    begin_write(db)
+    mark_sent(db, get_wave(db, name))  # invitation status "sent" (survey.invitations)
     found = invitation_links(db, name, public_base_url())
     audit(db, g.user.username, "wave.links", name, count=len(found))
     db.commit()

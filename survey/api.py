@@ -37,6 +37,7 @@ from survey.auth import public
 from survey.auth import user_for_api_token
 from survey.auth import visible_wave_ids
 from survey.auth import wave_role_required
+from survey.browse import FILTER_KEYS
 from survey.db import get_session
 from survey.db import ping
 from survey.errors import BadRequestError
@@ -229,8 +230,15 @@ def cases(name: str) -> Any:
 @token_required
 @wave_role_required(*DATA_ROLES)
 def export(name: str, fmt: str) -> Any:
-    """The wave's export file, streamed."""
-    _params(())
+    """The wave's export file, streamed; the response browser's filters (``status``,
+    ``town``, ``interviewer``, ``flag``, ``mode``, ``review``, ``from``, ``to``) give the
+    export of exactly the responses they let through (csv, sav, dta)."""
+    params = _params(FILTER_KEYS)
+    from survey.browse import filter_choices
+    from survey.browse import parse_filter
     from survey.monitor import export_response
 
-    return export_response(name, fmt, f"api:{g.api_user.username}")
+    only = None
+    if params:
+        only = parse_filter(params, filter_choices(get_session(), g.wave))
+    return export_response(name, fmt, f"api:{g.api_user.username}", only)

@@ -425,6 +425,12 @@ def wave_links(name: str, output: Path, pdf: bool, base_url: str | None) -> None
     base = _base_url(base_url)
 
     def collect(session: Any) -> Any:
+        from survey.db import begin_write
+        from survey.invitations import mark_sent
+        from survey.services import get_wave
+
+        begin_write(session)
+        mark_sent(session, get_wave(session, name))  # invitation status "sent"
         found = invitation_links(session, name, base)
         audit(session, _actor(), "wave.links", name, count=len(found), pdf=pdf)
         session.commit()

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 from questionnaires import Item
 from questionnaires import ItemType
 from questionnaires import Questionnaire
+from survey.browse import ResponseFilter
+from survey.browse import flag_match
 from survey.csvsafe import FORMULA_STARTS
 from survey.csvsafe import spreadsheet_safe
 from survey.errors import BadRequestError
@@ -258,9 +260,11 @@ class _AnswerColumns:
 
 
 def export_rows(
-    session: Session, plan: ExportPlan, *, include_partial: bool = True
-) -> Iterator[dict[str, Any]]:
-    """One dict per response (column name -> CSV-style value), streamed in id order."""
+    session: Session, plan: ExportPlan, *, include_partial: bool = True,
+    only: ResponseFilter | None = None,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """One dict per response (column name -> CSV-style value), streamed in id order;
+    ``only``: just the responses this filter of the response browser lets through."""
     wave, q = plan.wave, plan.questionnaire
     settings = wave_settings(wave)
     context = quality_context(session, wave)
@@ -275,7 +279,8 @@ def export_rows(
                Invitation.disposition, User.username)
         .join(Invitation, Response.invitation_id == Invitation.id)
         .outerjoin(User, Invitation.interviewer_id == User.id)
-        .where(Response.wave_id == wave.id, Response.status.in_(statuses))
+        .where(Response.wave_id == wave.id, Response.status.in_(statuses),
+               *(only.conditions(wave.id) if only is not None else ()))
         .order_by(Response.id)
         .execution_options(yield_per=ROWS_PER_QUERY, stream_results=True)
     )  # fmt: skip
@@ -324,6 +329,12 @@ def export_rows(
             for name, value in flags.items():
                 row[f"quality_{name}"] = value
             row["quality_flags"] = sum(flags.values())
+        if (
+            only is not None
+            and only.flag
+            and not (complete and flag_match(only.flag, flags, resp.review or ""))
+        ):
+            continue
         yield row
     session.rollback()
 
@@ -433,8 +444,11 @@ def stream_file(handle: BinaryIO, block: int = 1 << 16) -> Iterator[bytes]:
         handle.close()
 
 
-def export_stream(session: Session, wave_name: str, fmt: str) -> Iterator[bytes]:
-    """The export of a wave in ``fmt`` (:data:`FORMATS`) as a stream of bytes.
+def export_stream(
+    session: Session, wave_name: str, fmt: str, only: ResponseFilter | None = None
+) -> Iterator[bytes]:
+    """The export of a wave in ``fmt`` (:data:`FORMATS`) as a stream of bytes; ``only``
+    (CSV, .sav, .dta): just the responses that filter lets through.
 
     Raises:
         BadRequestError: unknown format. NotFoundError: no such wave.
@@ -453,7 +467,7 @@ def export_stream(session: Session, wave_name: str, fmt: str) -> Iterator[bytes]
 
         data = codebook_csv(plan) if fmt == "codebook-csv" else codebook_pdf(plan)
         return iter([data])
-    rows = export_rows(session, plan)
+    rows = export_rows(session, plan, only=only)
     if fmt == "csv":
         return iter_csv(plan, rows)
     spool = tempfile.TemporaryFile()

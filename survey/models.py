@@ -189,6 +189,13 @@ class Invitation(Base):
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     #: a final AAPOR disposition set by staff (overrides the derived one unless complete)
     disposition: Mapped[str | None] = mapped_column(CheckedString(16))
+    #: when the link was first handed out (links CSV, QR sheet, reminder list; migration 0006)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when the link was first opened (the consent page; not for anonymous waves)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: reminders sent (``survey.invitations.resend``) and the time of the last one
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     wave: Mapped[Wave] = relationship(lazy="joined")
 

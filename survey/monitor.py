@@ -24,6 +24,7 @@ from flask import url_for
 from survey.auth import DATA_ROLES
 from survey.auth import MONITOR_ROLES
 from survey.auth import wave_role_required
+from survey.browse import ResponseFilter
 from survey.db import get_session
 from survey.export import EXTENSIONS
 from survey.export import FORMATS
@@ -41,13 +42,15 @@ from survey.services import questionnaire_of
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("monitor", __name__, url_prefix="/admin/waves")
+#: flagged responses shown on the monitor; all of them, paged, in the response browser
+FLAGGED_SHOWN = 20
 
 
 @bp.get("/<name>/monitor")
 @wave_role_required(*MONITOR_ROLES)
 def status(name: str) -> str:
     """Fieldwork figures of a wave."""
-    figures = fieldwork_status(get_session(), name)
+    figures = fieldwork_status(get_session(), name, max_flagged=FLAGGED_SHOWN)
     town_names, group_names = _code_names()
     return render_template(
         "monitor/status.html", s=figures, flags=FLAG_NAMES,
@@ -76,19 +79,36 @@ def review(name: str, response_id: int) -> Any:
     return redirect(url_for("monitor.status", name=name), code=303)
 
 
-def export_response(name: str, fmt: str, actor: str) -> FlaskResponse:
-    """A streamed download of the wave's export in ``fmt`` (audited)."""
+#: the formats with one response a row, which a filter of the response browser applies to
+FILTERED_FORMATS = ("csv", "sav", "dta")
+
+
+def export_response(
+    name: str, fmt: str, actor: str, only: ResponseFilter | None = None
+) -> FlaskResponse:
+    """A streamed download of the wave's export in ``fmt`` (audited); with ``only`` just
+    the responses that filter lets through, the filter stated in the file name
+    (``w1-responses-town-fotang.csv``) and in the audit entry."""
+    from survey.errors import BadRequestError
+
     db = get_session()
     if fmt not in FORMATS:
-        from survey.errors import BadRequestError
-
         raise BadRequestError("unknown export format", param="format", got=fmt[:32],
                               expected=FORMATS)  # fmt: skip
-    audit(db, actor, "wave.export", name, format=fmt)
+    if only is not None and fmt not in FILTERED_FORMATS:
+        raise BadRequestError("filters apply to the csv, sav and dta exports", param="format",
+                              got=fmt[:32], expected=FILTERED_FORMATS,
+                              ui="err_browse_format")  # fmt: skip
+    if only is None:
+        audit(db, actor, "wave.export", name, format=fmt)
+        filename = f"{name}.{EXTENSIONS[fmt]}"
+    else:
+        audit(db, actor, "wave.export", name, format=fmt, filter=only.args())
+        filename = f"{name}-responses-{only.describe()}.{EXTENSIONS[fmt]}"
     db.commit()
-    body = export_stream(db, name, fmt)
+    body = export_stream(db, name, fmt, only)
     response = FlaskResponse(stream_with_context(body), mimetype=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = attachment(f"{name}.{EXTENSIONS[fmt]}")
+    response.headers["Content-Disposition"] = attachment(filename)
     return response
 
 

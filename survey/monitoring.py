@@ -288,6 +288,8 @@ class FieldworkStatus:
     open_link_completes: int
     speeder_minutes: float
     settings: dict[str, Any] = field(default_factory=dict)
+    #: all flagged or reviewed completes (``flagged`` holds the first ``max_flagged``)
+    flagged_total: int = 0
 
 
 def _median(values: list[float]) -> float:
@@ -337,6 +339,7 @@ def fieldwork_status(
     towns: defaultdict[str, _Tally] = defaultdict(_Tally)
     users: defaultdict[str, _Tally] = defaultdict(_Tally)
     flagged: list[CompleteRow] = []
+    flagged_total = 0
     open_link = 0
     for row in complete_rows(session, wave, context):
         case = by_response.get(row.response_id)
@@ -347,8 +350,10 @@ def fieldwork_status(
             row = _with_case(row, case)
             towns[row.town].add(row)
             users[row.interviewer].add(row)
-        if (any(row.flags.values()) or row.review) and len(flagged) < max_flagged:
-            flagged.append(row)
+        if any(row.flags.values()) or row.review:
+            flagged_total += 1
+            if len(flagged) < max_flagged:
+                flagged.append(row)
     session.rollback()
     town_cases: dict[str, list[CaseOutcome]] = defaultdict(list)
     user_cases: dict[str, list[CaseOutcome]] = defaultdict(list)
@@ -371,6 +376,7 @@ def fieldwork_status(
         open_link_completes=open_link,
         speeder_minutes=context.speeder_seconds / 60,
         settings=settings,
+        flagged_total=flagged_total,
     )
 
 

@@ -48,6 +48,7 @@ from survey.errors import BadRequestError
 from survey.flow import option_order
 from survey.flow import row_order
 from survey.flow import walk
+from survey.invitations import mark_opened
 from survey.models import Wave
 from survey.models import WaveStatus
 from survey.render import render_items
@@ -202,6 +203,8 @@ def start(token: str) -> Any:
         response = _to_current(started)
         _remember_device(response, device_id)
         return response
+    if not r.anonymous:
+        mark_opened(db, token)  # invitation status "opened" (once; survey.invitations)
     return render_template("respond/consent.html", r=r, q=r.questionnaire)
 
 

@@ -13,6 +13,7 @@ import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -189,6 +190,9 @@ class WaveSummary:
     invitations: int
     partial: int
     complete: int
+    created_at: datetime | None = None
+    #: the last time a response of the wave was saved (None: no response yet)
+    last_response_at: datetime | None = None
 
 
 def get_wave(session: Session, name: str) -> Wave:
@@ -293,6 +297,9 @@ def summarize(session: Session, wave: Wave) -> WaveSummary:
             .group_by(Response.status)
         ).all()
     )
+    last = session.scalar(select(func.max(Response.updated_at)).where(Response.wave_id == wave.id))
+    if last is not None and last.tzinfo is None:  # SQLite forgets the zone of an aggregate
+        last = last.replace(tzinfo=UTC)
     qv = wave.questionnaire_version
     return WaveSummary(
         id=wave.id,
@@ -309,6 +316,8 @@ def summarize(session: Session, wave: Wave) -> WaveSummary:
         invitations=int(invitations or 0),
         partial=int(counts.get(ResponseStatus.PARTIAL, 0)),
         complete=int(counts.get(ResponseStatus.COMPLETE, 0)),
+        created_at=wave.created_at,
+        last_response_at=last,
     )
 
 

@@ -197,3 +197,27 @@ def revoke_api_tokens(session: Session, username: str, *, actor: str) -> int:
     audit(session, actor, "user.token_revoke", username, count=len(tokens))
     session.commit()
     return len(tokens)
+
+
+def revoke_api_token(session: Session, token_id: int, *, actor: str) -> str:
+    """Revoke one API token by its id; returns its owner's name (audited).
+
+    Raises:
+        NotFoundError: no such token.
+    """
+    begin_write(session)
+    found = session.execute(
+        select(ApiToken, User.username)
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.id == token_id)
+    ).one_or_none()
+    if found is None:
+        session.rollback()
+        raise NotFoundError("no such API token", param="token", ui="err_users_token")
+    token, username = found
+    was_active = not token.revoked
+    token.revoked = True
+    audit(session, actor, "user.token_revoke", username, token=token_id, label=token.label,
+          was_active=was_active)  # fmt: skip
+    session.commit()
+    return str(username)

@@ -41,3 +41,12 @@
     }, function () { consent.checked = false; }, { timeout: 15000, maximumAge: 60000 });
   });
 })();
+/* Staff console (issue 15, i15c): a form or button with data-confirm asks before it is sent. */
+(function () {
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    var button = e.submitter || null;
+    var text = (button && button.getAttribute('data-confirm')) || form.getAttribute('data-confirm');
+    if (text && !window.confirm(text)) { e.preventDefault(); }
+  });
+})();

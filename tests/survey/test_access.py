@@ -38,7 +38,7 @@ from survey.users import set_active
 PASSWORD = "a long enough password"
 #: a value for every non-wave route argument of the app
 ARGUMENTS = {"fmt": "csv", "response_id": 1, "case_id": 1, "token": "x" * 32, "section": "about",
-             "sid": 1, "school": "s1"}  # fmt: skip
+             "sid": 1, "school": "s1", "invitation_id": 1}  # fmt: skip
 
 
 def _access(app: Flask, endpoint: str) -> Access | None:

@@ -190,6 +190,7 @@ def _answer_every_page(page: Any) -> None:
     page.get_by_role("button", name="我已阅读说明，同意参加").click()
     for _ in range(30):
         if page.url.endswith("/done"):
+            page.wait_for_load_state("load")  # the URL changes before the page has loaded
             return
         # the first option of each question, in one round trip (a page has up to 20 grids)
         page.evaluate(FIRST_OPTIONS)

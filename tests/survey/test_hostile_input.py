@@ -101,7 +101,8 @@ def test_route_wide_fuzz_never_gives_a_server_error(
     ivy = app.test_client()
     assert ivy.post("/admin/login", data={"username": "ivy", "password": PASSWORD}).status_code
     values = {"name": "w1", "token": token, "section": "about", "fmt": "csv",
-              "case_id": str(case_id), "response_id": "1", "sid": "1", "school": "s1"}  # fmt: skip
+              "case_id": str(case_id), "response_id": "1", "sid": "1", "school": "s1",
+              "invitation_id": "1", "token_id": "1", "username": "ivy"}  # fmt: skip
     failures: list[str] = []
     sent = 0
 
