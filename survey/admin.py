@@ -61,6 +61,8 @@ from survey.sample import import_sample
 from survey.sample import invitation_links
 from survey.sample import links_csv
 from survey.sample import qr_sheet_pdf
+from survey.sample import resolve_town
+from survey.sample import town_labels
 from survey.services import audit
 from survey.services import authenticate
 from survey.services import create_invitations
@@ -246,6 +248,7 @@ def _wave_page(name: str, tokens: list[str] | None = None, error: str | None = N
         settings=json.dumps(wave_settings(w), ensure_ascii=False, indent=1),
         anonymous=anonymous,
         units=units,
+        towns=town_labels(questionnaire_of(w.questionnaire_version)),
     )
     return (page, 400) if error else page
 
@@ -363,12 +366,23 @@ def links_download(name: str) -> Any:
 @bp.get("/waves/<name>/qr.pdf")
 @wave_role_required("admin")
 def qr_sheets(name: str) -> Any:
-    """Printable A4 sheets of the invitation QR codes."""
-    found = _links(name)
-    q = questionnaire_of(get_wave(get_session(), name).questionnaire_version)
-    town_item = q.items_by_concept().get("town")
-    labels = {o.code: o.label.get("zh-CN") for o in town_item.options} if town_item else {}
-    pdf = qr_sheet_pdf(found, title=f"{name}", town_labels=labels)
+    """Printable A4 invitation slips with QR codes: web-mode invitations only (the
+    households an interviewer visits get none) unless ``?mode=all``; ``?town=`` (code or
+    name) keeps one town."""
+    db = get_session()
+    q = questionnaire_of(get_wave(db, name).questionnaire_version)
+    labels = town_labels(q)
+    town = request.args.get("town", "").strip()
+    code = resolve_town(town, labels) if town else None
+    mode = None if request.args.get("mode") == "all" else "web"
+    found = invitation_links(db, name, public_base_url(), mode=mode, town=code)
+    audit(db, g.user.username, "wave.links", name, count=len(found), pdf=True)
+    db.commit()
+    if not found:  # nothing silent: an empty sheet would look like a fault
+        flash(ui_text("slip_none", town=labels.get(code or "", town) or "—"))
+        return redirect(url_for("admin.wave", name=name), code=303)
+    pdf = qr_sheet_pdf(found, title=name, town_labels=labels,
+                       survey_title=q.title.get("zh-CN"))  # fmt: skip
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{name}-qr.pdf", max_age=0)  # fmt: skip
 

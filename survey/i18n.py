@@ -511,6 +511,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_password_weak": "这个密码太容易被猜到，请用几个不相关的词或随机密码。",
         "err_login_slowdown": "这个账号连续登录失败次数过多，请 {seconds} 秒后再试。",
         "error_rate_limited": "请求过于频繁，请过一会儿再试（限制：{limit}）。",
+        # -- issue 15 (i15b): the resident's invitation slip, the respondent pages --
+        "slip_instruction": "请用手机微信“扫一扫”左边的二维码，填写问卷。",
+        "slip_link": "或在浏览器中输入：",
+        "slip_privacy": "调查不问姓名，回答只用于统计，个人信息严格保密。",
+        "slip_household": "样本编号",
+        "slip_town": "镇街",
+        "slip_all_towns": "全部镇街",
+        "slip_all_modes": "也打印入户面访的样本户（默认只打印网络调查邀请）",
+        "new_question_note": "根据您的回答，新出现了下面这道题。",
+        "slip_none": (
+            "没有可以打印的网络调查邀请（镇街：{town}）。入户面访的样本户不打印二维码；"
+            "如需全部打印，请在地址后加 ?mode=all。"
+        ),
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -1057,6 +1070,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "error_rate_limited": (
             "Too many requests; please wait a little and try again (limit: {limit})."
+        ),
+        # -- issue 15 (i15b): the resident's invitation slip, the respondent pages --
+        "slip_instruction": "Scan the QR code on the left with your phone to answer the survey.",
+        "slip_link": "Or type into a browser:",
+        "slip_privacy": (
+            "We do not ask your name; answers are used only for statistics and kept confidential."
+        ),
+        "slip_household": "Case",
+        "slip_town": "Town",
+        "slip_all_towns": "All towns",
+        "slip_all_modes": "Also the face-to-face (CAPI) cases (default: web invitations only)",
+        "new_question_note": "Because of your answer, the question below is new.",
+        "slip_none": (
+            "No web invitations to print (town: {town}). Face-to-face (CAPI) cases get no"
+            " QR slip; add ?mode=all to the address to print them all."
         ),
     },
 }

@@ -240,13 +240,17 @@ def _choices(var: str, options: Any, current: Any, lang: str) -> list[dict[str, 
     ]
 
 
-def _field(var: str, item: Item, errors: dict[str, str]) -> dict[str, Any]:
+def _field(var: str, item: Item, errors: dict[str, str], notes: dict[str, str]) -> dict[str, Any]:
     described = []
     if item.help is not None:
         described.append(f"h-{item.id}")
     if var in errors:
         described.append(f"e-{var}")
-    return {"var": var, "error": errors.get(var), "describedby": " ".join(described)}
+    elif var in notes:
+        described.append(f"n-{var}")
+    note = None if var in errors else notes.get(var)
+    return {"var": var, "error": errors.get(var), "note": note,
+            "describedby": " ".join(described)}  # fmt: skip
 
 
 def page_view(
@@ -257,9 +261,12 @@ def page_view(
     lang: str,
     seed: int,
     first_number: int,
+    notes: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Plain dicts for the page template: texts in ``lang``, options in display order,
-    current values and errors (the template only loops; rendering stays cheap)."""
+    current values, errors and the neutral notes of newly shown questions (the template
+    only loops; rendering stays cheap)."""
+    notes = notes or {}
     out: list[dict[str, Any]] = []
     for n, item in enumerate(items, start=first_number):
         view: dict[str, Any] = {
@@ -269,13 +276,13 @@ def page_view(
             "text": item.text.get(lang),
             "required": item.required,
             "help": item.help.get(lang) if item.help is not None else None,
-            **_field(item.id, item, errors),
+            **_field(item.id, item, errors, notes),
         }
         if item.type is ItemType.GRID:
             view["rows"] = [
                 {
                     "text": row.text.get(lang),
-                    **_field(row.id, item, errors),
+                    **_field(row.id, item, errors, notes),
                     "options": _choices(row.id, item.options, values.get(row.id), lang),
                 }
                 for row in row_order(item, seed)
@@ -314,6 +321,7 @@ def _render_page(
     errors: dict[str, str],
     values: dict[str, Any] | None = None,
     status: int = 200,
+    notes: dict[str, str] | None = None,
 ) -> Any:
     q = r.questionnaire
     vis = walk(q, answers, r.survey_year)
@@ -327,7 +335,13 @@ def _render_page(
     number = sum(len(its) for _, its in vis.sections[:index])
     shown = values if values is not None else _display_values(q, items, answers)
     view = page_view(
-        items, shown, errors, lang=g.lang, seed=r.response_id or 0, first_number=number + 1
+        items,
+        shown,
+        errors,
+        lang=g.lang,
+        seed=r.response_id or 0,
+        first_number=number + 1,
+        notes=notes,
     )
     return (
         render_template(
@@ -371,14 +385,20 @@ def page(token: str, section: str) -> Any:
         )
     raw_rev = request.form.get("rev", "")
     rev = int(raw_rev) if raw_rev.isdecimal() and len(raw_rev) < 10 else -1  # checked by save_page
-    result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang,
-                       user_id=_user_id())  # fmt: skip
+    form = request.form.to_dict(flat=False)
+    draft = form.pop("action", [""])[-1] == "back"  # "上一页": keep this page's answers
+    result = save_page(db, token, section, rev, form, language=g.lang, user_id=_user_id(),
+                       draft=draft)  # fmt: skip
     if result.outcome == "invalid":
         r = load_respondent(db, token)
         items = walk(r.questionnaire, result.answers, r.survey_year).items_of(section)
         who = "(anonymous)" if r.anonymous else r.response_id
-        logger.info("response %s: %d field(s) need attention", who, len(result.errors))
-        return _render_page(r, section, result.answers, result.errors, _posted_values(items), 422)
+        logger.info("response %s: %d field(s) need attention, %d new", who, len(result.errors),
+                    len(result.notes))  # fmt: skip
+        # a newly shown question alone is no mistake: the page again, with a note, 200
+        status = 422 if result.errors else 200
+        return _render_page(r, section, result.answers, result.errors, _posted_values(items),
+                            status, notes=result.notes)  # fmt: skip
     if result.outcome == "complete" or (result.outcome == "stale" and not result.page):
         return redirect(url_for("respond.done", token=token), code=303)
     return redirect(url_for("respond.page", token=token, section=result.page), code=303)

@@ -99,7 +99,7 @@ def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
             page.get_by_label("电视", exact=True).check()
             page.get_by_role("button", name="下一页").click()
             # farm_years appears only now that the occupation is known (no JavaScript needed)
-            assert "根据您的回答新出现了这道题" in page.content()
+            assert "根据您的回答，新出现了下面这道题。" in page.content()
             page.get_by_label("您务农多少年了？").fill("12")
             page.get_by_role("button", name="下一页").click()
             assert "第 2 页，共 3 页" in page.content()
