@@ -115,7 +115,7 @@ def main() -> None:
     from survey.services import questionnaire_of
 
     print(f"kesu QR sheet benchmark: {args.n:,} web + {args.capi:,} CAPI invitations; "
-          f"Python {platform.python_version()}, {os.cpu_count()} cores (wall and CPU s)")  # fmt: skip
+          f"Python {platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
     register_cjk_font()  # once per process (the web server has it loaded)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'qr.sqlite3'}"
@@ -144,7 +144,7 @@ def main() -> None:
                 peer = (time.perf_counter() - t0) / len(sample)
                 print(f"peer  {len(sample):>6,} slips  {peer * len(sample):6.2f} s wall"
                       f"  (old widget path: {peer * args.n:.0f} s extrapolated to "
-                      f"{args.n:,}); ratio old/kesu per slip: {peer / (wall / args.n):.1f}")  # fmt: skip
+                      f"{args.n:,}); old/kesu per slip: {peer / (wall / args.n):.1f}")  # fmt: skip
         engine.dispose()
 
 

@@ -72,8 +72,9 @@ def test_the_sheet_has_web_invitations_by_default_and_filters_by_town(
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
     text = _text(r.data).replace("\n", "")
     # what the household reads: title, instruction, link, town name (not its code), privacy
-    for words in ("义乌市公民科学素质调查", "请用手机微信", "扫一扫", "填写问卷", "或在浏览器中输入",
-                  "佛堂镇", "稠城街道", "调查不问姓名", "个人信息严格保密"):  # fmt: skip
+    for words in ("义乌市公民科学素质调查", "请用手机微信", "扫一扫", "填写问卷",
+                  "或在浏览器中输入", "佛堂镇", "稠城街道", "调查不问姓名",
+                  "个人信息严格保密"):  # fmt: skip
         assert words in text, words
     compact = text
     for hh in ("f-001", "f-002", "c-001"):
