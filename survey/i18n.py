@@ -518,6 +518,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "slip_household": "样本编号",
         "slip_town": "镇街",
         "colon": "：",
+        "dash_computed_at": "以上数字计算于 {time}（北京时间），包含到那时为止的全部回答。",
+        "dash_computed_stale": (
+            "以上是 {time}（北京时间）计算的数字；之后有新的回答，正在重新计算，请稍后刷新页面。"
+        ),
         "list_sep": "；",
         "comma": "，",
         "paren_open": "（",
@@ -1085,6 +1089,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "slip_household": "Case",
         "slip_town": "Town",
         "colon": ": ",
+        "dash_computed_at": (
+            "Figures computed at {time} (Beijing time), with every answer until then."
+        ),
+        "dash_computed_stale": (
+            "Figures computed at {time} (Beijing time); newer answers have come in and the"
+            " figures are being computed again: reload the page in a moment."
+        ),
         "list_sep": "; ",
         "comma": ", ",
         "paren_open": " (",
