@@ -249,7 +249,7 @@ class _AnswerColumns:
     def fill(self, row: dict[str, Any], answers: dict[str, Any]) -> None:
         get = answers.get
         simple = self.simple
-        row.update(zip(simple, map(get, simple)))
+        row.update(zip(simple, map(get, simple), strict=True))
         for name, item_id in self.joined:
             given = get(item_id)
             row[name] = ";".join(map(str, given)) if isinstance(given, list) else given
