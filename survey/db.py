@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +86,8 @@ def json_loads(text: str | bytes) -> Any:
     texts with a run of 19 or more digits (orjson reads an integer beyond 64 bits as a
     float) are read by :func:`json.loads` as before.
     """
-    if _LONG_DIGITS.search(text if isinstance(text, str) else text.decode("utf-8")):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if _DIGIT_RUN in data.translate(_DIGITS_AS_ZERO):  # bytes.translate: a few µs
         return json.loads(text)
     try:
         return orjson.loads(text)
@@ -95,7 +95,9 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")
+#: every byte to b" " but the digits, which become b"0"; a run of 19 digits reads as
+_DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_DIGIT_RUN = b"0" * 19
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -51,6 +51,7 @@ from survey.quality import flags_for
 from survey.services import get_wave
 from survey.services import questionnaire_of
 from survey.statfiles import StatColumn
+from survey.statfiles import columnwise
 from survey.statfiles import write_dta
 from survey.statfiles import write_sav
 
@@ -466,16 +467,28 @@ def stat_columns(plan: ExportPlan) -> list[StatColumn]:
     ]
 
 
-def _stat_row(columns: list[Column]) -> Callable[[dict[str, Any]], list[Any]]:
-    # (name, code map or None); numbers and text pass as they are (the writers treat
-    # anything that is not a number as missing in a numeric variable)
-    plan = [(c.name, c.codes if c.kind == "code" else None) for c in columns]
+def _stat_rows(columns: list[Column], rows: Iterator[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """The rows as value tuples in column order, answer codes as their numbers; numbers
+    and text pass as they are (the writers treat anything that is not a number as missing
+    in a numeric variable). Codes are converted column by column (:func:`columnwise`)."""
+    names = [c.name for c in columns]
+    pick = operator.itemgetter(*names)
+    blank = dict.fromkeys(names)
 
-    def convert(row: dict[str, Any]) -> list[Any]:
-        get = row.get
-        return [get(name) if codes is None else codes.get(str(get(name))) for name, codes in plan]
+    def same(value: Any) -> Any:
+        return value
 
-    return convert
+    def coded(codes: dict[str, int]) -> Callable[[Any], Any]:
+        return lambda value: codes.get(str(value))
+
+    def picked() -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            full = blank.copy()
+            full.update(row)
+            yield pick(full)
+
+    converters = [coded(c.codes) if c.kind == "code" else same for c in columns]
+    return columnwise(picked(), converters)
 
 
 def write_stat_file(
@@ -483,8 +496,7 @@ def write_stat_file(
 ) -> int:
     """Write ``rows`` as ``sav`` or ``dta`` to the seekable ``out``; returns the row count."""
     columns = [c for c in plan.columns if not c.csv_only]
-    convert = _stat_row(columns)
-    converted = (convert(r) for r in rows)
+    converted = _stat_rows(columns, rows)
     label = f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
     writer = write_sav if fmt == "sav" else write_dta
     return writer(out, stat_columns(plan), converted, file_label=label)
