@@ -99,3 +99,20 @@ def test_json_columns_read_as_the_standard_library_reads_them() -> None:
                  "[18446744073709551616, -9223372036854775809, 0.30000000000000004]"):  # fmt: skip
         got, want = json_loads(text), json.loads(text)
         assert repr(got) == repr(want), text
+
+
+def test_columnwise_conversion_equals_converting_each_value() -> None:
+    from survey.statfiles import columnwise
+
+    rng = np.random.default_rng(5)
+    pool: list[Any] = [None, 0, 1, 1.0, True, False, 2.5, float("nan"), "1", "A", "", [1]]
+    converters = [repr, lambda v: type(v).__name__ + str(v), str]
+    rows = [tuple(pool[int(rng.integers(len(pool)))] for _ in converters) for _ in range(2500)]
+    rows += [(1, 1.0, "x")] * 3 + [(True, 1, 1.0)] * 3  # equal values of different types
+    expected = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
+    for batch in (1, 3, 1000):
+        assert list(columnwise(rows, converters, batch=batch)) == expected
+    # a column of one type: each distinct value converted once
+    calls: list[Any] = []
+    out = list(columnwise([("a",), ("b",), ("a",)] * 100, [lambda v: calls.append(v) or v]))
+    assert [v for (v,) in out] == ["a", "b", "a"] * 100 and sorted(calls) == ["a", "b"]
