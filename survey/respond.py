@@ -28,6 +28,7 @@ from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from questionnaires import Item
@@ -314,6 +315,11 @@ def _error_summary(
     return out
 
 
+#: rendered items of pages with nothing filled in (see :func:`_render_page`), oldest first out
+_FRESH_PAGES: dict[tuple[Any, ...], Markup] = {}
+_FRESH_PAGES_MAX = 2048
+
+
 def _render_page(
     r: Respondent,
     section_id: str,
@@ -334,15 +340,27 @@ def _render_page(
     index = vis.index(section_id)
     number = sum(len(its) for _, its in vis.sections[:index])
     shown = values if values is not None else _display_values(q, items, answers)
-    view = page_view(
-        items,
-        shown,
-        errors,
-        lang=g.lang,
-        seed=r.response_id or 0,
-        first_number=number + 1,
-        notes=notes,
-    )
+    seed = r.response_id or 0
+    # a page with nothing filled in yet (the usual GET after "下一页") is the same markup
+    # for everyone: cached per questionnaire, page, language, numbering and items shown
+    # (and the respondent when an item's order is shuffled)
+    key = None
+    if not shown and not errors and not notes:
+        shuffled = seed if any(item.randomize for item in items) else None
+        key = (q.content_hash, section_id, g.lang, number, tuple(i.id for i in items), shuffled)
+    items_html = _FRESH_PAGES.get(key) if key is not None else None
+    view: list[dict[str, Any]] = []
+    if items_html is None:
+        view = page_view(
+            items, shown, errors, lang=g.lang, seed=seed, first_number=number + 1, notes=notes
+        )
+        items_html = render_items(
+            view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
+        )
+        if key is not None:
+            if len(_FRESH_PAGES) >= _FRESH_PAGES_MAX:
+                _FRESH_PAGES.pop(next(iter(_FRESH_PAGES), None), None)
+            _FRESH_PAGES[key] = items_html
     return (
         render_template(
             "respond/page.html",
@@ -351,10 +369,8 @@ def _render_page(
             section_title=section.title.get(g.lang),
             intro=section.intro.get(g.lang) if section.intro is not None else None,
             section_id=section.id,
-            items_html=render_items(
-                view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
-            ),
-            errors=_error_summary(view, errors),
+            items_html=items_html,
+            errors=_error_summary(view, errors) if errors else [],
             page_number=index + 1,
             pages=len(vis.sections),
             is_last=vis.next_section(section_id) is None,

@@ -107,3 +107,31 @@ def test_large_text_scales_the_root_so_notes_and_headings_grow() -> None:
     for selector in (".help", ".progress", ".mark", "h1", "h2"):
         rule = re.search(re.escape(selector) + r"[^{]*\{([^}]*)\}", css)
         assert rule and "rem" in rule.group(1), selector
+
+
+def test_a_cached_fresh_page_is_the_page_rendered_anew(
+    client: FlaskClient, session: Session, token: str
+) -> None:
+    """Pages with nothing filled in are rendered once per questionnaire, page and language:
+    the cached markup is exactly what a fresh rendering gives, and answers are never cached."""
+    import survey.respond
+
+    client.post(f"/s/{token}")
+    survey.respond._FRESH_PAGES.clear()
+    first = client.get(f"/s/{token}/q/about").get_data(as_text=True)
+    assert survey.respond._FRESH_PAGES  # stored
+    again = client.get(f"/s/{token}/q/about").get_data(as_text=True)
+    survey.respond._FRESH_PAGES.clear()
+    anew = client.get(f"/s/{token}/q/about").get_data(as_text=True)
+    strip = re.compile(r'name="csrf_token" value="[^"]+"')
+    assert strip.sub("", first) == strip.sub("", again) == strip.sub("", anew)
+    english = client.get(f"/s/{token}/q/about?lang=en", follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Your sex" in english and "您的性别" not in english
+    # once answered, the page shows the answers (not the cached empty page)
+    post_page(client, token, "about", FEATURES_PAGES["about"], 0)
+    page = client.get(f"/s/{token}/q/about?lang=zh-CN", follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert 'value="1980"' in page
