@@ -34,6 +34,7 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def setup(url: str, instance: Path) -> tuple[object, str]:
+    from questionnaires import DEFAULT_QUESTIONNAIRE
     from survey import create_app
     from survey.db import database
     from survey.db import upgrade
@@ -41,8 +42,6 @@ def setup(url: str, instance: Path) -> tuple[object, str]:
     from survey.services import create_invitations
     from survey.services import create_wave
     from survey.services import set_wave_status
-
-    from questionnaires import DEFAULT_QUESTIONNAIRE
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
                       "RATELIMIT_ENABLED": False, "GENERATE_SECRET_KEY": True,
