@@ -359,7 +359,8 @@ def _render_page(
         )
         if key is not None:
             if len(_FRESH_PAGES) >= _FRESH_PAGES_MAX:
-                _FRESH_PAGES.pop(next(iter(_FRESH_PAGES), None), None)
+                for oldest in list(_FRESH_PAGES)[:1]:
+                    _FRESH_PAGES.pop(oldest, None)
             _FRESH_PAGES[key] = items_html
     return (
         render_template(
