@@ -17,6 +17,12 @@ flat when the 300,000-row export needs no more than the small one.
 Peer, side by side: the same rows collected into a pandas DataFrame, then
 ``pyreadstat.write_sav`` / ``pyreadstat.write_dta`` / ``DataFrame.to_csv`` (what a
 non-streaming export does). Ratios are peer / kesu (time and memory).
+
+Previous implementation, side by side: the per-row export as it was before issue 15
+(``--previous``, a git revision, default the main of 2026-12-06 before the change; its
+source is extracted with ``git archive`` and run the same way); ratio previous / kesu.
+Rows/s are also given per CPU second (the process's CPU time), steadier than wall time
+on a machine shared with other work.
 """
 
 from __future__ import annotations
@@ -120,6 +126,9 @@ def fill(url: str, name: str, n: int, base: int, seed: int = 7) -> None:
 
 
 # -- one measured export (in a subprocess) ----------------------------------------------------
+PREVIOUS = "694503c"
+
+
 def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) -> dict[str, Any]:
     import pandas as pd  # noqa: F401  (imported before the baseline, as for the peer)
     import pyreadstat  # noqa: F401
@@ -134,7 +143,7 @@ def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) ->
     baseline = _rss_mb()
     if trace:
         tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with Session(engine) as session:
         if peer:
             rows = _peer(session, name, fmt, out, export_plan, export_rows)
@@ -144,10 +153,11 @@ def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) ->
                 for chunk in export_stream(session, name, fmt):
                     fh.write(chunk)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     peak_trace = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     engine.dispose()
-    result = {"seconds": seconds, "rss_mb": _rss_mb() - baseline, "trace_mb": peak_trace,
-              "bytes": os.path.getsize(out), "rows": rows}  # fmt: skip
+    result = {"seconds": seconds, "cpu": cpu, "rss_mb": _rss_mb() - baseline,
+              "trace_mb": peak_trace, "bytes": os.path.getsize(out), "rows": rows}  # fmt: skip
     if not peer:  # not truncated: read the row count back (after the measurements)
         result["rows"] = _count_rows(out, fmt)
     return result
@@ -196,10 +206,11 @@ def _peer(session: Any, name: str, fmt: str, out: str, export_plan: Any, export_
     return len(frame)
 
 
-def measure(url: str, name: str, fmt: str, peer: bool, trace: bool, tmp: Path) -> dict[str, Any]:
+def measure(url: str, name: str, fmt: str, peer: bool, trace: bool, tmp: Path,
+            root: Path = ROOT) -> dict[str, Any]:  # fmt: skip
     out = tmp / f"{name}-{fmt}-{'peer' if peer else 'kesu'}.out"
     cmd = [sys.executable, __file__, "--one", url, name, fmt, str(out),
-           "1" if peer else "0", "1" if trace else "0"]  # fmt: skip
+           "1" if peer else "0", "1" if trace else "0", str(root)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
@@ -217,12 +228,21 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--previous", default=PREVIOUS,
+                    help="git revision of the previous export ('' to skip)")  # fmt: skip
     args = ap.parse_args()
     formats = args.formats.split(",")
     print(f"kesu export benchmark: {args.n:,} and {args.small:,} responses, Yiwu questionnaire; "
           f"{platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
+        previous = None
+        if args.previous:
+            previous = tmp / "previous"
+            previous.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.previous],
+                                     capture_output=True, check=True).stdout  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(previous)], input=archive, check=True)
         dbs = [] if args.no_sqlite else [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}", None)]
         pg_base = os.environ.get("KESU_BENCH_PG_URL", PG_DEFAULT)
         if not args.no_pg:
@@ -234,9 +254,10 @@ def main() -> None:
                 fill(url, "big", args.n, args.base)
                 fill(url, "small", args.small, args.base)
                 print(f"\n{label}: filled in {time.perf_counter() - t0:.0f} s (not timed below)")
-                print(f"{'format':<6} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'RSS MB':>7} "
-                      f"{'RSS small':>9} {'trace MB small':>14} {'MB file':>8} | peer s  peer RSS"
-                      f"  time ratio  RSS ratio")  # fmt: skip
+                print(f"{'format':<6} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'rows/CPU s':>10} "
+                      f"{'RSS MB':>7} {'RSS small':>9} {'trace MB small':>14} {'MB file':>8}"
+                      f" | previous s  prev/kesu (CPU) | peer s  peer RSS  time ratio"
+                      f"  RSS ratio")  # fmt: skip
                 for fmt in formats:
                     big = measure(url, "big", fmt, False, False, tmp)
                     if big["rows"] != args.n:
@@ -244,9 +265,15 @@ def main() -> None:
                     small = measure(url, "small", fmt, False, False, tmp)
                     traced = measure(url, "small", fmt, False, True, tmp)
                     line = (f"{fmt:<6} {args.n:>8,} {big['seconds']:>8.1f} "
-                            f"{args.n / big['seconds']:>8,.0f} {big['rss_mb']:>7.0f} "
+                            f"{args.n / big['seconds']:>8,.0f} {args.n / big['cpu']:>10,.0f} "
+                            f"{big['rss_mb']:>7.0f} "
                             f"{small['rss_mb']:>9.0f} {traced['trace_mb']:>14.1f} "
                             f"{big['bytes'] / 2**20:>8.0f}")  # fmt: skip
+                    if previous is not None:
+                        old = measure(url, "big", fmt, False, False, tmp, previous)
+                        ratio = old["seconds"] / big["seconds"]
+                        line += (f" | {old['seconds']:>10.1f} {ratio:>5.1f}"
+                                 f" ({old['cpu'] / big['cpu']:.1f})")  # fmt: skip
                     if not args.no_peer:
                         p = measure(url, "big", fmt, True, False, tmp)
                         line += (f" | {p['seconds']:>6.1f} {p['rss_mb']:>8.0f}"
@@ -261,7 +288,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        url, name, fmt, out, peer, trace = sys.argv[2:8]
+        url, name, fmt, out, peer, trace, code_root = sys.argv[2:9]
+        sys.path.insert(0, code_root)  # this tree's code, or the previous revision's
         print(json.dumps(run_one(url, name, fmt, out, peer == "1", trace == "1")))
     else:
         main()

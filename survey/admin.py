@@ -91,6 +91,8 @@ from survey.services import wave_is_anonymous
 from survey.settings_form import settings_fields
 from survey.settings_form import settings_from_form
 from survey.towns import resolve_town
+from survey.towns import town_code
+from survey.towns import town_labels
 from survey.towns import towns_of
 from survey.users import grant
 from survey.users import members
@@ -863,11 +865,24 @@ def links_download(name: str) -> Any:
 @bp.get("/waves/<name>/qr.pdf")
 @wave_role_required("admin")
 def qr_sheets(name: str) -> Any:
-    """Printable A4 sheets of the invitation QR codes."""
-    found = _links(name)
-    q = questionnaire_of(get_wave(get_session(), name).questionnaire_version)
-    town_item = q.items_by_concept().get("town")
-    labels = {o.code: o.label.get("zh-CN") for o in town_item.options} if town_item else {}
-    pdf = qr_sheet_pdf(found, title=f"{name}", town_labels=labels)
+    """Printable A4 invitation slips with QR codes: web-mode invitations only (the
+    households an interviewer visits get none) unless ``?mode=all``; ``?town=`` (code or
+    name) keeps one town."""
+    db = get_session()
+    q = questionnaire_of(get_wave(db, name).questionnaire_version)
+    labels = town_labels(q)
+    town = request.args.get("town", "").strip()
+    code = town_code(q, town)
+    mode = None if request.args.get("mode") == "all" else "web"
+    begin_write(db)
+    found = invitation_links(db, name, public_base_url(), mode=mode, town=code)
+    mark_sent(db, get_wave(db, name), ids=[link.invitation_id for link in found])
+    audit(db, g.user.username, "wave.links", name, count=len(found), pdf=True)
+    db.commit()
+    if not found:  # nothing silent: an empty sheet would look like a fault
+        flash(ui_text("slip_none", town=labels.get(code or "", town) or "—"))
+        return redirect(url_for("admin.wave", name=name), code=303)
+    pdf = qr_sheet_pdf(found, title=name, town_labels=labels,
+                       survey_title=q.title.get("zh-CN"))  # fmt: skip
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{name}-qr.pdf", max_age=0)  # fmt: skip

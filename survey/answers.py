@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from kesu.i18n import tr
@@ -54,16 +55,20 @@ class PageOutcome:
         errors: variable -> message, in the respondent's language (empty when valid).
         visibility: skip logic evaluated on ``answers``.
         shown: the items of the page that the respondent saw (rendered before the post).
+        notes: variable -> a neutral note for a required question the respondent has not
+            seen yet (skip logic showed it because of an answer on this page): the page is
+            shown again with the new question, which is not a mistake of the respondent.
     """
 
     answers: dict[str, Any]
     errors: dict[str, str]
     visibility: Visibility
     shown: frozenset[str]
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.notes
 
 
 def field_name(variable: str) -> str:
@@ -222,6 +227,7 @@ def apply_page(
         k: v for k, v in stored.items() if not any(k in item.variables for item in section.items)
     }
     errors: dict[str, str] = {}
+    notes: dict[str, str] = {}
     posted_items: set[str] = set()
     for item in section.items:
         if any(str(x).strip() for v in item.variables for x in form.get(field_name(v), ())):
@@ -244,9 +250,10 @@ def apply_page(
             if var in errors:
                 continue
             if not is_answered(after.answers.get(var)):
-                if item.required:
-                    key = "err_required" if item.id in shown else "err_new_question"
-                    errors[var] = tr(language, key)
+                if item.required and item.id in shown:
+                    errors[var] = tr(language, "err_required")
+                elif item.required:
+                    notes[var] = tr(language, "new_question_note")
         if item.constraint is not None and not any(v in errors for v in item.variables):
             if all(is_answered(after.answers.get(v)) for v in item.variables):
                 if not item.constraint.test(env):
@@ -256,4 +263,6 @@ def apply_page(
                         else tr(language, "err_constraint")
                     )
                     errors[item.variables[0]] = message
-    return PageOutcome(answers=after.answers, errors=errors, visibility=after, shown=shown)
+    return PageOutcome(
+        answers=after.answers, errors=errors, visibility=after, shown=shown, notes=notes
+    )

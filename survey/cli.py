@@ -413,31 +413,49 @@ def wave_assign(
 @wave.command("links")
 @click.argument("name")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--pdf", is_flag=True, help="A4 sheets of QR codes instead of a CSV of links.")
+@click.option("--pdf", is_flag=True, help="A4 invitation slips with QR codes instead of a CSV.")
+@click.option("--town", help="Only this town (code or name, e.g. fotang or 佛堂镇).")
+@click.option(
+    "--all-modes",
+    is_flag=True,
+    help="PDF: also the face-to-face (CAPI) cases (default: web invitations only).",
+)
 @click.option("--base-url", help="Start of the links (default: KESU_PUBLIC_BASE_URL).")
-def wave_links(name: str, output: Path, pdf: bool, base_url: str | None) -> None:
-    """Write wave NAME's invitation links (CSV, UTF-8 with BOM) or QR sheets (PDF)."""
+def wave_links(name: str, output: Path, pdf: bool, town: str | None, all_modes: bool,
+               base_url: str | None) -> None:  # fmt: skip
+    """Write wave NAME's invitation links (CSV, UTF-8 with BOM) or slips with QR codes (PDF:
+    web-mode invitations only unless --all-modes)."""
     from survey.sample import invitation_links
     from survey.sample import links_csv
     from survey.sample import qr_sheet_pdf
     from survey.services import audit
+    from survey.services import get_wave
+    from survey.services import questionnaire_of
+    from survey.towns import town_code
+    from survey.towns import town_labels
 
     base = _base_url(base_url)
 
     def collect(session: Any) -> Any:
         from survey.db import begin_write
         from survey.invitations import mark_sent
-        from survey.services import get_wave
 
         begin_write(session)
-        mark_sent(session, get_wave(session, name))  # invitation status "sent"
-        found = invitation_links(session, name, base)
+        q = questionnaire_of(get_wave(session, name).questionnaire_version)
+        labels = town_labels(q)
+        code = town_code(q, town) if town else None
+        mode = "web" if pdf and not all_modes else None
+        found = invitation_links(session, name, base, mode=mode, town=code)
+        # invitation status "sent" for exactly the links written (survey.invitations)
+        mark_sent(session, get_wave(session, name), ids=[link.invitation_id for link in found])
         audit(session, _actor(), "wave.links", name, count=len(found), pdf=pdf)
         session.commit()
-        return found
+        return found, labels, q.title.get("zh-CN")
 
-    links = _run(collect)
-    output.write_bytes(qr_sheet_pdf(links, title=name) if pdf else links_csv(links))
+    links, labels, heading = _run(collect)
+    data = (qr_sheet_pdf(links, title=name, town_labels=labels, survey_title=heading)
+            if pdf else links_csv(links))  # fmt: skip
+    output.write_bytes(data)
     click.echo(f"wrote {len(links)} invitation(s) to {output}")
 
 

@@ -23,10 +23,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import os
+import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import Flask
@@ -74,6 +79,7 @@ from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
 from survey.models import Response
+from survey.models import now_utc
 from survey.services import audit
 from survey.services import get_wave
 from survey.services import questionnaire_of
@@ -82,6 +88,8 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin/waves")
 
+#: the time zone of the dashboard's "computed at" (Yiwu)
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 #: report languages a download may ask for
 PDF_LANGUAGES = LANGUAGES
 _CACHE_SIZE = 8
@@ -120,48 +128,114 @@ class WaveFigures:
 
 
 class _FigureCache:
-    """Per-process LRU of :class:`WaveFigures`, keyed by the wave's response state."""
+    """Per-process LRU of :class:`StoredFigures` with the last result of each wave on disk.
 
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple[Any, ...], WaveFigures] = OrderedDict()
+    Memory: ``(wave id, questionnaire hash, response state)`` -> :class:`StoredFigures`.
+    Disk (``<instance>/figures/<wave id>.pickle``, written atomically, shared by the
+    server's processes): each wave's last result with its key and time, so a new process
+    or a changed wave answers at once (the last result, with its time) while a background
+    thread computes the new figures. The files are written only by the app itself.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self._items: OrderedDict[tuple[Any, ...], StoredFigures] = OrderedDict()
         self._lock = threading.Lock()
+        self.folder = folder
+        #: wave id -> the thread computing its figures (one at a time per wave)
+        self.running: dict[int, threading.Thread] = {}
 
-    def get(self, key: tuple[Any, ...]) -> WaveFigures | None:
+    def get(self, key: tuple[Any, ...]) -> StoredFigures | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], value: WaveFigures) -> None:
+    def put(self, key: tuple[Any, ...], value: StoredFigures) -> None:
         with self._lock:
             self._items[key] = value
             while len(self._items) > _CACHE_SIZE:
                 self._items.popitem(last=False)
 
+    def _path(self, wave_id: int) -> Path | None:
+        return None if self.folder is None else self.folder / f"{wave_id}.pickle"
+
+    def last(self, wave_id: int, q: Questionnaire) -> tuple[tuple[Any, ...], StoredFigures] | None:
+        """The wave's last stored result and its key (None: never computed, or unreadable);
+        the questionnaire (compiled rules, not stored) is ``q``."""
+        path = self._path(wave_id)
+        if path is None or not path.exists():
+            return None
+        try:
+            with path.open("rb") as fh:
+                reader = pickle.Unpickler(fh)
+                reader.persistent_load = lambda pid: q  # type: ignore[method-assign]
+                key, computed_at, parts = reader.load()
+        except Exception as exc:  # a torn or old file: computed again
+            logger.warning("figure cache %s unreadable (%s); computing again", path.name,
+                           type(exc).__name__)  # fmt: skip
+            return None
+        return tuple(key), StoredFigures(WaveFigures(questionnaire=q, **parts), computed_at)
+
+    def save(self, wave_id: int, key: tuple[Any, ...], stored: StoredFigures) -> None:
+        self.put(key, stored)
+        path = self._path(wave_id)
+        if path is None:
+            return
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as fh:
+                f = stored.figures
+                parts = {"data": f.data, "respondents": f.respondents,
+                         "wellbeing": f.wellbeing, "scope": f.scope}  # fmt: skip
+                writer = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+                # the questionnaire (compiled rules) is not stored: the reader puts it back
+                writer.persistent_id = (  # type: ignore[method-assign]
+                    lambda obj: "questionnaire" if isinstance(obj, Questionnaire) else None
+                )
+                writer.dump((key, stored.computed_at, parts))
+            os.replace(tmp, path)
+        except (OSError, pickle.PicklingError, AttributeError, TypeError) as exc:
+            # a read-only instance folder (or figures that cannot be stored): memory only
+            logger.warning("figure cache not written (%s)", type(exc).__name__)
+            tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class StoredFigures:
+    """Computed figures and when (UTC) they were computed; ``fresh`` is False when they
+    belong to an earlier state of the responses (newer ones are being computed)."""
+
+    figures: WaveFigures
+    computed_at: datetime
+    fresh: bool = True
+
 
 def init_app(app: Flask) -> None:
-    """Give the app its figure cache."""
-    app.extensions["kesu_dashboard"] = _FigureCache()
+    """Give the app its figure cache (the last results on disk in ``<instance>/figures``)."""
+    app.extensions["kesu_dashboard"] = _FigureCache(Path(app.instance_path) / "figures")
 
 
-def wave_figures(session: Session, wave_name: str) -> WaveFigures:
-    """The report figures of a wave, computed from its analysis table (or cached).
-
-    Raises:
-        NotFoundError: no such wave.
-    """
-    wave = get_wave(session, wave_name)
+def _state_key(session: Session, wave: Any) -> tuple[Any, ...]:
+    """The wave's data version: questionnaire, number of responses, last change, id sum."""
     state = session.execute(
         select(func.count(Response.id), func.max(Response.updated_at), func.sum(Response.id)).where(
             Response.wave_id == wave.id
         )
     ).one()
-    key = (wave.id, wave.questionnaire_version.content_hash, *state)
-    cache: _FigureCache = current_app.extensions["kesu_dashboard"]
-    found = cache.get(key)
-    if found is not None:
-        return found
+    last = state[1].isoformat() if state[1] is not None else None
+    return (wave.id, wave.questionnaire_version.content_hash, int(state[0] or 0), last,
+            int(state[2] or 0))  # fmt: skip
+
+
+def compute_figures(session: Session, wave_name: str) -> WaveFigures:
+    """The report figures of a wave, computed from its analysis table (no cache).
+
+    Raises:
+        NotFoundError: no such wave.
+    """
+    wave = get_wave(session, wave_name)
     q = questionnaire_of(wave.questionnaire_version)
     table, scope = estimation_scope(analysis_table(session, wave_name))
     n = scope.used
@@ -180,10 +254,88 @@ def wave_figures(session: Session, wave_name: str) -> WaveFigures:
             data = report_data_for_table(table, q, spec, wave_name=wave.name)
             if scope.left_out:
                 data = dataclasses.replace(data, notes=(*data.notes, scope.note()))
-    figures = WaveFigures(data=data, questionnaire=q, respondents=n, wellbeing=wellbeing,
-                          scope=scope)  # fmt: skip
-    cache.put(key, figures)
-    return figures
+    return WaveFigures(data=data, questionnaire=q, respondents=n, wellbeing=wellbeing,
+                       scope=scope)  # fmt: skip
+
+
+def store_figures(app: Flask, wave_name: str) -> None:
+    """Compute a wave's figures for its current state and store them (own session)."""
+    from survey.db import database
+
+    cache: _FigureCache = app.extensions["kesu_dashboard"]
+    with app.app_context():
+        session = database(app).sessionmaker()
+        try:
+            wave = get_wave(session, wave_name)
+            wave_id, key = wave.id, _state_key(session, wave)
+            figures = compute_figures(session, wave_name)
+            session.rollback()
+        finally:
+            session.close()
+    cache.save(wave_id, key, StoredFigures(figures, now_utc()))
+
+
+def _refresh(app: Flask, wave_id: int, wave_name: str) -> None:
+    """Background thread: :func:`store_figures`, errors logged (the next view retries)."""
+    cache: _FigureCache = app.extensions["kesu_dashboard"]
+    try:
+        store_figures(app, wave_name)
+    except Exception:
+        logger.exception("wave %s: computing the dashboard figures failed", wave_name)
+    finally:
+        cache.running.pop(wave_id, None)
+
+
+def refresh_in_background(wave_id: int, wave_name: str) -> threading.Thread:
+    """Start computing a wave's figures in a thread (one per wave at a time)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache: _FigureCache = app.extensions["kesu_dashboard"]
+    with cache._lock:
+        running = cache.running.get(wave_id)
+        if running is not None and running.is_alive():
+            return running
+        thread = threading.Thread(target=_refresh, args=(app, wave_id, wave_name),
+                                  name=f"kesu-figures-{wave_id}", daemon=True)  # fmt: skip
+        cache.running[wave_id] = thread
+    thread.start()
+    return thread
+
+
+def wait_for_figures(app: Flask, timeout: float = 120.0) -> None:
+    """Wait until no background computation of figures runs (tests)."""
+    cache: _FigureCache = app.extensions["kesu_dashboard"]
+    for thread in list(cache.running.values()):
+        thread.join(timeout)
+
+
+def wave_figures(session: Session, wave_name: str, *, stale_ok: bool = False) -> StoredFigures:
+    """The report figures of a wave with the time they were computed.
+
+    From the cache when they belong to the wave's current data version
+    (:func:`_state_key`); else computed now, or - ``stale_ok`` (the dashboard) and an
+    earlier result exists - that earlier result (``fresh=False``, with its time) while a
+    background thread computes the new one. The figures are those of
+    :func:`compute_figures` either way (a test compares the two).
+
+    Raises:
+        NotFoundError: no such wave.
+    """
+    wave = get_wave(session, wave_name)
+    key = _state_key(session, wave)
+    cache: _FigureCache = current_app.extensions["kesu_dashboard"]
+    found = cache.get(key)
+    if found is not None:
+        return found
+    last = cache.last(wave.id, questionnaire_of(wave.questionnaire_version))
+    if last is not None and last[0] == key:
+        cache.put(key, last[1])
+        return last[1]
+    if last is not None and stale_ok:
+        refresh_in_background(wave.id, wave_name)
+        return dataclasses.replace(last[1], fresh=False)
+    stored = StoredFigures(compute_figures(session, wave_name), now_utc())
+    cache.save(wave.id, key, stored)
+    return stored
 
 
 def _row_view(label: str, row: DomainRow, labels: Labels, scale: float = 100.0) -> dict[str, Any]:
@@ -354,8 +506,12 @@ def show(name: str) -> Any:
 
 
 def _show(name: str, report_error: str | None = None) -> Any:
-    figures = wave_figures(get_session(), name)
+    stored = wave_figures(get_session(), name, stale_ok=True)
+    figures = stored.figures
     lang = g.get("lang", "zh-CN")
+    local = stored.computed_at.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
+    key = "dash_computed_at" if stored.fresh else "dash_computed_stale"
+    computed = tr(lang, key, time=local)
     scope = (
         scope_view(figures.scope, lang)
         if figures.scope is not None and figures.respondents
@@ -364,12 +520,14 @@ def _show(name: str, report_error: str | None = None) -> Any:
     if figures.wellbeing is not None:
         return render_template(
             "dashboard/wellbeing.html", name=name, view=wellbeing_view(figures.wellbeing, lang),
-            pdf_languages=PDF_LANGUAGES, lang=lang, scope=scope,
+            pdf_languages=PDF_LANGUAGES, lang=lang, scope=scope, computed=computed,
+            fresh=stored.fresh,
         )  # fmt: skip
     view = dashboard_view(figures.data, lang) if figures.data is not None else None
     return render_template(
         "dashboard/show.html", name=name, view=view, pdf_languages=PDF_LANGUAGES, lang=lang,
-        no_data=report_error or tr(lang, "dash_no_data"), scope=scope,
+        no_data=report_error or tr(lang, "dash_no_data"), scope=scope, computed=computed,
+        fresh=stored.fresh,
     )  # fmt: skip
 
 
@@ -382,7 +540,7 @@ def report_pdf(name: str) -> Any:
         raise BadRequestError(f"unknown report language {lang!r}", param="language",
                               expected=" or ".join(PDF_LANGUAGES))  # fmt: skip
     session = get_session()
-    figures = wave_figures(session, name)
+    figures = wave_figures(session, name).figures  # the report: always the current data
     if figures.wellbeing is not None:
         pdf = build_wellbeing_pdf(figures.wellbeing, lang)
     elif figures.data is None:

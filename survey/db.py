@@ -14,11 +14,13 @@ a deferred transaction that reads first and writes later can fail at once with
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from flask import Flask
 from flask import current_app
 from flask import g
@@ -64,12 +66,38 @@ def create_db_engine(
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, json_deserializer=json_loads
+        )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping, pool_recycle=1800
-    )
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping, pool_recycle=1800,
+        json_deserializer=json_loads,
+    )  # fmt: skip
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON text -> Python objects, for every JSON column read (answers, scores, paradata).
+
+    orjson parses the same values as :func:`json.loads` several times faster (the answers
+    of 300,000 responses are decoded on every export); the few texts it refuses -
+    ``NaN``/``Infinity`` that :func:`json.dumps` writes for a non-finite float - and the
+    texts with a run of 19 or more digits (orjson reads an integer beyond 64 bits as a
+    float) are read by :func:`json.loads` as before.
+    """
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if _DIGIT_RUN in data.translate(_DIGITS_AS_ZERO):  # bytes.translate: a few µs
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+#: every byte to b" " but the digits, which become b"0"; a run of 19 digits reads as
+_DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_DIGIT_RUN = b"0" * 19
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -157,6 +157,10 @@ def prepare_demo(
                 set_password(session, username, password, actor=actor)
         finally:
             session.close()
+    # the dashboard's figures computed now, not on its first view (kept on disk)
+    from survey.dashboard import store_figures
+
+    store_figures(app, wave_name)
     base = base_url.rstrip("/")
     return DemoInfo(
         wave=wave_name,

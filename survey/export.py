@@ -18,6 +18,7 @@ import csv
 import io
 import logging
 import math
+import operator
 import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -52,6 +53,7 @@ from survey.quality import flags_for
 from survey.services import get_wave
 from survey.services import questionnaire_of
 from survey.statfiles import StatColumn
+from survey.statfiles import columnwise
 from survey.statfiles import write_dta
 from survey.statfiles import write_sav
 
@@ -249,14 +251,52 @@ class _AnswerColumns:
 
     def fill(self, row: dict[str, Any], answers: dict[str, Any]) -> None:
         get = answers.get
-        for name in self.simple:
-            row[name] = get(name)
+        simple = self.simple
+        row.update(zip(simple, map(get, simple), strict=True))
         for name, item_id in self.joined:
             given = get(item_id)
             row[name] = ";".join(map(str, given)) if isinstance(given, list) else given
         for name, item_id, code in self.options:
             given = get(item_id)
             row[name] = (1 if code in given else 0) if isinstance(given, list) else None
+
+
+class _Derivation:
+    """``age`` and the ``group_*`` flags of a response, remembered by the answers they are
+    computed from (the inputs of the derived variables and group rules: birth year, sex,
+    education...): respondents share few combinations, so most rows reuse one."""
+
+    def __init__(self, q: Questionnaire, survey_year: int | None, with_age: bool) -> None:
+        self.q, self.survey_year, self.with_age = q, survey_year, with_age
+        self.groups = [(f"group_{g.id}", g.rule) for g in q.groups]
+        derived = {d.name for d in q.derived}
+        names: set[str] = set()
+        for d in q.derived:
+            names |= d.expression.names
+        for g in q.groups:
+            names |= g.rule.names
+        self.inputs = tuple(sorted(names - derived - {"survey_year"}))
+        self.memo: dict[tuple[Any, ...], tuple[Any, list[int]]] = {}
+
+    def fill(self, row: dict[str, Any], answers: dict[str, Any], complete: bool) -> None:
+        get = answers.get
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in map(get, self.inputs))
+        try:
+            found = self.memo.get(key)
+        except TypeError:  # an unhashable answer (not one kesu stores): computed, not kept
+            key, found = (), None
+        if found is None:
+            env = self.q.environment({k: answers[k] for k in self.inputs if k in answers},
+                                     self.survey_year)  # fmt: skip
+            age = env.get("age")
+            found = (age if isinstance(age, int | float) else None,
+                     [int(bool(rule.test(env))) for _, rule in self.groups])  # fmt: skip
+            if key and len(self.memo) < 100_000:
+                self.memo[key] = found
+        if self.with_age:
+            row["age"] = found[0]
+        for (name, _), flag in zip(self.groups, found[1], strict=True):
+            row[name] = flag if complete else None
 
 
 def export_rows(
@@ -285,9 +325,12 @@ def export_rows(
         .execution_options(yield_per=ROWS_PER_QUERY, stream_results=True)
     )  # fmt: skip
     answer_cols = _AnswerColumns(plan.columns)
-    groups = [(f"group_{g.id}", g.rule) for g in q.groups]
     with_age = any(c.name == "age" for c in plan.columns) and "age" not in q.items_by_concept()
-    for resp in session.execute(stmt):
+    derive = _Derivation(q, wave.survey_year, with_age)
+    threshold = float(settings["partial_threshold"])
+    # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
+    result = session.connection().execute(stmt)
+    for resp in result:
         hh, stratum, psu, town = resp.household_id, resp.stratum, resp.psu, resp.town
         attrs, explicit, username = resp.attributes, resp.disposition, resp.username
         answers = dict(resp.answers or {})
@@ -300,8 +343,7 @@ def export_rows(
             "mode": resp.mode, "interviewer": username or "",
             "disposition": derive_disposition(
                 explicit=explicit, status=resp.status.value, answered_share=share,
-                last_attempt=None, mode=resp.mode,
-                partial_threshold=float(settings["partial_threshold"])),
+                last_attempt=None, mode=resp.mode, partial_threshold=threshold),
             "status": resp.status.value, "started_at": format_time(resp.started_at),
             "completed_at": format_time(resp.completed_at),
             "duration_minutes": (resp.duration_seconds / 60
@@ -315,12 +357,7 @@ def export_rows(
         if row["base_weight"] is None and all(attrs.get(k) for k in ("prob1", "prob2", "prob3")):
             row["base_weight"] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
         answer_cols.fill(row, answers)
-        env = q.environment(answers, wave.survey_year)
-        if with_age:
-            age = env.get("age")
-            row["age"] = age if isinstance(age, int | float) else None
-        for name, rule in groups:
-            row[name] = int(bool(rule.test(env))) if complete else None
+        derive.fill(row, answers, complete)
         if complete:
             _scores(row, resp.score, q)
             flags = flags_for(q, answers, duration=resp.duration_seconds,
@@ -349,10 +386,8 @@ def _scores(row: dict[str, Any], sheet: dict[str, Any] | None, q: Questionnaire)
         row[f"flag_{flag_id}"] = value
     if "total" not in sheet:
         return
-    for item_id, points in sheet.get("items", {}).items():
-        row[f"item_{item_id}"] = points
-    for dim, value in sheet.get("dimensions", {}).items():
-        row[f"score_{dim}"] = value
+    row.update({"item_" + k: v for k, v in sheet.get("items", {}).items()})
+    row.update({"score_" + k: v for k, v in sheet.get("dimensions", {}).items()})
     row["score_total"] = sheet.get("total")
     row["level"] = sheet.get("level")
     row["literate"] = int(bool(sheet.get("literate")))
@@ -369,36 +404,69 @@ def iter_csv(
     plan: ExportPlan, rows: Iterator[dict[str, Any]], *, chunk_rows: int = 500
 ) -> Iterator[bytes]:
     """CSV (UTF-8 with BOM) in chunks of ``chunk_rows`` rows; text cells that a spreadsheet
-    would run as a formula get a leading apostrophe (:mod:`survey.csvsafe`)."""
+    would run as a formula get a leading apostrophe (:mod:`survey.csvsafe`).
+
+    Each chunk is formatted column by column (one comprehension per column, only the
+    columns that can hold text or fractions are inspected) and written by ``writerows``."""
     names = [c.name for c in plan.columns]
     floats: dict[float, str] = {}  # scores repeat a few values: format each once
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(names)
-    n = 0
-    for row in rows:
+    pick = operator.itemgetter(*names)
+    blank = dict.fromkeys(names)
+
+    def cell(v: Any) -> Any:
         # the csv module writes None as '' and ints and strings as they are; floats
         # need the integral/NaN handling; texts are made formula-safe (survey.csvsafe)
-        cells = [row.get(n) for n in names]
-        for i, v in enumerate(cells):
-            if type(v) is str:
-                if v.startswith(FORMULA_STARTS):
-                    cells[i] = spreadsheet_safe(v)
-            elif type(v) is float:
-                text = floats.get(v)
-                if text is None:
-                    text = _csv_float(v)
-                    if len(floats) < 4096:
-                        floats[v] = text
-                cells[i] = text
-        writer.writerow(cells)
-        n += 1
-        if n % chunk_rows == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+        t = type(v)
+        if t is str:
+            return spreadsheet_safe(v) if v.startswith(FORMULA_STARTS) else v
+        if t is float:
+            text = floats.get(v)
+            if text is None:
+                text = _csv_float(v)
+                if len(floats) < 4096:
+                    floats[v] = text
+            return text
+        return v
+
+    def flush(batch: list[tuple[Any, ...]]) -> bytes:
+        columns = list(zip(*batch, strict=True))
+        for i, values in enumerate(columns):
+            # answer codes, scores and flags repeat: each distinct value is checked once
+            # (not when equal values of two types meet - True, 1 and 1.0 - nor unhashable)
+            kinds = set(map(type, values))
+            try:
+                if bool in kinds or (int in kinds and float in kinds):
+                    raise TypeError
+                distinct = set(values)
+            except TypeError:
+                columns[i] = tuple(map(cell, values))
+                continue
+            changed = {v: c for v in distinct if (c := cell(v)) is not v}
+            if changed:
+                columns[i] = tuple(map(changed.get, values, values))
+        writer.writerows(zip(*columns, strict=True))
+        data = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    batch: list[tuple[Any, ...]] = []
+    head = buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    for row in rows:
+        full = blank.copy()
+        full.update(row)
+        batch.append(pick(full))
+        if len(batch) == chunk_rows:
+            yield head + flush(batch)
+            head = b""
+            batch = []
+    yield head + (flush(batch) if batch else b"")
 
 
 def stat_columns(plan: ExportPlan) -> list[StatColumn]:
@@ -410,16 +478,28 @@ def stat_columns(plan: ExportPlan) -> list[StatColumn]:
     ]
 
 
-def _stat_row(columns: list[Column]) -> Callable[[dict[str, Any]], list[Any]]:
-    # (name, code map or None); numbers and text pass as they are (the writers treat
-    # anything that is not a number as missing in a numeric variable)
-    plan = [(c.name, c.codes if c.kind == "code" else None) for c in columns]
+def _stat_rows(columns: list[Column], rows: Iterator[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """The rows as value tuples in column order, answer codes as their numbers; numbers
+    and text pass as they are (the writers treat anything that is not a number as missing
+    in a numeric variable). Codes are converted column by column (:func:`columnwise`)."""
+    names = [c.name for c in columns]
+    pick = operator.itemgetter(*names)
+    blank = dict.fromkeys(names)
 
-    def convert(row: dict[str, Any]) -> list[Any]:
-        get = row.get
-        return [get(name) if codes is None else codes.get(str(get(name))) for name, codes in plan]
+    def same(value: Any) -> Any:
+        return value
 
-    return convert
+    def coded(codes: dict[str, int]) -> Callable[[Any], Any]:
+        return lambda value: codes.get(str(value))
+
+    def picked() -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            full = blank.copy()
+            full.update(row)
+            yield pick(full)
+
+    converters = [coded(c.codes) if c.kind == "code" else same for c in columns]
+    return columnwise(picked(), converters)
 
 
 def write_stat_file(
@@ -427,8 +507,7 @@ def write_stat_file(
 ) -> int:
     """Write ``rows`` as ``sav`` or ``dta`` to the seekable ``out``; returns the row count."""
     columns = [c for c in plan.columns if not c.csv_only]
-    convert = _stat_row(columns)
-    converted = (convert(r) for r in rows)
+    converted = _stat_rows(columns, rows)
     label = f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
     writer = write_sav if fmt == "sav" else write_dta
     return writer(out, stat_columns(plan), converted, file_label=label)

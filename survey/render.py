@@ -29,6 +29,11 @@ def _aria(field: dict[str, Any]) -> str:
 
 def _error(field: dict[str, Any]) -> str:
     if not field["error"]:
+        if field.get("note"):  # a question shown by an answer: a neutral note, not an error
+            return (
+                f'<p class="field-note" id="n-{field["var"]}" role="status">'
+                f"{escape(field['note'])}</p>"
+            )
         return ""
     return (
         f'<p class="field-error" id="e-{field["var"]}"><span class="sr">!</span>'
@@ -63,7 +68,7 @@ def render_items(items: Sequence[dict[str, Any]], texts: dict[str, str]) -> Mark
             f'<span class="mark">{escape(mark)}</span>'
         )
         help_ = f'<p class="help" id="h-{it["id"]}">{escape(it["help"])}</p>' if it["help"] else ""
-        has_error = " has-error" if it["error"] else ""
+        has_error = " has-error" if it["error"] else (" is-new" if it.get("note") else "")
         if "options" in it:
             hint = (
                 f'<p class="hint">{escape(texts["choose_any"])}</p>'

@@ -28,6 +28,7 @@ from flask import session
 from flask import url_for
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -279,13 +280,17 @@ def _choices(var: str, options: Any, current: Any, lang: str) -> list[dict[str, 
     ]
 
 
-def _field(var: str, item: Item, errors: dict[str, str]) -> dict[str, Any]:
+def _field(var: str, item: Item, errors: dict[str, str], notes: dict[str, str]) -> dict[str, Any]:
     described = []
     if item.help is not None:
         described.append(f"h-{item.id}")
     if var in errors:
         described.append(f"e-{var}")
-    return {"var": var, "error": errors.get(var), "describedby": " ".join(described)}
+    elif var in notes:
+        described.append(f"n-{var}")
+    note = None if var in errors else notes.get(var)
+    return {"var": var, "error": errors.get(var), "note": note,
+            "describedby": " ".join(described)}  # fmt: skip
 
 
 def page_view(
@@ -296,9 +301,12 @@ def page_view(
     lang: str,
     seed: int,
     first_number: int,
+    notes: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Plain dicts for the page template: texts in ``lang``, options in display order,
-    current values and errors (the template only loops; rendering stays cheap)."""
+    current values, errors and the neutral notes of newly shown questions (the template
+    only loops; rendering stays cheap)."""
+    notes = notes or {}
     out: list[dict[str, Any]] = []
     for n, item in enumerate(items, start=first_number):
         view: dict[str, Any] = {
@@ -308,13 +316,13 @@ def page_view(
             "text": item.text.get(lang),
             "required": item.required,
             "help": item.help.get(lang) if item.help is not None else None,
-            **_field(item.id, item, errors),
+            **_field(item.id, item, errors, notes),
         }
         if item.type is ItemType.GRID:
             view["rows"] = [
                 {
                     "text": row.text.get(lang),
-                    **_field(row.id, item, errors),
+                    **_field(row.id, item, errors, notes),
                     "options": _choices(row.id, item.options, values.get(row.id), lang),
                 }
                 for row in row_order(item, seed)
@@ -346,6 +354,11 @@ def _error_summary(
     return out
 
 
+#: rendered items of pages with nothing filled in (see :func:`_render_page`), oldest first out
+_FRESH_PAGES: dict[tuple[Any, ...], Markup] = {}
+_FRESH_PAGES_MAX = 2048
+
+
 def _render_page(
     r: Respondent,
     section_id: str,
@@ -353,6 +366,7 @@ def _render_page(
     errors: dict[str, str],
     values: dict[str, Any] | None = None,
     status: int = 200,
+    notes: dict[str, str] | None = None,
 ) -> Any:
     q = r.questionnaire
     vis = walk(q, answers, r.survey_year)
@@ -365,9 +379,28 @@ def _render_page(
     index = vis.index(section_id)
     number = sum(len(its) for _, its in vis.sections[:index])
     shown = values if values is not None else _display_values(q, items, answers)
-    view = page_view(
-        items, shown, errors, lang=g.lang, seed=r.response_id or 0, first_number=number + 1
-    )
+    seed = r.response_id or 0
+    # a page with nothing filled in yet (the usual GET after "下一页") is the same markup
+    # for everyone: cached per questionnaire, page, language, numbering and items shown
+    # (and the respondent when an item's order is shuffled)
+    key = None
+    if not shown and not errors and not notes:
+        shuffled = seed if any(item.randomize for item in items) else None
+        key = (q.content_hash, section_id, g.lang, number, tuple(i.id for i in items), shuffled)
+    items_html = _FRESH_PAGES.get(key) if key is not None else None
+    view: list[dict[str, Any]] = []
+    if items_html is None:
+        view = page_view(
+            items, shown, errors, lang=g.lang, seed=seed, first_number=number + 1, notes=notes
+        )
+        items_html = render_items(
+            view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
+        )
+        if key is not None:
+            if len(_FRESH_PAGES) >= _FRESH_PAGES_MAX:
+                for oldest in list(_FRESH_PAGES)[:1]:
+                    _FRESH_PAGES.pop(oldest, None)
+            _FRESH_PAGES[key] = items_html
     return (
         render_template(
             "respond/page.html",
@@ -376,10 +409,8 @@ def _render_page(
             section_title=section.title.get(g.lang),
             intro=section.intro.get(g.lang) if section.intro is not None else None,
             section_id=section.id,
-            items_html=render_items(
-                view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
-            ),
-            errors=_error_summary(view, errors),
+            items_html=items_html,
+            errors=_error_summary(view, errors) if errors else [],
             page_number=index + 1,
             pages=len(vis.sections),
             is_last=vis.next_section(section_id) is None,
@@ -410,14 +441,20 @@ def page(token: str, section: str) -> Any:
         )
     raw_rev = request.form.get("rev", "")
     rev = int(raw_rev) if raw_rev.isdecimal() and len(raw_rev) < 10 else -1  # checked by save_page
-    result = save_page(db, token, section, rev, request.form.to_dict(flat=False), language=g.lang,
-                       user_id=_user_id())  # fmt: skip
+    form = request.form.to_dict(flat=False)
+    draft = form.pop("action", [""])[-1] == "back"  # "上一页": keep this page's answers
+    result = save_page(db, token, section, rev, form, language=g.lang, user_id=_user_id(),
+                       draft=draft)  # fmt: skip
     if result.outcome == "invalid":
         r = load_respondent(db, token)
         items = walk(r.questionnaire, result.answers, r.survey_year).items_of(section)
         who = "(anonymous)" if r.anonymous else r.response_id
-        logger.info("response %s: %d field(s) need attention", who, len(result.errors))
-        return _render_page(r, section, result.answers, result.errors, _posted_values(items), 422)
+        logger.info("response %s: %d field(s) need attention, %d new", who, len(result.errors),
+                    len(result.notes))  # fmt: skip
+        # a newly shown question alone is no mistake: the page again, with a note, 200
+        status = 422 if result.errors else 200
+        return _render_page(r, section, result.answers, result.errors, _posted_values(items),
+                            status, notes=result.notes)  # fmt: skip
     if result.outcome == "complete" or (result.outcome == "stale" and not result.page):
         return redirect(url_for("respond.done", token=token), code=303)
     return redirect(url_for("respond.page", token=token, section=result.page), code=303)

@@ -117,12 +117,14 @@ class SaveResult:
         page: the section to show next.
         errors: variable -> message when ``invalid``.
         answers: the answers to show again when ``invalid`` (not stored).
+        notes: variable -> neutral note of a newly shown question when ``invalid``.
     """
 
     outcome: str
     page: str
     errors: dict[str, str]
     answers: dict[str, Any]
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def valid_token(token: str) -> bool:
@@ -357,11 +359,15 @@ def save_page(
     *,
     language: str,
     user_id: int | None = None,
+    draft: bool = False,
 ) -> SaveResult:
     """Validate and store one page; on the last page, submit and score the response.
 
     ``user_id``: the logged-in staff user (a CAPI case's pages need its assigned
-    interviewer, :func:`check_interviewer`).
+    interviewer, :func:`check_interviewer`). ``draft`` (the "上一页" button): keep what
+    was typed on this page without asking for the missing answers (answers that do not
+    parse are left out), then go to the previous page; the furthest page reached stays
+    (a required answer left open is asked again before the submission).
 
     Raises:
         NotFoundError: unknown token or page. ClosedError: wave not open or no consent yet.
@@ -437,9 +443,13 @@ def save_page(
     outcome = apply_page(
         q, section_id, resp.answers, form, survey_year=survey_year, language=language
     )
+    if draft:
+        return _save_draft(session, resp, outcome, section_id, anonymous)
     if not outcome.ok:
         session.rollback()
-        return SaveResult("invalid", section_id, outcome.errors, outcome.answers)
+        return SaveResult(
+            "invalid", section_id, outcome.errors, outcome.answers, notes=outcome.notes
+        )
     now = now_utc()
     paradata = dict(resp.paradata or {})
     seconds = dict(paradata.get("seconds") or {})
@@ -472,6 +482,29 @@ def save_page(
     logger.info("response %s %s (revision %s)", "(anonymous)" if anonymous else resp.id, result,
                 resp.revision)  # fmt: skip
     return SaveResult(result, nxt, {}, {})
+
+
+def _save_draft(
+    session: Session, resp: Response, outcome: Any, section_id: str, anonymous: bool
+) -> SaveResult:
+    """Store a page's answers as they are (see :func:`save_page`, ``draft``)."""
+    vis = outcome.visibility
+    now = now_utc()
+    paradata = dict(resp.paradata or {})
+    seconds = dict(paradata.get("seconds") or {})
+    seconds[section_id] = round(seconds.get(section_id, 0.0) + _seconds(resp.updated_at, now), 1)
+    paradata["seconds"] = seconds
+    resp.answers = outcome.answers
+    resp.paradata = paradata
+    resp.updated_at = now
+    resp.revision = resp.revision + 1
+    if resp.page not in vis.section_ids:
+        resp.page = section_id
+    previous = vis.previous_section(section_id) or section_id
+    session.commit()
+    logger.info("response %s draft of %s (revision %s)", "(anonymous)" if anonymous else resp.id,
+                section_id, resp.revision)  # fmt: skip
+    return SaveResult("saved", previous, {}, {})
 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:

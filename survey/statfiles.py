@@ -21,10 +21,13 @@ Both are read back by pyreadstat in the tests (labels and values round-trip).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import math
 import struct
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -74,6 +77,30 @@ def _number(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def columnwise(
+    rows: Iterable[Sequence[Any]], converters: Sequence[Callable[[Any], Any]], batch: int = 1000
+) -> Iterator[tuple[Any, ...]]:
+    """``rows`` with ``converters[i]`` applied to the i-th value, a batch of rows at a time:
+    per column, each distinct value is converted once (codes, flags and scores repeat) and
+    mapped by a dict; a column whose equal values differ in type (``True``, ``1``,
+    ``1.0``) or that holds unhashable values is converted value by value."""
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, batch)):
+        columns = list(zip(*chunk, strict=True))
+        for i, values in enumerate(columns):
+            convert = converters[i]
+            kinds = set(map(type, values))
+            try:
+                if bool in kinds or (int in kinds and float in kinds):
+                    raise TypeError
+                done = {v: convert(v) for v in set(values)}
+            except TypeError:
+                columns[i] = tuple(map(convert, values))
+                continue
+            columns[i] = tuple(map(done.__getitem__, values))
+        yield from zip(*columns, strict=True)
 
 
 # -- SPSS .sav -------------------------------------------------------------------------------
@@ -163,17 +190,19 @@ def write_sav(
     layout = struct.Struct("<" + "".join("d" if s == 0 else f"{s}s" for s in sizes))
     n = 0
     buffer = bytearray()
-    for row in rows:
-        values: list[Any] = []
-        for value, size in zip(row, sizes, strict=True):
-            if size == 0:
-                number = _number(value)
-                values.append(_SYSMIS if number is None else number)
-            elif value is None or value == "":
-                values.append(b" " * size)
-            else:
-                values.append(_cut(str(value), min(size, SAV_MAX_STRING)).ljust(size))
-        buffer += layout.pack(*values)
+
+    def sav_value(size: int) -> Callable[[Any], Any]:
+        if size == 0:
+            return lambda value: _SYSMIS if (number := _number(value)) is None else number
+        blank = b" " * size
+        limit = min(size, SAV_MAX_STRING)
+        return lambda value: (
+            blank if value is None or value == "" else _cut(str(value), limit).ljust(size)
+        )
+
+    pack = layout.pack
+    for values in columnwise(rows, [sav_value(size) for size in sizes]):
+        buffer += pack(*values)
         n += 1
         if len(buffer) > 1 << 20:
             out.write(buffer)
@@ -312,18 +341,17 @@ def _dta_rows(
     ]
     n = 0
     buffer = bytearray()
-    for row in rows:
-        values: list[Any] = []
-        for value, (is_text, is_double, absent, size) in zip(row, plan, strict=True):
-            if is_text:
-                values.append(b"" if value is None else _cut(str(value), size))
-                continue
-            number = _number(value)
-            if number is None:
-                values.append(absent)
-            else:
-                values.append(number if is_double else int(number))
-        buffer += layout.pack(*values)
+
+    def dta_value(is_text: bool, is_double: bool, absent: Any, size: int) -> Callable[[Any], Any]:
+        if is_text:
+            return lambda value: b"" if value is None else _cut(str(value), size)
+        if is_double:
+            return lambda value: absent if (number := _number(value)) is None else number
+        return lambda value: absent if (number := _number(value)) is None else int(number)
+
+    pack = layout.pack
+    for values in columnwise(rows, [dta_value(*p) for p in plan]):
+        buffer += pack(*values)
         n += 1
         if len(buffer) > 1 << 20:
             out.write(buffer)

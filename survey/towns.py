@@ -36,6 +36,11 @@ def towns_of(q: Questionnaire) -> tuple[Town, ...]:
     return tuple(Town(o.code, o.label.get("zh-CN"), o.label.get("en")) for o in item.options)
 
 
+def town_labels(q: Questionnaire, lang: str = "zh-CN") -> dict[str, str]:
+    """Town code -> name in ``lang`` (empty for a questionnaire without a town item)."""
+    return {t.code: t.label(lang) for t in towns_of(q)}
+
+
 def resolve_town(q: Questionnaire, value: str) -> str | None:
     """The code of the town ``value`` names (its code, Chinese or English name; spacing and
     case ignored), or None when the questionnaire has no such town. A questionnaire

@@ -38,7 +38,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "choose_any": "可多选",
         "errors_heading": "有 {count} 处需要修改：",
         "err_required": "此题必答，请回答。",
-        "err_new_question": "根据您的回答新出现了这道题，请回答。",
         "err_one_value": "只能选择一项。",
         "err_unknown_code": "“{code}”不是本题的选项，请重新选择。",
         "err_duplicate": "同一选项选了两次。",
@@ -647,6 +646,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "waves_last_response": "最近保存答卷",
         "colon": "：",
         "users_wave_role": "{wave}（{role}）",
+        # -- issue 15 (i15b): the resident's invitation slip, the respondent pages --
+        "slip_instruction": "请用手机微信“扫一扫”左边的二维码，填写问卷。",
+        "slip_link": "或在浏览器中输入：",
+        "slip_privacy": "调查不问姓名，回答只用于统计，个人信息严格保密。",
+        "slip_household": "样本编号",
+        "slip_town": "镇街",
+        "dash_computed_at": "以上数字计算于 {time}（北京时间），包含到那时为止的全部回答。",
+        "dash_computed_stale": (
+            "以上是 {time}（北京时间）计算的数字；之后有新的回答，正在重新计算，请稍后刷新页面。"
+        ),
+        "comma": "，",
+        "paren_open": "（",
+        "paren_close": "）",
+        "slip_all_towns": "全部镇街",
+        "slip_all_modes": "也打印入户面访的样本户（默认只打印网络调查邀请）",
+        "new_question_note": "根据您的回答，新出现了下面这道题。",
+        "slip_none": (
+            "没有可以打印的网络调查邀请（镇街：{town}）。入户面访的样本户不打印二维码；"
+            "如需全部打印，请在地址后加 ?mode=all。"
+        ),
     },
     "en": {
         "app_name": "Kesu · Civic Science Literacy Survey",
@@ -679,7 +698,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "choose_any": "Choose all that apply",
         "errors_heading": "{count} answer(s) need attention:",
         "err_required": "Please answer this question.",
-        "err_new_question": "This question appeared because of your answers; please answer it.",
         "err_one_value": "Choose only one option.",
         "err_unknown_code": "'{code}' is not an option of this question; please choose again.",
         "err_duplicate": "The same option was chosen twice.",
@@ -1358,5 +1376,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "waves_last_response": "Last response saved",
         "colon": ": ",
         "users_wave_role": "{wave} ({role})",
+        # -- issue 15 (i15b): the resident's invitation slip, the respondent pages --
+        "slip_instruction": "Scan the QR code on the left with your phone to answer the survey.",
+        "slip_link": "Or type into a browser:",
+        "slip_privacy": (
+            "We do not ask your name; answers are used only for statistics and kept confidential."
+        ),
+        "slip_household": "Case",
+        "slip_town": "Town",
+        "dash_computed_at": (
+            "Figures computed at {time} (Beijing time), with every answer until then."
+        ),
+        "dash_computed_stale": (
+            "Figures computed at {time} (Beijing time); newer answers have come in and the"
+            " figures are being computed again: reload the page in a moment."
+        ),
+        "comma": ", ",
+        "paren_open": " (",
+        "paren_close": ")",
+        "slip_all_towns": "All towns",
+        "slip_all_modes": "Also the face-to-face (CAPI) cases (default: web invitations only)",
+        "new_question_note": "Because of your answer, the question below is new.",
+        "slip_none": (
+            "No web invitations to print (town: {town}). Face-to-face (CAPI) cases get no"
+            " QR slip; add ?mode=all to the address to print them all."
+        ),
     },
 }

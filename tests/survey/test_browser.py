@@ -99,7 +99,7 @@ def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
             page.get_by_label("电视", exact=True).check()
             page.get_by_role("button", name="下一页").click()
             # farm_years appears only now that the occupation is known (no JavaScript needed)
-            assert "根据您的回答新出现了这道题" in page.content()
+            assert "根据您的回答，新出现了下面这道题。" in page.content()
             page.get_by_label("您务农多少年了？").fill("12")
             page.get_by_role("button", name="下一页").click()
             assert "第 2 页，共 3 页" in page.content()
@@ -266,3 +266,55 @@ def test_main_job_loop_printed_link_phone_dashboard_pdf(tmp_path: Path) -> None:
         proc.wait(timeout=20)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_large_text_at_390px_new_question_note_and_back_keeps_answers(tmp_path: Path) -> None:
+    """Large text: help, progress, units, the required mark grow with the body and the
+    headings stay larger; a question shown by an answer is a neutral note; "上一页" keeps
+    what was chosen on the page."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'large.sqlite3'}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    with sessionmaker(bind=engine)() as session:
+        create_wave(session, name="w1", questionnaire_data=FEATURES.read_bytes(),
+                    source_name="features.yaml", actor="test")  # fmt: skip
+        set_wave_status(session, "w1", WaveStatus.OPEN, "test")
+        token = create_invitations(session, "w1", 1, actor="test")[0]
+    engine.dispose()
+    size = "el => parseFloat(getComputedStyle(el).fontSize)"
+    with LiveServer(url, tmp_path / "inst", workers=1) as server, sync_playwright() as pw:
+        context = phone_context(pw, tmp_path / "profile")
+        try:
+            page = context.new_page()
+            page.goto(f"{server.base}/s/{token}?text=large")
+            page.screenshot(path=str(tmp_path / "large-consent.png"), full_page=True)
+            page.get_by_role("button", name="我已阅读说明，同意参加").click()
+            page.get_by_label("女", exact=True).check()
+            page.get_by_label("您的出生年份").fill("1980")
+            page.get_by_label("农民", exact=True).check()
+            page.get_by_label("电视", exact=True).check()
+            with page.expect_navigation():
+                page.get_by_role("button", name="下一页").click()
+            assert page.locator(".field-note").count() == 1
+            assert page.locator(".field-error, .error-summary").count() == 0
+            page.screenshot(path=str(tmp_path / "large-new-question.png"), full_page=True)
+            body = page.locator(".opt span").first.evaluate(size)
+            assert body >= 17 * 1.3 - 0.5  # the root grew by 30 %
+            for small in (".progress label", ".mark", ".unit", ".note", ".field-note"):
+                assert page.locator(small).first.evaluate(size) >= 0.84 * body, small
+            assert page.locator("h1").evaluate(size) > body
+            page.get_by_label("您务农多少年了？").fill("12")
+            with page.expect_navigation():
+                page.get_by_role("button", name="下一页").click()
+            page.locator("#f-K1-T").check()
+            with page.expect_navigation():
+                page.get_by_role("button", name="上一页").click()
+            assert "/q/about" in page.url
+            with page.expect_navigation():
+                page.get_by_role("button", name="下一页").click()
+            assert page.locator("#f-K1-T").is_checked()  # kept, though never validated
+            page.screenshot(path=str(tmp_path / "large-test-page.png"), full_page=True)
+        finally:
+            context.close()

@@ -122,7 +122,7 @@ def test_preview_walks_every_page_with_skip_logic_and_stores_nothing(console: Co
     page.get_by_label("电视", exact=True).check()
     console.submit(page.get_by_role("button", name="下一页"))
     # skip logic: farm_years is asked only of farmers, and must be answered
-    assert "根据您的回答新出现了这道题" in page.content()
+    assert "根据您的回答，新出现了下面这道题" in page.content()
     page.get_by_label("您务农多少年了？").fill("12")
     console.submit(page.get_by_role("button", name="下一页"))
     assert "第 2 页，共 3 页" in page.content()

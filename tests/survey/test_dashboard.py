@@ -24,6 +24,7 @@ from sampling import LonelyPSU
 from sampling import SurveyDesign
 from sampling import svy_proportion
 from survey.analysis import analysis_table
+from survey.dashboard import wait_for_figures
 from survey.demo import seed_simulated_wave
 from survey.models import AuditLog
 from survey.models import WaveStatus
@@ -156,8 +157,48 @@ def test_figures_follow_new_responses(
         session, "demo", q, simulate_wave(q, rng, n_psu=28, households_per_psu=2), actor="t",
         rng=rng,
     )  # fmt: skip
+    # at once: the last figures with their time, and a note that new ones are computed
     again = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
-    assert f"已完成问卷：{count + more} 份" in again
+    assert f"已完成问卷：{count} 份" in again and "正在重新计算" in again
+    wait_for_figures(app)
+    again = client.get("/admin/waves/demo/dashboard").get_data(as_text=True)
+    assert f"已完成问卷：{count + more} 份" in again and "正在重新计算" not in again
+    assert "包含到那时为止的全部回答" in again
+    # the PDF report never waits for the background: it has the current figures
+    pdf = client.get("/admin/waves/demo/report.pdf")
+    assert pdf.status_code == 200
+
+
+def test_cached_figures_are_those_computed_without_cache(
+    app: Flask, app_factory, client: FlaskClient, session: Session, seeded: int
+) -> None:  # type: ignore[no-untyped-def]
+    """The figures a new process reads from the disk cache equal a fresh computation."""
+    import dataclasses
+
+    from survey.dashboard import compute_figures
+    from survey.dashboard import dashboard_view
+    from survey.dashboard import wave_figures
+
+    _login(client, session)
+    assert client.get("/admin/waves/demo/dashboard").status_code == 200  # computes, stores
+    other = app_factory(INSTANCE_PATH=app.instance_path)  # another server process
+    with other.app_context():
+        from survey.db import get_session
+
+        stored = wave_figures(get_session(), "demo")
+        assert stored.fresh
+        direct = compute_figures(get_session(), "demo")
+    cached, fresh = stored.figures.data, direct.data
+    assert cached is not None and fresh is not None
+    assert cached.fingerprint == fresh.fingerprint
+    # every figure shown, in both languages (the time of computation aside)
+    for lang in ("zh-CN", "en"):
+        a = dashboard_view(dataclasses.replace(cached, generated=fresh.generated), lang)
+        b = dashboard_view(fresh, lang)
+        a.pop("t"), b.pop("t")  # the label function (bound to equal labels)
+        assert a == b
+    assert stored.figures.respondents == direct.respondents
+    assert stored.figures.scope == direct.scope
 
 
 def test_monitor_names_towns_and_groups_from_the_questionnaire(

@@ -120,8 +120,11 @@ def test_item_shown_by_an_answer_on_the_same_page_is_asked_next(
     data = {k: v for k, v in FEATURES_PAGES["about"].items() if k != "q_farm_years"}
     r = post_page(client, token, "about", data, 0)
     html = r.data.decode()
-    assert r.status_code == 422
-    assert "根据您的回答新出现了这道题" in html
+    # a question shown by an answer is no mistake: a neutral note, not a red error
+    assert r.status_code == 200
+    assert "根据您的回答，新出现了下面这道题。" in html
+    assert 'class="field-note" id="n-farm_years"' in html and "field-error" not in html
+    assert "error-summary" not in html and "aria-invalid" not in html
     assert 'name="q_farm_years"' in html
     assert 'value="1980"' in html  # the other answers are kept in the form
     assert _response(session, token).revision == 0

@@ -62,7 +62,7 @@ def test_preview_walks_the_pages_with_skip_logic_and_stores_nothing(
     r = admin.post(f"/admin/waves/{wave}/preview", data={**base, **answers})
     assert r.status_code == 422  # farm_years appears for a farmer and must be answered
     html = r.data.decode()
-    assert "根据您的回答新出现了这道题" in html and 'value="1980"' in html
+    assert "根据您的回答，新出现了下面这道题" in html and 'value="1980"' in html
     r = admin.post(
         f"/admin/waves/{wave}/preview",
         data={**base, "state": _state(html), **answers, "q_farm_years": "12"},
