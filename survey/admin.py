@@ -701,6 +701,7 @@ def _preview_page(
     errors: dict[str, str],
     values: dict[str, Any] | None,
     status: int,
+    notes: dict[str, str] | None = None,
 ) -> Any:
     db = get_session()
     w = get_wave(db, name)
@@ -727,7 +728,7 @@ def _preview_page(
     index = vis.index(section)
     number = sum(len(its) for _, its in vis.sections[:index])
     shown = values if values is not None else _preview_values(items, answers)
-    view = page_view(items, shown, errors, lang=lang, seed=0, first_number=number + 1)
+    view = page_view(items, shown, errors, lang=lang, seed=0, first_number=number + 1, notes=notes)
     texts = {k: ui_text(k) for k in ("required_mark", "optional_mark", "choose_any")}
     sec = next(s for s, _ in vis.sections if s.id == section)
     return render_template(
@@ -803,6 +804,7 @@ def preview(name: str) -> Any:
             outcome.errors,
             {k: v for k, v in posted.items() if v is not None},
             422,
+            outcome.notes,
         )
     following = outcome.visibility.next_section(section)
     return redirect(

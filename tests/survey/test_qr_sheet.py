@@ -100,7 +100,7 @@ def test_the_sheet_has_web_invitations_by_default_and_filters_by_town(
 def test_the_wave_page_offers_the_town_filter(app: Flask, session: Session, wave: str) -> None:
     client = app.test_client()
     client.post("/admin/login", data={"username": "ada", "password": PASSWORD})
-    page = client.get(f"/admin/waves/{wave}").get_data(as_text=True)
+    page = client.get(f"/admin/waves/{wave}?tab=sample").get_data(as_text=True)
     assert '<option value="fotang">佛堂镇</option>' in page and 'name="mode" value="all"' in page
 
 

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from survey_testlib import FEATURES_PAGES
 from survey_testlib import post_page
 
+from kesu.i18n import CATALOGUE as MESSAGES
 from questionnaires import QUESTIONNAIRE_DIR
-from survey.i18n import MESSAGES
 from survey.models import Invitation
 from survey.models import Response
 
 #: full-width punctuation that has no place in English text
-FULL_WIDTH = re.compile(r"[，。：；！？（）“”‘’、【】《》]")
+FULL_WIDTH = re.compile(r"[，。：；！？（）、【】《》]")  # curly quotes are English punctuation too
 #: a space between two Chinese characters or marks (a folded YAML line break)
 CJK_SPACE = re.compile(
     r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])"
@@ -59,10 +59,10 @@ def test_english_texts_use_english_punctuation_and_chinese_texts_no_stray_spaces
                 bad.append(f"{where} (zh-CN, stray space): {text[:60]}")
     for key, text in MESSAGES["en"].items():
         if FULL_WIDTH.search(text):
-            bad.append(f"survey.i18n en {key}: {text}")
+            bad.append(f"catalogue en {key}: {text}")
     for key, text in MESSAGES["zh-CN"].items():
         if CJK_SPACE.search(text):
-            bad.append(f"survey.i18n zh-CN {key}: {text}")
+            bad.append(f"catalogue zh-CN {key}: {text}")
     assert not bad, "\n".join(bad)
 
 
