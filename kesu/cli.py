@@ -31,6 +31,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "fieldwork": ("survey.cli:fieldwork", "Fieldwork status, targets and interviewers."),
     "export": ("survey.cli:export", "Export a wave (CSV, .sav, .dta, codebook, cases)."),
     "classroom": ("survey.classroom_cli:classroom", "Classroom sessions of the youth monitoring."),
+    "capacity": (
+        "survey.capacity.cli:capacity",
+        "Capacity monitoring: plan, reporting rounds, imports, status.",
+    ),
     "sample": ("sampling.sample_cli:sample", "Sample size and allocation; draw the sample."),
     "weight": ("sampling.cli:weight", "Run a weighting job and write the final weights."),
     "estimate": ("sampling.cli:estimate", "Run a job and print its estimates with intervals."),

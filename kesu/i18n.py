@@ -3,10 +3,10 @@
 The web survey, the staff console, the dashboard and the PDF reports look their strings
 up here, with one function, :func:`tr` ``(lang, key, **values)``. The strings live in
 part files under :mod:`kesu.strings` (one per area: ``survey``, ``staff``,
-``reports``, ``outcomes``), registered in :data:`PARTS`; they are merged once at import, and a key
-defined in two parts, or missing in a language, stops the import (and the tests) with
-a message naming the part and the key. Questionnaire texts come from the questionnaire
-file, never from here.
+``reports``, ``outcomes``, ``capacity``), registered in :data:`PARTS`; they are merged
+once at import, and a key defined in two parts, or missing in a language, stops the
+import (and the tests) with a message naming the part and the key. Questionnaire texts
+come from the questionnaire file, never from here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 from types import ModuleType
 from typing import Any
 
+from kesu.strings import capacity
 from kesu.strings import outcomes
 from kesu.strings import reports
 from kesu.strings import staff
@@ -34,6 +35,7 @@ PARTS: dict[str, ModuleType] = {
     "staff": staff,
     "reports": reports,
     "outcomes": outcomes,
+    "capacity": capacity,
 }
 
 

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from reports.capacity import ProgressStatus
+from reports.capacity_round import RoundSummary
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
 from reports.items_page import item_analysis_flowables
@@ -197,6 +198,138 @@ def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
         numeric_to=6,
         source=r.t("capacity_source"),
     )
+    if data.capacity_round is not None:
+        out += capacity_round(data.capacity_round, r)
+    return out
+
+
+#: an index change (points) beyond which the conclusion is called sensitive to the weights
+SENSITIVE_POINTS = 5.0
+
+
+def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
+    """The reporting round behind the capacity figures (units' timeliness, who has not
+    reported), the capacity index by family and its sensitivity to the weights
+    (formula: :mod:`reports.capacity_round`)."""
+    units = summary.units
+    missing = [u for u in units if u.first_submitted is None]
+    sep = "、" if r.lang == "zh-CN" else ", "
+    names = (
+        r.t(
+            "cap_round_missing_names",
+            names=sep.join(u.label.get(r.lang) if u.label else u.name for u in missing),
+        )
+        if missing
+        else ""
+    )
+    out: Flowables = [
+        r.p(
+            r.t(
+                "cap_round_intro",
+                round=summary.name,
+                due=r.date(summary.due),
+                n=len(units),
+                on_time=sum(1 for u in units if u.on_time),
+                late=sum(1 for u in units if u.on_time is False),
+                returned=sum(1 for u in units if u.returns and u.status == "accepted"),
+                pending=sum(1 for u in units if u.status == "submitted"),
+                missing=len(missing),
+                names=names,
+            )
+        )
+    ]
+    rows = []
+    for u in units:
+        status = r.t(f"cap_status_{u.status}")
+        if u.on_time is False:
+            status += r.t("cap_late_mark")
+        if u.returns:
+            status += r.t("cap_returns_mark", n=u.returns)
+        rows.append(
+            [
+                u.name,
+                status,
+                "—" if u.first_submitted is None else u.first_submitted.date().isoformat(),
+                "—" if u.accepted_at is None else u.accepted_at.date().isoformat(),
+                "—" if u.first_submitted is None else pct(u.completeness),
+            ]
+        )
+    keys = (
+        "col_cap_unit",
+        "col_cap_status",
+        "col_cap_submitted",
+        "col_cap_accepted",
+        "col_cap_complete",
+    )
+    out += r.table(
+        r.t("tab_cap_units", round=summary.name),
+        [r.t(k) for k in keys],
+        rows,
+        [120, 130, 72, 72, 56],
+        numeric_from=2,
+        numeric_to=4,
+        source=r.t("capacity_source"),
+    )
+    idx = summary.index
+    if idx.value is None:
+        out.append(r.p(r.t("cap_index_none")))
+        return out
+    out.append(
+        r.p(
+            r.t(
+                "cap_index_intro",
+                cap=f"{summary.cap:g}",
+                value=f"{idx.value:.1f}",
+                covered=idx.covered,
+                total=idx.total,
+            )
+        )
+    )
+    fam_rows = [
+        [
+            r.t(f"cap_family_{f}"),
+            f"{w:.2f}",
+            r.t("cap_family_missing")
+            if idx.families.get(f) is None
+            else f"{100 * (idx.families[f] or 0):.1f}",
+        ]
+        for f, w in idx.weights.items()
+    ]
+    fam_rows.append([r.t("col_cap_index"), f"{sum(idx.weights.values()):.2f}", f"{idx.value:.1f}"])
+    out += r.table(
+        r.t("tab_cap_index"),
+        [r.t("col_cap_family"), r.t("col_cap_weight"), r.t("col_cap_score")],
+        fam_rows,
+        [150, 100, 100],
+        source=r.t("capacity_source"),
+    )
+    sens_rows = []
+    for row in summary.sensitivity:
+        if row.scenario == "family":
+            name = r.t(
+                "cap_scenario_family",
+                family=r.t(f"cap_family_{row.family}"),
+                factor=f"{row.factor:g}",
+            )
+        else:
+            name = r.t(f"cap_scenario_{row.scenario}")
+        sens_rows.append(
+            [
+                name,
+                "—" if row.value is None else f"{row.value:.1f}",
+                "—" if row.change is None else f"{row.change:+.2f}",
+            ]
+        )
+    out += r.table(
+        r.t("tab_cap_sensitivity"),
+        [r.t("col_cap_scenario"), r.t("col_cap_index"), r.t("col_cap_change")],
+        sens_rows,
+        [170, 90, 90],
+        source=r.t("capacity_source"),
+    )
+    largest = max((abs(x.change) for x in summary.sensitivity if x.change is not None), default=0.0)
+    robust = r.t("cap_robust" if largest < SENSITIVE_POINTS else "cap_not_robust")
+    out.append(r.p(r.t("cap_sensitivity_note", max=f"{largest:.1f}", robust=robust)))
     return out
 
 

@@ -39,6 +39,7 @@ import math
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,20 @@ DEFAULT_CAPACITY_PLAN = Path(__file__).parent / "data" / "capacity.yaml"
 EXAMPLE_CAPACITY_VALUES = Path(__file__).parent / "data" / "capacity-example.csv"
 #: columns of the reported-values CSV (``note`` may be left out)
 CSV_COLUMNS = ("indicator", "value", "date", "unit", "note")
-_PLAN_KEYS = ("title", "source", "start", "on_track_tolerance", "indicators")
+_PLAN_KEYS = ("title", "source", "start", "on_track_tolerance", "indicators", "units", "tasks",
+              "index")  # fmt: skip
 _INDICATOR_KEYS = (
     "id", "label", "target", "unit", "kind", "deadline", "start", "baseline", "responsible",
+    "family", "reporters", "max_per_unit",
 )  # fmt: skip
+_UNIT_KEYS = ("code", "name", "contact")
+_TASK_KEYS = ("id", "label", "lead", "participants", "indicators")
+_INDEX_KEYS = ("cap", "weights")
+#: indicator families of the national science-popularisation statistics (全国科普统计):
+#: people, funds, venues, media, activities
+FAMILIES = ("people", "funds", "venues", "media", "activities")
+#: the index weights when the plan gives none (equal)
+EQUAL_WEIGHTS = {f: 1 / len(FAMILIES) for f in FAMILIES}
 
 
 class IndicatorKind(enum.StrEnum):
@@ -104,6 +115,9 @@ class CapacityIndicator:
         baseline: value at ``start`` (stock indicators; 0 otherwise).
         responsible: the responsible unit.
         line: line of the indicator in the YAML file.
+        family: people, funds, venues, media or activities (:data:`FAMILIES`).
+        reporters: codes of the units that report it (:class:`CapacityUnit`).
+        max_per_unit: the largest plausible value one unit reports (range check), or None.
     """
 
     id: str
@@ -116,11 +130,36 @@ class CapacityIndicator:
     baseline: float
     responsible: Text
     line: int = 0
+    family: str = "activities"
+    reporters: tuple[str, ...] = ()
+    max_per_unit: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityUnit:
+    """A member unit of the plan that reports (code, name, who to contact)."""
+
+    code: str
+    name: Text
+    contact: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityTask:
+    """A task of the plan (a key-group action or an infrastructure project)."""
+
+    id: str
+    label: Text
+    lead: str
+    participants: tuple[str, ...]
+    indicators: tuple[str, ...]
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class CapacityPlan:
-    """The capacity targets (a parsed ``capacity.yaml``)."""
+    """The capacity plan (a parsed ``capacity.yaml``): targets, units, tasks, index weights."""
 
     title: Text
     source: str
@@ -128,6 +167,23 @@ class CapacityPlan:
     tolerance: float
     indicators: tuple[CapacityIndicator, ...]
     file: str = ""
+    units: tuple[CapacityUnit, ...] = ()
+    tasks: tuple[CapacityTask, ...] = ()
+    #: family -> weight of the capacity index (sums to 1)
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(EQUAL_WEIGHTS))
+    #: the cap of an indicator's normalised value in the index
+    cap: float = 1.0
+
+    def unit(self, code: str) -> CapacityUnit:
+        """The unit with this code (KeyError if none)."""
+        for u in self.units:
+            if u.code == code:
+                return u
+        raise KeyError(code)
+
+    def indicators_of(self, code: str) -> tuple[CapacityIndicator, ...]:
+        """The indicators unit ``code`` reports, in plan order."""
+        return tuple(ind for ind in self.indicators if code in ind.reporters)
 
     def indicator(self, indicator_id: str) -> CapacityIndicator:
         """The indicator with this id (KeyError if none)."""
@@ -316,8 +372,29 @@ def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
                     entry.get("responsible", "-"), "responsible", file, entry.line_of("responsible")
                 ),
                 line=entry.line,
+                family=_family(entry, file),
+                reporters=_codes(entry, "reporters", file),
+                max_per_unit=None
+                if entry.get("max_per_unit") is None
+                else _positive(
+                    entry["max_per_unit"], "max_per_unit", file, entry.line_of("max_per_unit")
+                ),
             )
         )
+    units = _units(data, file)
+    codes = {u.code for u in units}
+    if units:
+        for ind in out:
+            for code in ind.reporters:
+                if code not in codes:
+                    raise CapacityError(
+                        f"indicator {ind.id}: reporter {code!r} is not one of the units",
+                        file=file,
+                        line=ind.line,
+                        expected=", ".join(sorted(codes)),
+                    )
+    tasks = _tasks(data, file, codes, {ind.id for ind in out})
+    cap, weights = _index(data, file)
     return CapacityPlan(
         title=_text(data.get("title", "capacity"), "title", file, data.line_of("title")),
         source=str(data.get("source", "")),
@@ -325,7 +402,124 @@ def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
         tolerance=float(tol),
         indicators=tuple(out),
         file=file,
+        units=units,
+        tasks=tasks,
+        weights=weights,
+        cap=cap,
     )
+
+
+def _family(entry: LineDict, file: str) -> str:
+    family = entry.get("family", "activities")
+    if family not in FAMILIES:
+        raise CapacityError(
+            f"indicator {entry.get('id')}: unknown family",
+            file=file,
+            line=entry.line_of("family"),
+            got=family,
+            expected=" | ".join(FAMILIES),
+        )
+    return str(family)
+
+
+def _codes(entry: LineDict, key: str, file: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise CapacityError(
+            f"{key} must be a list of unit codes", file=file, line=entry.line_of(key), got=value
+        )
+    return tuple(value)
+
+
+def _units(data: LineDict, file: str) -> tuple[CapacityUnit, ...]:
+    entries = data.get("units", LineList())
+    if not isinstance(entries, LineList):
+        raise CapacityError("units: must be a list", file=file, line=data.line_of("units"))
+    out: list[CapacityUnit] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, LineDict):
+            raise CapacityError("each unit must be a mapping", file=file, line=entries.line_of(i))
+        _unknown_keys(entry, _UNIT_KEYS, f"units[{i}]", file)
+        code = entry.get("code")
+        if not isinstance(code, str) or not code.isidentifier() or code in seen:
+            raise CapacityError(
+                "unit code missing, not a name of letters, digits and _, or used twice",
+                file=file,
+                line=entry.line,
+                got=code,
+            )
+        seen.add(code)
+        name = _text(entry.get("name"), f"unit {code}: name", file, entry.line_of("name"))
+        out.append(CapacityUnit(code, name, str(entry.get("contact", "")), entry.line))
+    return tuple(out)
+
+
+def _tasks(
+    data: LineDict, file: str, codes: set[str], indicator_ids: set[str]
+) -> tuple[CapacityTask, ...]:
+    entries = data.get("tasks", LineList())
+    if not isinstance(entries, LineList):
+        raise CapacityError("tasks: must be a list", file=file, line=data.line_of("tasks"))
+    out: list[CapacityTask] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, LineDict):
+            raise CapacityError("each task must be a mapping", file=file, line=entries.line_of(i))
+        _unknown_keys(entry, _TASK_KEYS, f"tasks[{i}]", file)
+        task_id = str(entry.get("id", ""))
+        lead = entry.get("lead")
+        if lead not in codes:
+            raise CapacityError(
+                f"task {task_id}: lead unit is not one of the units",
+                file=file,
+                line=entry.line_of("lead"),
+                got=lead,
+                expected=", ".join(sorted(codes)),
+            )
+        participants = _codes(entry, "participants", file)
+        for code in participants:
+            if code not in codes:
+                raise CapacityError(
+                    f"task {task_id}: participant {code!r} is not one of the units",
+                    file=file,
+                    line=entry.line_of("participants"),
+                )
+        inds = _codes(entry, "indicators", file)
+        for ind_id in inds:
+            if ind_id not in indicator_ids:
+                raise CapacityError(
+                    f"task {task_id}: indicator {ind_id!r} is not in indicators",
+                    file=file,
+                    line=entry.line_of("indicators"),
+                )
+        label = _text(entry.get("label"), f"task {task_id}: label", file, entry.line_of("label"))
+        out.append(CapacityTask(task_id, label, str(lead), participants, inds, entry.line))
+    return tuple(out)
+
+
+def _index(data: LineDict, file: str) -> tuple[float, dict[str, float]]:
+    block = data.get("index")
+    if block is None:
+        return 1.0, dict(EQUAL_WEIGHTS)
+    _unknown_keys(block, _INDEX_KEYS, "index", file)
+    cap = block.get("cap", 1.0)
+    if not (isinstance(cap, int | float) and not isinstance(cap, bool) and cap >= 1):
+        raise CapacityError(
+            "index.cap must be a number >= 1", file=file, line=block.line_of("cap"), got=cap
+        )
+    raw = block.get("weights", EQUAL_WEIGHTS)
+    line = block.line_of("weights") if isinstance(block, LineDict) else 0
+    if not isinstance(raw, Mapping) or set(raw) != set(FAMILIES):
+        raise CapacityError(
+            "index.weights must give a weight to each family",
+            file=file,
+            line=line,
+            got=sorted(raw) if isinstance(raw, Mapping) else raw,
+            expected=", ".join(FAMILIES),
+        )
+    weights = {f: _positive(raw[f], f"index.weights.{f}", file, line) for f in FAMILIES}
+    total = sum(weights.values())
+    return float(cap), {f: w / total for f, w in weights.items()}
 
 
 def load_capacity_plan(path: str | Path = DEFAULT_CAPACITY_PLAN) -> CapacityPlan:

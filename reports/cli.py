@@ -47,6 +47,14 @@ def _wave_table(name: str) -> Any:
     return _from_survey(load_wave, name)
 
 
+def _wave_capacity(survey_year: int | None) -> Any:
+    """The capacity figures of the database's reporting rounds for ``kesu report --wave``
+    (``survey.capacity.services.report_capacity``; None without rounds)."""
+    from survey.capacity.services import load_report_capacity
+
+    return load_report_capacity(survey_year)
+
+
 def _wave_cases(name: str) -> Any:
     """The fieldwork (cases) table of a wave, for a job's ``nonresponse:`` step."""
     from sampling.cli import load_wave_cases
@@ -135,6 +143,9 @@ def report(
                 data = report_data_for_table(table, q, wave_name=str(wave), generated=generated)
                 if scope.left_out:
                     data = dataclasses.replace(data, notes=(*data.notes, scope.note()))
+                capacity = _wave_capacity(data.spec.survey_year or None)
+                if capacity is not None:  # the accepted submissions of the capacity rounds
+                    data = dataclasses.replace(data, **capacity)
         if isinstance(data, WellbeingData):
             _write_wellbeing(data, output, lang, estimates)
             return

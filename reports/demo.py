@@ -32,7 +32,9 @@ from kesu.tables import write_columns as write_table_columns
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import Questionnaire
 from questionnaires import load_questionnaire
-from reports.capacity import EXAMPLE_CAPACITY_VALUES
+from reports.capacity import load_capacity_plan
+from reports.capacity_demo import demo_rounds
+from reports.capacity_round import round_to_dict
 from reports.loaders import report_from_job
 from reports.model import ReportData
 from reports.model import WaveEstimates
@@ -74,21 +76,9 @@ EARLIER_WAVES = ((2021, -0.40, 1200), (2023, -0.20, 1200))
 FACTOR_ITEMS = ("channels", "visit_venue", "events", "kepu_app")
 #: the simulated fieldwork period (dates of the cases' final outcomes)
 FIELDWORK_PERIOD = (dt.date(2025, 4, 7), dt.date(2025, 5, 30))
-#: the capacity indicators are evaluated on the units' mid-year reports
-CAPACITY_AS_OF = "2025-06-30"
-#: the demo's 2025 reports (appended to the example CSV): some units have not reported
-#: (kepu_bases, volunteer_teams, youth_monitoring stay at 2024 or missing, and are flagged)
-DEMO_CAPACITY_2025 = """rural_talents,4600,2024-12-31,市农业农村局,2024年下半年（示例数据）
-rural_talents,3900,2025-06-30,市农业农村局,2025年上半年（示例数据）
-vocational_training,12800,2024-12-31,市人力社保局,示例数据
-vocational_training,12100,2025-06-30,市人力社保局,示例数据
-elderly_trained,6100,2024-12-31,市民政局,示例数据
-elderly_trained,5900,2025-06-30,市民政局,示例数据
-volunteers,980,2025-06-30,市科协,示例数据
-volunteers,360,2025-06-30,团市委,示例数据
-kepu_events,47,2025-06-30,市科协,2025年上半年（示例数据）
-scientist_spirit_bases,9,2025-06-30,市科协,示例数据
-"""
+#: the capacity chapter reads the simulated reporting rounds 2021-2025 (their accepted
+#: submissions; ``reports.capacity_demo``): late, returned and missing units included
+CAPACITY_ROUNDS_FILE = "capacity-rounds.json"
 FRAME_COLUMNS = FrameColumns(stratum="town", psu="psu", size="population", households="households")
 
 
@@ -399,9 +389,11 @@ def run_demo(
         files.update(run_youth_demo(out, seed=seed + 19, lang=lang, generated=generated).files)
 
     step("report")
-    files["capacity"] = out / "capacity.csv"
-    files["capacity"].write_text(
-        EXAMPLE_CAPACITY_VALUES.read_text("utf-8") + DEMO_CAPACITY_2025, encoding="utf-8"
+    files["capacity_rounds"] = out / CAPACITY_ROUNDS_FILE
+    rounds = demo_rounds(load_capacity_plan())
+    files["capacity_rounds"].write_text(
+        json.dumps({"rounds": [round_to_dict(r) for r in rounds]}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
     )
     files["town_covariates"] = out / "town-covariates.csv"
     write_columns(files["town_covariates"], {
@@ -413,7 +405,7 @@ def run_demo(
         "wave_name": DEMO_WAVE,
         "survey_year": DEMO_YEAR,
         "previous": previous,
-        "capacity": {"values": "capacity.csv", "as_of": CAPACITY_AS_OF},
+        "capacity": {"rounds": CAPACITY_ROUNDS_FILE},
         "sae": {"covariates": "town-covariates.csv"},
         "fieldwork": "fieldwork.csv",
         "synthetic": True,

@@ -27,6 +27,11 @@ from reports.capacity import ReportedValue
 from reports.capacity import evaluate_capacity
 from reports.capacity import load_capacity_plan
 from reports.capacity import load_capacity_values
+from reports.capacity_round import RoundSummary
+from reports.capacity_round import accepted_values
+from reports.capacity_round import load_rounds
+from reports.capacity_round import summarise_round
+from reports.errors import CapacityError
 from reports.errors import ReportError
 from reports.fieldwork import FieldworkSummary
 from reports.fieldwork import summarize_fieldwork
@@ -192,6 +197,8 @@ class LoadedInputs:
     capacity_tolerance: float
     fieldwork: FieldworkSummary | None
     prior_weighting: tuple[WeightingDiagnostics, ...]
+    capacity_round: RoundSummary | None = None
+    capacity_as_of: dt.date | None = None
 
 
 def load_inputs(spec: ReportSpec, inputs: ReportInputs, report_date: dt.date) -> LoadedInputs:
@@ -207,7 +214,23 @@ def load_inputs(spec: ReportSpec, inputs: ReportInputs, report_date: dt.date) ->
     previous = tuple(load_wave_estimates(p) for p in inputs.previous)
     capacity = None
     tolerance = 0.9
-    if inputs.capacity_values is not None or inputs.capacity_targets is not None:
+    summary = None
+    as_of = inputs.capacity_as_of
+    if inputs.capacity_rounds is not None:
+        if inputs.capacity_values is not None:
+            raise CapacityError(
+                "report.capacity: give rounds or values, not both", file=str(inputs.capacity_rounds)
+            )
+        plan = load_capacity_plan(inputs.capacity_targets or DEFAULT_CAPACITY_PLAN)
+        rounds = load_rounds(inputs.capacity_rounds)
+        if not rounds:
+            raise CapacityError("the rounds file has no round", file=str(inputs.capacity_rounds))
+        latest = max(r.year for r in rounds)
+        as_of = as_of or dt.date(latest, 12, 31)
+        capacity = evaluate_capacity(plan, accepted_values(plan, rounds), as_of)
+        summary = summarise_round(plan, rounds, capacity, report_date)
+        tolerance = plan.tolerance
+    elif inputs.capacity_values is not None or inputs.capacity_targets is not None:
         plan = load_capacity_plan(inputs.capacity_targets or DEFAULT_CAPACITY_PLAN)
         values: tuple[ReportedValue, ...] = ()
         if inputs.capacity_values is not None:
@@ -227,6 +250,8 @@ def load_inputs(spec: ReportSpec, inputs: ReportInputs, report_date: dt.date) ->
         prior_weighting=load_prior_weighting(inputs.prior_weighting)
         if inputs.prior_weighting
         else (),
+        capacity_round=summary,
+        capacity_as_of=as_of,
     )
 
 
@@ -281,9 +306,11 @@ def report_from_job(
         prior_weighting=loaded.prior_weighting,
         generated=report_date,
         capacity_tolerance=loaded.capacity_tolerance,
-        capacity_as_of=inputs.capacity_as_of or report_date,
+        capacity_as_of=loaded.capacity_as_of or report_date,
         cases=cases,
     )
+    if loaded.capacity_round is not None:
+        data = replace(data, capacity_round=loaded.capacity_round)
     if inputs.youth is not None:
         data = replace(data, youth=load_youth_results(inputs.youth))
     return data

@@ -23,6 +23,7 @@ import numpy as np
 
 from questionnaires.model import Questionnaire
 from reports.capacity import IndicatorProgress
+from reports.capacity_round import RoundSummary
 from reports.errors import ReportError
 from reports.fieldwork import FieldworkSummary
 from reports.spec import ReportSpec
@@ -459,6 +460,8 @@ class ReportData:
     wave_estimates: WaveEstimates | None = None
     capacity_tolerance: float = 0.9
     capacity_as_of: dt.date | None = None
+    #: the latest reporting round: units' timeliness, the capacity index, its sensitivity
+    capacity_round: RoundSummary | None = None
     median_scores: Breakdown | None = None
     adjusted_for: tuple[str, ...] = ()
     verdicts: tuple[Verdict, ...] = ()

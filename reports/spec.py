@@ -20,6 +20,8 @@ A report job is a sampling job (``sampling/job.py``: ``data:`` or ``wave:``,
         target: {rate: 0.17, year: 2025}
       previous: [estimates-2023.json]       # earlier waves (``estimates.json`` files)
       capacity: {targets: capacity.yaml, values: capacity.csv, as_of: 2025-06-30}
+                                            # or {rounds: capacity-rounds.json}: the accepted
+                                            # submissions of reporting rounds (kesu capacity)
       sae: {covariates: town-covariates.csv}   # or  sae: false
       fieldwork: fieldwork.csv              # AAPOR outcome codes per sampled case
       prior_weighting: steps.json           # diagnostics of weighting done outside the job
@@ -177,6 +179,8 @@ class ReportInputs:
     capacity_targets: Path | None = None
     capacity_values: Path | None = None
     capacity_as_of: dt.date | None = None
+    #: reporting rounds (``{"rounds": [...]}``, :func:`reports.capacity_round.load_rounds`)
+    capacity_rounds: Path | None = None
     sae_covariates: Path | None = None
     fieldwork: Path | None = None
     prior_weighting: Path | None = None
@@ -365,9 +369,14 @@ def parse_report_job(
     if not isinstance(previous, list):
         raise SpecError("report.previous must be a list of files", param="report.previous")
     capacity = rep.get("capacity") or {}
-    if not isinstance(capacity, Mapping) or set(capacity) - {"targets", "values", "as_of"}:
+    if not isinstance(capacity, Mapping) or set(capacity) - {
+        "targets",
+        "values",
+        "as_of",
+        "rounds",
+    }:
         raise SpecError(
-            "report.capacity must be {targets: FILE, values: FILE, as_of: DATE}",
+            "report.capacity must be {targets: FILE, values: FILE | rounds: FILE, as_of: DATE}",
             param="report.capacity",
             got=capacity,
         )
@@ -434,6 +443,9 @@ def parse_report_job(
         if "values" in capacity
         else None,
         capacity_as_of=as_of,
+        capacity_rounds=path("report.capacity.rounds", capacity["rounds"])
+        if "rounds" in capacity
+        else None,
         sae_covariates=sae_cov,
         fieldwork=path("report.fieldwork", rep["fieldwork"]) if "fieldwork" in rep else None,
         prior_weighting=path("report.prior_weighting", rep["prior_weighting"])

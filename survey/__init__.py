@@ -30,6 +30,7 @@ from survey import respond
 from survey import security
 from survey import sessions
 from survey import staff
+from survey.capacity import web as capacity_web
 from survey.config import DEFAULT_SECRET_KEY
 from survey.config import DEFAULTS
 from survey.config import default_database_url
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(monitor.bp)
     app.register_blueprint(sessions.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(capacity_web.bp)
     respond.init_app(app)
     admin.init_app(app)
     dashboard.init_app(app)

@@ -164,6 +164,8 @@ def login() -> Any:
                 return redirect(url_for("capi.assignments"), code=303)
             if user.role in ("proctor", "principal"):
                 return redirect(url_for("classroom.home"), code=303)
+            if user.role == "reporter":
+                return redirect(url_for("capacity.home"), code=303)
             return redirect(url_for("admin.waves"), code=303)
         error = ui_text("staff_login_failed")
         return render_template("admin/login.html", error=error), 401
@@ -190,6 +192,8 @@ def waves() -> Any:
         return redirect(url_for("capi.assignments"), code=303)
     if g.user.role in ("proctor", "principal"):
         return redirect(url_for("classroom.home"), code=303)
+    if g.user.role == "reporter":
+        return redirect(url_for("capacity.home"), code=303)
     db = get_session()
     allowed = visible_wave_ids(db, g.user)
     rows = [w for w in list_waves(db) if allowed is None or w.id in allowed]

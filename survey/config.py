@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     #: the admin's questionnaire upload may be larger
     "MAX_UPLOAD_LENGTH": 2 * 1024 * 1024,
+    #: a capacity evidence file (10 MiB, ``survey.capacity.services.EVIDENCE_MAX_BYTES``)
+    #: and the form around it
+    "MAX_EVIDENCE_LENGTH": 10 * 1024 * 1024 + 64 * 1024,
     "MAX_FORM_PARTS": 500,
     "SESSION_COOKIE_NAME": "kesu_session",
     "SESSION_COOKIE_HTTPONLY": True,

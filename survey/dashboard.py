@@ -75,6 +75,7 @@ from reports.wellbeing_pdf import build_wellbeing_pdf
 from survey.analysis import analysis_table
 from survey.auth import MONITOR_ROLES
 from survey.auth import wave_role_required
+from survey.capacity.services import report_capacity
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
@@ -550,7 +551,11 @@ def report_pdf(name: str) -> Any:
         g.page_url = url_for("dashboard.show", name=name)
         return _show(name, tr(lang, "err_report_no_data")), 409
     else:
-        pdf = build_pdf(figures.data, lang)
+        data = figures.data
+        capacity = report_capacity(session, data.spec.survey_year or None)
+        if capacity is not None:  # the accepted submissions of the capacity rounds
+            data = dataclasses.replace(data, **capacity)
+        pdf = build_pdf(data, lang)
     audit(session, g.user.username, "report.download", name, language=lang,
           rows=figures.respondents)  # fmt: skip
     session.commit()

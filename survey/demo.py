@@ -34,6 +34,8 @@ from reports.demo import SimulatedWave
 from reports.demo import simulate_wave
 from scoring import score_responses
 from survey import create_app
+from survey.capacity.demo import demo_reporter
+from survey.capacity.demo import seed_capacity_rounds
 from survey.db import begin_write
 from survey.db import database
 from survey.db import upgrade
@@ -76,6 +78,9 @@ class DemoInfo:
     report_url: str = ""
     dashboard_url: str = ""
     simulated: int = 0
+    capacity_url: str = ""
+    reporter: str = ""
+    reporter_password: str = ""
 
     def lines(self) -> list[str]:
         """The lines ``make run`` prints, Chinese first (the staff's language), then English."""
@@ -93,6 +98,16 @@ class DemoInfo:
             out.append(f"  实时结果 live results: {self.dashboard_url}")
         if self.report_url:
             out.append(f"  PDF 报告（需先登录）PDF report (after login): {self.report_url}")
+        if self.capacity_url:
+            out.append(
+                f"  能力建设指标填报（模拟2021—2025年度）capacity reporting rounds (simulated): "
+                f"{self.capacity_url}"
+            )
+        if self.reporter:
+            out.append(
+                f"  填报单位账号（稠城街道，尚未报送）unit reporter (Choucheng Street, not yet "
+                f"reported): 用户 user {self.reporter}  密码 password {self.reporter_password}"
+            )
         return out
 
 
@@ -155,6 +170,9 @@ def prepare_demo(
                 create_user(session, username, password, actor=actor, role="admin")
             else:
                 set_password(session, username, password, actor=actor)
+            seed_capacity_rounds(session, actor=actor)
+            reporter_password = secrets.token_urlsafe(12)
+            reporter = demo_reporter(session, reporter_password, actor=actor)
         finally:
             session.close()
     # the dashboard's figures computed now, not on its first view (kept on disk)
@@ -172,6 +190,9 @@ def prepare_demo(
         report_url=f"{base}/admin/waves/{wave_name}/report.pdf",
         dashboard_url=f"{base}/admin/waves/{wave_name}/dashboard",
         simulated=count,
+        capacity_url=f"{base}/capacity/rounds/2025年度",
+        reporter=reporter,
+        reporter_password=reporter_password,
     )
 
 

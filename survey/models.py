@@ -266,8 +266,9 @@ Index("ix_response_wave_device", Response.wave_id, Response.device_id)
 
 #: roles a user can have; ``admin`` may do everything on every wave; ``proctor`` (a
 #: teacher running classroom sessions) and ``principal`` (their school's results) act only
-#: for the schools of their :class:`SchoolAccess` rows
-ROLES = ("admin", "statistician", "interviewer", "viewer", "proctor", "principal")
+#: for the schools of their :class:`SchoolAccess` rows; ``reporter`` (a member unit's
+#: capacity reporter) sees only its own unit's figures (``survey.capacity``)
+ROLES = ("admin", "statistician", "interviewer", "viewer", "proctor", "principal", "reporter")
 
 
 class User(Base):
@@ -491,4 +492,7 @@ def _name_checked_columns() -> None:
                 col.type.column = f"{table.name}.{col.name}"
 
 
+from survey.capacity import models as _capacity_models  # noqa: E402  (tables of survey.capacity)
+
 _name_checked_columns()
+assert _capacity_models

@@ -49,6 +49,8 @@ SECURITY_HEADERS = {
 
 #: endpoints allowed a bigger request body (the questionnaire upload)
 UPLOAD_ENDPOINTS = {"admin.new_wave", "admin.import_cases", "admin.save_units"}
+#: capacity evidence files and Excel templates (limit ``MAX_EVIDENCE_LENGTH``)
+EVIDENCE_ENDPOINTS = {"capacity.evidence_upload", "capacity.upload"}
 
 
 _TOKEN_IN_PATH = re.compile(r"/(s|o|u)/[A-Za-z0-9_-]{16,64}")
@@ -135,6 +137,8 @@ def init_app(app: Flask) -> None:
         if request.endpoint in UPLOAD_ENDPOINTS:
             request.max_content_length = int(app.config["MAX_UPLOAD_LENGTH"])
             request.max_form_memory_size = int(app.config["MAX_UPLOAD_LENGTH"])
+        elif request.endpoint in EVIDENCE_ENDPOINTS:
+            request.max_content_length = int(app.config["MAX_EVIDENCE_LENGTH"])
 
     app.before_request(refuse_nul_bytes)
     CSRFProtect(app)

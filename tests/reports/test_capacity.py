@@ -48,6 +48,8 @@ def test_prefilled_plan_has_the_targets_of_the_plan():
         "rural_talents": 40_000, "vocational_training": 100_000, "elderly_trained": 80_000,
         "kepu_bases": 150, "volunteer_teams": 15, "volunteers": 1_500, "kepu_events": 100,
         "scientist_spirit_bases": 14, "youth_monitoring": 1,
+        # the national statistics' funds and media families, where the plan is silent
+        "kepu_funds": 800, "kepu_media": 300,
     }  # fmt: skip
     assert plan.indicator("kepu_events").kind is IndicatorKind.ANNUAL
     assert all(i.deadline == dt.date(2025, 12, 31) for i in plan.indicators)

@@ -20,7 +20,7 @@ from reports.synthetic import YIWU_TOWNS
 FILES = (
     "frame.csv", "sample.csv", "fieldwork.csv", "responses.csv", "scored.csv", "weights-job.yaml",
     "weighted.csv", "estimates.json", "report.pdf", "report-job.yaml",
-    "capacity.csv", "estimates-2021.json", "estimates-2023.json", "youth-results.json",
+    "capacity-rounds.json", "estimates-2021.json", "estimates-2023.json", "youth-results.json",
     "youth/schools.csv", "youth/school-design.yaml", "youth/classes.csv", "youth/seats.csv",
     "youth/responses-g4.csv", "youth/responses-g8.csv", "youth/principal.csv",
     "youth/teacher.csv", "youth/school-results.json", "youth/truth.json",
@@ -186,9 +186,11 @@ def test_kesu_report_english_and_estimates(demo_dir):
 
 
 def test_kesu_report_for_a_wave_uses_the_survey_loader(monkeypatch, table, tmp_path):
+    import reports.cli
     import survey.analysis
 
     monkeypatch.setattr(survey.analysis, "load_analysis_table", lambda name: table)
+    monkeypatch.setattr(reports.cli, "_wave_capacity", lambda year: None)  # no rounds
     out = tmp_path / "wave.pdf"
     result = CliRunner().invoke(main, ["report", "--wave", "test-2025", "-o", str(out)])
     assert result.exit_code == 0, result.output

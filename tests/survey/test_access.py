@@ -343,3 +343,60 @@ def test_sessions_table_keeps_no_cookie_key(staff: Staff) -> None:
     assert len(hashes) == 1 and _cookie(client) not in hashes[0]
     count = staff.session.scalar(select(func.count()).select_from(StaffSession))
     assert count == 1
+
+
+# -- capacity reporting rounds (issue 16) -----------------------------------------------------
+#: a value for every argument of the capacity routes
+CAPACITY_ARGUMENTS = {"round_name": "2025年度", "unit": "tsw", "evidence_id": 1}
+
+
+def test_capacity_routes_check_the_role_and_the_unit(staff: Staff) -> None:
+    """Over the URL map: every round-scoped capacity route checks the user's role
+    (anonymous -> login; an interviewer -> 403); a unit reporter reaches only the
+    reporter's pages, whose unit comes from the account (an admin, bound to no unit,
+    gets 404 there); review and progress pages refuse reporters."""
+    import datetime as dt
+
+    from flask import url_for
+
+    from survey.capacity.services import bind_reporter
+    from survey.capacity.services import open_round
+
+    app, session = staff.app, staff.session
+    create_user(session, "rita", PASSWORD, actor="test", role="reporter")
+    bind_reporter(session, "rita", "tsw", actor="test")
+    open_round(session, "2025年度", 2025, dt.date(2026, 1, 31), None, actor="test")
+    routes = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/capacity"):
+                continue
+            access = _access(app, rule.endpoint)
+            assert access is not None and access.kind == "role", rule
+            path = url_for(rule.endpoint, **{k: CAPACITY_ARGUMENTS[k] for k in rule.arguments})
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                routes.append((method, path, access))
+    assert len(routes) >= 11
+    clients = {name: staff.login(name) for name in ("ada", "stan", "vic", "ivy", "rita")}
+    anonymous = app.test_client()
+    for method, path, access in routes:
+        r = anonymous.open(path, method=method)
+        assert r.status_code == 303 and r.headers["Location"].endswith("/admin/login"), path
+        for name, client in clients.items():
+            role = (
+                "admin"
+                if name == "ada"
+                else session.scalars(select(User.role).where(User.username == name)).one()
+            )
+            r = client.open(path, method=method)
+            if role != "admin" and role not in access.roles:
+                assert r.status_code == 403, (method, path, name, r.status_code)
+            else:
+                assert r.status_code != 403, (method, path, name, r.status_code)
+                if (
+                    name == "ada"
+                    and "reporter" in access.roles
+                    and access.roles != ("reporter", "statistician", "viewer")
+                    and "/evidence/" not in path
+                ):
+                    assert r.status_code == 404, (method, path)  # an admin reports for no unit

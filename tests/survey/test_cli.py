@@ -15,6 +15,7 @@ from survey_testlib import FEATURES
 from kesu.cli import main
 from survey.models import AuditLog
 from survey.models import Response
+from survey.models import User
 
 
 @pytest.fixture
@@ -104,4 +105,21 @@ def test_demo_hook_prepares_an_open_wave_and_an_admin(
     assert login.status_code in (303, 400)  # 400 only when CSRF is on (it is outside tests)
     with database(app).sessionmaker() as session:
         assert len(session.scalars(select(Response)).all()) == seeded  # a GET creates nothing
+        # the simulated capacity rounds (stored once): late, returned and missing units
+        from survey.capacity.services import list_rounds
+        from survey.capacity.services import status_dict
+
+        assert [r.name for r in list_rounds(session)][:2] == ["2025年度", "2024年度"]
+        status = status_dict(session, "2025年度")
+        units = {u["unit"]: u for u in status["units"]}
+        assert units["zj_cc"]["status"] == "not_started" and units["zj_cc"]["overdue"]
+        assert units["wgl"]["on_time"] is False and units["lgb"]["status"] == "submitted"
+        youth = next(i for i in status["indicators"] if i["id"] == "youth_monitoring")
+        assert youth["status"] == "missing" and youth["value"] is None
+    assert any(again.reporter_password in line for line in lines)
+    with database(app).sessionmaker() as session:  # the reporter of 稠城街道
+        from survey.capacity.services import reporter_unit
+
+        user = session.scalars(select(User).where(User.username == again.reporter)).one()
+        assert user.role == "reporter" and reporter_unit(session, user) == "zj_cc"
     database(app).engine.dispose()

@@ -48,7 +48,8 @@ FIELDS = (
     "settings", "decision", "reason", "disposition", "note", "name", "bundled", "survey_year",
     "modes", "rev", "page", "role", "action", "mode", "lat", "lon", "acc", "gps_consent",
     "opens_at", "closes_at", "q_sex", "q_birth_year", "q_remark", "q_channels", "member_label",
-    "member_sex", "member_age",
+    "member_sex", "member_age", "v_volunteers", "n_volunteers", "c_volunteers",
+    "v_volunteer_teams", "n_volunteer_teams",
 )  # fmt: skip
 HOSTILE = {"nul": "a\x00b", "long": LONG, "huge": HUGE, "markup": '<img src="/etc/passwd"/>'}
 #: valid values of the choice fields, so that the free texts beside them reach the database
@@ -102,7 +103,19 @@ def test_route_wide_fuzz_never_gives_a_server_error(
     assert ivy.post("/admin/login", data={"username": "ivy", "password": PASSWORD}).status_code
     values = {"name": "w1", "token": token, "section": "about", "fmt": "csv",
               "case_id": str(case_id), "response_id": "1", "sid": "1", "school": "s1",
-              "invitation_id": "1", "token_id": "1", "username": "ivy"}  # fmt: skip
+              "invitation_id": "1", "token_id": "1", "username": "ivy",
+              "round_name": "2025年度", "unit": "tsw", "evidence_id": "1"}  # fmt: skip
+    # capacity reporting: an open round and a unit reporter (who reaches the unit's pages)
+    import datetime as dt
+
+    from survey.capacity.services import bind_reporter
+    from survey.capacity.services import open_round
+
+    open_round(session, "2025年度", 2025, dt.date(2026, 1, 31), None, actor="t")
+    create_user(session, "rita", PASSWORD, actor="t", role="reporter")
+    bind_reporter(session, "rita", "tsw", actor="t")
+    rita = app.test_client()
+    assert rita.post("/admin/login", data={"username": "rita", "password": PASSWORD}).status_code
     failures: list[str] = []
     sent = 0
 
@@ -117,6 +130,7 @@ def test_route_wide_fuzz_never_gives_a_server_error(
     # the admin reaches every route; the interviewer the CAPI pages as their owner
     runs = [(admin, e, m, a) for e, m, a in _routes(app, values)]
     runs += [(ivy, e, m, a) for e, m, a in _routes(app, values) if e.startswith("capi.")]
+    runs += [(rita, e, m, a) for e, m, a in _routes(app, values) if e.startswith("capacity.")]
     for client, endpoint, methods, args in runs:
         good = _path(app, endpoint, args)
         paths = [good]

@@ -245,9 +245,11 @@ def test_kesu_report_wave_uses_the_dashboards_rows_and_says_what_it_left_out(
 
     import reports.cli
     from kesu.cli import main
+    from survey.capacity.services import report_capacity
 
     seeded = _wave_with_web_open_link_and_plain_responses(session)
     monkeypatch.setattr(reports.cli, "_wave_table", lambda name: analysis_table(session, name))
+    monkeypatch.setattr(reports.cli, "_wave_capacity", lambda y: report_capacity(session, y))
     out = tmp_path / "r.pdf"
     result = CliRunner().invoke(main, ["report", "--wave", "demo", "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -1,6 +1,6 @@
 """Invitation status: when a link was handed out and first opened, and its reminders.
 
-Revision ID: 0006_i15c
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_i15c"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
