@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from survey_testlib import FEATURES_PAGES
 from survey_testlib import post_page
 
+from kesu.i18n import CATALOGUE as MESSAGES
 from questionnaires import QUESTIONNAIRE_DIR
-from survey.i18n import MESSAGES
 from survey.models import Invitation
 from survey.models import Response
 
