@@ -44,7 +44,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_exclusive": "“{label}”不能与其他选项同时选择。",
         "err_number": "请输入数字。",
         "err_not_offered": "根据前面的回答，这个选项不可选，请重新选择。",
-        "err_date_answer": "请按 年-月-日 填写日期，例如 2025-03-15。",
+        "err_date_answer": "请按“年-月-日”填写日期，例如 2025-03-15。",
         "err_integer": "请输入整数。",
         "err_min": "不能小于 {min}。",
         "err_max": "不能大于 {max}。",
@@ -540,7 +540,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_next": "下一页 →",
         "page_size": "每页条数",
         "err_browse_filter": "筛选条件“{param}”没有“{value}”这一项，请从列表中选择。",
-        "err_browse_date": "“{param}”请填写日期，格式为 年-月-日（如 2026-03-01）。",
+        "err_browse_date": "“{param}”请填写日期，格式为“年-月-日”（如 2026-03-01）。",
         "err_browse_dates": "开始日期晚于结束日期，请检查。",
         "err_browse_page": "页码应为从 1 开始的整数。",
         "err_browse_per": "每页条数只能是 {sizes} 之一。",
@@ -883,7 +883,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "off_max": "Not more than {max}.",
         "off_constraint": "This answer is not possible; please check.",
         "off_too_long": "Too long: at most {max} characters.",
-        "off_exclusive": "“{label}” cannot be combined with other options.",
+        "off_exclusive": "\"{label}\" cannot be combined with other options.",
         "off_outbox": "Upload state",
         "off_sync_now": "Upload now",
         "off_logout": "Log out and wipe this tablet",
@@ -1312,9 +1312,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_next": "Next →",
         "page_size": "Rows per page",
         "err_browse_filter": (
-            "The filter “{param}” has no value “{value}”; choose one from the list."
+            "The filter \"{param}\" has no value \"{value}\"; choose one from the list."
         ),
-        "err_browse_date": "“{param}” is a date written year-month-day (e.g. 2026-03-01).",
+        "err_browse_date": "\"{param}\" is a date written year-month-day (e.g. 2026-03-01).",
         "err_browse_dates": "The start date is after the end date.",
         "err_browse_page": "The page number is a whole number from 1.",
         "err_browse_per": "Rows per page is one of {sizes}.",
@@ -1397,7 +1397,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "inv_reminders_csv": "Download the reminder list (CSV)",
         "inv_reminder_example": "Reminder message:",
         "inv_reminder_text": (
-            "Hello! You have not finished “{title}” yet. Please continue here: {link} Everything "
+            "Hello! You have not finished \"{title}\" yet. Please continue here: {link} Everything "
             "you answered is saved; you will continue where you stopped. Thank you!"
         ),
         "inv_remind_all": "Record: a reminder was sent to everyone not completed (same links)",
