@@ -883,7 +883,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "off_max": "Not more than {max}.",
         "off_constraint": "This answer is not possible; please check.",
         "off_too_long": "Too long: at most {max} characters.",
-        "off_exclusive": "\"{label}\" cannot be combined with other options.",
+        "off_exclusive": '"{label}" cannot be combined with other options.',
         "off_outbox": "Upload state",
         "off_sync_now": "Upload now",
         "off_logout": "Log out and wipe this tablet",
@@ -1312,9 +1312,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_next": "Next →",
         "page_size": "Rows per page",
         "err_browse_filter": (
-            "The filter \"{param}\" has no value \"{value}\"; choose one from the list."
+            'The filter "{param}" has no value "{value}"; choose one from the list.'
         ),
-        "err_browse_date": "\"{param}\" is a date written year-month-day (e.g. 2026-03-01).",
+        "err_browse_date": '"{param}" is a date written year-month-day (e.g. 2026-03-01).',
         "err_browse_dates": "The start date is after the end date.",
         "err_browse_page": "The page number is a whole number from 1.",
         "err_browse_per": "Rows per page is one of {sizes}.",
@@ -1397,7 +1397,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "inv_reminders_csv": "Download the reminder list (CSV)",
         "inv_reminder_example": "Reminder message:",
         "inv_reminder_text": (
-            "Hello! You have not finished \"{title}\" yet. Please continue here: {link} Everything "
+            'Hello! You have not finished "{title}" yet. Please continue here: {link} Everything '
             "you answered is saved; you will continue where you stopped. Thank you!"
         ),
         "inv_remind_all": "Record: a reminder was sent to everyone not completed (same links)",
