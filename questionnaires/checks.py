@@ -260,6 +260,19 @@ def check_references(
                     before=position,
                     self_name=item.id,
                 )
+            for option in item.options:
+                if option.relevant is not None:
+                    _check_expression(
+                        rep,
+                        option.relevant,
+                        names,
+                        grids,
+                        where=f"{where} option {option.code}",
+                        line=item.line,
+                        label="relevance",
+                        before=position,
+                        self_name=item.id,
+                    )
             if item.constraint is not None:
                 _check_expression(
                     rep,

@@ -44,12 +44,20 @@ class ExpressionError(ValueError):
         self.message = message
 
 
+def _as_text(value: Any) -> str:
+    """An answer as text for ``selected``, ``in`` and ``length``: a whole float reads as a
+    whole number (2.0 as '2'), as on the device, where numbers have one type."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)
+
+
 def _selected(value: Any, code: Any) -> bool:
     if value is None:
         return False
     if isinstance(value, list | tuple | set | frozenset):
-        return str(code) in {str(v) for v in value}
-    return str(value) == str(code)
+        return _as_text(code) in {_as_text(v) for v in value}
+    return _as_text(value) == _as_text(code)
 
 
 def _count(value: Any) -> int:
@@ -71,8 +79,8 @@ def _length(value: Any) -> int:
     if value is None:
         return 0
     if isinstance(value, list | tuple | set | frozenset):
-        return len(" ".join(str(v) for v in value))
-    return len(str(value))
+        return len(" ".join(_as_text(v) for v in value))
+    return len(_as_text(value))
 
 
 def _coalesce(*values: Any) -> Any:
@@ -82,13 +90,31 @@ def _coalesce(*values: Any) -> Any:
     return None
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float)
+
+
 def _num(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Numbers only (True counts as 1); None, text or lists give None."""
+
     def wrapped(*args: Any) -> Any:
-        if any(a is None for a in args):
+        if not all(_is_number(a) for a in args):
             return None
-        return fn(*args)
+        try:
+            return fn(*args)
+        except (TypeError, ValueError, OverflowError):
+            return None
 
     return wrapped
+
+
+def _round(value: Any, digits: Any = None) -> Any:
+    """Half to even (Python's ``round``) at ``digits`` decimals, a whole number."""
+    if digits is None:
+        return round(value)
+    if isinstance(digits, float | bool):
+        return None
+    return round(value, digits)
 
 
 #: Functions callable from expressions: name -> (implementation, min args, max args)
@@ -101,7 +127,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "abs": (_num(abs), 1, 1),
     "min": (_num(min), 1, None),
     "max": (_num(max), 1, None),
-    "round": (_num(round), 1, 2),
+    "round": (_num(_round), 1, 2),
 }
 
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
@@ -143,9 +169,9 @@ def _compare(op: type[ast.cmpop], left: Any, right: Any) -> bool:
         if left is None or right is None:
             return False
         if isinstance(right, list | tuple | set | frozenset):
-            found = str(left) in {str(v) for v in right}
+            found = _as_text(left) in {_as_text(v) for v in right}
         else:
-            found = str(left) == str(right)
+            found = _as_text(left) == _as_text(right)
         return found if op is ast.In else not found
     if left is None or right is None:
         if op is ast.Eq:
@@ -184,6 +210,14 @@ class Expression:
     def test(self, env: Env) -> bool:
         """Evaluate and interpret the result as a condition (``None`` is false)."""
         return bool(self._fn(env))
+
+    def to_json(self) -> Any:
+        """The checked tree as JSON for the device's evaluator (``survey/static/kesu-expr.js``).
+
+        One definition, two evaluators: the server runs the compiled closures, the tablet
+        runs this tree; ``tests/survey/test_expr_js.py`` compares them on generated cases.
+        """
+        return _tree(ast.parse(self.source.strip(), mode="eval").body)
 
 
 class _Compiler:
@@ -237,7 +271,7 @@ class _Compiler:
             if isinstance(node.op, ast.Not):
                 return lambda env: not inner(env)
             if isinstance(node.op, ast.USub):
-                return lambda env: None if (v := inner(env)) is None else -v
+                return lambda env: -v if _is_number(v := inner(env)) else None
             if isinstance(node.op, ast.UAdd):
                 return inner
             raise self.fail(node, "operator not allowed")
@@ -269,14 +303,20 @@ class _Compiler:
             fn = _ARITH[type(node.op)]
             left_fn, right_fn = self.compile(node.left), self.compile(node.right)
 
+            is_add = isinstance(node.op, ast.Add)
+
             def arith(env: Env) -> Any:
                 x, y = left_fn(env), right_fn(env)
                 if x is None or y is None:
                     return None
                 x, y = _same_kind(x, y)
+                if not (_is_number(x) and _is_number(y)):
+                    # text + text joins; nothing else is arithmetic (no repetition, no
+                    # list joining, no %-formatting): the device's evaluator does the same
+                    return x + y if is_add and isinstance(x, str) and isinstance(y, str) else None
                 try:
                     return fn(x, y)
-                except (TypeError, ZeroDivisionError):
+                except (ZeroDivisionError, OverflowError):
                     return None
 
             return arith
@@ -298,6 +338,39 @@ class _Compiler:
                 self.note_codes(node.args[0], node.args[1])
             return lambda env: impl(*(arg(env) for arg in args))
         raise self.fail(node, f"{type(node).__name__} is not allowed in expressions")
+
+
+_OPS: dict[type, str] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in", ast.Add: "+", ast.Sub: "-", ast.Mult: "*",
+    ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+}  # fmt: skip
+_NAMED = {"true": True, "True": True, "false": False, "False": False, "null": None, "None": None}
+
+
+def _tree(node: ast.AST) -> Any:  # noqa: C901 - a dispatch table, as in _Compiler
+    """A checked AST as nested lists ``[tag, ...]`` (the whitelist of :class:`_Compiler`)."""
+    if isinstance(node, ast.Constant):
+        return ["c", node.value]
+    if isinstance(node, ast.Name):
+        return ["c", _NAMED[node.id]] if node.id in _NAMED else ["v", node.id]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return ["t", [_tree(e) for e in node.elts]]
+    if isinstance(node, ast.BoolOp):
+        return ["and" if isinstance(node.op, ast.And) else "or", [_tree(v) for v in node.values]]
+    if isinstance(node, ast.UnaryOp):
+        tag = {ast.Not: "not", ast.USub: "neg", ast.UAdd: "pos"}[type(node.op)]
+        return [tag, _tree(node.operand)]
+    if isinstance(node, ast.Compare):
+        pairs = [[_OPS[type(o)], _tree(c)] for o, c in zip(node.ops, node.comparators, strict=True)]
+        return ["cmp", _tree(node.left), pairs]
+    if isinstance(node, ast.BinOp):
+        return ["bin", _OPS[type(node.op)], _tree(node.left), _tree(node.right)]
+    if isinstance(node, ast.IfExp):
+        return ["if", _tree(node.test), _tree(node.body), _tree(node.orelse)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return ["call", node.func.id, [_tree(a) for a in node.args]]
+    raise ExpressionError(ast.unparse(node), f"{type(node).__name__} is not allowed")
 
 
 _MAX_LENGTH = 2000

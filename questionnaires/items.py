@@ -38,10 +38,11 @@ ALLOWED_KEYS: dict[ItemType, set[str]] = {
     ItemType.TRUEFALSE: _COMMON | _SCORE | {"dont_know"},
     ItemType.NUMBER: _COMMON | {"min", "max", "integer", "unit"},
     ItemType.TEXT: _COMMON | {"max_length"},
+    ItemType.DATE: _COMMON,
     ItemType.LIKERT: _COMMON | {"options", "scale", "attention_check"},
     ItemType.GRID: _COMMON | {"options", "scale", "rows", "randomize"},
 }
-_OPTION_KEYS = {"code", "label", "value", "fixed", "exclusive"}
+_OPTION_KEYS = {"code", "label", "value", "fixed", "exclusive", "relevant"}
 _ROW_KEYS = {"id", "text", "attention_check"}
 
 _TRUE = Text.of({"zh-CN": "对", "en": "True"})
@@ -112,6 +113,7 @@ class ItemReader:
                     value=value,
                     fixed=of.boolean("fixed", default=False),
                     exclusive=of.boolean("exclusive", default=False),
+                    relevant=of.expression("relevant"),
                 )
             )
         if len(seq) < 2:

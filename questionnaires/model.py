@@ -38,6 +38,8 @@ class ItemType(enum.StrEnum):
     TEXT = "text"
     LIKERT = "likert"
     GRID = "grid"
+    #: a calendar date, stored as ISO text ``YYYY-MM-DD`` (compares in date order)
+    DATE = "date"
 
     @property
     def has_options(self) -> bool:
@@ -87,6 +89,8 @@ class Option:
         value: numeric value for Likert scales (1..k) and for coding exports.
         fixed: keep this option in place when the item's options are shuffled.
         exclusive: in a multiple-choice item, cannot be combined with other options.
+        relevant: offered only when this condition on earlier answers holds (XLSForm's
+            ``choice_filter``, a cascading select); None: always offered.
     """
 
     code: str
@@ -94,6 +98,7 @@ class Option:
     value: float | None = None
     fixed: bool = False
     exclusive: bool = False
+    relevant: Expression | None = None
 
 
 @dataclass(frozen=True, slots=True)

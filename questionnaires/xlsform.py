@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -131,6 +132,23 @@ def odk_constraint(
     return " and ".join(parts)
 
 
+def choice_filter(options: Sequence[tuple[str, str | None]]) -> str | None:
+    """XLSForm's ``choice_filter`` for options with conditions: ODK evaluates it for each
+    choice, ``name`` being the choice's name, so each condition is tied to its option:
+    ``(name = 'yiwu' and (${province} = 'zj')) or name = 'other' or ...``.
+
+    Args:
+        options: (code, kesu condition or None) of each option, in order.
+    """
+    if not any(cond for _, cond in options):
+        return None
+    parts = [
+        f"(name = '{code}' and ({kesu_to_xpath(cond)}))" if cond else f"name = '{code}'"
+        for code, cond in options
+    ]
+    return " or ".join(parts)
+
+
 def same_xpath(a: str, b: str) -> bool:
     """Equal but for spaces outside strings (what a spreadsheet edit may change)."""
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
@@ -189,10 +207,11 @@ class _Exporter:
             + ["kesu_type", "kesu_key", "kesu_points", "kesu_dimension", "kesu_partial_credit"]
             + [*t("kesu_explanation"), "kesu_concept", "kesu_attention_check", *t("kesu_unit")]
             + ["kesu_min", "kesu_max", "kesu_max_length", "kesu_randomize", "kesu_role"]
-            + ["kesu_relevant", "kesu_constraint", "kesu_calculation"]
+            + ["kesu_relevant", "kesu_constraint", "kesu_calculation", "choice_filter"]
         )
         self.choices = _Sheet(
             ["list_name", "name", *t("label"), "kesu_value", "kesu_fixed", "kesu_exclusive"]
+            + ["kesu_relevant"]
         )
         self.lists: dict[tuple[Any, ...], str] = {}
 
@@ -204,7 +223,15 @@ class _Exporter:
     def choice_list(self, item: Item, preferred: str) -> str:
         """The list name for these options (identical lists are written once)."""
         key = (item.type in (ItemType.LIKERT, ItemType.GRID),) + tuple(
-            (o.code, o.label.values, o.value, o.fixed, o.exclusive) for o in item.options
+            (
+                o.code,
+                o.label.values,
+                o.value,
+                o.fixed,
+                o.exclusive,
+                o.relevant.source if o.relevant else None,
+            )
+            for o in item.options
         )
         if key in self.lists:
             return self.lists[key]
@@ -220,6 +247,7 @@ class _Exporter:
                 kesu_value=_value(item, option),
                 kesu_fixed="yes" if option.fixed else None,
                 kesu_exclusive="yes" if option.exclusive else None,
+                kesu_relevant=option.relevant.source if option.relevant else None,
             )
         return name
 
@@ -310,6 +338,9 @@ class _Exporter:
         if item.type is ItemType.TEXT:
             self.survey.add(type="text", **common, kesu_max_length=item.max_length)
             return
+        if item.type is ItemType.DATE:
+            self.survey.add(type="date", **common)
+            return
         if item.type is ItemType.TRUEFALSE:
             list_name = self.choice_list(item, truefalse_list(item))
         else:
@@ -319,6 +350,9 @@ class _Exporter:
         self.survey.add(
             type=f"{select} {list_name}",
             **common,
+            choice_filter=choice_filter(
+                [(o.code, o.relevant.source if o.relevant else None) for o in item.options]
+            ),
             appearance="likert" if item.type is ItemType.LIKERT else None,
             parameters="randomize=true" if item.randomize else None,
             kesu_type=item.type.value if item.type in _KESU_TYPES else None,

@@ -41,7 +41,9 @@ from questionnaires.model import Questionnaire
 from questionnaires.xlsform import GROUP_ROLE
 from questionnaires.xlsform import INSTALL_HINT
 from questionnaires.xlsform import SURVEY_YEAR
+from questionnaires.xlsform import choice_filter
 from questionnaires.xlsform import odk_constraint
+from questionnaires.xlsform import same_xpath
 from questionnaires.xlsform_rows import KESU_SHEET_KEYS
 from questionnaires.xlsform_rows import KESU_SURVEY_COLUMNS
 from questionnaires.xlsform_rows import LEFT_OUT
@@ -62,6 +64,8 @@ from questionnaires.xlsform_rows import is_yes
 from questionnaires.xlsform_rows import parameters
 from questionnaires.xlsform_rows import plain
 from questionnaires.xlsform_rows import split_type
+from questionnaires.xpath import XPathError
+from questionnaires.xpath import xpath_to_kesu
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +415,9 @@ class _Importer(SheetReader):
             item["type"] = "number"
         elif kind == "text":
             item["type"] = "text"
-        elif kind in ("date", "datetime", "time"):
+        elif kind == "date":
+            item["type"] = "date"
+        elif kind in ("datetime", "time"):
             self.problem(
                 row,
                 "type",
@@ -479,6 +485,8 @@ class _Importer(SheetReader):
             length = cell_number(row.get("kesu_max_length"))
             if length is not None:
                 item["max_length"] = length
+        elif item["type"] == "date":
+            pass  # a date has no options, range or length of its own (constraints say it)
         else:
             self.choice_item(row, item, options, list_name or "")
         self.scoring_key(row, item)
@@ -534,18 +542,53 @@ class _Importer(SheetReader):
                 return
             item["dont_know"] = len(codes) == 3
             return
-        if row.get("choice_filter") is not None:
-            self.problem(
-                row,
-                "choice_filter",
-                "kesu cannot filter a question's choices by "
-                "earlier answers yet (a cascading select): ask one question per parent "
-                "choice, each with its own relevant and choice list",
-            )
-            return
         item["_option_rows"] = options
         item["_list"] = list_name
         item["options"] = [self.option(option) for option in options]
+        if row.get("choice_filter") is not None:
+            conditions = self.choice_conditions(row, options)
+            if conditions is None:
+                return
+            for option, condition in zip(item["options"], conditions, strict=True):
+                if condition is not None:
+                    option["relevant"] = condition
+            del item["_list"]  # the conditions belong to this question: no shared option set
+
+    def choice_conditions(self, row: Row, options: list[Row]) -> list[str | None] | None:
+        """``choice_filter`` as one kesu condition per choice (an option's ``relevant``).
+
+        A list kesu exported keeps each condition in ``kesu_relevant``; when the filter is
+        the one kesu wrote for them, they are taken as they are. Otherwise the filter is
+        translated once per choice, each of the choice's columns (``name``, ``province``...)
+        read as its text; what kesu's expressions cannot state is refused, naming the cell.
+        """
+        cell = str(row.get("choice_filter"))
+        kept = [o.get("kesu_relevant") for o in options]
+        if any(k is not None for k in kept):
+            try:
+                want = choice_filter(
+                    [(o.get("name") or "", k) for o, k in zip(options, kept, strict=True)]
+                )
+            except (XPathError, SyntaxError) as exc:
+                self.problem(row, "choice_filter", f"cannot read the kept kesu_relevant: {exc}")
+                return None
+            if same_xpath(want or "", cell):
+                return kept
+            self.notice(row, "choice_filter", "edited after export: kesu_relevant is replaced")
+        out: list[str | None] = []
+        for option in options:
+            text = _choice_columns(cell, option)
+            try:
+                kesu = xpath_to_kesu(text, kinds=self.kinds, condition=True)
+            except XPathError as exc:
+                self.problem(
+                    row, "choice_filter",
+                    f"choice {option.get('name')!r}: cannot be stated in kesu's expression "
+                    f"language: {exc}",
+                )  # fmt: skip
+                return None
+            out.append(kesu)
+        return out
 
     def option(self, row: Row) -> dict[str, Any]:
         code = row.get("name") or ""
@@ -770,6 +813,28 @@ class _Importer(SheetReader):
                 if item.get("type") == "single" and isinstance(item.get("options"), list):
                     _dont_know_shorthand(item)
         return sets
+
+
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
+
+
+def _choice_columns(xpath: str, choice: Row) -> str:
+    """A choice_filter with the choice's own columns (bare names outside quotes and
+    ``${...}``) replaced by the choice's values as text: ``province=${province}`` for a
+    choice whose province is ``zj`` reads ``'zj'=${province}``."""
+    columns = {c for c in choice.cells if not c.startswith("\0")} | {"name"}
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(0)
+        if name not in columns:
+            return name
+        value = choice.get(name)
+        return "'" + ("" if value is None else str(value).replace("'", "")) + "'"
+
+    parts = _QUOTED.split(xpath)
+    for i in range(0, len(parts), 2):  # the unquoted stretches
+        parts[i] = re.sub(r"(?<![\w${.:/-])[A-Za-z_][\w.-]*(?![\w}(:-])", swap, parts[i])
+    return "".join(parts)
 
 
 _DK_LABEL = {"zh-CN": "不知道", "en": "Don't know"}

@@ -181,7 +181,10 @@ def logout() -> Any:
         audit(db, g.user.username, "user.logout", g.user.username)
     db.commit()
     session.clear()
-    return redirect(url_for("admin.login"), code=303)
+    response = redirect(url_for("admin.login"), code=303)
+    # the offline CAPI store (IndexedDB, Cache Storage, service worker) leaves with the login
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.get("/")

@@ -191,7 +191,11 @@ def answer_columns(q: Questionnaire, answers: list[dict[str, Any]]) -> dict[str,
     """
     out: dict[str, NDArray[Any]] = {}
     for item in q.items:
-        if item.scored or item.concept in DEMOGRAPHICS or item.type is ItemType.TEXT:
+        if (
+            item.scored
+            or item.concept in DEMOGRAPHICS
+            or item.type in (ItemType.TEXT, ItemType.DATE)
+        ):
             continue
         if item.type is ItemType.MULTIPLE:
             given = [a.get(item.id) for a in answers]

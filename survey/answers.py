@@ -17,6 +17,7 @@ Either way nothing is stored.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import re
@@ -34,6 +35,7 @@ from questionnaires import Questionnaire
 from survey.errors import BadRequestError
 from survey.flow import Visibility
 from survey.flow import is_answered
+from survey.flow import offered
 from survey.flow import walk
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 FIELD_PREFIX = "q_"
 #: form fields that are not answers
 CONTROL_FIELDS = frozenset({"csrf_token", "rev", "page", "action"})
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MAX_VALUES = 64
@@ -141,6 +144,25 @@ def parse_number(
     return x, None
 
 
+def parse_date(values: Sequence[str], language: str) -> tuple[str | None, str | None]:
+    """A calendar date ``YYYY-MM-DD`` (full-width digits accepted) between 1900 and 2100,
+    stored as that text: ``(value, error)``."""
+    if len(values) > 1:
+        return None, tr(language, "err_one_value")
+    raw = unicodedata.normalize("NFKC", values[0] if values else "").strip()
+    if raw == "":
+        return None, None
+    if not _DATE.match(raw):
+        return None, tr(language, "err_date_answer")
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None, tr(language, "err_date_answer")
+    if not 1900 <= day.year <= 2100:
+        return None, tr(language, "err_date_answer")
+    return day.isoformat(), None
+
+
 def parse_text(item: Item, values: Sequence[str], language: str) -> tuple[str | None, str | None]:
     """Free text without control characters: ``(value, error)``."""
     if len(values) > 1:
@@ -170,6 +192,8 @@ def parse_item(
             value, error = parse_multiple(item, posted, language)
         elif item.type is ItemType.NUMBER:
             value, error = parse_number(item, posted, language)
+        elif item.type is ItemType.DATE:
+            value, error = parse_date(posted, language)
         else:
             value, error = parse_text(item, posted, language)
         if error is not None:
@@ -254,6 +278,12 @@ def apply_page(
                     errors[var] = tr(language, "err_required")
                 elif item.required:
                     notes[var] = tr(language, "new_question_note")
+        if any(o.relevant is not None for o in item.options) and item.id not in errors:
+            chosen = after.answers.get(item.id)
+            codes = chosen if isinstance(chosen, list) else [] if chosen is None else [chosen]
+            shown_codes = {o.code for o in offered(item.options, env)}
+            if any(c not in shown_codes for c in codes):
+                errors[item.id] = tr(language, "err_not_offered")
         if item.constraint is not None and not any(v in errors for v in item.variables):
             if all(is_answered(after.answers.get(v)) for v in item.variables):
                 if not item.constraint.test(env):

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import g
+from flask import jsonify
 from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_wtf.csrf import generate_csrf  # type: ignore[import-untyped]
 
+from survey.auth import public
 from survey.auth import role_required
 from survey.db import get_session
 from survey.errors import BadRequestError
@@ -37,6 +42,9 @@ from survey.fieldwork import village_of
 from survey.i18n import current_language
 from survey.i18n import ui_disposition
 from survey.i18n import ui_text
+from survey.offline import bundle
+from survey.offline import device_key
+from survey.offline import receive
 from survey.respond import device_class
 from survey.security import SECURITY_HEADERS
 from survey.services import get_wave
@@ -162,3 +170,85 @@ def start(case_id: int) -> Any:
         device=device_class(request.headers.get("User-Agent", "")), gps=_gps(), language=g.lang,
     )  # fmt: skip
     return redirect(url_for("respond.start", token=token), code=303)
+
+
+# -- offline CAPI (survey/offline.py; the page runs survey/static/capi-offline.js) ---------------
+
+_STATIC = Path(__file__).parent / "static"
+
+
+@bp.get("/offline")
+@role_required("interviewer")
+def offline() -> Any:
+    """The offline interviewer app: list, roster and interview work without a network."""
+    from kesu.i18n import CATALOGUE
+
+    texts = {
+        k: v
+        for k, v in CATALOGUE[g.lang].items()
+        if k.startswith(("off_", "field_")) or k in ("err_date_answer", "err_not_offered")
+    }
+    return render_template("capi/offline.html", offline_texts=texts)
+
+
+@bp.get("/sw.js")
+@public
+def service_worker() -> Any:
+    """The service worker (scope /field/): caches the app shell, never answers or cases."""
+    response = make_response((_STATIC / "capi-sw.js").read_text(encoding="utf-8"))
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _json(status: int, body: dict[str, Any]) -> Any:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/key")
+@role_required("interviewer")
+def api_key() -> Any:
+    """The device key for this interviewer (AES-GCM, kept in the tab's sessionStorage) and a
+    fresh CSRF token for the uploads."""
+    key = device_key(str(current_app.config["SECRET_KEY"]), g.user.id)
+    return _json(200, {"key": key, "csrf_token": generate_csrf(), "user": g.user.username})
+
+
+@bp.get("/api/bundle")
+@role_required("interviewer")
+def api_bundle() -> Any:
+    """The assigned cases and their questionnaires for offline work."""
+    return _json(200, bundle(get_session(), g.user, g.lang))
+
+
+@bp.post("/api/submissions")
+@role_required("interviewer")
+def api_submit() -> Any:
+    """One interview from the tablet's outbox (JSON; X-CSRFToken header); idempotent."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return _json(
+            400,
+            {
+                "state": "refused",
+                "reason": "malformed",
+                "message": "the body is not JSON (Content-Type application/json)",
+            },
+        )
+    try:
+        status, body = receive(
+            get_session(),
+            g.user,
+            payload,
+            device=device_class(request.headers.get("User-Agent", "")),
+        )
+    except SurveyError as exc:
+        get_session().rollback()
+        return _json(
+            exc.status,
+            {"state": "refused", "reason": "malformed", "message": exc.message, "param": exc.param},
+        )
+    return _json(status, body)

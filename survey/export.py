@@ -158,6 +158,8 @@ def plan_columns(q: Questionnaire, design_keys: tuple[str, ...] = DESIGN_NUMERIC
             cols.append(_code_column(item.id, label, item))
         elif item.type is ItemType.NUMBER:
             cols.append(Column(item.id, label, "num", item=item))
+        elif item.type is ItemType.DATE:
+            cols.append(Column(item.id, label, "str", width=10, item=item))
         else:
             width = min((item.max_length or 500) * 3, 2045)
             cols.append(Column(item.id, label, "str", width=width, item=item))

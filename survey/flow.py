@@ -112,6 +112,14 @@ def missing_required(visibility: Visibility) -> list[tuple[str, str]]:
     return out
 
 
+def offered(options: tuple[Option, ...], env: Mapping[str, Any] | None) -> tuple[Option, ...]:
+    """The options offered given earlier answers (an option's ``relevant``, XLSForm's
+    ``choice_filter``); all of them when ``env`` is None."""
+    if env is None:
+        return options
+    return tuple(o for o in options if o.relevant is None or o.relevant.test(env))
+
+
 def _rng(seed: int | str, item_id: str) -> random.Random:
     # seeded by response and item: the order is the same on every visit of that response
     return random.Random(f"{seed}:{item_id}")

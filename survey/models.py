@@ -389,6 +389,26 @@ class HouseholdRoster(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
 
+class OfflineSubmission(Base):
+    """An interview uploaded from a tablet's outbox (survey/offline.py), once per instance id.
+
+    The device names each interview with a random ``instance_id``; a replay of the same
+    id gets the stored answer (``http_status`` and ``result``) and changes nothing.
+    """
+
+    __tablename__ = "offline_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(CheckedString(64), unique=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    #: 'processing', 'sent' or 'refused'
+    status: Mapped[str] = mapped_column(CheckedString(16))
+    http_status: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 # -- youth monitoring in schools (survey/classroom.py) -------------------------------------------
 class SchoolClass(Base):
     """A sampled class of a wave (one row of the class list of ``kesu sample draw``).

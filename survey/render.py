@@ -103,6 +103,12 @@ def render_items(items: Sequence[dict[str, Any]], texts: dict[str, str]) -> Mark
                     f'value="{escape(it["value"])}" inputmode="{mode}" autocomplete="off" '
                     f'class="number"{_aria(it)}>{unit}'
                 )
+            elif it["type"] == "date":
+                control = (
+                    f'<input type="date" id="f-{it["var"]}" name="q_{it["var"]}" '
+                    f'value="{escape(it["value"])}" min="1900-01-01" max="2100-12-31" '
+                    f'placeholder="2025-03-15" class="date"{_aria(it)}>'
+                )
             else:
                 control = (
                     f'<textarea id="f-{it["var"]}" name="q_{it["var"]}" rows="3" '

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -46,6 +47,7 @@ from survey.auth import public
 from survey.care import care_view
 from survey.db import get_session
 from survey.errors import BadRequestError
+from survey.flow import offered
 from survey.flow import option_order
 from survey.flow import row_order
 from survey.flow import walk
@@ -302,6 +304,7 @@ def page_view(
     seed: int,
     first_number: int,
     notes: dict[str, str] | None = None,
+    env: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Plain dicts for the page template: texts in ``lang``, options in display order,
     current values, errors and the neutral notes of newly shown questions (the template
@@ -329,7 +332,8 @@ def page_view(
             ]
         elif item.type.has_options:
             view["kind"] = "checkbox" if item.type is ItemType.MULTIPLE else "radio"
-            view["options"] = _choices(item.id, option_order(item, seed), values.get(item.id), lang)
+            options = offered(option_order(item, seed), env)
+            view["options"] = _choices(item.id, options, values.get(item.id), lang)
         else:
             value = values.get(item.id)
             view["value"] = "" if value is None else str(value)
@@ -383,16 +387,25 @@ def _render_page(
     # a page with nothing filled in yet (the usual GET after "下一页") is the same markup
     # for everyone: cached per questionnaire, page, language, numbering and items shown
     # (and the respondent when an item's order is shuffled)
+    env = q.environment(vis.answers, r.survey_year)
+    # options offered by a condition on earlier answers (choice_filter) are part of the key
+    offers = tuple(
+        tuple(o.code for o in offered(i.options, env))
+        for i in items
+        if any(o.relevant is not None for o in i.options)
+    )
     key = None
     if not shown and not errors and not notes:
         shuffled = seed if any(item.randomize for item in items) else None
-        key = (q.content_hash, section_id, g.lang, number, tuple(i.id for i in items), shuffled)
+        key = (q.content_hash, section_id, g.lang, number, tuple(i.id for i in items), shuffled,
+               offers)  # fmt: skip
     items_html = _FRESH_PAGES.get(key) if key is not None else None
     view: list[dict[str, Any]] = []
     if items_html is None:
         view = page_view(
-            items, shown, errors, lang=g.lang, seed=seed, first_number=number + 1, notes=notes
-        )
+            items, shown, errors, lang=g.lang, seed=seed, first_number=number + 1, notes=notes,
+            env=env,
+        )  # fmt: skip
         items_html = render_items(
             view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
         )

@@ -136,18 +136,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "wave_close_confirm": "I confirm closing: respondents can no longer answer "
         "({n} responses are still unfinished)",
         "err_confirm_close": "Tick the confirmation box above before closing the wave.",
-        "flash_wave_open": "Wave “{name}” is open.",
-        "flash_wave_closed": "Wave “{name}” is closed; respondents can no longer answer.",
+        "flash_wave_open": 'Wave "{name}" is open.',
+        "flash_wave_closed": 'Wave "{name}" is closed; respondents can no longer answer.',
         "wave_edit": "Edit this wave",
         "wave_edit_heading": "Edit wave: {name}",
         "wave_edit_save": "Save changes",
-        "flash_wave_saved": "Changes to wave “{name}” saved.",
+        "flash_wave_saved": 'Changes to wave "{name}" saved.',
         "err_wave_modes": "Choose at least one survey mode.",
         "wave_duplicate": "Copy as a new wave",
         "wave_duplicate_name": "Name of the new wave (letters, digits, -, _, .)",
         "wave_duplicate_note": "Copies the questionnaire, the settings and the team; not the "
         "sample, invitations or responses. The new wave is a draft.",
-        "flash_wave_duplicated": "“{source}” copied as the new wave “{name}” (draft).",
+        "flash_wave_duplicated": '"{source}" copied as the new wave "{name}" (draft).',
         "err_admin_only": "Only administrators can create or copy waves.",
         "wave_delete": "Delete this wave",
         "wave_delete_heading": "Delete wave: {name}",
@@ -156,13 +156,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "wave_delete_responses": "This wave holds {n} responses; they cannot be recovered "
         "after deletion. To stop collecting, close the wave instead.",
         "wave_delete_confirm": "I confirm deleting this wave",
-        "wave_delete_type": "Type the wave's name “{name}” again to confirm deleting all its "
+        "wave_delete_type": 'Type the wave\'s name "{name}" again to confirm deleting all its '
         "responses",
         "err_confirm_delete": "Tick the confirmation box before deleting.",
-        "err_delete_type_name": "The name typed is not “{name}”; nothing was deleted.",
+        "err_delete_type_name": 'The name typed is not "{name}"; nothing was deleted.',
         "err_delete_has_responses": "This wave holds {n} responses: type its name to confirm "
         "before deleting it.",
-        "flash_wave_deleted": "Wave “{name}” deleted (with {n} responses).",
+        "flash_wave_deleted": 'Wave "{name}" deleted (with {n} responses).',
         "wave_new_links_top": "Invitation links just created",
         "wave_new_links_note": "The {n} invitation links just created. Reloading this page "
         "creates no more; all links can be downloaded at any time.",
@@ -170,11 +170,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_invite_count": "Enter a whole number from 1 to 10000.",
         "wave_town_none": "(none)",
         "wave_town_any": "(any town)",
-        "err_town": "“{value}” is not on the questionnaire's list of towns; choose one "
+        "err_town": '"{value}" is not on the questionnaire\'s list of towns; choose one '
         "from the list.",
-        "err_unknown_user": "There is no user called “{user}”. Check the spelling, or add "
+        "err_unknown_user": 'There is no user called "{user}". Check the spelling, or add '
         "the user first.",
-        "err_not_interviewer": "User “{user}” is not an interviewer; cases are assigned to "
+        "err_not_interviewer": 'User "{user}" is not an interviewer; cases are assigned to '
         "interviewers only.",
         "err_username_missing": "Enter a user name.",
         "err_assign_what": "Enter household ids, or choose a town, or enter a village "
@@ -184,9 +184,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "wave_members_change": "Add or remove a member",
         "err_member_role": "Choose a role from the list.",
         "wave_remove_confirm": "I confirm removing this user's role on the wave",
-        "err_confirm_remove": "Tick the confirmation box before removing “{user}”.",
-        "flash_member_granted": "User “{user}” now has the role {role} on this wave.",
-        "flash_member_removed": "User “{user}” no longer has a role on this wave.",
+        "err_confirm_remove": 'Tick the confirmation box before removing "{user}".',
+        "flash_member_granted": 'User "{user}" now has the role {role} on this wave.',
+        "flash_member_removed": 'User "{user}" no longer has a role on this wave.',
         "set_group_capi": "Face-to-face interviews",
         "set_gps": "Record the tablet's location when an interview starts (with the "
         "respondent's consent)",
@@ -211,11 +211,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "set_help_phone": "Telephone",
         "set_help_hours": "Hours (optional)",
         "err_setting_choice": "Choose from the list.",
-        "err_setting_share": "“{value}” is not a decimal between 0 and 1 (such as 0.333).",
-        "err_setting_rows": "“{value}” is not a whole number from 2 to 100.",
-        "err_setting_target": "“{value}” is not a whole number of 0 or more.",
+        "err_setting_share": '"{value}" is not a decimal between 0 and 1 (such as 0.333).',
+        "err_setting_rows": '"{value}" is not a whole number from 2 to 100.',
+        "err_setting_target": '"{value}" is not a whole number of 0 or more.',
         "err_setting_help_name": "Enter the help line's name.",
-        "err_setting_phone": "“{value}” is not a telephone number (digits, spaces, '-', '+').",
+        "err_setting_phone": "\"{value}\" is not a telephone number (digits, spaces, '-', '+').",
         "flash_settings_saved": "Settings saved.",
         "flash_settings_unchanged": "The settings did not change.",
         "preview_title": "Questionnaire preview",
@@ -232,21 +232,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "landing_title": "Surveys in progress",
         "landing_intro": "If you received an invitation, open its link or scan its QR code. "
         "These surveys are open to everyone now:",
-        "landing_take": "Take part in “{title}”",
+        "landing_take": 'Take part in "{title}"',
         "landing_staff": "Staff login",
         "field_psu_code": "village (community) code {code}",
         "err_report_no_data": "This wave has no complete response yet, so there is no PDF "
         "report to make. Download it once responses are complete.",
-        "err_export_format": "There is no export format “{fmt}”; choose one from the list below.",
+        "err_export_format": 'There is no export format "{fmt}"; choose one from the list below.',
         "err_roster_label": "Line {line}: enter a nickname or initials (1-16 characters).",
         "err_roster_sex": "Line {line}: choose the sex.",
-        "err_roster_age": "Line {line}: the age “{value}” is wrong; enter a whole number "
+        "err_roster_age": 'Line {line}: the age "{value}" is wrong; enter a whole number '
         "from 0 to 120.",
         "err_roster_empty": "List the household members first.",
         "err_roster_same_label": "Give each member a different nickname.",
         "err_roster_no_adult": "Nobody in the household is {low} to {high} years old, so no "
-        "respondent can be selected. Check the ages; if so, record the outcome “4.70 No "
-        "eligible respondent”.",
+        'respondent can be selected. Check the ages; if so, record the outcome "4.70 No '
+        'eligible respondent".',
         "err_roster_other": "The selection could not be made: {detail}",
     },
 }

@@ -400,3 +400,39 @@ def test_capacity_routes_check_the_role_and_the_unit(staff: Staff) -> None:
                     and "/evidence/" not in path
                 ):
                     assert r.status_code == 404, (method, path)  # an admin reports for no unit
+
+
+def test_interviewer_routes_and_offline_api(staff: Staff) -> None:
+    """Over the URL map, every /field route (the offline app and its JSON API too): anonymous
+    -> login, other staff roles -> 403, the interviewer passes; the service worker script
+    is the only public one and holds no data."""
+    app = staff.app
+    routes = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/field"):
+                continue
+            path = url_for(rule.endpoint, **{k: ARGUMENTS[k] for k in rule.arguments})
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                routes.append((method, path, _access(app, rule.endpoint)))
+    paths = {p for _, p, _ in routes}
+    assert {"/field/offline", "/field/sw.js", "/field/api/key", "/field/api/bundle",
+            "/field/api/submissions"} <= paths  # fmt: skip
+    anonymous, ivy = app.test_client(), staff.login("ivy")
+    others = [staff.login("stan"), staff.login("vic")]
+    for method, path, access in routes:
+        assert access is not None, path
+        if access.kind == "public":
+            assert path == "/field/sw.js"
+            r = anonymous.get(path)
+            assert r.status_code == 200 and "caches" in r.get_data(as_text=True)
+            continue
+        assert access.kind == "role" and access.roles == ("interviewer",), path
+        r = anonymous.open(path, method=method)
+        assert r.status_code == 303 and r.headers["Location"].endswith("/admin/login"), path
+        for client in others:
+            assert client.open(path, method=method).status_code == 403, (method, path)
+        r = ivy.open(path, method=method, json={} if method == "POST" else None)
+        assert r.status_code not in (303, 401, 403, 500), (method, path, r.status_code)

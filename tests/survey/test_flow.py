@@ -39,6 +39,7 @@ def test_walk_keeps_only_visible_answers() -> None:
         "birth_year",
         "occupation",
         "channels",
+        "museum_day",
         "remark",
     ]
     # no birth year: age unknown, the 'test' section (age >= 18) is hidden with its answers

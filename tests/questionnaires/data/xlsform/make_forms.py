@@ -346,7 +346,8 @@ write(
     },
 )
 
-# A cascading select (province -> city) with choice_filter: kesu cannot filter choices yet.
+# A cascading select (province -> city) with choice_filter: each city is offered when its
+# province column matches the answer (kesu: the option's relevant, 'zj' == province).
 write(
     "cascading_select.xlsx",
     {
@@ -389,14 +390,33 @@ write(
     "unsupported.xlsx",
     {
         "survey": [
-            ["type", "name", f"label::{ZH}", f"label::{EN}", "required", "relevant", "constraint"],
+            [
+                "type",
+                "name",
+                f"label::{ZH}",
+                f"label::{EN}",
+                "required",
+                "relevant",
+                "constraint",
+                "choice_filter",
+            ],
             ["text", "phone", "电话", "Phone", "yes", "", "regex(., '^[0-9]{11}$')"],
             ["text", "name", "姓名", "Name", "${phone} != ''"],
             ["integer", "age-years", "年龄", "Age"],
-            ["date", "visit_date", "调查日期", "Date of visit"],
+            ["datetime", "visit_time", "调查时间", "Time of visit"],
             ["note", "hello", "您好，${name}", "Hello, ${name}"],
             ["geopoint", "where", "位置", "Location"],
             ["select_one yn", "ok", "好吗？", "OK?", "", "/data/phone != ''"],
+            [
+                "select_one yn",
+                "sure",
+                "确定吗？",
+                "Sure?",
+                "",
+                "",
+                "",
+                "starts-with(name, ${phone})",
+            ],
         ],
         "choices": [
             ["list_name", "name", f"label::{ZH}", f"label::{EN}"],
@@ -404,5 +424,62 @@ write(
             ["yn", "n", "否", "No"],
         ],
         "settings": [["form_title", "form_id", "version"], ["Bad", "bad", "1"]],
+    },
+)
+
+# A KoboToolbox museum-visit form with dates: a date question with a relevance on the
+# answer before it and a constraint that compares the date with a fixed day.
+write(
+    "kobo_museum_visit.xlsx",
+    {
+        "survey": [
+            [
+                "type",
+                "name",
+                f"label::{ZH}",
+                f"label::{EN}",
+                "required",
+                "relevant",
+                "constraint",
+                f"constraint_message::{ZH}",
+                f"constraint_message::{EN}",
+            ],
+            [
+                "select_one yn",
+                "visited",
+                "过去一年您去过科技馆吗？",
+                "Did you visit a science museum in the past year?",
+                "yes",
+            ],
+            [
+                "date",
+                "visit_day",
+                "最近一次是哪天？",
+                "On which day was the last visit?",
+                "yes",
+                "${visited} = 'y'",
+                ". >= '2020-01-01'",
+                "请填 2020 年以后的日期",
+                "A day from 2020 on",
+            ],
+            [
+                "integer",
+                "hours",
+                "待了几个小时？",
+                "How many hours did you stay?",
+                "no",
+                "${visited} = 'y'",
+                ". >= 0 and . <= 12",
+            ],
+        ],
+        "choices": [
+            ["list_name", "name", f"label::{ZH}", f"label::{EN}"],
+            ["yn", "y", "是", "Yes"],
+            ["yn", "n", "否", "No"],
+        ],
+        "settings": [
+            ["form_title", "form_id", "version", "default_language"],
+            ["科技馆参观", "museum_visit", "2026120601", ZH],
+        ],
     },
 )
