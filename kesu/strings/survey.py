@@ -493,7 +493,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_next": "下一页 →",
         "page_size": "每页条数",
         "err_browse_filter": "筛选条件“{param}”没有“{value}”这一项，请从列表中选择。",
-        "err_browse_date": "“{param}”请填写日期，格式为 年-月-日（如 2026-03-01）。",
+        "err_browse_date": "“{param}”请填写日期，格式为“年-月-日”（如 2026-03-01）。",
         "err_browse_dates": "开始日期晚于结束日期，请检查。",
         "err_browse_page": "页码应为从 1 开始的整数。",
         "err_browse_per": "每页条数只能是 {sizes} 之一。",

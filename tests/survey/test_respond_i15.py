@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from survey_testlib import FEATURES_PAGES
 from survey_testlib import post_page
 
+from kesu.i18n import CATALOGUE as MESSAGES
 from questionnaires import QUESTIONNAIRE_DIR
-from survey.i18n import MESSAGES
 from survey.models import Invitation
 from survey.models import Response
 
-#: full-width punctuation that has no place in English text
-FULL_WIDTH = re.compile(r"[，。：；！？（）“”‘’、【】《》]")
+#: full-width punctuation that has no place in English text (curly quotes are English too)
+FULL_WIDTH = re.compile(r"[，。：；！？（）、【】《》]")
 #: a space between two Chinese characters or marks (a folded YAML line break)
 CJK_SPACE = re.compile(
     r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])"
