@@ -196,7 +196,8 @@ def _answer_every_page(page: Any) -> None:
         page.evaluate(FIRST_OPTIONS)
         for field in page.locator("input[inputmode=numeric], input[type=number]").all():
             field.fill("1980" if "birth" in (field.get_attribute("name") or "") else "5")
-        page.locator("form button[type=submit]").last.click()
+        # "下一页"/"提交" (the primary button; "上一页" is a submit button of the form too)
+        page.locator("form button.primary").last.click()
     raise AssertionError(f"no thank-you page after 30 pages: {page.url}")
 
 
