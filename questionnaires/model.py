@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,17 +51,42 @@ class ItemType(enum.StrEnum):
         return self in (ItemType.SINGLE, ItemType.MULTIPLE, ItemType.TRUEFALSE)
 
 
+#: one space between two East Asian wide characters (Han, kana, full-width marks): what a
+#: folded YAML line break (``>-``) leaves inside Chinese text
+_WIDE = (
+    r"[\u2e80-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    r"\uff00-\uff60\uffe0-\uffe6]"
+)
+_WIDE_SPACE = re.compile(f"(?<={_WIDE}) (?={_WIDE})")
+
+
+def join_wide_lines(text: str) -> str:
+    """``text`` without a single space between two East Asian wide characters.
+
+    A folded YAML scalar turns each line break into a space, which Chinese does not
+    have between words; CSS Text Level 3 (segment break transformation) likewise removes
+    a line break between two East Asian wide characters. So a long Chinese text may be
+    folded over several lines of a questionnaire file and still reads as one line.
+
+    Example:
+        >>> join_wide_lines("行动 （2021—2025年）提供依据。 我们只记录 answers 和 2 项")
+        '行动（2021—2025年）提供依据。我们只记录 answers 和 2 项'
+    """
+    return _WIDE_SPACE.sub("", text) if " " in text else text
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A text in several languages; :meth:`get` falls back to zh-CN."""
+    """A text in several languages; :meth:`get` falls back to zh-CN. A space between two
+    Chinese characters (a folded line break) is dropped (:func:`join_wide_lines`)."""
 
     values: tuple[tuple[str, str], ...]
 
     @classmethod
     def of(cls, mapping: Mapping[str, str] | str) -> Text:
         if isinstance(mapping, str):
-            return cls(((DEFAULT_LANGUAGE, mapping),))
-        return cls(tuple((str(k), str(v)) for k, v in mapping.items()))
+            return cls(((DEFAULT_LANGUAGE, join_wide_lines(mapping)),))
+        return cls(tuple((str(k), join_wide_lines(str(v))) for k, v in mapping.items()))
 
     def get(self, language: str = DEFAULT_LANGUAGE) -> str:
         fallback = ""
