@@ -244,6 +244,13 @@ def test_main_job_loop_printed_link_phone_dashboard_pdf(tmp_path: Path) -> None:
                 response = page.goto(links["dashboard"])
                 assert response is not None and response.status == 200
                 html = page.content()
+                # the figures are cached: after new answers the page first shows the last
+                # ones with "正在重新计算" and the new ones once computed - reload as asked
+                deadline = time.monotonic() + 120
+                while "正在重新计算" in html and time.monotonic() < deadline:
+                    page.wait_for_timeout(1000)
+                    page.reload()
+                    html = page.content()
                 page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
                 assert f"以下估计基于 {simulated + 1} 份有抽样设计权数的完成问卷" in html
                 assert "公开链接 1 份（非概率样本）" in html
