@@ -26,8 +26,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy survey
 
+# -n auto: one worker per core; --dist loadfile keeps a file's module fixtures in one worker
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
