@@ -344,6 +344,7 @@ def seed_simulated_wave(
             "status": ResponseStatus.COMPLETE, "started_at": started,
             "updated_at": started + dt.timedelta(minutes=minutes),
             "completed_at": started + dt.timedelta(minutes=minutes), "mode": "capi",
+            "duration_seconds": round(60.0 * minutes),
             "language": "zh-CN", "answers": simulated.records[k],
             "paradata": {"device": {"device": "tablet"}, "synthetic": True,
                          "seconds": {p: per_page for p in pages}},
