@@ -14,6 +14,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -300,3 +301,19 @@ def expected_answers(page: dict[str, Any]) -> dict[str, Any]:
             continue
         out[var] = int(value) if var in numbers else value
     return out
+
+
+# -- browser tests: Debian's Chromium driven by Playwright (never `playwright install`) --------
+#: Debian's Chromium (package chromium); .ci/run installs it
+CHROMIUM = Path("/usr/bin/chromium")
+#: the flags every browser test launches it with
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+#: ``pytestmark = needs_chromium`` in a browser test module
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")

@@ -18,11 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from survey_testlib import ARGS
+from survey_testlib import CHROMIUM
 from survey_testlib import FEATURES
 from survey_testlib import LiveServer
+from survey_testlib import needs_chromium
 
 from survey.db import create_db_engine
 from survey.db import upgrade
@@ -33,22 +35,13 @@ from survey.services import create_invitations
 from survey.services import create_wave
 from survey.services import set_wave_status
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 WECHAT_UA = (
     "Mozilla/5.0 (Linux; Android 13; V2309A Build/TP1A) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 "
     "MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN"
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 
 
 def phone_context(pw: Any, profile: Path, **extra: Any) -> Any:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from sqlalchemy.orm import sessionmaker
+from survey_testlib import ARGS
+from survey_testlib import CHROMIUM
 from survey_testlib import LiveServer
+from survey_testlib import needs_chromium
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import load_questionnaire
@@ -33,13 +35,10 @@ from survey.services import create_user
 from survey.services import create_wave
 from survey.services import set_wave_status
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]  # fmt: skip
 PASSWORD = "a long enough password"
 ROUND = "2025年度"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 
 
 def _setup(url: str) -> None:

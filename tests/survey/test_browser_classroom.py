@@ -12,10 +12,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from survey_testlib import ARGS
+from survey_testlib import CHROMIUM
 from survey_testlib import LiveServer
+from survey_testlib import needs_chromium
 
 from questionnaires import QUESTIONNAIRE_DIR
 from survey.classroom import grant_school
@@ -28,22 +30,13 @@ from survey.services import create_user
 from survey.services import create_wave
 from survey.services import set_wave_status
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PASSWORD = "a long enough password"
 #: an old school PC: Windows 7, a 1024 x 768 screen
 OLD_PC_UA = (
     "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0 Safari/537.36"
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 
 
 def _setup(url: str) -> None:

@@ -15,13 +15,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from survey_testlib import ARGS
+from survey_testlib import CHROMIUM
 from survey_testlib import FEATURES_PAGES
 from survey_testlib import LiveServer
 from survey_testlib import complete
 from survey_testlib import make_app
+from survey_testlib import needs_chromium
 from survey_testlib import open_wave
 from survey_testlib import post_page
 
@@ -33,15 +35,6 @@ from survey.services import create_invitations
 from survey.services import create_user
 from survey.users import grant
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PASSWORD = "a long enough password"
 NEW_PASSWORD = "harbour orange kettle meadow"
 PAGES_B = {
@@ -51,7 +44,7 @@ PAGES_B = {
     "attitudes": {"q_interest": "1", "q_V1": "2", "q_V2": "1"},
 }  # fmt: skip
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 
 
 def _setup(url: str, tmp_path: Path) -> None:

@@ -9,14 +9,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from survey_testlib import ARGS
+from survey_testlib import CHROMIUM
 from survey_testlib import LiveServer
+from survey_testlib import needs_chromium
 from survey_testlib import open_wave
-from test_browser import ARGS
-from test_browser import CHROMIUM
 
 from survey.db import create_db_engine
 from survey.db import upgrade
@@ -27,7 +27,7 @@ from survey.models import ResponseStatus
 from survey.sample import import_sample
 from survey.services import create_user
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 PASSWORD = "a long enough password"
 SAMPLE = (
     b"household_id,stratum,town,psu,household_number,prob1,prob2,prob3,household_weight,interviewer\n"

@@ -20,8 +20,11 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+from survey_testlib import ARGS
+from survey_testlib import CHROMIUM
 from survey_testlib import FEATURES
 from survey_testlib import LiveServer
+from survey_testlib import needs_chromium
 
 from survey.db import create_db_engine
 from survey.db import upgrade
@@ -34,18 +37,9 @@ from survey.services import create_user
 from survey.services import create_wave
 from survey.services import set_wave_status
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PASSWORD = "a long enough password"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 
 
 class Console:

@@ -15,12 +15,11 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from survey_testlib import MENTAL_HEALTH
 from survey_testlib import LiveServer
-from test_browser import CHROMIUM
+from survey_testlib import needs_chromium
 from test_browser import phone_context
 
 from survey.anonymity import UnitSpec
@@ -35,7 +34,7 @@ from survey.models import WaveStatus
 from survey.services import create_wave
 from survey.services import set_wave_status
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed")
+pytestmark = needs_chromium
 
 
 def _answer(page: object, base: str, unit: str, item9: str, shots: Path | None) -> None:
