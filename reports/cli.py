@@ -21,13 +21,6 @@ from kesu.errors import KesuError
 
 logger = logging.getLogger(__name__)
 
-#: why ``kesu report --wave`` leaves a complete response out (reports.scope reasons)
-_LEFT_OUT = {
-    "open_link": "open link (not a probability sample)",
-    "no_design": "invitation without a sample design",
-    "incomplete_design": "selection probabilities incomplete",
-}
-
 
 def _from_survey(load: Callable[[str], Any], name: str) -> Any:
     """``load(name)`` with :func:`sampling.cli.load_wave` or ``load_wave_cases`` (which import
@@ -132,8 +125,10 @@ def report(
             # the live dashboard's rule: design-weighted responses only when there are any,
             # every other complete response counted by reason (reports/scope.py)
             table, scope = estimation_scope(_wave_table(str(wave)))
-            for reason, count in scope.left_out.items():
-                click.echo(f"left out: {count} complete response(s), {_LEFT_OUT[reason]}")
+            from kesu.i18n import tr
+
+            for reason, count in scope.left_out.items():  # named as in the PDF's methods
+                click.echo("left out: " + tr("en", f"m_left_{reason}", n=count))
             if not scope.design_weighted:
                 click.echo("no response has a design weight: the estimates are unweighted")
             q = load_questionnaire(questionnaire or DEFAULT_QUESTIONNAIRE)

@@ -253,10 +253,8 @@ def test_kesu_report_wave_uses_the_dashboards_rows_and_says_what_it_left_out(
     out = tmp_path / "r.pdf"
     result = CliRunner().invoke(main, ["report", "--wave", "demo", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "left out: 1 complete response(s), open link (not a probability sample)" in (
-        result.output
-    )
-    assert "left out: 1 complete response(s), invitation without a sample design" in (result.output)
+    assert "left out: open link: 1, not a probability sample" in result.output
+    assert "left out: invitations without a sample design: 1" in result.output
     rows, scope = estimation_scope(analysis_table(session, "demo"))
     assert scope.used == seeded + 1
     design = SurveyDesign(weights=rows["base_weight"], strata=rows["stratum"], psu=rows["psu"],
