@@ -18,19 +18,6 @@ from typing import Any
 
 from flask import Flask
 
-from survey import admin
-from survey import api
-from survey import auth
-from survey import capi
-from survey import dashboard
-from survey import db
-from survey import errors
-from survey import monitor
-from survey import respond
-from survey import security
-from survey import sessions
-from survey import staff
-from survey.capacity import web as capacity_web
 from survey.config import DEFAULT_SECRET_KEY
 from survey.config import DEFAULTS
 from survey.config import default_database_url
@@ -65,6 +52,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config)
     _finish_config(app)
 
+    # the web modules are imported here, not with the package: a command or a worker
+    # process that needs one module (an export, say) does not load the whole site
+    from survey import auth
+    from survey import db
+    from survey import errors
+    from survey import security
+
     db.init_app(app)
     security.init_app(app)
     auth.init_app(app)
@@ -96,6 +90,16 @@ def _finish_config(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from survey import admin
+    from survey import api
+    from survey import capi
+    from survey import dashboard
+    from survey import monitor
+    from survey import respond
+    from survey import sessions
+    from survey import staff
+    from survey.capacity import web as capacity_web
+
     app.register_blueprint(respond.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)

@@ -14,20 +14,31 @@ number of responses.
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 import logging
 import math
 import operator
+import os
+import re
 import tempfile
+from collections import deque
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 from typing import BinaryIO
 
+from sqlalchemy import Select
+from sqlalchemy import Text
+from sqlalchemy import cast
+from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from questionnaires import Item
@@ -37,6 +48,7 @@ from survey.browse import ResponseFilter
 from survey.browse import flag_match
 from survey.csvsafe import FORMULA_STARTS
 from survey.csvsafe import spreadsheet_safe
+from survey.db import json_loads
 from survey.errors import BadRequestError
 from survey.fieldwork import wave_settings
 from survey.models import Invitation
@@ -49,11 +61,13 @@ from survey.monitoring import derive_disposition
 from survey.monitoring import format_time
 from survey.monitoring import quality_context
 from survey.quality import FLAG_NAMES
-from survey.quality import flags_for
+from survey.quality import WaveQuality
+from survey.quality import flag_rules
 from survey.services import get_wave
 from survey.services import questionnaire_of
+from survey.statfiles import Packed
 from survey.statfiles import StatColumn
-from survey.statfiles import columnwise
+from survey.statfiles import record_packer
 from survey.statfiles import write_dta
 from survey.statfiles import write_sav
 
@@ -234,165 +248,269 @@ def export_plan(session: Session, wave_name: str) -> ExportPlan:
     return ExportPlan(wave, q, plan_columns(q))
 
 
-class _AnswerColumns:
-    """The answer columns split by kind, so a row is filled with plain loops (hot path)."""
-
-    def __init__(self, columns: list[Column]) -> None:
-        self.simple: list[str] = []
-        self.joined: list[tuple[str, str]] = []
-        self.options: list[tuple[str, str, str]] = []
-        for c in columns:
-            if c.item is None:
-                continue
-            if c.option is not None:
-                self.options.append((c.name, c.item.id, c.option))
-            elif c.item.type is ItemType.MULTIPLE:
-                self.joined.append((c.name, c.item.id))
-            else:
-                self.simple.append(c.name)
-
-    def fill(self, row: dict[str, Any], answers: dict[str, Any]) -> None:
-        get = answers.get
-        simple = self.simple
-        row.update(zip(simple, map(get, simple), strict=True))
-        for name, item_id in self.joined:
-            given = get(item_id)
-            row[name] = ";".join(map(str, given)) if isinstance(given, list) else given
-        for name, item_id, code in self.options:
-            given = get(item_id)
-            row[name] = (1 if code in given else 0) if isinstance(given, list) else None
+#: the response and invitation columns an export reads, in the order rows are unpacked
+_SELECTED = (
+    Response.id, Response.status, Response.mode, Response.started_at, Response.completed_at,
+    Response.duration_seconds, Response.language, Response.review, Response.rejected,
+    # the JSON documents as their text, decoded below by orjson (survey.db.json_loads)
+    # without the per-value result processing of SQLAlchemy's JSON type
+    cast(Response.answers, Text), cast(Response.score, Text), Response.device_id,
+    Response.answers_hash, Invitation.household_id, Invitation.stratum, Invitation.psu,
+    Invitation.town, cast(Invitation.attributes, Text), Invitation.disposition, User.username,
+)  # fmt: skip
+_PROBABILITIES = ("prob1", "prob2", "prob3")
+_EMPTY: dict[str, Any] = {}
 
 
-class _Derivation:
-    """``age`` and the ``group_*`` flags of a response, remembered by the answers they are
-    computed from (the inputs of the derived variables and group rules: birth year, sex,
-    education...): respondents share few combinations, so most rows reuse one."""
+class _RowMaker:
+    """Turns one database row into one export row: a tuple of every planned column's value,
+    in plan order, built as segments (the response and its case; the answers; ``age`` and
+    the group flags; the scores; the quality flags; review and version).
 
-    def __init__(self, q: Questionnaire, survey_year: int | None, with_age: bool) -> None:
-        self.q, self.survey_year, self.with_age = q, survey_year, with_age
-        self.groups = [(f"group_{g.id}", g.rule) for g in q.groups]
+    Each segment takes a few C-level calls (``map(answers.get, names)``); what repeats
+    across respondents is computed once and remembered by its inputs: the columns of a
+    multiple answer by the chosen codes, ``age`` and the groups by the answers they are
+    computed from (birth year, sex, education...), a score's formatting by its value.
+    The segments' column names are checked against the plan when the maker is built, so
+    the plan (:func:`plan_columns`) stays the one definition of the columns.
+    """
+
+    def __init__(self, plan: ExportPlan, context: WaveQuality, threshold: float) -> None:
+        wave, q = plan.wave, plan.questionnaire
+        self.wave_name, self.q, self.year, self.threshold = (
+            wave.name,
+            q,
+            wave.survey_year,
+            threshold,
+        )
+        self.content_hash = q.content_hash
+        self.flag_rules = flag_rules(q, context)
+        names = [c.name for c in plan.columns]
+        head = ["respondent_id", "wave", "household_id", "stratum", "psu", "sample_town",
+                "mode", "interviewer", *DESIGN_NUMERIC, "disposition", "status",
+                "started_at", "completed_at", "duration_minutes", "language"]  # fmt: skip
+        # answers: one key per column (a multiple answer's columns all read the item)
+        answer_cols = [c for c in plan.columns if c.item is not None]
+        self.answer_keys = [c.item.id if c.option is not None or c.item.type is
+                            ItemType.MULTIPLE else c.name for c in answer_cols
+                            if c.item is not None]  # fmt: skip
+        self.multiple: list[tuple[int, int, tuple[str, ...], dict[Any, tuple[Any, ...]]]] = []
+        for i, c in enumerate(answer_cols):
+            if c.item is not None and c.item.type is ItemType.MULTIPLE and c.option is None:
+                codes = tuple(o.code for o in c.item.options)
+                self.multiple.append((i, i + 1 + len(codes), codes, {}))
+        # age and group flags, remembered by their inputs
+        self.with_age = "age" in names and "age" not in q.items_by_concept()
+        self.group_count = len(q.groups)
         derived = {d.name for d in q.derived}
-        names: set[str] = set()
+        inputs: set[str] = set()
         for d in q.derived:
-            names |= d.expression.names
+            inputs |= d.expression.names
         for g in q.groups:
-            names |= g.rule.names
-        self.inputs = tuple(sorted(names - derived - {"survey_year"}))
-        self.memo: dict[tuple[Any, ...], tuple[Any, list[int]]] = {}
+            inputs |= g.rule.names
+        self.derive_inputs = tuple(sorted(inputs - derived - {"survey_year"}))
+        self.derived_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        derived_names = (["age"] if self.with_age else []) + [f"group_{g.id}" for g in q.groups]
+        # scores: literacy test and scales
+        scored = [item.id for item in q.scored_items] if q.scored_items else []
+        self.scored_ids = tuple(scored)
+        self.dimension_ids = tuple(d.id for d in q.scoring.dimensions) if scored else ()
+        literacy_names = ([f"item_{i}" for i in scored]
+                          + [f"score_{d}" for d in self.dimension_ids]
+                          + (["score_total", "level", "literate"] if scored else []))  # fmt: skip
+        self.scale_plan: list[tuple[str, bool, tuple[str, ...]]] = []
+        scale_names: list[str] = []
+        for col in scale_columns(q):
+            kind, _, ident = col.name.partition("_")
+            if kind == "scale":
+                self.scale_plan.append((ident, False, ()))
+            elif kind == "band":
+                sid, _, flags = self.scale_plan[-1]
+                self.scale_plan[-1] = (sid, True, flags)
+            else:
+                sid, band, flags = self.scale_plan[-1]
+                self.scale_plan[-1] = (sid, band, (*flags, ident))
+            scale_names.append(col.name)
+        self.blank_scores = (None,) * (len(literacy_names) + len(scale_names))
+        self.blank_literacy = (None,) * len(literacy_names)
+        flag_names = [f"quality_{f}" for f in FLAG_NAMES] + ["quality_flags"]
+        self.blank_flags = (None,) * len(flag_names)
+        tail = ["review", "rejected", "questionnaire_hash"]
+        built = [*head, *(c.name for c in answer_cols), *derived_names, *literacy_names,
+                 *scale_names, *flag_names, *tail]  # fmt: skip
+        if built != names:  # pragma: no cover - a column added to the plan but not here
+            raise AssertionError(f"export row segments differ from the plan: {built} != {names}")
 
-    def fill(self, row: dict[str, Any], answers: dict[str, Any], complete: bool) -> None:
-        get = answers.get
-        key = tuple(tuple(v) if isinstance(v, list) else v for v in map(get, self.inputs))
+    def derived(self, get: Callable[[str], Any], answers: dict[str, Any]) -> tuple[
+            tuple[Any, ...], tuple[Any, ...]]:  # fmt: skip
+        """(``age`` and group flags of a complete response, the same of another)."""
+        key: tuple[Any, ...] = tuple(map(get, self.derive_inputs))
         try:
-            found = self.memo.get(key)
-        except TypeError:  # an unhashable answer (not one kesu stores): computed, not kept
-            key, found = (), None
+            found = self.derived_memo.get(key)
+        except TypeError:  # a list (multiple answer) among the inputs: as a tuple
+            key = tuple(tuple(v) if isinstance(v, list) else v for v in key)
+            try:
+                found = self.derived_memo.get(key)
+            except TypeError:  # an unhashable answer (not one kesu stores): not kept
+                key, found = (), None
         if found is None:
-            env = self.q.environment({k: answers[k] for k in self.inputs if k in answers},
-                                     self.survey_year)  # fmt: skip
+            env = self.q.environment({k: answers[k] for k in self.derive_inputs if k in answers},
+                                     self.year)  # fmt: skip
             age = env.get("age")
-            found = (age if isinstance(age, int | float) else None,
-                     [int(bool(rule.test(env))) for _, rule in self.groups])  # fmt: skip
-            if key and len(self.memo) < 100_000:
-                self.memo[key] = found
-        if self.with_age:
-            row["age"] = found[0]
-        for (name, _), flag in zip(self.groups, found[1], strict=True):
-            row[name] = flag if complete else None
+            ages = ((age if isinstance(age, int | float) else None),) if self.with_age else ()
+            flags = tuple(int(bool(g.rule.test(env))) for g in self.q.groups)
+            found = (ages + flags, ages + (None,) * self.group_count)
+            if key and len(self.derived_memo) < 100_000:
+                self.derived_memo[key] = found
+        return found
+
+    def scores(self, sheet: Any) -> tuple[Any, ...]:
+        """The literacy and scale columns from a stored score sheet (blank when the sheet
+        is missing or was computed for another version of the questionnaire)."""
+        if not sheet or sheet.get("content_hash") != self.content_hash:
+            return self.blank_scores  # not scored yet (kesu wave rescore)
+        if "total" in sheet and self.scored_ids:
+            items, dims = sheet.get("items") or _EMPTY, sheet.get("dimensions") or _EMPTY
+            literacy = (*map(items.get, self.scored_ids), *map(dims.get, self.dimension_ids),
+                        sheet.get("total"), sheet.get("level"),
+                        int(bool(sheet.get("literate"))))  # fmt: skip
+        else:
+            literacy = self.blank_literacy
+        if not self.scale_plan:
+            return literacy
+        scales, flags = sheet.get("scales") or _EMPTY, sheet.get("flags") or _EMPTY
+        out: list[Any] = list(literacy)
+        for scale_id, band, flag_ids in self.scale_plan:
+            result = scales.get(scale_id) or _EMPTY
+            out.append(result.get("score"))
+            if band:
+                out.append(result.get("band"))
+            out.extend(map(flags.get, flag_ids))
+        return tuple(out)
+
+    def answers(self, get: Callable[[str], Any]) -> list[Any]:
+        """The answer columns; a multiple answer as its ';'-joined codes and one 0/1 per option."""
+        values = list(map(get, self.answer_keys))
+        for start, stop, codes, memo in self.multiple:
+            given = values[start]
+            if type(given) is list:
+                key = tuple(given)
+                try:
+                    segment = memo.get(key)
+                except TypeError:
+                    key, segment = (), None
+                if segment is None:
+                    segment = (";".join(map(str, given)), *(int(c in given) for c in codes))
+                    if key and len(memo) < 10_000:
+                        memo[key] = segment
+            elif isinstance(given, list):
+                segment = (";".join(map(str, given)), *(int(c in given) for c in codes))
+            else:
+                segment = (given, *(None,) * len(codes))
+            values[start:stop] = segment
+        return values
+
+
+def _selection(
+    wave_id: int, columns: Sequence[Any], include_partial: bool,
+    only: ResponseFilter | None, ids: tuple[int, int] | None = None,
+) -> Select[Any]:  # fmt: skip
+    """``columns`` of the responses of wave ``wave_id`` an export holds (response -
+    invitation - interviewer, as the response browser joins them), in response-id order;
+    ``ids``: only the responses with ids in that closed range."""
+    statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
+    bounds = (Response.id >= ids[0], Response.id <= ids[1]) if ids is not None else ()
+    return (
+        select(*columns)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .outerjoin(User, Invitation.interviewer_id == User.id)
+        .where(Response.wave_id == wave_id, Response.status.in_(statuses), *bounds,
+               *(only.conditions(wave_id) if only is not None else ()))
+        .order_by(Response.id)
+    )  # fmt: skip
+
+
+def export_batches(
+    session: Session, plan: ExportPlan, *, include_partial: bool = True,
+    only: ResponseFilter | None = None, ids: tuple[int, int] | None = None,
+    context: WaveQuality | None = None,
+) -> Iterator[list[tuple[Any, ...]]]:  # fmt: skip
+    """The export rows (one tuple per response, values in plan column order, as CSV
+    writes them before formatting: codes, numbers, None for a blank), streamed in
+    response-id order in batches of at most :data:`ROWS_PER_QUERY`; ``only``: just the
+    responses this filter of the response browser lets through; ``ids``: only the
+    responses with ids in that closed range; ``context``: the wave's quality facts when
+    already known (:func:`survey.monitoring.quality_context`)."""
+    wave, q = plan.wave, plan.questionnaire
+    settings = wave_settings(wave)
+    if context is None:
+        context = quality_context(session, wave)
+    # plain columns, not ORM entities: no identity map, and the paradata JSON is not read
+    stmt = _selection(wave.id, _SELECTED, include_partial, only, ids).execution_options(
+        yield_per=ROWS_PER_QUERY, stream_results=True
+    )
+    maker = _RowMaker(plan, context, float(settings["partial_threshold"]))
+    flag_filter = only.flag if only is not None else ""
+    wave_name, year, threshold, q_hash = (
+        wave.name,
+        wave.survey_year,
+        maker.threshold,
+        q.content_hash,
+    )
+    rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
+    # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
+    result = session.connection().execute(stmt)
+    while chunk := result.fetchmany(ROWS_PER_QUERY):
+        batch: list[tuple[Any, ...]] = []
+        for (rid, status, mode, started, completed, seconds, language, review, rejected,
+             answers, sheet, device, digest, hh, stratum, psu, town, attrs, explicit,
+             username) in chunk:  # fmt: skip
+            answers = (answers and json_loads(answers)) or _EMPTY
+            get = answers.get
+            attrs = (attrs and json_loads(attrs)) or _EMPTY
+            sheet = sheet and json_loads(sheet)
+            design = list(map(attrs.get, DESIGN_NUMERIC))
+            if design[-1] is None and all(map(attrs.get, _PROBABILITIES)):
+                design[-1] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
+            complete = status is complete_status
+            share = None if complete else answered_share(q, dict(answers), year)
+            disposition = derive_disposition(
+                explicit=explicit, status=status.value, answered_share=share,
+                last_attempt=None, mode=mode, partial_threshold=threshold)  # fmt: skip
+            complete_derived, other_derived = maker.derived(get, answers)
+            if complete:
+                flags = rules.flags(get, seconds, device, digest, mode)
+                if flag_filter and not flag_match(flag_filter, dict(zip(FLAG_NAMES, flags,
+                                                                         strict=True)),
+                                                  review or ""):  # fmt: skip
+                    continue
+                tail = (*maker.scores(sheet), *flags, sum(flags))
+            else:
+                if flag_filter:
+                    continue
+                tail = (*maker.blank_scores, *maker.blank_flags)
+            batch.append((
+                rid, wave_name, hh or "", stratum or "", psu or "", town or "", mode,
+                username or "", *design, disposition, status.value, format_time(started),
+                format_time(completed), seconds / 60 if seconds is not None else None,
+                language, *maker.answers(get),
+                *(complete_derived if complete else other_derived), *tail,
+                review or "", int(bool(rejected)), q_hash,
+            ))  # fmt: skip
+        if batch:
+            yield batch
+    session.rollback()
 
 
 def export_rows(
     session: Session, plan: ExportPlan, *, include_partial: bool = True,
     only: ResponseFilter | None = None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """One dict per response (column name -> CSV-style value), streamed in id order;
-    ``only``: just the responses this filter of the response browser lets through."""
-    wave, q = plan.wave, plan.questionnaire
-    settings = wave_settings(wave)
-    context = quality_context(session, wave)
-    statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
-    # plain columns, not ORM entities: no identity map, and the paradata JSON is not read
-    stmt = (
-        select(Response.id, Response.status, Response.mode, Response.started_at,
-               Response.completed_at, Response.duration_seconds, Response.language,
-               Response.review, Response.rejected, Response.answers, Response.score,
-               Response.device_id, Response.answers_hash, Invitation.household_id,
-               Invitation.stratum, Invitation.psu, Invitation.town, Invitation.attributes,
-               Invitation.disposition, User.username)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .outerjoin(User, Invitation.interviewer_id == User.id)
-        .where(Response.wave_id == wave.id, Response.status.in_(statuses),
-               *(only.conditions(wave.id) if only is not None else ()))
-        .order_by(Response.id)
-        .execution_options(yield_per=ROWS_PER_QUERY, stream_results=True)
-    )  # fmt: skip
-    answer_cols = _AnswerColumns(plan.columns)
-    with_age = any(c.name == "age" for c in plan.columns) and "age" not in q.items_by_concept()
-    derive = _Derivation(q, wave.survey_year, with_age)
-    threshold = float(settings["partial_threshold"])
-    # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
-    result = session.connection().execute(stmt)
-    for resp in result:
-        hh, stratum, psu, town = resp.household_id, resp.stratum, resp.psu, resp.town
-        attrs, explicit, username = resp.attributes, resp.disposition, resp.username
-        answers = dict(resp.answers or {})
-        attrs = dict(attrs or {})
-        complete = resp.status is ResponseStatus.COMPLETE
-        share = None if complete else answered_share(q, answers, wave.survey_year)
-        row: dict[str, Any] = {
-            "respondent_id": resp.id, "wave": wave.name, "household_id": hh or "",
-            "stratum": stratum or "", "psu": psu or "", "sample_town": town or "",
-            "mode": resp.mode, "interviewer": username or "",
-            "disposition": derive_disposition(
-                explicit=explicit, status=resp.status.value, answered_share=share,
-                last_attempt=None, mode=resp.mode, partial_threshold=threshold),
-            "status": resp.status.value, "started_at": format_time(resp.started_at),
-            "completed_at": format_time(resp.completed_at),
-            "duration_minutes": (resp.duration_seconds / 60
-                                 if resp.duration_seconds is not None else None),
-            "language": resp.language, "review": resp.review or "",
-            "rejected": int(bool(resp.rejected)),
-            "questionnaire_hash": q.content_hash,
-        }  # fmt: skip
-        for key in DESIGN_NUMERIC:
-            row[key] = attrs.get(key)
-        if row["base_weight"] is None and all(attrs.get(k) for k in ("prob1", "prob2", "prob3")):
-            row["base_weight"] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
-        answer_cols.fill(row, answers)
-        derive.fill(row, answers, complete)
-        if complete:
-            _scores(row, resp.score, q)
-            flags = flags_for(q, answers, duration=resp.duration_seconds,
-                              device_id=resp.device_id, answer_hash=resp.answers_hash,
-                              mode=resp.mode, context=context)  # fmt: skip
-            for name, value in flags.items():
-                row[f"quality_{name}"] = value
-            row["quality_flags"] = sum(flags.values())
-        if (
-            only is not None
-            and only.flag
-            and not (complete and flag_match(only.flag, flags, resp.review or ""))
-        ):
-            continue
-        yield row
-    session.rollback()
-
-
-def _scores(row: dict[str, Any], sheet: dict[str, Any] | None, q: Questionnaire) -> None:
-    if not sheet or sheet.get("content_hash") != q.content_hash:
-        return  # not scored yet (kesu wave rescore): scores stay empty
-    for scale_id, result in (sheet.get("scales") or {}).items():
-        row[f"scale_{scale_id}"] = result.get("score")
-        row[f"band_{scale_id}"] = result.get("band")
-    for flag_id, value in (sheet.get("flags") or {}).items():
-        row[f"flag_{flag_id}"] = value
-    if "total" not in sheet:
-        return
-    row.update({"item_" + k: v for k, v in sheet.get("items", {}).items()})
-    row.update({"score_" + k: v for k, v in sheet.get("dimensions", {}).items()})
-    row["score_total"] = sheet.get("total")
-    row["level"] = sheet.get("level")
-    row["literate"] = int(bool(sheet.get("literate")))
+    """:func:`export_batches` one dict (column name -> value) per response."""
+    names = [c.name for c in plan.columns]
+    for batch in export_batches(session, plan, include_partial=include_partial, only=only):
+        for row in batch:
+            yield dict(zip(names, row, strict=True))
 
 
 # -- writers ----------------------------------------------------------------------------------
@@ -402,117 +520,309 @@ def _csv_float(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def iter_csv(
-    plan: ExportPlan, rows: Iterator[dict[str, Any]], *, chunk_rows: int = 500
-) -> Iterator[bytes]:
-    """CSV (UTF-8 with BOM) in chunks of ``chunk_rows`` rows; text cells that a spreadsheet
-    would run as a formula get a leading apostrophe (:mod:`survey.csvsafe`).
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
-    Each chunk is formatted column by column (one comprehension per column, only the
-    columns that can hold text or fractions are inspected) and written by ``writerows``."""
+
+def csv_field(value: Any) -> str:
+    """The text of one CSV field as ``csv.writer`` (Excel dialect, minimal quoting) writes
+    it, except: None is empty; a float is written as an integer when it is one (``2``,
+    not ``2.0``) and empty when not finite; ``True``/``False`` are ``1``/``0`` (as in the
+    .sav and .dta files); a text a spreadsheet would run as a formula gets a leading
+    apostrophe (:mod:`survey.csvsafe`). Values that compare equal get the same text."""
+    t = type(value)
+    if value is None:
+        return ""
+    if t is float:
+        return _csv_float(value)
+    if t is int or t is bool:
+        return str(int(value))
+    text = value if t is str else str(value)
+    if t is str and text.startswith(FORMULA_STARTS):
+        text = spreadsheet_safe(text)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+#: columns whose values rarely repeat: formatted value by value, never remembered
+_UNIQUE_COLUMNS = frozenset(
+    ("respondent_id", "household_id", "started_at", "completed_at", "duration_minutes")
+)
+_MEMO_LIMIT = 100_000
+
+
+def _unique(column: Column) -> bool:
+    """Whether a column's values rarely repeat (ids, times, free text)."""
+    return column.name in _UNIQUE_COLUMNS or (
+        column.item is not None and column.item.type is ItemType.TEXT
+    )
+
+
+def iter_csv(plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
+    """CSV (UTF-8 with BOM, Excel dialect: ``,`` and CRLF, quotes only where needed) of
+    :func:`export_batches`, one chunk of bytes per batch; each field as :func:`csv_field`.
+
+    A row is one ``map`` over a dict of the texts of the values met so far (answer codes,
+    scores, flags and weights repeat, across columns too; equal values have equal texts);
+    the columns whose values are unique (ids, times, free text) are formatted directly."""
     names = [c.name for c in plan.columns]
-    floats: dict[float, str] = {}  # scores repeat a few values: format each once
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(names)
-    pick = operator.itemgetter(*names)
-    blank = dict.fromkeys(names)
+    head = ("\ufeff" + ",".join(map(csv_field, names)) + "\r\n").encode("utf-8")
+    for chunk in _csv_rows(plan, batches):
+        yield head + chunk
+        head = b""
+    if head:  # no rows: the header alone
+        yield head
 
-    def cell(v: Any) -> Any:
-        # the csv module writes None as '' and ints and strings as they are; floats
-        # need the integral/NaN handling; texts are made formula-safe (survey.csvsafe)
-        t = type(v)
-        if t is str:
-            return spreadsheet_safe(v) if v.startswith(FORMULA_STARTS) else v
-        if t is float:
-            text = floats.get(v)
-            if text is None:
-                text = _csv_float(v)
-                if len(floats) < 4096:
-                    floats[v] = text
-            return text
-        return v
 
-    def flush(batch: list[tuple[Any, ...]]) -> bytes:
-        columns = list(zip(*batch, strict=True))
-        for i, values in enumerate(columns):
-            # answer codes, scores and flags repeat: each distinct value is checked once
-            # (not when equal values of two types meet - True, 1 and 1.0 - nor unhashable)
-            kinds = set(map(type, values))
+def _csv_rows(plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
+    """The CSV lines of :func:`iter_csv` without the header, one chunk per batch."""
+    unique = [i for i, c in enumerate(plan.columns) if _unique(c)]
+    memo: dict[Any, str] = {None: ""}
+    lookup = memo.__getitem__
+
+    def slow(values: list[Any]) -> list[str]:
+        # a value not met before (or one that cannot be a key): formatted and remembered
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+            memo[None] = ""
+        cells = []
+        for v in values:
             try:
-                if bool in kinds or (int in kinds and float in kinds):
-                    raise TypeError
-                distinct = set(values)
+                cells.append(memo[v])
+            except KeyError:
+                memo[v] = text = csv_field(v)
+                cells.append(text)
             except TypeError:
-                columns[i] = tuple(map(cell, values))
-                continue
-            changed = {v: c for v in distinct if (c := cell(v)) is not v}
-            if changed:
-                columns[i] = tuple(map(changed.get, values, values))
-        writer.writerows(zip(*columns, strict=True))
-        data = buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
-        return data
+                cells.append(csv_field(v))
+        return cells
 
-    batch: list[tuple[Any, ...]] = []
-    head = buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    for row in rows:
-        full = blank.copy()
-        full.update(row)
-        batch.append(pick(full))
-        if len(batch) == chunk_rows:
-            yield head + flush(batch)
-            head = b""
-            batch = []
-    yield head + (flush(batch) if batch else b"")
+    for batch in batches:
+        lines = []
+        for row in batch:
+            values = list(row)
+            for i in unique:
+                values[i] = None
+            try:
+                cells = list(map(lookup, values))
+            except (KeyError, TypeError):
+                cells = slow(values)
+            for i in unique:
+                cells[i] = csv_field(row[i])
+            lines.append(",".join(cells))
+        lines.append("")
+        yield "\r\n".join(lines).encode("utf-8")
 
 
 def stat_columns(plan: ExportPlan) -> list[StatColumn]:
-    """The .sav/.dta variables of a plan (CSV-only columns left out)."""
+    """The .sav/.dta variables of a plan (CSV-only columns left out); an answer-code
+    variable stores each code as its number (``codes``) with the option labels."""
     return [
-        StatColumn(c.name, c.label, c.kind in ("num", "code"), c.width, dict(c.value_labels))
+        StatColumn(
+            c.name,
+            c.label,
+            c.kind in ("num", "code"),
+            c.width,
+            dict(c.value_labels),
+            codes=dict(c.codes) if c.kind == "code" else {},
+            unique=_unique(c),
+        )  # fmt: skip
         for c in plan.columns
         if not c.csv_only
     ]
 
 
-def _stat_rows(columns: list[Column], rows: Iterator[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-    """The rows as value tuples in column order, answer codes as their numbers; numbers
-    and text pass as they are (the writers treat anything that is not a number as missing
-    in a numeric variable). Codes are converted column by column (:func:`columnwise`)."""
-    names = [c.name for c in columns]
-    pick = operator.itemgetter(*names)
-    blank = dict.fromkeys(names)
-
-    def same(value: Any) -> Any:
-        return value
-
-    def coded(codes: dict[str, int]) -> Callable[[Any], Any]:
-        return lambda value: codes.get(str(value))
-
-    def picked() -> Iterator[tuple[Any, ...]]:
-        for row in rows:
-            full = blank.copy()
-            full.update(row)
-            yield pick(full)
-
-    converters = [coded(c.codes) if c.kind == "code" else same for c in columns]
-    return columnwise(picked(), converters)
-
-
 def write_stat_file(
-    out: BinaryIO, plan: ExportPlan, rows: Iterator[dict[str, Any]], fmt: str
+    out: BinaryIO, plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]] | Packed, fmt: str
 ) -> int:
-    """Write ``rows`` as ``sav`` or ``dta`` to the seekable ``out``; returns the row count."""
-    columns = [c for c in plan.columns if not c.csv_only]
-    converted = _stat_rows(columns, rows)
+    """Write :func:`export_batches` (or records packed by worker processes) as ``sav`` or
+    ``dta`` to the seekable ``out``; returns the row count."""
+    rows = batches if isinstance(batches, Packed) else _stat_rows(plan, batches)
     label = f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
     writer = write_sav if fmt == "sav" else write_dta
-    return writer(out, stat_columns(plan), converted, file_label=label)
+    return writer(out, stat_columns(plan), rows, file_label=label)
+
+
+def _stat_rows(
+    plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows without the CSV-only columns."""
+    keep = operator.itemgetter(*(i for i, c in enumerate(plan.columns) if not c.csv_only))
+    return (keep(row) for batch in batches for row in batch)
+
+
+# -- large exports in worker processes ---------------------------------------------------------
+#: responses per chunk a worker process exports
+CHUNK_ROWS = 10_000
+#: exports of fewer responses are made in the calling process
+PARALLEL_MIN_ROWS = 30_000
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+def export_workers() -> int:
+    """How many worker processes a large export uses: ``KESU_EXPORT_WORKERS`` when set
+    (1: none), else the number of CPUs this process may run on."""
+    setting = os.environ.get("KESU_EXPORT_WORKERS", "").strip()
+    if setting:
+        try:
+            return max(1, int(setting))
+        except ValueError:
+            logger.warning("KESU_EXPORT_WORKERS=%r is not a number: using 1", setting[:16])
+            return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)  # fmt: skip
+
+
+def _id_ranges(
+    session: Session, wave_id: int, only: ResponseFilter | None, chunk_rows: int
+) -> list[tuple[int, int]]:
+    """Consecutive runs of ``chunk_rows`` response ids of the export, as (first, last)
+    (the ids are streamed, not held)."""
+    stmt = _selection(wave_id, (Response.id,), True, only).execution_options(
+        yield_per=50_000, stream_results=True
+    )
+    ranges: list[tuple[int, int]] = []
+    first = last = None
+    count = 0
+    for (rid,) in session.execute(stmt):
+        if first is None:
+            first = rid
+        last = rid
+        count += 1
+        if count % chunk_rows == 0:
+            ranges.append((first, last))
+            first = None
+    if first is not None and last is not None:
+        ranges.append((first, last))
+    return ranges
+
+
+def _parallel_parts(
+    session: Session, plan: ExportPlan, fmt: str, only: ResponseFilter | None
+) -> Iterator[tuple[bytes, int]] | None:
+    """The export's rows as ``fmt`` parts (CSV lines without the header, or packed
+    ``sav``/``dta`` records) made by worker processes, chunk by chunk of response ids, in
+    order; None when the export is better made in this process (one CPU, fewer than
+    :data:`PARALLEL_MIN_ROWS` responses, or an in-memory database the workers cannot
+    open). Chunks hold :data:`CHUNK_ROWS` responses.
+
+    Each worker opens the database itself and exports whole chunks: the rows and their
+    formatting (the work that grows with the responses) run on every CPU, and this
+    process only joins the parts. At most ``workers + 1`` parts are held at a time, so
+    memory stays flat. On PostgreSQL the workers read this process's snapshot
+    (``pg_export_snapshot``): the file is one consistent state of the wave, as a single
+    query's would be.
+    """
+    workers = export_workers()
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    url = engine.url
+    if workers < 2 or (
+        url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    ):
+        return None
+    wave_id, wave_name = plan.wave.id, plan.wave.name
+    count = (
+        session.scalar(
+            select(func.count()).select_from(
+                _selection(wave_id, (Response.id,), True, only).subquery()
+            )
+        )
+        or 0
+    )
+    if count < PARALLEL_MIN_ROWS:
+        return None
+    return _run_workers(
+        engine, wave_name, wave_id, fmt, only, min(workers, -(-count // CHUNK_ROWS))
+    )
+
+
+def _run_workers(
+    engine: Engine, wave_name: str, wave_id: int, fmt: str, only: ResponseFilter | None,
+    workers: int,
+) -> Iterator[tuple[bytes, int]]:  # fmt: skip
+    import multiprocessing
+    from concurrent.futures import Future
+    from concurrent.futures import ProcessPoolExecutor
+
+    postgres = engine.url.get_backend_name() == "postgresql"
+    # a connection of its own, open while the parts are made (the request's session may
+    # be closed before a streamed download ends); the quality facts and the chunks are
+    # read in its transaction, whose snapshot the workers share on PostgreSQL
+    with engine.connect() as conn:
+        if postgres:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            snapshot = (conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                        if postgres else None)  # fmt: skip
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as own:
+                context = quality_context(own, get_wave(own, wave_name))
+                ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
+            url = engine.url.render_as_string(hide_password=False)
+            pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_start, initargs=(url, wave_name),
+            )  # fmt: skip
+            pending: deque[Future[tuple[bytes, int]]] = deque()
+            todo = iter(ranges)
+            try:
+                for ids in itertools.islice(todo, workers + 1):
+                    pending.append(pool.submit(_worker_chunk, fmt, only, context, snapshot, ids))
+                while pending:
+                    part = pending.popleft().result()
+                    for ids in itertools.islice(todo, 1):
+                        pending.append(
+                            pool.submit(_worker_chunk, fmt, only, context, snapshot, ids)
+                        )
+                    yield part
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(url: str, wave_name: str) -> None:
+    """A worker process's database session and export plan, kept for its chunks."""
+    from survey.db import create_db_engine
+
+    engine = create_db_engine(url)
+    session = Session(engine)
+    _WORKER.update(engine=engine, session=session, plan=export_plan(session, wave_name))
+
+
+def _worker_chunk(
+    fmt: str, only: ResponseFilter | None, context: WaveQuality, snapshot: str | None,
+    ids: tuple[int, int],
+) -> tuple[bytes, int]:  # fmt: skip
+    """One chunk of responses as CSV lines or packed ``sav``/``dta`` records, and its row count."""
+    session: Session = _WORKER["session"]
+    plan: ExportPlan = _WORKER["plan"]
+    session.rollback()
+    if snapshot is not None:
+        if not _SNAPSHOT_ID.fullmatch(snapshot):
+            raise ValueError(f"not a snapshot id: {snapshot[:40]!r}")
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+    batches = export_batches(session, plan, only=only, ids=ids, context=context)
+    if fmt == "csv":
+        counted = _counted(batches)
+        data = b"".join(_csv_rows(plan, counted))
+        return data, counted.rows
+    out = io.BytesIO()
+    n = record_packer(stat_columns(plan), fmt).records(_stat_rows(plan, batches), out)
+    return out.getvalue(), n
+
+
+class _counted:
+    """Batches passed through, their rows counted."""
+
+    def __init__(self, batches: Iterable[list[tuple[Any, ...]]]) -> None:
+        self.batches, self.rows = batches, 0
+
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        for batch in self.batches:
+            self.rows += len(batch)
+            yield batch
 
 
 def stream_file(handle: BinaryIO, block: int = 1 << 16) -> Iterator[bytes]:
@@ -548,12 +858,16 @@ def export_stream(
 
         data = codebook_csv(plan) if fmt == "codebook-csv" else codebook_pdf(plan)
         return iter([data])
-    rows = export_rows(session, plan, only=only)
+    parts = _parallel_parts(session, plan, fmt, only)
     if fmt == "csv":
-        return iter_csv(plan, rows)
+        if parts is not None:
+            head = "\ufeff" + ",".join(map(csv_field, (c.name for c in plan.columns))) + "\r\n"
+            return itertools.chain([head.encode("utf-8")], (data for data, _ in parts))
+        return iter_csv(plan, export_batches(session, plan, only=only))
     spool = tempfile.TemporaryFile()
     try:
-        count = write_stat_file(spool, plan, rows, fmt)
+        body = Packed(parts) if parts is not None else export_batches(session, plan, only=only)
+        count = write_stat_file(spool, plan, body, fmt)
     except BaseException:
         spool.close()
         raise

@@ -442,4 +442,4 @@ def review_response(
 
 def format_time(value: datetime | None) -> str:
     """ISO time without microseconds ('' for None)."""
-    return value.replace(microsecond=0).isoformat() if value is not None else ""
+    return value.isoformat(timespec="seconds") if value is not None else ""

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,20 +72,32 @@ def _collect_checks(q: Questionnaire) -> _Checks:
 
 def attention_failed(q: Questionnaire, answers: Mapping[str, Any]) -> bool:
     """True when an answered attention check differs from the expected code."""
-    for var, expected in _checks(q)[0]:
-        given = answers.get(var)
+    return _attention_failed(_checks(q)[0], answers.get)
+
+
+def straightlined(q: Questionnaire, answers: Mapping[str, Any], min_rows: int) -> bool:
+    """True when a grid with >= ``min_rows`` substantive rows has one answer in every row."""
+    return _straightlined(_long_grids(_checks(q)[1], min_rows), answers.get)
+
+
+def _attention_failed(checks: tuple[tuple[str, str], ...], get: Callable[[str], Any]) -> bool:
+    for var, expected in checks:
+        given = get(var)
         if given is not None and given != expected:
             return True
     return False
 
 
-def straightlined(q: Questionnaire, answers: Mapping[str, Any], min_rows: int) -> bool:
-    """True when a grid with >= ``min_rows`` substantive rows has one answer in every row."""
-    for rows in _checks(q)[1]:
-        if len(rows) < max(min_rows, 2):
-            continue
-        given = [answers.get(r) for r in rows]
-        if all(isinstance(v, str) and v for v in given) and len(set(given)) == 1:
+def _long_grids(grids: tuple[tuple[str, ...], ...], min_rows: int) -> tuple[tuple[str, ...], ...]:
+    return tuple(rows for rows in grids if len(rows) >= max(min_rows, 2))
+
+
+def _straightlined(grids: tuple[tuple[str, ...], ...], get: Callable[[str], Any]) -> bool:
+    for rows in grids:
+        given = tuple(map(get, rows))
+        first = given[0]
+        # every row the same non-empty code (a value equal to a str is a str)
+        if isinstance(first, str) and first and given.count(first) == len(given):
             return True
     return False
 
@@ -129,6 +142,49 @@ class WaveQuality:
     duplicate_hashes: frozenset[str]
 
 
+class FlagRules:
+    """The flag rules of one questionnaire and one wave's facts, prepared once: the
+    attention checks' variables and expected codes, and the grids long enough to count
+    as straightlined. :func:`flags_for` and the exports (row after row) both use them."""
+
+    def __init__(self, q: Questionnaire, context: WaveQuality) -> None:
+        attention, grids = _checks(q)
+        self.attention = attention
+        self.grids = _long_grids(grids, context.straightline_min_rows)
+        self.speeder_seconds = (context.speeder_seconds
+                                if math.isfinite(context.speeder_seconds) else None)  # fmt: skip
+        self.devices, self.hashes = context.duplicate_devices, context.duplicate_hashes
+
+    def flags(
+        self, get: Callable[[str], Any], duration: float | None, device_id: str | None,
+        answer_hash: str | None, mode: str,
+    ) -> tuple[int, ...]:  # fmt: skip
+        """The 0/1 flags in :data:`FLAG_NAMES` order; ``get`` looks an answer up."""
+        limit = self.speeder_seconds
+        speeder = duration is not None and limit is not None and duration < limit
+        straight = _straightlined(self.grids, get)
+        attention = _attention_failed(self.attention, get)
+        return (
+            int(speeder), int(straight), int(attention),
+            int(mode == "web" and device_id is not None and device_id in self.devices),
+            int(answer_hash is not None and answer_hash in self.hashes),
+        )  # fmt: skip
+
+
+_RULES: dict[tuple[int, str, int], tuple[Questionnaire, WaveQuality, FlagRules]] = {}
+
+
+def flag_rules(q: Questionnaire, context: WaveQuality) -> FlagRules:
+    """:class:`FlagRules` of ``q`` and ``context``, remembered for the objects' lifetime."""
+    key = (id(q), q.content_hash, id(context))
+    found = _RULES.get(key)
+    if found is None or found[0] is not q or found[1] is not context:
+        if len(_RULES) > 64:
+            _RULES.clear()
+        found = _RULES[key] = (q, context, FlagRules(q, context))
+    return found[2]
+
+
 def flags_for(
     q: Questionnaire,
     answers: Mapping[str, Any],
@@ -140,19 +196,5 @@ def flags_for(
     context: WaveQuality,
 ) -> dict[str, int]:
     """The 0/1 flags of :data:`FLAG_NAMES` for one complete response."""
-    speeder = (
-        duration is not None
-        and math.isfinite(context.speeder_seconds)
-        and duration < context.speeder_seconds
-    )
-    return {
-        "speeder": int(speeder),
-        "straightline": int(straightlined(q, answers, context.straightline_min_rows)),
-        "attention": int(attention_failed(q, answers)),
-        "duplicate_device": int(
-            mode == "web" and device_id is not None and device_id in context.duplicate_devices
-        ),
-        "duplicate_answers": int(
-            answer_hash is not None and answer_hash in context.duplicate_hashes
-        ),
-    }
+    flags = flag_rules(q, context).flags(answers.get, duration, device_id, answer_hash, mode)
+    return dict(zip(FLAG_NAMES, flags, strict=True))

@@ -21,13 +21,12 @@ Both are read back by pyreadstat in the tests (labels and values round-trip).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 import math
+import operator
 import struct
 from collections.abc import Callable
 from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -55,6 +54,10 @@ class StatColumn:
         numeric: True for numbers, False for text.
         width: for text, the maximum length in UTF-8 bytes.
         value_labels: integer value -> label (numeric variables only).
+        codes: text code -> the number stored (answer codes of a numeric variable): a
+            value is looked up as ``str(value)``, and one not listed is missing.
+        unique: the values rarely repeat (ids, times, free text): converted one by one,
+            not remembered.
     """
 
     name: str
@@ -62,6 +65,8 @@ class StatColumn:
     numeric: bool
     width: int = 0
     value_labels: dict[int, str] = field(default_factory=dict)
+    codes: dict[str, int] = field(default_factory=dict)
+    unique: bool = False
 
 
 def _cut(text: str, limit: int) -> bytes:
@@ -73,34 +78,106 @@ def _cut(text: str, limit: int) -> bytes:
 
 
 def _number(value: Any) -> float | None:
+    """A value of a numeric variable as a float (-0.0 as 0.0: equal numbers are stored
+    alike); None (missing) for a blank, a text, a list or anything else that is not a
+    finite number."""
     if value is None or isinstance(value, str):
         return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number + 0.0 if math.isfinite(number) else None
 
 
-def columnwise(
-    rows: Iterable[Sequence[Any]], converters: Sequence[Callable[[Any], Any]], batch: int = 1000
-) -> Iterator[tuple[Any, ...]]:
-    """``rows`` with ``converters[i]`` applied to the i-th value, a batch of rows at a time:
-    per column, each distinct value is converted once (codes, flags and scores repeat) and
-    mapped by a dict; a column whose equal values differ in type (``True``, ``1``,
-    ``1.0``) or that holds unhashable values is converted value by value."""
-    it = iter(rows)
-    while chunk := list(itertools.islice(it, batch)):
-        columns = list(zip(*chunk, strict=True))
-        for i, values in enumerate(columns):
-            convert = converters[i]
-            kinds = set(map(type, values))
+def _numbers(col: StatColumn) -> Callable[[Any], float | None]:
+    """A value of the numeric variable ``col`` -> its number (None: missing)."""
+    if not col.codes:
+        return _number
+    codes = col.codes
+    return lambda value: _number(codes.get(str(value)))
+
+
+_MEMO_LIMIT = 100_000
+
+
+class RecordPacker:
+    """Rows -> fixed-width records, each packed by one precompiled ``struct``.
+
+    Every value goes through its column's converter, remembered by value (a code, flag
+    or score repeats): numbers share one memo per storage type, text and code columns one
+    memo per width or code list, holding only text keys (``1`` and ``"1"``, or ``1`` and
+    ``True``, are then never confused). Columns marked ``unique`` are converted value by
+    value. A row is one ``map`` over the memos; a value not met before takes the slow path.
+    """
+
+    def __init__(
+        self, layout: struct.Struct, converters: Sequence[Callable[[Any], Any]],
+        groups: Sequence[tuple[Any, ...]], text_keys: Sequence[bool],
+        unique: Sequence[bool],
+    ) -> None:  # fmt: skip
+        self.pack = layout.pack
+        self.converters = list(converters)
+        memos: dict[tuple[Any, ...], dict[Any, Any]] = {}
+        self.memos = [memos.setdefault(g, {}) for g in groups]
+        self.text_keys = list(text_keys)
+        self.unique = [i for i, u in enumerate(unique) if u]
+        self._seed()
+
+    def _seed(self) -> None:
+        """Empty memos holding only the conversion of None (a blank cell)."""
+        for memo in self.memos:
+            memo.clear()
+        for memo, convert in zip(self.memos, self.converters, strict=True):
+            memo[None] = convert(None)
+
+    def _slow(self, values: list[Any]) -> list[Any]:
+        if any(len(m) > _MEMO_LIMIT for m in self.memos):
+            self._seed()
+        cells = []
+        for memo, convert, text_only, v in zip(
+            self.memos, self.converters, self.text_keys, values, strict=True
+        ):
             try:
-                if bool in kinds or (int in kinds and float in kinds):
-                    raise TypeError
-                done = {v: convert(v) for v in set(values)}
-            except TypeError:
-                columns[i] = tuple(map(convert, values))
-                continue
-            columns[i] = tuple(map(done.__getitem__, values))
-        yield from zip(*columns, strict=True)
+                cells.append(memo[v])
+            except (KeyError, TypeError):
+                cell = convert(v)
+                if not text_only or type(v) is str:
+                    try:
+                        memo[v] = cell
+                    except TypeError:  # unhashable: not remembered
+                        pass
+                cells.append(cell)
+        return cells
+
+    def records(self, rows: Iterable[Sequence[Any]], out: BinaryIO) -> int:
+        """Write the records of ``rows`` to ``out``; returns the number of rows."""
+        lookup, memos, unique, converters = (
+            operator.getitem,
+            self.memos,
+            self.unique,
+            self.converters,
+        )
+        pack = self.pack
+        n = 0
+        buffer = bytearray()
+        for row in rows:
+            values = list(row)
+            for i in unique:
+                values[i] = None
+            try:
+                cells = list(map(lookup, memos, values))
+            except (KeyError, TypeError):
+                cells = self._slow(values)
+            for i in unique:
+                cells[i] = converters[i](row[i])
+            buffer += pack(*cells)
+            n += 1
+            if len(buffer) > 1 << 20:
+                out.write(buffer)
+                buffer.clear()
+        out.write(buffer)
+        return n
 
 
 # -- SPSS .sav -------------------------------------------------------------------------------
@@ -175,39 +252,18 @@ def _sav_dictionary(columns: Sequence[StatColumn], file_label: str) -> bytes:
 def write_sav(
     out: BinaryIO,
     columns: Sequence[StatColumn],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | Packed,
     *,
     file_label: str = "",
 ) -> int:
     """Write an SPSS system file to the seekable binary ``out``; returns the row count.
 
-    Each row holds one value per column: numbers (None/NaN missing) or text (None empty).
+    Each row holds one value per column: numbers (None/NaN missing) or text (None empty);
+    or ``rows`` is :class:`Packed` records.
     """
     start = out.tell()
     out.write(_sav_dictionary(columns, file_label))
-    sizes = [0 if col.numeric else _segments(col) * 8 for col in columns]
-    # one precompiled layout per case: every value packed by a single call
-    layout = struct.Struct("<" + "".join("d" if s == 0 else f"{s}s" for s in sizes))
-    n = 0
-    buffer = bytearray()
-
-    def sav_value(size: int) -> Callable[[Any], Any]:
-        if size == 0:
-            return lambda value: _SYSMIS if (number := _number(value)) is None else number
-        blank = b" " * size
-        limit = min(size, SAV_MAX_STRING)
-        return lambda value: (
-            blank if value is None or value == "" else _cut(str(value), limit).ljust(size)
-        )
-
-    pack = layout.pack
-    for values in columnwise(rows, [sav_value(size) for size in sizes]):
-        buffer += pack(*values)
-        n += 1
-        if len(buffer) > 1 << 20:
-            out.write(buffer)
-            buffer.clear()
-    out.write(buffer)
+    n = _write_records(out, columns, rows, "sav")
     end = out.tell()
     out.seek(start + 80)
     out.write(struct.pack("<i", n))
@@ -236,7 +292,7 @@ def _fixed(text: str, size: int) -> bytes:
 def write_dta(
     out: BinaryIO,
     columns: Sequence[StatColumn],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | Packed,
     *,
     file_label: str = "",
 ) -> int:
@@ -304,7 +360,7 @@ def write_dta(
     tag("<characteristics></characteristics>")
     mark()
     tag("<data>")
-    n = _dta_rows(out, columns, types, rows)
+    n = _write_records(out, columns, rows, "dta")
     tag("</data>")
     mark()
     tag("<strls></strls>")
@@ -326,38 +382,72 @@ def write_dta(
     return n
 
 
-def _dta_rows(
-    out: BinaryIO,
-    columns: Sequence[StatColumn],
-    types: list[tuple[int, int]],
-    rows: Iterable[Sequence[Any]],
-) -> int:
+@dataclass(frozen=True)
+class Packed:
+    """Records packed beforehand by :func:`record_packer` of the same columns and format
+    (in worker processes, say): ``(bytes, number of rows)`` parts, in file order."""
+
+    parts: Iterable[tuple[bytes, int]]
+
+
+def _write_records(
+    out: BinaryIO, columns: Sequence[StatColumn], rows: Iterable[Sequence[Any]] | Packed,
+    fmt: str,
+) -> int:  # fmt: skip
+    if isinstance(rows, Packed):
+        n = 0
+        for data, count in rows.parts:
+            out.write(data)
+            n += count
+        return n
+    return record_packer(columns, fmt).records(rows, out)
+
+
+def record_packer(columns: Sequence[StatColumn], fmt: str) -> RecordPacker:
+    """The packer of ``columns``' rows into ``sav`` or ``dta`` records (one fixed-width
+    record per row; values as :func:`write_sav` describes)."""
+    text_keys = [bool(c.codes) or not c.numeric for c in columns]
+    unique = [c.unique for c in columns]
+    if fmt == "sav":
+        sizes = [0 if col.numeric else _segments(col) * 8 for col in columns]
+
+        def sav_value(col: StatColumn, size: int) -> Callable[[Any], Any]:
+            if size == 0:
+                numbers = _numbers(col)
+                return lambda value: _SYSMIS if (number := numbers(value)) is None else number
+            blank = b" " * size
+            limit = min(size, SAV_MAX_STRING)
+            return lambda value: (
+                blank if value is None or value == "" else _cut(str(value), limit).ljust(size)
+            )
+
+        # one precompiled layout per case: every value packed by a single call
+        layout = struct.Struct("<" + "".join("d" if s == 0 else f"{s}s" for s in sizes))
+        converters = [sav_value(c, s) for c, s in zip(columns, sizes, strict=True)]
+        groups = [_memo_group(c, ("sav", s)) for c, s in zip(columns, sizes, strict=True)]
+        return RecordPacker(layout, converters, groups, text_keys, unique)
+    types = [_dta_type(c) for c in columns]
     # one precompiled layout per row; struct pads strings with NUL bytes
     letters = {65526: "d", 65530: "b", 65528: "i"}
     layout = struct.Struct("<" + "".join(letters.get(code, f"{size}s") for code, size in types))
     missing = {65526: _DTA_MISSING_NUMBER, 65530: _DTA_BYTE_MISSING, 65528: _DTA_LONG_MISSING}
-    plan = [
-        (code <= DTA_MAX_STRING, code == 65526, missing.get(code), size) for code, size in types
-    ]
-    n = 0
-    buffer = bytearray()
 
-    def dta_value(is_text: bool, is_double: bool, absent: Any, size: int) -> Callable[[Any], Any]:
-        if is_text:
+    def dta_value(col: StatColumn, code: int, size: int) -> Callable[[Any], Any]:
+        if code <= DTA_MAX_STRING:
             return lambda value: b"" if value is None else _cut(str(value), size)
-        if is_double:
-            return lambda value: absent if (number := _number(value)) is None else number
-        return lambda value: absent if (number := _number(value)) is None else int(number)
+        numbers, absent = _numbers(col), missing[code]
+        if code == 65526:
+            return lambda value: absent if (number := numbers(value)) is None else number
+        return lambda value: absent if (number := numbers(value)) is None else int(number)
 
-    pack = layout.pack
-    for values in columnwise(rows, [dta_value(*p) for p in plan]):
-        buffer += pack(*values)
-        n += 1
-        if len(buffer) > 1 << 20:
-            out.write(buffer)
-            buffer.clear()
-    out.write(buffer)
-    return n
+    converters = [dta_value(c, *t) for c, t in zip(columns, types, strict=True)]
+    groups = [_memo_group(c, ("dta", *t)) for c, t in zip(columns, types, strict=True)]
+    return RecordPacker(layout, converters, groups, text_keys, unique)
+
+
+def _memo_group(col: StatColumn, storage: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Columns converted alike (same storage, same codes) share one memo."""
+    return (*storage, col.numeric, tuple(sorted(col.codes.items())))
 
 
 def _dta_label_table(col: StatColumn) -> bytes:

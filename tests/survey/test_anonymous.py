@@ -263,8 +263,8 @@ def test_units_file_and_admin_pages(app: Flask, session: Session) -> None:
 def test_exports_codebook_and_analysis_table_carry_the_scales(app: Flask, session: Session) -> None:
     from survey.analysis import analysis_table
     from survey.codebook import codebook_rows
+    from survey.export import export_batches
     from survey.export import export_plan
-    from survey.export import export_rows
     from survey.export import iter_csv
 
     wave = _mh_wave(session)
@@ -279,7 +279,7 @@ def test_exports_codebook_and_analysis_table_carry_the_scales(app: Flask, sessio
     assert "score_total" not in table and "literate" not in table
     assert table["psu"].tolist() == ["town07", "town07"]
     plan = export_plan(session, wave)
-    text = b"".join(iter_csv(plan, export_rows(session, plan))).decode("utf-8-sig")
+    text = b"".join(iter_csv(plan, export_batches(session, plan))).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["flag_self_harm"] for r in rows] == ["1", "0"]
     assert [r["band_gad7"] for r in rows] == ["mild", "mild"]  # seven 1s: 7

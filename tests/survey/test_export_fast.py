@@ -1,6 +1,7 @@
 """The export's fast paths (issue 15) against plain per-row references: the CSV writer
-formatting a chunk column by column, the derived columns remembered by their inputs, and
-the JSON columns read by orjson."""
+(values remembered across rows and columns), the .sav/.dta record packer (conversions
+remembered per column group), the derived columns remembered by their inputs, the JSON
+columns read by orjson, and large exports made by worker processes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import csv
 import io
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy.orm import Session
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
@@ -20,6 +23,7 @@ from survey.csvsafe import FORMULA_STARTS
 from survey.csvsafe import spreadsheet_safe
 from survey.db import json_loads
 from survey.demo import seed_simulated_wave
+from survey.export import Column
 from survey.export import export_plan
 from survey.export import export_rows
 from survey.export import iter_csv
@@ -27,7 +31,8 @@ from survey.services import create_wave
 
 
 def _reference_csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
-    """The CSV as the per-row writer before issue 15 made it (one cell at a time)."""
+    """The CSV as the per-row writer before issue 15 made it (one cell at a time; since
+    then True/False are written 1/0, as the .sav and .dta files store them)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
@@ -37,6 +42,8 @@ def _reference_csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
         for v in (row.get(n) for n in names):
             if type(v) is str and v.startswith(FORMULA_STARTS):
                 v = spreadsheet_safe(v)
+            elif type(v) is bool:
+                v = int(v)
             elif type(v) is float:
                 v = "" if not math.isfinite(v) else (str(int(v)) if v.is_integer() else repr(v))
             cells.append(v)
@@ -46,7 +53,7 @@ def _reference_csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
 
 class _Plan:
     def __init__(self, names: list[str]) -> None:
-        self.columns = [type("C", (), {"name": n})() for n in names]
+        self.columns = [Column(n, n, "str") for n in names]
 
 
 def test_the_chunked_csv_writer_writes_what_the_per_row_writer_wrote() -> None:
@@ -61,10 +68,15 @@ def test_the_chunked_csv_writer_writes_what_the_per_row_writer_wrote() -> None:
         row["c0"] = [1, "x"] if i % 97 == 0 else row.get("c0")  # an unhashable cell
         rows.append(row)
     rows[5]["c0"] = [1, "x"]
+    rows += [{"c1": 1, "c2": 1.0, "c3": True}, {"c1": True, "c2": 1, "c3": 1.0}]  # equal values
+    rows += [{"c4": float("nan")}, {"c4": float("nan")}, {"c5": -0.0}, {"c5": 0}]
     expected = _reference_csv(names, rows)
-    for chunk in (1, 7, 500, 5000):
-        got = b"".join(iter_csv(_Plan(names), iter(rows), chunk_rows=chunk))  # type: ignore[arg-type]
-        assert got == expected, chunk
+    tuples = [tuple(row.get(n) for n in names) for row in rows]
+    for size in (1, 7, 500, 5000):
+        batches = [tuples[i : i + size] for i in range(0, len(tuples), size)]
+        got = b"".join(iter_csv(_Plan(names), iter(batches)))  # type: ignore[arg-type]
+        assert got == expected, size
+    assert b"".join(iter_csv(_Plan(names), iter([]))) == expected.split(b"\r\n")[0] + b"\r\n"  # type: ignore[arg-type]
 
 
 def test_derived_columns_equal_the_questionnaires_own_rules(session: Session) -> None:
@@ -101,18 +113,75 @@ def test_json_columns_read_as_the_standard_library_reads_them() -> None:
         assert repr(got) == repr(want), text
 
 
-def test_columnwise_conversion_equals_converting_each_value() -> None:
-    from survey.statfiles import columnwise
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_packed_records_equal_converting_each_value(fmt: str) -> None:
+    from survey.statfiles import StatColumn
+    from survey.statfiles import record_packer
 
-    rng = np.random.default_rng(5)
-    pool: list[Any] = [None, 0, 1, 1.0, True, False, 2.5, float("nan"), "1", "A", "", [1]]
-    converters = [repr, lambda v: type(v).__name__ + str(v), str]
-    rows = [tuple(pool[int(rng.integers(len(pool)))] for _ in converters) for _ in range(2500)]
-    rows += [(1, 1.0, "x")] * 3 + [(True, 1, 1.0)] * 3  # equal values of different types
-    expected = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
-    for batch in (1, 3, 1000):
-        assert list(columnwise(rows, converters, batch=batch)) == expected
-    # a column of one type: each distinct value converted once
-    calls: list[Any] = []
-    out = list(columnwise([("a",), ("b",), ("a",)] * 100, [lambda v: calls.append(v) or v]))
-    assert [v for (v,) in out] == ["a", "b", "a"] * 100 and sorted(calls) == ["a", "b"]
+    codes = {"A": 1, "B": 2, "1": 7}
+    columns = [
+        StatColumn("num", "n", True), StatColumn("num2", "n2", True),
+        StatColumn("code", "c", True, value_labels={1: "a", 2: "b", 7: "x"}, codes=codes),
+        StatColumn("code2", "c2", True, value_labels={1: "a", 2: "b", 7: "x"}, codes=codes),
+        StatColumn("flag", "f", True, value_labels={0: "no", 1: "yes"}),
+        StatColumn("text", "t", False, width=12), StatColumn("text2", "t2", False, width=3),
+        StatColumn("id", "i", True, unique=True), StatColumn("free", "x", False, 40, unique=True),
+    ]  # fmt: skip
+    rng = np.random.default_rng(8)
+    pool: list[Any] = [None, 0, 1, 1.0, True, False, 2.5, float("nan"), -0.0, "1", "A", "B",
+                       "", "长文本长文本长文本", [1], 7, "7"]  # fmt: skip
+    rows = [tuple(pool[int(rng.integers(len(pool)))] for _ in columns) for _ in range(3000)]
+    rows = [tuple(0 if c.value_labels and not c.codes and type(v) is not int else v
+                  for c, v in zip(columns, row, strict=True)) for row in rows]  # fmt: skip
+    packer = record_packer(columns, fmt)
+    expected = b"".join(
+        packer.pack(*(convert(v) for convert, v in zip(packer.converters, row, strict=True)))
+        for row in rows
+    )
+    out = io.BytesIO()
+    assert packer.records(rows, out) == len(rows)
+    assert out.getvalue() == expected
+    # equal values of two types differ in a code column (True is no code, 1 is "1")
+    assert packer.converters[2](True) != packer.converters[2](1)
+
+
+def _comparable(data: bytes, fmt: str) -> bytes:
+    """A file without the time it was written (.sav header, .dta timestamp)."""
+    if fmt == "sav":
+        return data[:92] + data[109:]
+    if fmt == "dta":
+        return re.sub(rb"<timestamp>.*?</timestamp>", b"", data, count=1, flags=re.S)
+    return data
+
+
+def test_worker_processes_write_the_same_files(session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import survey.export as export
+    from survey.browse import ResponseFilter
+    from survey.export import export_stream
+
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    create_wave(session, name="p", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+                source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
+    rng = np.random.default_rng(4)
+    seed_simulated_wave(session, "p", q, simulate_wave(q, rng, n_psu=28, households_per_psu=3),
+                        actor="test", rng=rng)  # fmt: skip
+    used: list[bool] = []
+    parts_of = export._parallel_parts
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        parts = parts_of(*args, **kwargs)
+        used.append(parts is not None)
+        return parts
+
+    monkeypatch.setattr(export, "_parallel_parts", spy)
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", "1")
+    cases = [("csv", None), ("sav", None), ("dta", None), ("csv", ResponseFilter(flag="any"))]
+    alone = [b"".join(export_stream(session, "p", fmt, only)) for fmt, only in cases]
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", "2")
+    monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 13)
+    shared = [b"".join(export_stream(session, "p", fmt, only)) for fmt, only in cases]
+    assert used == [False] * 4 + [True] * 4
+    for (fmt, _), one, many in zip(cases, alone, shared, strict=True):
+        assert _comparable(many, fmt) == _comparable(one, fmt), fmt
+    assert alone[0].count(b"\r\n") > 40  # header and every response: 4 chunks of 13
