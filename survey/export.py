@@ -413,13 +413,15 @@ class _RowMaker:
 
 def _selection(
     wave_id: int, columns: Sequence[Any], include_partial: bool,
-    only: ResponseFilter | None, ids: tuple[int, int] | None = None,
+    only: ResponseFilter | None, ids: tuple[int, int | None] | None = None,
 ) -> Select[Any]:  # fmt: skip
     """``columns`` of the responses of wave ``wave_id`` an export holds (response -
     invitation - interviewer, as the response browser joins them), in response-id order;
-    ``ids``: only the responses with ids in that closed range."""
+    ``ids``: only the responses with ids in that closed range (an upper bound of None:
+    none)."""
     statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
-    bounds = (Response.id >= ids[0], Response.id <= ids[1]) if ids is not None else ()
+    bounds = () if ids is None else (Response.id >= ids[0],) if ids[1] is None else (
+        Response.id >= ids[0], Response.id <= ids[1])  # fmt: skip
     return (
         select(*columns)
         .join(Invitation, Response.invitation_id == Invitation.id)
@@ -432,7 +434,7 @@ def _selection(
 
 def export_batches(
     session: Session, plan: ExportPlan, *, include_partial: bool = True,
-    only: ResponseFilter | None = None, ids: tuple[int, int] | None = None,
+    only: ResponseFilter | None = None, ids: tuple[int, int | None] | None = None,
     context: WaveQuality | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:  # fmt: skip
     """The export rows (one tuple per response, values in plan column order, as CSV
@@ -672,28 +674,28 @@ def export_workers() -> int:
         os.cpu_count() or 1)  # fmt: skip
 
 
+def _export_ids(wave_id: int, only: ResponseFilter | None) -> Select[Any]:
+    """The ids of the responses an export holds; without a filter, from the index on
+    (wave, status) alone, not the wide rows."""
+    if only is not None:
+        return _selection(wave_id, (Response.id,), True, only)
+    statuses = (ResponseStatus.COMPLETE, ResponseStatus.PARTIAL)
+    return select(Response.id).where(Response.wave_id == wave_id, Response.status.in_(statuses))
+
+
 def _id_ranges(
     session: Session, wave_id: int, only: ResponseFilter | None, chunk_rows: int
-) -> list[tuple[int, int]]:
+) -> list[tuple[int, int | None]]:
     """Consecutive runs of ``chunk_rows`` response ids of the export, as (first, last)
-    (the ids are streamed, not held)."""
-    stmt = _selection(wave_id, (Response.id,), True, only).execution_options(
-        yield_per=50_000, stream_results=True
-    )
-    ranges: list[tuple[int, int]] = []
-    first = last = None
-    count = 0
-    for (rid,) in session.execute(stmt):
-        if first is None:
-            first = rid
-        last = rid
-        count += 1
-        if count % chunk_rows == 0:
-            ranges.append((first, last))
-            first = None
-    if first is not None and last is not None:
-        ranges.append((first, last))
-    return ranges
+    (None: no upper bound), found by the database (``row_number()``): only the first id
+    of each run is sent."""
+    ids = _export_ids(wave_id, only).subquery()
+    numbered = select(ids.c.id, func.row_number().over(order_by=ids.c.id).label("n")).subquery()
+    starts = list(session.scalars(
+        select(numbered.c.id).where((numbered.c.n - 1) % chunk_rows == 0).order_by(numbered.c.id)
+    ))  # fmt: skip
+    return [(lo, hi - 1) for lo, hi in itertools.pairwise(starts)] + (
+        [(starts[-1], None)] if starts else [])  # fmt: skip
 
 
 def _parallel_parts(
@@ -792,7 +794,7 @@ def _worker_start(url: str, wave_name: str) -> None:
 
 def _worker_chunk(
     fmt: str, only: ResponseFilter | None, context: WaveQuality, snapshot: str | None,
-    ids: tuple[int, int],
+    ids: tuple[int, int | None],
 ) -> tuple[bytes, int]:  # fmt: skip
     """One chunk of responses as CSV lines or packed ``sav``/``dta`` records, and its row count."""
     session: Session = _WORKER["session"]

@@ -261,7 +261,15 @@ class Response(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-Index("ix_response_wave_hash", Response.wave_id, Response.answers_hash)
+# the quality facts of a wave (survey.monitoring.quality_context) read these two without
+# touching the wide rows: the duplicated answer patterns and the median duration
+Index("ix_response_wave_status_hash", Response.wave_id, Response.status, Response.answers_hash)
+Index(
+    "ix_response_wave_status_duration",
+    Response.wave_id,
+    Response.status,
+    Response.duration_seconds,
+)
 Index("ix_response_wave_device", Response.wave_id, Response.device_id)
 
 #: roles a user can have; ``admin`` may do everything on every wave; ``proctor`` (a

@@ -165,13 +165,7 @@ def quality_context(session: Session, wave: Wave) -> WaveQuality:
     """The wave-level facts of the quality flags (median length, duplicates)."""
     settings = wave_settings(wave)
     complete = (Response.wave_id == wave.id) & (Response.status == ResponseStatus.COMPLETE)
-    # streamed into a float array (8 bytes a response, no list of Python floats)
-    found = session.scalars(
-        select(Response.duration_seconds)
-        .where(complete, Response.duration_seconds.is_not(None))
-        .execution_options(yield_per=20_000)
-    )
-    durations = np.fromiter(found, dtype=np.float64)
+    median = median_duration(session, complete)
     hashes = session.scalars(
         select(Response.answers_hash)
         .where(complete, Response.answers_hash.is_not(None))
@@ -186,12 +180,33 @@ def quality_context(session: Session, wave: Wave) -> WaveQuality:
     ).all()
     session.rollback()
     return WaveQuality(
-        median_seconds=float(np.median(durations)) if durations.size else math.nan,
-        speeder_seconds=speeder_threshold(durations, float(settings["speeder_share"])),
+        median_seconds=median,
+        speeder_seconds=speeder_threshold([median], float(settings["speeder_share"])),
         straightline_min_rows=int(settings["straightline_min_rows"]),
         duplicate_devices=frozenset(d for d in devices if d),
         duplicate_hashes=frozenset(h for h in hashes if h),
     )
+
+
+def median_duration(session: Session, condition: Any) -> float:
+    """The median of the finite ``duration_seconds`` of the responses meeting
+    ``condition`` (NaN when there are none), as :func:`numpy.median` gives it (the mean of
+    the two middle values of an even count), found by the database: it sorts the
+    durations and sends the one or two middle values, not every duration."""
+    finite = (Response.duration_seconds < 1e308) & (Response.duration_seconds > -1e308)
+    where = (condition, Response.duration_seconds.is_not(None), finite)
+    n = session.scalar(select(func.count()).select_from(Response).where(*where)) or 0
+    if n == 0:
+        return math.nan
+    low, high = (n - 1) // 2, n // 2
+    middle = session.scalars(
+        select(Response.duration_seconds)
+        .where(*where)
+        .order_by(Response.duration_seconds)
+        .offset(low)
+        .limit(high - low + 1)
+    ).all()
+    return float(np.mean(np.asarray(middle, dtype=np.float64)))
 
 
 @dataclass(frozen=True)
