@@ -6,10 +6,22 @@ final disposition, paradata, every answer (a multiple-answer item gives one 0/1 
 per option, e.g. ``channels_tv``, and in CSV also a ';'-joined text column), derived
 ``age``, key-group flags, scores, quality flags, the review and ``rejected``.
 
-Rows are streamed from the database (``yield_per`` on a server-side cursor) and written
-as they come: CSV is yielded in chunks, ``.sav``/``.dta`` are written to a temporary file
-in one pass (:mod:`survey.statfiles`) and then streamed, so memory stays flat for any
-number of responses.
+How it is fast (issue 15: 300,000 responses at 20,000 rows/s or more) and stays flat in
+memory:
+
+* rows are read from a server-side cursor (``yield_per``) in batches, as plain columns
+  with the JSON documents as text decoded by orjson (:func:`survey.db.json_loads`);
+* each row is a tuple built in segments (:class:`_RowMaker`): the answers by one ``map``
+  over the answer dict, what repeats across respondents (``age`` and the groups from
+  their inputs, a multiple answer's columns from the chosen codes) computed once;
+* the writers remember the text (CSV) or the stored value (.sav/.dta,
+  :class:`survey.statfiles.RecordPacker`) of each value met, so a row is one more ``map``;
+* an export of :data:`PARALLEL_MIN_ROWS` or more responses is made by one worker process
+  per CPU (:func:`export_workers`), chunk by chunk of response ids, on PostgreSQL on one
+  shared snapshot; the calling process joins the parts in order, holding a few at a time.
+
+CSV is yielded in chunks; ``.sav``/``.dta`` are written to a temporary file in one pass
+(:mod:`survey.statfiles`) and then streamed.
 """
 
 from __future__ import annotations
@@ -460,6 +472,7 @@ def export_batches(
         q.content_hash,
     )
     rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
+    status_texts = {s: s.value for s in ResponseStatus}  # Enum.value is a slow property
     # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
     result = session.connection().execute(stmt)
     while chunk := result.fetchmany(ROWS_PER_QUERY):
@@ -475,9 +488,10 @@ def export_batches(
             if design[-1] is None and all(map(attrs.get, _PROBABILITIES)):
                 design[-1] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
             complete = status is complete_status
+            status_text = status_texts[status]
             share = None if complete else answered_share(q, dict(answers), year)
             disposition = derive_disposition(
-                explicit=explicit, status=status.value, answered_share=share,
+                explicit=explicit, status=status_text, answered_share=share,
                 last_attempt=None, mode=mode, partial_threshold=threshold)  # fmt: skip
             complete_derived, other_derived = maker.derived(get, answers)
             if complete:
@@ -493,7 +507,7 @@ def export_batches(
                 tail = (*maker.blank_scores, *maker.blank_flags)
             batch.append((
                 rid, wave_name, hh or "", stratum or "", psu or "", town or "", mode,
-                username or "", *design, disposition, status.value, format_time(started),
+                username or "", *design, disposition, status_text, format_time(started),
                 format_time(completed), seconds / 60 if seconds is not None else None,
                 language, *maker.answers(get),
                 *(complete_derived if complete else other_derived), *tail,
@@ -654,7 +668,7 @@ def _stat_rows(
 
 # -- large exports in worker processes ---------------------------------------------------------
 #: responses per chunk a worker process exports
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 5_000
 #: exports of fewer responses are made in the calling process
 PARALLEL_MIN_ROWS = 30_000
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
@@ -784,12 +798,22 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_start(url: str, wave_name: str) -> None:
-    """A worker process's database session and export plan, kept for its chunks."""
+    """A worker process's database session and export plan, kept for its chunks.
+
+    The worker only exports: the rows it builds (tuples, dicts and lists of plain
+    values) hold no reference cycles, so the cyclic garbage collector, which would
+    otherwise scan the young objects every 700 allocations, runs rarely (memory is freed
+    by reference counting as each chunk is sent)."""
+    import gc
+
     from survey.db import create_db_engine
 
     engine = create_db_engine(url)
     session = Session(engine)
     _WORKER.update(engine=engine, session=session, plan=export_plan(session, wave_name))
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _worker_chunk(
