@@ -7,6 +7,7 @@ says what to fix. The respondent workflow is in :mod:`survey.responses`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -470,8 +471,13 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
     return ended
 
 
-# a real hash, so that unknown usernames take as long as wrong passwords
-_DUMMY_HASH = generate_password_hash("not-a-password-kesu")
+@functools.cache
+def _dummy_hash() -> str:
+    """A real hash, so that unknown usernames take as long as wrong passwords (made on
+    first use: scrypt costs ~0.1 s, which every process importing this module paid)."""
+    return generate_password_hash("not-a-password-kesu")
+
+
 #: failed logins of one account allowed before the slowdown starts
 FREE_LOGIN_FAILURES = 5
 #: the first wait after them (doubling with every further failure) and the longest
@@ -530,7 +536,7 @@ def authenticate(
     if len(username) <= 64:
         user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         ok = False
     else:
         ok = check_password_hash(user.password_hash, password)
