@@ -41,15 +41,19 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 from typing import BinaryIO
 
 from sqlalchemy import Select
+from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy import type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -262,16 +266,34 @@ def export_plan(session: Session, wave_name: str) -> ExportPlan:
 
 #: the response and invitation columns an export reads, in the order rows are unpacked
 _SELECTED = (
-    Response.id, Response.status, Response.mode, Response.started_at, Response.completed_at,
+    # status and times as the database gives them (text, or the driver's datetime), not
+    # through SQLAlchemy's Enum and UTCDateTime processing (see _utc_text); the JSON
+    # documents as their text, decoded below by orjson (survey.db.json_loads)
+    Response.id, type_coerce(Response.status, String), Response.mode,
+    type_coerce(Response.started_at, String), type_coerce(Response.completed_at, String),
     Response.duration_seconds, Response.language, Response.review, Response.rejected,
-    # the JSON documents as their text, decoded below by orjson (survey.db.json_loads)
-    # without the per-value result processing of SQLAlchemy's JSON type
     cast(Response.answers, Text), cast(Response.score, Text), Response.device_id,
     Response.answers_hash, Invitation.household_id, Invitation.stratum, Invitation.psu,
     Invitation.town, cast(Invitation.attributes, Text), Invitation.disposition, User.username,
 )  # fmt: skip
 _PROBABILITIES = ("prob1", "prob2", "prob3")
 _EMPTY: dict[str, Any] = {}
+
+
+def _utc_text(value: Any) -> str:
+    """A stored time as :func:`survey.monitoring.format_time` writes it
+    (``2025-05-01T08:00:00+00:00``), from what the database gives without type
+    processing: SQLite's text (UTC, as :class:`survey.models.UTCDateTime` stores it:
+    ``2025-05-01 08:00:00.000000``) or the driver's datetime (PostgreSQL)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if len(value) >= 19 and value[10] in " T" and value[19:20] in ("", "."):
+            return f"{value[:10]}T{value[11:19]}+00:00"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_time(value)
 
 
 class _RowMaker:
@@ -472,7 +494,7 @@ def export_batches(
         q.content_hash,
     )
     rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
-    status_texts = {s: s.value for s in ResponseStatus}  # Enum.value is a slow property
+    statuses = {s.value: s for s in ResponseStatus}
     # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
     result = session.connection().execute(stmt)
     while chunk := result.fetchmany(ROWS_PER_QUERY):
@@ -487,8 +509,8 @@ def export_batches(
             design = list(map(attrs.get, DESIGN_NUMERIC))
             if design[-1] is None and all(map(attrs.get, _PROBABILITIES)):
                 design[-1] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
+            status_text, status = status, statuses[status]
             complete = status is complete_status
-            status_text = status_texts[status]
             share = None if complete else answered_share(q, dict(answers), year)
             disposition = derive_disposition(
                 explicit=explicit, status=status_text, answered_share=share,
@@ -507,8 +529,8 @@ def export_batches(
                 tail = (*maker.blank_scores, *maker.blank_flags)
             batch.append((
                 rid, wave_name, hh or "", stratum or "", psu or "", town or "", mode,
-                username or "", *design, disposition, status_text, format_time(started),
-                format_time(completed), seconds / 60 if seconds is not None else None,
+                username or "", *design, disposition, status_text, _utc_text(started),
+                _utc_text(completed), seconds / 60 if seconds is not None else None,
                 language, *maker.answers(get),
                 *(complete_derived if complete else other_derived), *tail,
                 review or "", int(bool(rejected)), q_hash,
@@ -756,7 +778,6 @@ def _run_workers(
     engine: Engine, wave_name: str, wave_id: int, fmt: str, only: ResponseFilter | None,
     workers: int,
 ) -> Iterator[tuple[bytes, int]]:  # fmt: skip
-    import multiprocessing
     from concurrent.futures import Future
     from concurrent.futures import ProcessPoolExecutor
 
@@ -775,7 +796,7 @@ def _run_workers(
                 ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
             url = engine.url.render_as_string(hide_password=False)
             pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                max_workers=workers, mp_context=_worker_context(),
                 initializer=_worker_start, initargs=(url, wave_name),
             )  # fmt: skip
             pending: deque[Future[tuple[bytes, int]]] = deque()
@@ -795,6 +816,20 @@ def _run_workers(
 
 
 _WORKER: dict[str, Any] = {}
+
+
+def _worker_context() -> Any:
+    """How worker processes start: forked from a fork server that has imported this
+    module once (the first large export of a process starts it; later ones fork in
+    milliseconds instead of importing for a second each); ``spawn`` where there is no
+    fork server (Windows, macOS's default)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _worker_start(url: str, wave_name: str) -> None:

@@ -185,3 +185,26 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
     for (fmt, _), one, many in zip(cases, alone, shared, strict=True):
         assert _comparable(many, fmt) == _comparable(one, fmt), fmt
     assert alone[0].count(b"\r\n") > 40  # header and every response: 4 chunks of 13
+
+
+def test_times_read_without_type_processing_are_written_as_before() -> None:
+    from datetime import UTC
+    from datetime import datetime
+    from datetime import timedelta
+    from datetime import timezone
+
+    from survey.export import _utc_text
+    from survey.monitoring import format_time
+
+    moment = datetime(2025, 5, 1, 8, 0, 59, 987654, tzinfo=UTC)
+    expected = format_time(moment)
+    assert expected == "2025-05-01T08:00:59+00:00"
+    # SQLite's text as SQLAlchemy stores a UTC time, with and without microseconds
+    assert _utc_text("2025-05-01 08:00:59.987654") == expected
+    assert _utc_text("2025-05-01 08:00:59") == expected
+    assert _utc_text("2025-05-01T08:00:59+00:00") == expected  # another writer's text
+    # the driver's datetimes (PostgreSQL): aware as they are, naive as UTC
+    assert _utc_text(moment) == expected and _utc_text(moment.replace(tzinfo=None)) == expected
+    beijing = moment.astimezone(timezone(timedelta(hours=8)))
+    assert _utc_text(beijing) == format_time(beijing) == "2025-05-01T16:00:59+08:00"
+    assert _utc_text(None) == ""
