@@ -44,7 +44,7 @@ def setup(url: str, instance: Path) -> tuple[object, str]:
     from survey.services import set_wave_status
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
-                      "RATELIMIT_ENABLED": False, "GENERATE_SECRET_KEY": True,
+                      "GENERATE_SECRET_KEY": True,
                       "COOKIE_SECURE": False})  # fmt: skip
     upgrade(database(app).engine)
     with app.app_context():
@@ -82,6 +82,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--db", default="both")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--sort", default="cumulative", help="--profile: pstats sort key")
+    ap.add_argument("--top", type=int, default=40, help="--profile: rows shown")
     args = ap.parse_args()
     from _pgschema import create_schema
     from _survey_hello import app as hello
@@ -111,7 +113,8 @@ def main() -> None:
                     for _ in range(args.n):
                         client.get(path)  # type: ignore[attr-defined]
                     prof.disable()
-                    pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+                    stats = pstats.Stats(prof).sort_stats(args.sort)
+                    stats.print_stats(args.top)
         finally:
             from _pgschema import drop_schema
 

@@ -8,6 +8,7 @@ for item ids, answer keys, points, dimensions, key groups and labels.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -442,6 +443,12 @@ class Questionnaire:
 
     def has_variable(self, name: str) -> bool:
         return name in self._items
+
+    @functools.cached_property
+    def item_variables(self) -> Mapping[str, tuple[str, ...]]:
+        """Each item's answer variables by item id (:attr:`Item.variables`, built once:
+        skip logic walks every item on every page)."""
+        return {item.id: item.variables for item in self.items}
 
     @property
     def scored_items(self) -> tuple[Item, ...]:

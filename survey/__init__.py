@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,29 @@ logger = logging.getLogger(__name__)
 __all__ = ["DEFAULTS", "SurveyError", "create_app"]
 
 
+class _Flask(Flask):
+    """Flask, deciding once per function whether it is a coroutine function.
+
+    Flask asks :func:`inspect.iscoroutinefunction` of every before/after/teardown hook and
+    of the view on every request (a dozen times a page); the answer never changes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: set[Any] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            if func in self._sync_functions:
+                return func
+        except TypeError:  # an unhashable callable: ask every time
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            self._sync_functions.add(func)
+        return wrapped
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the survey application.
 
@@ -41,7 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     config = dict(config or {})
     instance_path = config.get("INSTANCE_PATH") or os.environ.get("KESU_INSTANCE_PATH")
-    app = Flask(
+    app = _Flask(
         __name__,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,

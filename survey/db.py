@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,11 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import MultipleResultsFound
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.sql import Select
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +154,116 @@ def read_connection(session: Session) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return session.connection(execution_options={_READ_OPTION: True})
     return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    #: bind names in the order of the driver's positional parameters; None: named
+    positions: tuple[str, ...] | None
+    binds: Mapping[str, Callable[[Any], Any] | None]
+    results: tuple[Callable[[Any], Any] | None, ...]
+    compiled: Any
+
+
+class HotRead:
+    """One read-only SELECT on a hot path (a respondent's page), without SQLAlchemy's
+    per-execution work.
+
+    Through a session, running a compiled statement costs five times the query itself on
+    SQLite (about 100 µs against 20 µs: the statement's cache key, the execution context,
+    the result object) and, on PostgreSQL, a transaction. Here the statement is compiled
+    once per dialect; each call takes a pooled DBAPI connection, binds the parameters and
+    converts the row with the statement's own column types (so values are exactly what the
+    ORM reads: enums, UTC datetimes, JSON by :func:`json_loads`), runs it as one statement
+    outside a transaction (SQLite: the driver's autocommit mode, see ``_on_begin``;
+    PostgreSQL: ``autocommit`` for that statement; a single statement sees one consistent
+    snapshot) and hands the connection back.
+
+    Inside a session's transaction it runs on that transaction's connection (reading what
+    the transaction wrote). Should the driver raise (a dropped connection), the connection
+    is discarded and the statement runs through SQLAlchemy as anywhere else, so the error
+    is reported, and a dead connection replaced, exactly as on every other path.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, engine: Engine) -> _Compiled:
+        dialect = engine.dialect
+        compiled = self.statement.compile(dialect=dialect)
+        binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.statement.selected_columns
+        )
+        positions = tuple(compiled.positiontup) if compiled.positiontup else None
+        return _Compiled(str(compiled), positions, binds, results, compiled)
+
+    def one_or_none(
+        self, bind: Session | Engine, params: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The one row (a tuple) or None; more than one row raises like ``one_or_none``.
+
+        ``bind``: a session (its transaction's connection when one is open) or the engine
+        (a page that reads nothing else needs no session).
+        """
+        if isinstance(bind, Session) and bind.in_transaction():
+            row = bind.connection().execute(self.statement, dict(params)).one_or_none()
+            return tuple(row) if row is not None else None
+        engine = bind.get_bind() if isinstance(bind, Session) else bind
+        assert isinstance(engine, Engine)
+        compiled = self._compiled.get(engine.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[engine.dialect.name] = self._compile(engine)
+        try:
+            rows = _run(engine, compiled, params)
+        except Exception as exc:  # noqa: BLE001 - the ordinary path below reports it
+            logger.info("hot read fell back to SQLAlchemy: %s", type(exc).__name__)
+        else:
+            if len(rows) > 1:
+                raise MultipleResultsFound("more than one row where one or none was required")
+            return rows[0] if rows else None
+        if isinstance(bind, Session):
+            row = read_connection(bind).execute(self.statement, dict(params)).one_or_none()
+        else:
+            with engine.connect() as connection:
+                row = connection.execute(self.statement, dict(params)).one_or_none()
+        return tuple(row) if row is not None else None
+
+
+def _run(engine: Engine, compiled: _Compiled, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    values = compiled.compiled.construct_params(params)
+    for name, process in compiled.binds.items():
+        if process is not None:
+            values[name] = process(values[name])
+    bound: Any = tuple(values[n] for n in compiled.positions) if compiled.positions else values
+    autocommit = engine.dialect.name == "postgresql"
+    pooled = engine.raw_connection()
+    try:
+        dbapi_connection: Any = pooled.driver_connection
+        if autocommit:
+            dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(compiled.sql, bound)
+            fetched = cursor.fetchmany(2)
+        finally:
+            cursor.close()
+            if autocommit:
+                dbapi_connection.autocommit = False
+    except BaseException:
+        pooled.invalidate()
+        raise
+    pooled.close()
+    return [
+        tuple(v if f is None else f(v) for f, v in zip(compiled.results, row, strict=True))
+        for row in fetched
+    ]
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from questionnaires import Item
@@ -30,36 +31,39 @@ class Visibility:
     Attributes:
         answers: the answers to visible items only (answers to hidden items are dropped).
         sections: the visible sections in order, each with its visible items.
+        section_ids: the ids of ``sections``, in order.
     """
 
     answers: dict[str, Any]
     sections: tuple[tuple[Section, tuple[Item, ...]], ...]
+    section_ids: tuple[str, ...] = field(init=False)
+    _positions: dict[str, int] = field(init=False, repr=False, compare=False)
 
-    @property
-    def section_ids(self) -> tuple[str, ...]:
-        return tuple(s.id for s, _ in self.sections)
+    def __post_init__(self) -> None:
+        ids = tuple(s.id for s, _ in self.sections)
+        object.__setattr__(self, "section_ids", ids)
+        object.__setattr__(self, "_positions", {sid: i for i, sid in enumerate(ids)})
 
     def items_of(self, section_id: str) -> tuple[Item, ...]:
         """The visible items of a section (empty when the section is hidden)."""
-        for section, items in self.sections:
-            if section.id == section_id:
-                return items
-        return ()
+        i = self._positions.get(section_id)
+        return () if i is None else self.sections[i][1]
 
     def index(self, section_id: str) -> int:
         """Position of a visible section (ValueError when hidden)."""
-        return self.section_ids.index(section_id)
+        i = self._positions.get(section_id)
+        if i is None:
+            raise ValueError(f"{section_id!r} is not a visible section")
+        return i
 
     def next_section(self, section_id: str) -> str | None:
         """The visible section after ``section_id`` (None when it is the last)."""
-        ids = self.section_ids
-        i = ids.index(section_id)
-        return ids[i + 1] if i + 1 < len(ids) else None
+        i = self.index(section_id)
+        return self.section_ids[i + 1] if i + 1 < len(self.section_ids) else None
 
     def previous_section(self, section_id: str) -> str | None:
-        ids = self.section_ids
-        i = ids.index(section_id)
-        return ids[i - 1] if i > 0 else None
+        i = self.index(section_id)
+        return self.section_ids[i - 1] if i > 0 else None
 
     @property
     def visible_variables(self) -> frozenset[str]:
@@ -79,21 +83,28 @@ def walk(
     """Evaluate skip logic for ``answers``; see :class:`Visibility`."""
     kept: dict[str, Any] = {}
     shown: list[tuple[Section, tuple[Item, ...]]] = []
+    # the environment of the answers kept so far (derived variables included), rebuilt
+    # only after an answer was kept: most items add none before the next condition
+    env: dict[str, Any] | None = None
+    variables = questionnaire.item_variables
     for section in questionnaire.sections:
-        if section.relevant is not None and not section.relevant.test(
-            questionnaire.environment(kept, survey_year)
-        ):
-            continue
+        if section.relevant is not None:
+            if env is None:
+                env = questionnaire.environment(kept, survey_year)
+            if not section.relevant.test(env):
+                continue
         items: list[Item] = []
         for item in section.items:
-            if item.relevant is not None and not item.relevant.test(
-                questionnaire.environment(kept, survey_year)
-            ):
-                continue
+            if item.relevant is not None:
+                if env is None:
+                    env = questionnaire.environment(kept, survey_year)
+                if not item.relevant.test(env):
+                    continue
             items.append(item)
-            for var in item.variables:
+            for var in variables[item.id]:
                 if var in answers and is_answered(answers[var]):
                     kept[var] = answers[var]
+                    env = None
         if items:
             shown.append((section, tuple(items)))
     return Visibility(answers=kept, sections=tuple(shown))

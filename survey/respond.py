@@ -13,6 +13,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -45,6 +46,7 @@ from survey.anonymity import unit_state
 from survey.answers import FIELD_PREFIX
 from survey.auth import public
 from survey.care import care_view
+from survey.db import database
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.flow import offered
@@ -54,7 +56,9 @@ from survey.flow import walk
 from survey.invitations import mark_opened
 from survey.models import Wave
 from survey.models import WaveStatus
+from survey.render import PageShell
 from survey.render import render_items
+from survey.render import slot
 from survey.responses import Respondent
 from survey.responses import check_interviewer
 from survey.responses import load_respondent
@@ -79,6 +83,8 @@ DEVICE_COOKIE = "kesu_device"
 def init_app(app: Flask) -> None:
     """Template helpers and rate limits of the respondent pages."""
     app.jinja_env.globals.update(t=_t, tx=_tx, languages=LANGUAGE_NAMES, switch_url=switch_url)
+    #: rendered question pages with slots, per questionnaire, page, language, ... (PageShell)
+    app.extensions["kesu_page_shells"] = {}
     security.limit(app, "respond.page", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.start", "RATE_LIMIT_SUBMIT", key_func=_token_key, methods=["POST"])
     security.limit(app, "respond.open_link", "RATE_LIMIT_OPEN_START", methods=["POST"])
@@ -373,14 +379,14 @@ def _render_page(
     notes: dict[str, str] | None = None,
 ) -> Any:
     q = r.questionnaire
+    lang = g.lang
     vis = walk(q, answers, r.survey_year)
     if section_id not in vis.section_ids:
         abort(404, _t("err_page_not_in_survey"))
-    if r.page in vis.section_ids and vis.index(section_id) > vis.index(r.page):
-        return _to_current(r)
-    section = next(s for s, _ in vis.sections if s.id == section_id)
-    items = vis.items_of(section_id)
     index = vis.index(section_id)
+    if r.page in vis.section_ids and index > vis.index(r.page):
+        return _to_current(r)
+    section, items = vis.sections[index]
     number = sum(len(its) for _, its in vis.sections[:index])
     shown = values if values is not None else _display_values(q, items, answers)
     seed = r.response_id or 0
@@ -397,13 +403,13 @@ def _render_page(
     key = None
     if not shown and not errors and not notes:
         shuffled = seed if any(item.randomize for item in items) else None
-        key = (q.content_hash, section_id, g.lang, number, tuple(i.id for i in items), shuffled,
+        key = (q.content_hash, section_id, lang, number, tuple(i.id for i in items), shuffled,
                offers)  # fmt: skip
     items_html = _FRESH_PAGES.get(key) if key is not None else None
     view: list[dict[str, Any]] = []
     if items_html is None:
         view = page_view(
-            items, shown, errors, lang=g.lang, seed=seed, first_number=number + 1, notes=notes,
+            items, shown, errors, lang=lang, seed=seed, first_number=number + 1, notes=notes,
             env=env,
         )  # fmt: skip
         items_html = render_items(
@@ -414,40 +420,97 @@ def _render_page(
                 for oldest in list(_FRESH_PAGES)[:1]:
                     _FRESH_PAGES.pop(oldest, None)
             _FRESH_PAGES[key] = items_html
+    care = care_view(q, r.answers, r.settings, lang)
+    is_last = index + 1 == len(vis.sections)
+    previous = vis.section_ids[index - 1] if index > 0 else None
+    context: dict[str, Any] = {
+        "title": q.title.get(lang),
+        "section_title": section.title.get(lang),
+        "intro": section.intro.get(lang) if section.intro is not None else None,
+        "section_id": section.id,
+        "errors": _error_summary(view, errors) if errors else [],
+        "page_number": index + 1,
+        "pages": len(vis.sections),
+        "is_last": is_last,
+        "previous": previous,
+        "care": care,
+    }
+    if errors or (care and care.raised) or not _shell_allowed():
+        page_html = render_template("respond/page.html", r=r, items_html=items_html,
+                                    rev=r.revision, **context)  # fmt: skip
+        return page_html, status
+    # the page around the items from its shell: everything it shows follows from this key
+    shell_key = (q.content_hash, section_id, lang, g.large, index, len(vis.sections), is_last,
+                 previous, request.script_root)  # fmt: skip
+    shells: dict[tuple[Any, ...], PageShell] = current_app.extensions["kesu_page_shells"]
+    shell = shells.get(shell_key)
+    if shell is None:
+        shell = _page_shell(r, context)
+        if len(shells) >= _FRESH_PAGES_MAX:
+            shells.pop(next(iter(shells)), None)
+        shells[shell_key] = shell
+    filled = {"token": r.token, "csrf": security.csrf_token(), "rev": str(r.revision),
+              "items": str(items_html)}  # fmt: skip
+    return shell.fill(filled), status
+
+
+def _shell_allowed() -> bool:
+    """Whether this request's page may come from a :class:`PageShell`: a GET without query
+    parameters (the language and text-size links keep them), no flashed message, no page
+    address set by the view, templates that do not change while the app runs."""
     return (
-        render_template(
-            "respond/page.html",
-            r=r,
-            title=q.title.get(g.lang),
-            section_title=section.title.get(g.lang),
-            intro=section.intro.get(g.lang) if section.intro is not None else None,
-            section_id=section.id,
-            items_html=items_html,
-            errors=_error_summary(view, errors) if errors else [],
-            page_number=index + 1,
-            pages=len(vis.sections),
-            is_last=vis.next_section(section_id) is None,
-            previous=vis.previous_section(section_id),
-            rev=r.revision,
-            care=care_view(q, r.answers, r.settings, g.lang),
-        ),
-        status,
+        request.method == "GET"
+        and not request.args
+        and "_flashes" not in session
+        and not g.get("page_url")
+        and not current_app.config["TEMPLATES_AUTO_RELOAD"]
+        and not current_app.debug
     )
+
+
+@dataclass(frozen=True)
+class _ShellRespondent:
+    """What ``respond/page.html`` may read of the respondent while its shell is rendered:
+    the token (a slot) and the questionnaire (part of the shell's key)."""
+
+    token: str
+    questionnaire: Questionnaire
+
+
+def _page_shell(r: Respondent, context: dict[str, Any]) -> PageShell:
+    """``respond/page.html`` rendered with slots for the token, CSRF token, revision and
+    items. Everything else it shows must follow from the shell's key in
+    :func:`_render_page` (questionnaire, page, language, text size, position, address):
+    ``tests/survey/test_respond_i15.py`` compares shells with pages rendered anew."""
+    token = str(slot("token"))
+    g.page_url = request.path.replace(f"/s/{r.token}/", f"/s/{token}/", 1)
+    try:
+        html = render_template(
+            "respond/page.html",
+            r=_ShellRespondent(token, r.questionnaire),
+            items_html=slot("items"),
+            rev=slot("rev"),
+            csrf_token=lambda: slot("csrf"),
+            **context,
+        )
+    finally:
+        g.pop("page_url", None)
+    return PageShell(html)
 
 
 @bp.route("/s/<token>/q/<section>", methods=["GET", "POST"])
 @public
 def page(token: str, section: str) -> Any:
     """One page of questions (GET); validate and save it, then go on (POST)."""
-    db = get_session()
     if request.method == "GET":
-        r = _respondent(db, token)
+        r = _respondent(database().engine, token)  # one query, no session
         if r.response_id is None:
             return redirect(url_for("respond.start", token=token), code=303)
         if r.complete:
             return _to_current(r)
         return _render_page(r, section, r.answers, {})
     # POST: save_page loads and locks what it needs (one write transaction)
+    db = get_session()
     if request.form.get("page", section) != section:
         raise BadRequestError(
             "the form's page does not match the address", param="page", ui="err_form_stale"

@@ -18,17 +18,17 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 
 from questionnaires import Questionnaire
 from scoring import ScoringError
 from scoring import score_record
 from survey.answers import apply_page
+from survey.db import HotRead
 from survey.db import begin_write
-from survey.db import read_connection
 from survey.errors import BadRequestError
 from survey.errors import ClosedError
 from survey.errors import ConflictError
@@ -201,10 +201,13 @@ def invitation_deadline(attributes: Mapping[str, Any] | None) -> datetime | None
         return None
 
 
-def _questionnaire(session: Session, version_id: int, digest: str) -> Questionnaire:
+def _questionnaire(db: Session | Engine, version_id: int, digest: str) -> Questionnaire:
     q = cached_questionnaire(digest)
     if q is None:
-        version = session.get(QuestionnaireVersion, version_id)
+        if isinstance(db, Engine):
+            with Session(db) as session:
+                return _questionnaire(session, version_id, digest)
+        version = db.get(QuestionnaireVersion, version_id)
         if version is None:  # pragma: no cover - the foreign key guarantees it
             raise NotFoundError("questionnaire version missing", param="wave")
         q = questionnaire_of(version)
@@ -212,9 +215,9 @@ def _questionnaire(session: Session, version_id: int, digest: str) -> Questionna
 
 
 @functools.cache
-def _respondent_query() -> Executable:
+def _respondent_query() -> HotRead:
     # built once: statement construction costs as much as running it on SQLite
-    return (
+    return HotRead(
         select(
             Invitation.mode,
             Invitation.interviewer_id,
@@ -241,24 +244,31 @@ def _respondent_query() -> Executable:
     )
 
 
-def load_respondent(session: Session, token: str) -> Respondent:
-    """The respondent behind an invitation token (one query). Raises NotFoundError."""
+def load_respondent(db: Session | Engine, token: str) -> Respondent:
+    """The respondent behind an invitation token (one query). Raises NotFoundError.
+
+    ``db``: a session, or the engine when the caller reads nothing else (a question page:
+    no session is opened at all). A session's open transaction is ended.
+    """
     if not valid_token(token):
         raise NotFoundError(
             "no such survey link", param="token", hint="check the link", ui="err_no_link"
         )
-    row = read_connection(session).execute(_respondent_query(), {"token": token}).one_or_none()
+    session = db if isinstance(db, Session) else None
+    row = _respondent_query().one_or_none(db, {"token": token})
     if row is None:
-        session.rollback()
+        if session is not None:
+            session.rollback()
         raise NotFoundError(
             "no such survey link", param="token", hint="check the link", ui="err_no_link"
         )
     (mode, interviewer_id, attributes, name, year, learn, status, opens, closes, version_id,
      digest, settings) = row[:12]  # fmt: skip
     response_id, response_status, page, revision, answers = row[12:]
-    q = _questionnaire(session, version_id, digest)
+    q = _questionnaire(db, version_id, digest)
     settings = dict(settings or {})
-    session.rollback()  # end the read transaction promptly
+    if session is not None and session.in_transaction():
+        session.rollback()  # end the read transaction promptly
     is_open = _is_open(status, opens, closes, attributes)
     return Respondent(
         token=token,

@@ -7,13 +7,15 @@
   of pages (a phone may be shared).
 * Rate limits: Flask-Limiter, one limiter per app, counters in Redis when ``REDIS_URL``
   is set (shared by all workers), else in memory (per worker). Limits are attached to
-  endpoints with :func:`limit` after the blueprints are registered.
+  endpoints with :func:`limit` after the blueprints are registered, on POSTs only: page
+  loads skip the limiter altogether.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -22,10 +24,19 @@ from urllib.parse import quote
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import g
 from flask import request
+from flask import session
+from flask.sessions import SecureCookieSession
+from flask.sessions import SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
+from itsdangerous import TimestampSigner
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -38,6 +49,8 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+#: pages are not kept by the browser or a proxy (static files are)
+NO_STORE = {"Cache-Control": "no-store"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -121,9 +134,103 @@ def refuse_nul_bytes() -> None:
                               ui="error_bad_input")  # fmt: skip
 
 
+#: signed CSRF tokens by (secret, the session's raw token); see :func:`csrf_token`
+_SIGNED_CSRF: dict[tuple[str, str], str] = {}
+_SIGNED_CSRF_MAX = 4096
+
+
+def csrf_token() -> str:
+    """The signed CSRF token for this session's forms (Flask-WTF's ``generate_csrf``).
+
+    Signing costs a key derivation and an HMAC on every page (about 40 µs). When tokens
+    do not expire (``WTF_CSRF_TIME_LIMIT`` None, kesu's default: a respondent may pause
+    for hours), a token signed for this session's raw token earlier is exactly as valid as
+    a new one (the check compares the raw token and the signature, not the age), so it is
+    reused; a session without a raw token yet, or a time limit, takes Flask-WTF's path.
+    """
+    cfg = current_app.config
+    field = str(cfg.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+    if field in g or cfg.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return str(generate_csrf())
+    raw = session.get(field)
+    if not isinstance(raw, str):
+        return str(generate_csrf())  # sets the session's raw token
+    key = (str(cfg.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key), raw)
+    signed = _SIGNED_CSRF.get(key)
+    if signed is None:
+        signed = str(generate_csrf())
+        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_MAX:
+            _SIGNED_CSRF.pop(next(iter(_SIGNED_CSRF)))
+        _SIGNED_CSRF[key] = signed
+    else:
+        setattr(g, field, signed)
+    return signed
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, each cookie value's signature checked once.
+
+    Flask builds a serializer and checks the cookie's HMAC (a key derivation and two
+    hashes) on every request. Here the serializer is kept per secret key, and a cookie
+    value whose signature was found valid is remembered with its signing time: the same
+    value under the same keys is valid again (a signature check is deterministic), so
+    only its age is checked against ``PERMANENT_SESSION_LIFETIME`` and its payload decoded
+    anew (each request gets its own session object). Anything else - no cookie, a new
+    value, a bad signature, an expired one - takes Flask's own path.
+    """
+
+    _remembered_max = 4096
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+        #: (keys, cookie value) -> (signed payload, signing time in s since the epoch)
+        self._verified: dict[tuple[tuple[Any, ...], str], tuple[bytes, float]] = {}
+
+    @staticmethod
+    def _keys(app: Flask) -> tuple[Any, ...]:
+        return (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = self._keys(app)
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is None:  # pragma: no cover - a secret key is set
+                return None
+            self._serializers[keys] = serializer
+        return serializer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (self._keys(app), value)
+        known = self._verified.get(key)
+        if known is not None and 0 <= time.time() - known[1] <= max_age:
+            return self.session_class(serializer.load_payload(known[0]))
+        try:
+            signer = serializer.make_signer(serializer.salt)
+            assert isinstance(signer, TimestampSigner)  # what a timed serializer makes
+            payload, signed_at = signer.unsign(value, max_age=max_age, return_timestamp=True)
+            session = self.session_class(serializer.load_payload(payload))
+        except BadSignature:
+            return self.session_class()
+        if len(self._verified) >= self._remembered_max:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[key] = (payload, signed_at.timestamp())
+        return session
+
+
 def init_app(app: Flask) -> None:
     """Attach CSRF, headers, body-size limits, proxy handling and the rate limiter."""
     redact_request_logs()
+    app.session_interface = CookieSessions()
     app.url_map.converters["id"] = IdConverter
     if int(app.config.get("PROXY_FIX_X_FOR") or 0) > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -141,25 +248,40 @@ def init_app(app: Flask) -> None:
             request.max_content_length = int(app.config["MAX_EVIDENCE_LENGTH"])
 
     app.before_request(refuse_nul_bytes)
-    CSRFProtect(app)
+    # Flask-WTF's own hook looks up the view's exemptions before the method on every
+    # request; this one checks exactly what it would (CSRFProtect.protect), on writes only
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf = CSRFProtect(app)
+
+    @app.before_request
+    def _check_csrf() -> None:
+        if request.method in app.config["WTF_CSRF_METHODS"] and app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect(apply_exemptions=True)
+
+    # templates sign the CSRF token with csrf_token() below (Flask-WTF's as a fallback)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
+
+    defaults = dict(SECURITY_HEADERS)
+    if app.config["SESSION_COOKIE_SECURE"]:
+        defaults["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    with_no_store = [(k.lower(), k, v) for k, v in {**defaults, **NO_STORE}.items()]
+    without = [(k.lower(), k, v) for k, v in defaults.items()]
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if not request.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
+        # each header unless the view set its own (one pass over the response's headers,
+        # not a search per header: this runs on every response)
+        wanted = without if request.path.startswith("/static/") else with_no_store
+        present = {key.lower() for key in response.headers.keys()}  # noqa: SIM118
+        response.headers.extend([(k, v) for low, k, v in wanted if low not in present])
         return response
 
     storage_uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     shared = not storage_uri.startswith("memory://")
     # a dead Redis must not hang requests: short timeouts, then in-memory limits
     options: dict[str, Any] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    limiter = Limiter(
+    limiter = _Limiter(
         key_func=get_remote_address,
         storage_uri=storage_uri,
         storage_options=options if shared else {},
@@ -170,12 +292,24 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _forward_limiter_warnings()
 
-    @limiter.request_filter
-    def _reads_are_not_limited() -> bool:
-        # every limit is on a POST; skip the limiter's bookkeeping on page loads
-        return request.method in ("GET", "HEAD", "OPTIONS")
-
     app.extensions["kesu_limiter"] = limiter
+
+
+#: methods that read: no limit applies to them (every kesu limit is on a POST)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _Limiter(Limiter):
+    """Flask-Limiter without its bookkeeping on page loads: every kesu limit is on a
+    POST, so for a read its before-request check and the decorated view's check (about
+    60 µs together, the same on every page) return at once."""
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        if request.method in READ_METHODS:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
 
 
 class _LimiterWarnings(logging.Handler):
@@ -220,9 +354,16 @@ def limit(
     config_key: str,
     *,
     key_func: Callable[[], str] = get_remote_address,
-    methods: list[str] | None = None,
+    methods: list[str],
 ) -> None:
-    """Rate-limit ``endpoint`` at ``app.config[config_key]`` (e.g. ``"10 per minute"``)."""
+    """Rate-limit ``endpoint`` at ``app.config[config_key]`` (e.g. ``"10 per minute"``) for
+    the writing ``methods`` (reads are never limited, see :class:`_Limiter`).
+
+    Raises:
+        ValueError: ``methods`` names a reading method (GET, HEAD, OPTIONS) or none.
+    """
+    if not methods or READ_METHODS.intersection(m.upper() for m in methods):
+        raise ValueError(f"rate limits apply to writing methods only, not {methods}")
     limiter: Limiter = app.extensions["kesu_limiter"]
     view = app.view_functions[endpoint]
     wrapped: Any = limiter.limit(
