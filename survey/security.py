@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -29,6 +30,7 @@ from flask import request
 from flask import session
 from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionMixin
 from flask.wrappers import Request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -167,24 +169,33 @@ def csrf_token() -> str:
     return signed
 
 
+#: session values that a dict copy cannot share with another request (immutable)
+_SCALARS = (str, int, float, bool, type(None))
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, each cookie value's signature checked once.
 
-    Flask builds a serializer and checks the cookie's HMAC (a key derivation and two
-    hashes) on every request. Here the serializer is kept per secret key, and a cookie
-    value whose signature was found valid is remembered with its signing time: the same
-    value under the same keys is valid again (a signature check is deterministic), so
-    only its age is checked against ``PERMANENT_SESSION_LIFETIME`` and its payload decoded
-    anew (each request gets its own session object). Anything else - no cookie, a new
-    value, a bad signature, an expired one - takes Flask's own path.
+    Flask builds a serializer, checks the cookie's HMAC (a key derivation and two hashes)
+    and decodes its tagged JSON on every request. Here the serializer is kept per secret
+    key, and a cookie value whose signature was found valid is remembered with its
+    signing time and contents: the same value under the same keys is valid again (a
+    signature check is deterministic), so only its age is checked against
+    ``PERMANENT_SESSION_LIFETIME``; each request gets its own session object (contents of
+    plain values are copied; others, such as flashed messages, are decoded anew). Anything
+    else - no cookie, a new value, a bad signature, an expired one - takes Flask's path.
+    Saving writes the cookie exactly when Flask would.
     """
 
     _remembered_max = 4096
 
     def __init__(self) -> None:
         self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
-        #: (keys, cookie value) -> (signed payload, signing time in s since the epoch)
-        self._verified: dict[tuple[tuple[Any, ...], str], tuple[bytes, float]] = {}
+        #: (keys, cookie value) -> (signed payload, signing time in s since the epoch,
+        #: the contents when all are plain values, else None)
+        self._verified: dict[
+            tuple[tuple[Any, ...], str], tuple[bytes, float, dict[str, Any] | None]
+        ] = {}
 
     @staticmethod
     def _keys(app: Flask) -> tuple[Any, ...]:
@@ -213,18 +224,34 @@ class CookieSessions(SecureCookieSessionInterface):
         key = (self._keys(app), value)
         known = self._verified.get(key)
         if known is not None and 0 <= time.time() - known[1] <= max_age:
+            if known[2] is not None:
+                return self.session_class(dict(known[2]))
             return self.session_class(serializer.load_payload(known[0]))
         try:
             signer = serializer.make_signer(serializer.salt)
             assert isinstance(signer, TimestampSigner)  # what a timed serializer makes
             payload, signed_at = signer.unsign(value, max_age=max_age, return_timestamp=True)
-            session = self.session_class(serializer.load_payload(payload))
+            data = serializer.load_payload(payload)
         except BadSignature:
             return self.session_class()
+        plain = None
+        if isinstance(data, dict) and all(isinstance(v, _SCALARS) for v in data.values()):
+            plain = dict(data)
         if len(self._verified) >= self._remembered_max:
             self._verified.pop(next(iter(self._verified)))
-        self._verified[key] = (payload, signed_at.timestamp())
-        return session
+        self._verified[key] = (payload, signed_at.timestamp(), plain)
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            super().save_session(app, session, response)
+            return
+        # nothing to write (Flask would only add "Vary: Cookie" when the session was read)
+        if session.accessed:
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:
+                response.headers["Vary"] = "Cookie"
 
 
 def init_app(app: Flask) -> None:
@@ -301,8 +328,17 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class _Limiter(Limiter):
     """Flask-Limiter without its bookkeeping on page loads: every kesu limit is on a
-    POST, so for a read its before-request check and the decorated view's check (about
-    60 µs together, the same on every page) return at once."""
+    POST, so for a read its checks (before the request and in the decorated view), its
+    rate-limit headers and its per-request cleanup (about 80 µs together on every page)
+    return at once."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        for hooks in (app.after_request_funcs[None], app.teardown_request_funcs[None]):
+            for i, hook in enumerate(hooks):
+                bound = hook.args[:1] if isinstance(hook, functools.partial) else ()
+                if getattr(hook, "__self__", None) is self or bound == (self,):
+                    hooks[i] = _on_writes(hook)
 
     def _check_request_limit(
         self, callable_name: str | None = None, in_middleware: bool = True
@@ -310,6 +346,16 @@ class _Limiter(Limiter):
         if request.method in READ_METHODS:
             return
         super()._check_request_limit(callable_name, in_middleware)
+
+
+def _on_writes(hook: Callable[..., Any]) -> Callable[..., Any]:
+    """``hook`` (an after-request or teardown function) on writing requests only; on a read
+    its argument is handed back unchanged (the response, or the teardown's exception)."""
+
+    def run(value: Any) -> Any:
+        return value if request.method in READ_METHODS else hook(value)
+
+    return run
 
 
 class _LimiterWarnings(logging.Handler):
