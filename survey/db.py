@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+import time
+import weakref
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,7 +166,8 @@ class _Compiled:
     #: bind names in the order of the driver's positional parameters; None: named
     positions: tuple[str, ...] | None
     binds: Mapping[str, Callable[[Any], Any] | None]
-    results: tuple[Callable[[Any], Any] | None, ...]
+    #: (column position, result processor) of the columns that have one
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]
     compiled: Any
 
 
@@ -175,10 +180,10 @@ class HotRead:
     the result object) and, on PostgreSQL, a transaction. Here the statement is compiled
     once per dialect; each call takes a pooled DBAPI connection, binds the parameters and
     converts the row with the statement's own column types (so values are exactly what the
-    ORM reads: enums, UTC datetimes, JSON by :func:`json_loads`), runs it as one statement
-    outside a transaction (SQLite: the driver's autocommit mode, see ``_on_begin``;
-    PostgreSQL: ``autocommit`` for that statement; a single statement sees one consistent
-    snapshot) and hands the connection back.
+    ORM reads: enums, UTC datetimes, JSON by :func:`json_loads`) and runs it as one
+    statement outside a transaction (SQLite: the driver's autocommit mode, see
+    ``_on_begin``; PostgreSQL: ``autocommit``; a single statement sees one consistent
+    snapshot) on the connection the engine's hot reads keep (:class:`_HotConnection`).
 
     Inside a session's transaction it runs on that transaction's connection (reading what
     the transaction wrote). Should the driver raise (a dropped connection), the connection
@@ -197,12 +202,13 @@ class HotRead:
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
         }
-        results = tuple(
+        results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in self.statement.selected_columns
-        )
+        ]
+        processed = tuple((i, f) for i, f in enumerate(results) if f is not None)
         positions = tuple(compiled.positiontup) if compiled.positiontup else None
-        return _Compiled(str(compiled), positions, binds, results, compiled)
+        return _Compiled(str(compiled), positions, binds, processed, compiled)
 
     def one_or_none(
         self, bind: Session | Engine, params: Mapping[str, Any]
@@ -242,28 +248,138 @@ def _run(engine: Engine, compiled: _Compiled, params: Mapping[str, Any]) -> list
         if process is not None:
             values[name] = process(values[name])
     bound: Any = tuple(values[n] for n in compiled.positions) if compiled.positions else values
-    autocommit = engine.dialect.name == "postgresql"
-    pooled = engine.raw_connection()
-    try:
-        dbapi_connection: Any = pooled.driver_connection
-        if autocommit:
-            dbapi_connection.autocommit = True
-        cursor = dbapi_connection.cursor()
+    hot = _hot_connection(engine)
+    if hot.lock.acquire(blocking=False):
         try:
-            cursor.execute(compiled.sql, bound)
-            fetched = cursor.fetchmany(2)
+            hot.take(engine)
+            try:
+                hot.cursor.execute(compiled.sql, bound, **hot.execute_options)
+                fetched = hot.cursor.fetchall()
+            except BaseException:
+                hot.discard()
+                raise
         finally:
-            cursor.close()
+            hot.lock.release()
+    else:  # another thread of this process is reading: a connection from the pool
+        pooled = engine.raw_connection()
+        try:
+            dbapi_connection: Any = pooled.driver_connection
+            autocommit = engine.dialect.name == "postgresql"
             if autocommit:
-                dbapi_connection.autocommit = False
-    except BaseException:
-        pooled.invalidate()
-        raise
-    pooled.close()
-    return [
-        tuple(v if f is None else f(v) for f, v in zip(compiled.results, row, strict=True))
-        for row in fetched
-    ]
+                dbapi_connection.autocommit = True
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(compiled.sql, bound)
+                fetched = cursor.fetchall()
+            finally:
+                cursor.close()
+                if autocommit:
+                    dbapi_connection.autocommit = False
+        except BaseException:
+            pooled.invalidate()
+            raise
+        pooled.close()
+    out = []
+    for row in fetched:
+        values_ = list(row)
+        for i, process in compiled.processed:
+            values_[i] = process(values_[i])
+        out.append(tuple(values_))
+    return out
+
+
+class _HotConnection:
+    """The connection an engine's hot reads keep checked out of its pool, in this process.
+
+    Checking a connection out of SQLAlchemy's pool and back in (with its reset) costs about
+    as much as the query on SQLite; hot reads keep one instead, with one cursor, in
+    autocommit mode (no transaction stays open between reads: each one sees what is
+    committed; on PostgreSQL the statements are prepared at their first run). It goes back
+    to the pool after :attr:`HOLD_SECONDS` (so the pool's recycling applies), when the
+    engine is disposed or collected, and is discarded after any error. One thread uses it
+    at a time; another thread meanwhile takes a connection from the pool. A process forked
+    with one keeps the parent's untouched (never used, never closed) and opens its own.
+    """
+
+    HOLD_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pooled: Any = None
+        self.pool: Any = None
+        self.pid = 0
+        self.since = 0.0
+        self.autocommit = False
+        self.cursor: Any = None
+        self.execute_options: dict[str, Any] = {}
+
+    def take(self, engine: Engine) -> Any:
+        """The held connection (checked out anew when needed); call with :attr:`lock`."""
+        if self.pooled is not None and self.pid != os.getpid():
+            _FORKED_COPIES.append((self.pooled, self.cursor))
+            self.pooled = self.cursor = None
+        now = time.monotonic()
+        if self.pooled is not None and (
+            now - self.since > self.HOLD_SECONDS or self.pool is not engine.pool
+        ):
+            self._give_back()
+        if self.pooled is None:
+            pooled = engine.raw_connection()
+            self.autocommit = engine.dialect.name == "postgresql"
+            driver: Any = pooled.driver_connection
+            try:
+                if self.autocommit:
+                    driver.autocommit = True
+                self.cursor = driver.cursor()
+            except BaseException:
+                pooled.invalidate()
+                raise
+            self.execute_options = {"prepare": True} if self.autocommit else {}
+            self.pooled, self.pool, self.pid, self.since = pooled, engine.pool, os.getpid(), now
+        return self.pooled
+
+    def discard(self) -> None:
+        """Drop the held connection after an error (closed, not returned to the pool)."""
+        pooled, self.pooled, self.cursor = self.pooled, None, None
+        if pooled is not None:
+            pooled.invalidate()
+
+    def release(self, *_args: Any) -> None:
+        """Give the held connection back to its pool (engine disposed, or collected)."""
+        with self.lock:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        pooled, cursor, self.pooled, self.cursor = self.pooled, self.cursor, None, None
+        if pooled is None or self.pid != os.getpid():
+            return
+        try:
+            cursor.close()
+            if self.autocommit:  # PostgreSQL: the pool's connections are transactional
+                driver: Any = pooled.driver_connection
+                driver.autocommit = False
+        except Exception:  # noqa: BLE001 - a broken connection is closed, not pooled
+            pooled.invalidate()
+            return
+        pooled.close()
+
+
+_HOT: weakref.WeakKeyDictionary[Engine, _HotConnection] = weakref.WeakKeyDictionary()
+_HOT_LOCK = threading.Lock()
+#: held connections inherited through a fork (see :class:`_HotConnection`)
+_FORKED_COPIES: list[Any] = []
+
+
+def _hot_connection(engine: Engine) -> _HotConnection:
+    hot = _HOT.get(engine)
+    if hot is None:
+        with _HOT_LOCK:
+            hot = _HOT.get(engine)
+            if hot is None:
+                hot = _HOT[engine] = _HotConnection()
+                event.listen(engine, "engine_disposed", hot.release)
+                weakref.finalize(engine, hot.release)
+    return hot
 
 
 def init_app(app: Flask) -> None:
