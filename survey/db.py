@@ -295,8 +295,8 @@ class _HotConnection:
     as much as the query on SQLite; hot reads keep one instead, with one cursor, in
     autocommit mode (no transaction stays open between reads: each one sees what is
     committed; on PostgreSQL the statements are prepared at their first run). It goes back
-    to the pool after :attr:`HOLD_SECONDS` (so the pool's recycling applies), when the
-    engine is disposed or collected, and is discarded after any error. One thread uses it
+    to the pool after :attr:`HOLD_SECONDS` (so the pool's recycling applies); it is closed
+    when the engine is disposed or collected, and after any error. One thread uses it
     at a time; another thread meanwhile takes a connection from the pool. A process forked
     with one keeps the parent's untouched (never used, never closed) and opens its own.
     """
@@ -319,9 +319,9 @@ class _HotConnection:
             _FORKED_COPIES.append((self.pooled, self.cursor))
             self.pooled = self.cursor = None
         now = time.monotonic()
-        if self.pooled is not None and (
-            now - self.since > self.HOLD_SECONDS or self.pool is not engine.pool
-        ):
+        if self.pooled is not None and self.pool is not engine.pool:
+            self.discard()  # the engine was disposed: its old pool is gone
+        elif self.pooled is not None and now - self.since > self.HOLD_SECONDS:
             self._give_back()
         if self.pooled is None:
             pooled = engine.raw_connection()
@@ -339,15 +339,17 @@ class _HotConnection:
         return self.pooled
 
     def discard(self) -> None:
-        """Drop the held connection after an error (closed, not returned to the pool)."""
+        """Close the held connection (after an error, or when its pool is gone)."""
         pooled, self.pooled, self.cursor = self.pooled, None, None
         if pooled is not None:
             pooled.invalidate()
 
-    def release(self, *_args: Any) -> None:
-        """Give the held connection back to its pool (engine disposed, or collected)."""
+    def close(self, *_args: Any) -> None:
+        """Close the held connection: the engine was disposed (its pool with it) or
+        collected, or the process exits."""
         with self.lock:
-            self._give_back()
+            if self.pooled is not None and self.pid == os.getpid():
+                self.discard()
 
     def _give_back(self) -> None:
         pooled, cursor, self.pooled, self.cursor = self.pooled, self.cursor, None, None
@@ -377,8 +379,8 @@ def _hot_connection(engine: Engine) -> _HotConnection:
             hot = _HOT.get(engine)
             if hot is None:
                 hot = _HOT[engine] = _HotConnection()
-                event.listen(engine, "engine_disposed", hot.release)
-                weakref.finalize(engine, hot.release)
+                event.listen(engine, "engine_disposed", hot.close)
+                weakref.finalize(engine, hot.close)
     return hot
 
 
