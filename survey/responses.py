@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from questionnaires import Questionnaire
 from scoring import ScoringError
@@ -360,6 +361,31 @@ def _seconds(since: datetime, now: datetime) -> float:
     return round(min(max((now - since).total_seconds(), 0.0), MAX_PAGE_SECONDS), 1)
 
 
+@functools.cache
+def _save_query() -> Executable:
+    # built once (see _respondent_query)
+    return (
+        select(
+            Response,
+            Invitation.mode,
+            Invitation.interviewer_id,
+            Wave.status,
+            Wave.opens_at,
+            Wave.closes_at,
+            Wave.survey_year,
+            Wave.questionnaire_version_id,
+            QuestionnaireVersion.content_hash,
+            Wave.settings,
+            Invitation.attributes,
+        )
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Wave, Invitation.wave_id == Wave.id)
+        .join(QuestionnaireVersion, Wave.questionnaire_version_id == QuestionnaireVersion.id)
+        .where(Invitation.token == bindparam("token"))
+        .with_for_update(of=Response)
+    )
+
+
 def save_page(
     session: Session,
     token: str,
@@ -390,26 +416,7 @@ def save_page(
             "no such survey link", param="token", hint="check the link", ui="err_no_link"
         )
     # one query: the response (locked) with what is needed of its wave
-    row = session.execute(
-        select(
-            Response,
-            Invitation.mode,
-            Invitation.interviewer_id,
-            Wave.status,
-            Wave.opens_at,
-            Wave.closes_at,
-            Wave.survey_year,
-            Wave.questionnaire_version_id,
-            QuestionnaireVersion.content_hash,
-            Wave.settings,
-            Invitation.attributes,
-        )
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Wave, Invitation.wave_id == Wave.id)
-        .join(QuestionnaireVersion, Wave.questionnaire_version_id == QuestionnaireVersion.id)
-        .where(Invitation.token == token)
-        .with_for_update(of=Response)
-    ).one_or_none()
+    row = session.execute(_save_query(), {"token": token}).one_or_none()
     if row is None:
         _invitation(session, token)  # NotFoundError for an unknown link
         raise ClosedError(
