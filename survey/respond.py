@@ -143,7 +143,8 @@ def _preferences() -> Any:
     """Apply ``?lang=`` and ``?text=`` switches, then redirect to the clean URL."""
     g.lang = _language()
     g.large = bool(session.get("large"))
-    if request.method == "GET" and ("lang" in request.args or "text" in request.args):
+    switch = request.method == "GET" and request.query_string  # (parse the query if any)
+    if switch and ("lang" in request.args or "text" in request.args):
         if request.args.get("lang") in LANGUAGE_NAMES:
             session["lang"] = request.args["lang"]
         if request.args.get("text") in ("large", "normal"):
@@ -460,7 +461,7 @@ def _shell_allowed() -> bool:
     address set by the view, templates that do not change while the app runs."""
     return (
         request.method == "GET"
-        and not request.args
+        and not request.query_string
         and "_flashes" not in session
         and not g.get("page_url")
         and not current_app.config["TEMPLATES_AUTO_RELOAD"]

@@ -155,14 +155,15 @@ def csrf_token() -> str:
     a new one (the check compares the raw token and the signature, not the age), so it is
     reused; a session without a raw token yet, or a time limit, takes Flask-WTF's path.
     """
-    cfg = current_app.config
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cfg = app.config
     field = str(cfg.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
     if field in g or cfg.get("WTF_CSRF_TIME_LIMIT") is not None:
         return str(generate_csrf())
     raw = session.get(field)
     if not isinstance(raw, str):
         return str(generate_csrf())  # sets the session's raw token
-    key = (str(cfg.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key), raw)
+    key = (str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key), raw)
     signed = _SIGNED_CSRF.get(key)
     if signed is None:
         signed = str(generate_csrf())
@@ -273,10 +274,11 @@ def init_app(app: Flask) -> None:
     # registered before CSRFProtect so that it runs before the form is parsed
     @app.before_request
     def _allow_upload() -> None:
-        if request.endpoint in UPLOAD_ENDPOINTS:
+        endpoint = request.endpoint
+        if endpoint in UPLOAD_ENDPOINTS:
             request.max_content_length = int(app.config["MAX_UPLOAD_LENGTH"])
             request.max_form_memory_size = int(app.config["MAX_UPLOAD_LENGTH"])
-        elif request.endpoint in EVIDENCE_ENDPOINTS:
+        elif endpoint in EVIDENCE_ENDPOINTS:
             request.max_content_length = int(app.config["MAX_EVIDENCE_LENGTH"])
 
     app.before_request(refuse_nul_bytes)
