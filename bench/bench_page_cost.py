@@ -124,8 +124,8 @@ def answer_forms(app: Any, pages: list[tuple[Any, str]]) -> list[tuple[Any, str,
     from survey.responses import load_respondent
 
     (probe, path), rest = pages[0], pages[1:]
-    with app.app_context():
-        q = load_respondent(database().engine, path.split("/")[2]).questionnaire
+    with database(app).sessionmaker() as session:
+        q = load_respondent(session, path.split("/")[2]).questionnaire
     rng = random.Random(1)
     html = probe.get(path).get_data(as_text=True)
     answers: dict[str, Any] = {}
