@@ -178,12 +178,12 @@ class HotRead:
     Through a session, running a compiled statement costs five times the query itself on
     SQLite (about 100 µs against 20 µs: the statement's cache key, the execution context,
     the result object) and, on PostgreSQL, a transaction. Here the statement is compiled
-    once per dialect; each call takes a pooled DBAPI connection, binds the parameters and
-    converts the row with the statement's own column types (so values are exactly what the
-    ORM reads: enums, UTC datetimes, JSON by :func:`json_loads`) and runs it as one
-    statement outside a transaction (SQLite: the driver's autocommit mode, see
-    ``_on_begin``; PostgreSQL: ``autocommit``; a single statement sees one consistent
-    snapshot) on the connection the engine's hot reads keep (:class:`_HotConnection`).
+    once per dialect; each call binds the parameters and converts the row with the
+    statement's own column types (so values are exactly what the ORM reads: enums, UTC
+    datetimes, JSON by :func:`json_loads`), and runs it as one statement outside a
+    transaction (SQLite: the driver's autocommit mode, see ``_on_begin``; PostgreSQL:
+    ``autocommit``; a single statement sees one consistent snapshot) on the DBAPI
+    connection the engine's hot reads keep (:class:`_HotConnection`).
 
     Inside a session's transaction it runs on that transaction's connection (reading what
     the transaction wrote). Should the driver raise (a dropped connection), the connection
