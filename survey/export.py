@@ -318,6 +318,7 @@ class _RowMaker:
             threshold,
         )
         self.content_hash = q.content_hash
+        self.context = context
         self.flag_rules = flag_rules(q, context)
         names = [c.name for c in plan.columns]
         head = ["respondent_id", "wave", "household_id", "stratum", "psu", "sample_town",
@@ -469,14 +470,16 @@ def _selection(
 def export_batches(
     session: Session, plan: ExportPlan, *, include_partial: bool = True,
     only: ResponseFilter | None = None, ids: tuple[int, int | None] | None = None,
-    context: WaveQuality | None = None,
+    context: WaveQuality | None = None, maker: _RowMaker | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:  # fmt: skip
     """The export rows (one tuple per response, values in plan column order, as CSV
     writes them before formatting: codes, numbers, None for a blank), streamed in
     response-id order in batches of at most :data:`ROWS_PER_QUERY`; ``only``: just the
     responses this filter of the response browser lets through; ``ids``: only the
     responses with ids in that closed range; ``context``: the wave's quality facts when
-    already known (:func:`survey.monitoring.quality_context`)."""
+    already known (:func:`survey.monitoring.quality_context`); ``maker``: the row maker
+    of an earlier call on the same plan and facts, whose memos are kept (a worker's
+    chunks)."""
     wave, q = plan.wave, plan.questionnaire
     settings = wave_settings(wave)
     if context is None:
@@ -485,7 +488,13 @@ def export_batches(
     stmt = _selection(wave.id, _SELECTED, include_partial, only, ids).execution_options(
         yield_per=ROWS_PER_QUERY, stream_results=True
     )
-    maker = _RowMaker(plan, context, float(settings["partial_threshold"]))
+    threshold = float(settings["partial_threshold"])
+    if (
+        maker is None
+        or maker.flag_rules is not flag_rules(q, context)
+        or maker.threshold != threshold
+    ):
+        maker = _RowMaker(plan, context, threshold)
     flag_filter = only.flag if only is not None else ""
     wave_name, year, threshold, q_hash = (
         wave.name,
@@ -612,10 +621,13 @@ def iter_csv(plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]) -> Iter
         yield head
 
 
-def _csv_rows(plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
-    """The CSV lines of :func:`iter_csv` without the header, one chunk per batch."""
+def _csv_rows(
+    plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]], memo: dict[Any, str] | None = None
+) -> Iterator[bytes]:
+    """The CSV lines of :func:`iter_csv` without the header, one chunk per batch;
+    ``memo``: the texts of the values met, kept from an earlier call (a worker's chunks)."""
     unique = [i for i, c in enumerate(plan.columns) if _unique(c)]
-    memo: dict[Any, str] = {None: ""}
+    memo = {None: ""} if memo is None else memo
     lookup = memo.__getitem__
 
     def slow(values: list[Any]) -> list[str]:
@@ -864,13 +876,21 @@ def _worker_chunk(
             raise ValueError(f"not a snapshot id: {snapshot[:40]!r}")
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-    batches = export_batches(session, plan, only=only, ids=ids, context=context)
+    maker = _WORKER.get("maker")
+    if maker is None or maker.context != context:
+        maker = _WORKER["maker"] = _RowMaker(
+            plan, context, float(wave_settings(plan.wave)["partial_threshold"])
+        )
+    batches = export_batches(session, plan, only=only, ids=ids, context=maker.context, maker=maker)
     if fmt == "csv":
         counted = _counted(batches)
-        data = b"".join(_csv_rows(plan, counted))
+        data = b"".join(_csv_rows(plan, counted, _WORKER.setdefault("csv", {None: ""})))
         return data, counted.rows
+    packer = _WORKER.get(fmt)
+    if packer is None:
+        packer = _WORKER[fmt] = record_packer(stat_columns(plan), fmt)
     out = io.BytesIO()
-    n = record_packer(stat_columns(plan), fmt).records(_stat_rows(plan, batches), out)
+    n = packer.records(_stat_rows(plan, batches), out)
     return out.getvalue(), n
 
 
