@@ -883,7 +883,7 @@ def _worker_chunk(
         )
     batches = export_batches(session, plan, only=only, ids=ids, context=maker.context, maker=maker)
     if fmt == "csv":
-        counted = _counted(batches)
+        counted = _Counted(batches)
         data = b"".join(_csv_rows(plan, counted, _WORKER.setdefault("csv", {None: ""})))
         return data, counted.rows
     packer = _WORKER.get(fmt)
@@ -894,7 +894,7 @@ def _worker_chunk(
     return out.getvalue(), n
 
 
-class _counted:
+class _Counted:
     """Batches passed through, their rows counted."""
 
     def __init__(self, batches: Iterable[list[tuple[Any, ...]]]) -> None:
