@@ -60,6 +60,7 @@ from sqlalchemy.orm import Session
 from questionnaires import Item
 from questionnaires import ItemType
 from questionnaires import Questionnaire
+from questionnaires.checks import BUILTIN_NAMES
 from survey.browse import ResponseFilter
 from survey.browse import flag_match
 from survey.csvsafe import FORMULA_STARTS
@@ -304,19 +305,15 @@ class _RowMaker:
     Each segment takes a few C-level calls (``map(answers.get, names)``); what repeats
     across respondents is computed once and remembered by its inputs: the columns of a
     multiple answer by the chosen codes, ``age`` and the groups by the answers they are
-    computed from (birth year, sex, education...), a score's formatting by its value.
-    The segments' column names are checked against the plan when the maker is built, so
-    the plan (:func:`plan_columns`) stays the one definition of the columns.
+    computed from (birth year, sex, education...). The segments' column names are
+    checked against the plan when the maker is built, so the plan (:func:`plan_columns`)
+    stays the one definition of the columns.
     """
 
-    def __init__(self, plan: ExportPlan, context: WaveQuality, threshold: float) -> None:
-        wave, q = plan.wave, plan.questionnaire
-        self.wave_name, self.q, self.year, self.threshold = (
-            wave.name,
-            q,
-            wave.survey_year,
-            threshold,
-        )
+    def __init__(self, plan: ExportPlan, context: WaveQuality) -> None:
+        q = plan.questionnaire
+        self.q, self.year = q, plan.wave.survey_year
+        self.threshold = float(wave_settings(plan.wave)["partial_threshold"])
         self.content_hash = q.content_hash
         self.context = context
         self.flag_rules = flag_rules(q, context)
@@ -343,11 +340,11 @@ class _RowMaker:
             inputs |= d.expression.names
         for g in q.groups:
             inputs |= g.rule.names
-        self.derive_inputs = tuple(sorted(inputs - derived - {"survey_year"}))
+        self.derive_inputs = tuple(sorted(inputs - derived - BUILTIN_NAMES))
         self.derived_memo: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         derived_names = (["age"] if self.with_age else []) + [f"group_{g.id}" for g in q.groups]
         # scores: literacy test and scales
-        scored = [item.id for item in q.scored_items] if q.scored_items else []
+        scored = [item.id for item in q.scored_items]
         self.scored_ids = tuple(scored)
         self.dimension_ids = tuple(d.id for d in q.scoring.dimensions) if scored else ()
         literacy_names = ([f"item_{i}" for i in scored]
@@ -477,31 +474,21 @@ def export_batches(
     response-id order in batches of at most :data:`ROWS_PER_QUERY`; ``only``: just the
     responses this filter of the response browser lets through; ``ids``: only the
     responses with ids in that closed range; ``context``: the wave's quality facts when
-    already known (:func:`survey.monitoring.quality_context`); ``maker``: the row maker
-    of an earlier call on the same plan and facts, whose memos are kept (a worker's
-    chunks)."""
+    already known (:func:`survey.monitoring.quality_context`); ``maker``: a row maker
+    built for this plan and these facts by an earlier call, whose memos are kept (a
+    worker's chunks)."""
     wave, q = plan.wave, plan.questionnaire
-    settings = wave_settings(wave)
     if context is None:
         context = quality_context(session, wave)
     # plain columns, not ORM entities: no identity map, and the paradata JSON is not read
     stmt = _selection(wave.id, _SELECTED, include_partial, only, ids).execution_options(
         yield_per=ROWS_PER_QUERY, stream_results=True
     )
-    threshold = float(settings["partial_threshold"])
-    if (
-        maker is None
-        or maker.flag_rules is not flag_rules(q, context)
-        or maker.threshold != threshold
-    ):
-        maker = _RowMaker(plan, context, threshold)
+    if maker is None:
+        maker = _RowMaker(plan, context)
     flag_filter = only.flag if only is not None else ""
-    wave_name, year, threshold, q_hash = (
-        wave.name,
-        wave.survey_year,
-        maker.threshold,
-        q.content_hash,
-    )
+    wave_name, year, q_hash = wave.name, wave.survey_year, q.content_hash
+    threshold = maker.threshold
     rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
     statuses = {s.value: s for s in ResponseStatus}
     # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
@@ -612,9 +599,14 @@ def iter_csv(plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]) -> Iter
     A row is one ``map`` over a dict of the texts of the values met so far (answer codes,
     scores, flags and weights repeat, across columns too; equal values have equal texts);
     the columns whose values are unique (ids, times, free text) are formatted directly."""
+    return _with_header(plan, _csv_rows(plan, batches))
+
+
+def _with_header(plan: ExportPlan, lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The CSV header (with the UTF-8 BOM) before the first chunk of ``lines``."""
     names = [c.name for c in plan.columns]
     head = ("\ufeff" + ",".join(map(csv_field, names)) + "\r\n").encode("utf-8")
-    for chunk in _csv_rows(plan, batches):
+    for chunk in lines:
         yield head + chunk
         head = b""
     if head:  # no rows: the header alone
@@ -878,10 +870,8 @@ def _worker_chunk(
         session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
     maker = _WORKER.get("maker")
     if maker is None or maker.context != context:
-        maker = _WORKER["maker"] = _RowMaker(
-            plan, context, float(wave_settings(plan.wave)["partial_threshold"])
-        )
-    batches = export_batches(session, plan, only=only, ids=ids, context=maker.context, maker=maker)
+        maker = _WORKER["maker"] = _RowMaker(plan, context)
+    batches = export_batches(session, plan, only=only, ids=ids, context=context, maker=maker)
     if fmt == "csv":
         counted = _Counted(batches)
         data = b"".join(_csv_rows(plan, counted, _WORKER.setdefault("csv", {None: ""})))
@@ -942,8 +932,7 @@ def export_stream(
     parts = _parallel_parts(session, plan, fmt, only)
     if fmt == "csv":
         if parts is not None:
-            head = "\ufeff" + ",".join(map(csv_field, (c.name for c in plan.columns))) + "\r\n"
-            return itertools.chain([head.encode("utf-8")], (data for data, _ in parts))
+            return _with_header(plan, (data for data, _ in parts))
         return iter_csv(plan, export_batches(session, plan, only=only))
     spool = tempfile.TemporaryFile()
     try:
