@@ -16,6 +16,7 @@ from questionnaires import load_questionnaire
 from survey.analysis import analysis_table
 from survey.errors import BadRequestError
 from survey.models import AuditLog
+from survey.models import Invitation
 from survey.models import Response
 from survey.monitoring import review_response
 from survey.quality import WaveQuality
@@ -111,3 +112,28 @@ def test_duplicates_in_a_wave_and_review(client: FlaskClient, session: Session, 
     assert len(session.scalars(select(Response)).all()) == 3  # never deleted
     entry = session.scalars(select(AuditLog).where(AuditLog.action == "response.reject")).one()
     assert entry.actor == "stan" and entry.details["reason"] == "same browser, same answers"
+
+
+@pytest.mark.parametrize("count", [1, 6, 7])
+def test_median_duration_from_the_database_equals_numpy(session: Session, wave: str,
+                                                        count: int) -> None:  # fmt: skip
+    import numpy as np
+
+    from survey.models import ResponseStatus
+    from survey.monitoring import median_duration
+    from survey.services import get_wave
+
+    wave_id = get_wave(session, wave).id
+    rng = np.random.default_rng(count)
+    seconds = [float(s) for s in rng.gamma(9.0, 120.0, count)]
+    extra = [None, 1e-3]  # no duration (left out); a partial response (not complete)
+    tokens = create_invitations(session, wave, count + len(extra), actor="t")
+    invitations = {i.token: i.id for i in session.scalars(select(Invitation))}
+    statuses = [ResponseStatus.COMPLETE] * (count + 1) + [ResponseStatus.PARTIAL]
+    for token, status, value in zip(tokens, statuses, seconds + extra, strict=True):
+        session.add(Response(wave_id=wave_id, invitation_id=invitations[token], status=status,
+                             answers={}, paradata={}, duration_seconds=value))  # fmt: skip
+    session.commit()
+    complete = (Response.wave_id == wave_id) & (Response.status == ResponseStatus.COMPLETE)
+    assert median_duration(session, complete) == float(np.median(seconds))
+    assert math.isnan(median_duration(session, complete & (Response.id < 0)))
