@@ -92,10 +92,11 @@ class ResponseFilter:
     date_to: date | None = None
     own_user_id: int | None = None
 
-    def conditions(self, wave_id: int) -> list[ColumnElement[bool]]:
+    def conditions(self, wave_id: int | None) -> list[ColumnElement[bool]]:
         """SQL conditions over ``Response`` joined to ``Invitation`` and outer-joined to
-        the invitation's interviewer (``User``), as :func:`survey.export.export_rows` does."""
-        out: list[ColumnElement[bool]] = [Response.wave_id == wave_id]
+        the invitation's interviewer (``User``), as :func:`survey.export.export_rows` does;
+        ``wave_id`` None: the caller selects the wave (the filter's conditions only)."""
+        out: list[ColumnElement[bool]] = [] if wave_id is None else [Response.wave_id == wave_id]
         if self.flag:
             out.append(Response.status == ResponseStatus.COMPLETE)
         if self.status:

@@ -208,3 +208,57 @@ def test_times_read_without_type_processing_are_written_as_before() -> None:
     beijing = moment.astimezone(timezone(timedelta(hours=8)))
     assert _utc_text(beijing) == format_time(beijing) == "2025-05-01T16:00:59+08:00"
     assert _utc_text(None) == ""
+
+
+def test_score_sheets_read_as_the_standard_library_reads_them() -> None:
+    from scoring.record import score_records
+    from survey.db import json_loads_sheet
+
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    rng = np.random.default_rng(5)
+    records = simulate_wave(q, rng, n_psu=28, households_per_psu=1).records
+    for sheet in score_records(q, records):
+        text = json.dumps(sheet)
+        assert repr(json_loads_sheet(text)) == repr(json.loads(text))
+    for text in ('{"total": NaN, "items": {"K01": 2.0}}', '{"x": Infinity}', "[1e400]"):
+        assert repr(json_loads_sheet(text)) == repr(json.loads(text)), text
+
+
+def test_a_chunk_holds_only_its_waves_responses_read_in_id_order(session: Session) -> None:
+    """A worker's chunk reads by the primary key (no sort of the wide rows on SQLite) and
+    still tests the wave, though no index serves that test (``wave_id + 0``)."""
+    from sqlalchemy import select
+
+    from survey.export import _SELECTED
+    from survey.export import _selection
+    from survey.models import Response
+    from survey.models import Wave
+
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    rng = np.random.default_rng(6)
+    for name in ("a", "b"):
+        create_wave(session, name=name, questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+                    source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
+        seed_simulated_wave(session, name, q, simulate_wave(q, rng, n_psu=28,
+                            households_per_psu=1), actor="test", rng=rng)  # fmt: skip
+    waves = {w.name: w.id for w in session.scalars(select(Wave))}
+    ids_of = {
+        wave: set(session.scalars(select(Response.id).where(Response.wave_id == wave_id)))
+        for wave, wave_id in waves.items()
+    }
+    low, high = min(ids_of["a"] | ids_of["b"]), max(ids_of["a"] | ids_of["b"])
+    assert ids_of["a"] and ids_of["b"] and max(ids_of["a"]) < high  # b's ids after a's
+    for wave in ("a", "b"):
+        got = list(session.scalars(_selection(waves[wave], (Response.id,), True, None,
+                                              (low, high))))  # fmt: skip
+        assert got == sorted(i for i in ids_of[wave] if low <= i <= high)
+        assert list(session.scalars(_selection(waves[wave], (Response.id,), True, None,
+                                               (low, None)))) == got  # fmt: skip
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        stmt = _selection(waves["a"], _SELECTED, True, None, (low, high))
+        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        steps = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+        assert any(s.startswith("SEARCH response USING INTEGER PRIMARY KEY") for s in steps), steps
+        assert not any("TEMP B-TREE" in s for s in steps), steps
+    session.rollback()
