@@ -61,7 +61,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``INSTANCE_PATH`` (in ``config`` or as ``KESU_INSTANCE_PATH``) moves the instance folder.
 
     Raises:
-        SurveyError: when ``SECRET_KEY`` is still the placeholder outside testing.
+        SurveyError: when ``SECRET_KEY`` is still the placeholder outside testing, or
+            ``KESU_EXPORT_WORKERS`` is set to anything but a whole number of at least 1.
     """
     config = dict(config or {})
     instance_path = config.get("INSTANCE_PATH") or os.environ.get("KESU_INSTANCE_PATH")
@@ -111,6 +112,9 @@ def _finish_config(app: Flask) -> None:
         # secure cookies everywhere except in tests and `kesu serve` over plain http
         cfg["COOKIE_SECURE"] = not cfg.get("TESTING")
     cfg["SESSION_COOKIE_SECURE"] = bool(cfg["COOKIE_SECURE"])
+    from survey.export import export_workers
+
+    export_workers()  # a bad KESU_EXPORT_WORKERS stops the start, not a later download
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -69,6 +69,7 @@ from survey.csvsafe import spreadsheet_safe
 from survey.db import json_loads
 from survey.db import json_loads_sheet
 from survey.errors import BadRequestError
+from survey.errors import SurveyError
 from survey.fieldwork import wave_settings
 from survey.models import Invitation
 from survey.models import Response
@@ -732,14 +733,21 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 def export_workers() -> int:
     """How many worker processes a large export uses: ``KESU_EXPORT_WORKERS`` when set
-    (1: none), else the number of CPUs this process may run on."""
+    (1: none), else the number of CPUs this process may run on.
+
+    Raises:
+        SurveyError: the setting is not a whole number of at least 1 (checked when the
+            web app starts, so a typo stops the start instead of a download).
+    """
     setting = os.environ.get("KESU_EXPORT_WORKERS", "").strip()
     if setting:
-        try:
-            return max(1, int(setting))
-        except ValueError:
-            logger.warning("KESU_EXPORT_WORKERS=%r is not a number: using 1", setting[:16])
-            return 1
+        if not (setting.isdecimal() and int(setting) >= 1):
+            raise SurveyError(
+                "KESU_EXPORT_WORKERS is not a whole number of at least 1",
+                param="KESU_EXPORT_WORKERS", got=setting[:16], expected="1, 2, 3...",
+                hint="unset it to use every CPU, or set 1 to export in one process",
+            )  # fmt: skip
+        return int(setting)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)  # fmt: skip
 

@@ -40,6 +40,25 @@ def test_refuses_the_placeholder_secret_outside_tests(tmp_path: Path) -> None:
     assert app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
 
 
+@pytest.mark.parametrize("setting", ["two", "0", "-1", "1.5", " "])
+def test_refuses_an_export_workers_setting_that_is_not_a_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    from survey.export import export_workers
+
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", setting)
+    if not setting.strip():  # blank: as if unset (every CPU)
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+        assert export_workers() >= 1
+        return
+    with pytest.raises(SurveyError, match="KESU_EXPORT_WORKERS") as caught:
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+    assert caught.value.got == setting and caught.value.hint
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", "3")
+    create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+    assert export_workers() == 3
+
+
 def test_generated_secret_is_persisted_privately(tmp_path: Path) -> None:
     first = create_app({"INSTANCE_PATH": str(tmp_path), "GENERATE_SECRET_KEY": True})
     second = create_app({"INSTANCE_PATH": str(tmp_path), "GENERATE_SECRET_KEY": True})
