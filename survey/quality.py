@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,19 +44,32 @@ DEFAULT_STRAIGHTLINE_MIN_ROWS = 4
 
 
 _Checks = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, ...], ...]]
-_CHECKS: dict[tuple[int, str], _Checks] = {}
+_T = TypeVar("_T")
+_CHECKS: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}
+_RULES: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}
+
+
+def _remembered(
+    cache: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]], objects: tuple[Any, ...],
+    make: Callable[[], _T],
+) -> _T:  # fmt: skip
+    """What ``make`` gives for these objects, made once while they live: the entry holds
+    the objects and is found by their identities (an id is not reused while its object
+    lives); at most 64 entries are kept."""
+    key = tuple(map(id, objects))
+    found = cache.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], objects, strict=True)):
+        if len(cache) > 64:
+            cache.clear()
+        found = cache[key] = (objects, make())
+    result: _T = found[1]
+    return result
 
 
 def _checks(q: Questionnaire) -> _Checks:
     """(variable, expected code) of the attention checks, and each grid's substantive rows
     (per questionnaire object, cached: computed once per export, not per row)."""
-    key = (id(q), q.content_hash)
-    found = _CHECKS.get(key)
-    if found is None:
-        if len(_CHECKS) > 64:
-            _CHECKS.clear()
-        found = _CHECKS[key] = _collect_checks(q)
-    return found
+    return _remembered(_CHECKS, (q,), lambda: _collect_checks(q))
 
 
 def _collect_checks(q: Questionnaire) -> _Checks:
@@ -171,18 +185,9 @@ class FlagRules:
         )  # fmt: skip
 
 
-_RULES: dict[tuple[int, str, int], tuple[Questionnaire, WaveQuality, FlagRules]] = {}
-
-
 def flag_rules(q: Questionnaire, context: WaveQuality) -> FlagRules:
     """:class:`FlagRules` of ``q`` and ``context``, remembered for the objects' lifetime."""
-    key = (id(q), q.content_hash, id(context))
-    found = _RULES.get(key)
-    if found is None or found[0] is not q or found[1] is not context:
-        if len(_RULES) > 64:
-            _RULES.clear()
-        found = _RULES[key] = (q, context, FlagRules(q, context))
-    return found[2]
+    return _remembered(_RULES, (q, context), lambda: FlagRules(q, context))
 
 
 def flags_for(
