@@ -26,13 +26,13 @@ CSV is yielded in chunks; ``.sav``/``.dta`` are written to a temporary file in o
 
 from __future__ import annotations
 
-import io
 import itertools
 import logging
 import math
 import operator
 import os
 import re
+import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable
@@ -778,7 +778,7 @@ def _id_ranges(
 
 def _parallel_parts(
     session: Session, plan: ExportPlan, fmt: str, only: ResponseFilter | None
-) -> Iterator[tuple[bytes, int]] | None:
+) -> Iterator[tuple[bytes | str, int]] | None:
     """The export's rows as ``fmt`` parts (CSV lines without the header, or packed
     ``sav``/``dta`` records) made by worker processes, chunk by chunk of response ids, in
     order; None when the export is better made in this process (one CPU, fewer than
@@ -813,7 +813,7 @@ def _parallel_parts(
 def _run_workers(
     engine: Engine, wave_name: str, wave_id: int, fmt: str, only: ResponseFilter | None,
     workers: int,
-) -> Iterator[tuple[bytes, int]]:  # fmt: skip
+) -> Iterator[tuple[bytes | str, int]]:  # fmt: skip
     from concurrent.futures import Future
     from concurrent.futures import ProcessPoolExecutor
 
@@ -832,12 +832,13 @@ def _run_workers(
                 context = quality_context(own, get_wave(own, wave_name))
                 ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
             url = engine.url.render_as_string(hide_password=False)
+            parts_dir = None if fmt == "csv" else tempfile.mkdtemp(prefix="kesu-export-")
             pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=mp_context,
                 initializer=_worker_start,
-                initargs=(url, wave_name, fmt, only, context, snapshot),
+                initargs=(url, wave_name, fmt, only, context, snapshot, parts_dir),
             )  # fmt: skip
-            pending: deque[Future[tuple[bytes, int]]] = deque()
+            pending: deque[Future[tuple[bytes | str, int]]] = deque()
             todo = iter(ranges)
             try:
                 for ids in itertools.islice(todo, workers + 1):
@@ -849,6 +850,8 @@ def _run_workers(
                     yield part
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+                if parts_dir is not None:  # the parts not joined (an export cut short)
+                    shutil.rmtree(parts_dir, ignore_errors=True)
 
 
 _WORKER: dict[str, Any] = {}
@@ -873,11 +876,13 @@ def _worker_context() -> Any:
 
 def _worker_start(
     url: str, wave_name: str, fmt: str, only: ResponseFilter | None, context: WaveQuality,
-    snapshot: str | None,
+    snapshot: str | None, parts_dir: str | None,
 ) -> None:  # fmt: skip
     """A worker process's database session, export plan, row maker and writer, kept for
     the export's chunks (what is the same for every chunk is sent once, here: the wave's
-    quality facts hold every duplicated answer pattern).
+    quality facts hold every duplicated answer pattern); ``parts_dir``: where ``sav`` and
+    ``dta`` chunks are written as files (a chunk of .sav records is about 11 MB: through a
+    file the kernel copies it into the export, instead of pickling it through a pipe).
 
     The worker only exports: the rows it builds (tuples, dicts and lists of plain
     values) hold no reference cycles, so the cyclic garbage collector, which would
@@ -894,7 +899,7 @@ def _worker_start(
     plan = export_plan(session, wave_name)
     _WORKER.update(
         engine=engine, session=session, plan=plan, fmt=fmt, only=only, context=context,
-        snapshot=snapshot, maker=_RowMaker(plan, context), csv={None: ""},
+        snapshot=snapshot, parts_dir=parts_dir, maker=_RowMaker(plan, context), csv={None: ""},
         packer=None if fmt == "csv" else record_packer(stat_columns(plan), fmt),
     )  # fmt: skip
     gc.collect()
@@ -902,9 +907,9 @@ def _worker_start(
     gc.set_threshold(100_000, 50, 100)
 
 
-def _worker_chunk(ids: tuple[int, int | None]) -> tuple[bytes, int]:
-    """One chunk of responses (ids in that closed range) as CSV lines or packed
-    ``sav``/``dta`` records, and its row count."""
+def _worker_chunk(ids: tuple[int, int | None]) -> tuple[bytes | str, int]:
+    """One chunk of responses (ids in that closed range) as CSV lines, or as the path of
+    a file of packed ``sav``/``dta`` records, and its row count."""
     session: Session = _WORKER["session"]
     plan: ExportPlan = _WORKER["plan"]
     snapshot: str | None = _WORKER["snapshot"]
@@ -918,9 +923,18 @@ def _worker_chunk(ids: tuple[int, int | None]) -> tuple[bytes, int]:
         counted = _Counted(batches)
         data = b"".join(_csv_rows(plan, counted, _WORKER["csv"]))
         return data, counted.rows
-    out = io.BytesIO()
-    n = _WORKER["packer"].records(_stat_rows(plan, batches), out)
-    return out.getvalue(), n
+    path = os.path.join(_WORKER["parts_dir"], f"{ids[0]}.part")
+    with open(path, "wb") as out:
+        n = _WORKER["packer"].records(_stat_rows(plan, batches), out)
+    return path, n
+
+
+def _csv_parts(parts: Iterable[tuple[bytes | str, int]]) -> Iterator[bytes]:
+    """The CSV lines of the workers' parts (CSV parts are bytes, never files)."""
+    for data, _ in parts:
+        if not isinstance(data, bytes):  # pragma: no cover - _worker_chunk returns bytes
+            raise TypeError("a CSV part is bytes")
+        yield data
 
 
 class _Counted:
@@ -935,7 +949,7 @@ class _Counted:
             yield batch
 
 
-def stream_file(handle: BinaryIO, block: int = 1 << 16) -> Iterator[bytes]:
+def stream_file(handle: BinaryIO, block: int = 1 << 20) -> Iterator[bytes]:
     """The contents of ``handle`` from the start, in blocks; closes it at the end."""
     try:
         handle.seek(0)
@@ -971,7 +985,7 @@ def export_stream(
     parts = _parallel_parts(session, plan, fmt, only)
     if fmt == "csv":
         if parts is not None:
-            return _with_header(plan, (data for data, _ in parts))
+            return _with_header(plan, _csv_parts(parts))
         return iter_csv(plan, export_batches(session, plan, only=only))
     spool = tempfile.TemporaryFile()
     try:

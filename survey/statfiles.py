@@ -24,6 +24,8 @@ import datetime as dt
 import logging
 import math
 import operator
+import os
+import shutil
 import struct
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -385,9 +387,11 @@ def write_dta(
 @dataclass(frozen=True)
 class Packed:
     """Records packed beforehand by :func:`record_packer` of the same columns and format
-    (in worker processes, say): ``(bytes, number of rows)`` parts, in file order."""
+    (in worker processes, say): ``(records, number of rows)`` parts, in file order; the
+    records as bytes, or as the path of a file holding them (copied by the kernel, then
+    deleted)."""
 
-    parts: Iterable[tuple[bytes, int]]
+    parts: Iterable[tuple[bytes | str, int]]
 
 
 def _write_records(
@@ -397,10 +401,36 @@ def _write_records(
     if isinstance(rows, Packed):
         n = 0
         for data, count in rows.parts:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                append_file(out, data)
+                os.unlink(data)
             n += count
         return n
     return record_packer(columns, fmt).records(rows, out)
+
+
+def append_file(out: BinaryIO, path: str) -> None:
+    """Append the file at ``path`` to ``out`` (a real file): copied by the kernel
+    (``os.copy_file_range``) where it can, so the bytes never pass through Python."""
+    out.flush()
+    with open(path, "rb") as source:
+        size = os.fstat(source.fileno()).st_size
+        copy = getattr(os, "copy_file_range", None)
+        done = 0
+        if copy is not None:
+            try:
+                while done < size and (step := copy(source.fileno(), out.fileno(), size - done)):
+                    done += step
+            except OSError:  # not between these files (another file system, an old kernel)
+                pass
+        if done < size:
+            source.seek(done)
+            out.seek(0, os.SEEK_END)
+            shutil.copyfileobj(source, out, 1 << 20)
+            out.flush()
+    out.seek(0, os.SEEK_END)
 
 
 def record_packer(columns: Sequence[StatColumn], fmt: str) -> RecordPacker:

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from typing import Any
 
@@ -262,3 +263,74 @@ def test_a_chunk_holds_only_its_waves_responses_read_in_id_order(session: Sessio
         assert any(s.startswith("SEARCH response USING INTEGER PRIMARY KEY") for s in steps), steps
         assert not any("TEMP B-TREE" in s for s in steps), steps
     session.rollback()
+
+
+@pytest.mark.parametrize("kernel_copy", ["yes", "refused", "absent"])
+def test_a_part_file_is_appended_whole(tmp_path: Any, monkeypatch: Any, kernel_copy: str) -> None:
+    from survey.statfiles import append_file
+
+    if kernel_copy == "refused":
+
+        def refuse(*_args: Any) -> int:
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    elif kernel_copy == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    part = tmp_path / "1.part"
+    payload = bytes(range(256)) * 5000 + b"end"
+    part.write_bytes(payload)
+    with open(tmp_path / "spool", "w+b") as out:
+        out.write(b"head")
+        append_file(out, str(part))
+        out.write(b"tail")
+        append_file(out, str(part))
+        out.seek(0)
+        assert out.read() == b"head" + payload + b"tail" + payload
+
+
+def test_a_stat_export_leaves_no_part_files(session: Session, monkeypatch: Any) -> None:
+    import tempfile
+
+    import survey.export as export
+    import survey.statfiles as statfiles
+    from survey.export import export_stream
+
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    create_wave(session, name="f", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+                source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
+    rng = np.random.default_rng(9)
+    seed_simulated_wave(session, "f", q, simulate_wave(q, rng, n_psu=28, households_per_psu=1),
+                        actor="test", rng=rng)  # fmt: skip
+    made: list[str] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def remembered_mkdtemp(*args: Any, **kwargs: Any) -> str:
+        made.append(mkdtemp(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", remembered_mkdtemp)
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", "2")
+    monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 5)
+
+    def parts_left() -> list[str]:
+        dirs = [d for d in made if os.path.basename(d).startswith("kesu-export-")]
+        assert dirs  # the export made its parts directory
+        return [d for d in dirs if os.path.exists(d)]
+
+    whole = b"".join(export_stream(session, "f", "dta"))
+    assert whole.startswith(b"<stata_dta>") and parts_left() == []
+    joined: list[str] = []
+    append = statfiles.append_file
+
+    def fail_on_the_third(out: Any, path: str) -> None:
+        joined.append(path)
+        if len(joined) == 3:
+            raise OSError(28, "No space left on device")
+        append(out, path)
+
+    monkeypatch.setattr(statfiles, "append_file", fail_on_the_third)
+    with pytest.raises(OSError, match="No space"):
+        export_stream(session, "f", "sav")
+    assert len(joined) == 3 and parts_left() == []  # the parts not joined are removed too
