@@ -18,7 +18,11 @@ memory:
   :class:`survey.statfiles.RecordPacker`) of each value met, so a row is one more ``map``;
 * an export of :data:`PARALLEL_MIN_ROWS` or more responses is made by one worker process
   per CPU (:func:`export_workers`), chunk by chunk of response ids, on PostgreSQL on one
-  shared snapshot; the calling process joins the parts in order, holding a few at a time.
+  shared snapshot; the calling process joins the parts in order, holding a few at a time
+  (.sav/.dta parts are files the kernel appends to the export, see
+  :func:`survey.statfiles.append_file`);
+* a chunk is read by the primary key in id order, with no sort (see :func:`_selection`),
+  and on PostgreSQL joined by index lookups (:data:`_PG_EXPORT_PLAN`).
 
 CSV is yielded in chunks; ``.sav``/``.dta`` are written to a temporary file in one pass
 (:mod:`survey.statfiles`) and then streamed.
@@ -833,14 +837,15 @@ def _run_workers(
                 ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
             url = engine.url.render_as_string(hide_password=False)
             parts_dir = None if fmt == "csv" else tempfile.mkdtemp(prefix="kesu-export-")
-            pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=mp_context,
-                initializer=_worker_start,
-                initargs=(url, wave_name, fmt, only, context, snapshot, parts_dir),
-            )  # fmt: skip
+            pool: ProcessPoolExecutor | None = None
             pending: deque[Future[tuple[bytes | str, int]]] = deque()
             todo = iter(ranges)
             try:
+                pool = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=mp_context,
+                    initializer=_worker_start,
+                    initargs=(url, wave_name, fmt, only, context, snapshot, parts_dir),
+                )  # fmt: skip
                 for ids in itertools.islice(todo, workers + 1):
                     pending.append(pool.submit(_worker_chunk, ids))
                 while pending:
@@ -849,7 +854,8 @@ def _run_workers(
                         pending.append(pool.submit(_worker_chunk, ids))
                     yield part
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
                 if parts_dir is not None:  # the parts not joined (an export cut short)
                     shutil.rmtree(parts_dir, ignore_errors=True)
 
