@@ -20,6 +20,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
+from typing import TypeVar
 from urllib.parse import quote
 
 from flask import Flask
@@ -141,6 +142,18 @@ def refuse_nul_bytes() -> None:
                               ui="error_bad_input")  # fmt: skip
 
 
+_V = TypeVar("_V")
+
+
+def _keep(cache: dict[Any, _V], key: Any, value: _V, limit: int) -> _V:
+    """Store ``value`` under ``key`` in a cache of at most ``limit`` entries (the oldest
+    goes first); returns ``value``."""
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
 #: signed CSRF tokens by (secret, the session's raw token); see :func:`csrf_token`
 _SIGNED_CSRF: dict[tuple[str, str], str] = {}
 _SIGNED_CSRF_MAX = 4096
@@ -166,10 +179,7 @@ def csrf_token() -> str:
     key = (str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key), raw)
     signed = _SIGNED_CSRF.get(key)
     if signed is None:
-        signed = str(generate_csrf())
-        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_MAX:
-            _SIGNED_CSRF.pop(next(iter(_SIGNED_CSRF)))
-        _SIGNED_CSRF[key] = signed
+        signed = _keep(_SIGNED_CSRF, key, str(generate_csrf()), _SIGNED_CSRF_MAX)
     else:
         setattr(g, field, signed)
     return signed
@@ -243,9 +253,7 @@ class CookieSessions(SecureCookieSessionInterface):
         plain = None
         if isinstance(data, dict) and all(isinstance(v, _SCALARS) for v in data.values()):
             plain = dict(data)
-        if len(self._verified) >= self._remembered_max:
-            self._verified.pop(next(iter(self._verified)))
-        self._verified[key] = (payload, signed_at.timestamp(), plain)
+        _keep(self._verified, key, (payload, signed_at.timestamp(), plain), self._remembered_max)
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
