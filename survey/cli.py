@@ -21,14 +21,14 @@ logger = logging.getLogger(__name__)
 
 
 def _app(**overrides: Any) -> Flask:
+    from kesu.errors import KesuError
     from survey import create_app
-    from survey.errors import SurveyError
 
     settings: dict[str, Any] = {"GENERATE_SECRET_KEY": True}
     settings.update(overrides)
     try:
         return create_app(settings)
-    except SurveyError as exc:
+    except KesuError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -40,9 +40,11 @@ def _actor() -> str:
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call a service with a fresh session; turn SurveyError into a clean CLI error."""
+    """Call a service with a fresh session; turn a kesu error (a service's
+    :class:`survey.errors.SurveyError`, a table's, a questionnaire's...) into a clean CLI
+    error."""
+    from kesu.errors import KesuError
     from survey.db import database
-    from survey.errors import SurveyError
 
     app = _app()
     db = database(app)
@@ -50,7 +52,7 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         session = db.sessionmaker()
         try:
             return fn(session, *args, **kwargs)
-        except SurveyError as exc:
+        except KesuError as exc:
             session.rollback()
             raise click.ClickException(str(exc)) from None
         finally:

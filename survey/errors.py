@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
+from kesu.errors import KesuError
 from kesu.i18n import has_key
 from survey.i18n import current_language
 from survey.i18n import ui_text
@@ -32,8 +33,13 @@ from survey.i18n import ui_text
 logger = logging.getLogger(__name__)
 
 
-class SurveyError(ValueError):
+class SurveyError(KesuError):
     """Base class: a request or command cannot be carried out; ``status`` is the HTTP code.
+
+    A :class:`kesu.errors.KesuError` (one error base for every package: ``except
+    KesuError`` catches these too) with what a web answer needs besides. Its text leaves
+    out ``got``: what a client sent is echoed in no page, JSON answer or log line (the
+    attribute keeps it for the code that handles the error).
 
     Attributes:
         param: the field, item or object concerned.
@@ -58,14 +64,17 @@ class SurveyError(ValueError):
         ui: str | None = None,
         ui_params: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
-        self.got = got
-        self.expected = expected
-        self.hint = hint
         self.ui = ui
         self.ui_params = dict(ui_params or {})
+        super().__init__(message, param=param, got=got, expected=expected, hint=hint)
+
+    def _render(self) -> str:
+        parts = [self.message]
+        if self.expected is not None:
+            parts.append(f"expected {self.expected}")
+        if self.hint:
+            parts.append(self.hint)
+        return "; ".join(parts)
 
     def page_text(self) -> str:
         """What a page shows: the ``ui`` catalogue text in the request's language (with
@@ -73,12 +82,7 @@ class SurveyError(ValueError):
         return ui_text(self.ui, **self.ui_params) if self.ui else str(self)
 
     def __str__(self) -> str:
-        parts = [self.message]
-        if self.expected is not None:
-            parts.append(f"expected {self.expected}")
-        if self.hint:
-            parts.append(self.hint)
-        return "; ".join(parts)
+        return self._render()
 
 
 class BadRequestError(SurveyError):

@@ -156,3 +156,20 @@ def test_a_write_after_a_single_read_is_one_transaction(app: Flask, session: Ses
     session.flush()
     session.rollback()
     assert session.scalar(select(func.count()).select_from(AuditLog)) == before
+
+
+def test_survey_errors_are_kesu_errors_that_echo_nothing_sent() -> None:
+    import pickle
+
+    from kesu.errors import KesuError
+    from survey.errors import BadRequestError
+    from survey.errors import NotFoundError
+
+    exc = BadRequestError("unknown export format", param="format", got="<script>x",
+                          expected=("csv", "sav"), hint="choose one")  # fmt: skip
+    assert isinstance(exc, KesuError) and isinstance(exc, ValueError) and exc.status == 400
+    assert str(exc) == "unknown export format; expected ('csv', 'sav'); choose one"
+    assert "<script>" not in str(exc) and exc.got == "<script>x" and exc.param == "format"
+    assert str(pickle.loads(pickle.dumps(exc))) == str(exc)  # from an export worker
+    missing = NotFoundError("no such wave", param="wave", ui="err_no_link")
+    assert missing.status == 404 and missing.ui == "err_no_link" and str(missing) == "no such wave"
