@@ -104,7 +104,8 @@ def scope_view(scope: EstimationScope, lang: str) -> dict[str, Any]:
         how = tr(lang, "dash_scope_design", used=scope.used)
     else:
         how = tr(lang, "dash_scope_unweighted", used=scope.used)
-    left = [tr(lang, f"dash_left_{r}", n=k) for r, k in scope.left_out.items()]
+    # the reasons as the PDF report words them (reports.appendix)
+    left = [tr(lang, f"m_left_{r}", n=k) for r, k in scope.left_out.items()]
     return {
         "title": tr(lang, "dash_scope_title"),
         "how": how,

@@ -521,9 +521,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "数相同），只描述参加调查的人，不能代表总体。"
         ),
         "dash_scope_left_out": "另有 {n} 份完成问卷没有抽样设计权数，未计入以上估计：",
-        "dash_left_open_link": "公开链接 {n} 份（非概率样本）",
-        "dash_left_no_design": "无抽样设计的邀请链接 {n} 份",
-        "dash_left_incomplete_design": "入样概率不全的样本户 {n} 份",
         "dash_left_literate": "这些问卷中具备科学素质的比例（未加权，只描述这些人）：{rate}%",
         "err_capi_interviewer": "这是入户面访问卷，只能由分配到这一户的访问员登录后填写。",
         "err_capi_start": "请从访问员的样本户页面开始这次面访。",
@@ -1282,9 +1279,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "dash_scope_left_out": (
             "{n} further complete response(s) have no design weight and are not in these estimates:"
         ),
-        "dash_left_open_link": "open link: {n} (not a probability sample)",
-        "dash_left_no_design": "invitations without a sample design: {n}",
-        "dash_left_incomplete_design": "sampled cases with incomplete selection probabilities: {n}",
         "dash_left_literate": (
             "Share literate among them (unweighted; describes only these people): {rate}%"
         ),

@@ -246,7 +246,7 @@ def test_main_job_loop_printed_link_phone_dashboard_pdf(tmp_path: Path) -> None:
                     html = page.content()
                 page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
                 assert f"以下估计基于 {simulated + 1} 份有抽样设计权数的完成问卷" in html
-                assert "公开链接 1 份（非概率样本）" in html
+                assert "公开链接1份，非概率样本" in html
                 # on the phone the page never scrolls sideways: wide tables scroll in their box
                 width = page.evaluate("document.documentElement.scrollWidth")
                 assert width <= 390, width

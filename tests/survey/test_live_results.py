@@ -126,7 +126,7 @@ def test_web_and_open_link_responses_do_not_break_the_live_results(
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f"以下估计基于 {seeded + 1} 份有抽样设计权数的完成问卷" in html
-    assert "公开链接 1 份（非概率样本）" in html and "无抽样设计的邀请链接 1 份" in html
+    assert "公开链接1份，非概率样本" in html and "无抽样设计的邀请链接1份" in html
     # the headline is the estimator's on exactly the design-weighted rows
     table = analysis_table(session, "demo")
     keep = np.isfinite(table["base_weight"])
