@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
+from questionnaires import Questionnaire
 from questionnaires import load_questionnaire
 from reports.demo import simulate_wave
 from survey.csvsafe import FORMULA_STARTS
@@ -80,13 +81,22 @@ def test_the_chunked_csv_writer_writes_what_the_per_row_writer_wrote() -> None:
     assert b"".join(iter_csv(_Plan(names), iter([]))) == expected.split(b"\r\n")[0] + b"\r\n"  # type: ignore[arg-type]
 
 
-def test_derived_columns_equal_the_questionnaires_own_rules(session: Session) -> None:
+def _simulated_wave(
+    session: Session, name: str, seed: int, households_per_psu: int
+) -> Questionnaire:
+    """A wave ``name`` of the default questionnaire filled with a simulated fieldwork round
+    (28 PSUs); returns the questionnaire."""
     q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    create_wave(session, name="d", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
+    create_wave(session, name=name, questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
                 source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
-    rng = np.random.default_rng(11)
-    seed_simulated_wave(session, "d", q, simulate_wave(q, rng, n_psu=28, households_per_psu=3),
-                        actor="test", rng=rng)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    simulated = simulate_wave(q, rng, n_psu=28, households_per_psu=households_per_psu)
+    seed_simulated_wave(session, name, q, simulated, actor="test", rng=rng)
+    return q
+
+
+def test_derived_columns_equal_the_questionnaires_own_rules(session: Session) -> None:
+    q = _simulated_wave(session, "d", seed=11, households_per_psu=3)
     plan = export_plan(session, "d")
     rows = list(export_rows(session, plan))
     assert len(rows) >= 40
@@ -160,12 +170,7 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
     from survey.browse import ResponseFilter
     from survey.export import export_stream
 
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    create_wave(session, name="p", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
-                source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
-    rng = np.random.default_rng(4)
-    seed_simulated_wave(session, "p", q, simulate_wave(q, rng, n_psu=28, households_per_psu=3),
-                        actor="test", rng=rng)  # fmt: skip
+    _simulated_wave(session, "p", seed=4, households_per_psu=3)
     used: list[bool] = []
     parts_of = export._parallel_parts
 
@@ -235,13 +240,8 @@ def test_a_chunk_holds_only_its_waves_responses_read_in_id_order(session: Sessio
     from survey.models import Response
     from survey.models import Wave
 
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    rng = np.random.default_rng(6)
-    for name in ("a", "b"):
-        create_wave(session, name=name, questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
-                    source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
-        seed_simulated_wave(session, name, q, simulate_wave(q, rng, n_psu=28,
-                            households_per_psu=1), actor="test", rng=rng)  # fmt: skip
+    for seed, name in enumerate(("a", "b"), start=6):
+        _simulated_wave(session, name, seed=seed, households_per_psu=1)
     waves = {w.name: w.id for w in session.scalars(select(Wave))}
     ids_of = {
         wave: set(session.scalars(select(Response.id).where(Response.wave_id == wave_id)))
@@ -296,12 +296,7 @@ def test_a_stat_export_leaves_no_part_files(session: Session, monkeypatch: Any) 
     import survey.statfiles as statfiles
     from survey.export import export_stream
 
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    create_wave(session, name="f", questionnaire_data=DEFAULT_QUESTIONNAIRE.read_bytes(),
-                source_name=DEFAULT_QUESTIONNAIRE.name, actor="test")  # fmt: skip
-    rng = np.random.default_rng(9)
-    seed_simulated_wave(session, "f", q, simulate_wave(q, rng, n_psu=28, households_per_psu=1),
-                        actor="test", rng=rng)  # fmt: skip
+    _simulated_wave(session, "f", seed=9, households_per_psu=1)
     made: list[str] = []
     mkdtemp = tempfile.mkdtemp
 
