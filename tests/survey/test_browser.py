@@ -62,6 +62,7 @@ def phone_context(pw: Any, profile: Path, **extra: Any) -> Any:
 
 
 def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
+    from playwright.sync_api import expect
     from playwright.sync_api import sync_playwright
 
     url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
@@ -91,11 +92,13 @@ def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
             page.get_by_label("农民", exact=True).check()
             page.get_by_label("电视", exact=True).check()
             page.get_by_role("button", name="下一页").click()
-            # farm_years appears only now that the occupation is known (no JavaScript needed)
-            assert "根据您的回答，新出现了下面这道题。" in page.content()
+            # farm_years appears only now that the occupation is known (no JavaScript needed);
+            # expect() waits for the page the click loads (content() read while the browser
+            # is between the answer's redirect and the next page is empty)
+            expect(page.locator("body")).to_contain_text("根据您的回答，新出现了下面这道题。")
             page.get_by_label("您务农多少年了？").fill("12")
             page.get_by_role("button", name="下一页").click()
-            assert "第 2 页，共 3 页" in page.content()
+            expect(page.locator("body")).to_contain_text("第 2 页，共 3 页")
             page.screenshot(path=str(shot), full_page=True)
             page.locator("#f-K1-T").check()
             page.get_by_label("一年", exact=True).check()
@@ -108,8 +111,10 @@ def test_phone_completes_the_questionnaire(tmp_path: Path) -> None:
             page.locator("#f-V1-3").check()
             page.locator("#f-V2-3").check()
             page.get_by_role("button", name="提交问卷").click()
-            assert "提交成功，谢谢您！" in page.content()
+            expect(page.locator("body")).to_contain_text("提交成功，谢谢您！")
             page.get_by_role("link", name="看看正确答案与解释").click()
+            expect(page.locator("body")).to_contain_text("答对了")
+            page.wait_for_load_state("load")
             assert page.content().count("答对了") == 5
             # the layout fits the phone: no horizontal scrolling
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
