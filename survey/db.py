@@ -264,33 +264,14 @@ def _run(engine: Engine, compiled: _Compiled, params: Mapping[str, Any]) -> list
     if hot.lock.acquire(blocking=False):
         try:
             hot.take(engine)
-            try:
-                hot.cursor.execute(compiled.sql, bound, **hot.execute_options)
-                fetched = hot.cursor.fetchall()
-            except BaseException:
-                hot.discard()
-                raise
+            fetched = hot.fetch(compiled.sql, bound)
         finally:
             hot.lock.release()
-    else:  # another thread of this process is reading: a connection from the pool
-        pooled = engine.raw_connection()
-        try:
-            dbapi_connection: Any = pooled.driver_connection
-            autocommit = engine.dialect.name == "postgresql"
-            if autocommit:
-                dbapi_connection.autocommit = True
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute(compiled.sql, bound)
-                fetched = cursor.fetchall()
-            finally:
-                cursor.close()
-                if autocommit:
-                    dbapi_connection.autocommit = False
-        except BaseException:
-            pooled.invalidate()
-            raise
-        pooled.close()
+    else:  # another thread of this process is reading: a connection of its own, for once
+        spare = _HotConnection()
+        spare.take(engine)
+        fetched = spare.fetch(compiled.sql, bound)
+        spare.give_back()
     out = []
     for row in fetched:
         values_ = list(row)
@@ -334,7 +315,7 @@ class _HotConnection:
         if self.pooled is not None and self.pool is not engine.pool:
             self.discard()  # the engine was disposed: its old pool is gone
         elif self.pooled is not None and now - self.since > self.HOLD_SECONDS:
-            self._give_back()
+            self.give_back()
         if self.pooled is None:
             pooled = engine.raw_connection()
             self.autocommit = engine.dialect.name == "postgresql"
@@ -350,6 +331,17 @@ class _HotConnection:
             self.pooled, self.pool, self.pid, self.since = pooled, engine.pool, os.getpid(), now
         return self.pooled
 
+    def fetch(self, sql: str, params: Any) -> list[Any]:
+        """The rows of one statement on the held connection (after :meth:`take`); the
+        connection is closed if the driver raises."""
+        try:
+            self.cursor.execute(sql, params, **self.execute_options)
+            rows: list[Any] = self.cursor.fetchall()
+        except BaseException:
+            self.discard()
+            raise
+        return rows
+
     def discard(self) -> None:
         """Close the held connection (after an error, or when its pool is gone)."""
         pooled, self.pooled, self.cursor = self.pooled, None, None
@@ -363,7 +355,9 @@ class _HotConnection:
             if self.pooled is not None and self.pid == os.getpid():
                 self.discard()
 
-    def _give_back(self) -> None:
+    def give_back(self) -> None:
+        """Return the held connection to the pool, transactional again as the pool keeps
+        its connections (a broken one is closed instead)."""
         pooled, cursor, self.pooled, self.cursor = self.pooled, self.cursor, None, None
         if pooled is None or self.pid != os.getpid():
             return

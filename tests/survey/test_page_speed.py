@@ -197,6 +197,26 @@ def test_hot_read_sees_each_commit_and_recovers_from_a_broken_connection(
     assert load_respondent(engine, token).revision == 3
 
 
+def test_hot_read_while_another_thread_holds_the_connection(
+    app: Flask, session: Session, token: str
+) -> None:
+    """A second thread's read takes a connection from the pool and gives it back as the
+    pool keeps them (transactional on PostgreSQL)."""
+    client = app.test_client()
+    _consent(client, token)
+    engine = database(app).engine
+    held = load_respondent(engine, token)
+    hot = _HOT[engine]
+    with hot.lock:  # another thread is reading on the held connection
+        alone = load_respondent(engine, token)
+    assert alone == held
+    assert engine.pool.checkedout() == 1  # only the held connection is out
+    with engine.connect() as connection:
+        driver: Any = connection.connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            assert driver.autocommit is False
+
+
 # -- CSRF, sessions, limits ----------------------------------------------------------------------
 def test_csrf_tokens_signed_once_still_guard_every_form(
     app_factory: Callable[..., Flask],
