@@ -45,6 +45,7 @@ from survey.anonymity import start_unit_response
 from survey.anonymity import unit_state
 from survey.answers import FIELD_PREFIX
 from survey.auth import public
+from survey.caches import keep
 from survey.care import care_view
 from survey.db import database
 from survey.db import get_session
@@ -417,10 +418,7 @@ def _render_page(
             view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
         )
         if key is not None:
-            if len(_FRESH_PAGES) >= _FRESH_PAGES_MAX:
-                for oldest in list(_FRESH_PAGES)[:1]:
-                    _FRESH_PAGES.pop(oldest, None)
-            _FRESH_PAGES[key] = items_html
+            keep(_FRESH_PAGES, key, items_html, _FRESH_PAGES_MAX)
     care = care_view(q, r.answers, r.settings, lang)
     is_last = index + 1 == len(vis.sections)
     previous = vis.section_ids[index - 1] if index > 0 else None
@@ -446,10 +444,7 @@ def _render_page(
     shells: dict[tuple[Any, ...], PageShell] = current_app.extensions["kesu_page_shells"]
     shell = shells.get(shell_key)
     if shell is None:
-        shell = _page_shell(r, context)
-        if len(shells) >= _FRESH_PAGES_MAX:
-            shells.pop(next(iter(shells)), None)
-        shells[shell_key] = shell
+        shell = keep(shells, shell_key, _page_shell(r, context), _FRESH_PAGES_MAX)
     filled = {"token": r.token, "csrf": security.csrf_token(), "rev": str(r.revision),
               "items": str(items_html)}  # fmt: skip
     return shell.fill(filled), status

@@ -20,7 +20,6 @@ import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
-from typing import TypeVar
 from urllib.parse import quote
 
 from flask import Flask
@@ -43,6 +42,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from survey.caches import keep
 from survey.errors import BadRequestError
 
 logger = logging.getLogger(__name__)
@@ -142,18 +142,6 @@ def refuse_nul_bytes() -> None:
                               ui="error_bad_input")  # fmt: skip
 
 
-_V = TypeVar("_V")
-
-
-def _keep(cache: dict[Any, _V], key: Any, value: _V, limit: int) -> _V:
-    """Store ``value`` under ``key`` in a cache of at most ``limit`` entries (the oldest
-    goes first); returns ``value``."""
-    if len(cache) >= limit:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
-    return value
-
-
 #: signed CSRF tokens by (secret, the session's raw token); see :func:`csrf_token`
 _SIGNED_CSRF: dict[tuple[str, str], str] = {}
 _SIGNED_CSRF_MAX = 4096
@@ -179,7 +167,7 @@ def csrf_token() -> str:
     key = (str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key), raw)
     signed = _SIGNED_CSRF.get(key)
     if signed is None:
-        signed = _keep(_SIGNED_CSRF, key, str(generate_csrf()), _SIGNED_CSRF_MAX)
+        signed = keep(_SIGNED_CSRF, key, str(generate_csrf()), _SIGNED_CSRF_MAX)
     else:
         setattr(g, field, signed)
     return signed
@@ -253,7 +241,7 @@ class CookieSessions(SecureCookieSessionInterface):
         plain = None
         if isinstance(data, dict) and all(isinstance(v, _SCALARS) for v in data.values()):
             plain = dict(data)
-        _keep(self._verified, key, (payload, signed_at.timestamp(), plain), self._remembered_max)
+        keep(self._verified, key, (payload, signed_at.timestamp(), plain), self._remembered_max)
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:

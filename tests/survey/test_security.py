@@ -256,10 +256,10 @@ def test_limiter_keys_hold_no_invitation_token(
 
 
 def test_the_bounded_caches_drop_their_oldest_entry_first() -> None:
-    from survey.security import _keep
+    from survey.caches import keep
 
     cache: dict[str, int] = {}
-    assert [_keep(cache, k, v, 3) for k, v in zip("abcde", range(5), strict=True)] == [
+    assert [keep(cache, k, v, 3) for k, v in zip("abcde", range(5), strict=True)] == [
         0,
         1,
         2,
@@ -267,5 +267,5 @@ def test_the_bounded_caches_drop_their_oldest_entry_first() -> None:
         4,
     ]
     assert list(cache.items()) == [("c", 2), ("d", 3), ("e", 4)]
-    _keep(cache, "d", 9, 3)  # a key already kept: replaced, the cache still full
+    keep(cache, "d", 9, 3)  # a key already kept: replaced, the cache still full
     assert len(cache) <= 3 and cache["d"] == 9
