@@ -420,8 +420,8 @@ def _render_page(
         if key is not None:
             keep(_FRESH_PAGES, key, items_html, _FRESH_PAGES_MAX)
     care = care_view(q, r.answers, r.settings, lang)
-    is_last = index + 1 == len(vis.sections)
-    previous = vis.section_ids[index - 1] if index > 0 else None
+    is_last = vis.next_section(section_id) is None
+    previous = vis.previous_section(section_id)
     context: dict[str, Any] = {
         "title": q.title.get(lang),
         "section_title": section.title.get(lang),
