@@ -30,7 +30,6 @@ import cProfile
 import os
 import pstats
 import random
-import re
 import sys
 import tempfile
 import time
@@ -43,8 +42,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-FIELD = re.compile(r'name="q_(\w+)"')
 
 
 class Statements:
@@ -71,6 +68,8 @@ class Statements:
 
 def setup(url: str, instance: Path, respondents: int) -> tuple[Any, list[tuple[Any, str]]]:
     """The app and ``respondents`` (client, first question page) pairs, consented."""
+    from bench_survey_load import CSRF
+
     from questionnaires import DEFAULT_QUESTIONNAIRE
     from survey import create_app
     from survey.db import database
@@ -118,6 +117,7 @@ def answer_forms(app: Any, pages: list[tuple[Any, str]]) -> list[tuple[Any, str,
     """For each respondent: the same valid answer to the first page, found by answering
     it as the first respondent (the follow-up questions that the answers show included)."""
     from bench_survey_load import ERROR_FIELD
+    from bench_survey_load import FIELD
     from bench_survey_load import answer_for
 
     from survey.db import database
@@ -145,6 +145,8 @@ def answer_forms(app: Any, pages: list[tuple[Any, str]]) -> list[tuple[Any, str,
 
 
 def _form(html: str, path: str, answers: dict[str, Any]) -> dict[str, Any]:
+    from bench_survey_load import CSRF
+
     form = {"csrf_token": CSRF.search(html)[1], "rev": "0", "page": path.rsplit("/", 1)[1],  # type: ignore[index]
             "action": "next"}  # fmt: skip
     return form | {f"q_{var}": values for var, values in answers.items()}
