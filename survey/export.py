@@ -33,7 +33,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import operator
 import os
 import re
 import shutil
@@ -274,11 +273,12 @@ def export_plan(session: Session, wave_name: str) -> ExportPlan:
 
 #: the response and invitation columns an export reads, in the order rows are unpacked
 _SELECTED = (
-    # status and times as the database gives them (text, or the driver's datetime), not
-    # through SQLAlchemy's Enum and UTCDateTime processing (see _utc_text); the JSON
-    # documents as their text, decoded below by orjson (survey.db.json_loads)
+    # status and times as the database's text (PostgreSQL's times in UTC, see
+    # _PG_EXPORT_PLAN), not through SQLAlchemy's Enum and UTCDateTime processing nor the
+    # driver's datetime (see _utc_text); the JSON documents as their text, decoded below
+    # by orjson (survey.db.json_loads)
     Response.id, type_coerce(Response.status, String), Response.mode,
-    type_coerce(Response.started_at, String), type_coerce(Response.completed_at, String),
+    cast(Response.started_at, Text), cast(Response.completed_at, Text),
     Response.duration_seconds, Response.language, Response.review, Response.rejected,
     cast(Response.answers, Text), cast(Response.score, Text), Response.device_id,
     Response.answers_hash, Invitation.household_id, Invitation.stratum, Invitation.psu,
@@ -288,15 +288,21 @@ _PROBABILITIES = ("prob1", "prob2", "prob3")
 _EMPTY: dict[str, Any] = {}
 
 
+#: a stored time's text in UTC: SQLite's (``2025-05-01 08:00:00.000000``, as
+#: :class:`survey.models.UTCDateTime` stores it) or PostgreSQL's under the export's
+#: ``TimeZone`` UTC and ``DateStyle`` ISO (``2025-05-01 08:00:00.5+00``)
+_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:\+00)?")
+
+
 def _utc_text(value: Any) -> str:
     """A stored time as :func:`survey.monitoring.format_time` writes it
     (``2025-05-01T08:00:00+00:00``), from what the database gives without type
-    processing: SQLite's text (UTC, as :class:`survey.models.UTCDateTime` stores it:
-    ``2025-05-01 08:00:00.000000``) or the driver's datetime (PostgreSQL)."""
+    processing: the text of a time in UTC (:data:`_UTC_TEXT`: cut and joined, not
+    parsed), another ISO text, or a datetime (naive: UTC)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        if len(value) >= 19 and value[10] in " T" and value[19:20] in ("", "."):
+        if _UTC_TEXT.fullmatch(value):
             return f"{value[:10]}T{value[11:19]}+00:00"
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
@@ -490,9 +496,12 @@ def _selection(
 #: in parallel workers of its own, beside the export's, and on a table without statistics
 #: yet (just loaded) it reads a chunk by a bitmap scan and sorts it on disk. On 300,000
 #: responses the server's time per 5,000-response chunk fell from 90-135 ms to 33-44 ms,
-#: with or without statistics (``EXPLAIN ANALYZE``).
+#: with or without statistics (``EXPLAIN ANALYZE``). The times are read as text in UTC
+#: (``TimeZone``, ``DateStyle``: whatever the server's defaults), which the rows take as
+#: they are (:func:`_utc_text`) instead of parsing each into a datetime and formatting it.
 _PG_EXPORT_PLAN = text(
-    "SELECT set_config('enable_hashjoin', 'off', true), "
+    "SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO', true), "
+    "set_config('enable_hashjoin', 'off', true), "
     "set_config('enable_mergejoin', 'off', true), "
     "set_config('enable_bitmapscan', 'off', true), "
     "set_config('max_parallel_workers_per_gather', '0', true)"
@@ -693,22 +702,24 @@ def _csv_rows(
         yield "\r\n".join(lines).encode("utf-8")
 
 
-def stat_columns(plan: ExportPlan) -> list[StatColumn]:
-    """The .sav/.dta variables of a plan (CSV-only columns left out); an answer-code
-    variable stores each code as its number (``codes``) with the option labels."""
-    return [
-        StatColumn(
-            c.name,
-            c.label,
-            c.kind in ("num", "code"),
-            c.width,
-            dict(c.value_labels),
-            codes=dict(c.codes) if c.kind == "code" else {},
-            unique=_unique(c),
-        )  # fmt: skip
-        for c in plan.columns
-        if not c.csv_only
-    ]
+def stat_layout(plan: ExportPlan) -> list[StatColumn | None]:
+    """The .sav/.dta variable of each of a plan's columns, None for a CSV-only column
+    (written to CSV alone); an answer-code variable stores each code as its number
+    (``codes``) with the option labels. The export rows are packed as they are, the
+    CSV-only values skipped by the packer (:func:`survey.statfiles.record_packer`)."""
+    return [None if c.csv_only else _stat_column(c) for c in plan.columns]
+
+
+def _stat_column(c: Column) -> StatColumn:
+    return StatColumn(
+        c.name,
+        c.label,
+        c.kind in ("num", "code"),
+        c.width,
+        dict(c.value_labels),
+        codes=dict(c.codes) if c.kind == "code" else {},
+        unique=_unique(c),
+    )
 
 
 def write_stat_file(
@@ -716,18 +727,12 @@ def write_stat_file(
 ) -> int:
     """Write :func:`export_batches` (or records packed by worker processes) as ``sav`` or
     ``dta`` to the seekable ``out``; returns the row count."""
-    rows = batches if isinstance(batches, Packed) else _stat_rows(plan, batches)
+    layout = stat_layout(plan)
+    rows = batches if isinstance(batches, Packed) else itertools.chain.from_iterable(batches)
     label = f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
     writer = write_sav if fmt == "sav" else write_dta
-    return writer(out, stat_columns(plan), rows, file_label=label)
-
-
-def _stat_rows(
-    plan: ExportPlan, batches: Iterable[list[tuple[Any, ...]]]
-) -> Iterator[tuple[Any, ...]]:
-    """The rows without the CSV-only columns."""
-    keep = operator.itemgetter(*(i for i, c in enumerate(plan.columns) if not c.csv_only))
-    return (keep(row) for batch in batches for row in batch)
+    return writer(out, [c for c in layout if c is not None], rows, file_label=label,
+                  layout=layout)  # fmt: skip
 
 
 # -- large exports in worker processes ---------------------------------------------------------
@@ -909,7 +914,7 @@ def _worker_start(
     _WORKER.update(
         engine=engine, session=session, plan=plan, fmt=fmt, only=only, context=context,
         snapshot=snapshot, parts_dir=parts_dir, maker=_RowMaker(plan, context), csv={None: ""},
-        packer=None if fmt == "csv" else record_packer(stat_columns(plan), fmt),
+        packer=None if fmt == "csv" else record_packer(stat_layout(plan), fmt),
     )  # fmt: skip
     gc.collect()
     gc.freeze()
@@ -934,7 +939,7 @@ def _worker_chunk(ids: tuple[int, int | None]) -> tuple[bytes | str, int]:
         return data, counted.rows
     path = os.path.join(_WORKER["parts_dir"], f"{ids[0]}.part")
     with open(path, "wb") as out:
-        n = _WORKER["packer"].records(_stat_rows(plan, batches), out)
+        n = _WORKER["packer"].records(itertools.chain.from_iterable(batches), out)
     return path, n
 
 

@@ -103,6 +103,18 @@ def _numbers(col: StatColumn) -> Callable[[Any], float | None]:
 _MEMO_LIMIT = 100_000
 
 
+class _Unconverted(dict[Any, Any]):
+    """The memo of a ``unique`` column: each value missing from it is converted, not
+    kept (only the conversion of None is stored)."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        return self.convert(value)
+
+
 class RecordPacker:
     """Rows -> fixed-width records, each packed by one precompiled ``struct``.
 
@@ -110,7 +122,8 @@ class RecordPacker:
     or score repeats): numbers share one memo per storage type, text and code columns one
     memo per width or code list, holding only text keys (``1`` and ``"1"``, or ``1`` and
     ``True``, are then never confused). Columns marked ``unique`` are converted value by
-    value. A row is one ``map`` over the memos; a value not met before takes the slow path.
+    value (their memo converts what it misses and keeps nothing). A record is one
+    ``pack`` of a ``map`` over the memos; a value not met before takes the slow path.
     """
 
     def __init__(
@@ -121,9 +134,11 @@ class RecordPacker:
         self.pack = layout.pack
         self.converters = list(converters)
         memos: dict[tuple[Any, ...], dict[Any, Any]] = {}
-        self.memos = [memos.setdefault(g, {}) for g in groups]
+        self.memos = [
+            _Unconverted(convert) if alone else memos.setdefault(g, {})
+            for g, convert, alone in zip(groups, self.converters, unique, strict=True)
+        ]  # fmt: skip
         self.text_keys = list(text_keys)
-        self.unique = [i for i, u in enumerate(unique) if u]
         self._seed()
 
     def _seed(self) -> None:
@@ -133,7 +148,7 @@ class RecordPacker:
         for memo, convert in zip(self.memos, self.converters, strict=True):
             memo[None] = convert(None)
 
-    def _slow(self, values: list[Any]) -> list[Any]:
+    def _slow(self, values: Sequence[Any]) -> list[Any]:
         if any(len(m) > _MEMO_LIMIT for m in self.memos):
             self._seed()
         cells = []
@@ -154,26 +169,14 @@ class RecordPacker:
 
     def records(self, rows: Iterable[Sequence[Any]], out: BinaryIO) -> int:
         """Write the records of ``rows`` to ``out``; returns the number of rows."""
-        lookup, memos, unique, converters = (
-            operator.getitem,
-            self.memos,
-            self.unique,
-            self.converters,
-        )
-        pack = self.pack
+        lookup, memos, pack = operator.getitem, self.memos, self.pack
         n = 0
         buffer = bytearray()
         for row in rows:
-            values = list(row)
-            for i in unique:
-                values[i] = None
             try:
-                cells = list(map(lookup, memos, values))
+                buffer += pack(*map(lookup, memos, row))
             except (KeyError, TypeError):
-                cells = self._slow(values)
-            for i in unique:
-                cells[i] = converters[i](row[i])
-            buffer += pack(*cells)
+                buffer += pack(*self._slow(row))
             n += 1
             if len(buffer) > 1 << 20:
                 out.write(buffer)
@@ -257,15 +260,17 @@ def write_sav(
     rows: Iterable[Sequence[Any]] | Packed,
     *,
     file_label: str = "",
+    layout: Sequence[StatColumn | None] | None = None,
 ) -> int:
     """Write an SPSS system file to the seekable binary ``out``; returns the row count.
 
     Each row holds one value per column: numbers (None/NaN missing) or text (None empty);
-    or ``rows`` is :class:`Packed` records.
+    or ``rows`` is :class:`Packed` records. ``layout``: what each value of a row is,
+    when rows hold values that are not written (None there; ``columns`` in order, else).
     """
     start = out.tell()
     out.write(_sav_dictionary(columns, file_label))
-    n = _write_records(out, columns, rows, "sav")
+    n = _write_records(out, layout or columns, rows, "sav")
     end = out.tell()
     out.seek(start + 80)
     out.write(struct.pack("<i", n))
@@ -297,10 +302,12 @@ def write_dta(
     rows: Iterable[Sequence[Any]] | Packed,
     *,
     file_label: str = "",
+    layout: Sequence[StatColumn | None] | None = None,
 ) -> int:
     """Write a Stata 118 file to the seekable binary ``out``; returns the row count.
 
-    Values as for :func:`write_sav`; numbers of a labelled variable must be integers.
+    Values and ``layout`` as for :func:`write_sav`; numbers of a labelled variable must
+    be integers.
     """
     if len(columns) > 32767:
         raise ValueError("Stata files hold at most 32,767 variables")
@@ -362,7 +369,7 @@ def write_dta(
     tag("<characteristics></characteristics>")
     mark()
     tag("<data>")
-    n = _write_records(out, columns, rows, "dta")
+    n = _write_records(out, layout or columns, rows, "dta")
     tag("</data>")
     mark()
     tag("<strls></strls>")
@@ -395,7 +402,7 @@ class Packed:
 
 
 def _write_records(
-    out: BinaryIO, columns: Sequence[StatColumn], rows: Iterable[Sequence[Any]] | Packed,
+    out: BinaryIO, columns: Sequence[StatColumn | None], rows: Iterable[Sequence[Any]] | Packed,
     fmt: str,
 ) -> int:  # fmt: skip
     if isinstance(rows, Packed):
@@ -433,46 +440,58 @@ def append_file(out: BinaryIO, path: str) -> None:
     out.seek(0, os.SEEK_END)
 
 
-def record_packer(columns: Sequence[StatColumn], fmt: str) -> RecordPacker:
-    """The packer of ``columns``' rows into ``sav`` or ``dta`` records (one fixed-width
-    record per row; values as :func:`write_sav` describes)."""
-    text_keys = [bool(c.codes) or not c.numeric for c in columns]
-    unique = [c.unique for c in columns]
-    if fmt == "sav":
-        sizes = [0 if col.numeric else _segments(col) * 8 for col in columns]
+def _skipped(_value: Any) -> bytes:
+    return b""
 
-        def sav_value(col: StatColumn, size: int) -> Callable[[Any], Any]:
-            if size == 0:
+
+def record_packer(columns: Sequence[StatColumn | None], fmt: str) -> RecordPacker:
+    """The packer of ``columns``' rows into ``sav`` or ``dta`` records (one fixed-width
+    record per row; values as :func:`write_sav` describes). A None among ``columns`` is
+    a value of each row that is not written (packed as zero bytes): rows that hold more
+    than the file's variables need not be cut first."""
+    if fmt == "sav":
+
+        def sav_value(col: StatColumn) -> tuple[str, Callable[[Any], Any], tuple[Any, ...]]:
+            if col.numeric:
                 numbers = _numbers(col)
-                return lambda value: _SYSMIS if (number := numbers(value)) is None else number
+                return ("d", lambda value: _SYSMIS if (number := numbers(value)) is None
+                        else number, _memo_group(col, ("sav", 0)))  # fmt: skip
+            size = _segments(col) * 8
             blank = b" " * size
             limit = min(size, SAV_MAX_STRING)
-            return lambda value: (
+            return (f"{size}s", lambda value: (
                 blank if value is None or value == "" else _cut(str(value), limit).ljust(size)
-            )
+            ), _memo_group(col, ("sav", size)))  # fmt: skip
 
-        # one precompiled layout per case: every value packed by a single call
-        layout = struct.Struct("<" + "".join("d" if s == 0 else f"{s}s" for s in sizes))
-        converters = [sav_value(c, s) for c, s in zip(columns, sizes, strict=True)]
-        groups = [_memo_group(c, ("sav", s)) for c, s in zip(columns, sizes, strict=True)]
-        return RecordPacker(layout, converters, groups, text_keys, unique)
-    types = [_dta_type(c) for c in columns]
-    # one precompiled layout per row; struct pads strings with NUL bytes
-    letters = {65526: "d", 65530: "b", 65528: "i"}
-    layout = struct.Struct("<" + "".join(letters.get(code, f"{size}s") for code, size in types))
-    missing = {65526: _DTA_MISSING_NUMBER, 65530: _DTA_BYTE_MISSING, 65528: _DTA_LONG_MISSING}
+        make = sav_value
+    else:
+        # struct pads strings with NUL bytes
+        letters = {65526: "d", 65530: "b", 65528: "i"}
+        missing = {65526: _DTA_MISSING_NUMBER, 65530: _DTA_BYTE_MISSING,
+                   65528: _DTA_LONG_MISSING}  # fmt: skip
 
-    def dta_value(col: StatColumn, code: int, size: int) -> Callable[[Any], Any]:
-        if code <= DTA_MAX_STRING:
-            return lambda value: b"" if value is None else _cut(str(value), size)
-        numbers, absent = _numbers(col), missing[code]
-        if code == 65526:
-            return lambda value: absent if (number := numbers(value)) is None else number
-        return lambda value: absent if (number := numbers(value)) is None else int(number)
+        def dta_value(col: StatColumn) -> tuple[str, Callable[[Any], Any], tuple[Any, ...]]:
+            code, size = _dta_type(col)
+            group = _memo_group(col, ("dta", code, size))
+            if code <= DTA_MAX_STRING:
+                return (f"{size}s", lambda value: b"" if value is None else _cut(str(value), size),
+                        group)  # fmt: skip
+            numbers, absent = _numbers(col), missing[code]
+            if code == 65526:
+                return ("d", lambda value: absent if (number := numbers(value)) is None
+                        else number, group)  # fmt: skip
+            return (letters[code], lambda value: absent if (number := numbers(value)) is None
+                    else int(number), group)  # fmt: skip
 
-    converters = [dta_value(c, *t) for c, t in zip(columns, types, strict=True)]
-    groups = [_memo_group(c, ("dta", *t)) for c, t in zip(columns, types, strict=True)]
-    return RecordPacker(layout, converters, groups, text_keys, unique)
+        make = dta_value
+    specs = [("0s", _skipped, ("skipped",)) if c is None else make(c) for c in columns]
+    # one precompiled layout per record: every value packed by a single call
+    layout = struct.Struct("<" + "".join(letter for letter, _, _ in specs))
+    return RecordPacker(
+        layout, [convert for _, convert, _ in specs], [group for _, _, group in specs],
+        [c is not None and (bool(c.codes) or not c.numeric) for c in columns],
+        [c is not None and c.unique for c in columns],
+    )  # fmt: skip
 
 
 def _memo_group(col: StatColumn, storage: tuple[Any, ...]) -> tuple[Any, ...]:

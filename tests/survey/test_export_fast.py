@@ -154,6 +154,15 @@ def test_packed_records_equal_converting_each_value(fmt: str) -> None:
     assert out.getvalue() == expected
     # equal values of two types differ in a code column (True is no code, 1 is "1")
     assert packer.converters[2](True) != packer.converters[2](1)
+    # the memo of a unique column keeps only None's conversion, whatever it converted
+    assert [len(packer.memos[i]) for i in (7, 8)] == [1, 1]
+    # a None in the layout: that value of each row is skipped, the records are the same
+    extra = ["A;B", None, "", "长文本", 3, [1, 2], ("x",)]
+    wider = [(*row[:3], extra[k % len(extra)], *row[3:]) for k, row in enumerate(rows)]
+    skipping = record_packer([*columns[:3], None, *columns[3:]], fmt)
+    out = io.BytesIO()
+    assert skipping.records(wider, out) == len(rows)
+    assert out.getvalue() == expected
 
 
 def _comparable(data: bytes, fmt: str) -> bytes:
@@ -213,7 +222,50 @@ def test_times_read_without_type_processing_are_written_as_before() -> None:
     assert _utc_text(moment) == expected and _utc_text(moment.replace(tzinfo=None)) == expected
     beijing = moment.astimezone(timezone(timedelta(hours=8)))
     assert _utc_text(beijing) == format_time(beijing) == "2025-05-01T16:00:59+08:00"
+    # PostgreSQL's text of a time in UTC (the export sets TimeZone UTC, DateStyle ISO)
+    assert _utc_text("2025-05-01 08:00:59+00") == expected
+    assert _utc_text("2025-05-01 08:00:59.987654+00") == expected
+    # any other offset is read, not cut: kept as format_time keeps an aware time's
+    assert _utc_text("2025-05-01 16:00:59+08") == "2025-05-01T16:00:59+08:00"
     assert _utc_text(None) == ""
+
+
+def test_times_are_written_in_utc_whatever_the_servers_time_settings(session: Session) -> None:
+    """A PostgreSQL session in Beijing time: the export's times are the stored moments in
+    UTC all the same, as on SQLite (before, they came out in the session's time zone)."""
+    from datetime import UTC
+
+    from sqlalchemy import event
+    from sqlalchemy import select
+
+    from survey.models import Response
+    from survey.monitoring import format_time
+
+    _simulated_wave(session, "t", seed=5, households_per_psu=2)
+    engine = session.get_bind()
+    session.close()
+    if engine.dialect.name == "postgresql":
+
+        def _beijing(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET TimeZone = 'Asia/Shanghai'")
+            dbapi_connection.commit()
+
+        engine.dispose()
+        event.listen(engine, "connect", _beijing)
+
+    def utc(moment: Any) -> str:
+        return format_time(moment.astimezone(UTC))
+
+    stored = select(Response.id, Response.started_at, Response.completed_at)
+    times = {rid: (utc(began), utc(done)) for rid, began, done in session.execute(stored)}
+    session.rollback()
+    rows = list(export_rows(session, export_plan(session, "t")))
+    assert len(rows) >= 20
+    for row in rows:
+        began, done = times[row["respondent_id"]]
+        assert (row["started_at"], row["completed_at"]) == (began, done)
+        assert row["started_at"].endswith("+00:00")
 
 
 def test_score_sheets_read_as_the_standard_library_reads_them() -> None:
