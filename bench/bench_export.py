@@ -17,8 +17,10 @@ and of its export workers (a large export is made by one worker process per CPU,
 largest worker's peak RSS and, in a second run on the small wave, the tracemalloc peak
 of the calling process. Memory is flat when the 300,000-row export needs no more than
 the small one. Goal (issue 15): >= 20,000 rows/s for every format on both databases;
-the ``goal`` column is rows/s / 20,000. The machine's load average is printed first:
-the figures are only as good as the machine is quiet.
+the ``goal`` column is rows/s / 20,000. The machine's load average and the CPU time of a
+fixed pure-Python workload (:func:`reference_seconds`) are printed first: the figures are
+only as good as the machine is quiet, and rows/s scale with its speed, which varies from
+one virtual machine (and day) to the next by a quarter and more.
 
 Peer, side by side: the same rows collected into a pandas DataFrame, then
 ``pyreadstat.write_sav`` / ``pyreadstat.write_dta`` / ``DataFrame.to_csv`` (what a
@@ -155,6 +157,20 @@ def fill(url: str, name: str, n: int, base: int, seed: int = 7) -> None:
     engine.dispose()
 
 
+def reference_seconds() -> float:
+    """CPU seconds of a fixed pure-Python workload (ten million additions in a loop),
+    best of three: how fast this machine runs Python today, to compare runs of different
+    days (an export's rows/s scale with it)."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.process_time() - t0)
+    return best
+
+
 # -- one measured export (in a subprocess) ----------------------------------------------------
 PREVIOUS = "694503c"
 GOAL = 20_000
@@ -268,7 +284,8 @@ def main() -> None:
     formats = args.formats.split(",")
     print(f"kesu export benchmark: {args.n:,} and {args.small:,} responses, Yiwu questionnaire; "
           f"{platform.python_version()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.2f}; goal >= {GOAL:,} rows/s")  # fmt: skip
+          f"{os.getloadavg()[0]:.2f}; goal >= {GOAL:,} rows/s; reference workload "
+          f"{reference_seconds():.2f} s CPU (see reference_seconds)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         previous = None
