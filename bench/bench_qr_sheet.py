@@ -110,9 +110,9 @@ def main() -> None:
     from survey.db import create_db_engine
     from survey.sample import invitation_links
     from survey.sample import qr_sheet_pdf
-    from survey.sample import town_labels
     from survey.services import get_wave
     from survey.services import questionnaire_of
+    from survey.towns import town_labels
 
     print(f"kesu QR sheet benchmark: {args.n:,} web + {args.capi:,} CAPI invitations; "
           f"Python {platform.python_version()}, {os.cpu_count()} cores")  # fmt: skip
