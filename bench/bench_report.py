@@ -29,11 +29,10 @@ import numpy as np
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import load_questionnaire
 from questionnaires.model import Questionnaire
-from reports import appendix
-from reports import sections
 from reports.data import build_report_data
-from reports.fonts import register_cjk_font
+from reports.fonts import register_report_fonts
 from reports.pdf import build_pdf
+from reports.pdf import report_story
 from reports.render import Renderer
 from reports.spec import ReportSpec
 from reports.spec import default_job
@@ -108,12 +107,9 @@ def main() -> None:
           f"(generated in {time.perf_counter() - t0:.1f} s, not timed)")  # fmt: skip
     spec = ReportSpec(job=default_job(table), wave_name="bench", survey_year=2025)
     t_est, data = best(lambda: build_report_data(table, q, spec), args.repeat)
-    font = register_cjk_font()
-    r = Renderer.create(args.lang, font, q, data.rules)
-    parts = (sections.summary, sections.groups, sections.towns, sections.levels,
-             sections.dimensions, sections.breakdowns, sections.trend, appendix.factors,
-             appendix.capacity, appendix.methods, appendix.items)  # fmt: skip
-    t_story, _ = best(lambda: [f for p in parts for f in p(data, r)], args.repeat)
+    fonts = register_report_fonts()
+    r = Renderer.create(args.lang, fonts, q, data.rules, group_ages=data.group_ages)
+    t_story, _ = best(lambda: report_story(data, r), args.repeat)
     t_pdf, pdf = best(lambda: build_pdf(data, args.lang), args.repeat)
     total = t_est + t_pdf
     print(f"{'stage':28s} {'seconds':>8s}")

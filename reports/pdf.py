@@ -202,6 +202,18 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     r = Renderer.create(
         lang, fonts, data.questionnaire, data.rules, source=source, group_ages=data.group_ages
     )
+    story = report_story(data, r)
+    title = front.report_title(data, lang)
+    issuer = data.spec.issuer.get(lang) if data.spec.issuer else None
+    return render_document(story, lang=lang, fonts=fonts, title=title, issuer=issuer,
+                           fingerprint=data.fingerprint, synthetic=data.spec.synthetic,
+                           day=data.generated)  # fmt: skip
+
+
+def report_story(data: ReportData, r: Renderer) -> list[Any]:
+    """The report's flowables in order, charts and tables drawn (cover, contents, summary,
+    the chapters, the job's extra domains and youth chapter when it has them, the
+    appendices), before they are laid out on pages."""
     story: list[Any] = [NextPageTemplate("portrait")]
     story += front.cover(data, r)
     story += contents(r)
@@ -219,11 +231,7 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     story += appendix.methods(data, r, 1)
     story += [NextPageTemplate("landscape"), PageBreak()]
     story += appendix.items(data, r, 2)
-    title = front.report_title(data, lang)
-    issuer = data.spec.issuer.get(lang) if data.spec.issuer else None
-    return render_document(story, lang=lang, fonts=fonts, title=title, issuer=issuer,
-                           fingerprint=data.fingerprint, synthetic=data.spec.synthetic,
-                           day=data.generated)  # fmt: skip
+    return story
 
 
 def contents(r: Renderer) -> list[Any]:

@@ -4,7 +4,8 @@ CI does not run them (they take minutes and need the bench extra), so a name the
 from kesu's packages, often inside a function, could be renamed or moved without anyone
 noticing until the next run fails (``bench_qr_sheet.py`` once imported ``town_labels`` from
 ``survey.sample`` after it had moved to ``survey.towns``). Every ``from X import name`` of a
-kesu package or of a sibling bench module is checked here without running the benchmark.
+kesu package or of a sibling bench module, and every attribute read of an imported kesu
+module, is checked here without running the benchmark.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import types
 from pathlib import Path
 
 import pytest
@@ -38,8 +40,20 @@ def _defined(path: Path) -> set[str]:
     return names
 
 
-def test_there_are_benchmarks() -> None:
-    assert len(SCRIPTS) >= 10
+def test_make_bench_runs_every_benchmark() -> None:
+    """``bench/run_all.py`` (``make bench``) lists every script of ``bench/`` but the
+    helpers (``_*.py``) and itself."""
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        run_all = importlib.import_module("run_all")
+    finally:
+        sys.path.remove(str(BENCH))
+    listed = {script for script, _, _ in run_all.BENCHMARKS.values()}
+    scripts = {p.name for p in SCRIPTS if not p.name.startswith("_")} - {"run_all.py"}
+    assert len(scripts) >= 10
+    assert listed == scripts
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -64,4 +78,19 @@ def test_every_name_a_benchmark_imports_exists(script: Path) -> None:
                 continue  # a library (the bench extra): not kesu's to keep in step
             if not found:
                 missing.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+    # attributes of an imported kesu module (``from reports import sections``, then
+    # ``sections.summary``)
+    modules = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] in PACKAGES:
+                for alias in node.names:
+                    value = getattr(importlib.import_module(node.module), alias.name, None)
+                    if isinstance(value, types.ModuleType):
+                        modules[alias.asname or alias.name] = value
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            module = modules.get(node.value.id)
+            if module is not None and not hasattr(module, node.attr):
+                missing.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
     assert not missing, f"{script.name}: " + "; ".join(missing)
