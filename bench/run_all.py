@@ -30,7 +30,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "export": ("bench_export.py", [], ["--n", "20000"]),
     "youth": ("bench_youth_coverage.py", [], ["--quick"]),
     "qr": ("bench_qr_sheet.py", [], ["--n", "500", "--capi", "100", "--peer-n", "20"]),
-    "dashboard": ("bench_dashboard.py", [], ["--psus", "20", "--repeat", "1"]),
+    "dashboard": ("bench_dashboard.py", [], ["--psus", "28", "--repeat", "1"]),  # 14 towns x 2
     "page": ("bench_page_cost.py", [], ["--n", "300", "--posts", "20", "--db", "sqlite"]),
 }
 
