@@ -270,7 +270,7 @@ def write_sav(
     """
     start = out.tell()
     out.write(_sav_dictionary(columns, file_label))
-    n = _write_records(out, layout or columns, rows, "sav")
+    n = _write_records(out, _row_layout(columns, layout), rows, "sav")
     end = out.tell()
     out.seek(start + 80)
     out.write(struct.pack("<i", n))
@@ -369,7 +369,7 @@ def write_dta(
     tag("<characteristics></characteristics>")
     mark()
     tag("<data>")
-    n = _write_records(out, layout or columns, rows, "dta")
+    n = _write_records(out, _row_layout(columns, layout), rows, "dta")
     tag("</data>")
     mark()
     tag("<strls></strls>")
@@ -399,6 +399,22 @@ class Packed:
     deleted)."""
 
     parts: Iterable[tuple[bytes | str, int]]
+
+
+def _row_layout(
+    columns: Sequence[StatColumn], layout: Sequence[StatColumn | None] | None
+) -> Sequence[StatColumn | None]:
+    """What each value of a row is: ``layout``, checked to hold exactly ``columns`` in
+    order besides its Nones; ``columns`` when there is none.
+
+    Raises:
+        ValueError: ``layout``'s variables are not ``columns``.
+    """
+    if layout is None:
+        return columns
+    if [c for c in layout if c is not None] != list(columns):
+        raise ValueError("the row layout's variables are not the file's columns, in order")
+    return layout
 
 
 def _write_records(

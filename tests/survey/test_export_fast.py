@@ -163,6 +163,13 @@ def test_packed_records_equal_converting_each_value(fmt: str) -> None:
     out = io.BytesIO()
     assert skipping.records(wider, out) == len(rows)
     assert out.getvalue() == expected
+    # the writers check that a layout holds the file's variables in order
+    from survey.statfiles import write_dta
+    from survey.statfiles import write_sav
+
+    writer = write_sav if fmt == "sav" else write_dta
+    with pytest.raises(ValueError, match="layout"):
+        writer(io.BytesIO(), columns, wider, layout=[*columns[1:3], None, columns[0], *columns[3:]])
 
 
 def _comparable(data: bytes, fmt: str) -> bytes:
