@@ -97,18 +97,15 @@ def json_loads(text: str | bytes) -> Any:
     data = text.encode("utf-8") if isinstance(text, str) else text
     if _DIGIT_RUN in data.translate(_DIGITS_AS_ZERO):  # bytes.translate: a few µs
         return json.loads(text)
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    return json_loads_sheet(text)
 
 
 def json_loads_sheet(text: str | bytes) -> Any:
     """A score sheet's JSON text -> Python objects: :func:`json_loads` without its check
-    for long digit runs. A sheet is written by kesu's scoring alone
-    (:func:`scoring.record.score_records`: floats, codes, booleans, counts), so it holds no integer
-    beyond 64 bits; a ``NaN`` still falls back to :func:`json.loads`. The export decodes
-    one sheet per response; the check would cost a third of the decoding."""
+    for long digit runs (orjson; :func:`json.loads` for what orjson refuses, such as a
+    ``NaN``). A sheet is written by kesu's scoring alone (:func:`scoring.record.score_records`:
+    floats, codes, booleans, counts), so it holds no integer beyond 64 bits. The export
+    decodes one sheet per response; the check would cost a third of the decoding."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
