@@ -154,17 +154,24 @@ def csrf_token() -> str:
     do not expire (``WTF_CSRF_TIME_LIMIT`` None, kesu's default: a respondent may pause
     for hours), a token signed for this session's raw token earlier is exactly as valid as
     a new one (the check compares the raw token and the signature, not the age), so it is
-    reused; a session without a raw token yet, or a time limit, takes Flask-WTF's path.
+    reused (the token signed when a session's raw token is made is remembered too, so a
+    session's forms carry one token from its first page on); a time limit takes
+    Flask-WTF's path.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     cfg = app.config
     field = str(cfg.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
     if field in g or cfg.get("WTF_CSRF_TIME_LIMIT") is not None:
         return str(generate_csrf())
+    secret = str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
     raw = session.get(field)
     if not isinstance(raw, str):
-        return str(generate_csrf())  # sets the session's raw token
-    key = (str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key), raw)
+        signed = str(generate_csrf())  # sets the session's raw token: remembered with it
+        raw = session.get(field)
+        if isinstance(raw, str):
+            keep(_SIGNED_CSRF, (secret, raw), signed, _SIGNED_CSRF_MAX)
+        return signed
+    key = (secret, raw)
     signed = _SIGNED_CSRF.get(key)
     if signed is None:
         signed = keep(_SIGNED_CSRF, key, str(generate_csrf()), _SIGNED_CSRF_MAX)
