@@ -166,11 +166,11 @@ def csrf_token() -> str:
     secret = str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
     raw = session.get(field)
     if not isinstance(raw, str):
-        signed = str(generate_csrf())  # sets the session's raw token: remembered with it
+        first = str(generate_csrf())  # sets the session's raw token: remembered with it
         raw = session.get(field)
         if isinstance(raw, str):
-            keep(_SIGNED_CSRF, (secret, raw), signed, _SIGNED_CSRF_MAX)
-        return signed
+            keep(_SIGNED_CSRF, (secret, raw), first, _SIGNED_CSRF_MAX)
+        return first
     key = (secret, raw)
     signed = _SIGNED_CSRF.get(key)
     if signed is None:
