@@ -15,6 +15,9 @@ For an anonymous wave kesu:
 * coarsens the response's and its invitation's timestamps to the day (UTC) when the
   response is complete, and every response's when the wave is closed; while a response
   is in progress its last-save time is kept, to time the pages (speeder check);
+* draws the ids of its invitations and responses at random
+  (:func:`~survey.services.unordered_id`), so that neither the ids nor the order of an
+  export or of the response browser (by id) tells who started before whom;
 * keys the unit link's rate limit by a hash of the unit's link, never by the client's
   address, and strips client addresses and User-Agents from request log lines of
   respondent pages (:mod:`survey.security`).
@@ -53,6 +56,7 @@ from survey.services import audit
 from survey.services import day_of
 from survey.services import get_wave
 from survey.services import new_token
+from survey.services import unordered_id
 from survey.services import wave_is_anonymous
 from survey.services import wave_is_open
 
@@ -330,6 +334,7 @@ def start_unit_response(session: Session, token: str) -> str:
     invitation = new_token()
     session.add(
         Invitation(
+            id=unordered_id(session, Invitation),
             wave_id=link.wave_id,
             token=invitation,
             mode="web",

@@ -52,6 +52,7 @@ from survey.services import is_anonymous
 from survey.services import new_token
 from survey.services import questionnaire_of
 from survey.services import refuse_if_anonymous
+from survey.services import unordered_id
 from survey.services import wave_is_anonymous
 from survey.services import wave_is_open
 
@@ -333,6 +334,8 @@ def start_response(
         if not anonymous:
             paradata["device"] = dict(device)
         resp = Response(
+            # an anonymous wave's ids carry no order (survey.services.unordered_id)
+            id=unordered_id(session, Response) if anonymous else None,
             wave_id=inv.wave_id,
             invitation_id=inv.id,
             status=ResponseStatus.PARTIAL,

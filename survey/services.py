@@ -151,6 +151,28 @@ def day_of(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+#: the ids an anonymous wave's invitations and responses are drawn from: [2**30, 2**30 +
+#: 2**29), inside PostgreSQL's ``integer`` with 2**29 to spare above them (SQLite gives
+#: the next automatic id after the largest, so ids made after a drawn one stay in range)
+UNORDERED_ID_BASE = 1 << 30
+UNORDERED_ID_SPAN = 1 << 29
+
+
+def unordered_id(session: Session, model: type[Invitation] | type[Response]) -> int:
+    """A free id for a new row of ``model`` in an anonymous wave, drawn at random
+    (``secrets``) from :data:`UNORDERED_ID_BASE` + [0, :data:`UNORDERED_ID_SPAN`).
+
+    Sequential ids would keep what the day-coarsened times hide: the order in which
+    people started, which whoever saw them start could match to the rows of an export
+    (sorted by id) or to the response browser. A drawn id says nothing of the order. A
+    draw that hits an existing row (about one in 500,000 per row at 1,000 rows) is drawn
+    again; the row's insert still guards the key."""
+    while True:
+        candidate = UNORDERED_ID_BASE + secrets.randbelow(UNORDERED_ID_SPAN)
+        if session.get(model, candidate) is None:
+            return candidate
+
+
 def coarsen_wave_times(session: Session, wave_id: int) -> int:
     """Truncate every response time of a wave to its UTC day (when an anonymous wave is
     closed, so that abandoned partial responses lose their last-save time too); does not

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from survey_testlib import MENTAL_HEALTH
 from survey_testlib import mental_health_pages
+from survey_testlib import open_wave
 from survey_testlib import post_page
 
 from survey.anonymity import UnitSpec
@@ -40,6 +41,7 @@ from survey.models import WaveStatus
 from survey.sample import import_sample
 from survey.security import RedactTokens
 from survey.services import create_invitations
+from survey.services import create_user
 from survey.services import create_wave
 from survey.services import set_wave_status
 
@@ -157,6 +159,50 @@ def test_unit_quota_and_no_personal_recruitment(app: Flask, session: Session) ->
     assert app.test_client().get("/u/" + "x" * 32).status_code == 404
 
 
+def test_anonymous_ids_do_not_give_the_order_of_starting(app: Flask, session: Session) -> None:
+    from survey.export import export_batches
+    from survey.export import export_plan
+    from survey.services import UNORDERED_ID_BASE
+    from survey.services import UNORDERED_ID_SPAN
+
+    wave = _mh_wave(session)
+    unit = _unit_token(session, wave, "town07")
+    started = []  # invitation tokens in the order people started
+    for _ in range(12):
+        client = app.test_client()
+        token = client.post(f"/u/{unit}").headers["Location"].rsplit("/", 1)[-1]
+        assert client.post(f"/s/{token}").status_code == 303  # consent: the response
+        started.append(token)
+    session.expire_all()
+    by_token = {inv.token: inv for inv in session.scalars(select(Invitation))}
+    invitation_ids = [by_token[t].id for t in started]
+    responses = {r.invitation_id: r.id for r in session.scalars(select(Response))}
+    response_ids = [responses[i] for i in invitation_ids]
+    for ids in (invitation_ids, response_ids):
+        assert len(set(ids)) == 12
+        assert all(UNORDERED_ID_BASE <= i < UNORDERED_ID_BASE + UNORDERED_ID_SPAN for i in ids)
+        # 12 drawn ids come in the order of starting once in 12! (4.8e8) runs
+        assert ids != sorted(ids) and ids != sorted(ids, reverse=True)
+    # the export (in id order) holds the drawn ids, not ranks that would give the order
+    plan = export_plan(session, wave)
+    exported = [row[0] for batch in export_batches(session, plan) for row in batch]
+    assert exported == sorted(response_ids)
+    # the response browser opens a response by its drawn id
+    create_user(session, "ada", "a long enough password", actor="test", role="admin")
+    staff = app.test_client()
+    login = {"username": "ada", "password": "a long enough password"}
+    assert staff.post("/admin/login", data=login).status_code == 303
+    assert staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").status_code == 200
+    # a wave that is not anonymous keeps automatic ids, in the order of starting
+    plain = []
+    for token in create_invitations(session, open_wave(session, "plain"), 3, actor="test"):
+        assert app.test_client().post(f"/s/{token}").status_code == 303
+        session.rollback()  # a new transaction: it sees the response just made
+        plain.append(session.scalars(select(Response.id).join(Invitation).where(
+            Invitation.token == token)).one())  # fmt: skip
+    assert plain == sorted(plain) and len(set(plain)) == 3
+
+
 def test_anonymity_as_a_wave_setting(app: Flask, session: Session, features_bytes: bytes) -> None:
     create_wave(session, name="w", questionnaire_data=features_bytes, source_name="f.yaml",
                 actor="test", open_recruitment=True)  # fmt: skip
@@ -272,16 +318,18 @@ def test_exports_codebook_and_analysis_table_carry_the_scales(app: Flask, sessio
     _answer(app.test_client(), unit, item9="1")
     _answer(app.test_client(), unit, item9="0")
     table = analysis_table(session, wave)
-    assert table["scale_phq9"].tolist() == [9.0, 8.0]  # eight 1s, item 9 = 1 or 0
+    # rows in id order, which in an anonymous wave is not the order of answering
+    assert sorted(
+        zip(table["scale_phq9"].tolist(), table["flag_self_harm"].tolist(), strict=True)
+    ) == [(8.0, 0.0), (9.0, 1.0)]  # eight 1s, item 9 = 0 or 1
     assert table["band_phq9"].tolist() == ["mild", "mild"]
-    assert table["flag_self_harm"].tolist() == [1.0, 0.0]
     assert table["scale_work_stress"].tolist() == [3.0, 3.0]
     assert "score_total" not in table and "literate" not in table
     assert table["psu"].tolist() == ["town07", "town07"]
     plan = export_plan(session, wave)
     text = b"".join(iter_csv(plan, export_batches(session, plan))).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["flag_self_harm"] for r in rows] == ["1", "0"]
+    assert sorted(r["flag_self_harm"] for r in rows) == ["0", "1"]
     assert [r["band_gad7"] for r in rows] == ["mild", "mild"]  # seven 1s: 7
     book = {r["variable"]: r for r in codebook_rows(plan)}
     assert book["band_phq9"]["codes"].startswith("minimal=1 minimal 无或极轻微")
