@@ -77,6 +77,7 @@ from survey.sample import import_sample
 from survey.sample import invitation_links
 from survey.sample import links_csv
 from survey.sample import qr_sheet_pdf
+from survey.security import uploaded_file
 from survey.services import MODES
 from survey.services import audit
 from survey.services import authenticate
@@ -225,10 +226,10 @@ def new_wave() -> Any:
     if request.method == "GET":
         return render_template("admin/new_wave.html", bundled=bundled, errors={}, form={})
     form = request.form
-    upload = request.files.get("file")
+    upload = uploaded_file()
     try:
-        if upload is not None and upload.filename:
-            data, source = upload.read(), upload.filename
+        if upload is not None:
+            data, source = upload
         elif form.get("bundled") in bundled:
             path = bundled[form["bundled"]]
             data, source = path.read_bytes(), path.name
@@ -430,14 +431,12 @@ def invite(name: str) -> Any:
 @wave_role_required("admin")
 def save_units(name: str) -> Any:
     """Create or update the unit links of an anonymous wave from a CSV (unit, label, quota)."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    upload = uploaded_file()
+    if upload is None:
         errors = {"units.file": ui_text("err_units_file")}
         return wave_page(name, "sample", errors=errors, status=400)
     try:
-        saved = save_unit_links(
-            get_session(), name, parse_units(upload.read()), actor=g.user.username
-        )
+        saved = save_unit_links(get_session(), name, parse_units(upload[0]), actor=g.user.username)
     except SurveyError as exc:
         return wave_page(name, "sample", errors=_in_place(exc, "units.file"), status=400)
     flash(ui_text("flash_units_saved", count=len(saved)))
@@ -448,14 +447,14 @@ def save_units(name: str) -> Any:
 @wave_role_required("admin")
 def import_cases(name: str) -> Any:
     """Import a sample file (CSV) as the wave's cases: all rows or none."""
-    upload = request.files.get("file")
+    upload = uploaded_file()
     form = _form()
-    if upload is None or not upload.filename:
+    if upload is None:
         errors = {"import.file": ui_text("err_sample_file")}
         return wave_page(name, "sample", errors=errors, form=form, status=400)
     mode = form.get("mode", "capi")
     try:
-        result = import_sample(get_session(), name, upload.read(), actor=g.user.username, mode=mode)
+        result = import_sample(get_session(), name, upload[0], actor=g.user.username, mode=mode)
     except SurveyError as exc:
         return wave_page(
             name, "sample", errors=_in_place(exc, "import.file"), form=form, status=400

@@ -69,6 +69,17 @@ UPLOAD_ENDPOINTS = {"admin.new_wave", "admin.import_cases", "admin.save_units"}
 EVIDENCE_ENDPOINTS = {"capacity.evidence_upload", "capacity.upload"}
 
 
+def uploaded_file(field: str = "file") -> tuple[bytes, str] | None:
+    """The bytes and file name of the file chosen in the form's ``field``, for the
+    endpoints above (whose request size limits bound what is read); None when no file
+    was chosen: the field is missing, or the browser sent it empty and unnamed (the form
+    submitted without choosing a file). The one reader of uploaded files."""
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        return None
+    return upload.read(), upload.filename
+
+
 _TOKEN_IN_PATH = re.compile(r"/(s|o|u)/[A-Za-z0-9_-]{16,64}")
 #: the client address that starts a werkzeug or gunicorn (default format) access line
 _LEADING_CLIENT = re.compile(r"^\S+(?= - \S+ \[)")

@@ -41,6 +41,7 @@ from survey.errors import BadRequestError
 from survey.errors import NotFoundError
 from survey.errors import SurveyError
 from survey.i18n import ui_text
+from survey.security import uploaded_file
 
 logger = logging.getLogger(__name__)
 
@@ -184,14 +185,14 @@ def upload(round_name: str) -> Any:
     db = get_session()
     unit = _unit()
     rnd = svc.get_round(db, round_name)
-    file = request.files.get("file")
-    if file is None:
-        raise BadRequestError("choose the filled-in template (.xlsx)", param="file")
-    data = file.read(svc.EVIDENCE_MAX_BYTES + 1)
+    upload = uploaded_file()
+    if upload is None:
+        raise BadRequestError(
+            "choose the filled-in template (.xlsx)", param="file", ui="cap_choose_template"
+        )
+    data, filename = upload
     prev, before = svc.previous_of(db, rnd, unit)
-    entries, errors = import_template(
-        data, svc.plan_of(rnd), unit, prev, before, name=file.filename or "upload.xlsx"
-    )
+    entries, errors = import_template(data, svc.plan_of(rnd), unit, prev, before, name=filename)
     reading = [e for e in errors if e.reading]
     if reading or not entries:
         lines = [str(e) for e in errors] or [ui_text("cap_upload_empty")]
@@ -215,12 +216,12 @@ def evidence_upload(round_name: str) -> Any:
     db = get_session()
     unit = _unit()
     rnd = svc.get_round(db, round_name)
-    file = request.files.get("file")
-    if file is None:
-        raise BadRequestError("choose a file", param="file")
-    data = file.read(svc.EVIDENCE_MAX_BYTES + 1)
+    upload = uploaded_file()
+    if upload is None:
+        raise BadRequestError("choose a file", param="file", ui="cap_choose_evidence")
+    data, filename = upload
     svc.store_evidence(
-        db, current_app.instance_path, rnd, unit, file.filename or "", data, actor=g.user.username
+        db, current_app.instance_path, rnd, unit, filename, data, actor=g.user.username
     )
     flash(ui_text("cap_evidence_saved"))
     return redirect(url_for("capacity.form", round_name=rnd.name), code=303)

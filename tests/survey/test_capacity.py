@@ -344,6 +344,13 @@ def test_evidence_type_size_and_download_headers(
     ):
         r = kexie.post(url, data={"file": (io.BytesIO(data), name)})
         assert r.status_code == code, name
+    # the form sent without choosing a file: no field, or an empty part with no file name
+    for part in (None, (b"", "")):
+        for to, says in ((url, "请先选择要上传的证明材料文件"),
+                         (f"/capacity/r/{ROUND}/upload", "请先选择填好的模板文件")):  # fmt: skip
+            form = {} if part is None else {"file": (io.BytesIO(part[0]), part[1])}
+            r = kexie.post(to, data=form)
+            assert r.status_code == 400 and says in r.get_data(as_text=True), (to, part)
     assert session.scalars(select(CapacityEvidence)).all() == []
     assert (
         kexie.post(
