@@ -467,33 +467,31 @@ def wave_links(name: str, output: Path, pdf: bool, town: str | None, all_modes: 
                                                               path_type=Path))  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the unit links with their progress (CSV, UTF-8 with BOM).")  # fmt: skip
-@click.option("--base-url", help="Start of the links (default: PUBLIC_BASE_URL).")
+@click.option("--base-url", help="Start of the links (default: KESU_PUBLIC_BASE_URL).")
 def wave_units(name: str, units_file: Path | None, output: Path | None,
                base_url: str | None) -> None:  # fmt: skip
     """Unit links of anonymous wave NAME: create/update them from UNITS_FILE (CSV with
-    unit, label, quota), then list them (or write them with -o)."""
+    unit, label, quota), then list them (or write them with -o). The links start with
+    --base-url or KESU_PUBLIC_BASE_URL; without either nothing is changed and the command
+    says so."""
     from survey.anonymity import parse_units
     from survey.anonymity import save_unit_links
     from survey.anonymity import unit_links
     from survey.anonymity import unit_links_csv
-    from survey.db import database
 
+    base = _base_url(base_url)  # first: a missing address changes nothing
     if units_file is not None:
         units = _run(lambda _s: parse_units(units_file.read_bytes()))
         _run(save_unit_links, name, units, actor=_actor())
-    if base_url is None:
-        app = _app()
-        base_url = str(app.config["PUBLIC_BASE_URL"])
-        database(app).engine.dispose()
     links = _run(unit_links, name)
     if output is not None:
-        output.write_bytes(unit_links_csv(links, base_url))
+        output.write_bytes(unit_links_csv(links, base))
         click.echo(f"wrote {len(links)} unit link(s) to {output}")
         return
     for link in links:
         click.echo(
             f"{link.unit:<16} {link.label:<20} quota {link.quota:>5}  complete {link.complete:>5}  "
-            f"{base_url.rstrip('/')}/u/{link.token}"
+            f"{base}/u/{link.token}"
         )
 
 

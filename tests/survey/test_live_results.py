@@ -236,6 +236,41 @@ def test_cli_links_need_a_base_url(
     assert "https://s.example.cn/s/" in out.read_text(encoding="utf-8-sig")
 
 
+def test_cli_unit_links_need_a_base_url(
+    app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`kesu wave units` printed and wrote "None/u/..." links without an address; now it
+    stops before changing anything, as `kesu wave links` does."""
+    from click.testing import CliRunner
+    from survey_testlib import MENTAL_HEALTH
+
+    from kesu.cli import main
+    from survey.anonymity import unit_links
+
+    create_wave(session, name="mh", questionnaire_data=MENTAL_HEALTH.read_bytes(),
+                source_name=MENTAL_HEALTH.name, actor="test")  # fmt: skip
+    monkeypatch.setenv("KESU_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("KESU_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.delenv("KESU_PUBLIC_BASE_URL", raising=False)
+    units = tmp_path / "units.csv"
+    units.write_text("unit,label,quota\ngov01,市政府办公室,30\n", encoding="utf-8")
+    out = tmp_path / "unit-links.csv"
+    for args in (["wave", "units", "mh", str(units)], ["wave", "units", "mh", "-o", str(out)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code != 0 and "--base-url" in result.output, result.output
+        assert "None" not in result.output and not out.exists()
+    assert unit_links(session, "mh") == []  # nothing saved
+    result = CliRunner().invoke(
+        main, ["wave", "units", "mh", str(units), "--base-url", "https://s.example.cn/"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "gov01" in result.output and "https://s.example.cn/u/" in result.output
+    monkeypatch.setenv("KESU_PUBLIC_BASE_URL", '"https://s.example.cn"')
+    result = CliRunner().invoke(main, ["wave", "units", "mh", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "https://s.example.cn/u/" in out.read_text(encoding="utf-8-sig")
+
+
 def test_kesu_report_wave_uses_the_dashboards_rows_and_says_what_it_left_out(
     app: Flask, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
