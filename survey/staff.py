@@ -79,6 +79,7 @@ from survey.services import MIN_PASSWORD_LENGTH
 from survey.services import audit
 from survey.services import create_user
 from survey.services import set_password
+from survey.services import wave_is_anonymous
 from survey.users import create_api_token
 from survey.users import get_user
 from survey.users import list_users
@@ -136,7 +137,8 @@ def _back_args() -> dict[str, Any]:
 @bp.get("/waves/<name>/responses")
 @wave_role_required(*BROWSE_ROLES)
 def responses(name: str) -> Any:
-    """The wave's responses, newest first: filters, pages, timestamps, flags."""
+    """The wave's responses, newest first (an anonymous wave's in the order of their
+    drawn ids, which says nothing of when they came): filters, pages, timestamps, flags."""
     return _responses_page(name, request.args)
 
 
@@ -153,7 +155,7 @@ def _responses_page(
         "staff/responses.html", name=name, flt=flt, choices=choices, page=page, rows=rows,
         args={**flt.args(), "per": str(size)}, statuses=STATUSES, flags=FLAGS, modes=MODES,
         reviews=REVIEWS, can_review=g.wave_role in DATA_ROLES, formats=FILTERED_FORMATS,
-        error=error, ticked=ticked, reason=reason,
+        error=error, ticked=ticked, reason=reason, anonymous=wave_is_anonymous(g.wave),
     )  # fmt: skip
     return (html, 400) if error else html
 

@@ -562,6 +562,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_download_filtered": "（只含符合当前筛选条件的 {count} 份答卷，文件名注明筛选条件）",
         "browse_none": "没有符合条件的记录。",
         "browse_caption": "共 {total} 份答卷（最新的在前）",
+        "browse_caption_anonymous": (
+            "共 {total} 份答卷（匿名调查：编号随机生成，排列顺序与填答先后无关）"
+        ),
         "browse_tick": "选择",
         "browse_tick_one": "选择答卷 {id}",
         "browse_household": "样本户编号",
@@ -1337,6 +1340,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "browse_none": "Nothing matches.",
         "browse_caption": "{total} responses (newest first)",
+        "browse_caption_anonymous": (
+            "{total} responses (anonymous survey: the numbers are drawn at random, so their "
+            "order says nothing of when people answered)"
+        ),
         "browse_tick": "Select",
         "browse_tick_one": "Select response {id}",
         "browse_household": "Household id",

@@ -193,6 +193,8 @@ def test_anonymous_ids_do_not_give_the_order_of_starting(app: Flask, session: Se
     login = {"username": "ada", "password": "a long enough password"}
     assert staff.post("/admin/login", data=login).status_code == 303
     assert staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").status_code == 200
+    listing = staff.get(f"/admin/waves/{wave}/responses").get_data(as_text=True)
+    assert "排列顺序与填答先后无关" in listing and "最新的在前" not in listing
     # a wave that is not anonymous keeps automatic ids, in the order of starting
     plain = []
     for token in create_invitations(session, open_wave(session, "plain"), 3, actor="test"):
