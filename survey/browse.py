@@ -40,6 +40,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kesu.i18n import tr
 from questionnaires import Questionnaire
 from questionnaires.model import Item
 from questionnaires.model import ItemType
@@ -147,12 +148,16 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
 
 
-def local_time(value: datetime | None) -> str:
-    """``YYYY-MM-DD HH:MM`` in Beijing time ('' for None): how staff lists show times."""
+def local_time(value: datetime | None, day_only: bool = False) -> str:
+    """``YYYY-MM-DD HH:MM`` in Beijing time ('' for None): how staff lists show times;
+    ``day_only`` (an anonymous wave's times, kept to their UTC day): ``YYYY-MM-DD``, that
+    day, not a midnight shown as 08:00."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    if day_only:
+        return value.astimezone(UTC).strftime("%Y-%m-%d")
     return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
 
 
@@ -422,6 +427,8 @@ class ResponseDetail:
     language: str
     answers: list[AnswerLine]
     score: dict[str, Any] | None
+    #: the score sheet as (label, value) lines in the page's language (:func:`score_lines`)
+    score_lines: list[tuple[str, str]]
     paradata: dict[str, Any]
     review_reason: str
     reviewed_by: str
@@ -474,6 +481,46 @@ def _code(value: Any) -> str:
     return str(value)
 
 
+def _number_text(value: Any) -> str:
+    """A score as the page shows it: at most two decimals, no trailing zeros (``67.33``)."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def score_lines(q: Questionnaire, sheet: Mapping[str, Any] | None, language: str) -> list[
+        tuple[str, str]]:  # fmt: skip
+    """A stored score sheet as (label, value) lines in ``language``: the literacy total,
+    level (its label, not its code), literate and each dimension under its label; each
+    scale's score with its band's label. Empty when the response has no sheet."""
+    if not sheet:
+        return []
+    lines: list[tuple[str, str]] = []
+    if "total" in sheet:
+        levels = {lv.code: lv.label.get(language) for lv in q.scoring.levels}
+        level = sheet.get("level")
+        lines += [
+            (tr(language, "resp_total"), _number_text(sheet.get("total"))),
+            (tr(language, "resp_level"), levels.get(str(level), str(level or "—"))),
+            (tr(language, "resp_literate"),
+             tr(language, "resp_yes" if sheet.get("literate") else "resp_no")),
+        ]  # fmt: skip
+        labels = {d.id: d.label.get(language) for d in q.scoring.dimensions}
+        for dim, value in (sheet.get("dimensions") or {}).items():
+            lines.append((labels.get(dim, dim), _number_text(value)))
+    for scale in q.scales:
+        result = (sheet.get("scales") or {}).get(scale.id)
+        if not result:
+            continue
+        bands = {b.code: b.label.get(language) for b in scale.bands}
+        band = result.get("band")
+        value = _number_text(result.get("score"))
+        lines.append((scale.label.get(language),
+                      f"{value}（{bands.get(band, band)}）" if band and language == "zh-CN"
+                      else f"{value} ({bands.get(band, band)})" if band else value))  # fmt: skip
+    return lines
+
+
 def response_detail(
     session: Session, wave: Wave, response_id: int, *, language: str = "zh-CN",
     own_user_id: int | None = None,
@@ -516,6 +563,7 @@ def response_detail(
         language=resp.language,
         answers=answer_lines(q, dict(resp.answers or {}), language),
         score=dict(resp.score) if resp.score else None,
+        score_lines=score_lines(q, resp.score, language),
         paradata=dict(resp.paradata or {}),
         review_reason=resp.review_reason or "",
         reviewed_by=resp.reviewed_by or "",

@@ -179,6 +179,7 @@ def _response_page(
     page = render_template(
         "staff/response.html", name=name, d=detail, back=back, error=error, reason=reason,
         can_review=g.wave_role in DATA_ROLES, towns=filter_choices(db, g.wave, lang).towns,
+        anonymous=wave_is_anonymous(g.wave),
     )  # fmt: skip
     return (page, 400) if error else page
 

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -195,6 +196,11 @@ def test_anonymous_ids_do_not_give_the_order_of_starting(app: Flask, session: Se
     assert staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").status_code == 200
     listing = staff.get(f"/admin/waves/{wave}/responses").get_data(as_text=True)
     assert "排列顺序与填答先后无关" in listing and "最新的在前" not in listing
+    # times kept to the UTC day are shown as that day, not as 08:00 Beijing time
+    day = session.get(Response, response_ids[5]).started_at.strftime("%Y-%m-%d")  # type: ignore[union-attr]
+    page = staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").get_data(as_text=True)
+    for html in (listing, page):
+        assert f"{day} 08:00" not in html and re.search(rf"<td>{day}</td>|<dd>{day}</dd>", html)
     # a wave that is not anonymous keeps automatic ids, in the order of starting
     plain = []
     for token in create_invitations(session, open_wave(session, "plain"), 3, actor="test"):
@@ -401,3 +407,24 @@ def test_dashboard_and_pdf_of_a_mental_health_wave(app: Flask, session: Session)
     assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Depressive symptoms (PHQ-9)" in text
+
+
+def test_response_page_names_scales_and_bands(app: Flask, session: Session) -> None:
+    """The response page shows a scale's score under the scale's label with its band's
+    label in the page's language (it showed ``phq9`` and ``8.0 mild`` on a Chinese page)."""
+    from questionnaires import load_questionnaire
+    from survey.browse import score_lines
+
+    q = load_questionnaire(MENTAL_HEALTH)
+    wave = _mh_wave(session)
+    _answer(app.test_client(), _unit_token(session, wave, "town07"), item9="1")
+    sheet = session.scalars(select(Response.score)).one()
+    zh = dict(score_lines(q, sheet, "zh-CN"))
+    phq9, gad7 = q.scale("phq9"), q.scale("gad7")
+    mild = next(b for b in phq9.bands if b.code == "mild").label
+    assert zh[phq9.label.get("zh-CN")] == f"9（{mild.get('zh-CN')}）"
+    assert zh[gad7.label.get("zh-CN")].startswith("7（")
+    en = dict(score_lines(q, sheet, "en"))
+    assert en[phq9.label.get("en")] == f"9 ({mild.get('en')})"
+    assert "phq9" not in zh and "mild" not in "".join(zh.values())
+    assert score_lines(q, None, "zh-CN") == []

@@ -201,6 +201,13 @@ def test_one_response_with_labels_and_review(field: Field) -> None:
     assert "您的出生年份" in html and "1980" in html and "农民" in html  # question + label
     assert "同一" in html or "答案重复" in html  # the flags
     assert "尚无审核记录" in html
+    # the score under labels: the level's and the dimensions' names, not their codes
+    score = html.split("<h2>得分</h2>", 1)[1].split("<h2>", 1)[0]
+    facts = re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", score)
+    assert facts == [
+        ("总分", "10"), ("等级", "高阶"), ("具备科学素质", "是"), ("科学知识", "4"),
+        ("科学方法", "2"), ("科学精神与思想", "2"), ("应用科学的能力", "2"),
+    ]  # fmt: skip
     path = f"/admin/waves/w1/responses/{rid}"
     en = client.get(f"{path}?lang=en", follow_redirects=True).get_data(as_text=True)
     assert "Farmer" in en and "Response" in en
