@@ -426,7 +426,6 @@ class ResponseDetail:
     row: ResponseRow
     language: str
     answers: list[AnswerLine]
-    score: dict[str, Any] | None
     #: the score sheet as (label, value) lines in the page's language (:func:`score_lines`)
     score_lines: list[tuple[str, str]]
     paradata: dict[str, Any]
@@ -562,7 +561,6 @@ def response_detail(
         row=row,
         language=resp.language,
         answers=answer_lines(q, dict(resp.answers or {}), language),
-        score=dict(resp.score) if resp.score else None,
         score_lines=score_lines(q, resp.score, language),
         paradata=dict(resp.paradata or {}),
         review_reason=resp.review_reason or "",
