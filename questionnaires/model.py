@@ -268,6 +268,12 @@ class ScoringRules:
                 return d
         return None
 
+    def level(self, code: str) -> Level | None:
+        for lv in self.levels:
+            if lv.code == code:
+                return lv
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class KeyGroup:

@@ -169,10 +169,8 @@ class Labels:
         return group_id
 
     def level_label(self, code: str) -> str:
-        for lv in self.questionnaire.scoring.levels:
-            if lv.code == code:
-                return lv.label.get(self.lang)
-        return code
+        level = self.questionnaire.scoring.level(code)
+        return level.label.get(self.lang) if level is not None else code
 
     def dimension_label(self, dim_id: str) -> str:
         dim = self.questionnaire.scoring.dimension(dim_id)

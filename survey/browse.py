@@ -496,27 +496,27 @@ def score_lines(q: Questionnaire, sheet: Mapping[str, Any] | None, language: str
         return []
     lines: list[tuple[str, str]] = []
     if "total" in sheet:
-        levels = {lv.code: lv.label.get(language) for lv in q.scoring.levels}
-        level = sheet.get("level")
+        code = str(sheet.get("level") or "—")
+        level = q.scoring.level(code)
         lines += [
             (tr(language, "resp_total"), _number_text(sheet.get("total"))),
-            (tr(language, "resp_level"), levels.get(str(level), str(level or "—"))),
+            (tr(language, "resp_level"), level.label.get(language) if level else code),
             (tr(language, "resp_literate"),
              tr(language, "resp_yes" if sheet.get("literate") else "resp_no")),
         ]  # fmt: skip
-        labels = {d.id: d.label.get(language) for d in q.scoring.dimensions}
-        for dim, value in (sheet.get("dimensions") or {}).items():
-            lines.append((labels.get(dim, dim), _number_text(value)))
+        for dim_id, value in (sheet.get("dimensions") or {}).items():
+            dim = q.scoring.dimension(dim_id)
+            lines.append((dim.label.get(language) if dim else dim_id, _number_text(value)))
     for scale in q.scales:
         result = (sheet.get("scales") or {}).get(scale.id)
         if not result:
             continue
-        bands = {b.code: b.label.get(language) for b in scale.bands}
-        band = result.get("band")
         value = _number_text(result.get("score"))
-        lines.append((scale.label.get(language),
-                      f"{value}（{bands.get(band, band)}）" if band and language == "zh-CN"
-                      else f"{value} ({bands.get(band, band)})" if band else value))  # fmt: skip
+        if result.get("band"):
+            band = scale.band(result["band"])
+            name = band.label.get(language) if band else str(result["band"])
+            value = f"{value}（{name}）" if language == "zh-CN" else f"{value} ({name})"
+        lines.append((scale.label.get(language), value))
     return lines
 
 
