@@ -201,6 +201,8 @@ def test_anonymous_ids_do_not_give_the_order_of_starting(app: Flask, session: Se
     page = staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").get_data(as_text=True)
     for html in (listing, page):
         assert f"{day} 08:00" not in html and re.search(rf"<td>{day}</td>|<dd>{day}</dd>", html)
+        # and the note under them says so, instead of "all times are Beijing time"
+        assert "只记日期（按世界协调时 UTC）" in html and "时间均为北京时间" not in html
     # a wave that is not anonymous keeps automatic ids, in the order of starting
     plain = []
     for token in create_invitations(session, open_wave(session, "plain"), 3, actor="test"):
