@@ -559,8 +559,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_clear": "清除筛选",
         "browse_times_note": "时间均为北京时间；日期筛选按答卷开始作答的日期。",
         "browse_times_note_anonymous": (
-            "匿名调查：为保护作答者，开始、更新和完成时间只记日期（按世界协调时 UTC），不记几点几分；"
-            "其他时间为北京时间。日期筛选按答卷开始作答的日期。"
+            "匿名调查：为保护作答者，开始、更新和完成时间只记日期（按世界协调时 UTC），"
+            "不记几点几分；其他时间为北京时间。日期筛选按答卷开始作答的日期。"
         ),
         "browse_download": "下载筛选结果：",
         "browse_download_filtered": "（只含符合当前筛选条件的 {count} 份答卷，文件名注明筛选条件）",
