@@ -4,7 +4,7 @@ An invitation's status is the furthest step it reached (:func:`invitation_status
 
 * ``created`` - the link exists but was never handed out;
 * ``sent`` - handed out: the links CSV, the QR sheets or a reminder list was downloaded
-  (``sent_at``, the first time);
+  (``sent_at``, the first time; a reminder list marks only the invitations it lists);
 * ``opened`` - the respondent opened the link (the consent page; ``opened_at``, the first
   time; not recorded in anonymous waves);
 * ``started`` - a response exists (``Response.started_at``);
@@ -15,6 +15,12 @@ the link is the respondent's way back to the answers already given, and the prin
 code stays valid. A new link is for a link that went astray (forwarded, posted): the old
 one stops working at once, the answers given so far stay with the invitation. Both count
 a reminder (``reminders``, ``reminded_at``) and are audit-logged.
+
+Reminders (the list and "record a reminder for everyone") are for the invitations that
+respondents fill in themselves (:data:`REMINDED_MODES`: web) and have not completed. A
+face-to-face or telephone case is visited or called by its interviewer (its visits are
+recorded on the case page), a classroom session is run by its teacher: a reminder link
+is not their way in.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 #: the steps of an invitation, in order
 INVITATION_STATUSES = ("created", "sent", "opened", "started", "completed")
+#: the modes whose invitations get reminders: respondents answer by the link themselves
+REMINDED_MODES = ("web",)
 
 
 def invitation_status(
@@ -88,7 +96,7 @@ def _status_condition(status: str) -> ColumnElement[bool]:
         return and_(no_response, Invitation.opened_at.is_(None), Invitation.sent_at.is_not(None))
     if status == "created":
         return and_(no_response, Invitation.opened_at.is_(None), Invitation.sent_at.is_(None))
-    if status == "pending":  # everyone a reminder is for
+    if status == "pending":  # not completed
         return or_(no_response, ~complete)
     raise BadRequestError(f"unknown invitation status {status[:20]!r}", param="status",
                           got=status[:20], expected=(*INVITATION_STATUSES, "pending"),
@@ -251,15 +259,23 @@ def resend(session: Session, wave: Wave, invitation_id: int, *, new_link: bool, 
     return token
 
 
+def _to_remind(wave: Wave) -> Any:
+    """The ids of the invitations a reminder is for: self-completion (:data:`REMINDED_MODES`),
+    not completed."""
+    return (
+        select(Invitation.id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.wave_id == wave.id, Invitation.open_link.is_(False),
+               Invitation.mode.in_(REMINDED_MODES), _status_condition("pending"))
+    )  # fmt: skip
+
+
 def remind_all(session: Session, wave: Wave, *, actor: str) -> int:
-    """Record a reminder (same links) for every invitation not completed; returns how many."""
+    """Record a reminder (same links) for every self-completion invitation not completed
+    (:func:`_to_remind`); returns how many."""
     refuse_if_anonymous(wave, "reminders")
     begin_write(session)
-    pending = select(Invitation.id).outerjoin(
-        Response, Response.invitation_id == Invitation.id
-    ).where(Invitation.wave_id == wave.id, Invitation.open_link.is_(False),
-            _status_condition("pending"))  # fmt: skip
-    ids = list(session.scalars(pending))
+    ids = list(session.scalars(_to_remind(wave)))
     now = now_utc()
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
@@ -276,10 +292,18 @@ def remind_all(session: Session, wave: Wave, *, actor: str) -> int:
     return len(ids)
 
 
-def reminder_text(wave: Wave, link: str, language: str = "zh-CN") -> str:
-    """The ready-to-send reminder (SMS or WeChat) for one link, in ``language``."""
+def reminder_text(wave: Wave, link: str, language: str = "zh-CN", *, started: bool = True) -> str:
+    """The ready-to-send reminder (SMS or WeChat) for one link, in ``language``: to go on
+    (``started``: answers are saved), or to begin."""
     title = questionnaire_of(wave.questionnaire_version).title.get(language)
-    return tr(language, "inv_reminder_text", title=title, link=link)
+    key = "inv_reminder_text" if started else "inv_reminder_text_new"
+    return tr(language, key, title=title, link=link)
+
+
+def mark_listed_sent(session: Session, wave: Wave) -> int:
+    """Mark the invitations of the reminder list as handed out (:func:`mark_sent`; not
+    committed): those the list holds, not the wave's other links."""
+    return mark_sent(session, wave, list(session.scalars(_to_remind(wave))))
 
 
 REMINDER_HEADER = ("household_id", "town", "mode", "interviewer", "status", "sent_at",
@@ -289,12 +313,13 @@ REMINDER_HEADER = ("household_id", "town", "mode", "interviewer", "status", "sen
 def reminder_rows(
     session: Session, wave: Wave, base_url: str, language: str = "zh-CN"
 ) -> Iterator[list[Any]]:
-    """One row per invitation not completed: its status, times (Beijing), link and the
-    reminder message with the link filled in."""
+    """One row per invitation a reminder is for (:func:`_to_remind`): its status, times
+    (Beijing), link and the reminder message with the link filled in."""
     base = base_url.rstrip("/")
     rows = session.execute(
-        _query(wave).where(_status_condition("pending")).order_by(Invitation.id)
-    ).all()
+        _query(wave).where(Invitation.mode.in_(REMINDED_MODES), _status_condition("pending"))
+        .order_by(Invitation.id)
+    ).all()  # fmt: skip
     session.rollback()
     for r in rows:
         row = _row(r)
@@ -302,7 +327,7 @@ def reminder_rows(
         yield [spreadsheet_safe(row.household_id), spreadsheet_safe(row.town), row.mode,
                row.interviewer, row.status, local_time(row.sent_at), local_time(row.opened_at),
                local_time(row.started_at), row.reminders, link,
-               reminder_text(wave, link, language)]  # fmt: skip
+               reminder_text(wave, link, language, started=row.status == "started")]  # fmt: skip
 
 
 def reminder_csv(

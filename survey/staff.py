@@ -61,7 +61,7 @@ from survey.i18n import ui_label
 from survey.i18n import ui_text
 from survey.invitations import INVITATION_STATUSES
 from survey.invitations import list_invitations
-from survey.invitations import mark_sent
+from survey.invitations import mark_listed_sent
 from survey.invitations import remind_all
 from survey.invitations import reminder_csv
 from survey.invitations import reminder_text
@@ -297,7 +297,7 @@ def reminders(name: str) -> Any:
     the links count as handed out from now on."""
     db = get_session()
     begin_write(db)
-    marked = mark_sent(db, g.wave)
+    marked = mark_listed_sent(db, g.wave)
     audit(db, g.user.username, "wave.reminders", name, newly_sent=marked)
     db.commit()
     body = reminder_csv(db, g.wave, public_base_url(), current_language())

@@ -617,8 +617,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "inv_opened": "打开时间",
         "inv_reminders": "提醒",
         "inv_reminders_note": (
-            "提醒名单列出所有尚未完成的邀请，附链接和可直接发送的提醒短信（CSV，Excel 可直接打开"
-            "）。"
+            "提醒名单列出网上自填方式尚未完成的邀请，附链接和提醒短信（CSV，Excel 可直接打开）；"
+            "入户面访、电话访问的样本户由访问员上门或打电话，不在名单中。名单不含电话号码"
+            "（kesu 不保存受访者的联系方式），请按样本户编号对照发放邀请时的联系方式发送。"
+            "下载名单即记为名单中的邀请“已发出”。"
         ),
         "inv_reminders_csv": "下载提醒名单（CSV）",
         "inv_reminder_example": "提醒短信示例：",
@@ -626,9 +628,12 @@ STRINGS: dict[str, dict[str, str]] = {
             "您好！您还没有完成“{title}”。请点击链接继续填写：{link} 已填写的内容都已保存，会从上"
             "次停下的地方继续。感谢您的支持！"
         ),
-        "inv_remind_all": "记录：已向全部未完成者发送提醒（链接不变）",
-        "inv_remind_all_confirm": "确认已向全部未完成者发送了提醒？",
-        "inv_reminded": "已为 {count} 个未完成的邀请记录一次提醒。",
+        "inv_reminder_text_new": (
+            "您好！诚邀您参加“{title}”，请点击链接填写：{link} 您的回答只用于统计。感谢您的支持！"
+        ),
+        "inv_remind_all": "记录：已向名单中全部未完成者发送提醒（链接不变）",
+        "inv_remind_all_confirm": "确认已向提醒名单中全部未完成者（网上自填）发送了提醒？",
+        "inv_reminded": "已为 {count} 个未完成的网上自填邀请记录一次提醒。",
         "inv_list": "邀请列表",
         "inv_reminders_col": "提醒次数",
         "inv_resend": "重新发送",
@@ -1401,8 +1406,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "inv_opened": "Opened",
         "inv_reminders": "Reminders",
         "inv_reminders_note": (
-            "The reminder list holds every invitation not completed, with its link and a reminder"
-            " message ready to send (CSV that Excel opens)."
+            "The reminder list holds the self-completion (web) invitations not completed, with "
+            "their links and a reminder message (CSV that Excel opens); face-to-face and "
+            "telephone cases are visited or called by their interviewers and are not in it. It "
+            "holds no phone numbers (kesu keeps no contact details): match the household ids "
+            "with the contacts used to hand out the invitations. Downloading it marks the "
+            "invitations it lists as sent."
         ),
         "inv_reminders_csv": "Download the reminder list (CSV)",
         "inv_reminder_example": "Reminder message:",
@@ -1410,9 +1419,13 @@ STRINGS: dict[str, dict[str, str]] = {
             'Hello! You have not finished "{title}" yet. Please continue here: {link} Everything '
             "you answered is saved; you will continue where you stopped. Thank you!"
         ),
-        "inv_remind_all": "Record: a reminder was sent to everyone not completed (same links)",
-        "inv_remind_all_confirm": "Was a reminder sent to everyone not completed?",
-        "inv_reminded": "Recorded a reminder for {count} invitations not completed.",
+        "inv_reminder_text_new": (
+            'Hello! You are invited to take part in "{title}". Please answer here: {link} Your '
+            "answers are used for statistics only. Thank you!"
+        ),
+        "inv_remind_all": "Record: a reminder was sent to everyone on the list (same links)",
+        "inv_remind_all_confirm": "Was a reminder sent to everyone on the reminder list (web)?",
+        "inv_reminded": "Recorded a reminder for {count} web invitations not completed.",
         "inv_list": "Invitations",
         "inv_reminders_col": "Reminders",
         "inv_resend": "Resend",

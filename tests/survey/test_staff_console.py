@@ -403,18 +403,32 @@ def test_invitation_transitions_resend_and_reminders(field: Field) -> None:
     s.rollback()  # another wave's invitation: 404, nothing changes
     assert admin.post(f"/admin/waves/w1/invitations/{x_id}/resend").status_code == 404
     assert s.get(Invitation, x_id).reminders == 0  # type: ignore[union-attr]
-    # the reminder list: everyone not completed, with link and message, CSV with a BOM
+    # a face-to-face case not visited yet: its interviewer goes, no reminder link
+    (capi,) = create_invitations(s, "w1", 1, actor="t", town="fotang", mode="capi")
+    # the reminder list: every web invitation not completed, with link and message, CSV
+    # with a BOM
     r = admin.get("/admin/waves/w1/reminders.csv")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert len(rows) == 3  # d (partial), e (never opened), new (started)
+    assert len(rows) == 3  # d (partial), e (never opened), new (started); not the CAPI case
     assert {row["status"] for row in rows} == {"started", "sent"}
     assert all(row["link"] in row["message"] and "您好" in row["message"] for row in rows)
+    assert all(capi not in row["link"] and row["mode"] == "web" for row in rows)
+    # who started is asked to go on; who never did, to begin
+    for row in rows:
+        started = row["status"] == "started"
+        assert ("继续填写" in row["message"]) == started
+        assert ("诚邀您参加" in row["message"]) == (not started)
+    # downloading the list marks only what it lists as handed out
+    assert s.scalar(select(Invitation.sent_at).where(Invitation.token == capi)) is None
+    s.rollback()
     r = admin.post("/admin/waves/w1/invitations/remind")
     assert r.status_code == 303
-    assert "已为 3 个未完成的邀请记录一次提醒" in admin.get(r.headers["Location"]).get_data(
+    assert "已为 3 个未完成的网上自填邀请记录一次提醒" in admin.get(r.headers["Location"]).get_data(
         as_text=True
     )
+    assert s.scalar(select(Invitation.reminders).where(Invitation.token == capi)) == 0
+    s.rollback()
     # invitations carry the links: wave admins only
     assert field.login("stan").get("/admin/waves/w1/invitations").status_code == 403
 
