@@ -50,7 +50,7 @@ def pv_statistic(
     *,
     shifted: Callable[[float], Sequence[NDArray[np.float64]]] | None = None,
     link_shift: float = 0.0,
-    bounds: tuple[float, float] | None = None,
+    share: bool = False,
 ) -> dict[str, PVStat]:
     """A weighted mean per domain, combined over plausible values, with its interval.
 
@@ -69,19 +69,19 @@ def pv_statistic(
         by: domain labels (None: the whole grade).
         shifted: ``shift -> values`` for the link-error term.
         link_shift: the linking error in scale points.
-        bounds: cut the interval (``(0, 1)`` for shares).
+        share: the values are 0/1 indicators: logit intervals (:meth:`PVStat.combine`).
 
     Returns:
         Domain label (``""`` without ``by``) -> :class:`PVStat`.
     """
-    est, var, keys, df = [], [], None, None
+    est, var, keys, df, n = [], [], None, None, np.zeros(0)
     domain_by = None if by is None else {"d": np.asarray(by).astype(str)}
     for v in values:
         e = svy_mean(v, design, by=domain_by, name="pv")
         est.append(e.estimate)
         var.append(np.diag(e.vcov))
         keys = [dom.get("d", "") for dom in e.domains]
-        df = e.df
+        df, n = e.df, e.n
     link_var = np.zeros(len(keys or []))
     if shifted is not None and link_shift > 0:
         up = _domain_means(shifted(link_shift), design.weights, by)
@@ -94,7 +94,7 @@ def pv_statistic(
         if df is None or not (np.isfinite(df[j]) and df[j] > 0):
             # one PSU per stratum in the domain: no design variance (R's svyby says NA too)
             out[key] = PVStat.combine(float(q[:, j].mean()), math.nan, 0.0, math.nan,
-                                      float(link_var[j]), bounds=bounds)  # fmt: skip
+                                      float(link_var[j]), share=share, n=n[j])  # fmt: skip
             continue
         r = rubin_combine(q[:, j], u[:, j], df_complete=float(df[j]))
         out[key] = PVStat.combine(
@@ -103,7 +103,8 @@ def pv_statistic(
             float(r.df),
             float(r.fmi),
             float(link_var[j]),
-            bounds=bounds,
+            share=share,
+            n=n[j],
         )
     return out
 
@@ -158,7 +159,7 @@ def domain_estimates(
             d.design,
             by,
             shifted=level_values(k),
-            bounds=(0.0, 1.0),
+            share=True,
             link_shift=gs.link_points,
         )
         for k in range(len(levels.codes))
@@ -168,7 +169,7 @@ def domain_estimates(
         d.design,
         by,
         shifted=level_values(at_least, True),
-        bounds=(0.0, 1.0),
+        share=True,
         link_shift=gs.link_points,
     )
     means = pv_statistic(
@@ -332,9 +333,9 @@ def school_results(
             float(np.mean([(w @ (lv[:, j] == k)) / w.sum() for j in range(lv.shape[1])]))
             for k in range(n_lv)
         )
-        mean_stat = _srs_pv_stat([sc[:, j] for j in range(sc.shape[1])], w, None)
+        mean_stat = _srs_pv_stat([sc[:, j] for j in range(sc.shape[1])], w, False)
         above = _srs_pv_stat(
-            [(lv[:, j] >= at_least).astype(np.float64) for j in range(lv.shape[1])], w, (0.0, 1.0)
+            [(lv[:, j] >= at_least).astype(np.float64) for j in range(lv.shape[1])], w, True
         )
         dims = {
             dim: float(w @ (100 * d.sheet.scaled[mask, j] / d.sheet.dimension_max[j]) / w.sum())
@@ -360,7 +361,7 @@ def school_results(
 def _srs_pv_stat(
     values: Sequence[NDArray[np.float64]],
     w: NDArray[np.float64],
-    bounds: tuple[float, float] | None,
+    share: bool,
 ) -> PVStat:
     """Weighted mean over PVs; within variance: students as a with-replacement sample."""
     est, var = [], []
@@ -372,5 +373,10 @@ def _srs_pv_stat(
         var.append(float(n / (n - 1) * resid @ resid))
     r = rubin_combine(est, var, df_complete=float(len(values[0]) - 1))
     return PVStat.combine(
-        float(r.estimate), float(r.total), float(r.df), float(r.fmi), bounds=bounds
+        float(r.estimate),
+        float(r.total),
+        float(r.df),
+        float(r.fmi),
+        share=share,
+        n=float(len(values[0])),
     )

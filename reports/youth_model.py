@@ -17,8 +17,8 @@ from dataclasses import field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from sampling.intervals import confidence_interval
 from scoring.irt.vertical import DEFAULT_LEVELS
 from scoring.irt.vertical import ProficiencyLevels
 from scoring.irt.vertical import ReportingScale
@@ -64,29 +64,56 @@ class PVStat:
         fmi: float,
         link_var: float = 0.0,
         *,
-        bounds: tuple[float, float] | None = None,
+        share: bool = False,
+        n: float = math.nan,
         level: float = 0.95,
     ) -> PVStat:
-        """The interval ``estimate ± t(df) sqrt(total_var + link_var)``, cut to ``bounds``.
+        """The combined statistic with its interval, ``t`` with ``df`` degrees of freedom.
+
+        A mean: ``estimate ± t(df) se``. A share (``share``): the logit interval
+        ``expit(logit(p) ± t(df) se / (p (1 - p)))`` (R's ``svyciprop(method =
+        "xlogit")``; Lumley 2010, §2.4.2), which stays inside (0, 1) without being cut,
+        as the adults' shares (:func:`sampling.intervals.confidence_interval`, which
+        computes it; ``n``, the students in the domain, serves a share of exactly 0 or 1).
+        ``se = sqrt(total_var + link_var)``. A ``df`` below 1 is used as it is (the
+        quantile grows without bound as ``df`` falls): the report shows no interval
+        below :data:`UNRELIABLE_DF` (:attr:`interval_shown`).
 
         Example:
-            >>> s = PVStat.combine(0.5, 0.0004, math.inf, 0.1, bounds=(0.0, 1.0))
-            >>> round(s.ci_low, 4), round(s.ci_high, 4)
-            (0.4608, 0.5392)
+            >>> s = PVStat.combine(0.5, 0.0004, math.inf, 0.1, share=True)
+            >>> round(s.ci_low, 4), round(s.ci_high, 4)  # expit(±1.959964 * 0.02 / 0.25)
+            (0.4609, 0.5391)
+            >>> s = PVStat.combine(0.9, 0.0025, 30.0, 0.1, share=True)  # qt(.975, 30) = 2.042272
+            >>> round(s.ci_low, 4), round(s.ci_high, 4)  # expit(logit(.9) ± 2.042272 * .05 / .09)
+            (0.7432, 0.9655)
+            >>> s = PVStat.combine(512.0, 100.0, 30.0, 0.1)  # a mean: 512 ± 2.042272 * 10
+            >>> round(s.ci_low, 2), round(s.ci_high, 2)
+            (491.58, 532.42)
         """
         if not math.isfinite(total_var):  # no design df: the variance cannot be estimated
             nan = math.nan
             return cls(float(estimate), nan, nan, nan, 0.0, nan, math.sqrt(max(link_var, 0)))
         se = math.sqrt(max(total_var, 0.0) + max(link_var, 0.0))
-        q = (
-            float(stats.norm.ppf(0.5 + level / 2))
-            if not math.isfinite(df)
-            else float(stats.t.ppf(0.5 + level / 2, max(df, 1.0)))
-        )
-        lo, hi = estimate - q * se, estimate + q * se
-        if bounds is not None:
-            lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
-        return cls(float(estimate), se, lo, hi, float(df), float(fmi), math.sqrt(max(link_var, 0)))
+        method = "xlogit" if share and 0.0 <= estimate <= 1.0 else "wald"
+        low, high = confidence_interval(
+            np.array([estimate]), np.array([se]), np.array([df]), np.array([n]),
+            level=level, method=method,
+        )  # fmt: skip
+        return cls(float(estimate), se, float(low[0]), float(high[0]), float(df), float(fmi),
+                   math.sqrt(max(link_var, 0)))  # fmt: skip
+
+    @property
+    def interval_shown(self) -> bool:
+        """Whether a report shows the interval: a variance was estimated and the interval
+        has at least :data:`UNRELIABLE_DF` degrees of freedom. Below that (a town's 2-3
+        schools) ``t`` exceeds 3.18 and the variance rests on a few schools: the interval
+        would span most of the scale and say nothing; the estimate is marked † instead.
+
+        Example:
+            >>> PVStat.combine(0.5, 0.01, 1.2, 0.1, share=True).interval_shown
+            False
+        """
+        return math.isfinite(self.se) and math.isfinite(self.ci_low) and self.df >= UNRELIABLE_DF
 
     def covers(self, value: float) -> bool:
         """True when ``value`` lies in the interval."""

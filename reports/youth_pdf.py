@@ -59,7 +59,7 @@ def _share(stat: PVStat | None, mark: str = "") -> str:
 
 
 def _share_ci(stat: PVStat | None) -> str:
-    if stat is None or not math.isfinite(stat.se):
+    if stat is None or not stat.interval_shown:
         return DASH
     return ci_text(stat.ci_low, stat.ci_high)
 
@@ -69,7 +69,7 @@ def _score(stat: PVStat | None, mark: str = "") -> str:
 
 
 def _score_ci(stat: PVStat | None) -> str:
-    if stat is None or not math.isfinite(stat.se):
+    if stat is None or not stat.interval_shown:
         return DASH
     return f"{stat.ci_low:.0f}–{stat.ci_high:.0f}"
 
@@ -193,9 +193,7 @@ def _bar(r: Renderer, label: str, row: YouthDomain) -> Bar:
     if row.suppressed or stat is None:
         return Bar(label, math.nan, state="suppressed", note=r.t("y_suppressed", m=SUPPRESS_BELOW))
     mark = r.t("unreliable_mark") if row.unreliable else ""
-    low, high = (
-        (100 * stat.ci_low, 100 * stat.ci_high) if math.isfinite(stat.se) else (math.nan,) * 2
-    )
+    low, high = (100 * stat.ci_low, 100 * stat.ci_high) if stat.interval_shown else (math.nan,) * 2
     state = "unreliable" if row.unreliable else "ok"
     return Bar(
         label, 100 * stat.estimate, low, high, state, text=f"{100 * stat.estimate:.1f}{mark}"
@@ -206,7 +204,7 @@ def _towns(y: YouthResults, r: Renderer, level: str) -> Flowables:
     out: Flowables = [r.h2(2, r.t("y_towns_h")), r.p(r.t("y_towns_intro", level=level, ci="95"))]
     item = r.questionnaire.items_by_concept().get("town")
     order = {code: k for k, code in enumerate(item.codes)} if item is not None else {}
-    legend = [("whisker", r.t("legend_ci", level="95")), ("hatch", r.t("y_unreliable"))]
+    whisker = ("whisker", r.t("legend_ci", level="95"))
     for g in y.grades:
         try:
             towns = g.breakdown("town")
@@ -214,6 +212,9 @@ def _towns(y: YouthResults, r: Renderer, level: str) -> Flowables:
             continue
         rows = sorted(towns.rows, key=lambda row: (order.get(row.key, len(order)), row.key))
         bars = [_bar(r, _domain_label(r, towns, row.key), row) for row in rows]
+        # the whisker's key only where a whisker is drawn
+        drawn = any(math.isfinite(bar.low) for bar in bars)
+        legend = [*([whisker] if drawn else []), ("hatch", r.t("y_unreliable"))]
         chart = hbar_chart(
             bars,
             font=r.font,

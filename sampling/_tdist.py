@@ -103,6 +103,8 @@ def t_ppf(p: float, df: float) -> float:
     Example:
         >>> round(t_ppf(0.975, 10), 12), round(t_ppf(0.975, math.inf), 12)
         (2.228138851986, 1.959963984540)
+        >>> f"{t_ppf(0.975, 0.01):.10e}", t_ppf(0.975, 0.001)  # R: 6.36418192839959e+128, Inf
+        ('6.3641819284e+128', inf)
     """
     if not 0.0 < p < 1.0 or not df > 0:
         return math.nan
@@ -126,7 +128,10 @@ def t_ppf(p: float, df: float) -> float:
     if df < 3.0 or not math.isfinite(t) or t <= 0:
         t = max(z, 1e-3)
     for _ in range(100):
-        step = (t_upper(t, df) - tail) / _t_density(t, df)
+        density = _t_density(t, df)
+        if density == 0.0:  # beyond the floats (df near 0): R's qt(0.975, 0.001) is Inf too
+            return math.inf
+        step = (t_upper(t, df) - tail) / density
         new = t + step
         if new <= 0:  # keep to the right half (the start may overshoot for small df)
             new = t / 2

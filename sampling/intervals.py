@@ -184,8 +184,9 @@ def _logit(
         half = t[ok] * se[ok] / (p[ok] * (1.0 - p[ok]))
     else:
         half = t[ok] * logit_se[ok]
-    low[ok] = 1.0 / (1.0 + np.exp(half - eta))  # expit(eta - half)
-    high[ok] = 1.0 / (1.0 + np.exp(-eta - half))
+    with np.errstate(over="ignore"):  # a huge half-width (df near 0): exp -> inf, expit -> 0, 1
+        low[ok] = 1.0 / (1.0 + np.exp(half - eta))  # expit(eta - half)
+        high[ok] = 1.0 / (1.0 + np.exp(-eta - half))
     edge = ~_interior(p, se) & np.isfinite(t)
     if edge.any():
         lo_e, hi_e = _beta(p[edge], se[edge], df[edge], n[edge], level)

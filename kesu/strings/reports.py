@@ -83,7 +83,8 @@ _ZH: dict[str, str] = {
     ),
     "y_towns_h": "各镇街",
     "y_towns_intro": (
-        "各镇街达到“{level}及以上”的学生比例及{ci}%置信区间。每个镇街只抽了几所学校，区间较宽。"
+        "各镇街达到“{level}及以上”的学生比例及{ci}%置信区间。每个镇街每个年级只抽了2–3所学校，"
+        "区间自由度小于3的镇街无法给出可靠的区间，图中不画误差线（标“†”，仅供参考）。"
     ),
     "y_groups_h": "学校类型和性别",
     "y_factors_h": "影响因素",
@@ -114,8 +115,9 @@ _ZH: dict[str, str] = {
     ),
     "y_method_pv": (
         "估计：每名学生抽取{m}个合理值（条件化模型含性别、镇街、学校类型、背景题和学校平均得分率），"
-        "每个合理值按抽样设计（学校为初级抽样单元、镇街为层）用泰勒线性化估计方差，再按鲁宾规则合并。"
-        "缺席学生的权重在本班内调整。"
+        "每个合理值按抽样设计（学校为初级抽样单元、镇街为层）用泰勒线性化估计方差，再按鲁宾规则合并，"
+        "自由度按Barnard-Rubin公式；比例的置信区间为logit区间（与成人部分相同，不会超出0–100%），"
+        "自由度小于3时不给出区间。缺席学生的权重在本班内调整。"
     ),
     "y_method_privacy": (
         "隐私保护：不收集学生姓名、学号和电话，学生只以班级和座位号识别；少于{m}名学生的分组不报告；"
@@ -131,7 +133,7 @@ _ZH: dict[str, str] = {
     "y_source": "资料来源：{year}年义乌市青少年科学素质监测（四年级、八年级）",
     "y_source_marks": (
         "。注：† 估计仅供参考（答题学生少于30人、学校太少或变异系数过大，见本章方法说明）；"
-        "“—”表示不足10人，不显示。"
+        "“—”表示不足10人，不显示；区间栏的“—”表示学校太少（自由度小于3），无法给出可靠的区间。"
     ),
     "y_factor_table": "{grade}年级：{source}中的因素与学生成绩",
     "y_tab_headline": "各年级主要结果",
@@ -819,8 +821,10 @@ _EN: dict[str, str] = {
     ),
     "y_towns_h": "Towns and streets",
     "y_towns_intro": (
-        "Students at '{level}' or above by town or street, with {ci}% intervals. Only a few "
-        "schools were drawn in each town, so the intervals are wide."
+        "Students at '{level}' or above by town or street, with {ci}% intervals. Only 2-3 "
+        "schools per grade were drawn in each town: where an interval would have fewer than 3 "
+        "degrees of freedom it cannot be given reliably and no whisker is drawn (marked †, "
+        "indicative only)."
     ),
     "y_groups_h": "School type and sex",
     "y_factors_h": "Background factors",
@@ -855,7 +859,9 @@ _EN: dict[str, str] = {
         "Estimation: {m} plausible values per student (conditioning on sex, town, school type, the "
         "background answers and the school's mean percent correct); each is analysed with the "
         "survey design (schools as PSUs within town strata, Taylor linearisation) and the results "
-        "are combined by Rubin's rules. Absent students' weights are adjusted within their class."
+        "are combined by Rubin's rules, with Barnard-Rubin degrees of freedom; shares have logit "
+        "intervals (as the adults' shares: they stay within 0-100%), and no interval is given "
+        "below 3 degrees of freedom. Absent students' weights are adjusted within their class."
     ),
     "y_method_privacy": (
         "Privacy: no names, student numbers or phone numbers are collected; students are known "
@@ -875,7 +881,8 @@ _EN: dict[str, str] = {
     "y_source": "Source: Yiwu youth science-literacy monitoring {year} (grades 4 and 8)",
     "y_source_marks": (
         ". † for reference only (fewer than 30 students, too few schools or a large CV; see "
-        "the method notes); '—' fewer than 10 students, not shown."
+        "the method notes); '—' fewer than 10 students, not shown; '—' in an interval column: "
+        "too few schools (fewer than 3 degrees of freedom) for a reliable interval."
     ),
     "y_factor_table": "Grade {grade}: {source} factors and students' results",
     "y_tab_headline": "Main results by grade",
