@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,9 @@ def _date(value: str | None, field: str) -> datetime | None:
 
 
 #: the fields of the new-wave form (an error of another parameter is shown at the name)
+#: what separates the ids of a typed list: spaces and new lines, ASCII and Chinese commas
+#: (，、) and semicolons
+_LIST_SEPARATORS = re.compile(r"[\s,，、;；]+")
 _NEW_WAVE_FIELDS = ("name", "file", "survey_year", "opens_at", "closes_at", "modes")
 
 
@@ -473,19 +477,25 @@ def assign_cases(name: str) -> Any:
     db = get_session()
     errors: dict[str, str] = {}
     username = form.get("username", "").strip()
-    if username:
+    unassign = form.get("unassign") == "yes"
+    if username and unassign:
+        errors["assign.username"] = ui_text("err_assign_or_unassign")
+    elif username:
         user = db.scalars(select(User).where(User.username == username)).one_or_none()
         if user is None:
             errors["assign.username"] = ui_text("err_unknown_user", user=username[:64])
         elif user.role != "interviewer":
             errors["assign.username"] = ui_text("err_not_interviewer", user=username[:64])
+    elif not unassign:  # an empty name once unassigned whole towns without a word
+        errors["assign.username"] = ui_text("err_assign_who")
     town = None
     if form.get("town", "").strip():
         q = questionnaire_of(get_wave(db, name).questionnaire_version)
         town = resolve_town(q, form["town"])
         if town is None:
             errors["assign.town"] = ui_text("err_town", value=form["town"][:40])
-    households = [h for h in form.get("households", "").replace(",", " ").split() if h][:10_000]
+    # spaces, commas (a Chinese keyboard types "，" and "、"), semicolons or new lines
+    households = [h for h in _LIST_SEPARATORS.split(form.get("households", "")) if h][:10_000]
     psu = form.get("psu", "").strip() or None
     if not (households or town or psu):
         errors.setdefault("assign.households", ui_text("err_assign_what"))
@@ -502,13 +512,13 @@ def assign_cases(name: str) -> Any:
             psu=psu,
         )
     except SurveyError as exc:
-        return wave_page(
-            name, "fieldwork", errors=_in_place(exc, "assign.username"), form=form, status=400
-        )
+        place = "assign.households" if exc.param == "household_ids" else "assign.username"
+        return wave_page(name, "fieldwork", errors=_in_place(exc, place), form=form,
+                         status=exc.status)  # fmt: skip
     if count == 0:
         errors = {"assign.households": ui_text("err_assigned_none")}
         return wave_page(name, "fieldwork", errors=errors, form=form, status=422)
-    flash(ui_text("flash_assigned", count=count))
+    flash(ui_text("flash_unassigned" if unassign else "flash_assigned", count=count))
     return _back(name, "fieldwork")
 
 

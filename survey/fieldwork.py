@@ -184,12 +184,34 @@ def assign(
     """Assign cases of a wave to an interviewer (None: unassign); audited. Returns the count.
 
     Cases are chosen by household ids, or by town and/or PSU; the town by its code or
-    either of its names on the questionnaire's list (another is refused).
+    either of its names on the questionnaire's list (another is refused). Cases whose
+    interview is complete keep their interviewer (the interview is done: a new one would
+    only see it in a list of work to do, and the monitor's figures by interviewer would
+    move).
+
+    Raises:
+        NotFoundError: a household id that is not one of the wave's (nothing is changed:
+            a typo must not shrink an assignment silently); the ids are named.
     """
     if not household_ids and town is None and psu is None:
         raise BadRequestError("name households, a town or a PSU", param="household_ids")
     begin_write(session)
     wave = get_wave(session, wave_name)
+    if household_ids:
+        wanted = list(dict.fromkeys(household_ids))
+        known: set[str] = set()
+        for start in range(0, len(wanted), 1000):
+            known.update(session.scalars(select(Invitation.household_id).where(
+                Invitation.wave_id == wave.id,
+                Invitation.household_id.in_(wanted[start : start + 1000]))))  # fmt: skip
+        unknown = [h for h in wanted if h not in known]
+        if unknown:
+            session.rollback()
+            raise NotFoundError(
+                "no such household in this wave", param="household_ids",
+                got=unknown[:10], ui="err_unknown_households",
+                ui_params={"count": len(unknown), "ids": "、".join(h[:40] for h in unknown[:5])},
+            )  # fmt: skip
     if town is not None:
         town = town_code(questionnaire_of(wave.questionnaire_version), town)
     user_id = None
@@ -198,7 +220,10 @@ def assign(
 
         user = get_user(session, username)
         user_id = user.id
-    stmt = update(Invitation).where(Invitation.wave_id == wave.id)
+    completed = select(Response.invitation_id).where(
+        Response.wave_id == wave.id, Response.status == ResponseStatus.COMPLETE
+    )
+    stmt = update(Invitation).where(Invitation.wave_id == wave.id, Invitation.id.not_in(completed))
     if household_ids:
         stmt = stmt.where(Invitation.household_id.in_(list(household_ids)))
     if town is not None:

@@ -60,8 +60,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_not_interviewer": "用户“{user}”不是访问员，只能把样本户分派给访问员。",
         "err_username_missing": "请填写用户名。",
         "err_assign_what": "请填写样本户编号，或选择镇街，或填写村（社区）编号。",
-        "err_assigned_none": "没有符合条件的样本户，未分派任何样本户（0 户）。请检查"
+        "err_assigned_none": "没有符合条件、尚未完成访问的样本户，未改动任何样本户（0 户）。请检查"
         "镇街、村（社区）编号或样本户编号。",
+        "err_assign_who": "请填写访问员的用户名；如要取消这些样本户的分配，请勾选“取消分配”。",
+        "err_assign_or_unassign": "填写了访问员又勾选了“取消分配”：请只选一种。",
+        "err_unknown_households": "本轮调查没有这 {count} 个样本户编号：{ids}。请检查后重新填写，"
+        "未改动任何样本户。",
         "wave_members_change": "添加或移除成员",
         "err_member_role": "请从列表中选择角色。",
         "wave_remove_confirm": "我确认移除该用户在本轮调查中的角色",
@@ -179,8 +183,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_username_missing": "Enter a user name.",
         "err_assign_what": "Enter household ids, or choose a town, or enter a village "
         "(community) code.",
-        "err_assigned_none": "No case matches: nothing was assigned (0 cases). Check the "
-        "town, the village code or the household ids.",
+        "err_assigned_none": "No case that is not completed matches: nothing was changed (0 "
+        "cases). Check the town, the village code or the household ids.",
+        "err_assign_who": "Enter the interviewer's username; to unassign these cases, tick "
+        "'Unassign'.",
+        "err_assign_or_unassign": "An interviewer is entered and 'Unassign' is ticked: choose one.",
+        "err_unknown_households": "This wave has no household with these {count} id(s): {ids}. "
+        "Check them and try again; nothing was changed.",
         "wave_members_change": "Add or remove a member",
         "err_member_role": "Choose a role from the list.",
         "wave_remove_confirm": "I confirm removing this user's role on the wave",

@@ -18,6 +18,7 @@ from survey_testlib import complete
 from survey.models import AuditLog
 from survey.models import Invitation
 from survey.models import Response
+from survey.models import ResponseStatus
 from survey.models import Wave
 from survey.models import WaveMember
 from survey.sample import import_sample
@@ -266,7 +267,7 @@ def test_towns_by_name_or_code_and_an_empty_assignment_warns(
     r = admin.post(f"/admin/waves/{wave}/assign", data={"username": "ivy", "town": "稠城街道"})
     assert r.status_code == 303
     empty = admin.post(f"/admin/waves/{wave}/assign", data={"username": "ivy", "psu": "zz99"})
-    assert empty.status_code == 422 and "未分派任何样本户（0 户）" in empty.data.decode()
+    assert empty.status_code == 422 and "未改动任何样本户（0 户）" in empty.data.decode()
     invite = admin.post(f"/admin/waves/{wave}/invite", data={"count": "2", "town": "稠城街道"})
     assert invite.status_code == 303
     session.rollback()
@@ -331,3 +332,47 @@ def test_unknown_export_format_and_empty_report_answer_on_the_page(
     assert r.status_code == 409 and "暂时不能生成PDF报告" in html and "<h1>" in html
     # the language switch of that page leads to the dashboard, not to the PDF again
     assert f'href="/admin/waves/{wave}/dashboard?lang=en"' in html
+
+
+def test_assigning_by_household_ids_chinese_commas_typos_unassigning_and_completed_cases(
+    admin: FlaskClient, session: Session, yiwu: str
+) -> None:
+    wave = yiwu
+    create_user(session, "ivy", PASSWORD, actor="test", role="interviewer")
+    rows = ["household_id,stratum,psu,town", "h1,s1,fo01,fotang", "h2,s1,fo01,fotang",
+            "h3,s1,fo01,fotang"]  # fmt: skip
+    import_sample(session, wave, "\n".join(rows).encode(), actor="t")
+
+    def assigned() -> dict[str, object]:
+        query = select(Invitation.household_id, Invitation.interviewer_id)
+        found: dict[str, object] = {h: i for h, i in session.execute(query)}
+        session.rollback()
+        return found
+
+    # a Chinese keyboard's "，" and "、" separate ids as "," does
+    r = admin.post(
+        f"/admin/waves/{wave}/assign", data={"username": "ivy", "households": "h1，h2、h3"}
+    )
+    assert r.status_code == 303
+    assert "已分配 3 个样本户" in admin.get(r.headers["Location"]).data.decode()
+    ivy_id = assigned()["h1"]
+    assert ivy_id is not None and set(assigned().values()) == {ivy_id}
+    # a typo among the ids: named beside the field, nothing changes
+    r = admin.post(f"/admin/waves/{wave}/assign", data={"households": "h1 hx9", "unassign": "yes"})
+    html = r.data.decode()
+    assert r.status_code == 404 and 'id="err-assign-households"' in html
+    assert "本轮调查没有这 1 个样本户编号：hx9" in html and 'name="households" rows="2"' in html
+    assert set(assigned().values()) == {ivy_id}
+    # an empty interviewer is an error, not a silent unassignment of the whole town
+    r = admin.post(f"/admin/waves/{wave}/assign", data={"town": "fotang"})
+    assert r.status_code == 400 and "请填写访问员的用户名" in r.data.decode()
+    assert set(assigned().values()) == {ivy_id}
+    # a completed interview keeps its interviewer; unassigning is said so
+    (h1,) = session.scalars(select(Invitation).where(Invitation.household_id == "h1"))
+    session.add(Response(wave_id=h1.wave_id, invitation_id=h1.id, status=ResponseStatus.COMPLETE,
+                         answers={}, mode="capi", language="zh-CN"))  # fmt: skip
+    session.commit()
+    r = admin.post(f"/admin/waves/{wave}/assign", data={"town": "fotang", "unassign": "yes"})
+    assert r.status_code == 303
+    assert "已取消 2 个样本户的分配" in admin.get(r.headers["Location"]).data.decode()
+    assert assigned() == {"h1": ivy_id, "h2": None, "h3": None}
