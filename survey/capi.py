@@ -98,6 +98,9 @@ def _case_page(
     roster_error: str | None = None,
     roster_param: str = "",
     roster_form: dict[str, list[str]] | None = None,
+    attempt_error: str | None = None,
+    attempt_param: str = "",
+    attempt_form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
     db = get_session()
@@ -111,7 +114,8 @@ def _case_page(
         "capi/case.html", v=view, codes=codes, rows=range(rows), town=towns.get(
             (view.invitation.wave.name, view.invitation.town or ""), view.invitation.town or ""
         ), village=village_of(view.invitation.attributes), roster_error=roster_error,
-        roster_line=_line_of(roster_param), kept=kept,
+        roster_line=_line_of(roster_param), kept=kept, attempt_error=attempt_error,
+        attempt_param=attempt_param, attempt_form=attempt_form or {},
     )  # fmt: skip
     response = make_response(html, status)
     if view.settings["gps"]:
@@ -124,7 +128,16 @@ def _case_page(
 def attempt(case_id: int) -> Any:
     """Record a contact attempt and its outcome."""
     code = request.form.get("disposition", "")
-    record_attempt(get_session(), g.user, case_id, code, request.form.get("note", ""))
+    note = request.form.get("note", "")
+    try:
+        record_attempt(get_session(), g.user, case_id, code, note)
+    except SurveyError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        get_session().rollback()
+        return _case_page(case_id, attempt_error=exc.page_text(), attempt_param=exc.param or "",
+                          attempt_form={"disposition": code[:16], "note": note[:400]},
+                          status=exc.status)  # fmt: skip
     flash(ui_text("flash_recorded", code=code, label=ui_disposition(code)))
     return redirect(url_for("capi.case", case_id=case_id), code=303)
 

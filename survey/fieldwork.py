@@ -369,9 +369,11 @@ def record_attempt(
 ) -> ContactAttempt:
     """Record a contact attempt with an AAPOR disposition code (not 1.x). Raises 400/404."""
     if code not in ATTEMPT_CODES:
-        raise BadRequestError("choose an outcome from the list", param="disposition", got=code[:16])
+        raise BadRequestError("choose an outcome from the list", param="disposition",
+                              got=code[:16], ui="err_choose_outcome")  # fmt: skip
     if len(note) > 200:
-        raise BadRequestError("a note has at most 200 characters", param="note")
+        raise BadRequestError("a note has at most 200 characters", param="note",
+                              ui="err_note_long", ui_params={"max": 200})  # fmt: skip
     begin_write(session)
     inv = own_case(session, user, invitation_id)
     attempt = ContactAttempt(

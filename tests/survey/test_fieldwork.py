@@ -218,6 +218,27 @@ def test_contact_outcomes_give_final_dispositions_and_rates(field: Field) -> Non
     ian.post(f"/field/cases/{field.cases['v02-0001']}/attempt", data={"disposition": "3.18"})
     assert ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "1.1"}).status_code == 400
     assert ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "9.9"}).status_code == 400
+    # no outcome chosen: said beside the list, in Chinese, the note kept; nothing recorded
+    before = field.count(ContactAttempt)
+    r = ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "", "note": "下午再来"})
+    page = r.data.decode()
+    assert r.status_code == 400 and "请从列表中选择这次访问的结果。" in page
+    assert (
+        'value="下午再来"' in page
+        and 'aria-invalid="true" aria-describedby="attempt-error"' in page
+    )
+    assert field.count(ContactAttempt) == before
+    # the list starts on "choose", not on an outcome a tap would record
+    assert (
+        '<option value="" selected>请选择这次访问的结果</option>'
+        in ivy.get(f"/field/cases/{b}").data.decode()
+    )
+    # visits are listed in Beijing time, as every other time of the staff pages
+    field.session.rollback()
+    at = field.session.scalars(select(ContactAttempt.at).where(
+        ContactAttempt.invitation_id == a).order_by(ContactAttempt.id)).first()  # fmt: skip
+    beijing = (at.replace(tzinfo=dt.UTC) + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert f"<li>{beijing} — 2.24 家中无人</li>" in ivy.get(f"/field/cases/{a}").data.decode()
     field.session.rollback()
     create_invitations(field.session, field.wave, 1, actor="t")  # a web invitation, no reply
     wave = get_wave(field.session, field.wave)
