@@ -26,23 +26,25 @@ logger = logging.getLogger(__name__)
 
 _RESOURCE_KEYS = {"name", "phone", "hours", "note"}
 MAX_RESOURCES = 10
+#: the longest name, hours or note of a help line (characters, in each language)
+MAX_HELP_TEXT = 200
 
 
 def _text(value: Any, key: str, index: int) -> Text | None:
     if value is None:
         return None
-    if isinstance(value, str) and value.strip() and len(value) <= 200:
+    if isinstance(value, str) and value.strip() and len(value) <= MAX_HELP_TEXT:
         return Text.of(value.strip())
     if (
         isinstance(value, Mapping)
         and isinstance(value.get("zh-CN"), str)
-        and all(isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 200
+        and all(isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= MAX_HELP_TEXT
                 for k, v in value.items())
     ):  # fmt: skip
         return Text.of({str(k): str(v) for k, v in value.items()})
     raise BadRequestError(
         f"help_resources[{index}].{key} is a text (a string, or {{'zh-CN': ..., 'en': ...}}) "
-        "of at most 200 characters",
+        f"of at most {MAX_HELP_TEXT} characters",
         param=f"help_resources.{key}",
         got=str(value)[:64],
     )

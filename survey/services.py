@@ -450,21 +450,34 @@ def create_user(
     """
     username = username.strip()
     if not USERNAME.fullmatch(username):
-        raise BadRequestError("a username is 1-64 letters, digits or -_.@", param="username")
+        raise BadRequestError("a username is 1-64 letters, digits or -_.@", param="username",
+                              got=username[:64], ui="err_username_form")  # fmt: skip
     check_password(username, password)
     if role not in ROLES:
         raise BadRequestError("unknown role", param="role", got=role[:32], expected=ROLES)
     begin_write(session)
+    # "Admin" beside "admin" would be two accounts that staff and the audit log confuse
+    taken = session.scalars(
+        select(User.username).where(func.lower(User.username) == username.lower())
+    ).first()
+    if taken is not None:
+        session.rollback()
+        raise _user_exists(taken)
     user = User(username=username, password_hash=generate_password_hash(password), role=role)
     session.add(user)
     try:
         session.flush()
-    except IntegrityError:
+    except IntegrityError:  # made meanwhile by another request
         session.rollback()
-        raise ConflictError(f"user {username!r} exists already", param="username") from None
+        raise _user_exists(username) from None
     audit(session, actor, "user.create", username, role=role)
     session.commit()
     return user
+
+
+def _user_exists(username: str) -> ConflictError:
+    return ConflictError(f"user {username!r} exists already", param="username",
+                         ui="err_user_exists", ui_params={"user": username})  # fmt: skip
 
 
 #: a username: ASCII letters, digits and -_.@ (it appears in logs and the audit trail)

@@ -16,6 +16,7 @@ from typing import Any
 
 from kesu.i18n import tr
 from questionnaires.scales import PHONE_PATTERN
+from survey.care import MAX_HELP_TEXT
 from survey.fieldwork import SELECTION_METHODS
 from survey.towns import Town
 
@@ -119,6 +120,9 @@ def settings_from_form(
             continue
         if not name:
             errors[f"hr_name_{i}"] = tr(lang, "err_setting_help_name")
+        for key, text in (("hr_name", name), ("hr_name_en", name_en), ("hr_hours", hours)):
+            if len(text) > MAX_HELP_TEXT:  # what survey.care reads back
+                errors[f"{key}_{i}"] = tr(lang, "err_setting_too_long", max=MAX_HELP_TEXT)
         if not PHONE_PATTERN.match(phone):
             errors[f"hr_phone_{i}"] = tr(lang, "err_setting_phone", value=phone[:32])
         entry: dict[str, Any] = {

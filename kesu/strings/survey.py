@@ -530,6 +530,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_capi_interviewer": "这是入户面访问卷，只能由分配到这一户的访问员登录后填写。",
         "err_capi_start": "请从访问员的样本户页面开始这次面访。",
         "err_password_short": "密码至少需要 {n} 个字符。",
+        "err_username_form": (
+            "用户名只能用 1 到 64 个英文字母、数字或 - _ . @（不能用汉字或空格），例如 zhangwei。"
+        ),
+        "err_user_exists": "已有用户“{user}”（用户名不区分大小写），请换一个用户名。",
         "err_password_name": "密码不能包含用户名。",
         "err_password_common": "这是最常见的密码之一，请换一个。",
         "err_password_weak": "这个密码太容易被猜到，请用几个不相关的词或随机密码。",
@@ -1310,6 +1314,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "err_capi_start": "Start this interview from the interviewer's household page.",
         "err_password_short": "A password needs at least {n} characters.",
+        "err_username_form": (
+            "A username has 1 to 64 letters, digits or - _ . @ (no Chinese characters or "
+            "spaces), e.g. zhangwei."
+        ),
+        "err_user_exists": 'A user "{user}" exists already (names ignore case); choose another.',
         "err_password_name": "A password must not contain the user name.",
         "err_password_common": "This is one of the most common passwords; choose another.",
         "err_password_weak": (

@@ -463,7 +463,18 @@ def test_users_and_tokens_in_the_web_ui(field: Field) -> None:
     assert 'value="newbie"' in text and "password1234" not in text  # input kept, not the password
     r = admin.post("/admin/users", data={"username": "ada", "password": "plum harbour violin x",
                                          "role": "viewer"})  # fmt: skip
-    assert r.status_code == 409
+    assert r.status_code == 409 and "已有用户“ada”" in r.get_data(as_text=True)
+    # names ignore case: "Ada" is "ada"; a Chinese name is refused in Chinese, kept in the form
+    r = admin.post("/admin/users", data={"username": "Ada", "password": "plum harbour violin x",
+                                         "role": "viewer"})  # fmt: skip
+    assert r.status_code == 409 and "已有用户“ada”（用户名不区分大小写）" in r.get_data(
+        as_text=True
+    )
+    r = admin.post("/admin/users", data={"username": "张伟", "password": "plum harbour violin x",
+                                         "role": "viewer"})  # fmt: skip
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400 and "不能用汉字或空格" in text and 'value="张伟"' in text
+    assert "letters, digits" not in text
     r = admin.post("/admin/users", data={"username": "newbie", "role": "statistician",
                                          "password": "plum harbour violin lantern"})  # fmt: skip
     assert r.status_code == 303

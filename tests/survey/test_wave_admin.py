@@ -179,6 +179,21 @@ def test_edit_duplicate_delete_a_wave(admin: FlaskClient, session: Session, wave
             "straightline_min_rows",
             "2 到 100",
         ),
+        (
+            "settings",
+            "settings",
+            {
+                "speeder_share": "0.333",
+                "selection": "kish",
+                "straightline_min_rows": "4",
+                "partial_threshold": "0.5",
+                "help_lines": "1",
+                "hr_name_0": "热线" * 101,
+                "hr_phone_0": "0579-12345678",
+            },
+            "hr_name_0",
+            "最多 200 个字",
+        ),
         ("status", "overview", {"status": "closed"}, "status", "请先勾选上面的确认框"),
     ],
 )
