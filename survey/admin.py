@@ -843,7 +843,7 @@ def units_download(name: str) -> Any:
     data = unit_links_csv(unit_links(db, name), base)
     audit(db, g.user.username, "wave.unit_links", name)
     db.commit()
-    return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
                      download_name=f"{name}-units.csv", max_age=0)  # fmt: skip
 
 

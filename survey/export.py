@@ -97,10 +97,12 @@ from survey.statfiles import write_sav
 logger = logging.getLogger(__name__)
 
 FORMATS = ("csv", "sav", "dta", "codebook-csv", "codebook-pdf", "cases")
+#: a response's ``mimetype`` (Werkzeug adds "; charset=utf-8" to text types itself: given
+#: here too, it was sent twice)
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "cases": "text/csv; charset=utf-8",
-    "codebook-csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
+    "cases": "text/csv",
+    "codebook-csv": "text/csv",
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
     "codebook-pdf": "application/pdf",

@@ -301,7 +301,7 @@ def reminders(name: str) -> Any:
     audit(db, g.user.username, "wave.reminders", name, newly_sent=marked)
     db.commit()
     body = reminder_csv(db, g.wave, public_base_url(), current_language())
-    out = FlaskResponse(stream_with_context(body), mimetype="text/csv; charset=utf-8")
+    out = FlaskResponse(stream_with_context(body), mimetype="text/csv")
     out.headers["Content-Disposition"] = attachment(f"{name}-reminders.csv")
     return out
 

@@ -310,6 +310,7 @@ def test_filtered_exports_hold_exactly_the_filtered_rows(field: Field, tmp_path:
     r = client.get("/admin/waves/w1/responses/download/csv?town=choucheng&status=partial")
     assert r.status_code == 200
     assert "w1-responses-status-partial_town-choucheng.csv" in r.headers["Content-Disposition"]
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert _csv_ids(r.data) == {ids["d"]}
     assert client.get("/admin/waves/w1/responses/download/codebook-pdf").status_code == 400
     audit = s.scalars(select(AuditLog).where(AuditLog.action == "wave.export")).all()
@@ -409,6 +410,7 @@ def test_invitation_transitions_resend_and_reminders(field: Field) -> None:
     # with a BOM
     r = admin.get("/admin/waves/w1/reminders.csv")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert len(rows) == 3  # d (partial), e (never opened), new (started); not the CAPI case
     assert {row["status"] for row in rows} == {"started", "sent"}
