@@ -213,7 +213,7 @@ def _day(args: Mapping[str, str], key: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise BadRequestError(f"{key} is a date YYYY-MM-DD", param=key, got=value[:20],
-                              ui="err_browse_date", ui_params={"param": key}) from None  # fmt: skip
+                              ui=f"err_browse_date_{key}") from None  # fmt: skip
 
 
 def parse_filter(
@@ -356,8 +356,9 @@ def flagged_ids(
 def list_responses(
     session: Session, wave: Wave, flt: ResponseFilter, number: int, size: int
 ) -> tuple[Page, list[ResponseRow]]:
-    """The page ``number`` (``size`` rows, newest first) of the responses passing ``flt``,
-    with their quality flags."""
+    """The page ``number`` (``size`` rows, by id, highest first: the last to be stored first,
+    which for an interview synced from a tablet is not the last to start) of the responses
+    passing ``flt``, with their quality flags."""
     context = quality_context(session, wave)
     if flt.flag:
         ids = flagged_ids(session, wave, flt, context)[::-1]

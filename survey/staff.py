@@ -137,7 +137,7 @@ def _back_args() -> dict[str, Any]:
 @bp.get("/waves/<name>/responses")
 @wave_role_required(*BROWSE_ROLES)
 def responses(name: str) -> Any:
-    """The wave's responses, newest first (an anonymous wave's in the order of their
+    """The wave's responses, by id, highest first (an anonymous wave's in the order of their
     drawn ids, which says nothing of when they came): filters, pages, timestamps, flags."""
     return _responses_page(name, request.args)
 
@@ -148,16 +148,29 @@ def _responses_page(
 ) -> Any:  # fmt: skip
     db = get_session()
     choices = filter_choices(db, g.wave, current_language())
-    flt = parse_filter(args, choices, own_user_id=_own_user_id())
-    number, size = parse_page(args)
+    # a bad filter (a date typed wrong, "from" after "to") is said above the filters, which
+    # keep what was chosen; the list shows what the other filters let through
+    used, raw, bad, filter_error = dict(args.items()), dict(args.items()), "", ""
+    while True:
+        try:
+            flt = parse_filter(used, choices, own_user_id=_own_user_id())
+            number, size = parse_page(used)
+            break
+        except BadRequestError as exc:
+            if exc.param not in used:  # pragma: no cover - every filter error names its key
+                raise
+            if not bad:
+                filter_error, bad = exc.page_text(), exc.param or ""
+            used.pop(exc.param or "")
     page, rows = list_responses(db, g.wave, flt, number, size)
     html = render_template(
         "staff/responses.html", name=name, flt=flt, choices=choices, page=page, rows=rows,
         args={**flt.args(), "per": str(size)}, statuses=STATUSES, flags=FLAGS, modes=MODES,
         reviews=REVIEWS, can_review=g.wave_role in DATA_ROLES, formats=FILTERED_FORMATS,
         error=error, ticked=ticked, reason=reason, anonymous=wave_is_anonymous(g.wave),
+        bad=bad, raw=raw, filter_error=filter_error,
     )  # fmt: skip
-    return (html, 400) if error else html
+    return (html, 400) if error or filter_error else html
 
 
 @bp.get("/waves/<name>/responses/<id:response_id>")

@@ -546,7 +546,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_next": "下一页 →",
         "page_size": "每页条数",
         "err_browse_filter": "筛选条件“{param}”没有“{value}”这一项，请从列表中选择。",
-        "err_browse_date": "“{param}”请填写日期，格式为“年-月-日”（如 2026-03-01）。",
+        "err_browse_date_from": "开始日期（起）请填写日期，格式为“年-月-日”（如 2026-03-01）。",
+        "err_browse_date_to": "开始日期（止）请填写日期，格式为“年-月-日”（如 2026-03-01）。",
         "err_browse_dates": "开始日期晚于结束日期，请检查。",
         "err_browse_page": "页码应为从 1 开始的整数。",
         "err_browse_per": "每页条数只能是 {sizes} 之一。",
@@ -574,7 +575,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_download": "下载筛选结果：",
         "browse_download_filtered": "（只含符合当前筛选条件的 {count} 份答卷，文件名注明筛选条件）",
         "browse_none": "没有符合条件的记录。",
-        "browse_caption": "共 {total} 份答卷（最新的在前）",
+        "browse_caption": (
+            "共 {total} 份答卷（按编号从大到小：后进入系统的在前，如离线访问同步上来的答卷）"
+        ),
         "browse_caption_anonymous": (
             "共 {total} 份答卷（匿名调查：编号随机生成，排列顺序与填答先后无关）"
         ),
@@ -1339,7 +1342,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_browse_filter": (
             'The filter "{param}" has no value "{value}"; choose one from the list.'
         ),
-        "err_browse_date": '"{param}" is a date written year-month-day (e.g. 2026-03-01).',
+        "err_browse_date_from": (
+            '"Started from" is a date written year-month-day (e.g. 2026-03-01).'
+        ),
+        "err_browse_date_to": (
+            '"Started until" is a date written year-month-day (e.g. 2026-03-01).'
+        ),
         "err_browse_dates": "The start date is after the end date.",
         "err_browse_page": "The page number is a whole number from 1.",
         "err_browse_per": "Rows per page is one of {sizes}.",
@@ -1372,7 +1380,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "(only the {count} responses passing the filter; the file name states the filter)"
         ),
         "browse_none": "Nothing matches.",
-        "browse_caption": "{total} responses (newest first)",
+        "browse_caption": (
+            "{total} responses (by number, highest first: the last to reach kesu first, such as "
+            "offline interviews synced later)"
+        ),
         "browse_caption_anonymous": (
             "{total} responses (anonymous survey: the numbers are drawn at random, so their "
             "order says nothing of when people answered)"

@@ -195,7 +195,7 @@ def test_anonymous_ids_do_not_give_the_order_of_starting(app: Flask, session: Se
     assert staff.post("/admin/login", data=login).status_code == 303
     assert staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").status_code == 200
     listing = staff.get(f"/admin/waves/{wave}/responses").get_data(as_text=True)
-    assert "排列顺序与填答先后无关" in listing and "最新的在前" not in listing
+    assert "排列顺序与填答先后无关" in listing and "按编号从大到小" not in listing
     # times kept to the UTC day are shown as that day, not as 08:00 Beijing time
     day = session.get(Response, response_ids[5]).started_at.strftime("%Y-%m-%d")  # type: ignore[union-attr]
     page = staff.get(f"/admin/waves/{wave}/responses/{response_ids[5]}").get_data(as_text=True)

@@ -194,6 +194,20 @@ def test_malformed_queries_answer_400_with_a_message(field: Field, query: str) -
         assert any(w in text for w in ("筛选条件", "页码", "每页条数", "日期")), text[:500]
 
 
+def test_a_bad_filter_is_said_above_the_filters_which_keep_what_was_chosen(field: Field) -> None:
+    client = field.login("stan")
+    r = client.get("/admin/waves/w1/responses?town=choucheng&from=2099-12-05&to=2099-11-01")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and '<p class="field-error" role="alert" id="filter-error">' in html
+    assert "开始日期晚于结束日期" in html and 'class="filters"' in html  # the page, not a dead end
+    assert 'name="from" type="date" value="2099-12-05" aria-invalid="true"' in html
+    assert 'name="to" type="date" value="2099-11-01"' in html
+    assert '<option value="choucheng" selected>' in html
+    assert _ids_on(html, field) == {"c", "d"}  # the other filters (town, to) still apply
+    r = client.get("/admin/waves/w1/responses?from=abc")
+    assert r.status_code == 400 and "开始日期（起）请填写日期" in r.get_data(as_text=True)
+
+
 def test_one_response_with_labels_and_review(field: Field) -> None:
     client = field.login("stan")
     rid = field.ids["a"]
