@@ -401,6 +401,20 @@ def invite(name: str) -> Any:
         town = resolve_town(questionnaire_of(wave_row.questionnaire_version), form["town"])
         if town is None:
             errors["invite.town"] = ui_text("err_town", value=form["town"][:40])
+    # a stratum or village of an imported sample is one of the sample's: a typed name that
+    # is not would make a design variable of its own in the weights
+    for key, column in (("stratum", Invitation.stratum), ("psu", Invitation.psu)):
+        value = form.get(key, "").strip()
+        form[key] = value
+        if len(value) > 64:
+            errors[f"invite.{key}"] = ui_text("err_text_long", max=64)
+            continue
+        known = {str(v) for v in db.scalars(select(column).where(
+            Invitation.wave_id == wave_row.id, column.is_not(None)).distinct())}  # fmt: skip
+        if value and known and value not in known:
+            shown = "、".join(sorted(known)[:8]) + ("…" if len(known) > 8 else "")
+            errors[f"invite.{key}"] = ui_text(f"err_invite_{key}", value=value[:40], known=shown)
+    db.rollback()
     if errors:
         return wave_page(name, "sample", errors=errors, form=form, status=400)
     try:

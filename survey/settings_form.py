@@ -122,7 +122,7 @@ def settings_from_form(
             errors[f"hr_name_{i}"] = tr(lang, "err_setting_help_name")
         for key, text in (("hr_name", name), ("hr_name_en", name_en), ("hr_hours", hours)):
             if len(text) > MAX_HELP_TEXT:  # what survey.care reads back
-                errors[f"{key}_{i}"] = tr(lang, "err_setting_too_long", max=MAX_HELP_TEXT)
+                errors[f"{key}_{i}"] = tr(lang, "err_text_long", max=MAX_HELP_TEXT)
         if not PHONE_PATTERN.match(phone):
             errors[f"hr_phone_{i}"] = tr(lang, "err_setting_phone", value=phone[:32])
         entry: dict[str, Any] = {

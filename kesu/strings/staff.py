@@ -62,6 +62,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_assign_what": "请填写样本户编号，或选择镇街，或填写村（社区）编号。",
         "err_assigned_none": "没有符合条件、尚未完成访问的样本户，未改动任何样本户（0 户）。请检查"
         "镇街、村（社区）编号或样本户编号。",
+        "err_text_long": "最多 {max} 个字。",
+        "err_invite_stratum": (
+            "层“{value}”不在本轮调查的样本中。样本中的层：{known}。不属于样本的邀请请不填层。"
+        ),
+        "err_invite_psu": (
+            "村（社区）“{value}”不在本轮调查的样本中。样本中的编号：{known}。不属于样本的邀请请不填。"
+        ),
         "err_assign_who": "请填写访问员的用户名；如要取消这些样本户的分配，请勾选“取消分配”。",
         "err_assign_or_unassign": "填写了访问员又勾选了“取消分配”：请只选一种。",
         "err_unknown_households": "本轮调查没有这 {count} 个样本户编号：{ids}。请检查后重新填写，"
@@ -95,7 +102,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_setting_rows": "“{value}”不是 2 到 100 之间的整数。",
         "err_setting_target": "“{value}”不是大于或等于 0 的整数。",
         "err_setting_help_name": "请填写热线名称。",
-        "err_setting_too_long": "最多 {max} 个字。",
         "err_setting_phone": "“{value}”不是电话号码（只能有数字、空格、-、+）。",
         "flash_settings_saved": "设置已保存。",
         "flash_settings_unchanged": "设置没有变化。",
@@ -186,6 +192,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "(community) code.",
         "err_assigned_none": "No case that is not completed matches: nothing was changed (0 "
         "cases). Check the town, the village code or the household ids.",
+        "err_text_long": "At most {max} characters.",
+        "err_invite_stratum": (
+            'The stratum "{value}" is not in this wave\'s sample ({known}). Leave it empty for '
+            "invitations outside the sample."
+        ),
+        "err_invite_psu": (
+            'The PSU "{value}" is not in this wave\'s sample ({known}). Leave it empty for '
+            "invitations outside the sample."
+        ),
         "err_assign_who": "Enter the interviewer's username; to unassign these cases, tick "
         "'Unassign'.",
         "err_assign_or_unassign": "An interviewer is entered and 'Unassign' is ticked: choose one.",
@@ -225,7 +240,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_setting_rows": '"{value}" is not a whole number from 2 to 100.',
         "err_setting_target": '"{value}" is not a whole number of 0 or more.',
         "err_setting_help_name": "Enter the help line's name.",
-        "err_setting_too_long": "At most {max} characters.",
         "err_setting_phone": "\"{value}\" is not a telephone number (digits, spaces, '-', '+').",
         "flash_settings_saved": "Settings saved.",
         "flash_settings_unchanged": "The settings did not change.",

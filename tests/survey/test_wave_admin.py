@@ -391,3 +391,29 @@ def test_assigning_by_household_ids_chinese_commas_typos_unassigning_and_complet
     assert r.status_code == 303
     assert "已取消 2 个样本户的分配" in admin.get(r.headers["Location"]).data.decode()
     assert assigned() == {"h1": ivy_id, "h2": None, "h3": None}
+
+
+def test_invitations_outside_the_sample_name_no_stratum_or_village_of_their_own(
+    admin: FlaskClient, session: Session, yiwu: str
+) -> None:
+    wave = yiwu
+    import_sample(session, wave, b"household_id,stratum,psu,town\nh1,s1,fo01,fotang", actor="t")
+    before = _rows(session)
+    for data, field, text in (
+        (
+            {"count": "2", "stratum": "城区"},
+            "stratum",
+            "层“城区”不在本轮调查的样本中。样本中的层：s1",
+        ),
+        ({"count": "2", "psu": "稠城街道第一社区"}, "psu", "样本中的编号：fo01"),
+        ({"count": "2", "stratum": "s" * 65}, "stratum", "最多 64 个字"),
+    ):
+        r = admin.post(f"/admin/waves/{wave}/invite", data=data)
+        html = r.data.decode()
+        assert r.status_code == 400 and f'id="err-invite-{field}"' in html, data
+        assert text in html and 'class="tabs"' in html  # on the wave page, not a bare 400
+        assert _rows(session)["Invitation"] == before["Invitation"]
+    r = admin.post(
+        f"/admin/waves/{wave}/invite", data={"count": "2", "stratum": "s1", "psu": "fo01"}
+    )
+    assert r.status_code == 303 and _rows(session)["Invitation"] == before["Invitation"] + 2
