@@ -897,9 +897,9 @@ def links_download(name: str) -> Any:
 @bp.get("/waves/<name>/qr.pdf")
 @wave_role_required("admin")
 def qr_sheets(name: str) -> Any:
-    """Printable A4 invitation slips with QR codes: web-mode invitations only (the
-    households an interviewer visits get none) unless ``?mode=all``; ``?town=`` (code or
-    name) keeps one town."""
+    """Printable A4 invitation slips with QR codes of the invitations not completed:
+    web-mode ones only (the households an interviewer visits get none) unless
+    ``?mode=all``; ``?town=`` (code or name) keeps one town."""
     db = get_session()
     q = questionnaire_of(get_wave(db, name).questionnaire_version)
     labels = town_labels(q)
@@ -907,13 +907,14 @@ def qr_sheets(name: str) -> Any:
     code = town_code(q, town)
     mode = None if request.args.get("mode") == "all" else "web"
     begin_write(db)
-    found = invitation_links(db, name, public_base_url(), mode=mode, town=code)
+    found = invitation_links(db, name, public_base_url(), mode=mode, town=code,
+                             not_completed=True)  # fmt: skip
     mark_sent(db, get_wave(db, name), ids=[link.invitation_id for link in found])
     audit(db, g.user.username, "wave.links", name, count=len(found), pdf=True)
     db.commit()
     if not found:  # nothing silent: an empty sheet would look like a fault
         flash(ui_text("slip_none", town=labels.get(code or "", town) or "—"))
-        return redirect(url_for("admin.wave", name=name), code=303)
+        return redirect(url_for("admin.wave", name=name, tab="sample"), code=303)
     pdf = qr_sheet_pdf(found, title=name, town_labels=labels,
                        survey_title=q.title.get("zh-CN"))  # fmt: skip
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,

@@ -36,6 +36,8 @@ from survey.csvsafe import SpreadsheetWriter
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.models import Invitation
+from survey.models import Response
+from survey.models import ResponseStatus
 from survey.models import User
 from survey.models import WaveMember
 from survey.services import MODES
@@ -339,9 +341,11 @@ def invitation_links(
     *,
     mode: str | None = None,
     town: str | None = None,
+    not_completed: bool = False,
 ) -> list[InvitationLink]:
     """The wave's sample invitations (not open-link ones) with their links, by id; only
-    those of ``mode`` (e.g. ``web``) and of ``town`` (a town code) when given."""
+    those of ``mode`` (e.g. ``web``) and of ``town`` (a town code) when given, and with
+    ``not_completed`` only those whose response is not complete (a slip to hand out)."""
     wave = get_wave(session, wave_name)
     stmt = (
         select(Invitation.id, Invitation.household_id, Invitation.stratum, Invitation.psu,
@@ -354,6 +358,11 @@ def invitation_links(
         stmt = stmt.where(Invitation.mode == mode)
     if town is not None:
         stmt = stmt.where(Invitation.town == town)
+    if not_completed:
+        completed = select(Response.invitation_id).where(
+            Response.wave_id == wave.id, Response.status == ResponseStatus.COMPLETE
+        )
+        stmt = stmt.where(Invitation.id.not_in(completed))
     base = base_url.rstrip("/")
     return [
         InvitationLink(
@@ -470,8 +479,10 @@ def qr_sheet_pdf(
             line += ch
         return lines + ([line] if line else [])
 
-    # the shared parts: drawn once into a form, placed once per page
-    pdf.beginForm("slips")
+    # the shared parts, drawn once into forms: the cut lines (placed once per page) and a
+    # slip's words (placed on each slip that has a link: the last page's empty places stay
+    # blank instead of asking to scan a code that is not there)
+    pdf.beginForm("cuts")
     pdf.setDash(3, 3)
     pdf.setLineWidth(0.3)
     pdf.setStrokeGray(0.6)
@@ -480,31 +491,30 @@ def qr_sheet_pdf(
     for r in range(rows + 1):
         pdf.line(margin, margin + r * cell_h, width - margin, margin + r * cell_h)
     pdf.setDash()
+    pdf.endForm()
     instruction = fit_lines(tr("zh-CN", "slip_instruction"), font, 14, text_w)
     privacy = fit_lines(tr("zh-CN", "slip_privacy"), font, 8, cell_w - 2 * pad)
     heading_lines = fit_lines(heading, font, 11, text_w)[:2]
-    for k in range(per_page):
-        x0 = margin + (k % columns) * cell_w
-        top = height - margin - (k // columns) * cell_h
-        y = top - pad - 11
-        pdf.setFont(font, 11)
-        for line in heading_lines:
-            pdf.drawString(x0 + text_x, y, line)
-            y -= 14
-        y -= 4
-        pdf.setFont(font, 14)
-        for line in instruction:
-            pdf.drawString(x0 + text_x, y, line)
-            y -= 18
-        pdf.setFont(font, 8)
-        for i, line in enumerate(privacy):
-            pdf.drawString(x0 + pad, top - cell_h + pad + 2 + 10 * (len(privacy) - 1 - i), line)
+    pdf.beginForm("slip")  # one slip's words, its bottom left corner at (0, 0)
+    y = cell_h - pad - 11
+    pdf.setFont(font, 11)
+    for line in heading_lines:
+        pdf.drawString(text_x, y, line)
+        y -= 14
+    y -= 4
+    pdf.setFont(font, 14)
+    for line in instruction:
+        pdf.drawString(text_x, y, line)
+        y -= 18
+    pdf.setFont(font, 8)
+    for i, line in enumerate(privacy):
+        pdf.drawString(pad, pad + 2 + 10 * (len(privacy) - 1 - i), line)
     pdf.endForm()
 
     link_size = 9.0
     for start in range(0, max(len(links), 1), per_page):
         page = links[start : start + per_page]
-        pdf.doForm("slips")
+        pdf.doForm("cuts")
         if title:
             pdf.setFont(font, 7)
             pdf.drawString(margin, height - margin + 3 * mm, title)
@@ -512,6 +522,10 @@ def qr_sheet_pdf(
             x0 = margin + (k % columns) * cell_w
             top = height - margin - (k // columns) * cell_h
             bottom = top - cell_h
+            pdf.saveState()
+            pdf.translate(x0, bottom)
+            pdf.doForm("slip")
+            pdf.restoreState()
             n, ops = _qr_runs(link.url)
             unit = qr_side / n
             # module (0, 0) at the code's top left, y growing downwards

@@ -731,8 +731,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "slip_all_modes": "也打印入户面访的样本户（默认只打印网络调查邀请）",
         "new_question_note": "根据您的回答，新出现了下面这道题。",
         "slip_none": (
-            "没有可以打印的网络调查邀请（镇街：{town}）。入户面访的样本户不打印二维码；"
-            "如需全部打印，请在地址后加 ?mode=all。"
+            "没有可以打印的网上自填邀请（镇街：{town}；已完成的不打印）。入户面访的样本户默认不打印"
+            "二维码；如需打印，请勾选“也打印入户面访的样本户”。"
         ),
     },
     "en": {
@@ -1552,8 +1552,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "slip_all_modes": "Also the face-to-face (CAPI) cases (default: web invitations only)",
         "new_question_note": "Because of your answer, the question below is new.",
         "slip_none": (
-            "No web invitations to print (town: {town}). Face-to-face (CAPI) cases get no"
-            " QR slip; add ?mode=all to the address to print them all."
+            "No web invitations to print (town: {town}; completed ones are not printed). "
+            "Face-to-face (CAPI) cases get no QR slip unless 'also print face-to-face cases' "
+            "is ticked."
         ),
     },
 }

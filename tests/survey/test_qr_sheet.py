@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from survey.models import Invitation
+from survey.models import Response
+from survey.models import ResponseStatus
 from survey.sample import QR_MASK
 from survey.sample import InvitationLink
 from survey.sample import import_sample
@@ -94,7 +96,25 @@ def test_the_sheet_has_web_invitations_by_default_and_filters_by_town(
     empty = client.get(f"/admin/waves/{wave}/qr.pdf?town=suxi")
     assert empty.status_code == 303
     page = client.get(empty.headers["Location"]).get_data(as_text=True)
-    assert "没有可以打印的网络调查邀请（镇街：苏溪镇）" in page
+    assert "没有可以打印的网上自填邀请（镇街：苏溪镇；已完成的不打印）" in page
+    assert "?mode=all" not in page and "也打印入户面访的样本户" in page  # the tick box, named
+    # a household that completed gets no slip, whatever the mode
+    session.rollback()  # a new transaction: it sees what the requests wrote
+    (f2,) = session.scalars(select(Invitation).where(Invitation.household_id == "f-002"))
+    session.add(Response(wave_id=f2.wave_id, invitation_id=f2.id, status=ResponseStatus.COMPLETE,
+                         answers={}, mode="web", language="zh-CN"))  # fmt: skip
+    session.commit()
+    for query in ("", "?mode=all"):
+        text = _text(client.get(f"/admin/waves/{wave}/qr.pdf{query}").data).replace("\n", "")
+        assert tokens["f-002"] not in text and tokens["f-001"] in text, query
+
+
+def test_a_page_not_filled_has_blank_places_not_slips_without_a_code() -> None:
+    links = [InvitationLink(f"h-{k}", "s", "p", "fotang", "web", "", f"https://k.cn/s/{k:032d}")
+             for k in range(3)]  # fmt: skip
+    text = _text(qr_sheet_pdf(links, town_labels={"fotang": "佛堂镇"})).replace("\n", "")
+    # 3 slips on a page of 8: the instruction and the privacy line 3 times, not 8
+    assert text.count("扫一扫") == 3 and text.count("调查不问姓名") == 3
 
 
 def test_the_wave_page_offers_the_town_filter(app: Flask, session: Session, wave: str) -> None:
