@@ -72,6 +72,7 @@ from survey.models import ROLES
 from survey.models import Invitation
 from survey.models import User
 from survey.models import WaveStatus
+from survey.render import error_summary
 from survey.render import render_items
 from survey.respond import page_view
 from survey.sample import import_sample
@@ -771,7 +772,7 @@ def _preview_page(
         section_title=sec.title.get(lang),
         intro=sec.intro.get(lang) if sec.intro is not None else None,
         items_html=render_items(view, texts),
-        errors=errors,
+        errors=error_summary(view, errors) if errors else [],
         page_number=index + 1,
         pages=len(ids),
         is_last=vis.next_section(section) is None,

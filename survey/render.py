@@ -58,6 +58,19 @@ def _options(var: str, kind: str, options: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def error_summary(view: list[dict[str, Any]], errors: dict[str, str]) -> list[tuple[str, str, str]]:
+    """``(variable, "n. question", message)`` for the list of problems atop a page of
+    questions (``respond/_errors.html``: the respondent's page and the preview)."""
+    out = []
+    for it in view:
+        entries = it["rows"] if "rows" in it else [it]
+        for entry in entries:
+            if entry["var"] in errors:
+                text = entry["text"] if len(entry["text"]) <= 24 else entry["text"][:23] + "…"
+                out.append((entry["var"], f"{it['n']}. {text}", errors[entry["var"]]))
+    return out
+
+
 def render_items(items: Sequence[dict[str, Any]], texts: dict[str, str]) -> Markup:
     """The markup of the items of :func:`survey.respond.page_view`.
 

@@ -58,6 +58,7 @@ from survey.invitations import mark_opened
 from survey.models import Wave
 from survey.models import WaveStatus
 from survey.render import PageShell
+from survey.render import error_summary
 from survey.render import render_items
 from survey.render import slot
 from survey.responses import Respondent
@@ -352,20 +353,6 @@ def page_view(
     return out
 
 
-def _error_summary(
-    view: list[dict[str, Any]], errors: dict[str, str]
-) -> list[tuple[str, str, str]]:
-    """``(variable, "n. question", message)`` for the list of problems atop the page."""
-    out = []
-    for it in view:
-        entries = it["rows"] if "rows" in it else [it]
-        for entry in entries:
-            if entry["var"] in errors:
-                text = entry["text"] if len(entry["text"]) <= 24 else entry["text"][:23] + "…"
-                out.append((entry["var"], f"{it['n']}. {text}", errors[entry["var"]]))
-    return out
-
-
 #: rendered items of pages with nothing filled in (see :func:`_render_page`), oldest first out
 _FRESH_PAGES: dict[tuple[Any, ...], Markup] = {}
 _FRESH_PAGES_MAX = 2048
@@ -427,7 +414,7 @@ def _render_page(
         "section_title": section.title.get(lang),
         "intro": section.intro.get(lang) if section.intro is not None else None,
         "section_id": section.id,
-        "errors": _error_summary(view, errors) if errors else [],
+        "errors": error_summary(view, errors) if errors else [],
         "page_number": index + 1,
         "pages": len(vis.sections),
         "is_last": is_last,

@@ -78,6 +78,10 @@ def test_preview_walks_the_pages_with_skip_logic_and_stores_nothing(
     assert back.status_code == 303
     again = admin.get(back.headers["Location"]).data.decode()
     assert "第 1 页，共 3 页" in again and 'value="12"' in again
+    # nothing answered: the problems listed atop the page, as a respondent sees them
+    r = admin.post(f"/admin/waves/{wave}/preview", data={**base, "state": _state(html)})
+    summary = r.data.decode().split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert r.status_code == 422 and summary.count("<li>") >= 3 and 'href="#fs-sex"' in summary
     assert _rows(session) == before
     tampered = admin.get(f"/admin/waves/{wave}/preview?state=abc.def")
     assert tampered.status_code == 400
