@@ -68,6 +68,7 @@ from survey.i18n import ui_disposition
 from survey.i18n import ui_label
 from survey.i18n import ui_text
 from survey.invitations import mark_sent
+from survey.models import LOCAL_TIME
 from survey.models import ROLES
 from survey.models import Invitation
 from survey.models import User
@@ -81,6 +82,7 @@ from survey.sample import links_csv
 from survey.sample import qr_sheet_pdf
 from survey.security import uploaded_file
 from survey.services import MODES
+from survey.services import WAVE_NAME
 from survey.services import audit
 from survey.services import authenticate
 from survey.services import create_invitations
@@ -207,19 +209,29 @@ def waves() -> Any:
 
 
 def _date(value: str | None, field: str) -> datetime | None:
+    """A time typed into a form (``datetime-local``: no zone) as the survey's local time
+    (:data:`~survey.models.LOCAL_TIME`, Beijing), the zone staff pages show times in; it
+    was read as UTC, so a wave set to open at 09:00 opened at 17:00."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        typed = datetime.fromisoformat(value)
     except ValueError:
         message = ui_text("err_date", field=ui_text(f"date_{field}"))
         raise SurveyError(message, param=field) from None
+    return typed if typed.tzinfo is not None else typed.replace(tzinfo=LOCAL_TIME)
 
 
-#: the fields of the new-wave form (an error of another parameter is shown at the name)
+def _typed_time(value: datetime | None) -> str:
+    """A stored time as a ``datetime-local`` field shows it: Beijing time, to the minute."""
+    return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
 #: what separates the ids of a typed list: spaces and new lines, ASCII and Chinese commas
 #: (，、) and semicolons
 _LIST_SEPARATORS = re.compile(r"[\s,，、;；]+")
+#: the fields of the new-wave form (an error of another parameter is shown at the name;
+#: the questionnaire's, at the file)
 _NEW_WAVE_FIELDS = ("name", "file", "survey_year", "opens_at", "closes_at", "modes")
 
 
@@ -231,18 +243,34 @@ def new_wave() -> Any:
     if request.method == "GET":
         return render_template("admin/new_wave.html", bundled=bundled, errors={}, form={})
     form = request.form
+    kept = {**_form(), "modes": ",".join(form.getlist("modes"))}
+    # what can be checked before the file is read, all at once (each beside its field)
+    errors: dict[str, str] = {}
+    if not WAVE_NAME.fullmatch(form.get("name", "").strip()):
+        errors["name"] = ui_text("err_wave_name")
     upload = uploaded_file()
+    if upload is None and form.get("bundled") not in bundled:
+        errors["file"] = ui_text("err_choose_questionnaire")
+    year = form.get("survey_year", "").strip()
+    if year and not (year.isdecimal() and len(year) == 4):
+        errors["survey_year"] = ui_text("err_survey_year")
+    if not form.getlist("modes"):  # none ticked: said, not taken for "web"
+        errors["modes"] = ui_text("err_wave_modes")
+    dates: dict[str, datetime | None] = {}
+    for key in ("opens_at", "closes_at"):
+        try:
+            dates[key] = _date(form.get(key), key)
+        except SurveyError as exc:
+            errors[key] = exc.page_text()
+    if errors:
+        page = render_template("admin/new_wave.html", bundled=bundled, errors=errors, form=kept)
+        return page, 400
+    if upload is not None:
+        data, source = upload
+    else:
+        path = bundled[form["bundled"]]
+        data, source = path.read_bytes(), path.name
     try:
-        if upload is not None:
-            data, source = upload
-        elif form.get("bundled") in bundled:
-            path = bundled[form["bundled"]]
-            data, source = path.read_bytes(), path.name
-        else:
-            raise SurveyError(ui_text("err_choose_questionnaire"), param="file")
-        year = form.get("survey_year", "").strip()
-        if year and not year.isdecimal():
-            raise SurveyError(ui_text("err_survey_year"), param="survey_year")
         summary = create_wave(
             get_session(),
             name=form.get("name", ""),
@@ -252,14 +280,14 @@ def new_wave() -> Any:
             survey_year=int(year) if year else None,
             allow_learn=form.get("allow_learn") == "1",
             open_recruitment=form.get("open_recruitment") == "1",
-            modes=tuple(form.getlist("modes")) or ("web",),
-            opens_at=_date(form.get("opens_at"), "opens_at"),
-            closes_at=_date(form.get("closes_at"), "closes_at"),
+            modes=tuple(form.getlist("modes")),
+            opens_at=dates["opens_at"],
+            closes_at=dates["closes_at"],
         )
     except SurveyError as exc:
         get_session().rollback()
-        field = exc.param if exc.param in _NEW_WAVE_FIELDS else "name"
-        kept = {**_form(), "modes": ",".join(form.getlist("modes"))}
+        field = "file" if exc.param == "questionnaire" else exc.param
+        field = field if field in _NEW_WAVE_FIELDS else "name"
         page = render_template(
             "admin/new_wave.html", bundled=bundled, errors={field: exc.page_text()}, form=kept
         )
@@ -601,8 +629,8 @@ def _edit_page(name: str, errors: dict[str, str], form: dict[str, str], status: 
     w = get_wave(db, name)
     values = {
         "survey_year": str(w.survey_year),
-        "opens_at": w.opens_at.strftime("%Y-%m-%dT%H:%M") if w.opens_at else "",
-        "closes_at": w.closes_at.strftime("%Y-%m-%dT%H:%M") if w.closes_at else "",
+        "opens_at": _typed_time(w.opens_at),
+        "closes_at": _typed_time(w.closes_at),
         "allow_learn": "1" if w.allow_learn else "",
         "open_recruitment": "1" if w.open_recruitment else "",
     }

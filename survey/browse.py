@@ -28,7 +28,6 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import String
@@ -46,6 +45,7 @@ from questionnaires.model import Item
 from questionnaires.model import ItemType
 from survey.errors import BadRequestError
 from survey.errors import NotFoundError
+from survey.models import LOCAL_TIME
 from survey.models import AuditLog
 from survey.models import Invitation
 from survey.models import Response
@@ -60,8 +60,6 @@ from survey.services import questionnaire_of
 
 logger = logging.getLogger(__name__)
 
-#: the survey's local time: dates typed into filters and times shown on staff pages
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 #: rows per page a list offers (``?per=``); the first is the default
 PAGE_SIZES = (50, 20, 100, 200)
 #: the highest page number accepted (beyond the last page a list shows the last one)

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import Flask
@@ -79,6 +78,7 @@ from survey.capacity.services import report_capacity
 from survey.db import get_session
 from survey.errors import BadRequestError
 from survey.errors import ConflictError
+from survey.models import LOCAL_TIME
 from survey.models import Response
 from survey.models import now_utc
 from survey.services import audit
@@ -89,8 +89,6 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin/waves")
 
-#: the time zone of the dashboard's "computed at" (Yiwu)
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 #: report languages a download may ask for
 PDF_LANGUAGES = LANGUAGES
 _CACHE_SIZE = 8

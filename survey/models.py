@@ -12,6 +12,7 @@ import logging
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
@@ -36,6 +37,12 @@ from survey.errors import BadRequestError
 from survey.errors import ConflictError
 
 logger = logging.getLogger(__name__)
+
+
+#: the survey's local time (Yiwu): times staff type (a wave's opening, a date filter) are
+#: read in it and the times staff pages, dashboards and proctors' pages show are given in it;
+#: times are stored in UTC (:class:`UTCDateTime`)
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 def now_utc() -> datetime:

@@ -14,7 +14,6 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import Blueprint
@@ -54,6 +53,7 @@ from survey.errors import SurveyError
 from survey.i18n import ui_text
 from survey.joining import Joined
 from survey.joining import join_seat
+from survey.models import LOCAL_TIME
 from survey.models import SchoolClass
 from survey.models import Wave
 from survey.school_sheets import school_sheet_pdf
@@ -66,8 +66,6 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("classroom", __name__, url_prefix="/class")
 
 SEAT_COOKIE = "kesu_seat"
-#: times on the proctor's pages are Beijing time (schools' clocks)
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 RUN_ROLES = ("statistician", "proctor")
 SHEET_ROLES = ("statistician", "principal")
 BOARD_REFRESH_SECONDS = 20

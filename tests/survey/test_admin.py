@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from survey.models import Invitation
 from survey.models import QuestionnaireVersion
 from survey.models import Response
 from survey.models import User
+from survey.models import Wave
 from survey.services import create_invitations
 from survey.services import create_user
 
@@ -107,11 +110,17 @@ def test_create_a_wave_from_a_bundled_file(
     admin: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("survey.admin.bundled_questionnaires", lambda: {"features.yaml": FEATURES})
-    r = admin.post("/admin/waves/new", data={"name": "b1", "bundled": "features.yaml"})
+    r = admin.post(
+        "/admin/waves/new", data={"name": "b1", "bundled": "features.yaml", "modes": "web"}
+    )
     assert r.status_code == 303
-    again = admin.post("/admin/waves/new", data={"name": "b1", "bundled": "features.yaml"})
+    again = admin.post(
+        "/admin/waves/new", data={"name": "b1", "bundled": "features.yaml", "modes": "web"}
+    )
     assert again.status_code == 409 and "已经有名为“b1”的调查轮次" in again.data.decode()
-    bad_name = admin.post("/admin/waves/new", data={"name": "x y", "bundled": "features.yaml"})
+    bad_name = admin.post(
+        "/admin/waves/new", data={"name": "x y", "bundled": "features.yaml", "modes": "web"}
+    )
     assert "调查轮次名称只能用" in bad_name.data.decode()
 
 
@@ -119,11 +128,40 @@ def test_an_invalid_questionnaire_upload_lists_its_problems(
     admin: FlaskClient, session: Session
 ) -> None:
     bad = FEATURES.read_text(encoding="utf-8").replace("key: C", "key: Z")
-    data = {"name": "bad", "file": (io.BytesIO(bad.encode()), "bad.yaml")}
+    data = {"name": "bad", "modes": "web", "file": (io.BytesIO(bad.encode()), "bad.yaml")}
     r = admin.post("/admin/waves/new", data=data, content_type="multipart/form-data")
     assert r.status_code == 400
     assert "问卷文件有问题" in r.data.decode() and "bad.yaml:" in r.data.decode()
+    # beside the file field, not the name
+    assert re.search(r'id="err-file" role="alert">问卷文件有问题', r.data.decode())
     assert _actions(session) == ["user.create", "user.login"]
+
+
+def test_the_new_wave_form_says_every_problem_at_once_beside_its_field(
+    admin: FlaskClient, session: Session
+) -> None:
+    r = admin.post("/admin/waves/new", data={"name": "", "survey_year": "25"})
+    html = r.data.decode()
+    assert r.status_code == 400 and "有 4 处需要修改" in html
+    for field in ("name", "file", "survey_year", "modes"):
+        assert f'id="err-{field}"' in html, field
+    assert "请至少选择一种调查方式" in html  # none ticked is not taken for "web"
+    assert _actions(session) == ["user.create", "user.login"]
+
+
+def test_a_waves_times_are_typed_and_shown_in_beijing_time(
+    admin: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("survey.admin.bundled_questionnaires", lambda: {"features.yaml": FEATURES})
+    form = {"name": "t1", "bundled": "features.yaml", "modes": "web"}
+    form["opens_at"] = "2026-12-08T09:00"
+    r = admin.post("/admin/waves/new", data=form)
+    assert r.status_code == 303
+    session.rollback()
+    opens = session.scalars(select(Wave.opens_at).where(Wave.name == "t1")).one()
+    assert opens == datetime(2026, 12, 8, 1, 0, tzinfo=UTC)  # 09:00 in Yiwu is 01:00 UTC
+    assert "<dd>2026-12-08 09:00</dd>" in admin.get("/admin/waves/t1").data.decode()
+    assert 'value="2026-12-08T09:00"' in admin.get("/admin/waves/t1/edit").data.decode()
 
 
 @pytest.mark.parametrize(
