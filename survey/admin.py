@@ -69,7 +69,6 @@ from survey.i18n import ui_label
 from survey.i18n import ui_text
 from survey.invitations import mark_sent
 from survey.models import LOCAL_TIME
-from survey.models import ROLES
 from survey.models import Invitation
 from survey.models import User
 from survey.models import WaveStatus
@@ -297,6 +296,11 @@ def new_wave() -> Any:
 
 
 # -- the wave page, by task ------------------------------------------------------------------
+#: the roles the team tab gives: a school's proctor and principal are given with their school
+#: (``kesu classroom grant``), and a capacity reporter reports for a unit, on no wave
+TEAM_ROLES = ("viewer", "interviewer", "statistician", "admin")
+#: accounts made for one place (a school, a reporting unit), which take no other wave role
+OWN_PLACE_ROLES = ("proctor", "principal", "reporter")
 #: the wave page's tabs, in order (which ones a user sees depends on the wave role)
 TABS = ("overview", "sample", "fieldwork", "team", "settings", "data")
 #: where the tokens of the invitations created last are kept between the POST and the page
@@ -352,7 +356,7 @@ def wave_page(
         "can_read_data": g.wave_role in DATA_ROLES,
         "anonymous": anonymous,
         "towns": [(t.code, t.label(lang)) for t in towns_of(q)],
-        "roles": ROLES,
+        "roles": TEAM_ROLES,
         "modes": MODES,
     }
     if tab == "sample":
@@ -574,14 +578,19 @@ def wave_members(name: str) -> Any:
     username = form.get("username", "").strip()
     role = form.get("role", "")
     errors: dict[str, str] = {}
+    removing = form.get("action") == "remove"
+    site_role = db.scalars(select(User.role).where(User.username == username)).first()
     if not username:
         errors["members.username"] = ui_text("err_username_missing")
-    elif db.scalars(select(User.id).where(User.username == username)).first() is None:
+    elif site_role is None:
         errors["members.username"] = ui_text("err_unknown_user", user=username[:64])
-    removing = form.get("action") == "remove"
+    elif not removing and site_role in OWN_PLACE_ROLES:
+        errors["members.username"] = ui_text(
+            "err_member_account", user=username[:64], role=ui_label("role", site_role)
+        )
     if removing and form.get("confirm") != "1" and not errors:
         errors["members.confirm"] = ui_text("err_confirm_remove", user=username[:64])
-    if not removing and role not in ROLES:
+    if not removing and role not in TEAM_ROLES:
         errors["members.role"] = ui_text("err_member_role")
     if errors:
         return wave_page(name, "team", errors=errors, form=form, status=400)

@@ -75,6 +75,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "未改动任何样本户。",
         "wave_members_change": "添加或移除成员",
         "err_member_role": "请从列表中选择角色。",
+        "wave_choose_role": "请选择角色",
+        "err_member_account": "“{user}”是{role}账号，只用于自己的学校或单位，不能加入调查团队。",
         "wave_remove_confirm": "我确认移除该用户在本轮调查中的角色",
         "err_confirm_remove": "移除“{user}”前请先勾选确认框。",
         "flash_member_granted": "已授予用户“{user}”本轮调查的角色：{role}。",
@@ -208,6 +210,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "Check them and try again; nothing was changed.",
         "wave_members_change": "Add or remove a member",
         "err_member_role": "Choose a role from the list.",
+        "wave_choose_role": "Choose a role",
+        "err_member_account": '"{user}" is a {role} account, for its own school or unit only; it '
+        "cannot join a wave's team.",
         "wave_remove_confirm": "I confirm removing this user's role on the wave",
         "err_confirm_remove": 'Tick the confirmation box before removing "{user}".',
         "flash_member_granted": 'User "{user}" now has the role {role} on this wave.',

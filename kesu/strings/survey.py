@@ -236,6 +236,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wave_role": "角色",
         "wave_grant": "授予",
         "wave_remove": "移除",
+        "wave_remove_one_confirm": "确认移除用户“{user}”在本轮调查中的角色？",
         "wave_settings": "设置",
         "wave_settings_label": "实地设置（JSON；键：gps、selection、speeder_share、"
         "straightline_min_rows、partial_threshold、targets）",
@@ -980,6 +981,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wave_role": "Role",
         "wave_grant": "Grant",
         "wave_remove": "Remove",
+        "wave_remove_one_confirm": 'Remove the role of "{user}" on this wave?',
         "wave_settings": "Settings",
         "wave_settings_label": "Fieldwork settings (JSON; gps, selection, speeder_share, "
         "straightline_min_rows, partial_threshold, targets)",

@@ -152,6 +152,20 @@ def test_edit_duplicate_delete_a_wave(admin: FlaskClient, session: Session, wave
             "请先勾选确认框",
         ),
         (
+            "members",
+            "team",
+            {"username": "alice", "action": "grant"},
+            "members-role",
+            "请从列表中选择角色",  # no role preselected: a name and "授予" grant nothing
+        ),
+        (
+            "members",
+            "team",
+            {"username": "pat", "role": "viewer", "action": "grant"},
+            "members-username",
+            "“pat”是校长账号，只用于自己的学校或单位",
+        ),
+        (
             "assign",
             "fieldwork",
             {"username": "nobody", "town": "fotang"},
@@ -211,6 +225,7 @@ def test_form_errors_are_shown_beside_the_field_with_the_input_kept(
     field: str,
     text: str,
 ) -> None:
+    create_user(session, "pat", PASSWORD, actor="test", role="principal")  # a school's account
     before = _rows(session)
     r = admin.post(f"/admin/waves/{wave}/{path}", data=data)
     html = r.data.decode()
@@ -421,3 +436,18 @@ def test_invitations_outside_the_sample_name_no_stratum_or_village_of_their_own(
         f"/admin/waves/{wave}/invite", data={"count": "2", "stratum": "s1", "psu": "fo01"}
     )
     assert r.status_code == 303 and _rows(session)["Invitation"] == before["Invitation"] + 2
+
+
+def test_each_team_member_has_a_remove_button_that_asks_first(
+    admin: FlaskClient, session: Session, wave: str
+) -> None:
+    create_user(session, "bob", PASSWORD, actor="test", role="viewer")
+    grant(session, wave, "bob", "viewer", actor="test")
+    html = admin.get(f"/admin/waves/{wave}?tab=team").data.decode()
+    row = html.split("<td>bob</td>", 1)[1].split("</tr>", 1)[0]
+    assert 'data-confirm="确认移除用户“bob”在本轮调查中的角色？"' in row
+    assert 'name="username" value="bob"' in row and 'value="remove"' in row
+    r = admin.post(f"/admin/waves/{wave}/members",
+                   data={"username": "bob", "confirm": "1", "action": "remove"})  # fmt: skip
+    assert r.status_code == 303
+    assert "<td>bob</td>" not in admin.get(f"/admin/waves/{wave}?tab=team").data.decode()
