@@ -14,6 +14,7 @@ compute the flags; everything else is a SQL condition on the export's own join
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -579,6 +580,28 @@ class AuditRow:
     action: str
     target: str
     details: dict[str, Any]
+
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """``(key, value)`` as the viewer shows them, by key: blanks (None, "") left out,
+        lists and mappings as JSON with Chinese kept as it is (not Python's repr).
+
+        Example:
+            >>> row = AuditRow(datetime(2026, 1, 1), "a", "wave.assign", "w",
+            ...                {"town": None, "count": 3, "names": {"zh-CN": "热线"}})
+            >>> row.detail_items
+            [('count', '3'), ('names', '{"zh-CN": "热线"}')]
+        """
+        out = []
+        for key, value in sorted(self.details.items()):
+            if value is None or value == "":
+                continue
+            if isinstance(value, dict | list | tuple):
+                text = json.dumps(value, ensure_ascii=False, default=str)
+            else:
+                text = str(value)
+            out.append((key, text if len(text) <= 300 else text[:299] + "…"))
+        return out
 
 
 def wave_audit_condition(wave: Wave) -> ColumnElement[bool]:

@@ -572,6 +572,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_apply": "筛选",
         "browse_clear": "清除筛选",
         "browse_times_note": "时间均为北京时间；日期筛选按答卷开始作答的日期。",
+        "times_note": "时间均为北京时间。",
+        "times_note_anonymous": (
+            "匿名调查：为保护作答者，开始、更新和完成时间只记日期（按世界协调时 UTC），"
+            "不记几点几分；其他时间为北京时间。"
+        ),
         "browse_times_note_anonymous": (
             "匿名调查：为保护作答者，开始、更新和完成时间只记日期（按世界协调时 UTC），"
             "不记几点几分；其他时间为北京时间。日期筛选按答卷开始作答的日期。"
@@ -1377,6 +1382,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_clear": "Clear filters",
         "browse_times_note": (
             "Times are Beijing time; the date filter is on the day a response was started."
+        ),
+        "times_note": "Times are Beijing time.",
+        "times_note_anonymous": (
+            "Anonymous survey: to protect respondents, the start, update and completion are kept "
+            "as a day only (in UTC), not a time of day; other times are Beijing time."
         ),
         "browse_times_note_anonymous": (
             "Anonymous survey: to protect respondents, the start, update and completion are kept "

@@ -457,6 +457,10 @@ def test_audit_viewers(field: Field) -> None:
     admin = field.login("ada")
     html = admin.get("/admin/audit").get_data(as_text=True)
     assert "response.accept" in html and "user.create" in html and "w2" in html
+    # what each action is, in words; the action filter offers the words too
+    assert "接受答卷<br>" in html and "添加用户<br>" in html
+    assert '<option value="user.create">添加用户</option>' in html
+    assert "=None" not in html and "{'" not in html  # no Python dumps among the details
     html = admin.get("/admin/audit?action=user.create&per=20").get_data(as_text=True)
     assert "user.create" in html and "response.accept</code>" not in html
     html = admin.get("/admin/waves/w1/audit").get_data(as_text=True)
