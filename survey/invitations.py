@@ -124,6 +124,14 @@ class InvitationRow:
     reminded_at: datetime | None
     response_id: int | None
 
+    @property
+    def status_at(self) -> datetime | None:
+        """When the invitation reached its status (the list's one time column)."""
+        return {
+            "created": self.created_at, "sent": self.sent_at, "opened": self.opened_at,
+            "started": self.started_at, "completed": self.completed_at,
+        }.get(self.status)  # fmt: skip
+
 
 def _query(wave: Wave) -> Any:
     return (
@@ -173,10 +181,22 @@ def status_counts(session: Session, wave: Wave) -> dict[str, int]:
 
 
 def list_invitations(
-    session: Session, wave: Wave, status: str, number: int, size: int
+    session: Session,
+    wave: Wave,
+    status: str,
+    number: int,
+    size: int,
+    *,
+    town: str | None = None,
+    household: str = "",
 ) -> tuple[Page, list[InvitationRow]]:
-    """A page of the wave's sample invitations (by id), of one status ('' for all)."""
-    where = [_status_condition(status)] if status else []
+    """A page of the wave's sample invitations (by id), of one status ('' for all), of one
+    town (a code) and whose household id contains ``household`` when given."""
+    where: list[ColumnElement[bool]] = [_status_condition(status)] if status else []
+    if town:
+        where.append(Invitation.town == town)
+    if household:
+        where.append(Invitation.household_id.contains(household, autoescape=True))
     total = session.scalar(
         select(func.count())
         .select_from(Invitation)

@@ -271,13 +271,24 @@ def invitations(name: str) -> Any:
                               ui_params={"param": "status", "value": status[:20]})  # fmt: skip
     number, size = parse_page(request.args)
     db = get_session()
-    page, rows = list_invitations(db, g.wave, status, number, size)
-    example = reminder_text(g.wave, public_base_url() + "/s/…", current_language())
+    lang = current_language()
+    towns = filter_choices(db, g.wave, lang).towns
+    town = request.args.get("town", "")
+    if town and town not in towns:
+        raise BadRequestError(
+            f"unknown town {town[:20]!r}", param="town", ui="err_browse_filter",
+            ui_params={"param": ui_text("mon_town"), "value": town[:20]},
+        )  # fmt: skip
+    household = request.args.get("household", "").strip()[:64]
+    page, rows = list_invitations(db, g.wave, status, number, size, town=town or None,
+                                  household=household)  # fmt: skip
+    example = reminder_text(g.wave, public_base_url() + "/s/…", lang)
+    args = {k: v for k, v in (("status", status), ("town", town), ("household", household),
+                              ("per", str(size))) if v}  # fmt: skip
     return render_template(
         "staff/invitations.html", name=name, page=page, rows=rows, status=status,
         counts=status_counts(db, g.wave), statuses=INVITATION_STATUSES, example=example,
-        args={"status": status, "per": str(size)} if status else {"per": str(size)},
-        secrets=_pop_once(),
+        args=args, secrets=_pop_once(), towns=towns, town=town, household=household,
     )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from survey_testlib import post_page
 from survey.browse import FilterChoices
 from survey.browse import Page
 from survey.browse import ResponseFilter
+from survey.browse import filter_choices
 from survey.browse import iter_pages
 from survey.browse import make_page
 from survey.browse import parse_filter
@@ -445,6 +446,21 @@ def test_invitation_transitions_resend_and_reminders(field: Field) -> None:
     )
     assert s.scalar(select(Invitation.reminders).where(Invitation.token == capi)) == 0
     s.rollback()
+    # the list: town names, one time column (when the status was reached), filters by town
+    # and by a part of the household id
+    html = admin.get("/admin/waves/w1/invitations?town=fotang").get_data(as_text=True)
+    label = filter_choices(s, w1, "zh-CN").towns["fotang"]  # the questionnaire's name
+    s.rollback()
+    assert f"<td>{label}</td>" in html and "到达该状态的时间" in html
+    assert "<td>choucheng</td>" not in html and "稠城" not in html.split("<tbody>")[1]
+    assert admin.get("/admin/waves/w1/invitations?town=nosuch").status_code == 400
+    d_household = s.scalar(select(Invitation.household_id).where(Invitation.id == d_id))
+    s.rollback()
+    if d_household:
+        html = admin.get(f"/admin/waves/w1/invitations?household={d_household}").get_data(
+            as_text=True
+        )
+        assert f'<th scope="row">{d_household}</th>' in html
     # invitations carry the links: wave admins only
     assert field.login("stan").get("/admin/waves/w1/invitations").status_code == 403
 
