@@ -150,11 +150,15 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "")
         password = request.form.get("password", "")[:256]
+        kept = username.strip()[:64]  # shown again; the password never is
+        if not kept or not password:
+            error = ui_text("staff_login_missing")
+            return render_template("admin/login.html", error=error, username=kept), 400
         db = get_session()
         try:
             user = authenticate(db, username, password, address=security.client_address())
         except TooManyRequestsError as exc:
-            page = render_template("admin/login.html", error=exc.page_text())
+            page = render_template("admin/login.html", error=exc.page_text(), username=kept)
             return page, 429, {"Retry-After": str(exc.retry_after)}
         if user is not None:
             end_staff_session(db, session.get(SESSION_KEY), "replaced")
@@ -172,7 +176,7 @@ def login() -> Any:
                 return redirect(url_for("capacity.home"), code=303)
             return redirect(url_for("admin.waves"), code=303)
         error = ui_text("staff_login_failed")
-        return render_template("admin/login.html", error=error), 401
+        return render_template("admin/login.html", error=error, username=kept), 401
     return render_template("admin/login.html", error=error)
 
 
@@ -740,6 +744,7 @@ def delete(name: str) -> Any:
         responses=responses,
         errors=errors,
         typed=request.form.get("confirm_name", "")[:80],
+        ticked=request.form.get("confirm") == "1",
     )
     return page, 400 if errors else 200
 

@@ -192,6 +192,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "staff_password": "密码",
         "staff_login": "登录",
         "staff_login_failed": "用户名或密码不正确。",
+        "staff_login_missing": "请填写用户名和密码。",
         "staff_waves": "调查轮次",
         "staff_new_wave": "新建调查轮次",
         "staff_logout": "退出（{user}）",
@@ -326,6 +327,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "mon_review": "审核",
         "mon_decision": "审核决定",
         "mon_reason": "理由",
+        "mon_reason_required": "理由（必填，3 到 500 个字）",
         "mon_accept": "通过",
         "mon_reject": "不通过",
         # display names of stored codes (the codes themselves do not change)
@@ -944,6 +946,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "staff_password": "Password",
         "staff_login": "Log in",
         "staff_login_failed": "Wrong username or password.",
+        "staff_login_missing": "Enter your username and password.",
         "staff_waves": "Waves",
         "staff_new_wave": "New wave",
         "staff_logout": "Log out ({user})",
@@ -1078,6 +1081,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "mon_review": "Review",
         "mon_decision": "Decision",
         "mon_reason": "Reason",
+        "mon_reason_required": "Reason (required, 3 to 500 characters)",
         "mon_accept": "Accept",
         "mon_reject": "Reject",
         # display names of stored codes (the codes themselves do not change)

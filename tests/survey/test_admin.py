@@ -50,6 +50,10 @@ def test_wrong_password_is_refused(client: FlaskClient, session: Session) -> Non
     create_user(session, "bob", "a long enough password", actor="test", role="admin")
     r = client.post("/admin/login", data={"username": "bob", "password": "wrong password!"})
     assert r.status_code == 401
+    html = r.data.decode()  # the name kept, never the password
+    assert 'name="username"' in html and 'value="bob"' in html and "wrong password!" not in html
+    r = client.post("/admin/login", data={"username": "", "password": ""})
+    assert r.status_code == 400 and "请填写用户名和密码" in r.data.decode()
     r = client.post("/admin/login", data={"username": "nobody", "password": "whatever12"})
     assert r.status_code == 401
     assert client.get("/admin/").status_code == 303

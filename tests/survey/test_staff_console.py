@@ -231,6 +231,10 @@ def test_one_response_with_labels_and_review(field: Field) -> None:
     r = client.post(f"/admin/waves/w1/responses/{rid}/decision",
                     data={"decision": "rejected", "reason": "x"})  # fmt: skip
     assert r.status_code == 400 and "请填写理由" in r.get_data(as_text=True)
+    # beside the field (the page is long), which says it is required
+    html = r.get_data(as_text=True)
+    beside = 'autofocus> <span class="field-error" id="reason-error" role="alert">请填写理由'
+    assert beside in html and "理由（必填，3 到 500 个字）" in html
     r = client.post(f"/admin/waves/w1/responses/{rid}/decision",
                     data={"decision": "rejected", "reason": "duplicate of another"})  # fmt: skip
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/responses/{rid}")

@@ -121,6 +121,7 @@ def test_edit_duplicate_delete_a_wave(admin: FlaskClient, session: Session, wave
     assert "已有 1 份回答" in page
     wrong = admin.post(f"/admin/waves/{wave}/delete", data={"confirm": "1", "confirm_name": "w"})
     assert wrong.status_code == 400 and "不一致" in wrong.data.decode()
+    assert 'name="confirm" value="1" checked' in wrong.data.decode()  # the tick kept
     assert (
         admin.post(
             f"/admin/waves/{wave}/delete", data={"confirm": "1", "confirm_name": wave}
