@@ -140,7 +140,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cap_family_missing": "无数据",
     },
     "en": {
-        "role_reporter": "unit reporter",
+        "role_reporter": "Unit reporter",
         "cap_home": "Capacity reporting",
         "cap_no_rounds": "No reporting rounds yet.",
         "cap_due": "due {due}",

@@ -200,7 +200,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         **{f"audit_action_{code}": en for code, (_, en) in AUDIT_ACTIONS.items()},
         "cancel": "Cancel",
-        "staff_form_errors": "{count} thing(s) to correct: see the fields marked in red below.",
+        "staff_form_errors": "Fields to correct, marked in red below: {count}.",
         "wave_tabs": "Wave tasks",
         "wave_tab_overview": "Overview",
         "wave_tab_sample": "Sample and invitations",

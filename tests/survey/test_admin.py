@@ -238,7 +238,8 @@ def test_staff_pages_are_chinese_first_with_an_english_switch(
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/admin/waves/{wave}")
     page = admin.get(f"/admin/waves/{wave}").data.decode()
     assert 'lang="en"' in page and f"<h1>Wave {wave}</h1>" in page
-    assert "<dd>open</dd>" in page and "<dd>admin</dd>" in page and "Log out (alice)" in page
+    assert "<dd>Open</dd>" in page and "<dd>Administrator</dd>" in page
+    assert "Log out (alice)" in page
     assert "Close wave" in page and "调查轮次" not in page
     monitor = admin.get(f"/admin/waves/{wave}/monitor").data.decode()
     assert "Fieldwork monitor: " in monitor and "Refusal rate REF1" in monitor
