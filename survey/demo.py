@@ -27,6 +27,7 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from questionnaires import DEFAULT_QUESTIONNAIRE
 from questionnaires import Questionnaire
@@ -40,6 +41,7 @@ from survey.db import begin_write
 from survey.db import database
 from survey.db import upgrade
 from survey.errors import NotFoundError
+from survey.models import LOCAL_TIME
 from survey.models import Invitation
 from survey.models import Response
 from survey.models import ResponseStatus
@@ -279,6 +281,21 @@ def _unanswered_invitation(session: Session, wave_id: int) -> str | None:
     return token
 
 
+def _demo_interviewers(session: Session, towns: list[str]) -> dict[str, int]:
+    """The id of each town's demo interviewer (``demo-<town>``, made disabled when new)."""
+    out: dict[str, int] = {}
+    for town in sorted(set(towns)):
+        name = f"demo-{town}"[:64]
+        user = session.scalars(select(User).where(User.username == name)).one_or_none()
+        if user is None:
+            unusable = generate_password_hash(secrets.token_urlsafe(24))  # never handed out
+            user = User(username=name, role="interviewer", active=False, password_hash=unusable)
+            session.add(user)
+            session.flush()
+        out[town] = user.id
+    return out
+
+
 def seed_simulated_wave(
     session: Session,
     wave_name: str,
@@ -292,6 +309,11 @@ def seed_simulated_wave(
     (with its stratum, PSU, town, inclusion probabilities and AAPOR outcome, marked
     ``synthetic``) and a complete, scored CAPI response per completed interview.
 
+    Each town's households are assigned to a demo interviewer of that town (an account
+    ``demo-<town>``, disabled: nobody signs in with it), so that the monitor's and the
+    response browser's views by interviewer have something to show; interviews start
+    between 09:00 and 20:00 Beijing time on one of the last 30 days, as field visits do.
+
     Returns:
         The number of responses stored.
     """
@@ -303,6 +325,8 @@ def seed_simulated_wave(
     now = dt.datetime.now(dt.UTC)
     start_days = rng.uniform(1.0, 30.0, n)
     tokens = [new_token() for _ in range(n)]
+    interviewers = _demo_interviewers(session, [str(t) for t in fw["town"]])
+    today = now.astimezone(LOCAL_TIME).replace(hour=0, minute=0, second=0, microsecond=0)
     invitations = []
     for i in range(n):
         prob3 = float(fw["prob3"][i])
@@ -321,6 +345,7 @@ def seed_simulated_wave(
             "wave_id": wave.id, "token": tokens[i], "household_id": str(fw["household_id"][i]),
             "stratum": str(fw["stratum"][i]),
             "psu": str(fw["psu"][i]), "town": str(fw["town"][i]), "mode": "capi",
+            "interviewer_id": interviewers[str(fw["town"][i])],
             "attributes": attributes, "open_link": False,
             "created_at": now - dt.timedelta(days=31),
             # the simulated final outcome, as staff would set it after the last visit
@@ -336,7 +361,9 @@ def seed_simulated_wave(
     pages = [s.id for s in questionnaire.sections]
     responses = []
     for k, i in enumerate(np.flatnonzero(complete).tolist()):
-        started = now - dt.timedelta(days=float(start_days[i]))
+        # the day from the draw's whole part, the time of day (09:00-20:00) from its fraction
+        day, fraction = divmod(float(start_days[i]), 1.0)
+        started = today - dt.timedelta(days=day) + dt.timedelta(hours=9 + 11 * fraction)
         minutes = float(fw["minutes"][i])
         per_page = round(60.0 * minutes / max(len(pages), 1), 1)
         responses.append({
@@ -344,6 +371,7 @@ def seed_simulated_wave(
             "status": ResponseStatus.COMPLETE, "started_at": started,
             "updated_at": started + dt.timedelta(minutes=minutes),
             "completed_at": started + dt.timedelta(minutes=minutes), "mode": "capi",
+            "interviewer_id": interviewers[str(fw["town"][i])],
             "duration_seconds": round(60.0 * minutes),
             "language": "zh-CN", "answers": simulated.records[k],
             "paradata": {"device": {"device": "tablet"}, "synthetic": True,

@@ -52,8 +52,11 @@ def status(name: str) -> str:
     """Fieldwork figures of a wave."""
     figures = fieldwork_status(get_session(), name, max_flagged=FLAGGED_SHOWN)
     town_names, group_names = _code_names()
+    # towns in the questionnaire's order, as on every other page (then any other code)
+    order = {code: i for i, code in enumerate(town_names)}
+    by_town = sorted(figures.by_town, key=lambda r: (order.get(r.key, len(order)), r.key))
     return render_template(
-        "monitor/status.html", s=figures, flags=FLAG_NAMES,
+        "monitor/status.html", s=figures, flags=FLAG_NAMES, by_town=by_town,
         can_review=g.wave_role in DATA_ROLES, town_names=town_names, group_names=group_names,
     )  # fmt: skip
 

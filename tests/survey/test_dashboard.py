@@ -26,7 +26,11 @@ from sampling import svy_proportion
 from survey.analysis import analysis_table
 from survey.dashboard import wait_for_figures
 from survey.demo import seed_simulated_wave
+from survey.models import LOCAL_TIME
 from survey.models import AuditLog
+from survey.models import Invitation
+from survey.models import Response
+from survey.models import User
 from survey.models import WaveStatus
 from survey.monitoring import case_outcomes
 from survey.services import create_user
@@ -228,3 +232,14 @@ def test_simulated_cases_keep_their_simulated_outcome(session: Session) -> None:
     got = {c.household_id: c.disposition for c in case_outcomes(session, get_wave(session, "sim"))}
     assert got == expected
     assert "3.11" not in got.values()
+    # each town's cases have its demo interviewer (a disabled account), interviews start
+    # in the daytime (09:00-20:00 Beijing time)
+    rows = session.execute(
+        select(Invitation.town, User.username, User.active, Response.started_at)
+        .join(User, Invitation.interviewer_id == User.id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+    ).all()
+    assert len(rows) == len(expected)
+    assert all(name == f"demo-{town}" and not active for town, name, active, _ in rows)
+    hours = [at.astimezone(LOCAL_TIME).hour for *_, at in rows if at is not None]
+    assert hours and all(9 <= h < 20 for h in hours)
