@@ -213,6 +213,9 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
     (formula: :mod:`reports.capacity_round`)."""
     units = summary.units
     missing = [u for u in units if u.first_submitted is None]
+    sent = [u for u in units if u.first_submitted is not None]
+    accepted = [u for u in sent if u.status == "accepted"]
+    pending = [u for u in sent if u.status == "submitted"]
     sep = "、" if r.lang == "zh-CN" else ", "
     names = (
         r.t(
@@ -229,11 +232,17 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
                 round=summary.name,
                 due=r.date(summary.due),
                 n=len(units),
+                # the units split once by when they submitted (on time, late, not), and the
+                # submitted once by review (accepted, waiting, returned): each adds up
                 on_time=sum(1 for u in units if u.on_time),
                 late=sum(1 for u in units if u.on_time is False),
-                returned=sum(1 for u in units if u.returns and u.status == "accepted"),
-                pending=sum(1 for u in units if u.status == "submitted"),
                 missing=len(missing),
+                submitted=len(sent),
+                accepted=len(accepted),
+                returned=sum(1 for u in accepted if u.returns),
+                pending=len(pending),
+                # returned for correction (or being corrected): the rest of the submitted
+                back=len(sent) - len(accepted) - len(pending),
                 names=names,
             )
         )

@@ -14,9 +14,13 @@ Monitoring and Evaluation System*, step 3: targets with interim milestones):
 
 and an indicator is **achieved** when ``value >= target``, **on track** when
 ``value - baseline >= tolerance * (expected - baseline)`` (tolerance 0.9 by
-default, ``on_track_tolerance`` in the YAML), **off track** otherwise and
-**no data** without a report. Annual indicators (events a year) compare the
-current calendar year's total with ``target * (share of the year elapsed)``.
+default, ``on_track_tolerance`` in the YAML) before its deadline, **off track**
+otherwise (on and after the deadline, whatever falls short of the target: the
+tolerance allows for the pace of work towards a deadline, not for missing it)
+and **no data** without a report. Annual indicators (events a year) compare the
+current calendar year's total with ``target * (share of the year elapsed)``,
+the year's deadline being 31 December. A deadline counts as reached on its own
+day (the evaluation date is read as the end of that day).
 
 How reported values add up depends on the indicator's ``kind``:
 
@@ -725,7 +729,9 @@ def evaluate_capacity(
         if ind.kind is IndicatorKind.ANNUAL:
             rows = [r for r in rows if r.date.year == as_of.year]
             year_start = dt.date(as_of.year, 1, 1)
-            share = _elapsed_share(year_start, dt.date(as_of.year + 1, 1, 1), as_of)
+            # the year's deadline is 31 December: on it the whole target is due (with
+            # 1 January of the next year as the end, 31 December was 364/365 = 99.7%)
+            share = _elapsed_share(year_start, dt.date(as_of.year, 12, 31), as_of)
             expected = ind.target * share
             base = 0.0
         else:
@@ -740,7 +746,7 @@ def evaluate_capacity(
             last = max(r.date for r in rows)
             if value >= ind.target:
                 status = ProgressStatus.ACHIEVED
-            elif value - base >= plan.tolerance * (expected - base):
+            elif share < 1.0 and value - base >= plan.tolerance * (expected - base):
                 status = ProgressStatus.ON_TRACK
             else:
                 status = ProgressStatus.OFF_TRACK

@@ -170,7 +170,8 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
         )
         left = len(towns) - len(ranked)
         if left:
-            text += lab.t("finding_towns_left_out", k=left)
+            text += lab.t("finding_towns_left_out", k=left,
+                          cv=f"{100 * data.rules.reliability.max_cv:g}")  # fmt: skip
         out.append(text)
     if data.capacity is not None:
         off = [

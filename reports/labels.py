@@ -172,6 +172,21 @@ class Labels:
         level = self.questionnaire.scoring.level(code)
         return level.label.get(self.lang) if level is not None else code
 
+    def level_band(self, code: str) -> str:
+        """The total scores of a level, from the questionnaire's cuts: 85分及以上,
+        70分至不足85分, 不足55分 (a level reaches from its minimum to the next one's)."""
+        levels = sorted(self.questionnaire.scoring.levels, key=lambda lv: lv.minimum)
+        at = next((i for i, lv in enumerate(levels) if lv.code == code), None)
+        if at is None:
+            return ""
+        low = levels[at].minimum
+        high = levels[at + 1].minimum if at + 1 < len(levels) else None
+        if high is None:
+            return self.t("level_band_top", low=f"{low:g}")
+        if low <= 0:
+            return self.t("level_band_bottom", high=f"{high:g}")
+        return self.t("level_band", low=f"{low:g}", high=f"{high:g}")
+
     def dimension_label(self, dim_id: str) -> str:
         dim = self.questionnaire.scoring.dimension(dim_id)
         return dim.label.get(self.lang) if dim is not None else dim_id

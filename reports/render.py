@@ -323,14 +323,16 @@ class Renderer(Labels):
         rate: str = "col_rate",
         scale_pct: bool = True,
         source: str | None = None,
+        notes: Sequence[str] = (),
     ) -> list[Flowable]:
-        """n, estimate, CI, CV, deff and notes for labelled rows, as a numbered table."""
+        """n, estimate, CI, CV, deff and notes for labelled rows, as a numbered table;
+        ``notes``: a text per row put first in its notes cell (e.g. a level's scores)."""
         head = [first] + [
             self.t(h, level=self.level_pct)
             for h in ("col_n", rate, "col_ci", "col_cv", "col_deff", "col_flags")
         ]
         body = []
-        for label, row in rows:
+        for k, (label, row) in enumerate(rows):
             if scale_pct:
                 est, ci = self.rate_text(row), ci_text(row.ci_low, row.ci_high)
             else:
@@ -346,7 +348,9 @@ class Renderer(Labels):
                     DASH if hidden else ci,
                     DASH if hidden else pct(row.cv),
                     DASH if hidden else num(row.deff),
-                    self.flag_text(row),
+                    self.t("list_sep").join(
+                        t for t in (notes[k] if k < len(notes) else "", self.flag_text(row)) if t
+                    ),
                 ]
             )
         widths = [104, 44, 48, 68, 50, 46, 93]

@@ -92,7 +92,13 @@ def overall(data: ReportData, r: Renderer, number: int) -> Flowables:
         )
     )
     out.append(r.h2(1, r.t("sec_levels")))
-    out.append(r.p(r.t("levels_intro")))
+    bands = "、".join(r.level_band(row.key) for row in data.levels.rows) if r.lang == "zh-CN" else (
+        ", ".join(r.level_band(row.key) for row in data.levels.rows))  # fmt: skip
+    literate = r.questionnaire.scoring.level(r.questionnaire.scoring.literate_level)
+    out.append(r.p(r.t("levels_intro", n=len(data.levels.rows), bands=bands,
+                       cut=f"{literate.minimum:g}" if literate else "",
+                       name=r.level_label(literate.code) if literate else "",
+                       band=r.level_band(literate.code) if literate else "")))  # fmt: skip
     seg_labels = [r.level_label(row.key) for row in data.levels.rows]
     rows = []
     for g, bd in data.levels_by_group.items():
@@ -102,7 +108,9 @@ def overall(data: ReportData, r: Renderer, number: int) -> Flowables:
     chart = stacked_chart(rows, seg_labels, font=r.font, width=PORTRAIT_WIDTH, suppressed_note=note)
     out.append(r.figure(chart, r.t("fig_levels")))
     labelled = [(r.level_label(row.key), row) for row in data.levels.rows]
-    out += r.domain_table(r.t("tab_levels"), labelled, first=r.t("col_level"), rate="col_share")
+    # each level's scores in its notes: the row of the literate band is not the literate share
+    out += r.domain_table(r.t("tab_levels"), labelled, first=r.t("col_level"), rate="col_share",
+                          notes=[r.level_band(row.key) for row in data.levels.rows])  # fmt: skip
     out.append(r.h2(2, r.t("sec_dimensions")))
     out.append(r.p(r.t("dimensions_intro")))
     dims = list(data.dimensions.items())
@@ -250,13 +258,15 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
             continue
         cv = math.sqrt(sae.mse[i]) / sae.estimate[i] if sae.estimate[i] > 0 else math.nan
         model_ci = ci_text(sae.ci_low[i], sae.ci_high[i])
+        # the same rule as the direct estimates': a CV above the limit is marked
+        mark = r.t("unreliable_mark") if cv > data.rules.reliability.max_cv else ""
         rows.append(
             [
                 label,
                 f"{row.n:,}",
                 r.rate_text(row),
                 direct_ci,
-                pct(sae.estimate[i]),
+                pct(sae.estimate[i]) + mark,
                 model_ci,
                 pct(cv),
                 num(sae.gamma[i]),

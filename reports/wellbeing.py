@@ -62,6 +62,11 @@ DEFAULT_MIN_CELL = 3
 #: an estimate on fewer degrees of freedom is marked unreliable: NCHS Data Presentation
 #: Standards for Proportions (Parker et al. 2017, Vital Health Stat 2(175)) flag df < 8
 MIN_DF = 8
+#: an interval this wide (or wider) is not shown: it says nothing a reader could use. NCHS
+#: Data Presentation Standards for Proportions (Parker et al. 2017) do not present an
+#: estimate whose interval is 30 percentage points wide or more; here the estimate stays,
+#: marked, and its interval is left out
+MAX_CI_WIDTH = 0.30
 FLAG_CATEGORIES = ("1", "0")
 
 

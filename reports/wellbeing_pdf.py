@@ -35,6 +35,7 @@ from reports.pdf import contents
 from reports.pdf import render_document
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
+from reports.wellbeing import MAX_CI_WIDTH
 from reports.wellbeing import ShareCell
 from reports.wellbeing import ShareRow
 from reports.wellbeing import ShareTable
@@ -91,7 +92,9 @@ class _Page:
         return DASH if cell.suppressed else pct(cell.estimate) + self.mark(cell)
 
     def interval(self, cell: ShareCell) -> str:
-        return DASH if cell.suppressed else ci_text(cell.ci_low, cell.ci_high)
+        if cell.suppressed or not cell.ci_high - cell.ci_low < MAX_CI_WIDTH:
+            return DASH  # hidden, or too wide to say anything (MAX_CI_WIDTH)
+        return ci_text(cell.ci_low, cell.ci_high)
 
 
 def report_title(data: WellbeingData, lang: str) -> str:
@@ -195,9 +198,11 @@ def _share_table(page: _Page, table: ShareTable, title: str, bands: list[str]) -
         for cell in row.cells:
             if cell.suppressed:
                 cells.append(DASH)
-            else:  # the share, its interval on a second line
-                cells.append([r.p(page.share(cell), "cellr"),
-                              r.p(f"({page.interval(cell)})", "cellr")])  # fmt: skip
+            else:  # the share, its interval on a second line (none when too wide)
+                interval = page.interval(cell)
+                if interval != DASH:
+                    interval = f"（{interval}）" if r.lang == "zh-CN" else f"({interval})"
+                cells.append([r.p(page.share(cell), "cellr"), r.p(interval, "cellr")])
         rows.append(cells)
     k = len(bands)
     widths = [88.0, 42.0] + [(PORTRAIT_WIDTH - 130.0) / k] * k

@@ -101,8 +101,9 @@ STRINGS: dict[str, dict[str, str]] = {
         # -- the report chapter (reports/appendix.capacity_round) and the capacity index
         "cap_round_intro": (
             "本章数据直接取自“{round}”填报轮次中经市科协审核通过的报送（截止日期{due}）。应报送单位"
-            "{n}个：按时提交{on_time}个，逾期提交{late}个，经退回更正后通过{returned}个，待审核"
-            "{pending}个，未报送{missing}个{names}。待审核和未通过的数据不计入。"
+            "{n}个：按时提交{on_time}个，逾期提交{late}个，未报送{missing}个{names}。已提交的{submitted}"
+            "个单位中，审核通过{accepted}个（其中{returned}个经退回更正后通过），待审核{pending}个，"
+            "退回待重报{back}个。待审核和未通过的数据不计入。"
         ),
         "cap_round_missing_names": "（{names}）",
         "tab_cap_units": "各单位报送情况（{round}）",
@@ -238,9 +239,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cap_round_intro": (
             "The figures of this chapter are the submissions of the round \u201c{round}\u201d "
             "(due {due}) accepted by the Association. Of {n} reporting units, {on_time} submitted "
-            "on time, {late} late, {returned} were accepted after being returned for correction, "
-            "{pending} wait for review and {missing} have not reported{names}. Figures waiting "
-            "for review or not accepted are not counted."
+            "on time, {late} late and {missing} have not reported{names}. Of the {submitted} that "
+            "submitted, {accepted} were accepted ({returned} of them after being returned for "
+            "correction), {pending} wait for review and {back} were returned and not yet sent "
+            "again. Figures waiting for review or not accepted are not counted."
         ),
         "cap_round_missing_names": " ({names})",
         "tab_cap_units": "Reporting by unit ({round})",

@@ -189,9 +189,12 @@ _ZH: dict[str, str] = {
         "时请注意；标“†”的估计不可靠，仅供参考，第（二）节给出更稳定的模型估计。"
     ),
     "levels_intro": (
-        "按总分将受访者分为四个水平（≥85分、70–84分、55–69分、55分以下）。具备科学素质的比例 = "
-        "高阶水平 + 具备水平。"
+        "按总分将受访者分为{n}个水平（{bands}）。具备科学素质的比例是总分{cut}分及以上者的比例，"
+        "即“{name}”及更高水平之和；图表中“{name}”一档只是其中{band}的部分（分数段见表中“说明”）。"
     ),
+    "level_band_top": "{low}分及以上",
+    "level_band": "{low}分至不足{high}分",
+    "level_band_bottom": "不足{high}分",
     "dimensions_intro": (
         "各维度平均得分占该维度满分的百分比（知识满分40分，方法、精神、应用各20分）。"
     ),
@@ -205,8 +208,8 @@ _ZH: dict[str, str] = {
     ),
     "capacity_intro": (
         "能力建设指标按{date}各责任单位报送的数据评估。应完成进度按计划期内线性推进计算（图中黑"
-        "色竖线）；完成量低于应完成进度的{tol}%视为进度滞后；未报送的指标显示为“未报送”，不计为"
-        "0。"
+        "色竖线）；完成量低于应完成进度的{tol}%视为进度滞后，到期（应完成100%）仍未达到目标的"
+        "也视为进度滞后；未报送的指标显示为“未报送”，不计为0。"
     ),
     "capacity_none": "未提供能力建设指标数据。",
     "trend_none": "只有本轮调查的数据。",
@@ -237,7 +240,10 @@ _ZH: dict[str, str] = {
         "调整后比值比（OR）来自加权logistic回归，控制了{controls}：在这些条件相同的人中，"
         "OR大于1表示选择该项的人具备科学素质的几率更高，区间不含1表示差异显著。"
     ),
-    "factors_adjusted_test": "该题整体检验（Wald F）：F = {f}，自由度 {df1} 和 {df2}，{p}。",
+    "factors_adjusted_test": (
+        "该题整体检验（Wald F）：F = {f}，自由度 {df1} 和 {df2}，{p}。分母自由度是设计自由度"
+        "减去模型的系数个数再加1（与R的svyglm相同），所以小于附录一所列的设计自由度。"
+    ),
     "factors_not_fitted": (
         "该题的logistic回归无法拟合（有的选项人数过少或全部具备/不具备），未给出OR。"
     ),
@@ -450,7 +456,8 @@ _ZH: dict[str, str] = {
         "分点，{p}）。"
     ),
     "finding_towns_left_out": (
-        "另有{k}个镇街样本较少、直接估计不可靠，未参与比较（其模型估计见第三章）。"
+        "另有{k}个镇街的直接估计不可靠（样本少，或比例低而变异系数大于{cv}%），未参与比较"
+        "（其模型估计见第三章）。"
     ),
     "finding_capacity_gaps": "另有{missing}项本期未报送数据、{stale}项数据已超过半年未更新。",
     "recommendations": "建议",
@@ -512,7 +519,8 @@ _ZH: dict[str, str] = {
     "fig_factor": "{item}：各选项的选择比例",
     "tab_factor": "{item}：选择比例及选择者的科学素质",
     "capacity_as_of_note": (
-        "注意：能力建设指标按{date}的报送数据评估，早于报告日期（{report}）；其后报送的数据未计入。"
+        "注意：能力建设指标统计到{date}（各单位报送截至该日的数字），早于报告日期（{report}）；"
+        "该日以后发生的数字未计入。"
     ),
     "fig_capacity": "能力建设指标完成进度（截至{date}）",
     "tab_capacity": "能力建设指标完成情况",
@@ -663,7 +671,10 @@ _ZH: dict[str, str] = {
     "mh_flag_row": "{flag}",
     "mh_cover_sample": "有效匿名答卷{n}份，来自{units}个单位",
     "mh_source": "资料来源：{survey}（{wave}）",
-    "mh_marks": "。注：† 估计不稳定，仅供参考；“—”为保护个人不予显示（规则见附录）。",
+    "mh_marks": (
+        "。注：† 估计不稳定，仅供参考；“—”为保护个人不予显示（规则见附录），或区间宽于30个百分点、"
+        "不宜引用而不显示区间。"
+    ),
     "mh_by": "按{domain}分",
     "mh_dom_unit_type": "单位类型",
     "mh_dom_rank_band": "职务职级",
@@ -948,9 +959,14 @@ _EN: dict[str, str] = {
         "e unreliable; section (2) gives the model estimates."
     ),
     "levels_intro": (
-        "Respondents by level of their total score (>=85, 70-84, 55-69, below 55). The literate"
-        " share = advanced + literate."
+        "Respondents by level of their total score ({n} levels: {bands}). The literate share is "
+        "the share scoring {cut} and over: '{name}' and the levels above it; the band '{name}' "
+        "in the chart and the table is only the part from {band} (the table's notes give each "
+        "level's scores)."
     ),
+    "level_band_top": "{low} and over",
+    "level_band": "{low} to under {high}",
+    "level_band_bottom": "under {high}",
     "dimensions_intro": (
         "Mean dimension score as a percentage of the dimension's maximum (knowledge 40 points; "
         "methods, spirit and application 20 each)."
@@ -967,8 +983,8 @@ _EN: dict[str, str] = {
     "capacity_intro": (
         "The capacity indicators are evaluated on the units' reports up to {date}. Expected pro"
         "gress is linear over the plan period (black tick); an indicator below {tol}% of its ex"
-        "pected progress is off track; indicators without a report show 'not reported', never 0"
-        "."
+        "pected progress is off track, and so is one short of its target at its deadline "
+        "(100% expected); indicators without a report show 'not reported', never 0."
     ),
     "capacity_none": "No capacity-indicator data were provided.",
     "trend_none": "Only the current wave is available.",
@@ -1001,7 +1017,8 @@ _EN: dict[str, str] = {
         "being literate for those choosing the option; an interval excluding 1 is significant."
     ),
     "factors_adjusted_test": "Test of the item as a whole (Wald F): F = {f} on {df1} and {df2} "
-    "df, {p}.",
+    "df, {p}. The denominator df is the design df less the model's coefficients plus one (as "
+    "in R's svyglm), so it is below the design df of Appendix 1.",
     "factors_not_fitted": "The logistic regression could not be fitted for this item (an option "
     "with too few people, or all or none literate); no odds ratios are shown.",
     "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
@@ -1237,8 +1254,8 @@ _EN: dict[str, str] = {
         "{urban}: {urban_rate}; {rural}: {rural_rate}; the gap ({diff} pp, {p}) is not significant."
     ),
     "finding_towns_left_out": (
-        " {k} towns/streets have unreliable direct estimates and are not compared (model estima"
-        "tes in chapter 3)."
+        " {k} towns/streets have unreliable direct estimates (a small sample, or a low share "
+        "with a CV above {cv}%) and are not compared (model estimates in chapter 3)."
     ),
     "finding_capacity_gaps": (
         " {missing} have no report this period and {stale} have not been updated for over half "
@@ -1313,8 +1330,8 @@ _EN: dict[str, str] = {
     "fig_factor": "{item}: share choosing each option",
     "tab_factor": "{item}: shares and literacy of those choosing",
     "capacity_as_of_note": (
-        "Note: the capacity indicators are evaluated on {date}, before the report date ({report"
-        "}); later reports are not counted."
+        "Note: the capacity indicators count up to {date} (units report their figures as of that "
+        "day), before the report date ({report}); what happened after that day is not counted."
     ),
     "fig_capacity": "Progress of the capacity indicators (on {date})",
     "tab_capacity": "Capacity indicators",
@@ -1494,7 +1511,8 @@ _EN: dict[str, str] = {
     "mh_cover_sample": "{n} valid anonymous questionnaires from {units} units",
     "mh_source": "Source: {survey} ({wave})",
     "mh_marks": '. † unstable estimate, for reference only; "—" not shown, to protect individuals '
-    "(rules in the appendix).",
+    "(rules in the appendix), or an interval 30 percentage points wide or more, too wide to "
+    "quote.",
     "mh_by": "by {domain}",
     "mh_dom_unit_type": "unit type",
     "mh_dom_rank_band": "rank",

@@ -113,10 +113,19 @@ def test_annual_and_achieved_and_no_data():
     on = dt.date(2023, 7, 1)
     got = {p.indicator.id: p for p in evaluate_capacity(plan, rows, on)}
     assert got["events"].value == 110
-    assert got["events"].expected == pytest.approx(100 * (on - dt.date(2023, 1, 1)).days / 365)
+    # the year's deadline is 31 December: 181 of its 364 days have passed on 1 July
+    assert got["events"].expected == pytest.approx(100 * 181 / 364)
     assert got["events"].status is ProgressStatus.ACHIEVED
     assert got["trained"].status is ProgressStatus.ACHIEVED
     assert got["bases"].status is ProgressStatus.NO_DATA and got["bases"].value is None
+    # on 31 December the whole year's target is due (not 364/365 of it), and 95 of 100
+    # events then is short of it: off track, the tolerance being for progress on the way
+    rows = parse_capacity_values("indicator,value,date,unit\nevents,95,2023-06-30,A\n", plan)
+    last_day = {p.indicator.id: p for p in evaluate_capacity(plan, rows, dt.date(2023, 12, 31))}
+    assert last_day["events"].expected_share == 1.0
+    assert last_day["events"].status is ProgressStatus.OFF_TRACK
+    before = {p.indicator.id: p for p in evaluate_capacity(plan, rows, dt.date(2023, 12, 1))}
+    assert before["events"].status is ProgressStatus.ON_TRACK  # 95 >= 0.9 x 100 x 334/364
 
 
 @pytest.mark.parametrize(

@@ -210,3 +210,22 @@ def test_kesu_report_wave_errors_are_clean(monkeypatch, tmp_path):
     assert "cannot load wave 'nope'" in result.output and "Traceback" not in result.output
     both = CliRunner().invoke(main, ["report", "-o", str(tmp_path / "x.pdf")])
     assert both.exit_code == 2 and "either JOB_FILE or --wave" in both.output
+
+
+def test_the_reporting_rounds_counts_add_up_and_the_youth_monitoring_was_held(demo_dir):
+    """The capacity chapter splits the units once by when they submitted and the submitted
+    once by review, so that each count adds up; the youth monitoring, whose results the
+    youth chapter shows, is reported as held, not as missing."""
+    text = "".join(p.extract_text() for p in PdfReader(demo_dir / "report.pdf").pages)
+    text = re.sub(r"\s+", "", text)
+    m = re.search(r"应报送单位(\d+)个：按时提交(\d+)个，逾期提交(\d+)个，未报送(\d+)个", text)
+    assert m is not None, "the units' sentence"
+    n, on_time, late, missing = map(int, m.groups())
+    assert n == on_time + late + missing
+    m = re.search(r"已提交的(\d+)个单位中，审核通过(\d+)个（其中(\d+)个经退回更正后通过），"
+                  r"待审核(\d+)个，退回待重报(\d+)个", text)  # fmt: skip
+    assert m is not None, "the review's sentence"
+    submitted, accepted, returned, pending, back = map(int, m.groups())
+    assert submitted == on_time + late == accepted + pending + back and returned <= accepted
+    row = re.search(r"青少年科学素质监测（每年开展一次）[^\n]{0,40}", text)
+    assert row is not None and "未报送" not in row.group(0)
