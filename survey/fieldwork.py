@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -374,6 +375,9 @@ def record_attempt(
     if len(note) > 200:
         raise BadRequestError("a note has at most 200 characters", param="note",
                               ui="err_note_long", ui_params={"max": 200})  # fmt: skip
+    if looks_like_contact(note):
+        raise BadRequestError("a note must not hold a phone or ID number", param="note",
+                              ui="err_note_personal")  # fmt: skip
     begin_write(session)
     inv = own_case(session, user, invitation_id)
     attempt = ContactAttempt(
@@ -397,6 +401,22 @@ class MemberInput:
     birthday: str = ""
 
 
+#: seven digits or more in a row (spaces, '-' and '+' between them allowed): a phone number
+#: (8 digits fixed, 11 mobile) or an ID number, which interviewers' notes must not hold
+_CONTACT_NUMBER = re.compile(r"\d(?:[\s+-]*\d){6,}")
+
+
+def looks_like_contact(text: str) -> bool:
+    """Whether ``text`` holds a phone or ID number (the interviewer's notes and nicknames
+    are kept with the case; the survey collects no contact details).
+
+    Example:
+        >>> looks_like_contact("下午再来"), looks_like_contact("电话 138-0000-1234")
+        (False, True)
+    """
+    return _CONTACT_NUMBER.search(text) is not None
+
+
 def parse_roster(form: Mapping[str, Sequence[str]]) -> list[MemberInput]:
     """Roster lines from form lists ``label``, ``sex``, ``age``, ``birthday`` (blank lines
     skipped). Raises BadRequestError naming the line and field."""
@@ -409,7 +429,7 @@ def parse_roster(form: Mapping[str, Sequence[str]]) -> list[MemberInput]:
         if not label and not age_text:
             continue
         where, line = f"roster line {i + 1}", {"line": i + 1}
-        if not label or len(label) > 16:
+        if not label or len(label) > 16 or looks_like_contact(label):
             raise BadRequestError(
                 f"{where}: a nickname or initials (1-16 characters)", param=f"label.{i}",
                 ui="err_roster_label", ui_params=line,

@@ -188,7 +188,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_report_no_data": "这一轮调查还没有完成的问卷，暂时不能生成PDF报告。"
         "有完成的问卷后再下载。",
         "err_export_format": "没有“{fmt}”这种导出格式，请从下面的列表中选择。",
-        "err_roster_label": "第 {line} 行：请填写称呼或姓名首字母（1-16 个字）。",
+        "err_roster_label": "第 {line} 行：请填写称呼或姓名首字母（1-16 个字，不要写电话号码）。",
         "err_roster_sex": "第 {line} 行：请选择性别。",
         "err_roster_age": "第 {line} 行：年龄“{value}”不对，应为 0 到 120 之间的整数。",
         "err_roster_empty": "请先填写家庭成员。",
@@ -333,7 +333,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_report_no_data": "This wave has no complete response yet, so there is no PDF "
         "report to make. Download it once responses are complete.",
         "err_export_format": 'There is no export format "{fmt}"; choose one from the list below.',
-        "err_roster_label": "Line {line}: enter a nickname or initials (1-16 characters).",
+        "err_roster_label": "Line {line}: enter a nickname or initials (1-16 characters, no phone "
+        "number).",
         "err_roster_sex": "Line {line}: choose the sex.",
         "err_roster_age": 'Line {line}: the age "{value}" is wrong; enter a whole number '
         "from 0 to 120.",

@@ -228,6 +228,11 @@ def test_contact_outcomes_give_final_dispositions_and_rates(field: Field) -> Non
         and 'aria-invalid="true" aria-describedby="attempt-error"' in page
     )
     assert field.count(ContactAttempt) == before
+    # a phone number in the note is refused (the survey keeps no contact details)
+    r = ivy.post(f"/field/cases/{a}/attempt", data={"disposition": "2.24",
+                                                    "note": "户主电话 138 0000 1234"})  # fmt: skip
+    assert r.status_code == 400 and "不能写电话号码" in r.data.decode()
+    assert field.count(ContactAttempt) == before
     # the list starts on "choose", not on an outcome a tap would record
     assert (
         '<option value="" selected>请选择这次访问的结果</option>'

@@ -333,6 +333,11 @@ def test_roster_errors_are_shown_on_the_case_page_with_the_input_kept(
     html = r.data.decode()
     assert r.status_code == 400 and "第 2 行：年龄“200”不对" in html
     assert 'value="爸爸"' in html and 'value="200"' in html
+    # a phone number for a nickname is refused; the selection asks before it is final
+    r = ivy.post(f"/field/cases/{case_id}/roster",
+                 data={"label": ["13800001234"], "sex": ["1"], "age": ["45"]})  # fmt: skip
+    assert r.status_code == 400 and "不要写电话号码" in r.data.decode()
+    assert "选出被访者后不能再改" in r.data.decode()  # the button's confirmation
     r = ivy.post(
         f"/field/cases/{case_id}/roster", data={"label": ["宝宝"], "sex": ["1"], "age": ["5"]}
     )
