@@ -3,9 +3,9 @@
 Rounds 2021-2024 were reported and accepted on time; in the 2025 round (due 2026-01-31)
 two units report late (市文化和广电旅游体育局, 佛堂镇), two are returned once with a
 reason and accepted after correcting (市人力社保局, 市科技局), one submission still waits
-for review (市委老干部局) and one unit has not reported (稠城街道); 市教育局 leaves its
-science events blank with a note (the schools' counts are not in yet: missing, never 0).
-It reports the youth monitoring as held: the report's youth chapter presents its results.
+for review (市委老干部局) and one unit has not reported (稠城街道: its figures are missing,
+never 0). 市教育局 reports the youth monitoring as held, as the report's youth chapter
+presents its results (it once left it blank, "results not out yet", beside that chapter).
 ``kesu demo`` writes these rounds to a file the report reads; ``make run`` stores them
 through the web survey's services (``survey/capacity/demo.py``).
 """
@@ -101,8 +101,6 @@ def demo_rounds(plan: CapacityPlan) -> tuple[RoundRecord, ...]:
                     )
                 )
                 continue
-            if unit == "jyj":  # missing, with the reason (never entered as 0)
-                values["kepu_events"] = EnteredValue(None, "各校科普活动场次尚未汇总，汇总后补报")
             first, reason, accepted = EVENTS_2025.get(unit, ("2026-01-18", "", True))
             if first is None:
                 continue
