@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,19 @@ def _date(value: str | None, field: str) -> datetime | None:
     return typed if typed.tzinfo is not None else typed.replace(tzinfo=LOCAL_TIME)
 
 
+def _wave_dates(form: Mapping[str, str], errors: dict[str, str]) -> dict[str, datetime | None]:
+    """The wave's typed opening and closing times (:func:`_date`); a bad one is added to
+    ``errors`` beside its field (the new-wave and the edit form)."""
+    dates: dict[str, datetime | None] = {}
+    for key in ("opens_at", "closes_at"):
+        try:
+            dates[key] = _date(form.get(key), key)
+        except SurveyError as exc:
+            dates[key] = None
+            errors[key] = exc.page_text()
+    return dates
+
+
 def _typed_time(value: datetime | None) -> str:
     """A stored time as a ``datetime-local`` field shows it: Beijing time, to the minute."""
     return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M") if value else ""
@@ -259,12 +273,7 @@ def new_wave() -> Any:
         errors["survey_year"] = ui_text("err_survey_year")
     if not form.getlist("modes"):  # none ticked: said, not taken for "web"
         errors["modes"] = ui_text("err_wave_modes")
-    dates: dict[str, datetime | None] = {}
-    for key in ("opens_at", "closes_at"):
-        try:
-            dates[key] = _date(form.get(key), key)
-        except SurveyError as exc:
-            errors[key] = exc.page_text()
+    dates = _wave_dates(form, errors)
     if errors:
         page = render_template("admin/new_wave.html", bundled=bundled, errors=errors, form=kept)
         return page, 400
@@ -674,12 +683,7 @@ def edit_wave(name: str) -> Any:
     year = form.get("survey_year", "").strip()
     if not (year.isdecimal() and len(year) == 4):
         errors["survey_year"] = ui_text("err_survey_year")
-    dates: dict[str, datetime | None] = {}
-    for key in ("opens_at", "closes_at"):
-        try:
-            dates[key] = _date(form.get(key), key)
-        except SurveyError as exc:
-            errors[key] = exc.page_text()
+    dates = _wave_dates(form, errors)
     if errors:
         return _edit_page(name, errors, form, 400)
     edit = WaveEdit(
