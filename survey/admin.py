@@ -447,8 +447,9 @@ def invite(name: str) -> Any:
         town = resolve_town(questionnaire_of(wave_row.questionnaire_version), form["town"])
         if town is None:
             errors["invite.town"] = ui_text("err_town", value=form["town"][:40])
-    # a stratum or village of an imported sample is one of the sample's: a typed name that
-    # is not would make a design variable of its own in the weights
+    # a stratum or village of an imported sample (its rows have household ids) is one of
+    # the sample's: a typed name that is not would make a design variable of its own in the
+    # weights. A wave without an imported sample takes any.
     for key, column in (("stratum", Invitation.stratum), ("psu", Invitation.psu)):
         value = form.get(key, "").strip()
         form[key] = value
@@ -456,7 +457,8 @@ def invite(name: str) -> Any:
             errors[f"invite.{key}"] = ui_text("err_text_long", max=64)
             continue
         known = {str(v) for v in db.scalars(select(column).where(
-            Invitation.wave_id == wave_row.id, column.is_not(None)).distinct())}  # fmt: skip
+            Invitation.wave_id == wave_row.id, Invitation.household_id.is_not(None),
+            column.is_not(None)).distinct())}  # fmt: skip
         if value and known and value not in known:
             shown = "、".join(sorted(known)[:8]) + ("…" if len(known) > 8 else "")
             errors[f"invite.{key}"] = ui_text(f"err_invite_{key}", value=value[:40], known=shown)

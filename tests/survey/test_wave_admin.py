@@ -457,3 +457,11 @@ def test_each_team_member_has_a_remove_button_that_asks_first(
                    data={"username": "bob", "confirm": "1", "action": "remove"})  # fmt: skip
     assert r.status_code == 303
     assert "<td>bob</td>" not in admin.get(f"/admin/waves/{wave}?tab=team").data.decode()
+
+
+def test_a_wave_without_an_imported_sample_takes_any_stratum(
+    admin: FlaskClient, session: Session, yiwu: str
+) -> None:
+    for stratum in ("城区", "农村"):  # the second is not refused for not being the first
+        r = admin.post(f"/admin/waves/{yiwu}/invite", data={"count": "1", "stratum": stratum})
+        assert r.status_code == 303, stratum
