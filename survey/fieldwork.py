@@ -404,6 +404,8 @@ class MemberInput:
 #: seven digits or more in a row (spaces, '-' and '+' between them allowed): a phone number
 #: (8 digits fixed, 11 mobile) or an ID number, which interviewers' notes must not hold
 _CONTACT_NUMBER = re.compile(r"\d(?:[\s+-]*\d){6,}")
+#: a date (2026-12-07, 2026/12/07), which a note may hold: taken out before the search
+_DATE = re.compile(r"\b\d{4}[-/]\d{1,2}[-/]\d{1,2}\b")
 
 
 def looks_like_contact(text: str) -> bool:
@@ -413,8 +415,10 @@ def looks_like_contact(text: str) -> bool:
     Example:
         >>> looks_like_contact("下午再来"), looks_like_contact("电话 138-0000-1234")
         (False, True)
+        >>> looks_like_contact("约 2026-12-08 10:00 再访")  # a date and a time are no number
+        False
     """
-    return _CONTACT_NUMBER.search(text) is not None
+    return _CONTACT_NUMBER.search(_DATE.sub(" ", text)) is not None
 
 
 def parse_roster(form: Mapping[str, Sequence[str]]) -> list[MemberInput]:
