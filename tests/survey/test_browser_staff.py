@@ -280,7 +280,10 @@ def test_an_interviewer_on_a_tablet_sees_names_and_roster_errors_in_place(
     page.get_by_label("称呼或缩写 1").fill("爸爸")
     page.get_by_label("性别 1").select_option("1")
     page.get_by_label("年龄 1").fill("200")
+    asked: list[str] = []  # the selection is final: the button asks first
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     console.submit(page.get_by_role("button", name="选择被访者"))
+    assert asked and "选出被访者后不能再改" in asked[0]
     assert "第 1 行：年龄“200”不对" in page.locator("#roster-error").inner_text()
     assert page.get_by_label("年龄 1").input_value() == "200"
     assert page.get_by_label("称呼或缩写 1").input_value() == "爸爸"
