@@ -49,6 +49,25 @@ logger = logging.getLogger(__name__)
 MAX_FINDINGS = 6
 
 
+def _uncertain_extremes(lab: Labels, ranked: list[tuple[str, DomainRow]]) -> str:
+    """The sentence saying which named extreme (lowest, highest of ``ranked``, in order of
+    their estimates) is uncertain: its interval overlaps the next one's ('' when neither).
+    Overlapping intervals do not prove equal rates, but then the order is not shown either."""
+    if len(ranked) < 3:
+        return ""
+    (low, lr), (second_low, sl) = ranked[0], ranked[1]
+    (high, hr), (second_high, sh) = ranked[-1], ranked[-2]
+    close = []
+    if sl.ci_low <= lr.ci_high:
+        close.append(lab.t("finding_close_pair", a=low, b=second_low))
+    if sh.ci_high >= hr.ci_low:
+        close.append(lab.t("finding_close_pair", a=high, b=second_high))
+    if not close:
+        return ""
+    return lab.t("finding_order_uncertain", pairs=lab.t("list_sep").join(close),
+                 level=lab.level_pct)  # fmt: skip
+
+
 def _rate(lab: Labels, row: DomainRow) -> str:
     """``15.0%（95%置信区间13.6%–16.5%）`` in the language of ``lab``."""
     return lab.t(
@@ -131,6 +150,7 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
         text = lab.t(
             "finding_groups", high=high, high_rate=_rate(lab, hr), low=low, low_rate=_rate(lab, lr)
         )
+        text += _uncertain_extremes(lab, ranked)
         left = len(groups) - len(ranked)
         if left:
             text += lab.t("finding_left_out", k=left)
@@ -168,6 +188,7 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
             low=low,
             low_rate=_rate(lab, lr),
         )
+        text += _uncertain_extremes(lab, ranked)
         left = len(towns) - len(ranked)
         if left:
             text += lab.t("finding_towns_left_out", k=left,
