@@ -64,7 +64,7 @@ def _uncertain_extremes(lab: Labels, ranked: list[tuple[str, DomainRow]]) -> str
         close.append(lab.t("finding_close_pair", a=high, b=second_high))
     if not close:
         return ""
-    return lab.t("finding_order_uncertain", pairs=lab.t("list_sep").join(close),
+    return lab.t("finding_order_uncertain", pairs=lab.t("finding_pair_sep").join(close),
                  level=lab.level_pct)  # fmt: skip
 
 

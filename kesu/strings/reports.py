@@ -50,7 +50,8 @@ _ZH: dict[str, str] = {
         "在估计可靠的{k}个镇街中，{high}最高，为{high_rate}；{low}最低，为{low_rate}。"
     ),
     "finding_close_pair": "{a}与{b}",
-    "finding_order_uncertain": "其中{pairs}的{level}%置信区间重叠，谁高谁低并不确定。",
+    "finding_pair_sep": "，以及",
+    "finding_order_uncertain": "其中{pairs}，{level}%置信区间相互重叠，谁高谁低并不确定。",
     "finding_capacity": "{n}项能力建设指标中有{k}项进度滞后：{names}。",
     "finding_capacity_ok": "{n}项能力建设指标均按计划推进或已完成。",
     "finding_suppressed": "有 {k} 个分组样本量不足 {m} 人，数值未予显示。",
@@ -796,6 +797,7 @@ _EN: dict[str, str] = {
         "and {low} lowest, {low_rate}."
     ),
     "finding_close_pair": "{a} and {b}",
+    "finding_pair_sep": "; and of ",
     "finding_order_uncertain": " The {level}% intervals of {pairs} overlap: which is higher "
     "is not certain.",
     "finding_capacity": "{k} of {n} capacity indicators are off track: {names}.",

@@ -26,7 +26,7 @@ def test_overlapping_extremes_are_said_uncertain_and_separate_ones_are_not() -> 
         ("领导干部和公务员", _row("c", 0.27, 0.30, 0.33)),
     ]
     text = _uncertain_extremes(lab, ranked)
-    assert text == "其中老年人与农民的95%置信区间重叠，谁高谁低并不确定。"
+    assert text == "其中老年人与农民，95%置信区间相互重叠，谁高谁低并不确定。"
     apart = [ranked[0], ranked[2], ranked[4]]  # 0.04-0.09, 0.06-0.11 overlap; 0.27-0.33 not
     assert "领导干部" not in _uncertain_extremes(lab, apart)
     assert _uncertain_extremes(lab, ranked[:2]) == ""  # two: nothing between to compare
