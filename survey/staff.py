@@ -60,6 +60,7 @@ from survey.i18n import current_language
 from survey.i18n import ui_label
 from survey.i18n import ui_text
 from survey.invitations import INVITATION_STATUSES
+from survey.invitations import REMINDED_MODES
 from survey.invitations import list_invitations
 from survey.invitations import mark_listed_sent
 from survey.invitations import remind_all
@@ -289,6 +290,7 @@ def invitations(name: str) -> Any:
         "staff/invitations.html", name=name, page=page, rows=rows, status=status,
         counts=status_counts(db, g.wave), statuses=INVITATION_STATUSES, example=example,
         args=args, secrets=_pop_once(), towns=towns, town=town, household=household,
+        reminded_modes=REMINDED_MODES,
     )  # fmt: skip
 
 

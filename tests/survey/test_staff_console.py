@@ -449,7 +449,12 @@ def test_invitation_transitions_resend_and_reminders(field: Field) -> None:
         as_text=True
     )
     assert s.scalar(select(Invitation.reminders).where(Invitation.token == capi)) == 0
+    capi_id = s.scalar(select(Invitation.id).where(Invitation.token == capi))
     s.rollback()
+    # nor is a face-to-face case offered "resend" in the list (its interviewer visits it)
+    html = admin.get("/admin/waves/w1/invitations?per=200").get_data(as_text=True)
+    assert f"/invitations/{capi_id}/resend" not in html
+    assert f"/invitations/{e_id}/resend" in html  # a web invitation not completed is
     # the list: town names, one time column (when the status was reached), filters by town
     # and by a part of the household id
     html = admin.get("/admin/waves/w1/invitations?town=fotang").get_data(as_text=True)
