@@ -32,6 +32,7 @@ from survey.errors import BadRequestError
 from survey.errors import NotFoundError
 from survey.errors import SurveyError
 from survey.fieldwork import ATTEMPT_CODES
+from survey.fieldwork import RosterProblems
 from survey.fieldwork import assignments as list_assignments
 from survey.fieldwork import case_view
 from survey.fieldwork import parse_roster
@@ -96,7 +97,7 @@ def _case_page(
     case_id: int,
     *,
     roster_error: str | None = None,
-    roster_param: str = "",
+    roster_params: tuple[str, ...] = (),
     roster_form: dict[str, list[str]] | None = None,
     attempt_error: str | None = None,
     attempt_param: str = "",
@@ -114,7 +115,7 @@ def _case_page(
         "capi/case.html", v=view, codes=codes, rows=range(rows), town=towns.get(
             (view.invitation.wave.name, view.invitation.town or ""), view.invitation.town or ""
         ), village=village_of(view.invitation.attributes), roster_error=roster_error,
-        roster_line=_line_of(roster_param), kept=kept, attempt_error=attempt_error,
+        roster_lines={_line_of(p) for p in roster_params}, kept=kept, attempt_error=attempt_error,
         attempt_param=attempt_param, attempt_form=attempt_form or {},
     )  # fmt: skip
     response = make_response(html, status)
@@ -155,7 +156,9 @@ def roster(case_id: int) -> Any:
             raise
         get_session().rollback()
         kept = {k: [v[:16] for v in form.get(k, [])] for k in ("label", "sex", "age", "birthday")}
-        return _case_page(case_id, roster_error=exc.page_text(), roster_param=exc.param or "",
+        problems = exc.problems if isinstance(exc, RosterProblems) else [exc]
+        return _case_page(case_id, roster_error=exc.page_text(),
+                          roster_params=tuple(p.param or "" for p in problems),
                           roster_form=kept, status=exc.status)  # fmt: skip
     flash(ui_text("flash_selected", label=chosen.selected, eligible=chosen.eligible))
     return redirect(url_for("capi.case", case_id=case_id), code=303)

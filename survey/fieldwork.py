@@ -421,34 +421,57 @@ def looks_like_contact(text: str) -> bool:
     return _CONTACT_NUMBER.search(_DATE.sub(" ", text)) is not None
 
 
+class RosterProblems(BadRequestError):
+    """The problems of several roster lines, said at once (:func:`parse_roster`):
+    ``problems`` one per line, in order; ``param`` is the first one's."""
+
+    def __init__(self, problems: list[BadRequestError]) -> None:
+        first = problems[0]
+        super().__init__("; ".join(p.message for p in problems), param=first.param,
+                         ui=first.ui, ui_params=first.ui_params)  # fmt: skip
+        self.problems = problems
+
+    def page_text(self) -> str:
+        from survey.i18n import ui_text
+
+        return ui_text("list_sep").join(p.page_text() for p in self.problems)
+
+
 def parse_roster(form: Mapping[str, Sequence[str]]) -> list[MemberInput]:
     """Roster lines from form lists ``label``, ``sex``, ``age``, ``birthday`` (blank lines
-    skipped). Raises BadRequestError naming the line and field."""
+    skipped). Raises BadRequestError naming the line and field, the first problem of
+    every line at once (:class:`RosterProblems` when there are several)."""
     labels, sexes = form.get("label", []), form.get("sex", [])
     ages, birthdays = form.get("age", []), form.get("birthday", [])
     out = []
+    problems: list[BadRequestError] = []
     for i, label in enumerate(labels[:MAX_ROSTER]):
         label = label.strip()
         age_text = ages[i].strip() if i < len(ages) else ""
         if not label and not age_text:
             continue
         where, line = f"roster line {i + 1}", {"line": i + 1}
+        sex = sexes[i] if i < len(sexes) else ""
         if not label or len(label) > 16 or looks_like_contact(label):
-            raise BadRequestError(
+            problems.append(BadRequestError(
                 f"{where}: a nickname or initials (1-16 characters)", param=f"label.{i}",
                 ui="err_roster_label", ui_params=line,
-            )  # fmt: skip
-        sex = sexes[i] if i < len(sexes) else ""
-        if sex not in ("1", "2"):
-            raise BadRequestError(f"{where}: choose the sex", param=f"sex.{i}",
-                                  ui="err_roster_sex", ui_params=line)  # fmt: skip
-        if not age_text.isdecimal() or not 0 <= int(age_text) <= 120:
-            raise BadRequestError(
+            ))  # fmt: skip
+        elif sex not in ("1", "2"):
+            problems.append(BadRequestError(f"{where}: choose the sex", param=f"sex.{i}",
+                                            ui="err_roster_sex", ui_params=line))  # fmt: skip
+        elif not age_text.isdecimal() or not 0 <= int(age_text) <= 120:
+            problems.append(BadRequestError(
                 f"{where}: age is a whole number 0-120", param=f"age.{i}",
                 ui="err_roster_age", ui_params={**line, "value": age_text[:8]},
-            )  # fmt: skip
-        birthday = birthdays[i].strip() if i < len(birthdays) else ""
-        out.append(MemberInput(label, sex, int(age_text), birthday))
+            ))  # fmt: skip
+        else:
+            birthday = birthdays[i].strip() if i < len(birthdays) else ""
+            out.append(MemberInput(label, sex, int(age_text), birthday))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise RosterProblems(problems)
     if not out:
         raise BadRequestError("list the household members first", param="roster",
                               ui="err_roster_empty")  # fmt: skip

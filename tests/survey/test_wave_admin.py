@@ -333,6 +333,12 @@ def test_roster_errors_are_shown_on_the_case_page_with_the_input_kept(
     html = r.data.decode()
     assert r.status_code == 400 and "第 2 行：年龄“200”不对" in html
     assert 'value="爸爸"' in html and 'value="200"' in html
+    # every line's problem at once: "abc" on line 1 and 150 on line 2, both rows marked
+    two = {"label": ["爸爸", "妈妈"], "sex": ["1", "2"], "age": ["abc", "150"]}
+    r = ivy.post(f"/field/cases/{case_id}/roster", data=two)
+    html = r.data.decode()
+    assert r.status_code == 400 and "第 1 行：年龄“abc”不对" in html
+    assert "第 2 行：年龄“150”不对" in html and html.count('class="row-error"') == 2
     # a phone number for a nickname is refused; the selection asks before it is final
     r = ivy.post(f"/field/cases/{case_id}/roster",
                  data={"label": ["13800001234"], "sex": ["1"], "age": ["45"]})  # fmt: skip
