@@ -16,6 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from kesu.i18n import tr
+from scoring.items import NO_ANSWER
 from scoring.items import ItemAnalysis
 from scoring.items import ItemFlag
 
@@ -135,8 +136,8 @@ def item_analysis_flowables(
             _num(row["alpha_if_deleted"]),
             para(sep.join(lab(_FLAG_KEYS[f]) for f in analysis.flags[j]), "cell"),
         ]
-        if with_options:
-            cells.append(para(row["options"], "cell"))
+        if with_options:  # the no-answer share named in words, not as its code "(none)"
+            cells.append(para(row["options"].replace(NO_ANSWER, lab("items_no_answer")), "cell"))
         data.append(cells)
     widths = [32, 80, 28, 38, 50, 50, 44, 54] + ([384] if with_options else [])
     table = Table(data, colWidths=widths, repeatRows=1)

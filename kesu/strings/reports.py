@@ -373,7 +373,8 @@ _ZH: dict[str, str] = {
     "m_left_no_design": "无抽样设计的邀请链接{n}份",
     "m_left_incomplete_design": "入样概率不全的样本户{n}份",
     "m_rejected": (
-        "经复核判为无效（rejected = 1）并剔除的问卷{k}份，不参与估计，在无回答调整中按未应答处理。"
+        "经复核判为无效（复核结论为“拒绝”）并剔除的问卷{k}份，不参与估计，在无回答调整中按未应答"
+        "处理。"
     ),
     "m_fingerprint": "数据与版本",
     "m_fingerprint_text": (
@@ -568,9 +569,7 @@ _ZH: dict[str, str] = {
     ),
     "m_margins_text": "下表用最终权数重新计算各校准变量的加权总数：最大相对误差为{worst}%。",
     "tab_margins": "校准变量：人口总数、最终权数的加权总数及来源",
-    "margins_source": (
-        "资料来源：{sources}。注：加权总数和相对误差用最终权数（weighted.csv中的weight列）计算。"
-    ),
+    "margins_source": ("资料来源：{sources}。注：加权总数和相对误差用每位受访者的最终权数计算。"),
     "source_of": "{name}——{source}",
     "col_calvar": "校准变量",
     "col_category": "类别",
@@ -645,6 +644,7 @@ _ZH: dict[str, str] = {
     "items_col_alpha_if_deleted": "删题后α",
     "items_col_flags": "标记",
     "items_col_options": "选项分布（*为正确答案）",
+    "items_no_answer": "未答",
     "item_flag_too_easy": "过易",
     "item_flag_too_hard": "过难",
     "item_flag_not_discriminating": "区分度低",
@@ -1171,8 +1171,8 @@ _EN: dict[str, str] = {
     "m_left_no_design": "invitations without a sample design: {n}",
     "m_left_incomplete_design": "sampled cases with incomplete selection probabilities: {n}",
     "m_rejected": (
-        "{k} interview(s) judged invalid on review (rejected = 1) were excluded from the estima"
-        "tes and treated as nonrespondents in the nonresponse adjustment. "
+        "{k} interview(s) judged invalid on review (rejected) were excluded from the estimates "
+        "and treated as nonrespondents in the nonresponse adjustment. "
     ),
     "m_fingerprint": "Data and versions",
     "m_fingerprint_text": (
@@ -1394,8 +1394,7 @@ _EN: dict[str, str] = {
         "Calibration margins: population totals, weighted totals of the final weights, sources"
     ),
     "margins_source": (
-        "Sources: {sources}. Note: weighted totals and errors from the final weights (column we"
-        "ight of weighted.csv)."
+        "Sources: {sources}. Note: weighted totals and errors from each respondent's final weight."
     ),
     "source_of": "{name}: {source}",
     "col_calvar": "Variable",
@@ -1486,6 +1485,7 @@ _EN: dict[str, str] = {
     "items_col_alpha_if_deleted": "Alpha if deleted",
     "items_col_flags": "Flags",
     "items_col_options": "Options (* = key)",
+    "items_no_answer": "no answer",
     "item_flag_too_easy": "too easy",
     "item_flag_too_hard": "too hard",
     "item_flag_not_discriminating": "not discriminating",
