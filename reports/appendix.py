@@ -10,6 +10,7 @@ from reports.capacity import ProgressStatus
 from reports.capacity_round import RoundSummary
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
+from reports.fonts import font_display_name
 from reports.items_page import item_analysis_flowables
 from reports.labels import signed
 from reports.model import ReportData
@@ -482,7 +483,9 @@ def methods(data: ReportData, r: Renderer, number: int) -> Flowables:
     elif not r.fonts.serif_found:
         out.append(r.p(r.t("m_font_no_serif", font=r.fonts.body), "small"))
     else:
-        out.append(r.p(r.t("m_font", body=r.fonts.body, heading=r.fonts.heading), "small"))
+        body = font_display_name(r.fonts.body, r.lang)
+        heading = font_display_name(r.fonts.heading, r.lang)
+        out.append(r.p(r.t("m_font", body=body, heading=heading), "small"))
     return out
 
 

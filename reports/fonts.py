@@ -53,6 +53,37 @@ LATIN_CANDIDATES: tuple[Path, ...] = (
 )
 #: reportlab's built-in (not embedded) simplified-Chinese CID font
 FALLBACK_CID_FONT = "STSong-Light"
+#: the published names of the candidates' fonts, by file stem: (Chinese, Latin)
+FONT_NAMES: dict[str, tuple[str, str]] = {
+    "uming": ("文鼎PL细上海宋", "AR PL UMing"),
+    "gbsn00lp": ("文鼎PL简报宋", "AR PL SungtiL GB"),
+    "wqy-zenhei": ("文泉驿正黑", "WenQuanYi Zen Hei"),
+    "wqy-microhei": ("文泉驿微米黑", "WenQuanYi Micro Hei"),
+    "simsun": ("宋体", "SimSun"),
+    "simhei": ("黑体", "SimHei"),
+    "songti": ("宋体-简", "Songti SC"),
+    "stheiti light": ("华文黑体", "STHeiti"),
+}
+
+
+def font_display_name(registered: str, lang: str = "zh-CN") -> str:
+    """The published name of a font registered by :func:`register_cjk_font` (``kesu-`` and
+    the file's stem): 文鼎PL细上海宋（AR PL UMing）, in English the Latin name alone; else the
+    registered name without ``kesu-``.
+
+    Example:
+        >>> font_display_name("kesu-uming"), font_display_name("kesu-uming", "en")
+        ('文鼎PL细上海宋（AR PL UMing）', 'AR PL UMing')
+        >>> font_display_name("STSong-Light")
+        'STSong-Light'
+    """
+    stem = registered.removeprefix("kesu-")
+    if stem not in FONT_NAMES:
+        return stem
+    chinese, latin = FONT_NAMES[stem]
+    return f"{chinese}（{latin}）" if lang == "zh-CN" else latin
+
+
 #: what to install on Debian for the embedded fonts (said in warnings)
 DEBIAN_PACKAGES = "fonts-arphic-uming fonts-wqy-zenhei"
 

@@ -382,7 +382,7 @@ _ZH: dict[str, str] = {
         "；报告日期 {date}。"
     ),
     "m_font": (
-        "字体：正文{body}（宋体类），标题{heading}（黑体类），均已嵌入PDF，在任何设备上显示相同。"
+        "字体：正文为宋体类的{body}，标题为黑体类的{heading}，均已嵌入PDF，在任何设备上显示相同。"
     ),
     "m_font_fallback": (
         "字体：未找到可嵌入的TrueType中文字体，使用了reportlab自带的CID字体{font}；该字体未嵌入"
