@@ -282,13 +282,16 @@ def _unanswered_invitation(session: Session, wave_id: int) -> str | None:
 
 
 def _demo_interviewers(session: Session, towns: list[str]) -> dict[str, int]:
-    """The id of each town's demo interviewer (``demo-<town>``, made disabled when new)."""
+    """The id of each town's demo interviewer (``demo-<town>``, made disabled when new).
+    The new accounts share one hash of a random password nobody is given: scrypt costs
+    about 0.1 s, once rather than once per town."""
     out: dict[str, int] = {}
+    unusable = ""
     for town in sorted(set(towns)):
         name = f"demo-{town}"[:64]
         user = session.scalars(select(User).where(User.username == name)).one_or_none()
         if user is None:
-            unusable = generate_password_hash(secrets.token_urlsafe(24))  # never handed out
+            unusable = unusable or generate_password_hash(secrets.token_urlsafe(24))
             user = User(username=name, role="interviewer", active=False, password_hash=unusable)
             session.add(user)
             session.flush()
