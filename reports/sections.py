@@ -92,8 +92,7 @@ def overall(data: ReportData, r: Renderer, number: int) -> Flowables:
         )
     )
     out.append(r.h2(1, r.t("sec_levels")))
-    bands = "、".join(r.level_band(row.key) for row in data.levels.rows) if r.lang == "zh-CN" else (
-        ", ".join(r.level_band(row.key) for row in data.levels.rows))  # fmt: skip
+    bands = r.t("list_sep").join(r.level_band(row.key) for row in data.levels.rows)
     literate = r.questionnaire.scoring.level(r.questionnaire.scoring.literate_level)
     out.append(r.p(r.t("levels_intro", n=len(data.levels.rows), bands=bands,
                        cut=f"{literate.minimum:g}" if literate else "",
