@@ -54,6 +54,7 @@ from survey.models import now_utc
 from survey.quality import DEFAULT_SPEEDER_SHARE
 from survey.quality import DEFAULT_STRAIGHTLINE_MIN_ROWS
 from survey.services import audit
+from survey.services import completed_invitations
 from survey.services import get_wave
 from survey.services import questionnaire_of
 from survey.services import wave_is_open
@@ -221,10 +222,9 @@ def assign(
 
         user = get_user(session, username)
         user_id = user.id
-    completed = select(Response.invitation_id).where(
-        Response.wave_id == wave.id, Response.status == ResponseStatus.COMPLETE
+    stmt = update(Invitation).where(
+        Invitation.wave_id == wave.id, Invitation.id.not_in(completed_invitations(wave.id))
     )
-    stmt = update(Invitation).where(Invitation.wave_id == wave.id, Invitation.id.not_in(completed))
     if household_ids:
         stmt = stmt.where(Invitation.household_id.in_(list(household_ids)))
     if town is not None:

@@ -36,12 +36,11 @@ from survey.csvsafe import SpreadsheetWriter
 from survey.db import begin_write
 from survey.errors import BadRequestError
 from survey.models import Invitation
-from survey.models import Response
-from survey.models import ResponseStatus
 from survey.models import User
 from survey.models import WaveMember
 from survey.services import MODES
 from survey.services import audit
+from survey.services import completed_invitations
 from survey.services import get_wave
 from survey.services import new_token
 from survey.services import questionnaire_of
@@ -359,10 +358,7 @@ def invitation_links(
     if town is not None:
         stmt = stmt.where(Invitation.town == town)
     if not_completed:
-        completed = select(Response.invitation_id).where(
-            Response.wave_id == wave.id, Response.status == ResponseStatus.COMPLETE
-        )
-        stmt = stmt.where(Invitation.id.not_in(completed))
+        stmt = stmt.where(Invitation.id.not_in(completed_invitations(wave.id)))
     base = base_url.rstrip("/")
     return [
         InvitationLink(

@@ -19,6 +19,7 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -129,6 +130,14 @@ def is_anonymous(q: Questionnaire, settings: dict[str, Any] | None) -> bool:
 def wave_is_anonymous(wave: Wave) -> bool:
     """Whether ``wave`` is anonymous (:func:`is_anonymous`)."""
     return is_anonymous(questionnaire_of(wave.questionnaire_version), wave.settings)
+
+
+def completed_invitations(wave_id: int) -> Select[int]:
+    """The ids of a wave's invitations whose response is complete (a subquery: what an
+    assignment leaves alone and a QR sheet leaves out)."""
+    return select(Response.invitation_id).where(
+        Response.wave_id == wave_id, Response.status == ResponseStatus.COMPLETE
+    )
 
 
 def refuse_if_anonymous(wave: Wave, what: str) -> None:
