@@ -575,16 +575,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_to": "开始日期（止）",
         "browse_apply": "筛选",
         "browse_clear": "清除筛选",
-        "browse_times_note": "时间均为北京时间；日期筛选按答卷开始作答的日期。",
         "times_note": "时间均为北京时间。",
         "times_note_anonymous": (
             "匿名调查：为保护作答者，开始、更新和完成时间只记日期（按世界协调时 UTC），"
             "不记几点几分；其他时间为北京时间。"
         ),
-        "browse_times_note_anonymous": (
-            "匿名调查：为保护作答者，开始、更新和完成时间只记日期（按世界协调时 UTC），"
-            "不记几点几分；其他时间为北京时间。日期筛选按答卷开始作答的日期。"
-        ),
+        "browse_date_filter_note": "日期筛选按答卷开始作答的日期。",
         "browse_download": "下载筛选结果：",
         "browse_download_filtered": "（只含符合当前筛选条件的 {count} 份答卷，文件名注明筛选条件）",
         "browse_none": "没有符合条件的记录。",
@@ -1391,19 +1387,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "browse_to": "Started until",
         "browse_apply": "Filter",
         "browse_clear": "Clear filters",
-        "browse_times_note": (
-            "Times are Beijing time; the date filter is on the day a response was started."
-        ),
         "times_note": "Times are Beijing time.",
         "times_note_anonymous": (
             "Anonymous survey: to protect respondents, the start, update and completion are kept "
             "as a day only (in UTC), not a time of day; other times are Beijing time."
         ),
-        "browse_times_note_anonymous": (
-            "Anonymous survey: to protect respondents, the start, update and completion are kept "
-            "as a day only (in UTC), not a time of day; other times are Beijing time. The date "
-            "filter is on the day a response was started."
-        ),
+        "browse_date_filter_note": " The date filter is on the day a response was started.",
         "browse_download": "Download the filtered responses:",
         "browse_download_filtered": (
             "(only the {count} responses passing the filter; the file name states the filter)"
