@@ -10,10 +10,14 @@ How it is fast (issue 15: 300,000 responses at 20,000 rows/s or more) and stays 
 memory:
 
 * rows are read from a server-side cursor (``yield_per``) in batches, as plain columns
-  with the JSON documents as text decoded by orjson (:func:`survey.db.json_loads`);
-* each row is a tuple built in segments (:class:`_RowMaker`): the answers by one ``map``
-  over the answer dict, what repeats across respondents (``age`` and the groups from
-  their inputs, a multiple answer's columns from the chosen codes) computed once;
+  with the JSON documents as text;
+* each JSON document is decoded by msgspec straight into a record of the keys the export
+  reads (:func:`_record_type`): the keys it does not read (a score sheet's per-item
+  right/wrong, say) are parsed but never made into objects, and a record's values come
+  out in column order by one ``attrgetter``;
+* each row is a tuple built in segments (:class:`_RowMaker`): the answers by that one
+  ``attrgetter``, what repeats across respondents (``age`` and the groups from their
+  inputs, a multiple answer's columns from the chosen codes) computed once;
 * the writers remember the text (CSV) or the stored value (.sav/.dta,
   :class:`survey.statfiles.RecordPacker`) of each value met, so a row is one more ``map``;
 * an export of :data:`PARALLEL_MIN_ROWS` or more responses is made by one worker process
@@ -31,6 +35,7 @@ CSV is yielded in chunks; ``.sav``/``.dta`` are written to a temporary file in o
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import math
 import os
@@ -46,9 +51,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from typing import BinaryIO
 
+import msgspec
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import String
@@ -70,7 +77,6 @@ from survey.browse import flag_match
 from survey.csvsafe import FORMULA_STARTS
 from survey.csvsafe import spreadsheet_safe
 from survey.db import json_loads
-from survey.db import json_loads_sheet
 from survey.errors import BadRequestError
 from survey.errors import SurveyError
 from survey.fieldwork import wave_settings
@@ -278,7 +284,7 @@ _SELECTED = (
     # status and times as the database's text (PostgreSQL's times in UTC, see
     # _PG_EXPORT_PLAN), not through SQLAlchemy's Enum and UTCDateTime processing nor the
     # driver's datetime (see _utc_text); the JSON documents as their text, decoded below
-    # by orjson (survey.db.json_loads)
+    # into records (_record_type)
     Response.id, type_coerce(Response.status, String), Response.mode,
     cast(Response.started_at, Text), cast(Response.completed_at, Text),
     Response.duration_seconds, Response.language, Response.review, Response.rejected,
@@ -286,8 +292,48 @@ _SELECTED = (
     Response.answers_hash, Invitation.household_id, Invitation.stratum, Invitation.psu,
     Invitation.town, cast(Invitation.attributes, Text), Invitation.disposition, User.username,
 )  # fmt: skip
-_PROBABILITIES = ("prob1", "prob2", "prob3")
 _EMPTY: dict[str, Any] = {}
+
+
+def _record_type(name: str, keys: Sequence[str], types: Sequence[Any] = ()) -> Any:
+    """A msgspec ``Struct`` type that reads the JSON object keys ``keys`` (and skips the
+    others without making objects of them): field ``f<i>`` holds key ``i`` (any key is
+    thus a valid attribute name), of type ``types[i]`` (default: any JSON value), None
+    when the key is absent. Its instances hold plain JSON values (no reference cycles),
+    so the cyclic garbage collector does not track them (``gc=False``)."""
+    kinds = list(types) or [Any] * len(keys)
+    fields = [(f"f{i}", kind, None) for i, kind in enumerate(kinds)]
+    return msgspec.defstruct(name, fields, rename={f"f{i}": k for i, k in enumerate(keys)},
+                             gc=False)  # fmt: skip
+
+
+def _fields_getter(keys: Sequence[str], wanted: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving the values of the keys ``wanted`` of a record of
+    :func:`_record_type` (``keys``) as a tuple, in ``wanted`` order (one C call)."""
+    fields = [f"f{keys.index(k)}" for k in wanted]
+    if not fields:
+        return lambda _record: ()
+    if len(fields) == 1:
+        one = attrgetter(fields[0])
+        return lambda record: (one(record),)
+    return attrgetter(*fields)
+
+
+class _RecordDecoder:
+    """JSON text -> a record of :func:`_record_type` (None for JSON ``null``), with the
+    values :func:`json.loads` gives: a text msgspec refuses (``NaN``, ``1e400``, a lone
+    surrogate escape: see :func:`survey.db.json_loads`) is read by :func:`json.loads` and
+    converted."""
+
+    def __init__(self, record: Any) -> None:
+        self.type = record | None
+        self.decode = msgspec.json.Decoder(self.type).decode
+
+    def __call__(self, text: str | bytes) -> Any:
+        try:
+            return self.decode(text)
+        except msgspec.DecodeError:
+            return msgspec.convert(json.loads(text), self.type)
 
 
 #: a stored time's text in UTC: SQLite's (``2025-05-01 08:00:00.000000``, as
@@ -382,16 +428,43 @@ class _RowMaker:
         self.blank_literacy = (None,) * len(literacy_names)
         flag_names = [f"quality_{f}" for f in FLAG_NAMES] + ["quality_flags"]
         self.blank_flags = (None,) * len(flag_names)
+        # the records the JSON documents are decoded into: the answers the columns, the
+        # derived variables and the quality flags read; the design values; the scores
+        rules = self.flag_rules
+        self.flag_inputs = tuple(dict.fromkeys(
+            [var for var, _ in rules.attention] + [row for grid in rules.grids for row in grid]
+        ))  # fmt: skip
+        keys = list(dict.fromkeys([*self.answer_keys, *self.derive_inputs, *self.flag_inputs]))
+        answers_type = _record_type("Answers", keys)
+        self.read_answers, self.no_answers = _RecordDecoder(answers_type), answers_type()
+        self.answer_values = _fields_getter(keys, self.answer_keys)
+        self.derive_values = _fields_getter(keys, self.derive_inputs)
+        self.flag_values = _fields_getter(keys, self.flag_inputs)
+        design_type = _record_type("Design", DESIGN_NUMERIC)
+        self.read_design, self.no_design = _RecordDecoder(design_type), design_type()
+        self.design_values = _fields_getter(DESIGN_NUMERIC, DESIGN_NUMERIC)
+        items_type = _record_type("ItemScores", self.scored_ids)
+        dimensions_type = _record_type("DimensionScores", self.dimension_ids)
+        self.read_sheet = _RecordDecoder(msgspec.defstruct("Sheet", [
+            ("content_hash", Any, None), ("items", items_type | None, None),
+            ("dimensions", dimensions_type | None, None), ("total", Any, None),
+            ("level", Any, None), ("literate", Any, None), ("scales", Any, None),
+            ("flags", Any, None),
+        ], gc=False))  # fmt: skip
+        self.item_scores = _fields_getter(self.scored_ids, self.scored_ids)
+        self.dimension_scores = _fields_getter(self.dimension_ids, self.dimension_ids)
+        self.blank_items = (None,) * len(self.scored_ids)
+        self.blank_dimensions = (None,) * len(self.dimension_ids)
         tail = ["review", "rejected", "questionnaire_hash"]
         built = [*head, *(c.name for c in answer_cols), *derived_names, *literacy_names,
                  *scale_names, *flag_names, *tail]  # fmt: skip
         if built != names:  # pragma: no cover - a column added to the plan but not here
             raise AssertionError(f"export row segments differ from the plan: {built} != {names}")
 
-    def derived(self, get: Callable[[str], Any], answers: dict[str, Any]) -> tuple[
-            tuple[Any, ...], tuple[Any, ...]]:  # fmt: skip
-        """(``age`` and group flags of a complete response, the same of another)."""
-        key: tuple[Any, ...] = tuple(map(get, self.derive_inputs))
+    def derived(self, answers: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """(``age`` and group flags of a complete response, the same of another), from its
+        record of answers (:attr:`read_answers`)."""
+        key: tuple[Any, ...] = self.derive_values(answers)
         try:
             found = self.derived_memo.get(key)
         except TypeError:  # a list (multiple answer) among the inputs: as a tuple
@@ -401,8 +474,8 @@ class _RowMaker:
             except TypeError:  # an unhashable answer (not one kesu stores): not kept
                 key, found = (), None
         if found is None:
-            env = self.q.environment({k: answers[k] for k in self.derive_inputs if k in answers},
-                                     self.year)  # fmt: skip
+            given = zip(self.derive_inputs, self.derive_values(answers), strict=True)
+            env = self.q.environment({k: v for k, v in given if v is not None}, self.year)
             age = env.get("age")
             ages = ((age if isinstance(age, int | float) else None),) if self.with_age else ()
             flags = tuple(int(bool(g.rule.test(env))) for g in self.q.groups)
@@ -412,20 +485,23 @@ class _RowMaker:
         return found
 
     def scores(self, sheet: Any) -> tuple[Any, ...]:
-        """The literacy and scale columns from a stored score sheet (blank when the sheet
-        is missing or was computed for another version of the questionnaire)."""
-        if not sheet or sheet.get("content_hash") != self.content_hash:
+        """The literacy and scale columns from a stored score sheet's record
+        (:attr:`read_sheet`; blank when the sheet is missing or was computed for another
+        version of the questionnaire)."""
+        if sheet is None or sheet.content_hash != self.content_hash:
             return self.blank_scores  # not scored yet (kesu wave rescore)
-        if "total" in sheet and self.scored_ids:
-            items, dims = sheet.get("items") or _EMPTY, sheet.get("dimensions") or _EMPTY
-            literacy = (*map(items.get, self.scored_ids), *map(dims.get, self.dimension_ids),
-                        sheet.get("total"), sheet.get("level"),
-                        int(bool(sheet.get("literate"))))  # fmt: skip
+        items, dims = sheet.items, sheet.dimensions
+        if self.scored_ids and (sheet.total is not None or items is not None):
+            literacy = (
+                *(self.blank_items if items is None else self.item_scores(items)),
+                *(self.blank_dimensions if dims is None else self.dimension_scores(dims)),
+                sheet.total, sheet.level, int(bool(sheet.literate)),
+            )  # fmt: skip
         else:
             literacy = self.blank_literacy
         if not self.scale_plan:
             return literacy
-        scales, flags = sheet.get("scales") or _EMPTY, sheet.get("flags") or _EMPTY
+        scales, flags = sheet.scales or _EMPTY, sheet.flags or _EMPTY
         out: list[Any] = list(literacy)
         for scale_id, band, flag_ids in self.scale_plan:
             result = scales.get(scale_id) or _EMPTY
@@ -435,9 +511,10 @@ class _RowMaker:
             out.extend(map(flags.get, flag_ids))
         return tuple(out)
 
-    def answers(self, get: Callable[[str], Any]) -> list[Any]:
-        """The answer columns; a multiple answer as its ';'-joined codes and one 0/1 per option."""
-        values = list(map(get, self.answer_keys))
+    def answers(self, answers: Any) -> list[Any]:
+        """The answer columns of a record of answers (:attr:`read_answers`); a multiple
+        answer as its ';'-joined codes and one 0/1 per option."""
+        values = list(self.answer_values(answers))
         for start, stop, codes, memo in self.multiple:
             given = values[start]
             if type(given) is list:
@@ -536,6 +613,9 @@ def export_batches(
     wave_name, year, q_hash = wave.name, wave.survey_year, q.content_hash
     threshold = maker.threshold
     rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
+    read_answers, no_answers, read_sheet = maker.read_answers, maker.no_answers, maker.read_sheet
+    read_design, no_design, design_values = maker.read_design, maker.no_design, maker.design_values
+    flag_inputs, flag_values = maker.flag_inputs, maker.flag_values
     statuses = {s.value: s for s in ResponseStatus}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -547,27 +627,26 @@ def export_batches(
         for (rid, status, mode, started, completed, seconds, language, review, rejected,
              answers, sheet, device, digest, hh, stratum, psu, town, attrs, explicit,
              username) in chunk:  # fmt: skip
-            answers = (answers and json_loads(answers)) or _EMPTY
-            get = answers.get
-            attrs = (attrs and json_loads(attrs)) or _EMPTY
-            sheet = sheet and json_loads_sheet(sheet)
-            design = list(map(attrs.get, DESIGN_NUMERIC))
-            if design[-1] is None and all(map(attrs.get, _PROBABILITIES)):
-                design[-1] = 1.0 / (attrs["prob1"] * attrs["prob2"] * attrs["prob3"])
+            record = (answers and read_answers(answers)) or no_answers
+            design = list(design_values((attrs and read_design(attrs)) or no_design))
+            if design[-1] is None and all(design[:3]):  # base_weight from prob1..prob3
+                design[-1] = 1.0 / (design[0] * design[1] * design[2])
             status_text, status = status, statuses[status]
             complete = status is complete_status
-            share = None if complete else answered_share(q, dict(answers), year)
+            share = None if complete else answered_share(
+                q, (answers and json_loads(answers)) or {}, year)  # fmt: skip
             disposition = derive_disposition(
                 explicit=explicit, status=status_text, answered_share=share,
                 last_attempt=None, mode=mode, partial_threshold=threshold)  # fmt: skip
-            complete_derived, other_derived = maker.derived(get, answers)
+            complete_derived, other_derived = maker.derived(record)
             if complete:
+                get = dict(zip(flag_inputs, flag_values(record), strict=True)).get
                 flags = rules.flags(get, seconds, device, digest, mode)
                 if flag_filter and not flag_match(flag_filter, dict(zip(FLAG_NAMES, flags,
                                                                          strict=True)),
                                                   review or ""):  # fmt: skip
                     continue
-                tail = (*maker.scores(sheet), *flags, sum(flags))
+                tail = (*maker.scores(sheet and read_sheet(sheet)), *flags, sum(flags))
             else:
                 if flag_filter:
                     continue
@@ -576,7 +655,7 @@ def export_batches(
                 rid, wave_name, hh or "", stratum or "", psu or "", town or "", mode,
                 username or "", *design, disposition, status_text, _utc_text(started),
                 _utc_text(completed), seconds / 60 if seconds is not None else None,
-                language, *maker.answers(get),
+                language, *maker.answers(record),
                 *(complete_derived if complete else other_derived), *tail,
                 review or "", int(bool(rejected)), q_hash,
             ))  # fmt: skip

@@ -1,7 +1,8 @@
 """The export's fast paths (issue 15) against plain per-row references: the CSV writer
 (values remembered across rows and columns), the .sav/.dta record packer (conversions
 remembered per column group), the derived columns remembered by their inputs, the JSON
-columns read by orjson, and large exports made by worker processes."""
+columns read by msgspec (as dicts, and as records of the keys an export reads), and large
+exports made by worker processes."""
 
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ def test_derived_columns_equal_the_questionnaires_own_rules(session: Session) ->
 def test_json_columns_read_as_the_standard_library_reads_them() -> None:
     for text in ('{"a": [1, 2.5, "x"], "b": null, "c": {"d": true}}', "1e400", "NaN",
                  '{"x": Infinity}', "123456789012345678901234567890", '"\\u4e2d"',
-                 "[18446744073709551616, -9223372036854775809, 0.30000000000000004]"):  # fmt: skip
+                 "[18446744073709551616, -9223372036854775809, 0.30000000000000004]",
+                 '"\\ud800"', '{"a": 1, "a": 2}'):  # fmt: skip
         got, want = json_loads(text), json.loads(text)
         assert repr(got) == repr(want), text
 
@@ -275,18 +277,59 @@ def test_times_are_written_in_utc_whatever_the_servers_time_settings(session: Se
         assert row["started_at"].endswith("+00:00")
 
 
-def test_score_sheets_read_as_the_standard_library_reads_them() -> None:
+def test_json_records_hold_what_the_standard_library_reads(session: Session) -> None:
+    """The export decodes each JSON document into a record of the keys it reads
+    (msgspec); every value read from it equals the value of :func:`json.loads`' dict,
+    texts msgspec refuses (NaN, 1e400, a lone surrogate) and JSON null included."""
     from scoring.record import score_records
-    from survey.db import json_loads_sheet
+    from survey.export import DESIGN_NUMERIC
+    from survey.export import _RowMaker
+    from survey.monitoring import quality_context
 
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    rng = np.random.default_rng(5)
-    records = simulate_wave(q, rng, n_psu=28, households_per_psu=1).records
-    for sheet in score_records(q, records):
-        text = json.dumps(sheet)
-        assert repr(json_loads_sheet(text)) == repr(json.loads(text))
-    for text in ('{"total": NaN, "items": {"K01": 2.0}}', '{"x": Infinity}', "[1e400]"):
-        assert repr(json_loads_sheet(text)) == repr(json.loads(text)), text
+    q = _simulated_wave(session, "j", seed=13, households_per_psu=2)
+    plan = export_plan(session, "j")
+    maker = _RowMaker(plan, quality_context(session, plan.wave))
+    session.rollback()
+    from sqlalchemy import select
+
+    from survey.models import Response
+
+    stored = [json.dumps(a) for a in session.scalars(select(Response.answers))]
+    assert len(stored) >= 20
+    edge = ['{"K01": "T", "M02": ["A", "B"], "birth_year": 123456789012345678901234567890, '
+            '"not_an_item": {"a": [1, NaN]}}', '{"K01": "\\ud800", "V1": 1e400}', "null",
+            "{}", '{"sex": null, "V1": "4", "V1": "5"}']  # fmt: skip
+    for text in stored + edge:
+        want = json.loads(text) or {}
+        record = maker.read_answers(text) or maker.no_answers
+        for getter, keys in ((maker.answer_values, maker.answer_keys),
+                             (maker.derive_values, maker.derive_inputs),
+                             (maker.flag_values, maker.flag_inputs)):  # fmt: skip
+            assert repr(getter(record)) == repr(tuple(want.get(k) for k in keys)), text
+    for text in ('{"prob1": 0.1, "prob2": 0.5, "prob3": 1, "x": [1]}', '{"prob1": NaN}',
+                 '{"base_weight": 12345678901234567890123}', "null", "{}"):  # fmt: skip
+        want = json.loads(text) or {}
+        record = maker.read_design(text) or maker.no_design
+        assert repr(maker.design_values(record)) == repr(tuple(map(want.get, DESIGN_NUMERIC)))
+    records = simulate_wave(q, np.random.default_rng(5), n_psu=28, households_per_psu=1).records
+    sheets = [json.dumps(sheet) for sheet in score_records(q, records)]
+    sheets += [json.dumps({"content_hash": q.content_hash, "total": math.nan,
+                           "items": {"K01": 2.0, "X": 1}, "level": "basic"}),
+               json.dumps({"content_hash": q.content_hash, "total": 1e308 * 10}),
+               json.dumps({"content_hash": "another version", "total": 50.0}), "null"]  # fmt: skip
+    for text in sheets:
+        want = json.loads(text)
+        got = maker.scores(maker.read_sheet(text))
+        if want is None or want.get("content_hash") != q.content_hash:
+            assert got == maker.blank_scores
+            continue
+        items, dims = want.get("items") or {}, want.get("dimensions") or {}
+        literacy = (
+            *(items.get(i.id) for i in q.scored_items),
+            *(dims.get(d.id) for d in q.scoring.dimensions),
+            want.get("total"), want.get("level"), int(bool(want.get("literate"))),
+        )  # fmt: skip
+        assert repr(got[: len(literacy)]) == repr(literacy), text
 
 
 def test_a_chunk_holds_only_its_waves_responses_read_in_id_order(session: Session) -> None:
