@@ -430,10 +430,7 @@ class _RowMaker:
         self.blank_flags = (None,) * len(flag_names)
         # the records the JSON documents are decoded into: the answers the columns, the
         # derived variables and the quality flags read; the design values; the scores
-        rules = self.flag_rules
-        self.flag_inputs = tuple(dict.fromkeys(
-            [var for var, _ in rules.attention] + [row for grid in rules.grids for row in grid]
-        ))  # fmt: skip
+        self.flag_inputs = self.flag_rules.inputs
         keys = list(dict.fromkeys([*self.answer_keys, *self.derive_inputs, *self.flag_inputs]))
         answers_type = _record_type("Answers", keys)
         self.read_answers, self.no_answers = _RecordDecoder(answers_type), answers_type()
@@ -615,12 +612,12 @@ def export_batches(
     rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
     read_answers, no_answers, read_sheet = maker.read_answers, maker.no_answers, maker.read_sheet
     read_design, no_design, design_values = maker.read_design, maker.no_design, maker.design_values
-    flag_inputs, flag_values = maker.flag_inputs, maker.flag_values
+    flag_values = maker.flag_values
     statuses = {s.value: s for s in ResponseStatus}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_PG_EXPORT_PLAN)
-    # Core rows on a server-side cursor (no ORM entities); JSON read by orjson (survey.db)
+    # Core rows on a server-side cursor (no ORM entities); JSON decoded into records
     result = connection.execute(stmt)
     while chunk := result.fetchmany(ROWS_PER_QUERY):
         batch: list[tuple[Any, ...]] = []
@@ -640,8 +637,7 @@ def export_batches(
                 last_attempt=None, mode=mode, partial_threshold=threshold)  # fmt: skip
             complete_derived, other_derived = maker.derived(record)
             if complete:
-                get = dict(zip(flag_inputs, flag_values(record), strict=True)).get
-                flags = rules.flags(get, seconds, device, digest, mode)
+                flags = rules.flags_of(flag_values(record), seconds, device, digest, mode)
                 if flag_filter and not flag_match(flag_filter, dict(zip(FLAG_NAMES, flags,
                                                                          strict=True)),
                                                   review or ""):  # fmt: skip

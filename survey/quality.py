@@ -19,6 +19,7 @@ devices and answer patterns) and :func:`flags_for` combines them per response.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -95,9 +96,13 @@ def straightlined(q: Questionnaire, answers: Mapping[str, Any], min_rows: int) -
 
 
 def _attention_failed(checks: tuple[tuple[str, str], ...], get: Callable[[str], Any]) -> bool:
-    for var, expected in checks:
-        given = get(var)
-        if given is not None and given != expected:
+    return _differs([get(var) for var, _ in checks], [expected for _, expected in checks])
+
+
+def _differs(given: Sequence[Any], expected: Sequence[str]) -> bool:
+    """Whether an answered attention check (not None) differs from its expected code."""
+    for value, code in zip(given, expected, strict=True):
+        if value is not None and value != code:
             return True
     return False
 
@@ -108,12 +113,16 @@ def _long_grids(grids: tuple[tuple[str, ...], ...], min_rows: int) -> tuple[tupl
 
 def _straightlined(grids: tuple[tuple[str, ...], ...], get: Callable[[str], Any]) -> bool:
     for rows in grids:
-        given = tuple(map(get, rows))
-        first = given[0]
-        # every row the same non-empty code (a value equal to a str is a str)
-        if isinstance(first, str) and first and given.count(first) == len(given):
+        if _one_code(tuple(map(get, rows))):
             return True
     return False
+
+
+def _one_code(given: Sequence[Any]) -> bool:
+    """Whether every row of a grid has the same non-empty code (a value equal to a str
+    is a str)."""
+    first = given[0]
+    return isinstance(first, str) and bool(first) and given.count(first) == len(given)
 
 
 def answers_hash(q: Questionnaire, answers: Mapping[str, Any]) -> str:
@@ -159,12 +168,22 @@ class WaveQuality:
 class FlagRules:
     """The flag rules of one questionnaire and one wave's facts, prepared once: the
     attention checks' variables and expected codes, and the grids long enough to count
-    as straightlined. :func:`flags_for` and the exports (row after row) both use them."""
+    as straightlined. :func:`flags_for` and the exports (row after row) both use them.
+
+    The answers the rules read are :attr:`inputs` (the attention checks' variables, then
+    each long grid's rows); :meth:`flags_of` takes their values in that order, so that an
+    export hands over one tuple it took from its record of answers in one call."""
 
     def __init__(self, q: Questionnaire, context: WaveQuality) -> None:
         attention, grids = _checks(q)
         self.attention = attention
         self.grids = _long_grids(grids, context.straightline_min_rows)
+        self.inputs: tuple[str, ...] = (*(var for var, _ in attention),
+                                        *(row for rows in self.grids for row in rows))  # fmt: skip
+        self.expected = tuple(code for _, code in attention)
+        starts = list(itertools.accumulate((len(rows) for rows in self.grids),
+                                           initial=len(attention)))  # fmt: skip
+        self.grid_slices = tuple(slice(a, b) for a, b in itertools.pairwise(starts))
         self.speeder_seconds = (context.speeder_seconds
                                 if math.isfinite(context.speeder_seconds) else None)  # fmt: skip
         self.devices, self.hashes = context.duplicate_devices, context.duplicate_hashes
@@ -174,10 +193,24 @@ class FlagRules:
         answer_hash: str | None, mode: str,
     ) -> tuple[int, ...]:  # fmt: skip
         """The 0/1 flags in :data:`FLAG_NAMES` order; ``get`` looks an answer up."""
+        return self.flags_of(tuple(map(get, self.inputs)), duration, device_id, answer_hash,
+                             mode)  # fmt: skip
+
+    def flags_of(
+        self, values: Sequence[Any], duration: float | None, device_id: str | None,
+        answer_hash: str | None, mode: str,
+    ) -> tuple[int, ...]:  # fmt: skip
+        """:meth:`flags` from the answers to :attr:`inputs`, in that order (None: not
+        answered). Attention: an answered check that differs from its expected code.
+        Straightlining: a long grid whose every row has the same non-empty code."""
         limit = self.speeder_seconds
         speeder = duration is not None and limit is not None and duration < limit
-        straight = _straightlined(self.grids, get)
-        attention = _attention_failed(self.attention, get)
+        attention = _differs(values[: len(self.expected)], self.expected)
+        straight = False
+        for rows in self.grid_slices:
+            if _one_code(values[rows]):
+                straight = True
+                break
         return (
             int(speeder), int(straight), int(attention),
             int(mode == "web" and device_id is not None and device_id in self.devices),

@@ -23,6 +23,7 @@ from survey.quality import WaveQuality
 from survey.quality import answers_hash
 from survey.quality import attention_failed
 from survey.quality import duration_seconds
+from survey.quality import flag_rules
 from survey.quality import flags_for
 from survey.quality import speeder_threshold
 from survey.quality import straightlined
@@ -59,6 +60,26 @@ def test_attention_check():
     assert not attention_failed(YIWU, {"ATT1": "4"})
     assert attention_failed(YIWU, {"ATT1": "3"})
     assert not attention_failed(YIWU, {})  # not asked is not failed
+
+
+@pytest.mark.parametrize("min_rows", [4, 7, 8])
+def test_the_exports_flag_rules_agree_with_the_single_checks(min_rows: int) -> None:
+    """The flag rules take the answers they read as one tuple (FlagRules.inputs: the
+    attention checks, then each long grid's rows, by position); on every case they give
+    the single-response checks' answers."""
+    context = WaveQuality(900.0, 300.0, min_rows, frozenset(), frozenset())
+    cases = [_answers(["1", "2", "3", "4", "5", "4", "3"], interest=""),
+             _answers(["3"] * 7, interest=""), _answers(["3"] * 7, att="3", interest="2"),
+             _answers(["3"] * 6 + [""], att="", interest="5"), {r: "2" for r in INTEREST},
+             {**{r: "2" for r in INTEREST}, "int_space": None}, {"ATT1": "3"}, {"ATT1": 4},
+             {}, _answers(["", "", "", "", "", "", ""], interest="1")]  # fmt: skip
+    for answers in cases:
+        flags = flags_for(YIWU, answers, duration=None, device_id=None, answer_hash=None,
+                          mode="capi", context=context)  # fmt: skip
+        assert flags["straightline"] == int(straightlined(YIWU, answers, min_rows)), answers
+        assert flags["attention"] == int(attention_failed(YIWU, answers)), answers
+    rules = flag_rules(YIWU, context)
+    assert rules.inputs[0] == "ATT1" and set(rules.inputs[1:]) <= set(VIEWS + INTEREST)
 
 
 def test_speeders_against_a_share_of_the_median():
