@@ -145,6 +145,38 @@ def test_english_variant(data, pdf_en, questionnaire):
     assert cells[1].rstrip("†") == f"{100 * g.estimate:.1f}"
 
 
+def test_a_partial_capacity_total_is_marked_with_the_units_that_did_not_report(data):
+    """Unit b's 2025 figures are missing: the chapter marks the partial totals "*", its
+    note names b, the status reads "incomplete" (never off track), and the summary says
+    the indicators cannot be judged yet, in both languages."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from reports.capacity import evaluate_capacity
+    from reports.capacity import parse_capacity_plan
+    from reports.capacity_round import accepted_values
+
+    from .test_capacity_round import SHARED
+    from .test_capacity_round import shared_rounds
+
+    plan = parse_capacity_plan(SHARED, "shared.yaml")
+    on = dt.date(2025, 12, 31)
+    progress = evaluate_capacity(plan, accepted_values(plan, shared_rounds(None)), on)
+    partial = replace(data, capacity=progress, capacity_as_of=on)
+    expect = {
+        "zh-CN": ("数据不全", "项进度滞后：",
+                  "*部分单位未报送，合计不完整：trained（乙单位未报送）；bases（乙单位未报送）；"
+                  "events（乙单位未报送）", "暂不能判断进度：trained、events"),
+        "en": ("incomplete", "indicators are off track:", "(not reported by Unit B)",
+               "cannot be judged yet because some units have not reported: trained, events"),
+    }  # fmt: skip
+    for lang, (incomplete, behind, note, finding) in expect.items():
+        flat = re.sub(r"\s+", "", "".join(_pages(build_pdf(partial, lang))))
+        for word in ("650*", "105*", "30*", incomplete, note, finding):
+            assert re.sub(r"\s+", "", word) in flat, (lang, word)
+        assert re.sub(r"\s+", "", behind) not in flat, lang  # no finding "k are behind"
+
+
 def test_a_tiny_wave_gives_suppressed_cells_not_a_crash(table_factory, questionnaire):
     tiny = table_factory(25, 8)
     data = build_report_data(tiny, questionnaire, ReportSpec(job=default_job(tiny)),
