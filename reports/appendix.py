@@ -681,7 +681,8 @@ def _quality(data: ReportData, r: Renderer) -> Flowables:
 
 
 def items(data: ReportData, r: Renderer, number: int) -> Flowables:
-    """Appendix: the item-analysis table of :mod:`reports.items_page` (landscape pages).
+    """Appendix: the item-analysis table of :mod:`reports.items_page` (landscape pages),
+    each item with its question as the questionnaire words it (in the report's language).
 
     Example:
         >>> flowables = items(data, renderer, 2)  # doctest: +SKIP
@@ -701,6 +702,7 @@ def items(data: ReportData, r: Renderer, number: int) -> Flowables:
         title=r.t("table_label", n=r.counters.tables) + r.t("items_title"),
         paragraph=r.p,
         latin_font=r.fonts.latin,
+        item_texts={item.id: item.text.get(r.lang) for item in data.questionnaire.items},
     )
     if not data.items.options:
         out.append(r.p(r.t("items_no_options"), "note"))

@@ -649,6 +649,7 @@ _ZH: dict[str, str] = {
         "为区分度低；高分组和低分组各占权数的{share}%。"
     ),
     "items_col_item": "题目",
+    "items_col_text": "题目内容",
     "items_col_dimension": "维度",
     "items_col_max_points": "满分",
     "items_col_difficulty": "难度",
@@ -1505,6 +1506,7 @@ _EN: dict[str, str] = {
         " each."
     ),
     "items_col_item": "Item",
+    "items_col_text": "Question",
     "items_col_dimension": "Dimension",
     "items_col_max_points": "Max",
     "items_col_difficulty": "Difficulty",

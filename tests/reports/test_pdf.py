@@ -198,9 +198,75 @@ def test_item_appendix_is_on_landscape_pages(pdf_zh):
     last = reader.pages[-1]
     width, height = float(last.mediabox.width), float(last.mediabox.height)
     assert width > height
-    assert "题目分析" in last.extract_text() or "题目分析" in reader.pages[-2].extract_text()
+    landscapes = [p for p in reader.pages if float(p.mediabox.width) > float(p.mediabox.height)]
+    assert "题目分析" in landscapes[0].extract_text()  # the appendix starts on the first of them
     first = reader.pages[0]
     assert float(first.mediabox.width) == pytest.approx(595.2756, abs=0.01)
+
+
+def test_item_appendix_shows_each_items_question(data, pdf_zh, pdf_en, questionnaire):
+    """Appendix 2 lists every analysed item with its question as the questionnaire words
+    it, in the report's language, wrapped inside its column (the table fits the page)."""
+    assert data.items is not None
+    for pdf, lang in ((pdf_zh, "zh-CN"), (pdf_en, "en")):
+        reader = PdfReader(io.BytesIO(pdf))
+        start = next(i for i, page in enumerate(reader.pages)
+                     if float(page.mediabox.width) > float(page.mediabox.height))  # fmt: skip
+        appendix = re.sub(r"\s+", "", "".join(pg.extract_text() for pg in reader.pages[start:]))
+        assert appendix.count("题目内容" if lang == "zh-CN" else "Question") >= 2  # head repeated
+        for item_id in data.items.item_ids:
+            text = re.sub(r"\s+", "", questionnaire.item(item_id).text.get(lang))
+            assert text and text in appendix, (lang, item_id)
+        other = "zh-CN" if lang == "en" else "en"
+        assert re.sub(r"\s+", "", questionnaire.item("K17").text.get(other)) not in appendix
+
+
+def _words_too_wide(table, fonts, rows=None) -> list[tuple[str, float, float]]:
+    """The words of a table's cells (body and head styles) wider than their column's room
+    (width less the cell's padding): such a word breaks inside itself ("Progres|s")."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    out = []
+    for i, row in enumerate(table._cellvalues):
+        if rows is not None and i not in rows:
+            continue
+        for j, (cell, width) in enumerate(zip(row, table._colWidths, strict=True)):
+            if not isinstance(cell, Paragraph) or cell.style.name not in ("cell", "cellr", "cellh"):
+                continue
+            pad = table._cellStyles[i][j]
+            room = width - pad.leftPadding - pad.rightPadding
+            # Latin words are set in the Latin face in body cells, in the sans face in heads
+            font = fonts.latin if cell.style.fontName == fonts.body and fonts.latin else None
+            for word in cell.getPlainText().split():
+                if word.isascii():
+                    w = stringWidth(word, font or cell.style.fontName, cell.style.fontSize)
+                    if w > room + 0.01:
+                        out.append((word, round(w, 1), round(room, 1)))
+    return out
+
+
+def test_item_table_cells_wrap_within_their_columns(data):
+    """The item table fits the landscape frame and no word of its head or body is wider
+    than its column (questions wrap between words; in English the heads "Difficulty" and
+    "Corrected" broke inside the word)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import landscape
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Table
+
+    from reports.appendix import items
+    from reports.fonts import register_report_fonts
+    from reports.render import Renderer
+
+    fonts = register_report_fonts()
+    for lang in ("zh-CN", "en"):
+        r = Renderer.create(lang, fonts, data.questionnaire, data.rules)
+        table = next(f for f in items(data, r, 2) if isinstance(f, Table))
+        assert sum(table._colWidths) <= landscape(A4)[0] - 30 * mm
+        head = [c.getPlainText() for c in table._cellvalues[0][:2]]
+        assert head == ([r.t("items_col_item"), r.t("items_col_text")]), lang
+        assert _words_too_wide(table, fonts) == [], lang
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler) not installed")
