@@ -43,6 +43,7 @@ from reports.labels import signed
 from reports.model import DomainRow
 from reports.model import ReportData
 from reports.model import Verdict
+from reports.spec import PUBLISHED_DIGITS
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def verdict_text(lab: Labels, v: Verdict) -> str:
     return lab.t(
         f"verdict_{v.status}",
         label=name,
-        rate=pct(v.rate, 2),
+        rate=pct(v.rate, PUBLISHED_DIGITS),
         year=v.year,
         diff=signed(100 * v.difference),
         p=_p(v.p_value),

@@ -177,6 +177,34 @@ def test_a_partial_capacity_total_is_marked_with_the_units_that_did_not_report(d
         assert re.sub(r"\s+", "", behind) not in flat, lang  # no finding "k are behind"
 
 
+def test_trend_chart_labels_published_rates_as_published(data):
+    """Figure 3 labels the national and Zhejiang rates with the two decimals CAST publishes
+    (15.37, 13.53), as the text and the comparison table give them (it showed 15.4, 13.5);
+    the survey's own estimates keep one decimal."""
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.shapes import String
+
+    from reports.fonts import register_report_fonts
+    from reports.render import Renderer
+    from reports.sections import _trend
+    from reports.spec import PUBLISHED_NATIONAL
+    from reports.spec import PUBLISHED_ZHEJIANG
+
+    def strings(node):
+        for child in getattr(node, "contents", ()):
+            yield from strings(child)
+        if isinstance(node, String):
+            yield node.text
+
+    r = Renderer.create("zh-CN", register_report_fonts(), data.questionnaire, data.rules)
+    figure = next(f for f in _trend(data, r) if hasattr(f, "_content"))
+    chart = next(x for x in figure._content if isinstance(x, Drawing))
+    labels = set(strings(chart))
+    for rate in (PUBLISHED_NATIONAL[2024], PUBLISHED_ZHEJIANG[2020], PUBLISHED_NATIONAL[2015]):
+        assert f"{100 * rate:.2f}" in labels and f"{100 * rate:.1f}" not in labels
+    assert f"{100 * data.overall.estimate:.1f}" in labels  # the survey's estimate: one decimal
+
+
 def test_a_tiny_wave_gives_suppressed_cells_not_a_crash(table_factory, questionnaire):
     tiny = table_factory(25, 8)
     data = build_report_data(tiny, questionnaire, ReportSpec(job=default_job(tiny)),
