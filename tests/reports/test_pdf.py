@@ -249,7 +249,11 @@ def test_item_appendix_shows_each_items_question(data, pdf_zh, pdf_en, questionn
         assert re.sub(r"\s+", "", questionnaire.item("K17").text.get(other)) not in appendix
 
 
-def _words_too_wide(table, fonts, rows=None) -> list[tuple[str, float, float]]:
+#: the paragraph styles of table heads and cells (titles and notes span the table)
+CELL_STYLES = ("cell", "cellr", "cellh", "cellt")
+
+
+def _words_too_wide(table, fonts) -> list[tuple[str, float, float]]:
     """The words of a table's cells (body and head styles) wider than their column's room
     (width less the cell's padding): such a word breaks inside itself ("Progres|s")."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -257,10 +261,8 @@ def _words_too_wide(table, fonts, rows=None) -> list[tuple[str, float, float]]:
 
     out = []
     for i, row in enumerate(table._cellvalues):
-        if rows is not None and i not in rows:
-            continue
         for j, (cell, width) in enumerate(zip(row, table._colWidths, strict=True)):
-            if not isinstance(cell, Paragraph) or cell.style.name not in ("cell", "cellr", "cellh"):
+            if not isinstance(cell, Paragraph) or cell.style.name not in CELL_STYLES:
                 continue
             pad = table._cellStyles[i][j]
             room = width - pad.leftPadding - pad.rightPadding
@@ -272,6 +274,49 @@ def _words_too_wide(table, fonts, rows=None) -> list[tuple[str, float, float]]:
                     if w > room + 0.01:
                         out.append((word, round(w, 1), round(room, 1)))
     return out
+
+
+def _tables(flowables):
+    """Every table of a story, also inside figures and keep-togethers."""
+    from reportlab.platypus import Table
+
+    for f in flowables:
+        if isinstance(f, Table):
+            yield f
+        for attr in ("_content", "_flowables"):
+            yield from _tables(getattr(f, attr, ()))
+
+
+def test_no_table_breaks_a_word_inside_itself(data):
+    """No word of any table's head or body is wider than its column, in either language,
+    the capacity chapter with the demo's reporting rounds included (the English capacity
+    table broke "Progres|s (%)", "Expecte|d (%)", "Science-popularisatio|n")."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from reports.capacity import evaluate_capacity
+    from reports.capacity import load_capacity_plan
+    from reports.capacity_demo import DEMO_TODAY
+    from reports.capacity_demo import demo_rounds
+    from reports.capacity_round import accepted_values
+    from reports.capacity_round import summarise_round
+    from reports.fonts import register_report_fonts
+    from reports.pdf import report_story
+    from reports.render import Renderer
+
+    plan = load_capacity_plan()
+    rounds = demo_rounds(plan)
+    progress = evaluate_capacity(plan, accepted_values(plan, rounds), dt.date(2025, 12, 31))
+    full = replace(data, capacity=progress,
+                   capacity_round=summarise_round(plan, rounds, progress, DEMO_TODAY))  # fmt: skip
+    fonts = register_report_fonts()
+    for lang in ("zh-CN", "en"):
+        r = Renderer.create(lang, fonts, full.questionnaire, full.rules)
+        tables = list(_tables(report_story(full, r)))
+        assert len(tables) > 20
+        for table in tables:
+            title = table._cellvalues[0][0]
+            assert _words_too_wide(table, fonts) == [], (lang, getattr(title, "text", title))
 
 
 def test_item_table_cells_wrap_within_their_columns(data):
