@@ -139,7 +139,9 @@ def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
     """Chapter: capacity indicators against their targets, with reporting dates.
 
     Missing stays missing ("未报送", no bar, never 0%); values older than half a year
-    are flagged out of date.
+    are flagged out of date; a total some of whose reporting units have not reported is
+    marked "*" (value and status) and the table's note names those units
+    (:attr:`reports.capacity.IndicatorProgress.missing_units`).
 
     Example:
         >>> flowables = capacity(data, renderer, 6)  # doctest: +SKIP
@@ -163,14 +165,16 @@ def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
         status = r.t(f"status_{p.status.value}")
         if p.stale:
             status += r.t("stale_mark")
-        chart_rows.append((label, p.share, p.expected_share, p.status.value, status))
-        missing = p.value is None
+        mark = r.t("partial_mark") if p.partial else ""
+        # "数据不全" says it already; a partial total achieved or on track gets the mark
+        chart_mark = "" if p.status is ProgressStatus.INCOMPLETE else mark
+        chart_rows.append((label, p.share, p.expected_share, p.status.value, status + chart_mark))
         table_rows.append(
             [
                 label,
                 f"{ind.target:,.0f} {ind.unit.get(r.lang)}",
                 ind.responsible.get(r.lang),
-                r.t("not_reported") if missing else f"{p.value:,.0f}",
+                r.t("not_reported") if p.value is None else f"{p.value:,.0f}{mark}",
                 "—" if p.last_report is None else p.last_report.isoformat(),
                 "—" if p.share is None else pct(p.share),
                 pct(p.expected_share),
@@ -194,14 +198,33 @@ def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
         r.t("tab_capacity"),
         [r.t(k) for k in keys],
         table_rows,
-        [84, 56, 62, 44, 56, 40, 40, 72],
+        [90, 58, 78, 44, 48, 44, 44, 48],
         numeric_from=3,
         numeric_to=6,
-        source=r.t("capacity_source"),
+        source=_capacity_source(data, r),
     )
     if data.capacity_round is not None:
         out += capacity_round(data.capacity_round, r)
     return out
+
+
+def _capacity_source(data: ReportData, r: Renderer) -> str:
+    """The capacity table's source and notes; the partial totals named with the units
+    that have not reported."""
+    text = r.t("capacity_source")
+    sep = r.t("list_sep")
+    items = [
+        r.t(
+            "capacity_partial_item",
+            name=p.indicator.label.get(r.lang),
+            units=sep.join(u.name.get(r.lang) for u in p.missing_units),
+        )
+        for p in data.capacity or ()
+        if p.partial
+    ]
+    if items:
+        text += r.t("capacity_partial_note", items=r.t("clause_sep").join(items))
+    return text
 
 
 #: an index change (points) beyond which the conclusion is called sensitive to the weights
@@ -658,7 +681,8 @@ def _quality(data: ReportData, r: Renderer) -> Flowables:
 
 
 def items(data: ReportData, r: Renderer, number: int) -> Flowables:
-    """Appendix: the item-analysis table of :mod:`reports.items_page` (landscape pages).
+    """Appendix: the item-analysis table of :mod:`reports.items_page` (landscape pages),
+    each item with its question as the questionnaire words it (in the report's language).
 
     Example:
         >>> flowables = items(data, renderer, 2)  # doctest: +SKIP
@@ -678,6 +702,7 @@ def items(data: ReportData, r: Renderer, number: int) -> Flowables:
         title=r.t("table_label", n=r.counters.tables) + r.t("items_title"),
         paragraph=r.p,
         latin_font=r.fonts.latin,
+        item_texts={item.id: item.text.get(r.lang) for item in data.questionnaire.items},
     )
     if not data.items.options:
         out.append(r.p(r.t("items_no_options"), "note"))

@@ -30,6 +30,19 @@ How reported values add up depends on the indicator's ``kind``:
   row's date; the latest row of every unit is taken and the units are summed.
 * ``annual`` (events a year): rows of the calendar year are summed.
 
+**Partial reports.** When the plan names an indicator's ``reporters`` (the city's value is
+the sum over them) and some of them have a current figure while others have none (for
+``annual``: no row in the year; otherwise: no row within ``stale_after_days`` of the
+evaluation date), the city total is incomplete: :attr:`IndicatorProgress.missing_units`
+names the units without a figure. Nothing is imputed: a cumulative or stock indicator keeps
+those units' last reported figures (their running total, their last count), an annual one
+has nothing of them, so the total is what the units reported, usually less than the
+truth. A partial total that reaches the target or the expected progress is **achieved**
+or **on track** (the missing units can only add to a cumulative or annual total); one that
+falls short is **incomplete** (数据不全), never **off track**: being behind cannot be told
+from figures that are missing. When no reporter has a current figure, the indicator is
+*no data* or *stale* as above.
+
 File reading is confined to the two ``load_*`` functions; parsing and
 evaluation are pure.
 """
@@ -101,6 +114,9 @@ class ProgressStatus(enum.StrEnum):
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     OFF_TRACK = "off_track"
+    #: short of the expected progress while some reporting units have no figure: cannot be
+    #: judged (never ``off_track`` because figures are missing; module docstring)
+    INCOMPLETE = "incomplete"
     NO_DATA = "no_data"
 
 
@@ -224,6 +240,8 @@ class IndicatorProgress:
         reports: number of CSV rows counted.
         stale: the latest report is older than the evaluation date by more than
             ``stale_after_days`` (the value is shown, flagged as out of date).
+        missing_units: reporters of the indicator without a current figure while others
+            have one (the value is a partial total; module docstring), in plan order.
     """
 
     indicator: CapacityIndicator
@@ -235,6 +253,12 @@ class IndicatorProgress:
     last_report: dt.date | None
     reports: int
     stale: bool = False
+    missing_units: tuple[CapacityUnit, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """The value is a partial total: some reporting units have no current figure."""
+        return self.value is not None and bool(self.missing_units)
 
 
 # -- the targets (YAML) ----------------------------------------------------------------------
@@ -691,6 +715,43 @@ def _achieved(ind: CapacityIndicator, rows: Sequence[ReportedValue], as_of: dt.d
 STALE_AFTER_DAYS = 183
 
 
+def missing_reporters(
+    plan: CapacityPlan,
+    ind: CapacityIndicator,
+    rows: Sequence[ReportedValue],
+    as_of: dt.date,
+    stale_after_days: int = STALE_AFTER_DAYS,
+) -> tuple[CapacityUnit, ...]:
+    """The reporters of ``ind`` without a current figure among the counted ``rows``, when
+    at least one of them has one (else ``()``: no data, or out of date as a whole).
+
+    A row belongs to a unit when its ``unit`` is the unit's code or one of its names; it
+    is current when dated within ``stale_after_days`` of ``as_of`` (annual indicators:
+    any counted row, the rows being those of ``as_of``'s year).
+
+    Example:
+        >>> plan = load_capacity_plan()
+        >>> rows = parse_capacity_values(
+        ...     "indicator,value,date,unit\\nelderly_trained,60800,2025-12-31,市民政局\\n", plan)
+        >>> [u.code for u in missing_reporters(plan, plan.indicator("elderly_trained"),
+        ...                                     rows, dt.date(2025, 12, 31))]
+        ['lgb']
+    """
+    codes = {u.code for u in plan.units}
+    units = [plan.unit(c) for c in ind.reporters if c in codes]
+    if not units:
+        return ()
+    current = {
+        r.unit
+        for r in rows
+        if ind.kind is IndicatorKind.ANNUAL or (as_of - r.date).days <= stale_after_days
+    }
+    missing = tuple(
+        u for u in units if not current & {u.code, *(text for _, text in u.name.values)}
+    )
+    return missing if len(missing) < len(units) else ()
+
+
 def evaluate_capacity(
     plan: CapacityPlan,
     values: Sequence[ReportedValue],
@@ -704,7 +765,9 @@ def evaluate_capacity(
     Missing stays missing: an indicator without a report counted on ``as_of``
     (for ``annual`` indicators: none in ``as_of``'s year) is **no data**, never 0;
     a latest report more than ``stale_after_days`` before ``as_of`` is flagged
-    ``stale`` (half a year by default: the plan's units report twice a year).
+    ``stale`` (half a year by default: the plan's units report twice a year); a total
+    some of whose reporting units have no current figure names them (``missing_units``)
+    and is **incomplete** rather than off track (module docstring, "Partial reports").
 
     Args:
         plan: the targets.
@@ -738,16 +801,20 @@ def evaluate_capacity(
             share = _elapsed_share(ind.start, ind.deadline, as_of)
             expected = ind.baseline + (ind.target - ind.baseline) * share
             base = ind.baseline
+        missing: tuple[CapacityUnit, ...] = ()
         if not rows:
             status, value, ratio, last = ProgressStatus.NO_DATA, None, None, None
         else:
             value = _achieved(ind, rows, as_of)
             ratio = value / ind.target
             last = max(r.date for r in rows)
+            missing = missing_reporters(plan, ind, rows, as_of, stale_after_days)
             if value >= ind.target:
                 status = ProgressStatus.ACHIEVED
             elif share < 1.0 and value - base >= plan.tolerance * (expected - base):
                 status = ProgressStatus.ON_TRACK
+            elif missing:
+                status = ProgressStatus.INCOMPLETE
             else:
                 status = ProgressStatus.OFF_TRACK
         stale = last is not None and (as_of - last).days > stale_after_days
@@ -762,6 +829,7 @@ def evaluate_capacity(
                 last_report=last,
                 reports=len(rows),
                 stale=stale,
+                missing_units=missing,
             )
         )
     return tuple(out)

@@ -365,6 +365,8 @@ class Series:
     points: tuple[tuple[int, float, float, float], ...]
     marker: str = "circle"
     dash: tuple[float, ...] = ()
+    #: decimals of the value labels (published rates keep the precision of their source)
+    digits: int = 1
 
 
 def _marker(d: Drawing, kind: str, x: float, y: float, size: float = 3.2) -> None:
@@ -467,7 +469,7 @@ def trend_chart(
                     d.add(Line(x - 2.5, sy(v), x + 2.5, sy(v), strokeColor=INK, strokeWidth=0.7))
             _marker(d, s.marker, x, y)
             boxes.append((x - 4, y - 4, x + 4, y + 4))
-            labels.append((x, y, f"{value:.1f}"))
+            labels.append((x, y, f"{value:.{s.digits}f}"))
     placed: list[tuple[float, float, float, float]] = []
     for x, y, text in labels:
         w, h = stringWidth(text, font, SMALL_SIZE) + 2, SMALL_SIZE + 1

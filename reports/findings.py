@@ -15,15 +15,16 @@ Findings (at most six, in this order, each with its figure and interval):
    estimates are reliable);
 5. towns: the highest and the lowest reliable town, and how many towns' direct
    estimates are unreliable (the model estimates of chapter 3 cover them);
-6. capacity indicators: how many are off track, have no report, or are out of date.
+6. capacity indicators: how many are off track, cannot be judged because some units have
+   not reported (incomplete), have no report, or are out of date.
 
 Recommendations, each tied to a finding:
 
 * groups whose interval lies wholly below the headline rate (reliable ones only),
   with the plan's action for that group;
 * the towns (镇, not streets) when rural residents are significantly behind;
-* capacity indicators off track (with their responsible units), and indicators
-  without a current report;
+* capacity indicators off track (with their responsible units), indicators without a
+  current report, and the units that have not reported a partial total;
 * the target: close the gap / keep the level / look to the 2035 target (25%);
 * towns whose direct estimate is unreliable: a larger sample in the next round.
 """
@@ -42,6 +43,7 @@ from reports.labels import signed
 from reports.model import DomainRow
 from reports.model import ReportData
 from reports.model import Verdict
+from reports.spec import PUBLISHED_DIGITS
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def verdict_text(lab: Labels, v: Verdict) -> str:
     return lab.t(
         f"verdict_{v.status}",
         label=name,
-        rate=pct(v.rate, 2),
+        rate=pct(v.rate, PUBLISHED_DIGITS),
         year=v.year,
         diff=signed(100 * v.difference),
         p=_p(v.p_value),
@@ -200,14 +202,26 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
             for p in data.capacity
             if p.status is ProgressStatus.OFF_TRACK
         ]
+        incomplete = [
+            p.indicator.label.get(lab.lang)
+            for p in data.capacity
+            if p.status is ProgressStatus.INCOMPLETE
+        ]
         missing = sum(1 for p in data.capacity if p.status is ProgressStatus.NO_DATA)
         stale = sum(1 for p in data.capacity if p.stale)
         sep = "、" if lab.lang == "zh-CN" else ", "
-        text = (
-            lab.t("finding_capacity", k=len(off), n=len(data.capacity), names=sep.join(off))
-            if off
-            else lab.t("finding_capacity_ok", n=len(data.capacity))
-        )
+        n = len(data.capacity)
+        if off:
+            text = lab.t("finding_capacity", k=len(off), n=n, names=sep.join(off))
+        elif incomplete:
+            # not "all on track": those short of it with units missing cannot be judged
+            text = lab.t("finding_capacity_no_off", n=n)
+        else:
+            text = lab.t("finding_capacity_ok", n=n)
+        if incomplete:
+            text += lab.t(
+                "finding_capacity_incomplete", k=len(incomplete), names=sep.join(incomplete)
+            )
         if missing or stale:
             text += lab.t("finding_capacity_gaps", missing=missing, stale=stale)
         out.append(text)
@@ -284,6 +298,17 @@ def recommendations(data: ReportData, lab: Labels) -> list[str]:
                 for p in gaps
             )
             out.append(lab.t("rec_reporting", names=names))
+        partial = [p for p in data.capacity if p.partial and p not in gaps]
+        if partial:
+            names = sep.join(
+                lab.t(
+                    "name_unit",
+                    name=p.indicator.label.get(lab.lang),
+                    unit=lab.t("list_sep").join(u.name.get(lab.lang) for u in p.missing_units),
+                )
+                for p in partial
+            )
+            out.append(lab.t("rec_partial", names=names))
     target = next((v for v in data.verdicts if v.key == "target"), None)
     if target is not None:
         out.append(lab.t(f"rec_target_{target.status}", rate=pct(target.rate, 1), year=target.year))

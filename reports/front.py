@@ -27,6 +27,7 @@ from reports.labels import signed
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
+from reports.spec import PUBLISHED_DIGITS
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def summary(data: ReportData, r: Renderer) -> Flowables:
                 f"{reference_label(r, v.key)}（{v.year}）"
                 if r.lang == "zh-CN"
                 else f"{reference_label(r, v.key)} ({v.year})",
-                pct(v.rate, 2),
+                pct(v.rate, PUBLISHED_DIGITS),
                 r.rate_text(o),
                 ci_text(v.ci_low, v.ci_high),
                 signed(100 * v.difference),
@@ -201,7 +202,9 @@ def summary(data: ReportData, r: Renderer) -> Flowables:
                 if r.lang == "zh-CN"
                 else (f"{reference_label(r, v.key)} ({v.year})")
             )
-            bars.append(Bar(label, 100 * v.rate, state="reference", text=pct(v.rate, 2)))
+            bars.append(
+                Bar(label, 100 * v.rate, state="reference", text=pct(v.rate, PUBLISHED_DIGITS))
+            )
         chart = hbar_chart(
             bars,
             font=r.font,

@@ -45,12 +45,14 @@ def item_analysis_flowables(
     title: str | None = None,
     paragraph: Callable[[str, str], Any] | None = None,
     latin_font: str | None = None,
+    item_texts: Mapping[str, str] | None = None,
 ) -> list[Any]:
     """Title, summary paragraph and the item table as reportlab platypus flowables.
 
     The table is a three-line table (rules above and below the head and below the last
-    row); the option-distribution column is shown only when the analysis has option
-    frequencies (it needs the answers, not only the item scores).
+    row); the question-text column is shown when ``item_texts`` is given, the
+    option-distribution column only when the analysis has option frequencies (it needs
+    the answers, not only the item scores). Texts wrap within their columns.
 
     Args:
         analysis: the item analysis to show.
@@ -63,6 +65,8 @@ def item_analysis_flowables(
             line-breaking rules and fonts; styles ``caption``, ``note``, ``cell``,
             ``cellh``); default: plain paragraphs.
         latin_font: face of the item ids and numbers (default ``font_name``).
+        item_texts: item id -> the question as the questionnaire words it, in
+            ``language`` (an item without one gets "—").
 
     Returns:
         A list of flowables; the table repeats its header row on every page.
@@ -79,13 +83,18 @@ def item_analysis_flowables(
 
     head_font = heading_font or font_name
     dims = dimension_labels or {}
+    wrap = "CJK" if language == "zh-CN" else None  # Chinese text breaks between characters
     styles = {
         "caption": ParagraphStyle(
-            "kesu-h", fontName=head_font, fontSize=10.5, leading=15, alignment=1
+            "kesu-h", fontName=head_font, fontSize=10.5, leading=15, alignment=1, wordWrap=wrap
         ),
-        "plain": ParagraphStyle("kesu-b", fontName=font_name, fontSize=9, leading=13),
-        "cell": ParagraphStyle("kesu-c", fontName=font_name, fontSize=8, leading=10),
-        "cellh": ParagraphStyle("kesu-ch", fontName=head_font, fontSize=8, leading=10, alignment=1),
+        "plain": ParagraphStyle(
+            "kesu-b", fontName=font_name, fontSize=9, leading=13, wordWrap=wrap
+        ),
+        "cell": ParagraphStyle("kesu-c", fontName=font_name, fontSize=8, leading=10, wordWrap=wrap),
+        "cellh": ParagraphStyle(
+            "kesu-ch", fontName=head_font, fontSize=8, leading=10, alignment=1, wordWrap=wrap
+        ),
     }
 
     def para(text: str, style: str) -> Any:
@@ -113,8 +122,10 @@ def item_analysis_flowables(
         share=f"{100 * th.group_share:.0f}",
     )
     with_options = bool(analysis.options)
+    with_texts = item_texts is not None
     columns = [
         "item",
+        *(["text"] if with_texts else []),
         "dimension",
         "max_points",
         "difficulty",
@@ -126,8 +137,10 @@ def item_analysis_flowables(
     data: list[list[Any]] = [[para(lab(f"items_col_{c}"), "cellh") for c in columns]]
     sep = "、" if language == "zh-CN" else ", "
     for j, row in enumerate(analysis.to_rows()):
+        texts = [para((item_texts or {}).get(row["item"]) or "—", "cell")] if with_texts else []
         cells = [
             row["item"],
+            *texts,
             para(dims.get(row["dimension"], row["dimension"]), "cell"),
             f"{row['max_points']:g}",
             _num(row["difficulty"]),
@@ -139,14 +152,21 @@ def item_analysis_flowables(
         if with_options:  # the no-answer share named in words, not as its code "(none)"
             cells.append(para(row["options"].replace(NO_ANSWER, lab("items_no_answer")), "cell"))
         data.append(cells)
-    widths = [32, 80, 28, 38, 50, 50, 44, 54] + ([384] if with_options else [])
+    # 756 points: the landscape frame of the report (A4 less 2 x 15 mm); cell padding 3
+    if with_texts:
+        widths = [26, 166, 70, 26, 40, 44, 40, 40, 58] + ([246] if with_options else [])
+    else:
+        widths = [32, 80, 28, 38, 50, 50, 44, 54] + ([384] if with_options else [])
+    first_number = 3 if with_texts else 2
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
         ("FONTNAME", (0, 0), (-1, -1), latin_font or font_name),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("LEADING", (0, 0), (-1, -1), 10),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("ALIGN", (2, 1), (6, -1), "RIGHT"),
+        ("ALIGN", (first_number, 1), (first_number + 4, -1), "RIGHT"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
         ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
         ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
@@ -174,6 +194,7 @@ def build_item_analysis_pdf(
     dimension_labels: Mapping[str, str] | None = None,
     title: str | None = None,
     footer: str = "",
+    item_texts: Mapping[str, str] | None = None,
 ) -> bytes:
     """A stand-alone A4 landscape PDF of the item analysis, CJK font embedded.
 
@@ -183,6 +204,7 @@ def build_item_analysis_pdf(
         dimension_labels: dimension id -> label.
         title: heading of the page.
         footer: text at the foot of every page (for example the questionnaire hash).
+        item_texts: item id -> question text (a column of the table when given).
 
     Returns:
         The PDF as bytes (deterministic for the same input: reportlab's invariant mode).
@@ -226,6 +248,7 @@ def build_item_analysis_pdf(
         language=language,
         dimension_labels=dimension_labels,
         title=title,
+        item_texts=item_texts,
     )
     doc.build(flowables, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

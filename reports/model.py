@@ -536,6 +536,7 @@ class ReportData:
                     "status": p.status.value,
                     "last_report": None if p.last_report is None else p.last_report.isoformat(),
                     "stale": p.stale,
+                    "missing_units": [u.code for u in p.missing_units],
                 }
                 for p in self.capacity
             ],

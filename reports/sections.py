@@ -27,6 +27,7 @@ from reports.render import Renderer
 from reports.render import ci_text
 from reports.render import num
 from reports.render import pct
+from reports.spec import PUBLISHED_DIGITS
 from reports.spec import PUBLISHED_NATIONAL
 from reports.spec import PUBLISHED_ZHEJIANG
 from reports.townmap import Tile
@@ -50,7 +51,7 @@ def ref_lines(r: Renderer, data: ReportData) -> list[RefLine]:
             r.t(
                 "ref_line",
                 label=c.label.get(r.lang) if c.label else reference_label(r, c.key),
-                rate=pct(c.rate, 2),
+                rate=pct(c.rate, PUBLISHED_DIGITS),
                 year=c.year,
             ),
         )
@@ -148,10 +149,12 @@ def _trend(data: ReportData, r: Renderer) -> Flowables:
     nan = math.nan
     nat = tuple((y, 100 * v, nan, nan) for y, v in PUBLISHED_NATIONAL.items() if y >= first)
     zj = tuple((y, 100 * v, nan, nan) for y, v in PUBLISHED_ZHEJIANG.items() if y >= first)
+    # the published rates are labelled as published, with two decimals (15.37, as in the
+    # text and the comparison table; shared/domain.md), the survey's estimates with one
     series = [
         Series(r.t("trend_yiwu"), yiwu, "circle"),
-        Series(r.t("trend_national"), nat, "square", (5, 2)),
-        Series(r.t("trend_zhejiang"), zj, "triangle", (1, 2)),
+        Series(r.t("trend_national"), nat, "square", (5, 2), digits=PUBLISHED_DIGITS),
+        Series(r.t("trend_zhejiang"), zj, "triangle", (1, 2), digits=PUBLISHED_DIGITS),
     ]
     refs = [
         line

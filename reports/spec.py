@@ -75,6 +75,9 @@ PUBLISHED_NATIONAL: dict[int, float] = {
     2024: 0.1537,
 }  # fmt: skip
 PUBLISHED_ZHEJIANG: dict[int, float] = {2015: 0.0821, 2018: 0.1112, 2020: 0.1353}
+#: decimals of a published (reference) rate in percent, as CAST publishes them (15.37%):
+#: text, tables and charts show the references so; the survey's estimates have one
+PUBLISHED_DIGITS = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -539,6 +539,7 @@ def items(
         footer = f"{q.id} v{q.version} · sha256 {q.short_hash} · {source}"
         pdf.write_bytes(
             build_item_analysis_pdf(analysis, language=lang, dimension_labels=labels,
-                                    footer=footer)
+                                    footer=footer,
+                                    item_texts={i.id: i.text.get(lang) for i in q.items})
         )  # fmt: skip
         click.echo(f"wrote {pdf}", err=True)

@@ -382,13 +382,14 @@ def _capacity_rows(data: ReportData, labels: Labels) -> list[dict[str, Any]] | N
     rows = []
     for p in data.capacity:
         status = labels.t(f"status_{p.status.value}") + (labels.t("stale_mark") if p.stale else "")
+        mark = labels.t("partial_mark") if p.partial else ""
         rows.append({
             "label": p.indicator.label.get(labels.lang),
             "target": f"{p.indicator.target:,.0f} {p.indicator.unit.get(labels.lang)}",
-            "value": labels.t("not_reported") if p.value is None else f"{p.value:,.0f}",
+            "value": labels.t("not_reported") if p.value is None else f"{p.value:,.0f}{mark}",
             "date": "—" if p.last_report is None else p.last_report.isoformat(),
             "progress": "—" if p.share is None else pct(p.share),
-            "expected": pct(p.expected_share), "status": status,
+            "expected": pct(p.expected_share), "status": status + mark,
             "off": p.status.value == "off_track", "missing": p.value is None,
         })  # fmt: skip
     return rows

@@ -54,6 +54,8 @@ _ZH: dict[str, str] = {
     "finding_order_uncertain": "其中{pairs}，{level}%置信区间相互重叠，谁高谁低并不确定。",
     "finding_capacity": "{n}项能力建设指标中有{k}项进度滞后：{names}。",
     "finding_capacity_ok": "{n}项能力建设指标均按计划推进或已完成。",
+    "finding_capacity_no_off": "{n}项能力建设指标中没有判定为进度滞后的指标。",
+    "finding_capacity_incomplete": "另有{k}项因部分单位未报送、数据不全，暂不能判断进度：{names}。",
     "finding_suppressed": "有 {k} 个分组样本量不足 {m} 人，数值未予显示。",
     "sec_groups": "重点人群的科学素质",
     "sec_towns": "各镇街的科学素质",
@@ -212,7 +214,9 @@ _ZH: dict[str, str] = {
     "capacity_intro": (
         "能力建设指标按{date}各责任单位报送的数据评估。应完成进度按计划期内线性推进计算（图中黑"
         "色竖线）；完成量低于应完成进度的{tol}%视为进度滞后，到期（应完成100%）仍未达到目标的"
-        "也视为进度滞后；未报送的指标显示为“未报送”，不计为0。"
+        "也视为进度滞后；未报送的指标显示为“未报送”，不计为0。部分单位未报送的指标，合计不完整，"
+        "完成值标“*”（表注列出未报送的单位）；这样的合计未达到应完成进度时记为“数据不全”，"
+        "不判为进度滞后。"
     ),
     "capacity_none": "未提供能力建设指标数据。",
     "trend_none": "只有本轮调查的数据。",
@@ -252,6 +256,7 @@ _ZH: dict[str, str] = {
     ),
     "factors_one_option": "该题只有一个选项有人选择，无法比较。",
     "list_sep": "、",
+    "clause_sep": "；",
     "control_age_band": "年龄",
     "control_education": "文化程度",
     "control_urban": "城乡",
@@ -284,6 +289,7 @@ _ZH: dict[str, str] = {
     "status_achieved": "已完成",
     "status_on_track": "按计划推进",
     "status_off_track": "进度滞后",
+    "status_incomplete": "数据不全",
     "status_no_data": "无数据（未报送）",
     "legend_progress": "完成率",
     "legend_off_track": "进度滞后",
@@ -484,6 +490,7 @@ _ZH: dict[str, str] = {
     "rec_capacity": "加快进度滞后的能力建设指标：{items}。",
     "rec_capacity_item": "{name}（{unit}；完成{share}%，应完成{expected}%）",
     "rec_reporting": "以下指标本期未报送或数据陈旧，请责任单位按期报送：{names}。",
+    "rec_partial": "以下指标有单位未报送，请督促补报：{names}。",
     "rec_target_above": (
         "全市已显著高于{year}年目标（{rate}%），建议巩固成果，并对照2035年25%的国家目标提出更高"
         "要求。"
@@ -535,6 +542,12 @@ _ZH: dict[str, str] = {
     "col_last_report": "数据截至",
     "not_reported": "未报送",
     "stale_mark": "（数据已过期）",
+    "partial_mark": "*",
+    "capacity_partial_note": (
+        "*部分单位未报送，合计不完整：{items}。累计和存量指标计入这些单位上次报送的数字，年度指"
+        "标不计入。"
+    ),
+    "capacity_partial_item": "{name}（{units}未报送）",
     "m_criterion": (
         "科学素质按国家统一的测评标准计分：满分{total}分，其中{dims}。总分达到{cut}分及以上者视"
         "为具备科学素质（{levels}）。"
@@ -636,6 +649,7 @@ _ZH: dict[str, str] = {
         "为区分度低；高分组和低分组各占权数的{share}%。"
     ),
     "items_col_item": "题目",
+    "items_col_text": "题目内容",
     "items_col_dimension": "维度",
     "items_col_max_points": "满分",
     "items_col_difficulty": "难度",
@@ -802,6 +816,10 @@ _EN: dict[str, str] = {
     "is not certain.",
     "finding_capacity": "{k} of {n} capacity indicators are off track: {names}.",
     "finding_capacity_ok": "All {n} capacity indicators are on track or achieved.",
+    "finding_capacity_no_off": "None of the {n} capacity indicators is found off track.",
+    "finding_capacity_incomplete": (
+        " {k} cannot be judged yet because some units have not reported: {names}."
+    ),
     "finding_suppressed": (
         "{k} domain(s) have fewer than {m} respondents; their figures are not shown."
     ),
@@ -991,7 +1009,9 @@ _EN: dict[str, str] = {
         "The capacity indicators are evaluated on the units' reports up to {date}. Expected pro"
         "gress is linear over the plan period (black tick); an indicator below {tol}% of its ex"
         "pected progress is off track, and so is one short of its target at its deadline "
-        "(100% expected); indicators without a report show 'not reported', never 0."
+        "(100% expected); indicators without a report show 'not reported', never 0. Where som"
+        "e units have not reported, the total is incomplete and marked '*' (the note names the "
+        "units); such a total short of the expected progress is 'incomplete', not off track."
     ),
     "capacity_none": "No capacity-indicator data were provided.",
     "trend_none": "Only the current wave is available.",
@@ -1030,6 +1050,7 @@ _EN: dict[str, str] = {
     "with too few people, or all or none literate); no odds ratios are shown.",
     "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
     "list_sep": ", ",
+    "clause_sep": "; ",
     "control_age_band": "age",
     "control_education": "education",
     "control_urban": "urban/rural residence",
@@ -1063,6 +1084,7 @@ _EN: dict[str, str] = {
     "status_achieved": "achieved",
     "status_on_track": "on track",
     "status_off_track": "off track",
+    "status_incomplete": "incomplete",
     "status_no_data": "no data (not reported)",
     "legend_progress": "progress",
     "legend_off_track": "off track",
@@ -1295,6 +1317,7 @@ _EN: dict[str, str] = {
         "These indicators have no current report: the responsible units should report on time: "
         "{names}."
     ),
+    "rec_partial": "Some units have not reported these indicators; ask them to: {names}.",
     "rec_target_above": (
         "The city is significantly above the {year} target ({rate}%): consolidate, and aim at t"
         "he 2035 national target of 25%."
@@ -1350,6 +1373,12 @@ _EN: dict[str, str] = {
     "col_last_report": "Reported on",
     "not_reported": "not reported",
     "stale_mark": " (out of date)",
+    "partial_mark": "*",
+    "capacity_partial_note": (
+        " * Incomplete total, some units have not reported: {items}. Cumulative and stock"
+        " indicators include these units' last reported figures, annual ones nothing of them."
+    ),
+    "capacity_partial_item": "{name} (not reported by {units})",
     "m_criterion": (
         "Science literacy is scored by the national method: {total} points, of which {dims}. A "
         "total of {cut} or more counts as scientifically literate ({levels})."
@@ -1477,6 +1506,7 @@ _EN: dict[str, str] = {
         " each."
     ),
     "items_col_item": "Item",
+    "items_col_text": "Question",
     "items_col_dimension": "Dimension",
     "items_col_max_points": "Max",
     "items_col_difficulty": "Difficulty",

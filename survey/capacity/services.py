@@ -382,6 +382,7 @@ def status_dict(session: Session, name: str, today: dt.date | None = None) -> di
                 "target": p.indicator.target,
                 "expected": round(p.expected, 2),
                 "status": "missing" if p.value is None else p.status.value,
+                "missing_units": [u.code for u in p.missing_units],
             }
             for p in progress
         ],

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from reports.capacity import DEFAULT_CAPACITY_PLAN
+from reports.capacity import ProgressStatus
 from reports.capacity import evaluate_capacity
 from reports.capacity import load_capacity_plan
 from reports.capacity import parse_capacity_plan
@@ -158,6 +159,85 @@ def test_accepted_values_cumulative_totals_become_increases(plan):
     assert progress["trained"].value == 900  # the latest accepted total, not the draft
     assert progress["bases"].value == 45  # b's submission waits for review: not counted
     assert progress["volunteers"].value is None  # nothing accepted: missing, not 0
+
+
+SHARED = """\
+title: shared
+start: 2021-01-01
+units:
+  - {code: a, name: {zh-CN: 甲单位, en: Unit A}}
+  - {code: b, name: {zh-CN: 乙单位, en: Unit B}}
+indicators:
+  - {id: trained, label: trained, target: 1000, kind: cumulative, deadline: 2025-12-31,
+     reporters: [a, b]}
+  - {id: bases, label: bases, target: 100, kind: stock, deadline: 2025-12-31,
+     reporters: [a, b]}
+  - {id: events, label: events, target: 50, kind: annual, deadline: 2025-12-31,
+     reporters: [a, b]}
+"""
+
+
+def shared_rounds(b_2025: SubmissionStatus | None):
+    """Units a and b report every indicator; in 2025 b's submission is ``b_2025``."""
+    both = {"a": {"trained": 300, "bases": 50, "events": 20},
+            "b": {"trained": 200, "bases": 45, "events": 20}}  # fmt: skip
+    r24 = _round(2024, [Submission(u, 1, SubmissionStatus.ACCEPTED,
+                                   {k: EnteredValue(v) for k, v in vals.items()})
+                        for u, vals in both.items()])  # fmt: skip
+    subs = [Submission("a", 1, SubmissionStatus.ACCEPTED, {"trained": EnteredValue(450),
+            "bases": EnteredValue(60), "events": EnteredValue(30)})]  # fmt: skip
+    if b_2025 is not None:
+        b = {"trained": EnteredValue(400), "bases": EnteredValue(35), "events": EnteredValue(15)}
+        subs.append(Submission("b", 1, b_2025, b))
+    return (r24, _round(2025, subs))
+
+
+def test_a_unit_missing_from_an_indicator_is_named_and_not_judged_off_track():
+    """The city's value is the sum over an indicator's reporters: with b's 2025 figures
+    missing (waiting for review, or never sent), the totals are partial. A partial total
+    short of its target cannot say the indicator is behind (incomplete, never off track);
+    one that already reaches the target is achieved, marked partial."""
+    plan = parse_capacity_plan(SHARED, "shared.yaml")
+    on = dt.date(2025, 12, 31)
+    for b_2025 in (SubmissionStatus.SUBMITTED, None):
+        rounds = shared_rounds(b_2025)
+        values = accepted_values(plan, rounds)
+        got = {p.indicator.id: p for p in evaluate_capacity(plan, values, on)}
+        # cumulative: a's 450 and b's running total of 2024 (200), nothing of b's 2025
+        assert got["trained"].value == 650
+        assert got["trained"].status is ProgressStatus.INCOMPLETE
+        assert [u.code for u in got["trained"].missing_units] == ["b"]
+        assert got["trained"].partial
+        # annual: b's 2025 events are missing, not 0; the partial total is not off track
+        assert got["events"].value == 30 and got["events"].status is ProgressStatus.INCOMPLETE
+        assert [u.code for u in got["events"].missing_units] == ["b"]
+        # stock: b's last count (45) stays in; a + 45 reaches the target: achieved, partial
+        assert got["bases"].value == 105 and got["bases"].status is ProgressStatus.ACHIEVED
+        assert got["bases"].partial
+    # with b's figures accepted the totals are complete, and short ones are off track
+    complete = shared_rounds(SubmissionStatus.ACCEPTED)
+    got = {p.indicator.id: p for p in evaluate_capacity(plan, accepted_values(plan, complete), on)}
+    assert got["trained"].value == 850 and got["trained"].status is ProgressStatus.OFF_TRACK
+    assert got["events"].value == 45 and got["events"].status is ProgressStatus.OFF_TRACK
+    assert got["bases"].value == 95 and got["bases"].status is ProgressStatus.OFF_TRACK
+    assert not any(p.missing_units or p.partial for p in got.values())
+    # nobody reported this year: no partial total (the annual one has no data, the others
+    # are out of date as a whole), so no unit is singled out
+    later = evaluate_capacity(plan, accepted_values(plan, complete), dt.date(2026, 12, 31))
+    assert not any(p.missing_units for p in later)
+    assert {p.status for p in later} == {ProgressStatus.NO_DATA, ProgressStatus.OFF_TRACK}
+
+
+def test_the_demo_round_marks_the_indicators_of_units_that_did_not_report():
+    """The demo's 2025 round: 市委老干部局's submission waits for review and 稠城街道 has not
+    reported; their indicators are partial, never "behind target" for want of figures."""
+    plan = load_capacity_plan()
+    progress = evaluate_capacity(plan, accepted_values(plan, demo_rounds(plan)),
+                                 dt.date(2025, 12, 31))  # fmt: skip
+    partial = {p.indicator.id: [u.code for u in p.missing_units] for p in progress if p.partial}
+    assert partial == {"elderly_trained": ["lgb"], "scientist_spirit_bases": ["zj_cc"]}
+    for p in progress:
+        assert p.status is not ProgressStatus.OFF_TRACK or not p.partial, p.indicator.id
 
 
 def test_unit_statuses_late_overdue_returned(plan):

@@ -145,6 +145,66 @@ def test_english_variant(data, pdf_en, questionnaire):
     assert cells[1].rstrip("†") == f"{100 * g.estimate:.1f}"
 
 
+def test_a_partial_capacity_total_is_marked_with_the_units_that_did_not_report(data):
+    """Unit b's 2025 figures are missing: the chapter marks the partial totals "*", its
+    note names b, the status reads "incomplete" (never off track), and the summary says
+    the indicators cannot be judged yet, in both languages."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from reports.capacity import evaluate_capacity
+    from reports.capacity import parse_capacity_plan
+    from reports.capacity_round import accepted_values
+
+    from .test_capacity_round import SHARED
+    from .test_capacity_round import shared_rounds
+
+    plan = parse_capacity_plan(SHARED, "shared.yaml")
+    on = dt.date(2025, 12, 31)
+    progress = evaluate_capacity(plan, accepted_values(plan, shared_rounds(None)), on)
+    partial = replace(data, capacity=progress, capacity_as_of=on)
+    expect = {
+        "zh-CN": ("数据不全", "项进度滞后：",
+                  "*部分单位未报送，合计不完整：trained（乙单位未报送）；bases（乙单位未报送）；"
+                  "events（乙单位未报送）", "暂不能判断进度：trained、events"),
+        "en": ("incomplete", "indicators are off track:", "(not reported by Unit B)",
+               "cannot be judged yet because some units have not reported: trained, events"),
+    }  # fmt: skip
+    for lang, (incomplete, behind, note, finding) in expect.items():
+        flat = re.sub(r"\s+", "", "".join(_pages(build_pdf(partial, lang))))
+        for word in ("650*", "105*", "30*", incomplete, note, finding):
+            assert re.sub(r"\s+", "", word) in flat, (lang, word)
+        assert re.sub(r"\s+", "", behind) not in flat, lang  # no finding "k are behind"
+
+
+def test_trend_chart_labels_published_rates_as_published(data):
+    """Figure 3 labels the national and Zhejiang rates with the two decimals CAST publishes
+    (15.37, 13.53), as the text and the comparison table give them (it showed 15.4, 13.5);
+    the survey's own estimates keep one decimal."""
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.shapes import String
+
+    from reports.fonts import register_report_fonts
+    from reports.render import Renderer
+    from reports.sections import _trend
+    from reports.spec import PUBLISHED_NATIONAL
+    from reports.spec import PUBLISHED_ZHEJIANG
+
+    def strings(node):
+        for child in getattr(node, "contents", ()):
+            yield from strings(child)
+        if isinstance(node, String):
+            yield node.text
+
+    r = Renderer.create("zh-CN", register_report_fonts(), data.questionnaire, data.rules)
+    figure = next(f for f in _trend(data, r) if hasattr(f, "_content"))
+    chart = next(x for x in figure._content if isinstance(x, Drawing))
+    labels = set(strings(chart))
+    for rate in (PUBLISHED_NATIONAL[2024], PUBLISHED_ZHEJIANG[2020], PUBLISHED_NATIONAL[2015]):
+        assert f"{100 * rate:.2f}" in labels and f"{100 * rate:.1f}" not in labels
+    assert f"{100 * data.overall.estimate:.1f}" in labels  # the survey's estimate: one decimal
+
+
 def test_a_tiny_wave_gives_suppressed_cells_not_a_crash(table_factory, questionnaire):
     tiny = table_factory(25, 8)
     data = build_report_data(tiny, questionnaire, ReportSpec(job=default_job(tiny)),
@@ -166,9 +226,120 @@ def test_item_appendix_is_on_landscape_pages(pdf_zh):
     last = reader.pages[-1]
     width, height = float(last.mediabox.width), float(last.mediabox.height)
     assert width > height
-    assert "题目分析" in last.extract_text() or "题目分析" in reader.pages[-2].extract_text()
+    landscapes = [p for p in reader.pages if float(p.mediabox.width) > float(p.mediabox.height)]
+    assert "题目分析" in landscapes[0].extract_text()  # the appendix starts on the first of them
     first = reader.pages[0]
     assert float(first.mediabox.width) == pytest.approx(595.2756, abs=0.01)
+
+
+def test_item_appendix_shows_each_items_question(data, pdf_zh, pdf_en, questionnaire):
+    """Appendix 2 lists every analysed item with its question as the questionnaire words
+    it, in the report's language, wrapped inside its column (the table fits the page)."""
+    assert data.items is not None
+    for pdf, lang in ((pdf_zh, "zh-CN"), (pdf_en, "en")):
+        reader = PdfReader(io.BytesIO(pdf))
+        start = next(i for i, page in enumerate(reader.pages)
+                     if float(page.mediabox.width) > float(page.mediabox.height))  # fmt: skip
+        appendix = re.sub(r"\s+", "", "".join(pg.extract_text() for pg in reader.pages[start:]))
+        assert appendix.count("题目内容" if lang == "zh-CN" else "Question") >= 2  # head repeated
+        for item_id in data.items.item_ids:
+            text = re.sub(r"\s+", "", questionnaire.item(item_id).text.get(lang))
+            assert text and text in appendix, (lang, item_id)
+        other = "zh-CN" if lang == "en" else "en"
+        assert re.sub(r"\s+", "", questionnaire.item("K17").text.get(other)) not in appendix
+
+
+#: the paragraph styles of table heads and cells (titles and notes span the table)
+CELL_STYLES = ("cell", "cellr", "cellh", "cellt")
+
+
+def _words_too_wide(table, fonts) -> list[tuple[str, float, float]]:
+    """The words of a table's cells (body and head styles) wider than their column's room
+    (width less the cell's padding): such a word breaks inside itself ("Progres|s")."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    out = []
+    for i, row in enumerate(table._cellvalues):
+        for j, (cell, width) in enumerate(zip(row, table._colWidths, strict=True)):
+            if not isinstance(cell, Paragraph) or cell.style.name not in CELL_STYLES:
+                continue
+            pad = table._cellStyles[i][j]
+            room = width - pad.leftPadding - pad.rightPadding
+            # Latin words are set in the Latin face in body cells, in the sans face in heads
+            font = fonts.latin if cell.style.fontName == fonts.body and fonts.latin else None
+            for word in cell.getPlainText().split():
+                if word.isascii():
+                    w = stringWidth(word, font or cell.style.fontName, cell.style.fontSize)
+                    if w > room + 0.01:
+                        out.append((word, round(w, 1), round(room, 1)))
+    return out
+
+
+def _tables(flowables):
+    """Every table of a story, also inside figures and keep-togethers."""
+    from reportlab.platypus import Table
+
+    for f in flowables:
+        if isinstance(f, Table):
+            yield f
+        for attr in ("_content", "_flowables"):
+            yield from _tables(getattr(f, attr, ()))
+
+
+def test_no_table_breaks_a_word_inside_itself(data):
+    """No word of any table's head or body is wider than its column, in either language,
+    the capacity chapter with the demo's reporting rounds included (the English capacity
+    table broke "Progres|s (%)", "Expecte|d (%)", "Science-popularisatio|n")."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from reports.capacity import evaluate_capacity
+    from reports.capacity import load_capacity_plan
+    from reports.capacity_demo import DEMO_TODAY
+    from reports.capacity_demo import demo_rounds
+    from reports.capacity_round import accepted_values
+    from reports.capacity_round import summarise_round
+    from reports.fonts import register_report_fonts
+    from reports.pdf import report_story
+    from reports.render import Renderer
+
+    plan = load_capacity_plan()
+    rounds = demo_rounds(plan)
+    progress = evaluate_capacity(plan, accepted_values(plan, rounds), dt.date(2025, 12, 31))
+    full = replace(data, capacity=progress,
+                   capacity_round=summarise_round(plan, rounds, progress, DEMO_TODAY))  # fmt: skip
+    fonts = register_report_fonts()
+    for lang in ("zh-CN", "en"):
+        r = Renderer.create(lang, fonts, full.questionnaire, full.rules)
+        tables = list(_tables(report_story(full, r)))
+        assert len(tables) > 20
+        for table in tables:
+            title = table._cellvalues[0][0]
+            assert _words_too_wide(table, fonts) == [], (lang, getattr(title, "text", title))
+
+
+def test_item_table_cells_wrap_within_their_columns(data):
+    """The item table fits the landscape frame and no word of its head or body is wider
+    than its column (questions wrap between words; in English the heads "Difficulty" and
+    "Corrected" broke inside the word)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import landscape
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Table
+
+    from reports.appendix import items
+    from reports.fonts import register_report_fonts
+    from reports.render import Renderer
+
+    fonts = register_report_fonts()
+    for lang in ("zh-CN", "en"):
+        r = Renderer.create(lang, fonts, data.questionnaire, data.rules)
+        table = next(f for f in items(data, r, 2) if isinstance(f, Table))
+        assert sum(table._colWidths) <= landscape(A4)[0] - 30 * mm
+        head = [c.getPlainText() for c in table._cellvalues[0][:2]]
+        assert head == ([r.t("items_col_item"), r.t("items_col_text")]), lang
+        assert _words_too_wide(table, fonts) == [], lang
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler) not installed")

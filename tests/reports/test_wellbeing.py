@@ -176,6 +176,27 @@ def test_pdf_is_deterministic_and_names_every_table(demo: Any) -> None:
         assert f"表{n}" in text
 
 
+def test_no_table_breaks_a_word_inside_itself(demo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every table of the mental-health report, in both languages: no word of a head or a
+    cell is wider than its column (tests/reports/test_pdf.py has the literacy report's)."""
+    import reports.wellbeing_pdf
+    from reports.fonts import register_report_fonts
+
+    from .test_pdf import _tables
+    from .test_pdf import _words_too_wide
+
+    stories: list[Any] = []
+    monkeypatch.setattr(reports.wellbeing_pdf, "render_document",
+                        lambda story, **kw: stories.append(story) or b"")  # fmt: skip
+    fonts = register_report_fonts()
+    for lang in ("zh-CN", "en"):
+        build_wellbeing_pdf(demo.data, lang)
+        tables = list(_tables(stories[-1]))
+        assert len(tables) >= 15
+        for table in tables:
+            assert _words_too_wide(table, fonts) == [], lang
+
+
 def test_interval_coverage_over_repeated_surveys() -> None:
     """20 simulated surveys of fresh rosters: the 95% intervals of the overall share of
     PHQ-9 'minimal' and of item 9 positive cover the roster's true share (binomial: at
