@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 from typing import BinaryIO
 
@@ -299,8 +299,9 @@ def _record_type(name: str, keys: Sequence[str], types: Sequence[Any] = ()) -> A
     """A msgspec ``Struct`` type that reads the JSON object keys ``keys`` (and skips the
     others without making objects of them): field ``f<i>`` holds key ``i`` (any key is
     thus a valid attribute name), of type ``types[i]`` (default: any JSON value), None
-    when the key is absent. Its instances hold plain JSON values (no reference cycles),
-    so the cyclic garbage collector does not track them (``gc=False``)."""
+    when the key is absent; :func:`_values_of` gives them in that order. Its instances
+    hold plain JSON values (no reference cycles), so the cyclic garbage collector does
+    not track them (``gc=False``)."""
     kinds = list(types) or [Any] * len(keys)
     fields = [(f"f{i}", kind, None) for i, kind in enumerate(kinds)]
     return msgspec.defstruct(name, fields, rename={f"f{i}": k for i, k in enumerate(keys)},
@@ -308,15 +309,21 @@ def _record_type(name: str, keys: Sequence[str], types: Sequence[Any] = ()) -> A
 
 
 def _fields_getter(keys: Sequence[str], wanted: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """A function giving the values of the keys ``wanted`` of a record of
-    :func:`_record_type` (``keys``) as a tuple, in ``wanted`` order (one C call)."""
-    fields = [f"f{keys.index(k)}" for k in wanted]
-    if not fields:
-        return lambda _record: ()
-    if len(fields) == 1:
-        one = attrgetter(fields[0])
-        return lambda record: (one(record),)
-    return attrgetter(*fields)
+    """A function giving the values of the keys ``wanted`` as a tuple, in ``wanted``
+    order, from the values of a record of :func:`_record_type` (``keys``) as
+    :func:`msgspec.structs.astuple` gives them: one C call (an ``itemgetter`` on a tuple
+    instead of an attribute lookup per value)."""
+    positions = [keys.index(k) for k in wanted]
+    if not positions:
+        return lambda _values: ()
+    if len(positions) == 1:
+        one = positions[0]
+        return lambda values: (values[one],)
+    return itemgetter(*positions)
+
+
+#: a record's values as a tuple, in field order (one C call)
+_values_of = msgspec.structs.astuple
 
 
 class _RecordDecoder:
@@ -439,7 +446,6 @@ class _RowMaker:
         self.flag_values = _fields_getter(keys, self.flag_inputs)
         design_type = _record_type("Design", DESIGN_NUMERIC)
         self.read_design, self.no_design = _RecordDecoder(design_type), design_type()
-        self.design_values = _fields_getter(DESIGN_NUMERIC, DESIGN_NUMERIC)
         items_type = _record_type("ItemScores", self.scored_ids)
         dimensions_type = _record_type("DimensionScores", self.dimension_ids)
         self.read_sheet = _RecordDecoder(msgspec.defstruct("Sheet", [
@@ -448,8 +454,6 @@ class _RowMaker:
             ("level", Any, None), ("literate", Any, None), ("scales", Any, None),
             ("flags", Any, None),
         ], gc=False))  # fmt: skip
-        self.item_scores = _fields_getter(self.scored_ids, self.scored_ids)
-        self.dimension_scores = _fields_getter(self.dimension_ids, self.dimension_ids)
         self.blank_items = (None,) * len(self.scored_ids)
         self.blank_dimensions = (None,) * len(self.dimension_ids)
         tail = ["review", "rejected", "questionnaire_hash"]
@@ -458,9 +462,9 @@ class _RowMaker:
         if built != names:  # pragma: no cover - a column added to the plan but not here
             raise AssertionError(f"export row segments differ from the plan: {built} != {names}")
 
-    def derived(self, answers: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """(``age`` and group flags of a complete response, the same of another), from its
-        record of answers (:attr:`read_answers`)."""
+    def derived(self, answers: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """(``age`` and group flags of a complete response, the same of another), from the
+        values of its record of answers (:attr:`read_answers`, :func:`_values_of`)."""
         key: tuple[Any, ...] = self.derive_values(answers)
         try:
             found = self.derived_memo.get(key)
@@ -490,8 +494,8 @@ class _RowMaker:
         items, dims = sheet.items, sheet.dimensions
         if self.scored_ids and (sheet.total is not None or items is not None):
             literacy = (
-                *(self.blank_items if items is None else self.item_scores(items)),
-                *(self.blank_dimensions if dims is None else self.dimension_scores(dims)),
+                *(self.blank_items if items is None else _values_of(items)),
+                *(self.blank_dimensions if dims is None else _values_of(dims)),
                 sheet.total, sheet.level, int(bool(sheet.literate)),
             )  # fmt: skip
         else:
@@ -508,9 +512,10 @@ class _RowMaker:
             out.extend(map(flags.get, flag_ids))
         return tuple(out)
 
-    def answers(self, answers: Any) -> list[Any]:
-        """The answer columns of a record of answers (:attr:`read_answers`); a multiple
-        answer as its ';'-joined codes and one 0/1 per option."""
+    def answers(self, answers: tuple[Any, ...]) -> list[Any]:
+        """The answer columns from the values of a record of answers (:attr:`read_answers`,
+        :func:`_values_of`); a multiple answer as its ';'-joined codes and one 0/1 per
+        option."""
         values = list(self.answer_values(answers))
         for start, stop, codes, memo in self.multiple:
             given = values[start]
@@ -611,7 +616,7 @@ def export_batches(
     threshold = maker.threshold
     rules, complete_status = maker.flag_rules, ResponseStatus.COMPLETE
     read_answers, no_answers, read_sheet = maker.read_answers, maker.no_answers, maker.read_sheet
-    read_design, no_design, design_values = maker.read_design, maker.no_design, maker.design_values
+    read_design, no_design = maker.read_design, maker.no_design
     flag_values = maker.flag_values
     statuses = {s.value: s for s in ResponseStatus}
     connection = session.connection()
@@ -624,8 +629,8 @@ def export_batches(
         for (rid, status, mode, started, completed, seconds, language, review, rejected,
              answers, sheet, device, digest, hh, stratum, psu, town, attrs, explicit,
              username) in chunk:  # fmt: skip
-            record = (answers and read_answers(answers)) or no_answers
-            design = list(design_values((attrs and read_design(attrs)) or no_design))
+            given = _values_of((answers and read_answers(answers)) or no_answers)
+            design = list(_values_of((attrs and read_design(attrs)) or no_design))
             if design[-1] is None and all(design[:3]):  # base_weight from prob1..prob3
                 design[-1] = 1.0 / (design[0] * design[1] * design[2])
             status_text, status = status, statuses[status]
@@ -635,9 +640,9 @@ def export_batches(
             disposition = derive_disposition(
                 explicit=explicit, status=status_text, answered_share=share,
                 last_attempt=None, mode=mode, partial_threshold=threshold)  # fmt: skip
-            complete_derived, other_derived = maker.derived(record)
+            complete_derived, other_derived = maker.derived(given)
             if complete:
-                flags = rules.flags_of(flag_values(record), seconds, device, digest, mode)
+                flags = rules.flags_of(flag_values(given), seconds, device, digest, mode)
                 if flag_filter and not flag_match(flag_filter, dict(zip(FLAG_NAMES, flags,
                                                                          strict=True)),
                                                   review or ""):  # fmt: skip
@@ -651,7 +656,7 @@ def export_batches(
                 rid, wave_name, hh or "", stratum or "", psu or "", town or "", mode,
                 username or "", *design, disposition, status_text, _utc_text(started),
                 _utc_text(completed), seconds / 60 if seconds is not None else None,
-                language, *maker.answers(record),
+                language, *maker.answers(given),
                 *(complete_derived if complete else other_derived), *tail,
                 review or "", int(bool(rejected)), q_hash,
             ))  # fmt: skip
