@@ -257,6 +257,8 @@ _ZH: dict[str, str] = {
     "factors_one_option": "该题只有一个选项有人选择，无法比较。",
     "list_sep": "、",
     "clause_sep": "；",
+    # a value with what qualifies it in brackets: full-width in Chinese, ASCII in English
+    "bracketed": "{value}（{inner}）",
     "control_age_band": "年龄",
     "control_education": "文化程度",
     "control_urban": "城乡",
@@ -1051,6 +1053,7 @@ _EN: dict[str, str] = {
     "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
     "list_sep": ", ",
     "clause_sep": "; ",
+    "bracketed": "{value} ({inner})",
     "control_age_band": "age",
     "control_education": "education",
     "control_urban": "urban/rural residence",
