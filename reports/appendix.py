@@ -12,6 +12,7 @@ from reports.charts import hbar_chart
 from reports.charts import progress_chart
 from reports.fonts import font_display_name
 from reports.items_page import item_analysis_flowables
+from reports.items_page import item_analysis_title
 from reports.labels import signed
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
@@ -713,7 +714,7 @@ def items(data: ReportData, r: Renderer, number: int) -> Flowables:
         heading_font=r.fonts.heading,
         language=r.lang,
         dimension_labels=dims,
-        title=r.t("table_label", n=r.counters.tables) + r.t("items_title"),
+        title=r.t("table_label", n=r.counters.tables) + item_analysis_title(data.items, r.lang),
         paragraph=r.p,
         latin_font=r.fonts.latin,
         item_texts={item.id: item.text.get(r.lang) for item in data.questionnaire.items},
