@@ -12,6 +12,7 @@ from reports.charts import hbar_chart
 from reports.charts import progress_chart
 from reports.fonts import font_display_name
 from reports.items_page import item_analysis_flowables
+from reports.items_page import item_analysis_title
 from reports.labels import signed
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
@@ -172,7 +173,7 @@ def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:
         table_rows.append(
             [
                 label,
-                f"{ind.target:,.0f} {ind.unit.get(r.lang)}",
+                ind.target_text(r.lang),
                 ind.responsible.get(r.lang),
                 r.t("not_reported") if p.value is None else f"{p.value:,.0f}{mark}",
                 "—" if p.last_report is None else p.last_report.isoformat(),
@@ -227,6 +228,20 @@ def _capacity_source(data: ReportData, r: Renderer) -> str:
     return text
 
 
+def _round_label(summary: RoundSummary, r: Renderer) -> str:
+    """The round as the reader refers to it: by the name staff gave it (``“2025年度”``),
+    unless the name is in Chinese and the report is not; then by its year (``2025 round``),
+    the due date beside it telling it apart.
+
+    Example:
+        >>> _round_label(summary, english)  # a round named 2025年度  # doctest: +SKIP
+        '2025 round'
+    """
+    han = any("\u3400" <= c <= "\u9fff" for c in summary.name)
+    key = "cap_round_year" if han and not r.lang.startswith("zh") else "cap_round_named"
+    return r.t(key, name=summary.name, year=summary.year)
+
+
 #: an index change (points) beyond which the conclusion is called sensitive to the weights
 SENSITIVE_POINTS = 5.0
 
@@ -253,7 +268,7 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
         r.p(
             r.t(
                 "cap_round_intro",
-                round=summary.name,
+                round=_round_label(summary, r),
                 due=r.date(summary.due),
                 n=len(units),
                 # the units split once by when they submitted (on time, late, not), and the
@@ -295,7 +310,7 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
         "col_cap_complete",
     )
     out += r.table(
-        r.t("tab_cap_units", round=summary.name),
+        r.t("tab_cap_units", round=_round_label(summary, r)),
         [r.t(k) for k in keys],
         rows,
         [120, 130, 72, 72, 56],
@@ -699,7 +714,7 @@ def items(data: ReportData, r: Renderer, number: int) -> Flowables:
         heading_font=r.fonts.heading,
         language=r.lang,
         dimension_labels=dims,
-        title=r.t("table_label", n=r.counters.tables) + r.t("items_title"),
+        title=r.t("table_label", n=r.counters.tables) + item_analysis_title(data.items, r.lang),
         paragraph=r.p,
         latin_font=r.fonts.latin,
         item_texts={item.id: item.text.get(r.lang) for item in data.questionnaire.items},

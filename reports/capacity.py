@@ -154,6 +154,21 @@ class CapacityIndicator:
     reporters: tuple[str, ...] = ()
     max_per_unit: float | None = None
 
+    def target_text(self, lang: str) -> str:
+        """The target with its unit: ``1 round a year`` takes the unit's singular form
+        (the plan's ``en-one``, CLDR's plural category "one") where the plan gives one.
+
+        Example:
+            >>> ind = load_capacity_plan().indicator("youth_monitoring")
+            >>> ind.target_text("en"), ind.target_text("zh-CN")
+            ('1 round a year', '1 次/年')
+        """
+        one = f"{lang}-one"
+        unit = self.unit.get(lang)
+        if self.target == 1 and one in self.unit.languages:
+            unit = self.unit.get(one)
+        return f"{self.target:,.0f} {unit}"
+
 
 @dataclass(frozen=True, slots=True)
 class CapacityUnit:

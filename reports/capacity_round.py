@@ -587,6 +587,7 @@ class RoundSummary:
     """What the report's capacity chapter shows about the latest round."""
 
     name: str
+    year: int
     due: dt.date
     units: tuple[UnitStatus, ...]
     index: CapacityIndex
@@ -604,6 +605,7 @@ def summarise_round(
     rnd = max(rounds, key=lambda r: r.year)
     return RoundSummary(
         name=rnd.name,
+        year=rnd.year,
         due=rnd.due,
         units=unit_statuses(plan, rnd, today),
         index=capacity_index(progress, plan.weights, plan.cap),

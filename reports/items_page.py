@@ -60,7 +60,7 @@ def item_analysis_flowables(
         heading_font: the face of the title and the table head (default ``font_name``).
         language: ``zh-CN`` (default) or ``en`` for the labels (:mod:`kesu.i18n`).
         dimension_labels: dimension id -> label (default: the ids).
-        title: heading (default: "题目分析（经典测验理论）").
+        title: heading (default: :func:`item_analysis_title`, weighted or unweighted).
         paragraph: ``(text, style) -> flowable`` of the caller's document (for its
             line-breaking rules and fonts; styles ``caption``, ``note``, ``cell``,
             ``cellh``); default: plain paragraphs.
@@ -106,7 +106,9 @@ def item_analysis_flowables(
     summary = lab(
         "items_summary",
         n=f"{analysis.n:,}",
-        weight_sum=f"{analysis.weight_sum:,.0f}",
+        weights=lab("items_weight_sum", weight_sum=f"{analysis.weight_sum:,.0f}")
+        if analysis.weighted
+        else "",
         k=analysis.k,
         mean=f"{analysis.mean_total:.2f}",
         sd=f"{analysis.sd_total:.2f}",
@@ -120,6 +122,7 @@ def item_analysis_flowables(
         too_hard=f"{th.too_hard:g}",
         min_pbis=f"{th.min_pbis:g}",
         share=f"{100 * th.group_share:.0f}",
+        of=lab("items_groups_of_weight" if analysis.weighted else "items_groups_of_n"),
     )
     with_options = bool(analysis.options)
     with_texts = item_texts is not None
@@ -178,13 +181,23 @@ def item_analysis_flowables(
             style.append(("BACKGROUND", (0, j), (-1, j), colors.Color(0.92, 0.92, 0.92)))
     table.setStyle(TableStyle(style))
     return [
-        para(title or lab("items_title"), "caption"),
+        para(title or item_analysis_title(analysis, language), "caption"),
         Spacer(1, 4),
         para(summary, "plain"),
         para(rules, "plain"),
         Spacer(1, 6),
         table,
     ]
+
+
+def item_analysis_title(analysis: ItemAnalysis, language: str = "zh-CN") -> str:
+    """The title: weighted by the final weights, or unweighted when none were given.
+
+    Example:
+        >>> item_analysis_title(analyze_responses(q, answers))  # doctest: +SKIP
+        '题目分析（经典测验理论，未加权）'
+    """
+    return tr(language, "items_title" if analysis.weighted else "items_title_unweighted")
 
 
 def build_item_analysis_pdf(
@@ -230,7 +243,7 @@ def build_item_analysis_pdf(
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=14 * mm,
-        title=title or tr(language, "items_title"),
+        title=title or item_analysis_title(analysis, language),
         author="kesu",
         invariant=True,
     )

@@ -68,9 +68,23 @@ class ContinuedTable(Table):  # type: ignore[misc]  # reportlab ships no type in
 
     continued: Flowable | None = None
     short: Flowable | None = None
+    #: the last row is the source and notes (one cell spanning the table)
+    has_note: bool = False
+    #: how many of the rules in :data:`LOOSER` the table's keep-together rules have
+    #: reached: 0 keeps all its rows together, 1 its head and tail, 2 none
+    loosened: int = 0
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        self._calc(availWidth, availHeight)
+        page = float(self._getPossibleHeight(availHeight))
+        self._loosen(page)
         parts: list[Flowable] = super().split(availWidth, availHeight)
+        if not parts and self.has_note and self._kept_height() > page:
+            parts = self._detach_note(availWidth, availHeight)
+        for part in parts:
+            if isinstance(part, ContinuedTable) and part is not self:
+                part.has_note = self.has_note and part is parts[-1]
+                part.loosened = self.loosened
         for part in parts[1:]:
             if isinstance(part, ContinuedTable) and self.continued is not None:
                 part.continued, part.short = self.continued, self.short
@@ -83,6 +97,64 @@ class ContinuedTable(Table):  # type: ignore[misc]  # reportlab ships no type in
                 # the repeated rows are the same list objects as the first part's rows
                 part._cellvalues[0] = [caption, *part._cellvalues[0][1:]]
         return parts
+
+    def _loosen(self, page: float) -> None:
+        """Loosen the rules of a table whose kept-together rows need more than a page.
+
+        A short table is kept on one page and a long one keeps its head and its tail
+        together (:meth:`Renderer.table`); when the rows so kept are taller than the page
+        frame (a long note under a short table), the rules are loosened as far as needed:
+        head and tail only, then none (:data:`LOOSER`), before the table is split, so that
+        no part splits again on the page it starts on. The parts keep the loosened rules.
+        A note still taller than a page leaves the table (:meth:`_detach_note`).
+        """
+        while self.loosened < len(LOOSER) and self._kept_height() > page:
+            self._nosplitCmds = list(LOOSER[self.loosened])
+            self.loosened += 1
+
+    def _repeat_height(self) -> float:
+        return float(sum(self._rowHeights[: self.repeatRows]))
+
+    def _kept_height(self) -> float:
+        """The height of the tallest run of rows the table keeps together on a page (a
+        single row at least), with the repeated title and head above a run that starts
+        further down."""
+        rows = len(self._rowHeights)
+        tallest = float(max(self._rowHeights, default=0.0)) + self._repeat_height()
+        for _, (_, y0), (_, y1) in self._nosplitCmds:
+            lo, hi = sorted((y0 % rows, y1 % rows))
+            run = float(sum(self._rowHeights[lo : hi + 1]))
+            tallest = max(tallest, run if lo == 0 else run + self._repeat_height())
+        return tallest
+
+    def _detach_note(self, width: float, height: float) -> list[Flowable]:
+        """The table without its note row (split to fit here), then the note as a
+        paragraph under it, indented to the table's width."""
+        note = self._cellvalues[-1][0]
+        if isinstance(note, list | tuple):  # reportlab keeps a cell's flowables in a tuple
+            note = note[0]
+        margin = max(0.0, (width - sum(self._colWidths)) / 2) + 3
+        style = ParagraphStyle("note_detached", note.style, leftIndent=margin, rightIndent=margin)
+        after: list[Flowable] = [Spacer(1, 3), type(note)(note.text, style)]
+        if len(self._rowHeights) <= self.repeatRows + 1:  # only the title and head above it
+            return after
+        self._nosplitCmds = []
+        # reportlab's own split at the row above the note keeps every rule and style
+        body, _ = self._splitRows(sum(self._rowHeights[:-1]) + 0.01)
+        body.has_note, body.loosened = False, self.loosened
+        body.continued, body.short = self.continued, self.short
+        if body.wrap(width, height)[1] <= height:
+            return [body, *after]
+        first: list[Flowable] = body.split(width, height)
+        return [*first, *after] if first else []
+
+
+#: the rows a long table keeps together: title, head and first three rows; the last three
+#: rows and the note
+HEAD_TAIL: list[tuple[Any, ...]] = [("NOSPLIT", (0, 0), (-1, 4)), ("NOSPLIT", (0, -4), (-1, -1))]
+#: the keep-together rules of a table, each looser than the one before: all rows (a short
+#: table), head and tail (a long one), none
+LOOSER: tuple[list[tuple[Any, ...]], ...] = (HEAD_TAIL, [])
 
 
 _CN_DIGITS = "零一二三四五六七八九"
@@ -291,10 +363,12 @@ class Renderer(Labels):
                 ("SPAN", (0, n + 1), (-1, n + 1)),
                 ("TOPPADDING", (0, n + 1), (-1, n + 1), 3),
             ]
+        table.has_note = bool(note)
         if len(data) <= KEEP_ROWS:
             commands.append(("NOSPLIT", (0, 0), (-1, -1)))
         else:
-            commands += [("NOSPLIT", (0, 0), (-1, 4)), ("NOSPLIT", (0, -4), (-1, -1))]
+            commands += HEAD_TAIL
+            table.loosened = 1
         table.setStyle(TableStyle(commands))
         return [Spacer(1, 6), table, Spacer(1, 4)]
 

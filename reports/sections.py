@@ -123,12 +123,9 @@ def overall(data: ReportData, r: Renderer, number: int) -> Flowables:
             for _, bd in dims:
                 row = bd.rows[k]
                 mark = r.t("unreliable_mark") if row.unreliable else ""
-                cells.append(
-                    "—"
-                    if row.suppressed
-                    else f"{num(row.estimate, 1)}{mark}（{num(row.ci_low, 1)}–"
-                    f"{num(row.ci_high, 1)}）"
-                )
+                ci = f"{num(row.ci_low, 1)}–{num(row.ci_high, 1)}"
+                value = f"{num(row.estimate, 1)}{mark}"
+                cells.append("—" if row.suppressed else r.t("bracketed", value=value, inner=ci))
             body.append(cells)
         widths = [110] + [(PORTRAIT_WIDTH - 112) / len(dims)] * len(dims)
         out += r.table(r.t("tab_dimensions"), header, body, widths)
@@ -165,10 +162,7 @@ def _trend(data: ReportData, r: Renderer) -> Flowables:
     out.append(r.figure(chart, r.t("fig_trend")))
     if len(data.trend) < 2:
         out.append(r.p(r.t("trend_none")))
-    rows = [
-        (f"{t.wave}（{t.year}）" if r.lang == "zh-CN" else f"{t.wave} ({t.year})", t.row)
-        for t in data.trend
-    ]
+    rows = [(r.t("bracketed", value=t.wave, inner=t.year), t.row) for t in data.trend]
     out += r.domain_table(r.t("tab_trend"), rows, first=r.t("col_wave"),
                           source=r.t("source_trend") + r.t("source_marks"))  # fmt: skip
     return out

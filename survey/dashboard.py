@@ -385,7 +385,7 @@ def _capacity_rows(data: ReportData, labels: Labels) -> list[dict[str, Any]] | N
         mark = labels.t("partial_mark") if p.partial else ""
         rows.append({
             "label": p.indicator.label.get(labels.lang),
-            "target": f"{p.indicator.target:,.0f} {p.indicator.unit.get(labels.lang)}",
+            "target": p.indicator.target_text(labels.lang),
             "value": labels.t("not_reported") if p.value is None else f"{p.value:,.0f}{mark}",
             "date": "—" if p.last_report is None else p.last_report.isoformat(),
             "progress": "—" if p.share is None else pct(p.share),

@@ -107,6 +107,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "退回待重报{back}个。待审核和未通过的数据不计入。"
         ),
         "cap_round_missing_names": "（{names}）",
+        # the round by its name, or by its year where the name is in a script the report's
+        # language does not read (reports/appendix._round_label)
+        "cap_round_named": "{name}",
+        "cap_round_year": "{year}年度",
         "tab_cap_units": "各单位报送情况（{round}）",
         "col_cap_unit": "单位",
         "col_cap_status": "状态",
@@ -239,7 +243,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cap_returned": "Returned to the unit.",
         # -- the report chapter (reports/appendix.capacity_round) and the capacity index
         "cap_round_intro": (
-            "The figures of this chapter are the submissions of the round \u201c{round}\u201d "
+            "The figures of this chapter are the submissions of the {round} "
             "(due {due}) accepted by the Association. Of {n} reporting units, {on_time} submitted "
             "on time, {late} late and {missing} have not reported{names}. Of the {submitted} that "
             "submitted, {accepted} were accepted ({returned} of them after being returned for "
@@ -247,6 +251,8 @@ STRINGS: dict[str, dict[str, str]] = {
             "again. Figures waiting for review or not accepted are not counted."
         ),
         "cap_round_missing_names": " ({names})",
+        "cap_round_named": "round \u201c{name}\u201d",
+        "cap_round_year": "{year} round",
         "tab_cap_units": "Reporting by unit ({round})",
         "col_cap_unit": "Unit",
         "col_cap_status": "Status",

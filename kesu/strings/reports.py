@@ -257,6 +257,8 @@ _ZH: dict[str, str] = {
     "factors_one_option": "该题只有一个选项有人选择，无法比较。",
     "list_sep": "、",
     "clause_sep": "；",
+    # a value with what qualifies it in brackets: full-width in Chinese, ASCII in English
+    "bracketed": "{value}（{inner}）",
     "control_age_band": "年龄",
     "control_education": "文化程度",
     "control_urban": "城乡",
@@ -395,6 +397,7 @@ _ZH: dict[str, str] = {
         "PDF，只有安装了相应中文字体的阅读器才能正确显示中文。"
     ),
     "items_title": "题目分析（经典测验理论，按最终权数加权）",
+    "items_title_unweighted": "题目分析（经典测验理论，未加权）",
     "items_none": "分析表中没有逐题得分，无法进行题目分析。",
     "figure_label": "图{n}　",
     "table_label": "表{n}　",
@@ -640,14 +643,18 @@ _ZH: dict[str, str] = {
         "字体：未找到衬线（宋体类）TrueType中文字体，正文使用{font}；请安装fonts-arphic-uming。"
     ),
     "items_no_options": "注：分析表中没有各题的原始作答，无法给出选项分布。",
+    "items_weight_sum": "（权数合计{weight_sum}）",
     "items_summary": (
-        "样本量{n}（权数合计{weight_sum}）；题目{k}道；总分均值{mean}，标准差{sd}；Cronbach α ="
+        "样本量{n}{weights}；题目{k}道；总分均值{mean}，标准差{sd}；Cronbach α ="
         " {alpha}；KR-20 = {kr20}；测量标准误SEM = {sem}。"
     ),
     "items_rules": (
         "标记规则：难度大于{too_easy}为过易，小于{too_hard}为过难；校正点二列相关小于{min_pbis}"
-        "为区分度低；高分组和低分组各占权数的{share}%。"
+        "为区分度低；高分组和低分组各占{of}的{share}%。"
     ),
+    # what the upper and lower groups are a share of (items_rules)
+    "items_groups_of_weight": "权数",
+    "items_groups_of_n": "样本",
     "items_col_item": "题目",
     "items_col_text": "题目内容",
     "items_col_dimension": "维度",
@@ -1051,6 +1058,7 @@ _EN: dict[str, str] = {
     "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
     "list_sep": ", ",
     "clause_sep": "; ",
+    "bracketed": "{value} ({inner})",
     "control_age_band": "age",
     "control_education": "education",
     "control_urban": "urban/rural residence",
@@ -1207,6 +1215,7 @@ _EN: dict[str, str] = {
         "ed; it is not embedded, and Chinese shows only in viewers that have a matching font."
     ),
     "items_title": "Item analysis (classical test theory, final weights)",
+    "items_title_unweighted": "Item analysis (classical test theory, unweighted)",
     "items_none": "The analysis table has no item scores, so no item analysis is possible.",
     "sec_overall": "Overall level",
     "figure_label": "Figure {n}. ",
@@ -1496,15 +1505,18 @@ _EN: dict[str, str] = {
     "items_no_options": (
         "Note: the analysis table has no raw answers, so option distributions cannot be shown."
     ),
+    "items_weight_sum": " (weights sum to {weight_sum})",
     "items_summary": (
-        "n = {n} (weights sum to {weight_sum}); {k} items; mean total {mean}, SD {sd}; Cronbach"
+        "n = {n}{weights}; {k} items; mean total {mean}, SD {sd}; Cronbach"
         "'s alpha = {alpha}; KR-20 = {kr20}; SEM = {sem}."
     ),
     "items_rules": (
         "Flags: difficulty > {too_easy} too easy, < {too_hard} too hard; corrected point-biseri"
-        "al < {min_pbis} not discriminating; upper and lower groups hold {share}% of the weight"
+        "al < {min_pbis} not discriminating; upper and lower groups hold {share}% of the {of}"
         " each."
     ),
+    "items_groups_of_weight": "weight",
+    "items_groups_of_n": "respondents",
     "items_col_item": "Item",
     "items_col_text": "Question",
     "items_col_dimension": "Dimension",

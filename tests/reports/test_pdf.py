@@ -145,6 +145,17 @@ def test_english_variant(data, pdf_en, questionnaire):
     assert cells[1].rstrip("†") == f"{100 * g.estimate:.1f}"
 
 
+def test_dimension_scores_bracket_their_intervals_in_the_language(pdf_zh, pdf_en):
+    """Table 3 wrote "53.1（52.4–53.8）" in English too: ASCII brackets in English,
+    full-width in Chinese."""
+    interval = r"\d+\.\d{lb}\d+\.\d–\d+\.\d{rb}"
+    zh = re.sub(r"\s+", "", "".join(_pages(pdf_zh)))
+    en = "".join(_pages(pdf_en))
+    assert re.search(interval.format(lb="（", rb="）"), zh)
+    assert re.search(interval.format(lb=r" \(", rb=r"\)"), en)
+    assert not re.search(interval.format(lb=r"\s*（", rb=r"\s*）"), en)
+
+
 def test_a_partial_capacity_total_is_marked_with_the_units_that_did_not_report(data):
     """Unit b's 2025 figures are missing: the chapter marks the partial totals "*", its
     note names b, the status reads "incomplete" (never off track), and the summary says

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -205,6 +207,31 @@ def test_items_csv_and_pdf(responses: Path, features_path: Path, tmp_path: Path)
     assert data.startswith(b"%PDF-")
     if Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").is_file():
         assert b"/FontFile2" in data  # the TrueType font is embedded
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
+@pytest.mark.parametrize(
+    ("weights", "title", "not_said"),
+    [(["--weights", "weight"], "按最终权数加权", "未加权"), ([], "未加权", "权数")],
+)
+def test_items_pdf_title_says_whether_it_is_weighted(
+    responses: Path,
+    features_path: Path,
+    tmp_path: Path,
+    weights: list[str],
+    title: str,
+    not_said: str,
+) -> None:
+    """Without --weights the page said "按最终权数加权" (weighted by the final weights) and
+    gave a weight sum; it says unweighted and gives no weights."""
+    pdf = tmp_path / "items.pdf"
+    args = ["items", str(responses), "-q", str(features_path), *weights, "--pdf", str(pdf)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert title in text and not_said not in text
 
 
 def test_items_rejects_bad_weights(responses: Path, features_path: Path, tmp_path: Path) -> None:
