@@ -259,9 +259,11 @@ def _peer(session: Any, name: str, fmt: str, out: str, export_plan: Any, export_
 def measure(url: str, name: str, fmt: str, peer: bool, trace: bool, tmp: Path,
             root: Path = ROOT) -> dict[str, Any]:  # fmt: skip
     out = tmp / f"{name}-{fmt}-{'peer' if peer else 'kesu'}.out"
-    cmd = [sys.executable, __file__, "--one", url, name, fmt, str(out),
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", url, name, fmt, str(out),
            "1" if peer else "0", "1" if trace else "0", str(root)]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # cwd: the worker processes of a large export start from a fork server, which imports
+    # kesu from its working directory first (Python 3.11 ignores the sys.path it is given)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=root)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
