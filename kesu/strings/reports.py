@@ -55,7 +55,9 @@ _ZH: dict[str, str] = {
     "finding_capacity": "{n}项能力建设指标中有{k}项进度滞后：{names}。",
     "finding_capacity_ok": "{n}项能力建设指标均按计划推进或已完成。",
     "finding_capacity_no_off": "{n}项能力建设指标中没有判定为进度滞后的指标。",
-    "finding_capacity_incomplete": "另有{k}项因部分单位未报送、数据不全，暂不能判断进度：{names}。",
+    "finding_capacity_incomplete": (
+        "另有{k}项因部分单位尚无审核通过的数据、合计不全，暂不能判断进度：{names}。"
+    ),
     "finding_suppressed": "有 {k} 个分组样本量不足 {m} 人，数值未予显示。",
     "sec_groups": "重点人群的科学素质",
     "sec_towns": "各镇街的科学素质",
@@ -493,7 +495,7 @@ _ZH: dict[str, str] = {
     "rec_capacity": "加快进度滞后的能力建设指标：{items}。",
     "rec_capacity_item": "{name}（{unit}；完成{share}%，应完成{expected}%）",
     "rec_reporting": "以下指标本期未报送或数据陈旧，请责任单位按期报送：{names}。",
-    "rec_partial": "以下指标有单位未报送，请督促补报：{names}。",
+    "rec_partial": "以下指标有单位尚无审核通过的数据，请督促报送或尽快审核：{names}。",
     "rec_target_above": (
         "全市已显著高于{year}年目标（{rate}%），建议巩固成果，并对照2035年25%的国家目标提出更高"
         "要求。"
@@ -547,10 +549,10 @@ _ZH: dict[str, str] = {
     "stale_mark": "（数据已过期）",
     "partial_mark": "*",
     "capacity_partial_note": (
-        "*部分单位未报送，合计不完整：{items}。累计和存量指标计入这些单位上次报送的数字，年度指"
-        "标不计入。"
+        "*部分单位本期没有审核通过的数据（未报送或待审核），合计不完整：{items}。累计和存量指"
+        "标计入这些单位上次审核通过的数字，年度指标不计入。"
     ),
-    "capacity_partial_item": "{name}（{units}未报送）",
+    "capacity_partial_item": "{name}（缺{units}）",
     "m_criterion": (
         "科学素质按国家统一的测评标准计分：满分{total}分，其中{dims}。总分达到{cut}分及以上者视"
         "为具备科学素质（{levels}）。"
@@ -825,7 +827,7 @@ _EN: dict[str, str] = {
     "finding_capacity_ok": "All {n} capacity indicators are on track or achieved.",
     "finding_capacity_no_off": "None of the {n} capacity indicators is found off track.",
     "finding_capacity_incomplete": (
-        " {k} cannot be judged yet because some units have not reported: {names}."
+        " {k} cannot be judged yet because some units have no accepted figure: {names}."
     ),
     "finding_suppressed": (
         "{k} domain(s) have fewer than {m} respondents; their figures are not shown."
@@ -1326,7 +1328,10 @@ _EN: dict[str, str] = {
         "These indicators have no current report: the responsible units should report on time: "
         "{names}."
     ),
-    "rec_partial": "Some units have not reported these indicators; ask them to: {names}.",
+    "rec_partial": (
+        "Some units have no accepted figure for these indicators; have them report, or review"
+        " what they sent: {names}."
+    ),
     "rec_target_above": (
         "The city is significantly above the {year} target ({rate}%): consolidate, and aim at t"
         "he 2035 national target of 25%."
@@ -1384,10 +1389,11 @@ _EN: dict[str, str] = {
     "stale_mark": " (out of date)",
     "partial_mark": "*",
     "capacity_partial_note": (
-        " * Incomplete total, some units have not reported: {items}. Cumulative and stock"
-        " indicators include these units' last reported figures, annual ones nothing of them."
+        " * Incomplete total, some units have no accepted figure for this round (not reported"
+        " or awaiting review): {items}. Cumulative and stock indicators include these units'"
+        " last accepted figures, annual ones nothing of them."
     ),
-    "capacity_partial_item": "{name} (not reported by {units})",
+    "capacity_partial_item": "{name} (missing: {units})",
     "m_criterion": (
         "Science literacy is scored by the national method: {total} points, of which {dims}. A "
         "total of {cut} or more counts as scientifically literate ({levels})."

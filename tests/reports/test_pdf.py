@@ -176,10 +176,10 @@ def test_a_partial_capacity_total_is_marked_with_the_units_that_did_not_report(d
     partial = replace(data, capacity=progress, capacity_as_of=on)
     expect = {
         "zh-CN": ("数据不全", "项进度滞后：",
-                  "*部分单位未报送，合计不完整：trained（乙单位未报送）；bases（乙单位未报送）；"
-                  "events（乙单位未报送）", "暂不能判断进度：trained、events"),
-        "en": ("incomplete", "indicators are off track:", "(not reported by Unit B)",
-               "cannot be judged yet because some units have not reported: trained, events"),
+                  "*部分单位本期没有审核通过的数据（未报送或待审核），合计不完整：trained（缺乙单位）；"
+                  "bases（缺乙单位）；events（缺乙单位）", "暂不能判断进度：trained、events"),
+        "en": ("incomplete", "indicators are off track:", "(missing: Unit B)",
+               "cannot be judged yet because some units have no accepted figure: trained, events"),
     }  # fmt: skip
     for lang, (incomplete, behind, note, finding) in expect.items():
         flat = re.sub(r"\s+", "", "".join(_pages(build_pdf(partial, lang))))
