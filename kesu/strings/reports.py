@@ -216,8 +216,8 @@ _ZH: dict[str, str] = {
     "capacity_intro": (
         "能力建设指标按{date}各责任单位报送的数据评估。应完成进度按计划期内线性推进计算（图中黑"
         "色竖线）；完成量低于应完成进度的{tol}%视为进度滞后，到期（应完成100%）仍未达到目标的"
-        "也视为进度滞后；未报送的指标显示为“未报送”，不计为0。部分单位未报送的指标，合计不完整，"
-        "完成值标“*”（表注列出未报送的单位）；这样的合计未达到应完成进度时记为“数据不全”，"
+        "也视为进度滞后；未报送的指标显示为“未报送”，不计为0。部分单位本期没有审核通过的数据的"
+        "指标，合计不完整，完成值标“*”（表注列出所缺的单位）；这样的合计未达到应完成进度时记为“数据不全”，"
         "不判为进度滞后。"
     ),
     "capacity_none": "未提供能力建设指标数据。",
@@ -1019,8 +1019,9 @@ _EN: dict[str, str] = {
         "gress is linear over the plan period (black tick); an indicator below {tol}% of its ex"
         "pected progress is off track, and so is one short of its target at its deadline "
         "(100% expected); indicators without a report show 'not reported', never 0. Where som"
-        "e units have not reported, the total is incomplete and marked '*' (the note names the "
-        "units); such a total short of the expected progress is 'incomplete', not off track."
+        "e units have no accepted figure for the round, the total is incomplete and marked '*' "
+        "(the note names the units); such a total short of the expected progress is 'incomplet"
+        "e', not off track."
     ),
     "capacity_none": "No capacity-indicator data were provided.",
     "trend_none": "Only the current wave is available.",
