@@ -42,7 +42,7 @@ from survey.services import create_invitations
 @contextmanager
 def _without_shells(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with monkeypatch.context() as m:
-        m.setattr(survey.respond, "_shell_allowed", lambda: False)
+        m.setattr(survey.respond, "_shell_allowed", lambda *_: False)
         yield
 
 
