@@ -436,10 +436,19 @@ def limit(
         raise ValueError(f"rate limits apply to writing methods only, not {methods}")
     limiter: Limiter = app.extensions["kesu_limiter"]
     view = app.view_functions[endpoint]
-    wrapped: Any = limiter.limit(
+    limited: Any = limiter.limit(
         lambda: current_app.config[config_key], key_func=key_func, methods=methods
     )(view)
-    app.view_functions[endpoint] = wrapped
+
+    # a read goes to the view itself: Flask-Limiter's wrapper would look the endpoint and
+    # its limits up on every page load only to find that none applies to the method
+    @functools.wraps(view)
+    def view_or_limited(*args: Any, **kwargs: Any) -> Any:
+        if current_request().method in READ_METHODS:
+            return view(*args, **kwargs)
+        return limited(*args, **kwargs)
+
+    app.view_functions[endpoint] = view_or_limited
 
 
 def attachment(filename: str) -> str:
