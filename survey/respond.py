@@ -354,8 +354,9 @@ def page_view(
     return out
 
 
-#: rendered items of pages with nothing filled in (see :func:`_render_page`), oldest first out
-_FRESH_PAGES: dict[tuple[Any, ...], Markup] = {}
+#: rendered items of pages with nothing filled in (see :func:`_render_page`), with their
+#: UTF-8 bytes (what a page shell sends), oldest first out
+_FRESH_PAGES: dict[tuple[Any, ...], tuple[Markup, bytes]] = {}
 _FRESH_PAGES_MAX = 2048
 
 
@@ -396,9 +397,12 @@ def _render_page(
         shuffled = seed if any(item.randomize for item in items) else None
         key = (q.content_hash, section_id, lang, number, tuple(i.id for i in items), shuffled,
                offers)  # fmt: skip
-    items_html = _FRESH_PAGES.get(key) if key is not None else None
+    cached = _FRESH_PAGES.get(key) if key is not None else None
     view: list[dict[str, Any]] = []
-    if items_html is None:
+    items_utf8: bytes | None = None
+    if cached is not None:
+        items_html, items_utf8 = cached
+    else:
         view = page_view(
             items, shown, errors, lang=lang, seed=seed, first_number=number + 1, notes=notes,
             env=env,
@@ -407,7 +411,8 @@ def _render_page(
             view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
         )
         if key is not None:
-            keep(_FRESH_PAGES, key, items_html, _FRESH_PAGES_MAX)
+            items_utf8 = items_html.encode("utf-8")
+            keep(_FRESH_PAGES, key, (items_html, items_utf8), _FRESH_PAGES_MAX)
     care = care_view(q, r.answers, r.settings, lang)
     is_last = vis.next_section(section_id) is None
     previous = vis.previous_section(section_id)
@@ -434,8 +439,10 @@ def _render_page(
     shell = shells.get(shell_key)
     if shell is None:
         shell = keep(shells, shell_key, _page_shell(r, context), _FRESH_PAGES_MAX)
-    filled = {"token": r.token, "csrf": security.csrf_token(), "rev": str(r.revision),
-              "items": str(items_html)}  # fmt: skip
+    if items_utf8 is None:
+        items_utf8 = items_html.encode("utf-8")
+    filled = {"token": r.token.encode("ascii"), "csrf": security.csrf_token().encode("ascii"),
+              "rev": str(r.revision).encode("ascii"), "items": items_utf8}  # fmt: skip
     return shell.fill(filled), status
 
 
