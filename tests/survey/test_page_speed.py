@@ -197,6 +197,25 @@ def test_hot_read_sees_each_commit_and_recovers_from_a_broken_connection(
     assert load_respondent(engine, token).revision == 3
 
 
+def test_hot_read_prepares_once_per_connection(app: Flask, token: str) -> None:
+    """A held connection given back to the pool and taken again keeps its prepared
+    statement (PostgreSQL: prepared again under the same name, it would fail)."""
+    client = app.test_client()
+    _consent(client, token)
+    engine = database(app).engine
+    first = load_respondent(engine, token)
+    hot = _HOT[engine]
+    connection = hot.pooled.dbapi_connection
+    for _ in range(2):
+        with hot.lock:
+            hot.give_back()  # as after HOLD_SECONDS
+        assert load_respondent(engine, token) == first
+        assert hot.pooled is not None
+    if engine.dialect.name == "postgresql":
+        assert hot.pooled.dbapi_connection is connection  # the same one again
+        assert len(hot.pooled.info["kesu_hot_statements"]) == 1
+
+
 def test_hot_read_while_another_thread_holds_the_connection(
     app: Flask, session: Session, token: str
 ) -> None:
