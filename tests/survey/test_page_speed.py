@@ -214,6 +214,10 @@ def test_hot_read_prepares_once_per_connection(app: Flask, token: str) -> None:
     if engine.dialect.name == "postgresql":
         assert hot.pooled.dbapi_connection is connection  # the same one again
         assert len(hot.pooled.info["kesu_hot_statements"]) == 1
+        connection.execute("DEALLOCATE ALL")  # the statement is gone from the server
+        assert load_respondent(engine, token) == first  # the ordinary path answers
+        assert hot.pooled is None  # the connection was closed
+        assert load_respondent(engine, token) == first  # a new one, prepared anew
 
 
 def test_hot_read_while_another_thread_holds_the_connection(
