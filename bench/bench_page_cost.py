@@ -12,7 +12,9 @@ Timed, in the same process, through Flask's test client (the whole Flask request
 session cookie, hooks, the response's row, skip logic, the page with its CSRF token):
 
 * GET: ``--n`` loads of that question page, and ``--n`` of the bare Flask "hello" app of
-  ``bench/_survey_hello.py``; ms per page (best of 3 runs) and the ratio of the rates;
+  ``bench/_survey_hello.py``; ms per page (best of 3 runs) and the ratio of the rates, and
+  the process's CPU ms per page (best of 3; on a shared, loaded machine steadier than the
+  wall time; the PostgreSQL server's CPU is not in it);
 * POST: each of the ``--posts`` respondents answers the first page (CSRF, rate limit,
   validation, the locked write and its commit, the redirect); ms per answer page.
 
@@ -103,14 +105,16 @@ def setup(url: str, instance: Path, respondents: int) -> tuple[Any, list[tuple[A
     return app, out
 
 
-def best_of_3(run: Callable[[], None], n: int) -> float:
-    best = float("inf")
+def best_of_3(run: Callable[[], None], n: int) -> tuple[float, float]:
+    """The best of 3 runs of ``n`` calls: wall seconds and CPU seconds per call."""
+    wall = cpu = float("inf")
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             run()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best
+        wall = min(wall, (time.perf_counter() - t0) / n)
+        cpu = min(cpu, (time.process_time() - c0) / n)
+    return wall, cpu
 
 
 def answer_forms(app: Any, pages: list[tuple[Any, str]]) -> list[tuple[Any, str, dict[str, Any]]]:
@@ -165,9 +169,10 @@ def main() -> None:
     from _survey_hello import app as hello
 
     hello_client = hello.test_client()
-    hello_ms = best_of_3(lambda: hello_client.get("/"), args.n) * 1000
+    hello_ms, hello_cpu = (s * 1000 for s in best_of_3(lambda: hello_client.get("/"), args.n))
     print(f"kesu question page, in process, {os.cpu_count()} cores (a loaded machine: compare "
-          f"the ratio, not the ms)\nbare Flask hello: {hello_ms:.3f} ms per page")  # fmt: skip
+          f"the ratio, not the ms)\nbare Flask hello: {hello_ms:.3f} ms per page "
+          f"({hello_cpu:.3f} ms CPU)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         dbs = []
         if args.db in ("sqlite", "both"):
@@ -201,7 +206,7 @@ def run_db(label: str, url: str, instance: Path, hello_ms: float, args: Any) -> 
 
     get()
     before = statements.count
-    ms = best_of_3(get, args.n) * 1000
+    ms, cpu_ms = (s * 1000 for s in best_of_3(get, args.n))
     per_get = (statements.count - before) / (3 * args.n)
     forms = answer_forms(app, pages[1:])  # the first of them finds the answers
     before = statements.count
@@ -217,7 +222,8 @@ def run_db(label: str, url: str, instance: Path, hello_ms: float, args: Any) -> 
     post_ms = (time.perf_counter() - t0) / max(len(forms), 1) * 1000
     per_post = (statements.count - before) / max(len(forms), 1)
     counted = url.startswith("sqlite")
-    print(f"{label:<10} question page {ms:.3f} ms (rate ratio page/hello {hello_ms / ms:.2f}"
+    print(f"{label:<10} question page {ms:.3f} ms, {cpu_ms:.3f} ms CPU (rate ratio page/hello "
+          f"{hello_ms / ms:.2f}"
           + (f", {per_get:.1f} SQL statements" if counted else "")
           + f"); answering a page (POST) {post_ms:.2f} ms"
           + (f", {per_post:.1f} SQL statements" if counted else ""))  # fmt: skip

@@ -456,6 +456,20 @@ class Questionnaire:
         skip logic walks every item on every page)."""
         return {item.id: item.variables for item in self.items}
 
+    @functools.cached_property
+    def skip_plan(self) -> tuple[tuple[Section, bool, tuple[str, ...]], ...]:
+        """Each section with whether any of its items has a condition (``relevant``) and its
+        items' answer variables in order (built once: skip logic walks every section on
+        every page, and most sections show all their items)."""
+        return tuple(
+            (
+                section,
+                any(item.relevant is not None for item in section.items),
+                tuple(var for item in section.items for var in item.variables),
+            )
+            for section in self.sections
+        )
+
     @property
     def scored_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.key is not None)

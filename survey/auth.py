@@ -40,12 +40,13 @@ from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
-from flask import session
 from flask import url_for
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from survey.ctx import current_g
+from survey.ctx import current_session
 from survey.db import begin_write
 from survey.db import get_session
 from survey.errors import ForbiddenError
@@ -81,8 +82,9 @@ def load_user() -> None:
     """Set ``g.user`` (and ``g.staff_session``) from the session cookie's key, when its
     server-side session is neither revoked nor expired and the user is active; None for
     respondents (no query then)."""
-    g.user = None
-    key = session.get(SESSION_KEY)
+    ns = current_g()  # (every request: one lookup of g)
+    ns.user = None
+    key = current_session().get(SESSION_KEY)
     if not isinstance(key, str) or not 20 <= len(key) <= 100:
         return
     db = get_session()
@@ -100,7 +102,7 @@ def load_user() -> None:
         begin_write(db)
         db.execute(update(StaffSession).where(StaffSession.id == staff.id).values(last_seen_at=now))
         db.commit()
-    g.user, g.staff_session = user, staff
+    ns.user, ns.staff_session = user, staff
 
 
 def start_staff_session(db: Session, user: User) -> str:

@@ -87,12 +87,20 @@ def walk(
     # only after an answer was kept: most items add none before the next condition
     env: dict[str, Any] | None = None
     variables = questionnaire.item_variables
-    for section in questionnaire.sections:
+    for section, conditional, section_variables in questionnaire.skip_plan:
         if section.relevant is not None:
             if env is None:
                 env = questionnaire.environment(kept, survey_year)
             if not section.relevant.test(env):
                 continue
+        if not conditional:  # every item is shown: no test per item
+            if section.items:
+                shown.append((section, section.items))
+            for var in section_variables:
+                if var in answers and is_answered(answers[var]):
+                    kept[var] = answers[var]
+                    env = None
+            continue
         items: list[Item] = []
         for item in section.items:
             if item.relevant is not None:

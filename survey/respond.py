@@ -26,8 +26,8 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
+from flask.wrappers import Request
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from markupsafe import Markup
@@ -47,6 +47,10 @@ from survey.answers import FIELD_PREFIX
 from survey.auth import public
 from survey.caches import keep
 from survey.care import care_view
+from survey.ctx import current_application
+from survey.ctx import current_g
+from survey.ctx import current_request
+from survey.ctx import current_session
 from survey.db import database
 from survey.db import get_session
 from survey.errors import BadRequestError
@@ -128,10 +132,6 @@ def switch_url(key: str, value: str) -> str:
     return base + ("&" if "?" in base else "?") + urlencode({key: value})
 
 
-def _language() -> str:
-    return normalize_language(session.get("lang"))
-
-
 def _t(key: str, **params: Any) -> str:
     return tr(g.get("lang", "zh-CN"), key, **params)
 
@@ -143,17 +143,18 @@ def _tx(text: Any) -> str:
 @bp.before_app_request
 def _preferences() -> Any:
     """Apply ``?lang=`` and ``?text=`` switches, then redirect to the clean URL."""
-    g.lang = _language()
-    g.large = bool(session.get("large"))
-    switch = request.method == "GET" and request.query_string  # (parse the query if any)
-    if switch and ("lang" in request.args or "text" in request.args):
-        if request.args.get("lang") in LANGUAGE_NAMES:
-            session["lang"] = request.args["lang"]
-        if request.args.get("text") in ("large", "normal"):
-            session["large"] = request.args["text"] == "large"
+    req, sess, ns = current_request(), current_session(), current_g()  # (every request)
+    ns.lang = normalize_language(sess.get("lang"))
+    ns.large = bool(sess.get("large"))
+    args = req.args if req.method == "GET" and req.query_string else None  # (parse if any)
+    if args is not None and ("lang" in args or "text" in args):
+        if args.get("lang") in LANGUAGE_NAMES:
+            sess["lang"] = args["lang"]
+        if args.get("text") in ("large", "normal"):
+            sess["large"] = args["text"] == "large"
         # keep the other parameters (a classroom QR link carries its session code)
-        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("lang", "text")]
-        return redirect(request.path + (f"?{urlencode(kept)}" if kept else ""), code=303)
+        kept = [(k, v) for k, v in args.items(multi=True) if k not in ("lang", "text")]
+        return redirect(req.path + (f"?{urlencode(kept)}" if kept else ""), code=303)
     return None
 
 
@@ -353,8 +354,9 @@ def page_view(
     return out
 
 
-#: rendered items of pages with nothing filled in (see :func:`_render_page`), oldest first out
-_FRESH_PAGES: dict[tuple[Any, ...], Markup] = {}
+#: rendered items of pages with nothing filled in (see :func:`_render_page`), with their
+#: UTF-8 bytes (what a page shell sends), oldest first out
+_FRESH_PAGES: dict[tuple[Any, ...], tuple[Markup, bytes]] = {}
 _FRESH_PAGES_MAX = 2048
 
 
@@ -368,7 +370,8 @@ def _render_page(
     notes: dict[str, str] | None = None,
 ) -> Any:
     q = r.questionnaire
-    lang = g.lang
+    req, ns, app = current_request(), current_g(), current_application()
+    lang = ns.lang
     vis = walk(q, answers, r.survey_year)
     if section_id not in vis.section_ids:
         abort(404, _t("err_page_not_in_survey"))
@@ -394,9 +397,12 @@ def _render_page(
         shuffled = seed if any(item.randomize for item in items) else None
         key = (q.content_hash, section_id, lang, number, tuple(i.id for i in items), shuffled,
                offers)  # fmt: skip
-    items_html = _FRESH_PAGES.get(key) if key is not None else None
+    cached = _FRESH_PAGES.get(key) if key is not None else None
     view: list[dict[str, Any]] = []
-    if items_html is None:
+    items_utf8: bytes | None = None
+    if cached is not None:
+        items_html, items_utf8 = cached
+    else:
         view = page_view(
             items, shown, errors, lang=lang, seed=seed, first_number=number + 1, notes=notes,
             env=env,
@@ -405,7 +411,8 @@ def _render_page(
             view, {k: _t(k) for k in ("required_mark", "optional_mark", "choose_any")}
         )
         if key is not None:
-            keep(_FRESH_PAGES, key, items_html, _FRESH_PAGES_MAX)
+            items_utf8 = items_html.encode("utf-8")
+            keep(_FRESH_PAGES, key, (items_html, items_utf8), _FRESH_PAGES_MAX)
     care = care_view(q, r.answers, r.settings, lang)
     is_last = vis.next_section(section_id) is None
     previous = vis.previous_section(section_id)
@@ -421,33 +428,36 @@ def _render_page(
         "previous": previous,
         "care": care,
     }
-    if errors or (care and care.raised) or not _shell_allowed():
+    if errors or (care and care.raised) or not _shell_allowed(req, ns, app):
         page_html = render_template("respond/page.html", r=r, items_html=items_html,
                                     rev=r.revision, **context)  # fmt: skip
         return page_html, status
     # the page around the items from its shell: everything it shows follows from this key
-    shell_key = (q.content_hash, section_id, lang, g.large, index, len(vis.sections), is_last,
-                 previous, request.script_root)  # fmt: skip
-    shells: dict[tuple[Any, ...], PageShell] = current_app.extensions["kesu_page_shells"]
+    shell_key = (q.content_hash, section_id, lang, ns.large, index, len(vis.sections), is_last,
+                 previous, req.script_root)  # fmt: skip
+    shells: dict[tuple[Any, ...], PageShell] = app.extensions["kesu_page_shells"]
     shell = shells.get(shell_key)
     if shell is None:
         shell = keep(shells, shell_key, _page_shell(r, context), _FRESH_PAGES_MAX)
-    filled = {"token": r.token, "csrf": security.csrf_token(), "rev": str(r.revision),
-              "items": str(items_html)}  # fmt: skip
+    if items_utf8 is None:
+        items_utf8 = items_html.encode("utf-8")
+    filled = {"token": r.token.encode("ascii"), "csrf": security.csrf_token().encode("ascii"),
+              "rev": str(r.revision).encode("ascii"), "items": items_utf8}  # fmt: skip
     return shell.fill(filled), status
 
 
-def _shell_allowed() -> bool:
+def _shell_allowed(req: Request, ns: Any, app: Flask) -> bool:
     """Whether this request's page may come from a :class:`PageShell`: a GET without query
     parameters (the language and text-size links keep them), no flashed message, no page
-    address set by the view, templates that do not change while the app runs."""
+    address set by the view (``ns``: ``g``), templates that do not change while the app
+    runs."""
     return (
-        request.method == "GET"
-        and not request.query_string
-        and "_flashes" not in session
-        and not g.get("page_url")
-        and not current_app.config["TEMPLATES_AUTO_RELOAD"]
-        and not current_app.debug
+        req.method == "GET"
+        and not req.query_string
+        and "_flashes" not in current_session()
+        and not ns.get("page_url")
+        and not app.config["TEMPLATES_AUTO_RELOAD"]
+        and not app.debug
     )
 
 
@@ -485,8 +495,8 @@ def _page_shell(r: Respondent, context: dict[str, Any]) -> PageShell:
 @public
 def page(token: str, section: str) -> Any:
     """One page of questions (GET); validate and save it, then go on (POST)."""
-    if request.method == "GET":
-        r = _respondent(database().engine, token)  # one query, no session
+    if current_request().method == "GET":
+        r = _respondent(database(current_application()).engine, token)  # one query, no session
         if r.response_id is None:
             return redirect(url_for("respond.start", token=token), code=303)
         if r.complete:

@@ -25,9 +25,7 @@ from urllib.parse import quote
 from flask import Flask
 from flask import Response
 from flask import current_app
-from flask import g
 from flask import request
-from flask import session
 from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
 from flask.sessions import SessionMixin
@@ -43,6 +41,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from survey.caches import keep
+from survey.ctx import current_application
+from survey.ctx import current_g
+from survey.ctx import current_request
+from survey.ctx import current_session
 from survey.errors import BadRequestError
 
 logger = logging.getLogger(__name__)
@@ -134,16 +136,17 @@ def refuse_nul_bytes() -> None:
     PostgreSQL cannot store NUL in text (it answered 500 before this check); no survey
     answer or staff form needs it. Checked before CSRF and the views, on every request.
     """
-    values = [request.path]
+    req = current_request()
+    values = [req.path]
     sources = []
     # the query decodes to a NUL only from "%00" or a NUL byte: without either (every page
     # load), its parameters need no look
-    query = request.query_string
+    query = req.query_string
     if b"\x00" in query or b"%00" in query:
-        sources.append(request.args)
-    if request.method in ("POST", "PUT", "PATCH"):
-        sources.append(request.form)
-        values += [f.filename or "" for f in request.files.values()]
+        sources.append(req.args)
+    if req.method in ("POST", "PUT", "PATCH"):
+        sources.append(req.form)
+        values += [f.filename or "" for f in req.files.values()]
     for source in sources:
         for key, items in source.lists():
             values.append(key)
@@ -169,16 +172,16 @@ def csrf_token() -> str:
     session's forms carry one token from its first page on); a time limit takes
     Flask-WTF's path.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app, ns, sess = current_application(), current_g(), current_session()
     cfg = app.config
     field = str(cfg.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
-    if field in g or cfg.get("WTF_CSRF_TIME_LIMIT") is not None:
+    if field in ns or cfg.get("WTF_CSRF_TIME_LIMIT") is not None:
         return str(generate_csrf())
     secret = str(cfg.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
-    raw = session.get(field)
+    raw = sess.get(field)
     if not isinstance(raw, str):
         first = str(generate_csrf())  # sets the session's raw token: remembered with it
-        raw = session.get(field)
+        raw = sess.get(field)
         if isinstance(raw, str):
             keep(_SIGNED_CSRF, (secret, raw), first, _SIGNED_CSRF_MAX)
         return first
@@ -187,7 +190,7 @@ def csrf_token() -> str:
     if signed is None:
         signed = keep(_SIGNED_CSRF, key, str(generate_csrf()), _SIGNED_CSRF_MAX)
     else:
-        setattr(g, field, signed)
+        setattr(ns, field, signed)
     return signed
 
 
@@ -364,7 +367,7 @@ class _Limiter(Limiter):
     def _check_request_limit(
         self, callable_name: str | None = None, in_middleware: bool = True
     ) -> None:
-        if request.method in READ_METHODS:
+        if current_request().method in READ_METHODS:
             return
         super()._check_request_limit(callable_name, in_middleware)
 
@@ -374,7 +377,7 @@ def _on_writes(hook: Callable[..., Any]) -> Callable[..., Any]:
     its argument is handed back unchanged (the response, or the teardown's exception)."""
 
     def run(value: Any) -> Any:
-        return value if request.method in READ_METHODS else hook(value)
+        return value if current_request().method in READ_METHODS else hook(value)
 
     return run
 
@@ -433,10 +436,19 @@ def limit(
         raise ValueError(f"rate limits apply to writing methods only, not {methods}")
     limiter: Limiter = app.extensions["kesu_limiter"]
     view = app.view_functions[endpoint]
-    wrapped: Any = limiter.limit(
+    limited: Any = limiter.limit(
         lambda: current_app.config[config_key], key_func=key_func, methods=methods
     )(view)
-    app.view_functions[endpoint] = wrapped
+
+    # a read goes to the view itself: Flask-Limiter's wrapper would look the endpoint and
+    # its limits up on every page load only to find that none applies to the method
+    @functools.wraps(view)
+    def view_or_limited(*args: Any, **kwargs: Any) -> Any:
+        if current_request().method in READ_METHODS:
+            return view(*args, **kwargs)
+        return limited(*args, **kwargs)
+
+    app.view_functions[endpoint] = view_or_limited
 
 
 def attachment(filename: str) -> str:

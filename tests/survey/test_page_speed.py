@@ -42,7 +42,7 @@ from survey.services import create_invitations
 @contextmanager
 def _without_shells(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with monkeypatch.context() as m:
-        m.setattr(survey.respond, "_shell_allowed", lambda: False)
+        m.setattr(survey.respond, "_shell_allowed", lambda *_: False)
         yield
 
 
@@ -195,6 +195,29 @@ def test_hot_read_sees_each_commit_and_recovers_from_a_broken_connection(
     engine.dispose()
     assert hot.pooled is None  # given back when the engine is disposed
     assert load_respondent(engine, token).revision == 3
+
+
+def test_hot_read_prepares_once_per_connection(app: Flask, token: str) -> None:
+    """A held connection given back to the pool and taken again keeps its prepared
+    statement (PostgreSQL: prepared again under the same name, it would fail)."""
+    client = app.test_client()
+    _consent(client, token)
+    engine = database(app).engine
+    first = load_respondent(engine, token)
+    hot = _HOT[engine]
+    connection = hot.pooled.dbapi_connection
+    for _ in range(2):
+        with hot.lock:
+            hot.give_back()  # as after HOLD_SECONDS
+        assert load_respondent(engine, token) == first
+        assert hot.pooled is not None
+    if engine.dialect.name == "postgresql":
+        assert hot.pooled.dbapi_connection is connection  # the same one again
+        assert len(hot.pooled.info["kesu_hot_statements"]) == 1
+        connection.execute("DEALLOCATE ALL")  # the statement is gone from the server
+        assert load_respondent(engine, token) == first  # the ordinary path answers
+        assert hot.pooled is None  # the connection was closed
+        assert load_respondent(engine, token) == first  # a new one, prepared anew
 
 
 def test_hot_read_while_another_thread_holds_the_connection(
