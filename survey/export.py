@@ -647,7 +647,7 @@ def export_batches(
                                                                          strict=True)),
                                                   review or ""):  # fmt: skip
                     continue
-                tail = (*maker.scores(sheet and read_sheet(sheet)), *flags, sum(flags))
+                tail = (*maker.scores(read_sheet(sheet) if sheet else None), *flags, sum(flags))
             else:
                 if flag_filter:
                     continue
