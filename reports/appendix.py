@@ -8,6 +8,7 @@ from typing import Any
 
 from reports.capacity import ProgressStatus
 from reports.capacity_round import RoundSummary
+from reports.capacity_round import UnitStatus
 from reports.charts import hbar_chart
 from reports.charts import progress_chart
 from reports.fonts import font_display_name
@@ -228,6 +229,12 @@ def _capacity_source(data: ReportData, r: Renderer) -> str:
     return text
 
 
+def _unit_name(unit: UnitStatus, r: Renderer) -> str:
+    """A reporting unit as the report's language names it (its name when it has no label):
+    the same in the round's sentence and in its table."""
+    return unit.label.get(r.lang) if unit.label else unit.name
+
+
 def _round_label(summary: RoundSummary, r: Renderer) -> str:
     """The round as the reader refers to it: by the name staff gave it (``“2025年度”``),
     unless the name is in Chinese and the report is not; then by its year (``2025 round``),
@@ -259,7 +266,7 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
     names = (
         r.t(
             "cap_round_missing_names",
-            names=sep.join(u.label.get(r.lang) if u.label else u.name for u in missing),
+            names=sep.join(_unit_name(u, r) for u in missing),
         )
         if missing
         else ""
@@ -295,7 +302,7 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
             status += r.t("cap_returns_mark", n=u.returns)
         rows.append(
             [
-                u.name,
+                _unit_name(u, r),
                 status,
                 "—" if u.first_submitted is None else u.first_submitted.date().isoformat(),
                 "—" if u.accepted_at is None else u.accepted_at.date().isoformat(),

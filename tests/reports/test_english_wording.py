@@ -102,3 +102,16 @@ indicators:
     plan = parse_capacity_plan(text, "t.yaml")
     got = {i.id: i.target_text("en") for i in plan.indicators}
     assert got == {"one": "1 round a year", "two": "2 rounds a year"}
+
+
+def test_the_units_table_names_each_unit_in_the_reports_language(summary) -> None:
+    """Table 18 printed the Chinese names ("市科协") in the English report, while the
+    sentence above it used the English labels: both now take the unit's label."""
+    for lang in ("en", "zh-CN"):
+        r = _renderer(lang)
+        text = _texts(capacity_round(summary, r))
+        for unit in summary.units:
+            assert unit.label, unit.code  # the demo plan labels every unit
+            assert unit.label.get(lang) in text, (lang, unit.code)
+    en = _texts(capacity_round(summary, _renderer("en")))
+    assert not any("\u4e00" <= c <= "\u9fff" for c in en), en
