@@ -50,3 +50,20 @@
     if (text && !window.confirm(text)) { e.preventDefault(); }
   });
 })();
+/* Staff console: a table wider than its box (a tablet) fades at the side it can still be
+   scrolled to, so that the columns out of sight are not taken for missing. */
+(function () {
+  var boxes = document.querySelectorAll('body.staff table.data, .scroll, .table-scroll');
+  function mark(box) {
+    var left = box.scrollLeft;
+    var more = box.scrollWidth - box.clientWidth - left > 1;
+    box.className = box.className.replace(/ ?\bmore-(left|right)\b/g, '') +
+      (left > 1 ? ' more-left' : '') + (more ? ' more-right' : '');
+  }
+  function markAll() { for (var i = 0; i < boxes.length; i++) { mark(boxes[i]); } }
+  for (var i = 0; i < boxes.length; i++) {
+    boxes[i].addEventListener('scroll', function (e) { mark(e.currentTarget); });
+  }
+  window.addEventListener('resize', markAll);
+  markAll();
+})();

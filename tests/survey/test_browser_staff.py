@@ -288,3 +288,35 @@ def test_an_interviewer_on_a_tablet_sees_names_and_roster_errors_in_place(
     assert page.get_by_label("年龄 1").input_value() == "200"
     assert page.get_by_label("称呼或缩写 1").input_value() == "爸爸"
     console.shot("capi-roster-error")
+
+
+def test_a_table_wider_than_a_tablet_shows_it_scrolls(console: Console) -> None:
+    """On a narrow screen a wide table scrolls inside its box; it fades at the side it can
+    still be scrolled to (the review found no cue that columns were out of sight)."""
+    from survey.services import create_invitations
+
+    with console.factory() as s:
+        create_invitations(s, "w1", 3, actor="test")
+    page = console.page
+    page.set_viewport_size({"width": 560, "height": 900})  # a phone on its side
+    page.goto(f"{console.base}/admin/waves/w1/invitations")
+    box = page.locator("div.scroll").first
+    sizes = box.evaluate("t => [t.scrollWidth, t.clientWidth]")
+    assert sizes[0] > sizes[1]  # wider than its box
+    assert box.evaluate("t => t.className") == "scroll more-right"
+    assert "linear-gradient" in box.evaluate("t => getComputedStyle(t).maskImage")
+    box.evaluate("t => { t.scrollLeft = 40; }")
+    page.wait_for_function("() => document.querySelector('div.scroll').className"
+                           " === 'scroll more-left more-right'")  # fmt: skip
+    box.evaluate("t => { t.scrollLeft = t.scrollWidth; }")
+    page.wait_for_function("() => document.querySelector('div.scroll').className"
+                           " === 'scroll more-left'")  # fmt: skip
+    page.set_viewport_size({"width": 1280, "height": 900})  # wide enough: no fade
+    page.wait_for_function("() => document.querySelector('div.scroll').className === 'scroll'")
+    page.set_viewport_size({"width": 560, "height": 900})
+    box.evaluate("t => { t.scrollLeft = 0; }")
+    path = console.shots / "invitations-560.png"
+    page.locator("div.scroll").first.screenshot(path=str(path))
+    if os.environ.get("KESU_SHOTS"):
+        Path(os.environ["KESU_SHOTS"]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(os.environ["KESU_SHOTS"]) / path.name)
