@@ -23,18 +23,26 @@ from reports.render import Renderer
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
 
 
-def _pdf_pages(lang: str, rows: int, title: str, tmp_path: Path) -> list[str]:
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    r = Renderer.create(lang, register_report_fonts(), q, Rules(10, Reliability(), 0.95))
-    story = [r.p("x", "body")]
-    story += r.table(title, ["A", "B"], [[f"row{i:03d}", str(i)] for i in range(rows)], [100, 100])
-    story += r.table("short", ["A", "B"], [["a", "1"]], [100, 100])
+def _build(story: list[object], tmp_path: Path) -> list[str]:
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4).build(story)
     pdf = tmp_path / "t.pdf"
     pdf.write_bytes(buf.getvalue())
     out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
     return [p for p in out.stdout.split("\f") if p.strip()]
+
+
+def _renderer(lang: str) -> Renderer:
+    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    return Renderer.create(lang, register_report_fonts(), q, Rules(10, Reliability(), 0.95))
+
+
+def _pdf_pages(lang: str, rows: int, title: str, tmp_path: Path) -> list[str]:
+    r = _renderer(lang)
+    story: list[object] = [r.p("x", "body")]
+    story += r.table(title, ["A", "B"], [[f"row{i:03d}", str(i)] for i in range(rows)], [100, 100])
+    story += r.table("short", ["A", "B"], [["a", "1"]], [100, 100])
+    return _build(story, tmp_path)
 
 
 @needs_poppler
@@ -60,20 +68,6 @@ def test_a_split_table_is_continued_on_every_later_page(
 def test_a_table_on_one_page_has_no_continuation(tmp_path: Path) -> None:
     pages = _pdf_pages("zh-CN", 5, "短表", tmp_path)
     assert len(pages) == 1 and "续表" not in pages[0]
-
-
-def _build(story: list[object], tmp_path: Path) -> list[str]:
-    buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4).build(story)
-    pdf = tmp_path / "t.pdf"
-    pdf.write_bytes(buf.getvalue())
-    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
-    return [p for p in out.stdout.split("\f") if p.strip()]
-
-
-def _renderer(lang: str) -> Renderer:
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    return Renderer.create(lang, register_report_fonts(), q, Rules(10, Reliability(), 0.95))
 
 
 @needs_poppler
