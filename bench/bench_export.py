@@ -11,7 +11,8 @@ their invitations (design probabilities) and page times; on PostgreSQL then
 ``VACUUM ANALYZE``, as autovacuum does after a bulk load.
 
 Each export runs in a fresh subprocess (``survey.export.export_stream`` writing to a
-file), which reports the wall time (what a user waits for), the CPU time of the process
+file), which reports the wall time (what a user waits for), the seconds to the first
+bytes (``first B``: when a browser's download starts), the CPU time of the process
 and of its export workers (a large export is made by one worker process per CPU,
 ``KESU_EXPORT_WORKERS``), its peak RSS above the RSS after imports (``ru_maxrss``), the
 largest worker's peak RSS and, in a second run on the small wave, the tracemalloc peak
@@ -191,6 +192,7 @@ def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) ->
     if trace:
         tracemalloc.start()
     t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+    first = None  # seconds to the first bytes of the download
     with Session(engine) as session:
         if peer:
             rows = _peer(session, name, fmt, out, export_plan, export_rows)
@@ -198,6 +200,8 @@ def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) ->
             rows = -1
             with open(out, "wb") as fh:
                 for chunk in export_stream(session, name, fmt):
+                    if first is None:
+                        first = time.perf_counter() - t0
                     fh.write(chunk)
     seconds = time.perf_counter() - t0
     _stop_fork_server()
@@ -207,7 +211,7 @@ def run_one(url: str, name: str, fmt: str, out: str, peer: bool, trace: bool) ->
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {"seconds": seconds, "cpu": cpu, "rss_mb": _rss_mb() - baseline,
               "workers_mb": workers_mb, "trace_mb": peak_trace,
-              "bytes": os.path.getsize(out), "rows": rows}  # fmt: skip
+              "bytes": os.path.getsize(out), "rows": rows, "first": first}  # fmt: skip
     if not peer:  # not truncated: read the row count back (after the measurements)
         result["rows"] = _count_rows(out, fmt)
     return result
@@ -308,7 +312,8 @@ def main() -> None:
                 fill(url, "big", args.n, args.base)
                 fill(url, "small", args.small, args.base)
                 print(f"\n{label}: filled in {time.perf_counter() - t0:.0f} s (not timed below)")
-                print(f"{'format':<6} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'goal':>5} "
+                print(f"{'format':<6} {'rows':>8} {'seconds':>8} {'first B':>7} {'rows/s':>8} "
+                      f"{'goal':>5} "
                       f"{'CPU s':>6} {'RSS MB':>7} {'worker MB':>9} {'RSS small':>9} "
                       f"{'trace MB small':>14} {'MB file':>8}"
                       f" | previous rows/s (small)  kesu/previous"
@@ -320,8 +325,9 @@ def main() -> None:
                     small = measure(url, "small", fmt, False, False, tmp)
                     traced = measure(url, "small", fmt, False, True, tmp)
                     rate = args.n / big["seconds"]
-                    line = (f"{fmt:<6} {args.n:>8,} {big['seconds']:>8.1f} {rate:>8,.0f} "
-                            f"{rate / GOAL:>5.2f} {big['cpu']:>6.1f} {big['rss_mb']:>7.0f} "
+                    line = (f"{fmt:<6} {args.n:>8,} {big['seconds']:>8.1f} {big['first']:>7.1f} "
+                            f"{rate:>8,.0f} {rate / GOAL:>5.2f} {big['cpu']:>6.1f} "
+                            f"{big['rss_mb']:>7.0f} "
                             f"{big['workers_mb']:>9.0f} {small['rss_mb']:>9.0f} "
                             f"{traced['trace_mb']:>14.1f} "
                             f"{big['bytes'] / 2**20:>8.0f}")  # fmt: skip

@@ -44,6 +44,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable
+from collections.abc import Generator
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -97,6 +98,7 @@ from survey.services import questionnaire_of
 from survey.statfiles import Packed
 from survey.statfiles import StatColumn
 from survey.statfiles import record_packer
+from survey.statfiles import stat_file_ends
 from survey.statfiles import write_dta
 from survey.statfiles import write_sav
 
@@ -811,10 +813,54 @@ def write_stat_file(
     ``dta`` to the seekable ``out``; returns the row count."""
     layout = stat_layout(plan)
     rows = batches if isinstance(batches, Packed) else itertools.chain.from_iterable(batches)
-    label = f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
     writer = write_sav if fmt == "sav" else write_dta
-    return writer(out, [c for c in layout if c is not None], rows, file_label=label,
-                  layout=layout)  # fmt: skip
+    return writer(out, [c for c in layout if c is not None], rows,
+                  file_label=_file_label(plan), layout=layout)  # fmt: skip
+
+
+def _file_label(plan: ExportPlan) -> str:
+    """The label written in a .sav or .dta file's header."""
+    return f"kesu {plan.wave.name} {plan.questionnaire.id} v{plan.questionnaire.version}"
+
+
+def _stat_stream(
+    plan: ExportPlan, fmt: str, rows: int, made: list[tuple[bytes | str, int]],
+    parts: Generator[tuple[bytes | str, int], None, None],
+) -> Iterator[bytes]:  # fmt: skip
+    """The ``sav`` or ``dta`` file of ``rows`` responses whose records worker processes
+    pack (the parts ``made`` so far, then ``parts``, as :class:`_WorkerParts` gives
+    them), written front to back: its beginning (which holds the row count), each part as
+    soon as it is made, its end. The download starts at once, and no copy of the whole
+    file is kept on the server's disk. A download cut short stops the workers and removes
+    their parts at once.
+
+    Raises:
+        RuntimeError: the parts hold another number of rows than ``rows`` (the file's
+            beginning, already sent, would be wrong: the download is cut short instead).
+    """
+    columns = [c for c in stat_layout(plan) if c is not None]
+    head, tail = stat_file_ends(columns, fmt, rows, file_label=_file_label(plan))
+    try:
+        yield head
+        written = 0
+        for data, count in itertools.chain(made, parts):
+            yield data if isinstance(data, bytes) else _taken(data)
+            written += count
+        if written != rows:
+            logger.error("wave %s: the %s export's workers wrote %d rows, not the %d counted",
+                         plan.wave.name, fmt, written, rows)  # fmt: skip
+            raise RuntimeError(f"the export holds {written} rows, not the {rows} counted")
+        yield tail
+    finally:
+        parts.close()
+
+
+def _taken(path: str) -> bytes:
+    """The contents of the file at ``path``, which is then removed."""
+    with open(path, "rb") as part:
+        data = part.read()
+    os.unlink(path)
+    return data
 
 
 # -- large exports in worker processes ---------------------------------------------------------
@@ -872,7 +918,7 @@ def _id_ranges(
 
 def _parallel_parts(
     session: Session, plan: ExportPlan, fmt: str, only: ResponseFilter | None
-) -> Iterator[tuple[bytes | str, int]] | None:
+) -> _WorkerParts | None:
     """The export's rows as ``fmt`` parts (CSV lines without the header, or packed
     ``sav``/``dta`` records) made by worker processes, chunk by chunk of response ids, in
     order; None when the export is better made in this process (one CPU, fewer than
@@ -899,55 +945,77 @@ def _parallel_parts(
         _export_ids(wave_id, only).order_by(None).subquery())) or 0  # fmt: skip
     if count < PARALLEL_MIN_ROWS:
         return None
-    return _run_workers(
+    return _WorkerParts(
         engine, wave_name, wave_id, fmt, only, min(workers, -(-count // CHUNK_ROWS))
     )
 
 
-def _run_workers(
-    engine: Engine, wave_name: str, wave_id: int, fmt: str, only: ResponseFilter | None,
-    workers: int,
-) -> Iterator[tuple[bytes | str, int]]:  # fmt: skip
-    from concurrent.futures import Future
-    from concurrent.futures import ProcessPoolExecutor
+class _WorkerParts:
+    """The parts of a large export made by worker processes (:func:`_parallel_parts`),
+    in file order, each with its row count: CSV lines (bytes) or the path of a file of
+    packed ``sav``/``dta`` records. Iterated once.
 
-    postgres = engine.url.get_backend_name() == "postgresql"
-    mp_context = _worker_context()  # first: the fork server imports while we read below
-    # a connection of its own, open while the parts are made (the request's session may
-    # be closed before a streamed download ends); the quality facts and the chunks are
-    # read in its transaction, whose snapshot the workers share on PostgreSQL
-    with engine.connect() as conn:
-        if postgres:
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            snapshot = (conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-                        if postgres else None)  # fmt: skip
-            with Session(bind=conn, join_transaction_mode="create_savepoint") as own:
-                context = quality_context(own, get_wave(own, wave_name))
-                ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
-            url = engine.url.render_as_string(hide_password=False)
-            parts_dir = None if fmt == "csv" else tempfile.mkdtemp(prefix="kesu-export-")
-            pool: ProcessPoolExecutor | None = None
-            pending: deque[Future[tuple[bytes | str, int]]] = deque()
-            todo = iter(ranges)
-            try:
-                pool = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=mp_context,
-                    initializer=_worker_start,
-                    initargs=(url, wave_name, fmt, only, context, snapshot, parts_dir),
-                )  # fmt: skip
-                for ids in itertools.islice(todo, workers + 1):
-                    pending.append(pool.submit(_worker_chunk, ids))
-                while pending:
-                    part = pending.popleft().result()
-                    for ids in itertools.islice(todo, 1):
+    ``rows``: how many rows the parts hold in all, known before the first part is made
+    (set when the iteration begins) where the workers read one snapshot of the database
+    and leave out no response they read (PostgreSQL, without a quality-flag filter, which
+    Python applies); else None (SQLite: each worker reads the database as it is then).
+    """
+
+    def __init__(
+        self, engine: Engine, wave_name: str, wave_id: int, fmt: str,
+        only: ResponseFilter | None, workers: int,
+    ) -> None:  # fmt: skip
+        self.engine, self.wave_name, self.wave_id = engine, wave_name, wave_id
+        self.fmt, self.only, self.workers = fmt, only, workers
+        self.rows: int | None = None
+
+    def __iter__(self) -> Generator[tuple[bytes | str, int], None, None]:
+        from concurrent.futures import Future
+        from concurrent.futures import ProcessPoolExecutor
+
+        engine, wave_id, fmt, only, workers = (
+            self.engine, self.wave_id, self.fmt, self.only, self.workers)  # fmt: skip
+        postgres = engine.url.get_backend_name() == "postgresql"
+        mp_context = _worker_context()  # first: the fork server imports while we read below
+        # a connection of its own, open while the parts are made (the request's session
+        # may be closed before a streamed download ends); the quality facts, the chunks
+        # and the count are read in its transaction, whose snapshot the workers share on
+        # PostgreSQL
+        with engine.connect() as conn:
+            if postgres:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                snapshot = (conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                            if postgres else None)  # fmt: skip
+                with Session(bind=conn, join_transaction_mode="create_savepoint") as own:
+                    context = quality_context(own, get_wave(own, self.wave_name))
+                    ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
+                    if postgres and not (only is not None and only.flag):
+                        self.rows = own.scalar(select(func.count()).select_from(
+                            _export_ids(wave_id, only).order_by(None).subquery()))  # fmt: skip
+                url = engine.url.render_as_string(hide_password=False)
+                parts_dir = None if fmt == "csv" else tempfile.mkdtemp(prefix="kesu-export-")
+                pool: ProcessPoolExecutor | None = None
+                pending: deque[Future[tuple[bytes | str, int]]] = deque()
+                todo = iter(ranges)
+                try:
+                    pool = ProcessPoolExecutor(
+                        max_workers=workers, mp_context=mp_context,
+                        initializer=_worker_start,
+                        initargs=(url, self.wave_name, fmt, only, context, snapshot, parts_dir),
+                    )  # fmt: skip
+                    for ids in itertools.islice(todo, workers + 1):
                         pending.append(pool.submit(_worker_chunk, ids))
-                    yield part
-            finally:
-                if pool is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                if parts_dir is not None:  # the parts not joined (an export cut short)
-                    shutil.rmtree(parts_dir, ignore_errors=True)
+                    while pending:
+                        part = pending.popleft().result()
+                        for ids in itertools.islice(todo, 1):
+                            pending.append(pool.submit(_worker_chunk, ids))
+                        yield part
+                finally:
+                    if pool is not None:
+                        pool.shutdown(wait=True, cancel_futures=True)
+                    if parts_dir is not None:  # the parts not joined (an export cut short)
+                        shutil.rmtree(parts_dir, ignore_errors=True)
 
 
 _WORKER: dict[str, Any] = {}
@@ -1083,12 +1151,25 @@ def export_stream(
         if parts is not None:
             return _with_header(plan, _csv_parts(parts))
         return iter_csv(plan, export_batches(session, plan, only=only))
+    body: Packed | Iterator[list[tuple[Any, ...]]]
+    made: Generator[tuple[bytes | str, int], None, None] | None = None
+    if parts is not None:
+        made = iter(parts)
+        # the workers start and make the first part here: an error, before any byte is sent
+        first = next(made, None)
+        done = [] if first is None else [first]
+        if parts.rows is not None:
+            return _stat_stream(plan, fmt, parts.rows, done, made)
+        body = Packed(itertools.chain(done, made))
+    else:
+        body = export_batches(session, plan, only=only)
     spool = tempfile.TemporaryFile()
     try:
-        body = Packed(parts) if parts is not None else export_batches(session, plan, only=only)
         count = write_stat_file(spool, plan, body, fmt)
     except BaseException:
         spool.close()
+        if made is not None:  # the workers stopped and the parts not joined removed, now
+            made.close()
         raise
     logger.info("wave %s: wrote %d rows as %s", wave_name, count, fmt)
     return stream_file(spool)

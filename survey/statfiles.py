@@ -7,13 +7,18 @@ metadata first and then rows one at a time, so memory stays flat whatever the si
 * ``.sav``: an uncompressed SPSS system file (PSPP's "System File Format" description):
   header, one type-2 record per variable (continuation records for strings over 8 bytes),
   type-3/4 value-label records, type-7 extension records (integer and float info, long
-  variable names, UTF-8 encoding), the dictionary terminator, then 8-byte cases. The case
-  count is written as -1 and patched at the end. Strings are limited to 255 bytes (longer
-  text is cut at a character boundary; the CSV export keeps it whole).
+  variable names, UTF-8 encoding), the dictionary terminator, then 8-byte cases. Strings
+  are limited to 255 bytes (longer text is cut at a character boundary; the CSV export
+  keeps it whole).
 * ``.dta``: Stata format 118 (Stata 14-18, UTF-8): the XML-like section tags, the map of
-  section offsets, fixed-width rows, and value-label tables; N and the map are patched at
-  the end. Integer-coded variables are stored as ``byte`` (or ``long``) so value labels
-  attach; other numbers as ``double``.
+  section offsets, fixed-width rows, and value-label tables. Integer-coded variables are
+  stored as ``byte`` (or ``long``) so value labels attach; other numbers as ``double``.
+
+What comes before the records holds the row count (and, in a .dta, the offsets of
+the sections after them). :func:`stat_file_ends` gives both ends for a count known
+beforehand, so that the file is written front to back as a stream; :func:`write_sav` and
+:func:`write_dta` write to a seekable file before the count is known and write the
+beginning again at the end (its length does not depend on the count).
 
 Both are read back by pyreadstat in the tests (labels and values round-trip).
 """
@@ -205,15 +210,18 @@ def _pad4(data: bytes) -> bytes:
     return data + b" " * (-len(data) % 4)
 
 
-def _sav_dictionary(columns: Sequence[StatColumn], file_label: str) -> bytes:
-    now = dt.datetime.now()
+def _sav_dictionary(
+    columns: Sequence[StatColumn], file_label: str, rows: int, when: dt.datetime
+) -> bytes:
+    """Everything of a .sav file before its records: the header (``rows`` cases, written
+    ``when``) and the dictionary."""
     case_size = sum(_segments(c) for c in columns)
     out = bytearray()
     out += b"$FL2" + b"@(#) SPSS DATA FILE kesu".ljust(60)
-    out += struct.pack("<iiiii", 2, case_size, 0, 0, -1)
+    out += struct.pack("<iiiii", 2, case_size, 0, 0, rows)
     out += struct.pack("<d", 100.0)
-    out += now.strftime("%d %b %y").encode("ascii")[:9].ljust(9)
-    out += now.strftime("%H:%M:%S").encode("ascii")[:8].ljust(8)
+    out += when.strftime("%d %b %y").encode("ascii")[:9].ljust(9)
+    out += when.strftime("%H:%M:%S").encode("ascii")[:8].ljust(8)
     out += _cut(file_label, 64).ljust(64) + b"\0\0\0"
     shorts = _short_names(columns)
     index = 1
@@ -268,14 +276,7 @@ def write_sav(
     or ``rows`` is :class:`Packed` records. ``layout``: what each value of a row is,
     when rows hold values that are not written (None there; ``columns`` in order, else).
     """
-    start = out.tell()
-    out.write(_sav_dictionary(columns, file_label))
-    n = _write_records(out, _row_layout(columns, layout), rows, "sav")
-    end = out.tell()
-    out.seek(start + 80)
-    out.write(struct.pack("<i", n))
-    out.seek(end)
-    return n
+    return _write_stat(out, columns, rows, "sav", file_label, layout)
 
 
 # -- Stata .dta (format 118) -----------------------------------------------------------------
@@ -296,6 +297,60 @@ def _fixed(text: str, size: int) -> bytes:
     return _cut(text, size - 1).ljust(size, b"\0")
 
 
+def _dta_ends(
+    columns: Sequence[StatColumn], file_label: str, rows: int, when: dt.datetime
+) -> tuple[bytes, bytes]:
+    """A .dta file's bytes before its ``rows`` records (header with N, the map of the
+    sections' offsets, the variables) and after them (value labels); Stata's "dta file
+    format 118" description."""
+    if len(columns) > 32767:
+        raise ValueError("Stata files hold at most 32,767 variables")
+    label = _cut(file_label, 80)
+    stamp = when.strftime("%d %b %Y %H:%M").encode("ascii")
+    header = (
+        b"<stata_dta><header><release>118</release><byteorder>LSF</byteorder><K>"
+        + struct.pack("<H", len(columns)) + b"</K><N>" + struct.pack("<Q", rows)
+        + b"</N><label>" + struct.pack("<H", len(label)) + label + b"</label><timestamp>"
+        + struct.pack("<B", len(stamp)) + stamp + b"</timestamp></header>"
+    )  # fmt: skip
+    types = [_dta_type(c) for c in columns]
+    formats = [
+        _fixed(f"%{code}s" if not c.numeric else ("%8.0g" if c.value_labels else "%10.0g"), 57)
+        for c, (code, _) in zip(columns, types, strict=True)
+    ]  # fmt: skip
+    variables = [  # the sections from <variable_types> to <characteristics>, in order
+        b"<variable_types>" + b"".join(struct.pack("<H", t) for t, _ in types)
+        + b"</variable_types>",
+        b"<varnames>" + b"".join(_fixed(c.name, 129) for c in columns) + b"</varnames>",
+        b"<sortlist>" + b"\0\0" * (len(columns) + 1) + b"</sortlist>",
+        b"<formats>" + b"".join(formats) + b"</formats>",
+        b"<value_label_names>"
+        + b"".join(_fixed(c.name if c.value_labels else "", 129) for c in columns)
+        + b"</value_label_names>",
+        b"<variable_labels>" + b"".join(_fixed(c.label, 321) for c in columns)
+        + b"</variable_labels>",
+        b"<characteristics></characteristics>",
+    ]  # fmt: skip
+    data = b"<data>", b"</data>"
+    strls = b"<strls></strls>"
+    labels = (b"<value_labels>" + b"".join(_dta_label_table(c) for c in columns
+                                           if c.numeric and c.value_labels)
+              + b"</value_labels>")  # fmt: skip
+    end = b"</stata_dta>"
+    map_size = len(b"<map>") + 8 * 14 + len(b"</map>")
+    # the map: where <stata_dta>, <map>, each variables section, <data>, <strls>,
+    # <value_labels> and </stata_dta> begin, and the file's end
+    offsets = [0, len(header)]
+    for size in (map_size, *map(len, variables)):
+        offsets.append(offsets[-1] + size)
+    records = rows * sum(size for _, size in types)
+    for size in (len(data[0]) + records + len(data[1]), len(strls), len(labels), len(end)):
+        offsets.append(offsets[-1] + size)
+    section_map = b"<map>" + struct.pack("<14Q", *offsets) + b"</map>"
+    return (header + section_map + b"".join(variables) + data[0],
+            data[1] + strls + labels + end)  # fmt: skip
+
+
 def write_dta(
     out: BinaryIO,
     columns: Sequence[StatColumn],
@@ -309,84 +364,47 @@ def write_dta(
     Values and ``layout`` as for :func:`write_sav`; numbers of a labelled variable must
     be integers.
     """
-    if len(columns) > 32767:
-        raise ValueError("Stata files hold at most 32,767 variables")
+    return _write_stat(out, columns, rows, "dta", file_label, layout)
+
+
+def stat_file_ends(
+    columns: Sequence[StatColumn], fmt: str, rows: int, *, file_label: str = "",
+    when: dt.datetime | None = None,
+) -> tuple[bytes, bytes]:  # fmt: skip
+    """The bytes of a ``sav`` or ``dta`` file of ``columns`` that come before and after
+    its ``rows`` records (:func:`record_packer`'s, ``record_size`` bytes each): a file
+    whose row count is known beforehand is written front to back, as a stream.
+    ``when``: the time written in the header (default now)."""
+    when = when or dt.datetime.now()
+    if fmt == "sav":
+        return _sav_dictionary(columns, file_label, rows, when), b""
+    return _dta_ends(columns, file_label, rows, when)
+
+
+def record_size(columns: Sequence[StatColumn], fmt: str) -> int:
+    """Bytes per record of ``columns`` in a ``sav`` or ``dta`` file."""
+    if fmt == "sav":
+        return 8 * sum(_segments(c) for c in columns)
+    return sum(size for _, size in map(_dta_type, columns))
+
+
+def _write_stat(
+    out: BinaryIO, columns: Sequence[StatColumn], rows: Iterable[Sequence[Any]] | Packed,
+    fmt: str, file_label: str, layout: Sequence[StatColumn | None] | None,
+) -> int:  # fmt: skip
+    """Write the file to the seekable ``out`` before its row count is known: the ends
+    as for no rows, the records, then the beginning again with the count (its length
+    does not depend on the count)."""
+    when = dt.datetime.now()
     start = out.tell()
-    offsets: list[int] = []
-
-    def tag(text: str) -> None:
-        out.write(text.encode("ascii"))
-
-    def mark() -> None:
-        offsets.append(out.tell() - start)
-
-    mark()  # <stata_dta>
-    tag("<stata_dta><header><release>118</release><byteorder>LSF</byteorder><K>")
-    out.write(struct.pack("<H", len(columns)))
-    tag("</K><N>")
-    n_position = out.tell()
-    out.write(struct.pack("<Q", 0))
-    tag("</N><label>")
-    label = _cut(file_label, 80)
-    out.write(struct.pack("<H", len(label)) + label)
-    tag("</label><timestamp>")
-    stamp = dt.datetime.now().strftime("%d %b %Y %H:%M").encode("ascii")
-    out.write(struct.pack("<B", len(stamp)) + stamp)
-    tag("</timestamp></header>")
-    mark()  # <map>
-    tag("<map>")
-    map_position = out.tell()
-    out.write(b"\0" * 8 * 14)
-    tag("</map>")
-    types = [_dta_type(c) for c in columns]
-    mark()
-    tag("<variable_types>")
-    out.write(b"".join(struct.pack("<H", t) for t, _ in types))
-    tag("</variable_types>")
-    mark()
-    tag("<varnames>")
-    out.write(b"".join(_fixed(c.name, 129) for c in columns))
-    tag("</varnames>")
-    mark()
-    tag("<sortlist>")
-    out.write(b"\0\0" * (len(columns) + 1))
-    tag("</sortlist>")
-    mark()
-    tag("<formats>")
-    for col, (code, _) in zip(columns, types, strict=True):
-        fmt = f"%{code}s" if not col.numeric else ("%8.0g" if col.value_labels else "%10.0g")
-        out.write(_fixed(fmt, 57))
-    tag("</formats>")
-    mark()
-    tag("<value_label_names>")
-    out.write(b"".join(_fixed(c.name if c.value_labels else "", 129) for c in columns))
-    tag("</value_label_names>")
-    mark()
-    tag("<variable_labels>")
-    out.write(b"".join(_fixed(c.label, 321) for c in columns))
-    tag("</variable_labels>")
-    mark()
-    tag("<characteristics></characteristics>")
-    mark()
-    tag("<data>")
-    n = _write_records(out, _row_layout(columns, layout), rows, "dta")
-    tag("</data>")
-    mark()
-    tag("<strls></strls>")
-    mark()
-    tag("<value_labels>")
-    for col in columns:
-        if col.numeric and col.value_labels:
-            out.write(_dta_label_table(col))
-    tag("</value_labels>")
-    mark()
-    tag("</stata_dta>")
-    mark()
+    head, _ = stat_file_ends(columns, fmt, 0, file_label=file_label, when=when)
+    out.write(head)
+    n = _write_records(out, _row_layout(columns, layout), rows, fmt)
+    head, tail = stat_file_ends(columns, fmt, n, file_label=file_label, when=when)
+    out.write(tail)
     end = out.tell()
-    out.seek(n_position)
-    out.write(struct.pack("<Q", n))
-    out.seek(map_position)
-    out.write(b"".join(struct.pack("<Q", o) for o in offsets))
+    out.seek(start)
+    out.write(head)
     out.seek(end)
     return n
 

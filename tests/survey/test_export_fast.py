@@ -198,6 +198,14 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
         return parts
 
     monkeypatch.setattr(export, "_parallel_parts", spy)
+    streamed: list[str] = []
+    stat_stream = export._stat_stream
+
+    def stream_spy(plan: Any, fmt: str, *args: Any) -> Any:
+        streamed.append(fmt)
+        return stat_stream(plan, fmt, *args)
+
+    monkeypatch.setattr(export, "_stat_stream", stream_spy)
     monkeypatch.setenv("KESU_EXPORT_WORKERS", "1")
     cases = [("csv", None), ("sav", None), ("dta", None), ("csv", ResponseFilter(flag="any"))]
     alone = [b"".join(export_stream(session, "p", fmt, only)) for fmt, only in cases]
@@ -206,6 +214,10 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
     monkeypatch.setattr(export, "CHUNK_ROWS", 13)
     shared = [b"".join(export_stream(session, "p", fmt, only)) for fmt, only in cases]
     assert used == [False] * 4 + [True] * 4
+    # PostgreSQL: the workers share the snapshot in which the rows were counted, so the
+    # .sav and .dta files are streamed front to back; SQLite: joined in a spool first
+    postgres = session.get_bind().dialect.name == "postgresql"
+    assert streamed == (["sav", "dta"] if postgres else [])
     for (fmt, _), one, many in zip(cases, alone, shared, strict=True):
         assert _comparable(many, fmt) == _comparable(one, fmt), fmt
     assert alone[0].count(b"\r\n") > 40  # header and every response: 4 chunks of 13
@@ -393,10 +405,15 @@ def test_a_part_file_is_appended_whole(tmp_path: Any, monkeypatch: Any, kernel_c
 
 
 def test_a_stat_export_leaves_no_part_files(session: Session, monkeypatch: Any) -> None:
+    """Whether the file is streamed as the workers make it (PostgreSQL) or joined in a
+    spool first (SQLite, or a quality-flag filter, whose rows are not counted
+    beforehand): no part file is left, after a whole download, a download cut short,
+    or a failure while joining."""
     import tempfile
 
     import survey.export as export
     import survey.statfiles as statfiles
+    from survey.browse import ResponseFilter
     from survey.export import export_stream
 
     _simulated_wave(session, "f", seed=9, households_per_psu=1)
@@ -419,6 +436,13 @@ def test_a_stat_export_leaves_no_part_files(session: Session, monkeypatch: Any) 
 
     whole = b"".join(export_stream(session, "f", "dta"))
     assert whole.startswith(b"<stata_dta>") and parts_left() == []
+    # a download cut short after its first bytes (while the workers make the next parts,
+    # where the file is streamed)
+    stream = export_stream(session, "f", "sav")
+    assert next(stream).startswith(b"$FL2")
+    stream.close()  # type: ignore[attr-defined]
+    assert parts_left() == []
+    # joining into the spool fails on the third part
     joined: list[str] = []
     append = statfiles.append_file
 
@@ -430,5 +454,91 @@ def test_a_stat_export_leaves_no_part_files(session: Session, monkeypatch: Any) 
 
     monkeypatch.setattr(statfiles, "append_file", fail_on_the_third)
     with pytest.raises(OSError, match="No space"):
-        export_stream(session, "f", "sav")
+        export_stream(session, "f", "sav", ResponseFilter(flag="none"))
     assert len(joined) == 3 and parts_left() == []  # the parts not joined are removed too
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_a_file_written_front_to_back_is_the_file_written_with_a_seek(fmt: str) -> None:
+    """The ends of a .sav/.dta file for a row count known beforehand (a streamed
+    export), around the packed records, make the same bytes as the seekable writer,
+    which writes the beginning again once it has counted; pyreadstat reads it."""
+    import datetime as dt
+
+    import pyreadstat
+
+    import survey.statfiles as statfiles
+    from survey.statfiles import StatColumn
+    from survey.statfiles import record_packer
+    from survey.statfiles import record_size
+    from survey.statfiles import stat_file_ends
+
+    columns = [
+        StatColumn("id", "编号", True, unique=True),
+        StatColumn("town", "镇街", False, 24),
+        StatColumn("q1", "问题一", True, value_labels={1: "是", 2: "否"}, codes={"1": 1, "2": 2}),
+        StatColumn("big", "大数", True, value_labels={1: "一", 1000: "千"}),
+        StatColumn("long_text_variable_name", "x" * 300, False, 400),
+    ]
+    rows = [(i, "稠城街道" if i % 2 else None, str(i % 3), 1000 if i % 5 else None,
+             "长" * (i % 150)) for i in range(257)]  # fmt: skip
+    when = dt.datetime(2026, 12, 7, 8, 30, 15)
+    packer = record_packer(columns, fmt)
+    assert record_size(columns, fmt) == packer.pack.__self__.size  # type: ignore[attr-defined]
+    for n in (0, len(rows)):
+        records = io.BytesIO()
+        assert packer.records(rows[:n], records) == n
+        head, tail = stat_file_ends(columns, fmt, n, file_label="kesu 文件", when=when)
+        streamed = head + records.getvalue() + tail
+
+        class _Now(dt.datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return when
+
+        seekable = io.BytesIO()
+        seekable.write(b"before")  # the writer's offsets count from where it starts
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(statfiles.dt, "datetime", _Now)
+            writer = statfiles.write_sav if fmt == "sav" else statfiles.write_dta
+            assert writer(seekable, columns, rows[:n], file_label="kesu 文件") == n
+        assert seekable.getvalue() == b"before" + streamed
+        assert len(records.getvalue()) == n * record_size(columns, fmt)
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as fh:
+        fh.write(streamed)
+        fh.flush()
+        read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+        frame, meta = read(fh.name)
+    assert meta.number_rows == len(rows) and list(frame["id"]) == list(range(len(rows)))
+    assert meta.column_labels[1] == "镇街" and meta.file_label == "kesu 文件"
+
+
+def test_a_streamed_file_with_another_row_count_than_counted_is_cut_short() -> None:
+    """The beginning of a streamed .sav/.dta says how many rows follow: parts that hold
+    another number end the download with an error (a file whose beginning lies would be
+    read wrong), and the workers' parts are closed at once."""
+    from types import SimpleNamespace
+
+    from survey.export import _stat_stream
+
+    plan = SimpleNamespace(columns=[Column("x", "x", "num")],
+                           wave=SimpleNamespace(name="w"),
+                           questionnaire=SimpleNamespace(id="q", version="1"))  # fmt: skip
+    closed: list[bool] = []
+
+    def parts() -> Any:
+        try:
+            yield b"\0" * 8, 1
+            yield b"\0" * 8, 1
+        finally:
+            closed.append(True)
+
+    chunks = []
+    with pytest.raises(RuntimeError, match="holds 3 rows, not the 4 counted"):
+        for chunk in _stat_stream(plan, "sav", 4, [(b"\0" * 8, 1)], parts()):  # type: ignore[arg-type]
+            chunks.append(chunk)
+    assert closed == [True] and len(chunks) == 4  # the beginning and three parts, no end
+    whole = b"".join(_stat_stream(plan, "dta", 1, [(b"\0" * 8, 1)], (p for p in ())))  # type: ignore[arg-type]
+    assert whole.startswith(b"<stata_dta>") and whole.endswith(b"</stata_dta>")
