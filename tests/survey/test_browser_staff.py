@@ -320,3 +320,11 @@ def test_a_table_wider_than_a_tablet_shows_it_scrolls(console: Console) -> None:
     if os.environ.get("KESU_SHOTS"):
         Path(os.environ["KESU_SHOTS"]).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(os.environ["KESU_SHOTS"]) / path.name)
+    # at a phone's width a row's resend buttons stay side by side, each on one line (the
+    # last column used to wrap them a character a line: a row 226 px tall)
+    page.set_viewport_size({"width": 390, "height": 844})
+    buttons = page.locator("td.actions-cell").first.locator("button").all()
+    boxes = [b.bounding_box() for b in buttons]
+    assert len(boxes) == 2 and all(box is not None for box in boxes)
+    same, new = boxes
+    assert same["y"] == new["y"] and same["height"] < 3 * 16 and new["height"] < 3 * 16  # type: ignore[index]
