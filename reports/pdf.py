@@ -195,7 +195,7 @@ def build_pdf(data: ReportData, lang: str = "zh-CN") -> bytes:
     lang = check_language(lang)
     fonts = register_report_fonts()
     source = (
-        tr(lang, "source_survey", wave=data.spec.wave_name, year=data.spec.survey_year or "—")
+        tr(lang, "source_survey", year=data.spec.survey_year or "—")
         + (tr(lang, "source_synthetic") if data.spec.synthetic else "")
         + tr(lang, "source_marks")
     )

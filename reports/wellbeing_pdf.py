@@ -211,9 +211,10 @@ def _share_table(page: _Page, table: ShareTable, title: str, bands: list[str]) -
 
 
 def _source(data: WellbeingData, lang: str) -> str:
-    """The source line under every table: the survey, simulated or not, the marks."""
+    """The source line under every table: the survey (its wave is named on the cover and in
+    the methods), simulated or not, the marks."""
     survey = data.questionnaire.title.get(lang)
-    text = tr(lang, "mh_source", survey=survey, wave=data.spec.wave_name or "—")
+    text = tr(lang, "mh_source", survey=survey)
     synthetic = tr(lang, "source_synthetic") if data.spec.synthetic else ""
     return text + synthetic + tr(lang, "mh_marks")
 

@@ -404,7 +404,7 @@ _ZH: dict[str, str] = {
     "figure_label": "图{n}　",
     "table_label": "表{n}　",
     "table_continued": "续表{n}　",
-    "source_survey": "资料来源：{year}年义乌市公民科学素质调查（{wave}）",
+    "source_survey": "资料来源：{year}年义乌市公民科学素质调查",
     "source_synthetic": "，模拟数据",
     "source_trend": "资料来源：历次义乌市公民科学素质调查（各轮的估计文件）",
     "source_marks": (
@@ -696,7 +696,7 @@ _ZH: dict[str, str] = {
     "mh_band": "{scale}：{band}",
     "mh_flag_row": "{flag}",
     "mh_cover_sample": "有效匿名答卷{n}份，来自{units}个单位",
-    "mh_source": "资料来源：{survey}（{wave}）",
+    "mh_source": "资料来源：{survey}",
     "mh_marks": (
         "。注：† 估计不稳定，仅供参考；“—”为保护个人不予显示（规则见附录），或区间宽于30个百分点、"
         "不宜引用而不显示区间。"
@@ -1224,7 +1224,7 @@ _EN: dict[str, str] = {
     "figure_label": "Figure {n}. ",
     "table_label": "Table {n}. ",
     "table_continued": "Table {n} (continued). ",
-    "source_survey": "Source: Yiwu citizen science-literacy survey {year} ({wave})",
+    "source_survey": "Source: Yiwu citizen science-literacy survey {year}",
     "source_synthetic": ", simulated data",
     "source_trend": (
         "Source: the Yiwu science-literacy surveys of each wave (their estimates files)"
@@ -1565,7 +1565,7 @@ _EN: dict[str, str] = {
     "mh_band": "{scale}: {band}",
     "mh_flag_row": "{flag}",
     "mh_cover_sample": "{n} valid anonymous questionnaires from {units} units",
-    "mh_source": "Source: {survey} ({wave})",
+    "mh_source": "Source: {survey}",
     "mh_marks": '. † unstable estimate, for reference only; "—" not shown, to protect individuals '
     "(rules in the appendix), or an interval 30 percentage points wide or more, too wide to "
     "quote.",
