@@ -23,13 +23,15 @@ memory:
 * an export of :data:`PARALLEL_MIN_ROWS` or more responses is made by one worker process
   per CPU (:func:`export_workers`), chunk by chunk of response ids, on PostgreSQL on one
   shared snapshot; the calling process joins the parts in order, holding a few at a time
-  (.sav/.dta parts are files the kernel appends to the export, see
-  :func:`survey.statfiles.append_file`);
+  (.sav/.dta parts are files: on PostgreSQL each is sent as soon as it is made, after the
+  file's beginning, see :func:`_stat_stream`; elsewhere the kernel appends them to a
+  temporary file, see :func:`survey.statfiles.append_file`);
 * a chunk is read by the primary key in id order, with no sort (see :func:`_selection`),
   and on PostgreSQL joined by index lookups (:data:`_PG_EXPORT_PLAN`).
 
 CSV is yielded in chunks; ``.sav``/``.dta`` are written to a temporary file in one pass
-(:mod:`survey.statfiles`) and then streamed.
+(:mod:`survey.statfiles`) and then streamed, except a large export on PostgreSQL, whose
+row count is known before its first row (:func:`_stat_stream`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ from survey.services import questionnaire_of
 from survey.statfiles import Packed
 from survey.statfiles import StatColumn
 from survey.statfiles import record_packer
+from survey.statfiles import record_size
 from survey.statfiles import stat_file_ends
 from survey.statfiles import write_dta
 from survey.statfiles import write_sav
@@ -831,26 +834,48 @@ def _stat_stream(
     pack (the parts ``made`` so far, then ``parts``, as :class:`_WorkerParts` gives
     them), written front to back: its beginning (which holds the row count), each part as
     soon as it is made, its end. The download starts at once, and no copy of the whole
-    file is kept on the server's disk. A download cut short stops the workers and removes
-    their parts at once.
+    file is kept on the server's disk. A download cut short stops the workers (those
+    busy finish their chunk) and removes their parts.
+
+    Each part must hold the rows it says, ``record_size`` bytes each, and the parts
+    ``rows`` in all: the file's beginning, sent first, says so.
 
     Raises:
-        RuntimeError: the parts hold another number of rows than ``rows`` (the file's
-            beginning, already sent, would be wrong: the download is cut short instead).
+        ValueError: the file cannot hold these columns (raised here, before anything is
+            sent). RuntimeError: a part, or the parts together, hold another number of
+            rows (the download is cut short: a file whose beginning is wrong would be
+            read wrong).
     """
-    columns = [c for c in stat_layout(plan) if c is not None]
-    head, tail = stat_file_ends(columns, fmt, rows, file_label=_file_label(plan))
     try:
-        yield head
+        columns = [c for c in stat_layout(plan) if c is not None]
+        ends = stat_file_ends(columns, fmt, rows, file_label=_file_label(plan))
+    except BaseException:
+        parts.close()
+        raise
+    return _front_to_back(plan.wave.name, fmt, rows, record_size(columns, fmt), ends, made,
+                          parts)  # fmt: skip
+
+
+def _front_to_back(
+    wave_name: str, fmt: str, rows: int, size: int, ends: tuple[bytes, bytes],
+    made: list[tuple[bytes | str, int]], parts: Generator[tuple[bytes | str, int], None, None],
+) -> Iterator[bytes]:  # fmt: skip
+    try:
+        yield ends[0]
         written = 0
         for data, count in itertools.chain(made, parts):
-            yield data if isinstance(data, bytes) else _taken(data)
+            records = data if isinstance(data, bytes) else _taken(data)
             written += count
-        if written != rows:
-            logger.error("wave %s: the %s export's workers wrote %d rows, not the %d counted",
-                         plan.wave.name, fmt, written, rows)  # fmt: skip
-            raise RuntimeError(f"the export holds {written} rows, not the {rows} counted")
-        yield tail
+            if len(records) != count * size or written > rows:
+                break
+            yield records
+        else:
+            if written == rows:
+                yield ends[1]
+                return
+        logger.error("wave %s: the %s export's parts do not hold the %d rows counted",
+                     wave_name, fmt, rows)  # fmt: skip
+        raise RuntimeError(f"the export's parts do not hold the {rows} rows counted")
     finally:
         parts.close()
 

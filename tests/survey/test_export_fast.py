@@ -513,12 +513,29 @@ def test_a_file_written_front_to_back_is_the_file_written_with_a_seek(fmt: str) 
         frame, meta = read(fh.name)
     assert meta.number_rows == len(rows) and list(frame["id"]) == list(range(len(rows)))
     assert meta.column_labels[1] == "镇街" and meta.file_label == "kesu 文件"
+    # what readers trust without checking: the .sav case count (byte 80) and each offset of
+    # the .dta map (pyreadstat reads a file whose map is off for most of its sections)
+    import struct
+
+    if fmt == "sav":
+        assert struct.unpack_from("<i", streamed, 80)[0] == len(rows)
+        return
+    tags = [b"<stata_dta>", b"<map>", b"<variable_types>", b"<varnames>", b"<sortlist>",
+            b"<formats>", b"<value_label_names>", b"<variable_labels>", b"<characteristics>",
+            b"<data>", b"<strls>", b"<value_labels>", b"</stata_dta>"]  # fmt: skip
+    at = streamed.index(b"<map>") + len(b"<map>")
+    offsets = struct.unpack_from("<14Q", streamed, at)
+    for tag, offset in zip(tags, offsets, strict=False):
+        assert streamed[offset : offset + len(tag)] == tag, tag
+    assert offsets[13] == len(streamed)
+    assert offsets[10] - offsets[9] == len(b"<data></data>") + len(rows) * record_size(columns, fmt)
 
 
 def test_a_streamed_file_with_another_row_count_than_counted_is_cut_short() -> None:
     """The beginning of a streamed .sav/.dta says how many rows follow: parts that hold
-    another number end the download with an error (a file whose beginning lies would be
-    read wrong), and the workers' parts are closed at once."""
+    another number, or a part whose bytes are not its rows' records, end the download
+    with an error (a file whose beginning lies would be read wrong), and the workers'
+    parts are closed at once."""
     from types import SimpleNamespace
 
     from survey.export import _stat_stream
@@ -526,19 +543,36 @@ def test_a_streamed_file_with_another_row_count_than_counted_is_cut_short() -> N
     plan = SimpleNamespace(columns=[Column("x", "x", "num")],
                            wave=SimpleNamespace(name="w"),
                            questionnaire=SimpleNamespace(id="q", version="1"))  # fmt: skip
+    record = b"\0" * 8  # one number: 8 bytes in either format
     closed: list[bool] = []
 
-    def parts() -> Any:
+    def parts(*made: tuple[bytes, int]) -> Any:
         try:
-            yield b"\0" * 8, 1
-            yield b"\0" * 8, 1
+            yield from made
         finally:
             closed.append(True)
 
-    chunks = []
-    with pytest.raises(RuntimeError, match="holds 3 rows, not the 4 counted"):
-        for chunk in _stat_stream(plan, "sav", 4, [(b"\0" * 8, 1)], parts()):  # type: ignore[arg-type]
-            chunks.append(chunk)
-    assert closed == [True] and len(chunks) == 4  # the beginning and three parts, no end
-    whole = b"".join(_stat_stream(plan, "dta", 1, [(b"\0" * 8, 1)], (p for p in ())))  # type: ignore[arg-type]
+    cases = [
+        (4, [(record, 1), (record, 1)]),  # three rows in all, four counted
+        (2, [(record, 1), (record, 1)]),  # more than counted
+        (3, [(record, 2), (record, 1)]),  # a part of two rows with one row's bytes
+    ]
+    for rows, more in cases:
+        closed.clear()
+        chunks = []
+        with pytest.raises(RuntimeError, match=f"do not hold the {rows} rows counted"):
+            for chunk in _stat_stream(plan, "sav", rows, [(record, 1)], parts(*more)):  # type: ignore[arg-type]
+                chunks.append(chunk)
+        assert closed == [True], rows
+        assert b"".join(chunks[1:]) in (record * 3, record * 2, record)  # no end written
+    whole = b"".join(_stat_stream(plan, "dta", 2, [(record, 1)], parts((record, 1))))  # type: ignore[arg-type]
     assert whole.startswith(b"<stata_dta>") and whole.endswith(b"</stata_dta>")
+    # columns a file cannot hold: the error comes before the download, the parts closed
+    closed.clear()
+    wide = SimpleNamespace(columns=[Column(f"x{i}", "x", "num") for i in range(32768)],
+                           wave=plan.wave, questionnaire=plan.questionnaire)  # fmt: skip
+    started = parts((record, 1), (record, 1))
+    first = next(started)  # export_stream makes the first part before it streams
+    with pytest.raises(ValueError, match="32,767"):
+        _stat_stream(wide, "dta", 2, [first], started)  # type: ignore[arg-type]
+    assert closed == [True]
