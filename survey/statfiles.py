@@ -343,7 +343,7 @@ def _dta_ends(
     offsets = [0, len(header)]
     for size in (map_size, *map(len, variables)):
         offsets.append(offsets[-1] + size)
-    records = rows * sum(size for _, size in types)
+    records = rows * record_size(columns, "dta")
     for size in (len(data[0]) + records + len(data[1]), len(strls), len(labels), len(end)):
         offsets.append(offsets[-1] + size)
     section_map = b"<map>" + struct.pack("<14Q", *offsets) + b"</map>"
