@@ -860,6 +860,8 @@ def _front_to_back(
     wave_name: str, fmt: str, rows: int, size: int, ends: tuple[bytes, bytes],
     made: list[tuple[bytes | str, int]], parts: Generator[tuple[bytes | str, int], None, None],
 ) -> Iterator[bytes]:  # fmt: skip
+    """:func:`_stat_stream`'s bytes: ``ends[0]``, the parts' records (each checked to be
+    its rows' ``size`` bytes each, and no more rows than ``rows`` in all), ``ends[1]``."""
     try:
         yield ends[0]
         written = 0
