@@ -829,7 +829,7 @@ def _file_label(plan: ExportPlan) -> str:
 def _stat_stream(
     plan: ExportPlan, fmt: str, rows: int, made: list[tuple[bytes | str, int]],
     parts: Generator[tuple[bytes | str, int], None, None],
-) -> Iterator[bytes]:  # fmt: skip
+) -> Sized:  # fmt: skip
     """The ``sav`` or ``dta`` file of ``rows`` responses whose records worker processes
     pack (the parts ``made`` so far, then ``parts``, as :class:`_WorkerParts` gives
     them), written front to back: its beginning (which holds the row count), each part as
@@ -852,8 +852,9 @@ def _stat_stream(
     except BaseException:
         parts.close()
         raise
-    return _front_to_back(plan.wave.name, fmt, rows, record_size(columns, fmt), ends, made,
-                          parts)  # fmt: skip
+    size = record_size(columns, fmt)
+    return Sized(_front_to_back(plan.wave.name, fmt, rows, size, ends, made, parts),
+                 len(ends[0]) + rows * size + len(ends[1]))  # fmt: skip
 
 
 def _front_to_back(
@@ -1140,6 +1141,26 @@ class _Counted:
             yield batch
 
 
+class Sized(Iterator[bytes]):
+    """An export's bytes whose total, ``length``, is known before the first is sent (a
+    download can then state its ``Content-Length``: the browser shows its progress, and a
+    download cut short is seen to be incomplete). Closing it closes the stream."""
+
+    def __init__(self, chunks: Iterator[bytes], length: int) -> None:
+        self.chunks, self.length = chunks, length
+
+    def __iter__(self) -> Sized:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self.chunks)
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def stream_file(handle: BinaryIO, block: int = 1 << 20) -> Iterator[bytes]:
     """The contents of ``handle`` from the start, in blocks; closes it at the end."""
     try:
@@ -1154,7 +1175,9 @@ def export_stream(
     session: Session, wave_name: str, fmt: str, only: ResponseFilter | None = None
 ) -> Iterator[bytes]:
     """The export of a wave in ``fmt`` (:data:`FORMATS`) as a stream of bytes; ``only``
-    (CSV, .sav, .dta): just the responses that filter lets through.
+    (CSV, .sav, .dta): just the responses that filter lets through. The .sav, .dta and
+    codebook files are :class:`Sized` (their length is known before they are sent); CSV
+    streams are not.
 
     Raises:
         BadRequestError: unknown format. NotFoundError: no such wave.
@@ -1172,7 +1195,7 @@ def export_stream(
         from survey.codebook import codebook_pdf
 
         data = codebook_csv(plan) if fmt == "codebook-csv" else codebook_pdf(plan)
-        return iter([data])
+        return Sized(iter([data]), len(data))
     parts = _parallel_parts(session, plan, fmt, only)
     if fmt == "csv":
         if parts is not None:
@@ -1199,4 +1222,4 @@ def export_stream(
             made.close()
         raise
     logger.info("wave %s: wrote %d rows as %s", wave_name, count, fmt)
-    return stream_file(spool)
+    return Sized(stream_file(spool), spool.seek(0, os.SEEK_END))

@@ -165,6 +165,10 @@ def test_api_token_auth_and_cursor_pagination(client, session, filled, api) -> N
     assert [c["disposition"] for c in body["data"]] == ["1.1", "1.1"] and body["next"]
     r = client.get(f"{w}/export/csv", headers={"Authorization": f"Bearer {api['stan']}"})
     assert r.status_code == 200 and r.data.startswith("\ufeff".encode())
+    assert "Content-Length" not in r.headers  # a CSV's length is not known beforehand
+    for fmt in ("sav", "dta", "codebook-csv"):  # these are: the browser shows the progress
+        r = client.get(f"{w}/export/{fmt}", headers={"Authorization": f"Bearer {api['stan']}"})
+        assert r.status_code == 200 and int(r.headers["Content-Length"]) == len(r.data) > 100
     for bad in (
         "?limit=0",
         "?limit=1001",

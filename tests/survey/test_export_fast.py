@@ -208,11 +208,19 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
     monkeypatch.setattr(export, "_stat_stream", stream_spy)
     monkeypatch.setenv("KESU_EXPORT_WORKERS", "1")
     cases = [("csv", None), ("sav", None), ("dta", None), ("csv", ResponseFilter(flag="any"))]
-    alone = [b"".join(export_stream(session, "p", fmt, only)) for fmt, only in cases]
+    def whole(fmt: str, only: Any) -> bytes:
+        stream = export_stream(session, "p", fmt, only)
+        data = b"".join(stream)
+        # a .sav/.dta states its length before its first byte (a download's Content-Length)
+        assert isinstance(stream, export.Sized) == (fmt != "csv")
+        assert fmt == "csv" or stream.length == len(data)  # type: ignore[attr-defined]
+        return data
+
+    alone = [whole(fmt, only) for fmt, only in cases]
     monkeypatch.setenv("KESU_EXPORT_WORKERS", "2")
     monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setattr(export, "CHUNK_ROWS", 13)
-    shared = [b"".join(export_stream(session, "p", fmt, only)) for fmt, only in cases]
+    shared = [whole(fmt, only) for fmt, only in cases]
     assert used == [False] * 4 + [True] * 4
     # PostgreSQL: the workers share the snapshot in which the rows were counted, so the
     # .sav and .dta files are streamed front to back; SQLite: joined in a spool first
