@@ -208,6 +208,7 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
     monkeypatch.setattr(export, "_stat_stream", stream_spy)
     monkeypatch.setenv("KESU_EXPORT_WORKERS", "1")
     cases = [("csv", None), ("sav", None), ("dta", None), ("csv", ResponseFilter(flag="any"))]
+
     def whole(fmt: str, only: Any) -> bytes:
         stream = export_stream(session, "p", fmt, only)
         data = b"".join(stream)
