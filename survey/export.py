@@ -829,7 +829,7 @@ def _file_label(plan: ExportPlan) -> str:
 def _stat_stream(
     plan: ExportPlan, fmt: str, rows: int, made: list[tuple[bytes | str, int]],
     parts: Generator[tuple[bytes | str, int], None, None],
-) -> Sized:  # fmt: skip
+) -> SizedStream:  # fmt: skip
     """The ``sav`` or ``dta`` file of ``rows`` responses whose records worker processes
     pack (the parts ``made`` so far, then ``parts``, as :class:`_WorkerParts` gives
     them), written front to back: its beginning (which holds the row count), each part as
@@ -853,7 +853,7 @@ def _stat_stream(
         parts.close()
         raise
     size = record_size(columns, fmt)
-    return Sized(_front_to_back(plan.wave.name, fmt, rows, size, ends, made, parts),
+    return SizedStream(_front_to_back(plan.wave.name, fmt, rows, size, ends, made, parts),
                  len(ends[0]) + rows * size + len(ends[1]))  # fmt: skip
 
 
@@ -1141,7 +1141,7 @@ class _Counted:
             yield batch
 
 
-class Sized(Iterator[bytes]):
+class SizedStream(Iterator[bytes]):
     """An export's bytes whose total, ``length``, is known before the first is sent (a
     download can then state its ``Content-Length``: the browser shows its progress, and a
     download cut short is seen to be incomplete). Closing it closes the stream."""
@@ -1149,7 +1149,7 @@ class Sized(Iterator[bytes]):
     def __init__(self, chunks: Iterator[bytes], length: int) -> None:
         self.chunks, self.length = chunks, length
 
-    def __iter__(self) -> Sized:
+    def __iter__(self) -> SizedStream:
         return self
 
     def __next__(self) -> bytes:
@@ -1176,8 +1176,8 @@ def export_stream(
 ) -> Iterator[bytes]:
     """The export of a wave in ``fmt`` (:data:`FORMATS`) as a stream of bytes; ``only``
     (CSV, .sav, .dta): just the responses that filter lets through. The .sav, .dta and
-    codebook files are :class:`Sized` (their length is known before they are sent); CSV
-    streams are not.
+    codebook files are a :class:`SizedStream` (their length is known before they are
+    sent); CSV streams are not.
 
     Raises:
         BadRequestError: unknown format. NotFoundError: no such wave.
@@ -1195,7 +1195,7 @@ def export_stream(
         from survey.codebook import codebook_pdf
 
         data = codebook_csv(plan) if fmt == "codebook-csv" else codebook_pdf(plan)
-        return Sized(iter([data]), len(data))
+        return SizedStream(iter([data]), len(data))
     parts = _parallel_parts(session, plan, fmt, only)
     if fmt == "csv":
         if parts is not None:
@@ -1222,4 +1222,4 @@ def export_stream(
             made.close()
         raise
     logger.info("wave %s: wrote %d rows as %s", wave_name, count, fmt)
-    return Sized(stream_file(spool), spool.seek(0, os.SEEK_END))
+    return SizedStream(stream_file(spool), spool.seek(0, os.SEEK_END))

@@ -29,7 +29,7 @@ from survey.db import get_session
 from survey.export import EXTENSIONS
 from survey.export import FORMATS
 from survey.export import MEDIA_TYPES
-from survey.export import Sized
+from survey.export import SizedStream
 from survey.export import export_stream
 from survey.i18n import ui_label
 from survey.i18n import ui_text
@@ -113,7 +113,8 @@ def export_response(
     body = export_stream(db, name, fmt, only)
     response = FlaskResponse(stream_with_context(body), mimetype=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = attachment(filename)
-    if isinstance(body, Sized):  # the browser shows the progress, and a cut-short file
+    if isinstance(body, SizedStream):
+        # the browser shows the progress, and sees a download cut short as incomplete
         response.content_length = body.length
     return response
 

@@ -213,7 +213,7 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
         stream = export_stream(session, "p", fmt, only)
         data = b"".join(stream)
         # a .sav/.dta states its length before its first byte (a download's Content-Length)
-        assert isinstance(stream, export.Sized) == (fmt != "csv")
+        assert isinstance(stream, export.SizedStream) == (fmt != "csv")
         assert fmt == "csv" or stream.length == len(data)  # type: ignore[attr-defined]
         return data
 
