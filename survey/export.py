@@ -14,9 +14,10 @@ memory:
 * each JSON document is decoded by msgspec straight into a record of the keys the export
   reads (:func:`_record_type`): the keys it does not read (a score sheet's per-item
   right/wrong, say) are parsed but never made into objects, and a record's values come
-  out in column order by one ``attrgetter``;
+  out as one tuple (:func:`_values_of`), the columns' picked from it by one
+  ``itemgetter`` (:func:`_fields_getter`);
 * each row is a tuple built in segments (:class:`_RowMaker`): the answers by that one
-  ``attrgetter``, what repeats across respondents (``age`` and the groups from their
+  ``itemgetter``, what repeats across respondents (``age`` and the groups from their
   inputs, a multiple answer's columns from the chosen codes) computed once;
 * the writers remember the text (CSV) or the stored value (.sav/.dta,
   :class:`survey.statfiles.RecordPacker`) of each value met, so a row is one more ``map``;
@@ -854,7 +855,7 @@ def _stat_stream(
         raise
     size = record_size(columns, fmt)
     return SizedStream(_front_to_back(plan.wave.name, fmt, rows, size, ends, made, parts),
-                 len(ends[0]) + rows * size + len(ends[1]))  # fmt: skip
+                       len(ends[0]) + rows * size + len(ends[1]))  # fmt: skip
 
 
 def _front_to_back(
@@ -931,17 +932,22 @@ def _export_ids(wave_id: int, only: ResponseFilter | None) -> Select[Any]:
 
 def _id_ranges(
     session: Session, wave_id: int, only: ResponseFilter | None, chunk_rows: int
-) -> list[tuple[int, int | None]]:
+) -> tuple[list[tuple[int, int | None]], int]:
     """Consecutive runs of ``chunk_rows`` response ids of the export, as (first, last)
-    (None: no upper bound), found by the database (``row_number()``): only the first id
-    of each run is sent."""
+    (None: no upper bound), and how many ids there are in all, found by the database in
+    one query (``row_number()``, ``count() over ()``): only the first id of each run, and
+    the total with it, are sent."""
     ids = _export_ids(wave_id, only).subquery()
-    numbered = select(ids.c.id, func.row_number().over(order_by=ids.c.id).label("n")).subquery()
-    starts = list(session.scalars(
-        select(numbered.c.id).where((numbered.c.n - 1) % chunk_rows == 0).order_by(numbered.c.id)
-    ))  # fmt: skip
-    return [(lo, hi - 1) for lo, hi in itertools.pairwise(starts)] + (
+    numbered = select(ids.c.id, func.row_number().over(order_by=ids.c.id).label("n"),
+                      func.count().over().label("total")).subquery()  # fmt: skip
+    found = session.execute(
+        select(numbered.c.id, numbered.c.total)
+        .where((numbered.c.n - 1) % chunk_rows == 0).order_by(numbered.c.id)
+    ).all()  # fmt: skip
+    starts = [row[0] for row in found]
+    ranges = [(lo, hi - 1) for lo, hi in itertools.pairwise(starts)] + (
         [(starts[-1], None)] if starts else [])  # fmt: skip
+    return ranges, (int(found[0][1]) if found else 0)
 
 
 def _parallel_parts(
@@ -1017,10 +1023,9 @@ class _WorkerParts:
                             if postgres else None)  # fmt: skip
                 with Session(bind=conn, join_transaction_mode="create_savepoint") as own:
                     context = quality_context(own, get_wave(own, self.wave_name))
-                    ranges = _id_ranges(own, wave_id, only, CHUNK_ROWS)
+                    ranges, total = _id_ranges(own, wave_id, only, CHUNK_ROWS)
                     if postgres and not (only is not None and only.flag):
-                        self.rows = own.scalar(select(func.count()).select_from(
-                            _export_ids(wave_id, only).order_by(None).subquery()))  # fmt: skip
+                        self.rows = total
                 url = engine.url.render_as_string(hide_password=False)
                 parts_dir = None if fmt == "csv" else tempfile.mkdtemp(prefix="kesu-export-")
                 pool: ProcessPoolExecutor | None = None
