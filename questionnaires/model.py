@@ -457,6 +457,15 @@ class Questionnaire:
         return {item.id: item.variables for item in self.items}
 
     @functools.cached_property
+    def filtered_option_items(self) -> frozenset[str]:
+        """Ids of the items with an option offered only under a condition (``relevant`` on
+        an option, XLSForm's ``choice_filter``); built once: a question page asks on every
+        load which of its items these are."""
+        return frozenset(
+            item.id for item in self.items if any(o.relevant is not None for o in item.options)
+        )
+
+    @functools.cached_property
     def skip_plan(self) -> tuple[tuple[Section, bool, tuple[str, ...]], ...]:
         """Each section with whether any of its items has a condition (``relevant``) and its
         items' answer variables in order (built once: skip logic walks every section on

@@ -269,6 +269,7 @@ def apply_page(
                 hint="skip logic hides this question; leave it out",
             )
     env = questionnaire.environment(after.answers, survey_year)
+    filtered = questionnaire.filtered_option_items
     for item in visible_now.values():
         for var in item.variables:
             if var in errors:
@@ -278,7 +279,7 @@ def apply_page(
                     errors[var] = tr(language, "err_required")
                 elif item.required:
                     notes[var] = tr(language, "new_question_note")
-        if any(o.relevant is not None for o in item.options) and item.id not in errors:
+        if item.id in filtered and item.id not in errors:
             chosen = after.answers.get(item.id)
             codes = chosen if isinstance(chosen, list) else [] if chosen is None else [chosen]
             shown_codes = {o.code for o in offered(item.options, env)}

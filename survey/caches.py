@@ -1,6 +1,6 @@
 """Bounded in-process caches: the signed CSRF tokens and verified session cookies
 (:mod:`survey.security`), the question pages' item markup and page shells
-(:mod:`survey.respond`)."""
+(:mod:`survey.respond`), parsed ``Cookie`` headers (:mod:`survey`)."""
 
 from __future__ import annotations
 

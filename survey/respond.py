@@ -387,10 +387,9 @@ def _render_page(
     # (and the respondent when an item's order is shuffled)
     env = q.environment(vis.answers, r.survey_year)
     # options offered by a condition on earlier answers (choice_filter) are part of the key
+    filtered = q.filtered_option_items
     offers = tuple(
-        tuple(o.code for o in offered(i.options, env))
-        for i in items
-        if any(o.relevant is not None for o in i.options)
+        tuple(o.code for o in offered(i.options, env)) for i in items if i.id in filtered
     )
     key = None
     if not shown and not errors and not notes:

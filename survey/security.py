@@ -271,10 +271,44 @@ class CookieSessions(SecureCookieSessionInterface):
             return
         # nothing to write (Flask would only add "Vary: Cookie" when the session was read)
         if session.accessed:
-            if "Vary" in response.headers:
+            # (getlist: ``"Vary" in headers`` raises and catches an HTTP exception when
+            # the header is absent, as it is on almost every response)
+            if response.headers.getlist("Vary"):
                 response.vary.add("Cookie")
             else:
                 response.headers["Vary"] = "Cookie"
+
+
+class SecurityHeaders:
+    """WSGI middleware: the security headers (``defaults``) and, except on static files,
+    ``Cache-Control: no-store``, each on every response whose view did not set its own.
+
+    Added to the header list the app hands to ``start_response``, after Flask and
+    werkzeug are done with the response: an ``after_request`` hook adding them to
+    ``response.headers`` costs each one a validation there and a second when werkzeug
+    copies the headers for the server (together about a tenth of a question page's own
+    time in the server). The values are constants, checked once here. It also covers
+    responses that no ``after_request`` hook sees.
+    """
+
+    def __init__(self, app: Callable[..., Any], defaults: dict[str, str]) -> None:
+        self.app = app
+        for value in (*defaults.values(), *NO_STORE.values()):
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"a header value with a line break: {value!r}")
+        self.pages = [(k.lower(), k, v) for k, v in {**defaults, **NO_STORE}.items()]
+        self.static = [(k.lower(), k, v) for k, v in defaults.items()]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        static = str(environ.get("PATH_INFO", "")).startswith("/static/")
+        wanted = self.static if static else self.pages
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {key.lower() for key, _ in headers}
+            extra = [(k, v) for low, k, v in wanted if low not in present]
+            return start_response(status, headers + extra, exc_info)
+
+        return self.app(environ, start)
 
 
 def init_app(app: Flask) -> None:
@@ -316,17 +350,7 @@ def init_app(app: Flask) -> None:
     defaults = dict(SECURITY_HEADERS)
     if app.config["SESSION_COOKIE_SECURE"]:
         defaults["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    with_no_store = [(k.lower(), k, v) for k, v in {**defaults, **NO_STORE}.items()]
-    without = [(k.lower(), k, v) for k, v in defaults.items()]
-
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        # each header unless the view set its own (one pass over the response's headers,
-        # not a search per header: this runs on every response)
-        wanted = without if request.path.startswith("/static/") else with_no_store
-        present = {key.lower() for key in response.headers.keys()}  # noqa: SIM118
-        response.headers.extend([(k, v) for low, k, v in wanted if low not in present])
-        return response
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, defaults)  # type: ignore[method-assign]
 
     storage_uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     shared = not storage_uri.startswith("memory://")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask import request
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -80,6 +81,43 @@ def test_security_headers(client: FlaskClient, token: str) -> None:
     assert r.headers["Cache-Control"] == "no-store"
     html = r.data.decode()
     assert "<script>" not in html and "style=" not in html and "http://" not in html.lower()
+
+
+def test_security_headers_on_every_kind_of_response(client: FlaskClient) -> None:
+    """Added once each, after the view: a view's own value wins, static files may be
+    cached, error pages carry them too."""
+    wanted = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+              "Referrer-Policy", "Cross-Origin-Opener-Policy", "Permissions-Policy")  # fmt: skip
+    static = client.get("/static/kesu.css")
+    static.close()  # a file response: its file closed
+    missing = client.get("/s/no-such-link-at-all/q/x")
+    worker = client.get("/field/sw.js")
+    for r in (static, missing, worker):
+        assert all(len(r.headers.getlist(name)) == 1 for name in wanted), r.headers
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store"
+    assert worker.headers.getlist("Cache-Control") == ["no-cache"]  # the view's own
+
+
+def test_security_headers_refuse_a_line_break() -> None:
+    from survey.security import SecurityHeaders
+
+    with pytest.raises(ValueError, match="line break"):
+        SecurityHeaders(lambda environ, start: [], {"X-Test": "a\r\nSet-Cookie: x=1"})
+
+
+def test_cookies_read_as_werkzeug_reads_them(app: Flask) -> None:
+    from werkzeug.wrappers import Request as WerkzeugRequest
+
+    header = 'a=1; b="two words"; a=3; kesu_session=x.y-z_; empty='
+    with app.test_request_context(headers={"Cookie": header}):
+        ours = request.cookies
+        assert type(request._get_current_object()) is not WerkzeugRequest
+    theirs = WerkzeugRequest({"HTTP_COOKIE": header}).cookies
+    assert list(ours.items(multi=True)) == list(theirs.items(multi=True))
+    assert ours.getlist("a") == ["1", "3"] and ours["b"] == "two words"
+    with app.test_request_context():
+        assert not request.cookies
 
 
 def test_session_cookie_flags(app_factory: Callable[..., Flask]) -> None:
