@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from questionnaires.model import Questionnaire
+from kesu.i18n import tr
 from reports.capacity import IndicatorProgress
 from reports.capacity_round import RoundSummary
 from reports.errors import ReportError
@@ -309,8 +310,13 @@ class Fingerprint:
     job_hash: str
     kesu_version: str
 
+    def line(self, lang: str) -> str:
+        """One line for page footers and the dashboard, in ``lang`` (each hash cut to 10)."""
+        return tr(lang, "fingerprint_line", q=self.questionnaire_hash[:10], rows=self.rows,
+                  data=self.data_hash[:10], job=self.job_hash[:10], version=self.kesu_version)  # fmt: skip
+
     def short(self) -> str:
-        """One line for page footers."""
+        """One ASCII line for the PDF's metadata and JSON files (the same in every language)."""
         return (
             f"Q {self.questionnaire_hash[:10]} · data {self.rows} rows {self.data_hash[:10]} · "
             f"job {self.job_hash[:10]} · kesu {self.kesu_version}"

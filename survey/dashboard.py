@@ -429,6 +429,7 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "t": labels.t,
+        "lang": labels.lang,
         "level_pct": labels.level_pct,
         "headline": _row_view(labels.group_label(""), data.overall, labels),
         "groups": groups,
@@ -488,6 +489,7 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
     rel = data.spec.job.reliability
     return {
         "t": labels.t,
+        "lang": labels.lang,
         "sections": sections,
         "respondents": data.respondents,
         "note": labels.t("mh_table_note", m=data.min_n, c1=data.min_cell - 1,

@@ -117,7 +117,7 @@ def test_every_page_but_the_cover_has_number_and_fingerprint(data, pdf_zh):
         assert f"— {i} —" in text
         assert fp.questionnaire_hash[:10] in text and fp.data_hash[:10] in text
         assert fp.job_hash[:10] in text and f"kesu {fp.kesu_version}" in text
-        assert f"data {fp.rows} rows" in text
+        assert f"数据 {fp.rows} 条" in text and "rows" not in text  # the footer in Chinese
     info = PdfReader(io.BytesIO(pdf_zh)).metadata
     assert info["/CreationDate"].startswith("D:20250930")
 
