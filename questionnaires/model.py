@@ -353,6 +353,9 @@ class Scale:
         bands: from the lowest score up; they cover ``low..high``.
         flags: single-item flags.
         reference: where the scale and its cut-offs come from (for reports).
+        screen_from: the band from which a score counts as a positive screen (the
+            instrument's published cut-off: PHQ-9 and GAD-7 >= 10); None when the scale
+            has none. Reports state the share at or above it.
     """
 
     id: str
@@ -369,12 +372,19 @@ class Scale:
     flags: tuple[ScaleFlag, ...]
     line: int
     reference: str | None = None
+    screen_from: str | None = None
 
     def band(self, code: str) -> Band | None:
         for b in self.bands:
             if b.code == code:
                 return b
         return None
+
+    @property
+    def screen_bands(self) -> tuple[str, ...]:
+        """The codes of the bands from :attr:`screen_from` up (empty without a cut-off)."""
+        codes = [b.code for b in self.bands]
+        return tuple(codes[codes.index(self.screen_from) :]) if self.screen_from else ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ _SCALE_KEYS = {
     "prorate",
     "bands",
     "flags",
+    "screen_from",
     "reference",
 }
 _BAND_KEYS = {"code", "label", "min", "max"}
@@ -166,6 +167,16 @@ def _scale(
     flags = _flags(rep, f, where, items, variables, taken)
     if bands is None or flags is None:
         return None
+    screen_from = f.string("screen_from")
+    codes = [b.code for b in bands]
+    if screen_from is not None and screen_from not in codes[1:]:
+        f.error(
+            "screen_from",
+            f"screen_from {screen_from!r} is not one of the bands after the first "
+            f"({', '.join(codes[1:]) or 'none'}): name the band from which a score screens "
+            "positive",
+        )
+        return None
     return Scale(
         id=scale_id,
         label=label,
@@ -181,6 +192,7 @@ def _scale(
         flags=flags,
         line=line,
         reference=reference,
+        screen_from=screen_from,
     )
 
 

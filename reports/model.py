@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from questionnaires.model import Questionnaire
 from kesu.i18n import tr
+from questionnaires.model import Questionnaire
 from reports.capacity import IndicatorProgress
 from reports.capacity_round import RoundSummary
 from reports.errors import ReportError
@@ -312,8 +312,15 @@ class Fingerprint:
 
     def line(self, lang: str) -> str:
         """One line for page footers and the dashboard, in ``lang`` (each hash cut to 10)."""
-        return tr(lang, "fingerprint_line", q=self.questionnaire_hash[:10], rows=self.rows,
-                  data=self.data_hash[:10], job=self.job_hash[:10], version=self.kesu_version)  # fmt: skip
+        return tr(
+            lang,
+            "fingerprint_line",
+            q=self.questionnaire_hash[:10],
+            rows=self.rows,
+            data=self.data_hash[:10],
+            job=self.job_hash[:10],
+            version=self.kesu_version,
+        )
 
     def short(self) -> str:
         """One ASCII line for the PDF's metadata and JSON files (the same in every language)."""

@@ -280,7 +280,9 @@ def render_document(
         bottomMargin=BOTTOM,
     )
     mark = tr(lang, "synthetic_short") if synthetic else ""
-    maker = _canvas_maker((fonts.body, fonts.heading), lang, title, mark, fingerprint.line(lang), day)
+    maker = _canvas_maker(
+        (fonts.body, fonts.heading), lang, title, mark, fingerprint.line(lang), day
+    )
     doc.multiBuild(story, canvasmaker=maker)
     logger.info("report: %d pages, %d bytes", doc.page, buffer.tell())
     return buffer.getvalue()

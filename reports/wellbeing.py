@@ -185,6 +185,9 @@ class WellbeingData:
         domains: the domain variables of the tables.
         means: mean score of each scale.
         tables: one :class:`ShareTable` per (measure, domain), the band tables first.
+        screens: for each scale with a cut-off (``screen_from``), the share screening
+            positive (a score in its band or above) as a one-category table per domain,
+            everyone first (``measure`` = the scale id, suppressed like a flag).
         min_n, min_cell: the suppression thresholds.
         weighting: diagnostics of each weighting step of the job.
         notes: facts the methods section states (``unweighted``, ``rejected:N``...).
@@ -206,6 +209,7 @@ class WellbeingData:
     weighting: tuple[WeightingDiagnostics, ...] = ()
     notes: tuple[str, ...] = ()
     suppressed: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    screens: tuple[ShareTable, ...] = ()
 
     @property
     def rules(self) -> Rules:
@@ -219,6 +223,13 @@ class WellbeingData:
                 return t
         raise KeyError((measure, by))
 
+    def screen(self, scale_id: str, by: str = "") -> ShareTable:
+        """The positive-screen table of a scale by ``by``; KeyError if there is none."""
+        for t in self.screens:
+            if t.measure == scale_id and t.by == by:
+                return t
+        raise KeyError((scale_id, by))
+
     def to_dict(self) -> dict[str, Any]:
         """The published figures (suppressed cells carry only their reason), for JSON."""
         return {
@@ -229,6 +240,7 @@ class WellbeingData:
             "fingerprint": self.fingerprint.short(),
             "means": [dataclasses.asdict(m) for m in self.means],
             "tables": [t.to_dict() for t in self.tables],
+            "screens": [t.to_dict() for t in self.screens],
             "suppression": {
                 "min_n": self.min_n,
                 "min_cell": self.min_cell,
@@ -465,6 +477,27 @@ def build_wellbeing_data(
             min_cell=min_cell,
             flag=True,
         )
+    # positive screens: 1 when the band is the cut-off's or above, 0 below, '' unscored
+    # (an estimator of their own: its cache is keyed by measure and category)
+    screen_estimator = _Estimator(design, spec.level, spec.job.reliability)
+    screens: list[ShareTable] = []
+    for scale in questionnaire.scales:
+        if not scale.screen_from:
+            continue
+        bands = _text_column(cols[f"band_{scale.id}"])
+        positive = np.where(np.isin(bands, scale.screen_bands), "1", "0")
+        screens += _by_domains(
+            screen_estimator,
+            questionnaire,
+            scale.id,
+            np.where(bands == "", "", positive),
+            ["1"],
+            cols,
+            used,
+            min_n=min_n,
+            min_cell=min_cell,
+            flag=True,
+        )
     means = []
     for scale in questionnaire.scales:
         score = np.asarray(cols[f"scale_{scale.id}"], dtype=np.float64)
@@ -473,7 +506,7 @@ def build_wellbeing_data(
         n = int(np.sum(np.isfinite(score)))
         means.append(ScaleMean(scale.id, float(est.estimate[0]), float(low[0]), float(high[0]), n))
     summary: dict[str, int] = {}
-    for t in tables:
+    for t in (*tables, *screens):
         for row in (t.total, *t.rows):
             for cell in row.cells:
                 if cell.reason:
@@ -497,6 +530,7 @@ def build_wellbeing_data(
         weighting=tuple(s.diagnostics for s in weighted.steps),
         notes=tuple(notes),
         suppressed=summary,
+        screens=tuple(screens),
     )
 
 

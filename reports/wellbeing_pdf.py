@@ -133,6 +133,10 @@ def _summary(page: _Page) -> Flowables:
     elif data.spec.job.calibration is not None and data.population > 0:
         rate = pct(data.respondents / data.population)
         out.append(r.p(page.t("mh_population", population=f"{data.population:,.0f}", rate=rate)))
+    findings = _findings(page)
+    if findings:
+        out += [r.h2(1, page.t("findings")), *r.numbered(findings)]
+        out.append(r.h2(2, page.t("mh_key_head")))
     ci_head = page.t("mh_col_ci", level=page.level)
     means = [
         [
@@ -170,6 +174,47 @@ def _summary(page: _Page) -> Flowables:
         [200, 70, 110, 73],
     )
     out.append(r.p(_note(page), "note"))
+    return out
+
+
+def _findings(page: _Page) -> list[str]:
+    """The summary's statements: for each scale with a cut-off, the share screening
+    positive with its interval and the mean score; for each flag, its share; then what a
+    screen is not (none without cut-offs or flags)."""
+    data, out = page.data, []
+    for scale in data.questionnaire.scales:
+        if not scale.screen_from:
+            continue
+        cell = data.screen(scale.id).total.cells[0]
+        name = page.scale_label(scale.id)
+        band = scale.band(scale.screen_from)
+        cut = num(band.minimum, 0 if float(band.minimum).is_integer() else 1) if band else ""
+        mean = next((m for m in data.means if m.scale_id == scale.id), None)
+        mean_text = num(mean.estimate, 1) if mean is not None else DASH
+        if cell.suppressed:
+            out.append(page.t("mh_find_screen_hidden", scale=name, cut=cut))
+        elif page.interval(cell) == DASH:
+            out.append(page.t("mh_find_screen_noci", scale=name, cut=cut,
+                              rate=page.share(cell), mean=mean_text))  # fmt: skip
+        else:
+            out.append(page.t("mh_find_screen", scale=name, cut=cut, rate=page.share(cell),
+                              level=page.level, low=pct(cell.ci_low), high=pct(cell.ci_high),
+                              mean=mean_text))  # fmt: skip
+    for f in data.questionnaire.scale_flags:
+        cell = data.table(f.id, "").total.cells[0]
+        name = page.flag_label(f.id)
+        if cell.suppressed:
+            out.append(page.t("mh_find_flag_hidden", flag=name))
+        elif page.interval(cell) == DASH:
+            out.append(page.t("mh_find_flag_noci", flag=name, rate=page.share(cell)))
+        else:
+            low, high = pct(cell.ci_low), pct(cell.ci_high)
+            out.append(page.t("mh_find_flag", flag=name, rate=page.share(cell),
+                              level=page.level, low=low, high=high))  # fmt: skip
+        if f.care:
+            out[-1] += page.t("mh_find_care")
+    if out:
+        out.append(page.t("mh_find_caution"))
     return out
 
 

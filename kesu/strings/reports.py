@@ -724,6 +724,26 @@ _ZH: dict[str, str] = {
         "和心理援助热线；这一标记只用于统计，任何人不能据此识别个人。"
     ),
     "mh_flag_hidden": "为保护个人，全体的这一比例不予显示。",
+    "mh_find_screen": (
+        "{scale}得分在{cut}分及以上（筛查阳性）的比例为{rate}%（{level}%置信区间 {low}–{high}），"
+        "平均分 {mean}。"
+    ),
+    "mh_find_screen_noci": (
+        "{scale}得分在{cut}分及以上（筛查阳性）的比例为{rate}%（样本少，区间过宽，不宜引用），"
+        "平均分 {mean}。"
+    ),
+    "mh_find_screen_hidden": "{scale}得分在{cut}分及以上（筛查阳性）的比例为保护个人不予显示。",
+    "mh_find_flag": "{flag}的比例为{rate}%（{level}%置信区间 {low}–{high}）。",
+    "mh_find_flag_noci": "{flag}的比例为{rate}%（样本少，区间过宽，不宜引用）。",
+    "mh_find_flag_hidden": "{flag}的比例为保护个人不予显示。",
+    "mh_find_care": (
+        "选择这一回答的答题者在提交该页后立即看到了求助信息和心理援助热线；问卷匿名，"
+        "这一结果不能、也不应用于查找个人。"
+    ),
+    "mh_find_caution": (
+        "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
+        "各分组的结果见以下各章，区间重叠的分组之间不宜比较高低。"
+    ),
     "mh_methods": "附录  方法说明",
     "mh_m_instruments": "量表与计分",
     "mh_m_scale": (
@@ -1597,6 +1617,30 @@ _EN: dict[str, str] = {
         "hotlines at once after the page; the flag is only counted and identifies nobody."
     ),
     "mh_flag_hidden": "Not shown, to protect individuals.",
+    "mh_find_screen": (
+        "{rate}% scored {cut} or more on {scale}, a positive screen ({level}% CI "
+        "{low}–{high}); the mean score is {mean}."
+    ),
+    "mh_find_screen_noci": (
+        "{rate}% scored {cut} or more on {scale}, a positive screen (too few answers: the "
+        "interval is too wide to quote); the mean score is {mean}."
+    ),
+    "mh_find_screen_hidden": (
+        "The share scoring {cut} or more on {scale} is not shown, to protect individuals."
+    ),
+    "mh_find_flag": "{flag}: {rate}% ({level}% CI {low}–{high}).",
+    "mh_find_flag_noci": "{flag}: {rate}% (too few answers: the interval is too wide to quote).",
+    "mh_find_flag_hidden": "{flag}: not shown, to protect individuals.",
+    "mh_find_care": (
+        " Respondents who gave this answer saw a help message with hotlines at once after "
+        "the page; the survey is anonymous, and this result cannot and must not be used to "
+        "look for anyone."
+    ),
+    "mh_find_caution": (
+        "These are screening results: a positive screen means symptoms severe enough to "
+        "deserve attention, not a clinical diagnosis. The groups' results are in the "
+        "chapters below; groups whose intervals overlap should not be ranked."
+    ),
     "mh_methods": "Appendix: methods",
     "mh_m_instruments": "Scales and scoring",
     "mh_m_scale": (

@@ -71,6 +71,9 @@ def test_bundled_mental_health_questionnaire() -> None:
     ]
     assert [(b.minimum, b.maximum) for b in gad7.bands] == [(0, 4), (5, 9), (10, 14), (15, 21)]
     assert ws.reverse == {"ws4", "ws5"} and ws.method is ScaleMethod.MEAN
+    # the published cut-offs (10 or more); the own work-stress items have none
+    assert phq9.screen_bands == ("moderate", "moderately_severe", "severe")
+    assert gad7.screen_bands == ("moderate", "severe") and ws.screen_bands == ()
     (flag,) = q.scale_flags
     assert (flag.variable, flag.minimum, flag.care) == ("phq9_9", 1, True)
     assert {r.phone for r in q.care.resources} >= {"12356", "12320"}  # type: ignore[union-attr]
@@ -148,6 +151,16 @@ def test_bundled_mental_health_questionnaire() -> None:
             "score: sum\n    prorate",
             "score: sum\n    extra: 1\n    prorate",
             "unknown key 'extra' in a scale",
+        ),
+        (
+            "score: sum\n    prorate",
+            "score: sum\n    screen_from: top\n    prorate",
+            "screen_from 'top' is not one of the bands after the first (mid, high)",
+        ),
+        (  # the first band would make every score a positive screen
+            "score: sum\n    prorate",
+            "score: sum\n    screen_from: low\n    prorate",
+            "screen_from 'low' is not one of the bands after the first",
         ),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,13 @@ def test_band_shares_and_suppression_by_hand() -> None:
         "small_cell", "", "small_cell",
     ]  # fmt: skip
     assert f.rows[0].cells[0].estimate == 0.0
+    # the positive screen (PHQ-9 10 or more: the moderate band and above): 1 + 3 + 2 of
+    # 24; the men's one screen is a small cell, the women's 5 of 10 its complement
+    screen = data.screen("phq9", "sex")
+    assert screen.total.cells[0].estimate == pytest.approx(6 / 24)
+    assert [r.cells[0].estimate for r in screen.rows] == pytest.approx([1 / 14, 5 / 10])
+    assert [r.cells[0].reason for r in screen.rows] == ["small_cell", "complementary"]
+    assert [t.measure for t in data.screens if not t.by] == ["phq9", "gad7"]  # not work stress
     # the mean is not suppressed: (6 * 5 + 4 * 10 + 2 * 20) / 24
     assert data.means[0].estimate == pytest.approx(110 / 24)
     # groups without respondents are rows under the threshold (n shown as "<10")
@@ -151,6 +159,12 @@ def test_demo_files_and_report(demo: Any, tmp_path: Path) -> None:
     estimates = json.loads(files["estimates"].read_text(encoding="utf-8"))
     assert estimates["respondents"] == demo.respondents
     text = "".join(page.extract_text() for page in PdfReader(files["report"]).pages)
+    # the summary states each positive screen with its figure and interval
+    screen = demo.data.screen("phq9").total.cells[0]
+    stated = (f"抑郁症状（PHQ-9）得分在10分及以上（筛查阳性）的比例为{100 * screen.estimate:.1f}%"
+              f"（95%置信区间 {100 * screen.ci_low:.1f}–{100 * screen.ci_high:.1f}）")  # fmt: skip
+    assert re.sub(r"\s+", "", stated) in re.sub(r"\s+", "", text), stated  # (line breaks)
+    assert "不等于临床诊断" in text
     for needed in ("公务员心理健康状况调查（2025）评估报告", "模拟数据", "抑郁症状（PHQ-9）",
                    "焦虑症状（GAD-7）", "PHQ-9第9题", "方法说明", "互补隐藏", "12356"):  # fmt: skip
         assert needed in text, needed
@@ -199,9 +213,10 @@ def test_no_table_breaks_a_word_inside_itself(demo: Any, monkeypatch: pytest.Mon
 
 def test_interval_coverage_over_repeated_surveys() -> None:
     """20 simulated surveys of fresh rosters: the 95% intervals of the overall share of
-    PHQ-9 'minimal' and of item 9 positive cover the roster's true share (binomial: at
+    PHQ-9 'minimal', of a positive PHQ-9 screen (10 or more) and of item 9 positive cover
+    the roster's true share (binomial: at
     least 16 of 20 when the true coverage is 95%, P(fail) < 2%)."""
-    hits = {"minimal": 0, "flag": 0}
+    hits = {"minimal": 0, "flag": 0, "screen": 0}
     for seed in range(20):
         rng = np.random.default_rng(1000 + seed)
         roster = simulate_civil_servants(rng)
@@ -219,8 +234,11 @@ def test_interval_coverage_over_repeated_surveys() -> None:
         flag = data.table("self_harm", "").total.cells[0]
         hits["minimal"] += minimal.ci_low <= truth["phq9"]["minimal"] <= minimal.ci_high
         hits["flag"] += flag.ci_low <= truth["self_harm"] <= flag.ci_high
+        screen = data.screen("phq9").total.cells[0]
+        positive = sum(truth["phq9"][b] for b in ("moderate", "moderately_severe", "severe"))
+        hits["screen"] += screen.ci_low <= positive <= screen.ci_high
         assert run_weighting(job, table_from_columns(cols, "sim")).steps[0].diagnostics.converged
-    assert hits["minimal"] >= 16 and hits["flag"] >= 16, hits
+    assert hits["minimal"] >= 16 and hits["flag"] >= 16 and hits["screen"] >= 16, hits
 
 
 def test_default_job_for_a_web_wave_uses_the_units() -> None:
