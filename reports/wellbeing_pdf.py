@@ -15,6 +15,7 @@ under the threshold has n "<10", an unstable estimate is marked †.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from reportlab.platypus import KeepTogether
@@ -23,6 +24,7 @@ from reportlab.platypus import PageBreak
 
 from kesu.i18n import check_language
 from kesu.i18n import tr
+from questionnaires.model import Scale
 from reports.charts import stacked_chart
 from reports.fonts import register_report_fonts
 from reports.front import cover_page
@@ -187,8 +189,7 @@ def _findings(page: _Page) -> list[str]:
             continue
         cell = data.screen(scale.id).total.cells[0]
         name = page.scale_label(scale.id)
-        band = scale.band(scale.screen_from)
-        cut = num(band.minimum, 0 if float(band.minimum).is_integer() else 1) if band else ""
+        cut = _cut(scale)
         mean = next((m for m in data.means if m.scale_id == scale.id), None)
         mean_text = num(mean.estimate, 1) if mean is not None else DASH
         if cell.suppressed:
@@ -216,6 +217,15 @@ def _findings(page: _Page) -> list[str]:
     if out:
         out.append(page.t("mh_find_caution"))
     return out
+
+
+def _cut(scale: Scale) -> str:
+    """The score from which ``scale`` screens positive (its ``screen_from`` band's
+    minimum: ``10``; ``3.5`` for a mean score); '' without a cut-off."""
+    band = scale.band(scale.screen_from) if scale.screen_from else None
+    if band is None:
+        return ""
+    return num(band.minimum, 0 if float(band.minimum).is_integer() else 1)
 
 
 def _note(page: _Page) -> str:
@@ -306,11 +316,19 @@ def _scale_chapter(page: _Page, number: int, scale_id: str) -> Flowables:
         greys=_greys(len(bands)),
     )
     out.append(r.figure(chart, page.t("mh_chart_title", scale=page.scale_label(scale_id))))
+    k = 0
     for k, t in enumerate([t for t in tables if t.by], start=1):
         by = page.t("mh_by", domain=page.domain_label(t.by))
         title = page.t("mh_table_title", scale=page.scale_label(scale_id), by=by)
         # a few rows each: the heading and its whole table stay on one page
         out.append(KeepTogether([r.h2(k, by), *_share_table(page, t, title, bands)]))
+    scale = data.questionnaire.scale(scale_id)
+    screens = [t for t in data.screens if t.measure == scale_id]
+    if scale.screen_from and screens:
+        cut = _cut(scale)
+        head = page.t("mh_screen_head", cut=cut)
+        title = page.t("mh_screen_table_title", scale=page.scale_label(scale_id), cut=cut)
+        out.append(KeepTogether([r.h2(k + 1, head), *_one_share_table(page, screens, title)]))
     return out
 
 
@@ -333,6 +351,16 @@ def _flag_chapter(page: _Page, number: int, flag_id: str) -> Flowables:
                 )
             )
         )
+    out += _one_share_table(
+        page, tables, page.t("mh_flag_table_title", flag=page.flag_label(flag_id))
+    )
+    return out
+
+
+def _one_share_table(page: _Page, tables: Sequence[ShareTable], title: str) -> Flowables:
+    """One share (a flag's, a positive screen's) for everyone and each group of every
+    domain, one row each, with its interval."""
+    r = page.r
     rows: list[list[str]] = []
     sep = "：" if r.lang == "zh-CN" else ": "
     for t in tables:
@@ -348,13 +376,7 @@ def _flag_chapter(page: _Page, number: int, flag_id: str) -> Flowables:
         page.t("mh_col_estimate"),
         page.t("mh_col_ci", level=page.level),
     ]
-    out += r.table(
-        page.t("mh_flag_table_title", flag=page.flag_label(flag_id)),
-        head,
-        rows,
-        [220, 60, 70, 103],
-    )
-    return out
+    return r.table(title, head, rows, [220, 60, 70, 103])
 
 
 def _methods(page: _Page) -> Flowables:

@@ -740,6 +740,8 @@ _ZH: dict[str, str] = {
         "选择这一回答的答题者在提交该页后立即看到了求助信息和心理援助热线；问卷匿名，"
         "这一结果不能、也不应用于查找个人。"
     ),
+    "mh_screen_head": "筛查阳性（{cut}分及以上）",
+    "mh_screen_table_title": "{scale}得分{cut}分及以上（筛查阳性）的比例，按分组（%）",
     "mh_find_caution": (
         "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
         "各分组的结果见以下各章，区间重叠的分组之间不宜比较高低。"
@@ -1635,6 +1637,10 @@ _EN: dict[str, str] = {
         " Respondents who gave this answer saw a help message with hotlines at once after "
         "the page; the survey is anonymous, and this result cannot and must not be used to "
         "look for anyone."
+    ),
+    "mh_screen_head": "Positive screen ({cut} or more)",
+    "mh_screen_table_title": (
+        "{scale}: share scoring {cut} or more (a positive screen), by group (%)"
     ),
     "mh_find_caution": (
         "These are screening results: a positive screen means symptoms severe enough to "

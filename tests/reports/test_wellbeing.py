@@ -165,6 +165,11 @@ def test_demo_files_and_report(demo: Any, tmp_path: Path) -> None:
               f"（95%置信区间 {100 * screen.ci_low:.1f}–{100 * screen.ci_high:.1f}）")  # fmt: skip
     assert re.sub(r"\s+", "", stated) in re.sub(r"\s+", "", text), stated  # (line breaks)
     assert "不等于临床诊断" in text
+    # and each screened scale's chapter gives it by group (not the work-stress scale)
+    compact = re.sub(r"\s+", "", text)
+    assert "抑郁症状（PHQ-9）得分10分及以上（筛查阳性）的比例，按分组（%）" in compact
+    assert "焦虑症状（GAD-7）得分10分及以上（筛查阳性）的比例，按分组（%）" in compact
+    assert "工作压力（自编，1–5分）得分" not in compact
     for needed in ("公务员心理健康状况调查（2025）评估报告", "模拟数据", "抑郁症状（PHQ-9）",
                    "焦虑症状（GAD-7）", "PHQ-9第9题", "方法说明", "互补隐藏", "12356"):  # fmt: skip
         assert needed in text, needed
