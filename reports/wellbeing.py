@@ -446,58 +446,30 @@ def build_wellbeing_data(
             notes.append(f"domain_missing:{name}")
     tables: list[ShareTable] = []
     min_n = spec.suppress_below
+
+    def by_domains(
+        est: _Estimator, measure: str, values: NDArray[np.str_], categories: list[str], flag: bool
+    ) -> list[ShareTable]:
+        return _by_domains(est, questionnaire, measure, values, categories, cols, used,
+                           min_n=min_n, min_cell=min_cell, flag=flag)  # fmt: skip
+
     for scale in questionnaire.scales:
-        if not scale.bands:
-            continue
-        values = _text_column(cols[f"band_{scale.id}"])
-        codes = [b.code for b in scale.bands]
-        tables += _by_domains(
-            estimator,
-            questionnaire,
-            scale.id,
-            values,
-            codes,
-            cols,
-            used,
-            min_n=min_n,
-            min_cell=min_cell,
-            flag=False,
-        )
+        if scale.bands:
+            values = _text_column(cols[f"band_{scale.id}"])
+            tables += by_domains(estimator, scale.id, values, [b.code for b in scale.bands], False)
     for f in questionnaire.scale_flags:
-        values = _flag_column(cols[f"flag_{f.id}"])
-        tables += _by_domains(
-            estimator,
-            questionnaire,
-            f.id,
-            values,
-            ["1"],
-            cols,
-            used,
-            min_n=min_n,
-            min_cell=min_cell,
-            flag=True,
-        )
+        tables += by_domains(estimator, f.id, _flag_column(cols[f"flag_{f.id}"]), ["1"], True)
     # positive screens: 1 when the band is the cut-off's or above, 0 below, '' unscored
     # (an estimator of their own: its cache is keyed by measure and category)
     screen_estimator = _Estimator(design, spec.level, spec.job.reliability)
     screens: list[ShareTable] = []
     for scale in questionnaire.scales:
-        if not scale.screen_from:
-            continue
-        bands = _text_column(cols[f"band_{scale.id}"])
-        positive = np.where(np.isin(bands, scale.screen_bands), "1", "0")
-        screens += _by_domains(
-            screen_estimator,
-            questionnaire,
-            scale.id,
-            np.where(bands == "", "", positive),
-            ["1"],
-            cols,
-            used,
-            min_n=min_n,
-            min_cell=min_cell,
-            flag=True,
-        )
+        if scale.screen_from:
+            bands = _text_column(cols[f"band_{scale.id}"])
+            positive = np.where(
+                bands == "", "", np.where(np.isin(bands, scale.screen_bands), "1", "0")
+            )
+            screens += by_domains(screen_estimator, scale.id, positive, ["1"], True)
     means = []
     for scale in questionnaire.scales:
         score = np.asarray(cols[f"scale_{scale.id}"], dtype=np.float64)
