@@ -38,8 +38,8 @@ __all__ = ["DEFAULTS", "SurveyError", "create_app"]
 
 #: parsed ``Cookie`` headers by their text (see :class:`_Request`); immutable, so shared
 _PARSED_COOKIES: dict[str, ImmutableMultiDict[str, str]] = {}
-_PARSED_COOKIES_MAX = 4096
-#: longer headers are parsed every time (the cache stays under 4096 x 1 KB)
+_PARSED_COOKIES_MAX = 1024
+#: longer headers are parsed every time (the cache stays under about 1024 x 2 KB)
 _PARSED_COOKIE_LENGTH = 1024
 
 
