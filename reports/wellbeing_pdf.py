@@ -30,6 +30,7 @@ from reports.fonts import register_report_fonts
 from reports.front import cover_page
 from reports.front import wave_text
 from reports.labels import DASH
+from reports.labels import Labels
 from reports.labels import ci_text
 from reports.labels import num
 from reports.labels import pct
@@ -48,41 +49,42 @@ logger = logging.getLogger(__name__)
 Flowables = list[Any]
 
 
-class _Page:
-    """The data and its renderer, with the label lookups of this report."""
+class _Lookups:
+    """The data and the label lookups of this report, in ``labels``' language (the PDF's
+    renderer, or the dashboard's labels)."""
 
-    def __init__(self, data: WellbeingData, r: Renderer) -> None:
+    def __init__(self, data: WellbeingData, labels: Labels) -> None:
         self.data = data
-        self.r = r
+        self.labels = labels
 
     def t(self, key: str, **values: Any) -> str:
-        return self.r.t(key, **values)
+        return self.labels.t(key, **values)
 
     @property
     def level(self) -> str:
         return f"{100 * self.data.spec.level:g}"
 
     def scale_label(self, scale_id: str) -> str:
-        return self.data.questionnaire.scale(scale_id).label.get(self.r.lang)
+        return self.data.questionnaire.scale(scale_id).label.get(self.labels.lang)
 
     def flag_label(self, flag_id: str) -> str:
         for f in self.data.questionnaire.scale_flags:
             if f.id == flag_id:
-                return f.label.get(self.r.lang)
+                return f.label.get(self.labels.lang)
         return flag_id
 
     def band_label(self, scale_id: str, code: str) -> str:
         band = self.data.questionnaire.scale(scale_id).band(code)
-        return band.label.get(self.r.lang) if band is not None else code
+        return band.label.get(self.labels.lang) if band is not None else code
 
     def domain_label(self, by: str) -> str:
         try:
             return self.t(f"mh_dom_{by}")
         except KeyError:
-            return self.data.questionnaire.item(by).text.get(self.r.lang)
+            return self.data.questionnaire.item(by).text.get(self.labels.lang)
 
     def group_label(self, by: str, key: str) -> str:
-        return self.t("mh_overall") if key == "" else self.r.option_label(by, key)
+        return self.t("mh_overall") if key == "" else self.labels.option_label(by, key)
 
     def n_text(self, row: ShareRow) -> str:
         return self.t("mh_below_n", m=self.data.min_n) if row.below_threshold else f"{row.n:,}"
@@ -97,6 +99,20 @@ class _Page:
         if cell.suppressed or not cell.ci_high - cell.ci_low < MAX_CI_WIDTH:
             return DASH  # hidden, or too wide to say anything (MAX_CI_WIDTH)
         return ci_text(cell.ci_low, cell.ci_high)
+
+
+class _Page(_Lookups):
+    """The lookups with the PDF's renderer (paragraphs, tables, figures)."""
+
+    def __init__(self, data: WellbeingData, r: Renderer) -> None:
+        super().__init__(data, r)
+        self.r = r
+
+
+def wellbeing_findings(data: WellbeingData, labels: Labels) -> list[str]:
+    """The summary's numbered findings in ``labels``' language (the PDF and the dashboard
+    state the same ones): see :func:`_findings`."""
+    return _findings(_Lookups(data, labels))
 
 
 def report_title(data: WellbeingData, lang: str) -> str:
@@ -179,7 +195,7 @@ def _summary(page: _Page) -> Flowables:
     return out
 
 
-def _findings(page: _Page) -> list[str]:
+def _findings(page: _Lookups) -> list[str]:
     """The summary's statements: for each scale with a cut-off, the share screening
     positive with its interval and the mean score; for each flag, its share; then what a
     screen is not (none without cut-offs or flags)."""

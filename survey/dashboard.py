@@ -71,6 +71,7 @@ from reports.wellbeing import WellbeingData
 from reports.wellbeing import is_wellbeing
 from reports.wellbeing import wellbeing_for_table
 from reports.wellbeing_pdf import build_wellbeing_pdf
+from reports.wellbeing_pdf import wellbeing_findings
 from survey.analysis import analysis_table
 from survey.auth import MONITOR_ROLES
 from survey.auth import wave_role_required
@@ -490,6 +491,7 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
     return {
         "t": labels.t,
         "lang": labels.lang,
+        "findings": wellbeing_findings(data, labels),
         "sections": sections,
         "respondents": data.respondents,
         "note": labels.t("mh_table_note", m=data.min_n, c1=data.min_cell - 1,

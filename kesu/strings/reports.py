@@ -729,12 +729,12 @@ _ZH: dict[str, str] = {
         "平均分 {mean}。"
     ),
     "mh_find_screen_noci": (
-        "{scale}得分在{cut}分及以上（筛查阳性）的比例为{rate}%（样本少，区间过宽，不宜引用），"
+        "{scale}得分在{cut}分及以上（筛查阳性）的比例为{rate}%（样本少，不给出区间），"
         "平均分 {mean}。"
     ),
     "mh_find_screen_hidden": "{scale}得分在{cut}分及以上（筛查阳性）的比例为保护个人不予显示。",
     "mh_find_flag": "{flag}的比例为{rate}%（{level}%置信区间 {low}–{high}）。",
-    "mh_find_flag_noci": "{flag}的比例为{rate}%（样本少，区间过宽，不宜引用）。",
+    "mh_find_flag_noci": "{flag}的比例为{rate}%（样本少，不给出区间）。",
     "mh_find_flag_hidden": "{flag}的比例为保护个人不予显示。",
     "mh_find_care": (
         "选择这一回答的答题者在提交该页后立即看到了求助信息和心理援助热线；问卷匿名，"
@@ -744,7 +744,7 @@ _ZH: dict[str, str] = {
     "mh_screen_table_title": "{scale}得分{cut}分及以上（筛查阳性）的比例，按分组（%）",
     "mh_find_caution": (
         "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
-        "各分组的结果见以下各章，区间重叠的分组之间不宜比较高低。"
+        "各分组的结果见下文，区间重叠的分组之间不宜比较高低。"
     ),
     "mh_methods": "附录  方法说明",
     "mh_m_instruments": "量表与计分",
@@ -1624,14 +1624,14 @@ _EN: dict[str, str] = {
         "{low}–{high}); the mean score is {mean}."
     ),
     "mh_find_screen_noci": (
-        "{rate}% scored {cut} or more on {scale}, a positive screen (too few answers: the "
-        "interval is too wide to quote); the mean score is {mean}."
+        "{rate}% scored {cut} or more on {scale}, a positive screen (too few answers to "
+        "give an interval); the mean score is {mean}."
     ),
     "mh_find_screen_hidden": (
         "The share scoring {cut} or more on {scale} is not shown, to protect individuals."
     ),
     "mh_find_flag": "{flag}: {rate}% ({level}% CI {low}–{high}).",
-    "mh_find_flag_noci": "{flag}: {rate}% (too few answers: the interval is too wide to quote).",
+    "mh_find_flag_noci": "{flag}: {rate}% (too few answers to give an interval).",
     "mh_find_flag_hidden": "{flag}: not shown, to protect individuals.",
     "mh_find_care": (
         " Respondents who gave this answer saw a help message with hotlines at once after "
@@ -1644,8 +1644,8 @@ _EN: dict[str, str] = {
     ),
     "mh_find_caution": (
         "These are screening results: a positive screen means symptoms severe enough to "
-        "deserve attention, not a clinical diagnosis. The groups' results are in the "
-        "chapters below; groups whose intervals overlap should not be ranked."
+        "deserve attention, not a clinical diagnosis. The groups' results follow; groups "
+        "whose intervals overlap should not be ranked."
     ),
     "mh_methods": "Appendix: methods",
     "mh_m_instruments": "Scales and scoring",

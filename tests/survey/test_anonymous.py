@@ -405,6 +405,10 @@ def test_dashboard_and_pdf_of_a_mental_health_wave(app: Flask, session: Session)
     assert "抑郁症状（PHQ-9）" in html and "按单位类型分" in html
     # one raised flag among 12: its share is not shown anywhere, nor "1" person
     assert "PHQ-9第9题阳性" in html and "8.3" not in html
+    # the findings of the PDF's summary, the flag's among them without its share
+    assert "主要结论" in html and "不等于临床诊断" in html
+    assert "（近两周有过轻生或自伤念头）的比例为保护个人不予显示" in html
+    assert "得分在10分及以上（筛查阳性）的比例" in html
     pdf = staff.get(f"/admin/waves/{wave}/report.pdf?language=en")
     assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
