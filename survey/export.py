@@ -1019,6 +1019,12 @@ class _WorkerParts:
             if postgres:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
+                if postgres:
+                    # the transaction waits at the client's pace, idle between parts: a
+                    # server's idle_in_transaction_session_timeout would end it, and the
+                    # next worker could no longer import its snapshot (the download cut
+                    # short). Off for this transaction only
+                    conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
                 snapshot = (conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
                             if postgres else None)  # fmt: skip
                 with Session(bind=conn, join_transaction_mode="create_savepoint") as own:

@@ -232,6 +232,55 @@ def test_worker_processes_write_the_same_files(session: Session, monkeypatch) ->
     assert alone[0].count(b"\r\n") > 40  # header and every response: 4 chunks of 13
 
 
+def test_a_slow_download_outlasts_the_servers_idle_transaction_timeout(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the export's snapshot transaction waits, idle, while the client reads;
+    a server that ends idle transactions after 300 ms must not cut a download whose
+    client pauses 0.8 s between parts (the next worker imports that snapshot)."""
+    import time
+
+    from sqlalchemy import event
+
+    import survey.export as export
+    from survey.db import create_db_engine
+    from survey.export import export_stream
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("an idle-transaction timeout is PostgreSQL's")
+    _simulated_wave(session, "slow", seed=5, households_per_psu=3)
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    impatient = create_db_engine(url)  # its connections end idle transactions at 300 ms
+
+    @event.listens_for(impatient, "connect")
+    def _timeout(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cur:
+            cur.execute("SET idle_in_transaction_session_timeout = 300")
+        dbapi_connection.commit()
+
+    # the export's own connection (the one holding the snapshot) comes from that engine
+    make_parts = export._WorkerParts.__init__
+
+    def on_impatient(self: Any, engine: Any, *args: Any) -> None:
+        make_parts(self, impatient, *args)
+
+    monkeypatch.setattr(export._WorkerParts, "__init__", on_impatient)
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", "2")
+    monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 13)
+    try:
+        stream = export_stream(session, "slow", "sav")
+        session.rollback()
+        parts = []
+        for part in stream:
+            parts.append(part)
+            time.sleep(0.8)
+        data = b"".join(parts)
+        assert len(parts) > 4 and len(data) == stream.length  # type: ignore[attr-defined]
+    finally:
+        impatient.dispose()
+
+
 def test_times_read_without_type_processing_are_written_as_before() -> None:
     from datetime import UTC
     from datetime import datetime
