@@ -1620,15 +1620,15 @@ _EN: dict[str, str] = {
     ),
     "mh_flag_hidden": "Not shown, to protect individuals.",
     "mh_find_screen": (
-        "{rate}% scored {cut} or more on {scale}, a positive screen ({level}% CI "
+        "{scale}: {rate}% scored {cut} or more, a positive screen ({level}% CI "
         "{low}–{high}); the mean score is {mean}."
     ),
     "mh_find_screen_noci": (
-        "{rate}% scored {cut} or more on {scale}, a positive screen (too few answers to "
+        "{scale}: {rate}% scored {cut} or more, a positive screen (too few answers to "
         "give an interval); the mean score is {mean}."
     ),
     "mh_find_screen_hidden": (
-        "The share scoring {cut} or more on {scale} is not shown, to protect individuals."
+        "{scale}: the share scoring {cut} or more is not shown, to protect individuals."
     ),
     "mh_find_flag": "{flag}: {rate}% ({level}% CI {low}–{high}).",
     "mh_find_flag_noci": "{flag}: {rate}% (too few answers to give an interval).",
