@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 import numpy as np
@@ -192,7 +193,8 @@ def prepare_demo(
         report_url=f"{base}/admin/waves/{wave_name}/report.pdf",
         dashboard_url=f"{base}/admin/waves/{wave_name}/dashboard",
         simulated=count,
-        capacity_url=f"{base}/capacity/rounds/2025年度",
+        # percent-encoded: a terminal ends a link at its first CJK character
+        capacity_url=f"{base}/capacity/rounds/{quote('2025年度')}",
         reporter=reporter,
         reporter_password=reporter_password,
     )

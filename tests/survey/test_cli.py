@@ -103,6 +103,14 @@ def test_demo_hook_prepares_an_open_wave_and_an_admin(
         data={"username": info.username, "password": again.password},
     )
     assert login.status_code in (303, 400)  # 400 only when CSRF is on (it is outside tests)
+    # the printed capacity link is plain ASCII (a terminal ends a link at a CJK character)
+    # and opens the 2025 round (for a logged-in staff user: the login page otherwise)
+    assert info.capacity_url.isascii()
+    rounds = client.get(info.capacity_url.removeprefix("http://127.0.0.1:5055"))
+    if login.status_code == 303:
+        assert rounds.status_code == 200 and "2025年度" in rounds.get_data(as_text=True)
+    else:
+        assert rounds.status_code in (302, 303)
     with database(app).sessionmaker() as session:
         assert len(session.scalars(select(Response)).all()) == seeded  # a GET creates nothing
         # the simulated capacity rounds (stored once): late, returned and missing units
