@@ -398,6 +398,16 @@ def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
                 expected=f"after {ind_start}",
             )
         target = _positive(entry["target"], "target", file, entry.line_of("target"))
+        unit = _text(entry.get("unit", "-"), "unit", file, entry.line_of("unit"))
+        if target == 1 and "en" in unit.languages and "en-one" not in unit.languages:
+            # the English report would print "1 rounds a year"
+            raise CapacityError(
+                f"indicator {ind_id}: a target of 1 needs the unit's English singular (en-one)",
+                file=file,
+                line=entry.line_of("unit"),
+                got=unit.get("en"),
+                hint="add en-one, e.g. {zh-CN: 次/年, en: rounds a year, en-one: round a year}",
+            )
         baseline = _positive(
             entry.get("baseline", 0), "baseline", file, entry.line_of("baseline"), allow_zero=True
         )
@@ -406,7 +416,7 @@ def parse_capacity_plan(text: str, file: str = "capacity.yaml") -> CapacityPlan:
                 id=ind_id,
                 label=_text(entry["label"], "label", file, entry.line_of("label")),
                 target=target,
-                unit=_text(entry.get("unit", "-"), "unit", file, entry.line_of("unit")),
+                unit=unit,
                 kind=kind,
                 deadline=deadline,
                 start=ind_start,

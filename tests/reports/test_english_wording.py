@@ -19,6 +19,7 @@ from reports.capacity import parse_capacity_plan
 from reports.capacity_demo import demo_rounds
 from reports.capacity_round import accepted_values
 from reports.capacity_round import summarise_round
+from reports.errors import CapacityError
 from reports.fonts import register_report_fonts
 from reports.model import Reliability
 from reports.model import Rules
@@ -102,6 +103,12 @@ indicators:
     plan = parse_capacity_plan(text, "t.yaml")
     got = {i.id: i.target_text("en") for i in plan.indicators}
     assert got == {"one": "1 round a year", "two": "2 rounds a year"}
+    # a target of 1 with an English unit but no singular is refused, not printed wrong
+    with pytest.raises(CapacityError) as info:
+        parse_capacity_plan(text.replace(", en-one: round a year}}", "}}", 1), "t.yaml")
+    message = str(info.value)
+    assert "indicator one" in message and "en-one" in message and "t.yaml" in message
+    assert ":5" in message  # the unit's line
 
 
 def test_the_units_table_names_each_unit_in_the_reports_language(summary) -> None:
