@@ -1099,7 +1099,12 @@ def _worker_start(
         raise ValueError(f"not a snapshot id: {snapshot[:40]!r}")
     engine = create_db_engine(url)
     session = Session(engine)
+    if snapshot is not None:
+        # the wave as it was when the export began (it may have been renamed or deleted
+        # since): the plan is read in the snapshot the chunks are read in
+        _join_snapshot(session, snapshot)
     plan = export_plan(session, wave_name)
+    session.rollback()
     _WORKER.update(
         engine=engine, session=session, plan=plan, fmt=fmt, only=only, context=context,
         snapshot=snapshot, parts_dir=parts_dir, maker=_RowMaker(plan, context), csv={None: ""},
@@ -1110,6 +1115,13 @@ def _worker_start(
     gc.set_threshold(100_000, 50, 100)
 
 
+def _join_snapshot(session: Session, snapshot: str) -> None:
+    """Begin ``session``'s transaction in the exporting process's PostgreSQL snapshot
+    (``snapshot`` was checked against :data:`_SNAPSHOT_ID` by :func:`_worker_start`)."""
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+
+
 def _worker_chunk(ids: tuple[int, int | None]) -> tuple[bytes | str, int]:
     """One chunk of responses (ids in that closed range) as CSV lines, or as the path of
     a file of packed ``sav``/``dta`` records, and its row count."""
@@ -1118,8 +1130,7 @@ def _worker_chunk(ids: tuple[int, int | None]) -> tuple[bytes | str, int]:
     snapshot: str | None = _WORKER["snapshot"]
     session.rollback()
     if snapshot is not None:
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        _join_snapshot(session, snapshot)
     batches = export_batches(session, plan, only=_WORKER["only"], ids=ids,
                              context=_WORKER["context"], maker=_WORKER["maker"])  # fmt: skip
     if _WORKER["fmt"] == "csv":
