@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from reports.capacity import ProgressStatus
@@ -14,8 +15,10 @@ from reports.charts import progress_chart
 from reports.fonts import font_display_name
 from reports.items_page import item_analysis_flowables
 from reports.items_page import item_analysis_title
+from reports.labels import p_text
 from reports.labels import signed
 from reports.model import ReportData
+from reports.model import SeparatedLevel
 from reports.render import PORTRAIT_WIDTH
 from reports.render import Renderer
 from reports.render import ci_text
@@ -26,6 +29,20 @@ from sampling.outcomes import CATEGORIES
 logger = logging.getLogger(__name__)
 
 Flowables = list[Any]
+
+
+def _separated_text(r: Renderer, separated: Sequence[SeparatedLevel]) -> str:
+    """Which control levels the adjusted model left out, and why (complete separation)."""
+    levels = r.t("list_sep").join(
+        r.t(
+            "factors_separated_all" if s.outcome else "factors_separated_none",
+            control=r.t(f"control_{s.control}"),
+            level=r.option_label(s.control, s.level),
+            n=f"{s.n:,}",
+        )
+        for s in separated
+    )
+    return r.t("factors_separated", levels=levels)
 
 
 def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
@@ -94,13 +111,15 @@ def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
                         f=num(t.f),
                         df1=f"{t.df1:g}",
                         df2=f"{t.df2:g}",
-                        p=_p_text(t.p),
+                        p=p_text(t.p),
                     ),
                     "small",
                 )
             )
         elif f.adjusted_note:
             out.append(r.p(r.t(f"factors_{f.adjusted_note}"), "small"))
+        if f.adjusted_separated:
+            out.append(r.p(_separated_text(r, f.adjusted_separated), "small"))
     if data.median_scores is not None:
         labelled = [(r.group_label(row.key), row) for row in data.median_scores.rows]
         out += [r.h2(k + 1, r.t("median_title")), r.p(r.t("median_intro"))]
@@ -128,13 +147,6 @@ def _odds_ratio_text(r: Renderer, row: Any) -> str:
     if "reference" in row.flags:
         return r.t("or_reference")
     return f"{num(row.estimate)} ({num(row.ci_low)}–{num(row.ci_high)})"
-
-
-def _p_text(p: float) -> str:
-    """``p < 0.001`` or ``p = 0.076`` (the relation included)."""
-    if not math.isfinite(p):
-        return "p = —"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def capacity(data: ReportData, r: Renderer, number: int) -> Flowables:

@@ -44,6 +44,7 @@ from questionnaires.model import Questionnaire
 from reports.model import Breakdown
 from reports.model import DomainRow
 from reports.model import FactorResult
+from reports.model import SeparatedLevel
 from reports.model import domain_rows
 from reports.spec import FactorSpec
 from sampling.errors import SamplingError
@@ -165,7 +166,7 @@ def factor_results(
         if f.multiple:
             not_chosen = {c: np.where(v == 0, 1.0, 0.0) for c, v in ind.items()}
             no = ctx.flag_rows(literate, not_chosen, "literate")
-        adjusted, test, note = adjusted_odds_ratios(
+        adjusted, test, note, separated = adjusted_odds_ratios(
             ctx, f.item, codes, ind, f.multiple, literate, controls or {}
         )
         out.append(
@@ -179,9 +180,58 @@ def factor_results(
                 adjusted=adjusted,
                 adjusted_test=test,
                 adjusted_note=note,
+                adjusted_separated=separated,
             )
         )
     return tuple(out)
+
+
+def _seen(levels: NDArray[Any], rows: NDArray[np.bool_]) -> set[Any]:
+    """The levels present (not None) in ``rows``."""
+    return {v for v in levels[rows].tolist() if v is not None}
+
+
+def separating_levels(
+    outcome: NDArray[np.float64],
+    controls: Mapping[str, NDArray[Any]],
+    used: NDArray[np.bool_],
+) -> tuple[SeparatedLevel, ...]:
+    """Levels of the control variables in which the 0/1 ``outcome`` never varies.
+
+    A level where everybody (or nobody) in ``used`` has the outcome separates the
+    data: its coefficient in a logistic regression has no finite maximum likelihood
+    estimate (it runs off to -inf or +inf, and R warns "fitted probabilities
+    numerically 0 or 1 occurred"). As it does, the likelihood of that level's rows
+    tends to 1 whatever the other coefficients, so the limit of the other
+    coefficients is their maximum likelihood estimate with those rows left out
+    (Albert & Anderson 1984, quasi-complete separation). The report fits that model
+    and says which rows it left out. Levels are checked again after each removal (a
+    removal can leave another level separated); a control with one level left
+    leaves the model.
+
+    Example:
+        >>> y = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+        >>> edu = np.array(["none", "none", "senior", "senior", "college", "college"], dtype=object)
+        >>> separating_levels(y, {"education": edu}, np.ones(6, dtype=bool))
+        (SeparatedLevel(control='education', level='none', n=2, outcome=0),)
+    """
+    rows = used.copy()
+    found: list[SeparatedLevel] = []
+    changed = True
+    while changed:
+        changed = False
+        for name, values in controls.items():
+            present = _seen(values, rows)
+            if len(present) < 2:
+                continue
+            for level in sorted(present, key=str):
+                cell = rows & (values == level)
+                y = outcome[cell]
+                if y.size and (np.all(y == 0) or np.all(y == 1)):
+                    found.append(SeparatedLevel(name, str(level), int(y.size), int(y[0])))
+                    rows &= ~cell
+                    changed = True
+    return tuple(found)
 
 
 def _as_levels(values: NDArray[Any]) -> NDArray[Any]:
@@ -199,26 +249,36 @@ def adjusted_odds_ratios(
     multiple: bool,
     literate: NDArray[np.float64],
     controls: Mapping[str, NDArray[Any]],
-) -> tuple[Breakdown | None, Any, str]:
+) -> tuple[Breakdown | None, Any, str, tuple[SeparatedLevel, ...]]:
     """Adjusted odds ratios of literacy for each option of ``item`` (see the module docstring).
 
     Returns:
-        ``(rows, test, note)``: one :class:`DomainRow` per option (estimate the
+        ``(rows, test, note, separated)``: one :class:`DomainRow` per option (estimate the
         odds ratio, interval ``exp`` of the coefficient's; the reference option
         of a single-answer item is 1 with flag ``reference``; options chosen by
         fewer than ``suppress_below`` model respondents are suppressed), the
-        item's Wald test, and a note ("" or why the model was not fitted).
+        item's Wald test, a note ("" or why the model was not fitted), and the
+        control levels left out of the model because they separate the outcome
+        (:func:`separating_levels`).
     """
     suppress = ctx.spec.suppress_below
-    data: dict[str, NDArray[Any]] = {"literate": literate}
     answered = np.isfinite(next(iter(ind.values())))
+    levels = {name: _as_levels(values) for name, values in controls.items()}
     used = np.isfinite(literate) & answered & (ctx.design.weights > 0)
+    kept = {name: v for name, v in levels.items() if len(_seen(v, used)) >= 2}
+    for values in kept.values():
+        used &= values != None  # noqa: E711 (elementwise on an object array)
+    separated = separating_levels(literate, kept, used)
+    outcome = literate.copy()
+    for s in separated:
+        left = kept[s.control] == s.level
+        outcome[left] = np.nan
+        used &= ~left
+    data: dict[str, NDArray[Any]] = {"literate": outcome}
     terms = []
-    for name, values in controls.items():
-        levels = _as_levels(values)
-        seen = {v for v in levels[used].tolist() if v is not None}
-        if len(seen) >= 2:
-            data[name] = levels
+    for name, values in kept.items():
+        if len(_seen(values, used)) >= 2:
+            data[name] = values
             terms.append(f"C({name})")
     counts = {c: int(np.sum(used & (ind[c] == 1))) for c in codes}
     if multiple:
@@ -231,7 +291,7 @@ def adjusted_odds_ratios(
     else:
         present = [c for c in codes if counts[c] > 0]
         if len(present) < 2:
-            return None, None, "one_option"
+            return None, None, "one_option", separated, separated
         reference = present[0]
         choice = np.full(literate.shape, None, dtype=object)
         for c in present:
@@ -241,7 +301,7 @@ def adjusted_odds_ratios(
         item_terms = [term]
         columns = {}
     if not item_terms:
-        return None, None, "one_option"
+        return None, None, "one_option", separated
     formula = "literate ~ " + " + ".join(item_terms + terms)
     try:
         model = svy_glm(
@@ -251,7 +311,7 @@ def adjusted_odds_ratios(
         test = model.wald_test(*item_terms)
     except SamplingError as exc:
         logger.warning("factor %s: adjusted odds ratios not fitted: %s", item, exc)
-        return None, None, "not_fitted"
+        return None, None, "not_fitted", separated
     if not multiple:
         # the dummies' names end in [T.<code>] (the engine may requote the term itself)
         for i in model.frame.term_indices(item_terms[0]):
@@ -290,7 +350,7 @@ def adjusted_odds_ratios(
                 unreliable=False,
             )
         )
-    return Breakdown(item, "adjusted_odds_ratio", tuple(rows)), test, ""
+    return Breakdown(item, "adjusted_odds_ratio", tuple(rows)), test, "", separated
 
 
 def median_scores(

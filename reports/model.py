@@ -244,6 +244,23 @@ class TrendPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SeparatedLevel:
+    """A level of a control variable left out of a logistic model: its outcome never varies.
+
+    Attributes:
+        control: the control variable (``education``...).
+        level: its level (a code of the questionnaire, or an age band).
+        n: the model respondents at that level (all of them left out).
+        outcome: 0 if none of them has the outcome, 1 if all do.
+    """
+
+    control: str
+    level: str
+    n: int
+    outcome: int
+
+
+@dataclass(frozen=True, slots=True)
 class FactorResult:
     """An influencing factor: share choosing each option, and literacy by choice.
 
@@ -260,6 +277,10 @@ class FactorResult:
             could not be fitted.
         adjusted_test: the Wald F test that the item's odds ratios are all 1.
         adjusted_note: why there are no adjusted odds ratios ("" if there are).
+        adjusted_separated: control levels left out of the model because the
+            outcome never varies within them (their odds ratio is not estimable;
+            the other coefficients are their limit, see
+            :func:`reports.factors.separating_levels`).
     """
 
     item: str
@@ -271,6 +292,7 @@ class FactorResult:
     adjusted: Breakdown | None = None
     adjusted_test: HypothesisTest | None = None
     adjusted_note: str = ""
+    adjusted_separated: tuple[SeparatedLevel, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

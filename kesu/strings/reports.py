@@ -257,6 +257,11 @@ _ZH: dict[str, str] = {
         "该题的logistic回归无法拟合（有的选项人数过少或全部具备/不具备），未给出OR。"
     ),
     "factors_one_option": "该题只有一个选项有人选择，无法比较。",
+    "factors_separated": (
+        "调整模型未纳入{levels}：这样的组别无法估计比值比（完全分离）；表中其余比值比不受影响。"
+    ),
+    "factors_separated_none": "{control}为“{level}”的{n}人（无一具备科学素质）",
+    "factors_separated_all": "{control}为“{level}”的{n}人（全部具备科学素质）",
     "list_sep": "、",
     "clause_sep": "；",
     # a value with what qualifies it in brackets: full-width in Chinese, ASCII in English
@@ -741,6 +746,12 @@ _ZH: dict[str, str] = {
         "这一结果不能、也不应用于查找个人。"
     ),
     "mh_screen_head": "筛查阳性（{cut}分及以上）",
+    "mh_test": (
+        "组间差异检验（Rao-Scott校正F检验）：{tests}。p小于0.05表示各组之间的差异超出抽样误差"
+        "所能解释的范围；检验只包括各格数字全部公布的组{left_out}。"
+    ),
+    "mh_test_one": "{domain}F = {f}，自由度 {df1} 和 {df2}，{p}",
+    "mh_test_left_out": "（未包括：{groups}）",
     "mh_screen_table_title": "{scale}得分{cut}分及以上（筛查阳性）的比例，按分组（%）",
     "mh_find_caution": (
         "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
@@ -1081,6 +1092,12 @@ _EN: dict[str, str] = {
     "factors_not_fitted": "The logistic regression could not be fitted for this item (an option "
     "with too few people, or all or none literate); no odds ratios are shown.",
     "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
+    "factors_separated": (
+        "The adjusted model leaves out {levels}: the odds ratio of such a group cannot be "
+        "estimated (complete separation); the other odds ratios in the table are not affected."
+    ),
+    "factors_separated_none": "the {n} respondents with {control} “{level}” (none literate)",
+    "factors_separated_all": "the {n} respondents with {control} “{level}” (all literate)",
     "list_sep": ", ",
     "clause_sep": "; ",
     "bracketed": "{value} ({inner})",
@@ -1639,6 +1656,13 @@ _EN: dict[str, str] = {
         "look for anyone."
     ),
     "mh_screen_head": "Positive screen ({cut} or more)",
+    "mh_test": (
+        "Test of a difference between the groups (Rao-Scott corrected F): {tests}. A p below "
+        "0.05 means the groups differ by more than sampling error would explain; the test "
+        "includes only the groups whose every figure is published{left_out}."
+    ),
+    "mh_test_one": "{domain}F = {f} on {df1} and {df2} df, {p}",
+    "mh_test_left_out": " (not included: {groups})",
     "mh_screen_table_title": (
         "{scale}: share scoring {cut} or more (a positive screen), by group (%)"
     ),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -262,3 +264,61 @@ def test_report_data_for_table_defaults(table, questionnaire):
     as_text = dict(table)
     as_text["rejected"] = np.where(np.arange(len(table["literate"])) < 3, "1", "0")
     assert report_data_for_table(as_text, questionnaire).overall.n == len(table["literate"]) - 3
+
+
+def test_a_control_level_where_nobody_is_literate_is_left_out_of_the_adjusted_model():
+    """Quasi-complete separation: R's svyglm on the subset design without those rows.
+
+    apistrat with y = api00 > 750, item ``awards`` and controls ``stype`` and meals in
+    five bands: nobody in the bands m4 (60-80%) and m5 (80-100%) has y = 1. On the full
+    data R warns "fitted probabilities numerically 0 or 1 occurred" and runs those two
+    coefficients off to about -21.7 while the others reach their limit (awardsYes
+    0.770541409690629 on the full data, 0.770541409103659 without the rows).
+    """
+    from types import SimpleNamespace
+
+    from reports.factors import adjusted_odds_ratios
+    from reports.factors import separating_levels
+    from reports.model import SeparatedLevel
+    from sampling.results import DEFAULT_RELIABILITY
+
+    with (Path(__file__).parents[1] / "sampling" / "data" / "apistrat.csv").open() as fh:
+        body = list(csv.DictReader(fh))
+    st = {k: np.array([r[k] for r in body]) for k in ("stype", "awards")}
+    st.update({k: np.array([float(r[k]) for r in body]) for k in ("api00", "meals", "pw", "fpc")})
+    y = (st["api00"] > 750).astype(float)
+    meals = st["meals"]
+    band = np.select([meals <= 20, meals <= 40, meals <= 60, meals <= 80],
+                     ["m1", "m2", "m3", "m4"], "m5").astype(object)  # fmt: skip
+    design = SurveyDesign(weights=st["pw"], strata=st["stype"], fpc=st["fpc"])
+    ctx = SimpleNamespace(
+        spec=SimpleNamespace(suppress_below=0, level=0.95), design=design,
+        reliability=DEFAULT_RELIABILITY,
+    )  # fmt: skip
+    ind = {c: (st["awards"] == c).astype(float) for c in ("No", "Yes")}
+    controls = {"stype": st["stype"].astype(object), "meals_band": band}
+    rows, test, note, separated = adjusted_odds_ratios(
+        ctx, "awards", ["No", "Yes"], ind, False, y, controls
+    )
+    assert note == ""
+    assert separated == (
+        SeparatedLevel("meals_band", "m4", 37, 0),
+        SeparatedLevel("meals_band", "m5", 27, 0),
+    )
+    yes = rows.row("Yes")
+    # R: sub <- svyglm(y ~ awards + stype + mb, subset(dstrat, !(mb %in% c("m4","m5"))),
+    #                  family=quasibinomial, control=glm.control(epsilon=1e-14, maxit=100))
+    # (R's default epsilon 1e-8 stops early: its SE is then off by 8e-6 relative)
+    # exp(coef(sub)["awardsYes"]); exp(confint(sub, df=degf(sub$survey.design) - 6 + 1))
+    assert yes.estimate == pytest.approx(2.1609358887614882, rel=1e-9)
+    assert (yes.ci_low, yes.ci_high) == pytest.approx(
+        (0.64896500972516458, 7.19552494411831400), rel=1e-9
+    )
+    assert yes.df == 128
+    # regTermTest(sub, ~awards): F = 1.6064496258614327 on 1 and 128 df, p = 0.207292566571539
+    assert test.f == pytest.approx(1.6064496258614327, rel=1e-9)
+    assert (test.df1, test.df2) == (1, 128)
+    assert test.p == pytest.approx(0.207292566571539, rel=1e-9)
+    # a level is checked again after a removal; an all-1 level is found too
+    flip = separating_levels(1.0 - y, controls, np.ones(y.size, dtype=bool))
+    assert [(s.level, s.outcome) for s in flip] == [("m4", 1), ("m5", 1)]
