@@ -291,7 +291,7 @@ def adjusted_odds_ratios(
     else:
         present = [c for c in codes if counts[c] > 0]
         if len(present) < 2:
-            return None, None, "one_option", separated, separated
+            return None, None, "one_option", separated
         reference = present[0]
         choice = np.full(literate.shape, None, dtype=object)
         for c in present:
