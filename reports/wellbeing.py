@@ -9,7 +9,13 @@ the job's weighted design:
   ``[band = b]`` among respondents with a score (``na_rm``), logit intervals;
 * the **prevalence of each flag** (PHQ-9 item 9): ``svy_proportion(flag_<id>)``
   among respondents who answered the item;
-* the **mean score** of every scale (``svy_mean``).
+* the **mean score** of every scale (``svy_mean``);
+* for every table by a domain, a **test that the groups differ**: the Rao-Scott
+  second-order corrected F test of independence of the measure's categories and the
+  groups (:func:`sampling.tables.svy_chisq`, R's ``svychisq``; Rao & Scott 1984),
+  on the whole design (the other respondents stay in it, as in R's ``subset``) and
+  over the groups whose every cell is published (a group left out for disclosure is
+  left out of the test too, so the statistic cannot help recover a hidden cell).
 
 Every published cell goes through :func:`sampling.disclosure.suppress_table` on its
 unweighted counts (the total row included, as it is a published margin): groups
@@ -46,11 +52,14 @@ from reports.spec import ReportSpec
 from reports.spec import default_job
 from sampling.design import SurveyDesign
 from sampling.disclosure import suppress_table
+from sampling.errors import SamplingError
 from sampling.estimation import svy_mean
 from sampling.estimation import svy_proportion
 from sampling.replicates import ReplicateDesign
 from sampling.results import Estimate
+from sampling.results import HypothesisTest
 from sampling.results import Reliability
+from sampling.tables import svy_chisq
 from sampling.weighting.base import WeightingDiagnostics
 
 logger = logging.getLogger(__name__)
@@ -132,6 +141,10 @@ class ShareTable:
         total: everyone with a score (or who answered the flagged item).
         rows: the domain's groups in the questionnaire's option order.
         unassigned: respondents of ``total`` without an answer to ``by`` (no row).
+        test: the Rao-Scott F test that the groups of ``rows`` whose cells are all
+            published do not differ (None without a domain, with fewer than two such
+            groups, or when everyone in them is in one category).
+        tested: the keys of the groups in ``test``.
     """
 
     measure: str
@@ -141,6 +154,8 @@ class ShareTable:
     total: ShareRow
     rows: tuple[ShareRow, ...]
     unassigned: int = 0
+    test: HypothesisTest | None = None
+    tested: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         def row(r: ShareRow) -> dict[str, Any]:
@@ -153,12 +168,23 @@ class ShareTable:
                 },
             }
 
+        t = self.test
         return {
             "measure": self.measure,
             "flag": self.flag,
             "by": self.by,
             "total": row(self.total),
             "rows": [row(r) for r in self.rows],
+            "test": None
+            if t is None
+            else {
+                "statistic": t.statistic,
+                "f": t.f,
+                "df1": t.df1,
+                "df2": t.df2,
+                "p": t.p,
+                "groups": list(self.tested),
+            },
         }
 
 
@@ -374,6 +400,8 @@ def share_table(
             )
         rows.append(ShareRow(level, int(sum(counts[i])), tuple(cells)))
     unassigned = 0 if by is None else int(np.sum(scored & ~np.isin(by, list(levels))))
+    tested = tuple(r.key for r in rows if r.n > 0 and not r.any_suppressed)
+    test = None if by is None else groups_test(estimator.design, values, by, tested)
     return ShareTable(
         measure,
         flag,
@@ -382,7 +410,34 @@ def share_table(
         total,
         tuple(rows),
         unassigned,
+        test,
+        tested if test is not None else (),
     )
+
+
+def groups_test(
+    design: SurveyDesign | ReplicateDesign,
+    values: NDArray[np.str_],
+    by: NDArray[np.str_],
+    groups: Sequence[str],
+) -> HypothesisTest | None:
+    """Rao-Scott F test that the category of ``values`` ('' none) is independent of the
+    group ``by`` among ``groups`` (R: ``svychisq(~value + group, subset(design, group %in%
+    groups))``, second order). None with fewer than two groups or one category.
+
+    Example:
+        >>> groups_test(design, bands, sex, ["1", "2"]).p                 # doctest: +SKIP
+    """
+    if len(groups) < 2:
+        return None
+    inside = np.isin(by, list(groups)) & (values != "")
+    try:
+        return svy_chisq(
+            np.where(inside, values, ""), np.where(inside, by, ""), design, names=("value", "group")
+        )
+    except SamplingError as exc:  # one category only among them: nothing to test
+        logger.info("no test of the groups: %s", exc)
+        return None
 
 
 def _reason(row: NDArray[np.str_], counted: list[str], category: str, flag: bool) -> str:

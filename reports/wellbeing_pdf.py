@@ -33,6 +33,7 @@ from reports.labels import DASH
 from reports.labels import Labels
 from reports.labels import ci_text
 from reports.labels import num
+from reports.labels import p_text
 from reports.labels import pct
 from reports.pdf import contents
 from reports.pdf import render_document
@@ -100,6 +101,49 @@ class _Lookups:
             return DASH  # hidden, or too wide to say anything (MAX_CI_WIDTH)
         return ci_text(cell.ci_low, cell.ci_high)
 
+    def test_text(self, tables: Sequence[ShareTable]) -> str:
+        """The groups' Rao-Scott tests of ``tables`` (those by a domain) as one sentence,
+        with the groups each left out, or why there is no test; '' without a table by a
+        domain. With several tables each test is named by its domain."""
+        by_domain = [t for t in tables if t.by]
+        several = len(by_domain) > 1
+        sep = "：" if self.labels.lang == "zh-CN" else ": "
+        tests, left_out, untested = [], [], []
+        for t in by_domain:
+            domain = self.domain_label(t.by)
+            if t.test is None:
+                if sum(row.n > 0 for row in t.rows) >= 2:
+                    untested.append(domain)
+                continue
+            tests.append(
+                self.t(
+                    "mh_test_one",
+                    domain=f"{domain} " if several else "",
+                    f=num(t.test.f),
+                    df1=num(t.test.df1, 1),
+                    df2=num(t.test.df2, 1),
+                    p=p_text(t.test.p),
+                )
+            )
+            left_out += [
+                (f"{domain}{sep}" if several else "") + self.group_label(t.by, row.key)
+                for row in t.rows
+                if row.n > 0 and row.key not in t.tested
+            ]
+        out = []
+        if tests:
+            groups = self.t("list_sep").join(left_out)
+            out.append(
+                self.t(
+                    "mh_test",
+                    tests=self.t("clause_sep").join(tests),
+                    left_out=self.t("mh_test_left_out", groups=groups) if left_out else "",
+                )
+            )
+        if untested:
+            out.append(self.t("mh_test_none", domains=self.t("list_sep").join(untested)))
+        return "".join(out) if self.labels.lang == "zh-CN" else " ".join(out)
+
 
 class _Page(_Lookups):
     """The lookups with the PDF's renderer (paragraphs, tables, figures)."""
@@ -113,6 +157,12 @@ def wellbeing_findings(data: WellbeingData, labels: Labels) -> list[str]:
     """The summary's numbered findings in ``labels``' language (the PDF and the dashboard
     state the same ones): see :func:`_findings`."""
     return _findings(_Lookups(data, labels))
+
+
+def groups_test_text(data: WellbeingData, labels: Labels, table: ShareTable) -> str:
+    """The sentence under a table by a group variable stating its Rao-Scott test ('' with
+    none), as the PDF prints it: the dashboard shows the same."""
+    return _Lookups(data, labels).test_text([table])
 
 
 def report_title(data: WellbeingData, lang: str) -> str:
@@ -337,14 +387,22 @@ def _scale_chapter(page: _Page, number: int, scale_id: str) -> Flowables:
         by = page.t("mh_by", domain=page.domain_label(t.by))
         title = page.t("mh_table_title", scale=page.scale_label(scale_id), by=by)
         # a few rows each: the heading and its whole table stay on one page
-        out.append(KeepTogether([r.h2(k, by), *_share_table(page, t, title, bands)]))
+        block = [r.h2(k, by), *_share_table(page, t, title, bands)]
+        test = page.test_text([t])
+        if test:
+            block.append(r.p(test, "small"))
+        out.append(KeepTogether(block))
     scale = data.questionnaire.scale(scale_id)
     screens = [t for t in data.screens if t.measure == scale_id]
     if scale.screen_from and screens:
         cut = _cut(scale)
         head = page.t("mh_screen_head", cut=cut)
         title = page.t("mh_screen_table_title", scale=page.scale_label(scale_id), cut=cut)
-        out.append(KeepTogether([r.h2(k + 1, head), *_one_share_table(page, screens, title)]))
+        block = [r.h2(k + 1, head), *_one_share_table(page, screens, title)]
+        test = page.test_text(screens)
+        if test:
+            block.append(r.p(test, "small"))
+        out.append(KeepTogether(block))
     return out
 
 
@@ -370,6 +428,9 @@ def _flag_chapter(page: _Page, number: int, flag_id: str) -> Flowables:
     out += _one_share_table(
         page, tables, page.t("mh_flag_table_title", flag=page.flag_label(flag_id))
     )
+    test = page.test_text(tables)
+    if test:
+        out.append(r.p(test, "small"))
     return out
 
 
@@ -399,7 +460,7 @@ def _methods(page: _Page) -> Flowables:
     data, r = page.data, page.r
     lang, q = r.lang, data.questionnaire
     out: Flowables = [r.h1(0, page.t("mh_methods")), r.h2(1, page.t("mh_m_instruments"))]
-    sep = "；" if lang == "zh-CN" else "; "
+    sep = page.t("clause_sep")
     for scale in q.scales:
         if scale.method.value == "mean":
             method = page.t("mh_m_mean")
@@ -430,7 +491,7 @@ def _methods(page: _Page) -> Flowables:
     job = data.spec.job
     cal = job.calibration
     if cal is not None and cal.margins:
-        joiner = "、" if lang == "zh-CN" else ", "
+        joiner = page.t("list_sep")
         names = joiner.join(page.domain_label(m) if q.has_variable(m) else m for m in cal.margins)
         calibration = page.t("mh_m_calibration", margins=names)
     else:
@@ -438,7 +499,7 @@ def _methods(page: _Page) -> Flowables:
     design = ""
     if job.design.psu:
         strata = page.t("mh_m_strata", strata=job.design.strata) if job.design.strata else ""
-        design = page.t("mh_m_design", psu="、".join(job.design.psu), strata=strata)
+        design = page.t("mh_m_design", psu=page.t("list_sep").join(job.design.psu), strata=strata)
     out += [
         r.h2(4, page.t("mh_m_weighting")),
         r.p(

@@ -71,6 +71,7 @@ from reports.wellbeing import WellbeingData
 from reports.wellbeing import is_wellbeing
 from reports.wellbeing import wellbeing_for_table
 from reports.wellbeing_pdf import build_wellbeing_pdf
+from reports.wellbeing_pdf import groups_test_text
 from reports.wellbeing_pdf import wellbeing_findings
 from survey.analysis import analysis_table
 from survey.auth import MONITOR_ROLES
@@ -479,11 +480,12 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
             continue
         bands = [b.label.get(lang) for b in scale.bands]
         tables = [{"by": labels.t(f"mh_dom_{t.by}") if t.by else labels.t("mh_overall"),
-                   "rows": rows(t)}
+                   "rows": rows(t), "test": groups_test_text(data, labels, t)}
                   for t in data.tables if t.measure == scale.id and t.by]  # fmt: skip
         sections.append({"title": scale.label.get(lang), "bands": bands, "tables": tables})
     for flag in data.questionnaire.scale_flags:
-        tables = [{"by": labels.t(f"mh_dom_{t.by}"), "rows": rows(t)}
+        tables = [{"by": labels.t(f"mh_dom_{t.by}"), "rows": rows(t),
+                   "test": groups_test_text(data, labels, t)}
                   for t in data.tables if t.measure == flag.id and t.by]  # fmt: skip
         sections.append({"title": flag.label.get(lang), "bands": [labels.t("col_share")],
                          "tables": tables})  # fmt: skip

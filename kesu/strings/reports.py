@@ -752,6 +752,7 @@ _ZH: dict[str, str] = {
     ),
     "mh_test_one": "{domain}F = {f}，自由度 {df1} 和 {df2}，{p}",
     "mh_test_left_out": "（未包括：{groups}）",
+    "mh_test_none": "{domains}未做组间差异检验：各格数字全部公布的组不足两个。",
     "mh_screen_table_title": "{scale}得分{cut}分及以上（筛查阳性）的比例，按分组（%）",
     "mh_find_caution": (
         "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
@@ -1663,6 +1664,8 @@ _EN: dict[str, str] = {
     ),
     "mh_test_one": "{domain}F = {f} on {df1} and {df2} df, {p}",
     "mh_test_left_out": " (not included: {groups})",
+    "mh_test_none": "No test of a difference between the groups by {domains}: fewer than two "
+    "groups have every figure published.",
     "mh_screen_table_title": (
         "{scale}: share scoring {cut} or more (a positive screen), by group (%)"
     ),

@@ -122,6 +122,104 @@ def test_band_shares_and_suppression_by_hand() -> None:
     assert '"n": "<min_n"' in published
 
 
+def test_the_groups_test_is_rs_svychisq_over_the_groups_tested() -> None:
+    """groups_test against R: svychisq on apistrat with the groups not tested set to NA."""
+    import csv
+
+    from reports.wellbeing import groups_test
+    from sampling import SurveyDesign
+
+    path = Path(__file__).parents[1] / "sampling" / "data" / "apistrat.csv"
+    with path.open() as fh:
+        body = list(csv.DictReader(fh))
+    meals = np.array([float(r["meals"]) for r in body])
+    band = np.select([meals <= 20, meals <= 40, meals <= 60, meals <= 80],
+                     ["m1", "m2", "m3", "m4"], "m5")  # fmt: skip
+    design = SurveyDesign(
+        weights=[float(r["pw"]) for r in body], strata=[r["stype"] for r in body],
+        fpc=[float(r["fpc"]) for r in body],
+    )  # fmt: skip
+    awards = np.array([r["awards"] for r in body])
+    stype = np.array([r["stype"] for r in body])
+    # R: d$mb <- as.character(cut(d$meals, c(-1, 20, 40, 60, 80, 101),
+    #                             labels=c("m1","m2","m3","m4","m5")))
+    #    d$g1 <- ifelse(d$mb %in% c("m1","m2","m3"), d$mb, NA)
+    #    dstrat <- svydesign(id=~1, strata=~stype, weights=~pw, fpc=~fpc, data=d)
+    #    svychisq(~awards + g1, dstrat, na.rm=TRUE)
+    t = groups_test(design, awards, band, ["m1", "m2", "m3"])
+    assert t is not None and t.statistic == "rao_scott"
+    assert t.f == pytest.approx(1.093593566948067, rel=1e-10)
+    assert (t.df1, t.df2) == pytest.approx((1.9965848706504181, 393.3272195181323809), rel=1e-10)
+    assert t.p == pytest.approx(0.33594888989149418, rel=1e-9)
+    # d$g2 <- ifelse(d$mb %in% c("m2","m4","m5"), d$mb, NA); svychisq(~stype + g2, dstrat)
+    t = groups_test(design, stype, band, ["m2", "m4", "m5"])
+    assert t is not None and t.f == pytest.approx(3.7582730234668098, rel=1e-10)
+    assert (t.df1, t.df2) == pytest.approx((3.8202934680611338, 752.5978132080433625), rel=1e-10)
+    assert t.p == pytest.approx(0.0056340314195421435, rel=1e-9)
+    # an answer left empty is not a category; fewer than two groups or one category: none
+    blank = np.where(np.arange(awards.size) % 7 == 0, "", awards)
+    keep = (np.arange(awards.size) % 7 != 0) & np.isin(band, ["m1", "m2", "m3"])
+    direct = svy_chisq_of(design, np.where(keep, awards, ""), np.where(keep, band, ""))
+    assert groups_test(design, blank, band, ["m1", "m2", "m3"]).f == direct.f
+    assert groups_test(design, awards, band, ["m1"]) is None
+    assert groups_test(design, np.full(awards.size, "x"), band, ["m1", "m2"]) is None
+
+
+def svy_chisq_of(design: Any, values: Any, by: Any) -> Any:
+    from sampling.tables import svy_chisq
+
+    return svy_chisq(values, by, design)
+
+
+def test_each_table_by_group_tests_the_groups_it_publishes_whole() -> None:
+    """44 respondents, equal weights: the PHQ-9 bands and item 9 by sex are tested with
+    svy_chisq on those columns; by unit type (one group) there is nothing to test; in
+    the small table of the hand test every group hides a cell, so nothing is tested."""
+    from sampling import SurveyDesign
+
+    spec = [(0, "1")] * 10 + [(5, "1")] * 5 + [(10, "1")] * 4 + [(20, "1")] * 3
+    spec += [(0, "2")] * 6 + [(5, "2")] * 6 + [(10, "2")] * 5 + [(20, "2")] * 5
+    records = []
+    for total, sex in spec:
+        a = _answers(total, flagged=total == 20)
+        a.update(sex=sex, unit_type="gov", rank_band="clerk", age_band="a30")
+        records.append(a)
+    cols: dict[str, Any] = {var: np.array([r.get(var, "") for r in records]) for var in Q.variables}
+    cols.update(score_scales(Q, records).columns())
+    data = wellbeing_for_table(cols, Q, wave_name="t")
+    design = SurveyDesign(weights=np.ones(len(records)))
+    sex = np.array([s for _, s in spec])
+    bands = data.table("phq9", "sex")
+    assert bands.tested == ("1", "2")
+    direct = svy_chisq_of(design, np.array([str(b) for b in cols["band_phq9"]]), sex)
+    assert (bands.test.f, bands.test.p) == pytest.approx((direct.f, direct.p), rel=1e-12)
+    flag = data.table("self_harm", "sex")
+    raised = np.where(np.array([t for t, _ in spec]) == 20, "1", "0")
+    assert flag.test.f == pytest.approx(svy_chisq_of(design, raised, sex).f, rel=1e-12)
+    assert data.table("phq9", "unit_type").test is None  # one group
+    assert data.table("phq9", "").test is None
+    published = {(t["measure"], t["by"]): t for t in data.to_dict()["tables"]}
+    assert published["phq9", "sex"]["test"]["groups"] == ["1", "2"]
+    assert published["phq9", "sex"]["test"]["p"] == bands.test.p
+    # the sentence under the table (PDF and dashboard)
+    from reports.labels import Labels
+    from reports.labels import p_text
+    from reports.wellbeing_pdf import groups_test_text
+
+    zh = groups_test_text(data, Labels("zh-CN", Q, data.rules), bands)
+    assert f"（Rao-Scott校正F检验）：F = {bands.test.f:.2f}" in zh and p_text(bands.test.p) in zh
+    assert "未包括" not in zh
+    en = groups_test_text(data, Labels("en", Q, data.rules), bands)
+    assert "Rao-Scott" in en and "df" in en
+    assert groups_test_text(data, Labels("zh-CN", Q, data.rules), data.table("phq9", "")) == ""
+    hand = wellbeing_for_table(_small_table(), Q, wave_name="hand")
+    assert hand.table("phq9", "sex").test is None and hand.screen("phq9", "sex").test is None
+    # not silent: the table says why it has no test
+    said = groups_test_text(hand, Labels("zh-CN", Q, hand.rules), hand.table("phq9", "sex"))
+    assert said == "性别未做组间差异检验：各格数字全部公布的组不足两个。"
+    assert all(t["test"] is None for t in hand.to_dict()["tables"])
+
+
 def test_a_domain_missing_from_the_table_is_noted() -> None:
     table = _small_table()
     del table["rank_band"]
