@@ -274,7 +274,7 @@ def capacity_round(summary: RoundSummary, r: Renderer) -> Flowables:
     sent = [u for u in units if u.first_submitted is not None]
     accepted = [u for u in sent if u.status == "accepted"]
     pending = [u for u in sent if u.status == "submitted"]
-    sep = "、" if r.lang == "zh-CN" else ", "
+    sep = r.t("list_sep")
     names = (
         r.t(
             "cap_round_missing_names",
@@ -431,7 +431,9 @@ def methods(data: ReportData, r: Renderer, number: int) -> Flowables:
     # (一) population and criterion
     out.append(r.h2(1, r.t("m_population")))
     literate = next((lv for lv in q.scoring.levels if lv.code == q.scoring.literate_level), None)
-    dims = "、".join(f"{r.dimension_label(x.id)}{x.maximum:g}分" for x in q.scoring.dimensions)
+    dims = r.t("list_sep").join(
+        f"{r.dimension_label(x.id)}{x.maximum:g}分" for x in q.scoring.dimensions
+    )
     if r.lang != "zh-CN":
         dims = ", ".join(f"{r.dimension_label(x.id)} {x.maximum:g}" for x in q.scoring.dimensions)
     out.append(
@@ -451,7 +453,7 @@ def methods(data: ReportData, r: Renderer, number: int) -> Flowables:
                 total=f"{q.scoring.total:g}",
                 dims=dims,
                 cut=f"{literate.minimum:g}" if literate else "70",
-                levels=("；" if r.lang == "zh-CN" else "; ").join(
+                levels=r.t("clause_sep").join(
                     r.t("level_min", label=r.level_label(lv.code), min=f"{lv.minimum:g}")
                     for lv in q.scoring.levels
                     if lv.minimum > 0
@@ -605,7 +607,9 @@ def _weighting(data: ReportData, r: Renderer) -> Flowables:
                 )
             )
         elif s.method in ("rake", "calibrate", "poststratify"):
-            names = "、".join(_calvar(r, v) for v in dict.fromkeys(m.variable for m in s.margins))
+            names = r.t("list_sep").join(
+                _calvar(r, v) for v in dict.fromkeys(m.variable for m in s.margins)
+            )
             out.append(
                 r.p(
                     r.t(
@@ -642,7 +646,7 @@ def _weighting(data: ReportData, r: Renderer) -> Flowables:
                          f"{m.after:,.0f}", signed(100 * rel, 4)])  # fmt: skip
         header = [r.t(k) for k in ("col_calvar", "col_category", "col_pop_total",
                                    "col_weighted_total", "col_rel_error")]  # fmt: skip
-        sep = "；" if r.lang == "zh-CN" else "; "
+        sep = r.t("clause_sep")
         named = sep.join(
             r.t("source_of", name=_calvar(r, v),
                 source=sources[v].get(r.lang) if v in sources else r.t("no_source"))
@@ -695,15 +699,14 @@ def _quality(data: ReportData, r: Renderer) -> Flowables:
     left_out = next((n.split(":", 1)[1] for n in data.notes if n.startswith("left_out:")), "")
     if left_out:  # complete responses without a design weight (survey.dashboard)
         counts = dict(part.split("=", 1) for part in left_out.split(";"))
-        detail = ("；" if r.lang == "zh-CN" else "; ").join(
+        detail = r.t("clause_sep").join(
             r.t(f"m_left_{reason}", n=n) for reason, n in counts.items()
         )
         parts.append(r.t("m_left_out", k=sum(int(n) for n in counts.values()), detail=detail))
     if data.dropped_rows is not None:
-        sep = "；" if r.lang == "zh-CN" else "; "
-        rules = sep.join(
+        rules = r.t("clause_sep").join(
             r.t("m_dropped_rule", column=e.column, rows=e.rows,
-                values=("、" if r.lang == "zh-CN" else ", ").join(
+                values=r.t("list_sep").join(
                     v or r.t("m_dropped_blank") for v in e.values))
             for e in data.exclusions
         ) or "-"  # fmt: skip

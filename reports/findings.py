@@ -140,7 +140,7 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
         )
     out.append(text)
     if data.verdicts:
-        sep = "；" if lab.lang == "zh-CN" else "; "
+        sep = lab.t("clause_sep")
         out.append(
             lab.t("finding_verdicts", parts=sep.join(verdict_text(lab, v) for v in data.verdicts))
         )
@@ -209,7 +209,7 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
         ]
         missing = sum(1 for p in data.capacity if p.status is ProgressStatus.NO_DATA)
         stale = sum(1 for p in data.capacity if p.stale)
-        sep = "、" if lab.lang == "zh-CN" else ", "
+        sep = lab.t("list_sep")
         n = len(data.capacity)
         if off:
             text = lab.t("finding_capacity", k=len(off), n=n, names=sep.join(off))
@@ -238,7 +238,7 @@ def recommendations(data: ReportData, lab: Labels) -> list[str]:
     o = data.overall
     if o.suppressed:
         return out
-    sep = "、" if lab.lang == "zh-CN" else ", "
+    sep = lab.t("list_sep")
     behind = [
         (r.key, lab.group_label(r.key), r)
         for r in data.groups.rows
@@ -254,7 +254,7 @@ def recommendations(data: ReportData, lab: Labels) -> list[str]:
                 actions.append(lab.t(f"action_{key}"))
             except KeyError:
                 continue
-        joined = ("；" if lab.lang == "zh-CN" else "; ").join(actions)
+        joined = lab.t("clause_sep").join(actions)
         out.append(lab.t("rec_groups", names=names, actions=joined or lab.t("action_default")))
     gap = data.urban_gap
     urban = next((b for b in data.breakdowns if b.name == "urban"), None)

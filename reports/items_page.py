@@ -138,7 +138,7 @@ def item_analysis_flowables(
         "flags",
     ] + (["options"] if with_options else [])
     data: list[list[Any]] = [[para(lab(f"items_col_{c}"), "cellh") for c in columns]]
-    sep = "、" if language == "zh-CN" else ", "
+    sep = lab("list_sep")
     for j, row in enumerate(analysis.to_rows()):
         texts = [para((item_texts or {}).get(row["item"]) or "—", "cell")] if with_texts else []
         cells = [

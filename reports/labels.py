@@ -211,7 +211,7 @@ class Labels:
                 names.append(self.t("flag_high_cv", cv=f"{100 * rel.max_cv:g}"))
             elif f in ("no_df", "empty", "boundary"):
                 names.append(self.t(f"flag_{f}"))
-        sep = "；" if self.lang == "zh-CN" else "; "
+        sep = self.t("clause_sep")
         return sep.join(names)
 
     def rate_text(self, row: DomainRow) -> str:

@@ -190,7 +190,7 @@ def groups(data: ReportData, r: Renderer, number: int) -> Flowables:
             r.t(
                 "groups_intro",
                 level=r.level_pct,
-                defs="；".join(defs) if r.lang == "zh-CN" else "; ".join(defs),
+                defs=r.t("clause_sep").join(defs),
             )
         ),
         r.figure(chart, r.t("fig_groups")),
@@ -240,7 +240,7 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
         out.append(r.p(r.t("sae_none", why=why)))
         return out
     names = [_covariate(r, n) for n in sae.covariate_names if n != "(intercept)"]
-    cov = r.t("sae_cov", names="、".join(names)) if names else r.t("sae_cov_none")
+    cov = r.t("sae_cov", names=r.t("list_sep").join(names)) if names else r.t("sae_cov_none")
     out.append(
         r.p(r.t("sae_intro", cov=cov, deff=num(sae.deff), level=r.level_pct, boot=sae.bootstrap))
     )

@@ -339,7 +339,7 @@ def _raw(y: YouthResults, r: Renderer) -> Flowables:
 
 
 def _method(y: YouthResults, r: Renderer) -> Flowables:
-    sep = "、" if r.lang == "zh-CN" else ", "
+    sep = r.t("list_sep")
     out: Flowables = [r.h2(6, r.t("y_method_h"))]
     linked = [g for g in y.grades if g.scale.anchors]
     if linked:

@@ -94,3 +94,21 @@ def test_no_module_creates_an_app_at_import() -> None:
                 assert name not in {"Flask", "create_app", "create_engine"}, (
                     f"{path.name}:{node.lineno} builds {name}() at import time"
                 )
+
+
+def test_report_code_takes_its_separators_from_the_catalogue() -> None:
+    """A Chinese list or clause separator written into report code ends up in the English
+    report (it printed "sex × age、urban/rural"): they come from the interface catalogue
+    (``list_sep``, ``clause_sep``), which has one for each language."""
+    found = []
+    for path in sorted((ROOT / "reports").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # a heading's number ("一、") is part of a formatted string, not a separator
+        formatted = {
+            id(c) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for c in n.values
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in ("、", "；"):
+                if id(node) not in formatted:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, found

@@ -319,6 +319,10 @@ def test_a_control_level_where_nobody_is_literate_is_left_out_of_the_adjusted_mo
     assert test.f == pytest.approx(1.6064496258614327, rel=1e-9)
     assert (test.df1, test.df2) == (1, 128)
     assert test.p == pytest.approx(0.207292566571539, rel=1e-9)
+    # an item with one option chosen has nothing to compare (the levels are still named)
+    only_no = {"No": np.ones(y.size), "Yes": np.zeros(y.size)}
+    none = adjusted_odds_ratios(ctx, "awards", ["No", "Yes"], only_no, False, y, controls)
+    assert none[:3] == (None, None, "one_option") and none[3] == separated
     # a level is checked again after a removal; an all-1 level is found too
     flip = separating_levels(1.0 - y, controls, np.ones(y.size, dtype=bool))
     assert [(s.level, s.outcome) for s in flip] == [("m4", 1), ("m5", 1)]
