@@ -61,6 +61,12 @@ def _small_table() -> dict[str, Any]:
     """
     spec = [(0, "1")] * 10 + [(5, "1")] * 3 + [(10, "1")] + [(0, "2")] * 2 + [(5, "2")] * 3
     spec += [(10, "2")] * 3 + [(20, "2")] * 2
+    return _table_of(spec)
+
+
+def _table_of(spec: list[tuple[int, str]]) -> dict[str, Any]:
+    """The scored table of one respondent per (PHQ-9 total, sex), all in one unit, rank
+    and age band; item 9 raised for a total of 20."""
     records = []
     for total, sex in spec:
         a = _answers(total, flagged=total == 20)
@@ -179,15 +185,9 @@ def test_each_table_by_group_tests_the_groups_it_publishes_whole() -> None:
 
     spec = [(0, "1")] * 10 + [(5, "1")] * 5 + [(10, "1")] * 4 + [(20, "1")] * 3
     spec += [(0, "2")] * 6 + [(5, "2")] * 6 + [(10, "2")] * 5 + [(20, "2")] * 5
-    records = []
-    for total, sex in spec:
-        a = _answers(total, flagged=total == 20)
-        a.update(sex=sex, unit_type="gov", rank_band="clerk", age_band="a30")
-        records.append(a)
-    cols: dict[str, Any] = {var: np.array([r.get(var, "") for r in records]) for var in Q.variables}
-    cols.update(score_scales(Q, records).columns())
+    cols = _table_of(spec)
     data = wellbeing_for_table(cols, Q, wave_name="t")
-    design = SurveyDesign(weights=np.ones(len(records)))
+    design = SurveyDesign(weights=np.ones(len(spec)))
     sex = np.array([s for _, s in spec])
     bands = data.table("phq9", "sex")
     assert bands.tested == ("1", "2")
