@@ -101,6 +101,13 @@ class _Lookups:
             return DASH  # hidden, or too wide to say anything (MAX_CI_WIDTH)
         return ci_text(cell.ci_low, cell.ci_high)
 
+    def cell_text(self, cell: ShareCell) -> str:
+        """A share with its interval in brackets on one line (none when hidden or too wide)."""
+        interval = self.interval(cell)
+        if cell.suppressed or interval == DASH:
+            return self.share(cell)
+        return self.t("bracketed", value=self.share(cell), inner=interval)
+
     def test_text(self, tables: Sequence[ShareTable]) -> str:
         """The groups' Rao-Scott tests of ``tables`` (those by a domain) as one sentence,
         with the groups each left out, or why there is no test; '' without a table by a
@@ -157,6 +164,12 @@ def wellbeing_findings(data: WellbeingData, labels: Labels) -> list[str]:
     """The summary's numbered findings in ``labels``' language (the PDF and the dashboard
     state the same ones): see :func:`_findings`."""
     return _findings(_Lookups(data, labels))
+
+
+def share_cell_text(data: WellbeingData, labels: Labels, cell: ShareCell) -> str:
+    """A published share as the PDF shows it, on one line: "68.7 (66.5–70.8)", "80.3†"
+    (its interval 30 points wide or more is not shown), or "—" (hidden)."""
+    return _Lookups(data, labels).cell_text(cell)
 
 
 def groups_test_text(data: WellbeingData, labels: Labels, table: ShareTable) -> str:
@@ -294,7 +307,7 @@ def _cut(scale: Scale) -> str:
     return num(band.minimum, 0 if float(band.minimum).is_integer() else 1)
 
 
-def _note(page: _Page) -> str:
+def _note(page: _Lookups) -> str:
     rel = page.data.spec.job.reliability
     return page.t(
         "mh_table_note",
@@ -303,7 +316,14 @@ def _note(page: _Page) -> str:
         level=page.level,
         rn=rel.min_n,
         cv=f"{100 * rel.max_cv:g}",
+        w=f"{100 * MAX_CI_WIDTH:g}",
     )
+
+
+def table_note(data: WellbeingData, labels: Labels) -> str:
+    """The note under the tables (what "—", "<10", † and the brackets mean): the PDF's
+    and the dashboard's."""
+    return _note(_Lookups(data, labels))
 
 
 def _greys(k: int) -> tuple[float, ...]:

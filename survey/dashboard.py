@@ -72,6 +72,8 @@ from reports.wellbeing import is_wellbeing
 from reports.wellbeing import wellbeing_for_table
 from reports.wellbeing_pdf import build_wellbeing_pdf
 from reports.wellbeing_pdf import groups_test_text
+from reports.wellbeing_pdf import share_cell_text
+from reports.wellbeing_pdf import table_note
 from reports.wellbeing_pdf import wellbeing_findings
 from survey.analysis import analysis_table
 from survey.auth import MONITOR_ROLES
@@ -454,15 +456,10 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
 def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
     """The dashboard of a mental-health wave: each scale's band shares by group, and the
     flags, formatted as in the PDF (suppressed cells "—", groups under the threshold "<10")."""
-    from reports.labels import DASH
-
     labels = Labels(lang, data.questionnaire, data.rules)
 
     def cell(c: Any) -> str:
-        if c.suppressed:
-            return DASH
-        mark = labels.t("unreliable_mark") if c.unreliable else ""
-        return f"{pct(c.estimate)}{mark} ({ci_text(c.ci_low, c.ci_high)})"
+        return share_cell_text(data, labels, c)
 
     def rows(table: Any) -> list[dict[str, Any]]:
         out = []
@@ -489,16 +486,13 @@ def wellbeing_view(data: WellbeingData, lang: str) -> dict[str, Any]:
                   for t in data.tables if t.measure == flag.id and t.by]  # fmt: skip
         sections.append({"title": flag.label.get(lang), "bands": [labels.t("col_share")],
                          "tables": tables})  # fmt: skip
-    rel = data.spec.job.reliability
     return {
         "t": labels.t,
         "lang": labels.lang,
         "findings": wellbeing_findings(data, labels),
         "sections": sections,
         "respondents": data.respondents,
-        "note": labels.t("mh_table_note", m=data.min_n, c1=data.min_cell - 1,
-                         level=f"{100 * data.spec.level:g}", rn=rel.min_n,
-                         cv=f"{100 * rel.max_cv:g}"),
+        "note": table_note(data, labels),
         "fingerprint": data.fingerprint,
         "synthetic": data.spec.synthetic,
         "generated": data.generated.isoformat(),

@@ -719,7 +719,8 @@ _ZH: dict[str, str] = {
     "mh_below_n": "<{m}",
     "mh_table_note": (
         "注：“—”为不予显示：分组不足{m}人（样本量记为“<{m}”）、单元格只有1—{c1}人，"
-        "或为防止由合计反推而一并隐藏（互补隐藏）。括号内为{level}%置信区间。"
+        "或为防止由合计反推而一并隐藏（互补隐藏）。括号内为{level}%置信区间，"
+        "宽于{w}个百分点的区间不宜引用，不予显示。"
         "带†的估计不稳定（分组不足{rn}人、变异系数大于{cv}%或自由度小于8），仅供参考。"
     ),
     "mh_flag_title": "PHQ-9第9题：轻生或自伤念头",
@@ -1625,7 +1626,8 @@ _EN: dict[str, str] = {
     "mh_table_note": (
         'Note: "—" is not shown: a group under {m} respondents (n given as "<{m}"), a '
         "cell of 1 to {c1} people, or a cell hidden so that a hidden one cannot be worked "
-        "out from the totals (complementary suppression). Brackets: {level}% CI. † marks "
+        "out from the totals (complementary suppression). Brackets: {level}% CI (not "
+        "shown when {w} percentage points wide or more, too wide to quote). † marks "
         "an unstable estimate (a group under {rn}, a coefficient of variation above {cv}% or "
         "fewer than 8 degrees of freedom): read it with care."
     ),

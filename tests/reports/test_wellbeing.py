@@ -212,6 +212,20 @@ def test_each_table_by_group_tests_the_groups_it_publishes_whole() -> None:
     en = groups_test_text(data, Labels("en", Q, data.rules), bands)
     assert "Rao-Scott" in en and "df" in en
     assert groups_test_text(data, Labels("zh-CN", Q, data.rules), data.table("phq9", "")) == ""
+    # a share as the PDF and the dashboard show it: an interval 30 points wide is left out
+    from reports.wellbeing import ShareCell
+    from reports.wellbeing_pdf import share_cell_text
+
+    zh_labels = Labels("zh-CN", Q, data.rules)
+    assert (
+        share_cell_text(data, zh_labels, ShareCell(0.687, 0.665, 0.708, 40)) == "68.7（66.5–70.8）"
+    )
+    assert share_cell_text(data, zh_labels, ShareCell(0.803, 0.007, 1.0, 40, "", True)) == "80.3†"
+    assert share_cell_text(data, zh_labels, ShareCell(0.1, 0.0, 0.2, 2, "small_cell")) == "—"
+    en_labels = Labels("en", Q, data.rules)
+    assert (
+        share_cell_text(data, en_labels, ShareCell(0.687, 0.665, 0.708, 40)) == "68.7 (66.5–70.8)"
+    )
     hand = wellbeing_for_table(_small_table(), Q, wave_name="hand")
     assert hand.table("phq9", "sex").test is None and hand.screen("phq9", "sex").test is None
     # not silent: the table says why it has no test
