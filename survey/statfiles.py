@@ -215,7 +215,7 @@ def _sav_dictionary(
 ) -> bytes:
     """Everything of a .sav file before its records: the header (``rows`` cases, written
     ``when``) and the dictionary."""
-    case_size = sum(_segments(c) for c in columns)
+    case_size = record_size(columns, "sav") // 8  # in 8-byte segments
     out = bytearray()
     out += b"$FL2" + b"@(#) SPSS DATA FILE kesu".ljust(60)
     out += struct.pack("<iiiii", 2, case_size, 0, 0, rows)
