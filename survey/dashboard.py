@@ -21,6 +21,7 @@ complete response counts equally and both say the estimates are unweighted.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import logging
 import os
@@ -131,6 +132,29 @@ class WaveFigures:
     scope: EstimationScope | None = None
 
 
+@functools.cache
+def _figures_format() -> str:
+    """What the stored figures' classes look like: a hash of the field names of every
+    dataclass of the figure modules. A file stored by a kesu whose figures had other fields
+    (an upgrade) is not read: its objects would lack the new fields."""
+    import hashlib
+    import sys
+
+    import reports.model
+    import reports.scope
+    import reports.wellbeing
+    import sampling.results
+
+    parts = []
+    for module in (reports.model, reports.scope, reports.wellbeing, sampling.results,
+                   sys.modules[__name__]):  # fmt: skip
+        for name, obj in sorted(vars(module).items()):
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj):
+                fields = ",".join(f.name for f in dataclasses.fields(obj))
+                parts.append(f"{module.__name__}.{name}({fields})")
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
+
+
 class _FigureCache:
     """Per-process LRU of :class:`StoredFigures` with the last result of each wave on disk.
 
@@ -174,7 +198,9 @@ class _FigureCache:
             with path.open("rb") as fh:
                 reader = pickle.Unpickler(fh)
                 reader.persistent_load = lambda pid: q  # type: ignore[method-assign]
-                key, computed_at, parts = reader.load()
+                stored_format, key, computed_at, parts = reader.load()
+            if stored_format != _figures_format():
+                raise TypeError("figures stored by another version of kesu")
         except Exception as exc:  # a torn or old file: computed again
             logger.warning("figure cache %s unreadable (%s); computing again", path.name,
                            type(exc).__name__)  # fmt: skip
@@ -198,7 +224,7 @@ class _FigureCache:
                 writer.persistent_id = (  # type: ignore[method-assign]
                     lambda obj: "questionnaire" if isinstance(obj, Questionnaire) else None
                 )
-                writer.dump((key, stored.computed_at, parts))
+                writer.dump((_figures_format(), key, stored.computed_at, parts))
             os.replace(tmp, path)
         except (OSError, pickle.PicklingError, AttributeError, TypeError) as exc:
             # a read-only instance folder (or figures that cannot be stored): memory only

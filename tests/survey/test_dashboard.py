@@ -31,6 +31,7 @@ from survey.models import AuditLog
 from survey.models import Invitation
 from survey.models import Response
 from survey.models import User
+from survey.models import Wave
 from survey.models import WaveStatus
 from survey.monitoring import case_outcomes
 from survey.services import create_user
@@ -203,6 +204,35 @@ def test_cached_figures_are_those_computed_without_cache(
         assert a == b
     assert stored.figures.respondents == direct.respondents
     assert stored.figures.scope == direct.scope
+
+
+def test_figures_stored_by_another_version_are_computed_again(
+    app: Flask,
+    app_factory,
+    client: FlaskClient,
+    session: Session,
+    seeded: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """After an upgrade whose figure classes have other fields, a new process does not read
+    the stored figures (their objects would lack the new fields: the PDF failed on
+    ``adjusted_separated``); it computes them again and the PDF is made."""
+    import survey.dashboard as dashboard
+
+    _login(client, session)
+    assert client.get("/admin/waves/demo/dashboard").status_code == 200  # computes, stores
+    wave = session.scalar(select(Wave).where(Wave.name == "demo"))
+    q = dashboard.questionnaire_of(wave.questionnaire_version)
+    assert (
+        app_factory(INSTANCE_PATH=app.instance_path).extensions["kesu_dashboard"].last(wave.id, q)
+    )  # this version reads its own file
+    monkeypatch.setattr(dashboard, "_figures_format", lambda: "another kesu")
+    other = app_factory(INSTANCE_PATH=app.instance_path)  # a process of the new version
+    assert other.extensions["kesu_dashboard"].last(wave.id, q) is None
+    staff = other.test_client()
+    staff.post("/admin/login", data={"username": "ana", "password": PASSWORD})
+    pdf = staff.get("/admin/waves/demo/report.pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
 
 
 def test_monitor_names_towns_and_groups_from_the_questionnaire(
