@@ -25,7 +25,11 @@ from reports.model import Verdict
 from reports.model import domain_rows
 from reports.spec import ReportSpec
 from sampling.contrasts import domain_difference
+from sampling.errors import SamplingError
+from sampling.estimation import Design
 from sampling.results import Estimate
+from sampling.results import HypothesisTest
+from sampling.tables import svy_chisq
 from sampling.weighting.base import MarginCheck
 
 logger = logging.getLogger(__name__)
@@ -128,3 +132,30 @@ def group_ages(
             if member.any():
                 out[g.id] = (int(np.min(age[member])), int(np.max(age[member])))
     return out
+
+
+def groups_test(
+    design: Design,
+    values: NDArray[np.str_],
+    by: NDArray[np.str_],
+    groups: Sequence[str],
+) -> HypothesisTest | None:
+    """Rao-Scott F test that the category of ``values`` ('' none) is independent of the
+    group ``by`` among ``groups`` (R: ``svychisq(~value + group, design)`` with the other
+    groups' ``group`` set to NA; second order, Rao & Scott 1984). None with fewer than two
+    groups or one category. The report tests only the groups it publishes: a test over a
+    hidden group could help recover its figure.
+
+    Example:
+        >>> groups_test(design, bands, sex, ["1", "2"]).p                 # doctest: +SKIP
+    """
+    if len(groups) < 2:
+        return None
+    inside = np.isin(by, list(groups)) & (values != "")
+    try:
+        return svy_chisq(
+            np.where(inside, values, ""), np.where(inside, by, ""), design, names=("value", "group")
+        )
+    except SamplingError as exc:  # one category only among them: nothing to test
+        logger.info("no test of the groups: %s", exc)
+        return None

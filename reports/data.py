@@ -37,6 +37,7 @@ from reports.capacity import IndicatorProgress
 from reports.compare import domain_gap
 from reports.compare import final_margins
 from reports.compare import group_ages
+from reports.compare import groups_test
 from reports.compare import two_sided_p
 from reports.compare import verdicts
 from reports.errors import ReportError
@@ -174,8 +175,11 @@ class _Context:
         *,
         statistic: str = "proportion",
         variable: str = "literate",
+        test: bool = False,
     ) -> tuple[Breakdown, Estimate | None]:
-        """Rows of ``y`` by the levels of ``by`` (in ``order``); empty levels suppressed."""
+        """Rows of ``y`` by the levels of ``by`` (in ``order``); empty levels suppressed.
+        ``test``: with the Rao-Scott test that a 0/1 ``y`` is the same in the groups
+        whose rows are published (:func:`reports.compare.groups_test`)."""
         by = by.astype(str)
         valid = np.isin(by, list(order))
         usable = valid & np.isfinite(y) & (self.design.weights > 0)
@@ -185,7 +189,13 @@ class _Context:
         fn = self.proportion if statistic == "proportion" else self.mean
         est = fn(y, {name: labels}, variable)
         rows = domain_rows(est, name, self.spec.suppress_below, order=order)
-        return Breakdown(name, variable, rows), est
+        if not test:
+            return Breakdown(name, variable, rows), est
+        shown = tuple(r.key for r in rows if r.n > 0 and not r.suppressed)
+        values = np.where(np.isfinite(y), np.where(y == 1, "1", "0"), "")
+        result = groups_test(self.design, values, labels, shown)
+        tested = shown if result is not None else ()
+        return Breakdown(name, variable, rows, result, tested), est
 
     def flag_rows(
         self, y: NDArray[np.float64], flags: Mapping[str, NDArray[np.float64]], variable: str,
@@ -436,7 +446,7 @@ def build_report_data(
 
     town_codes = codes("town")
     towns, towns_est = (
-        ctx.breakdown("town", literate, ctx.labels("town"), town_codes)
+        ctx.breakdown("town", literate, ctx.labels("town"), town_codes, test=True)
         if ctx.has("town") and town_codes
         else (Breakdown("town", "literate", ()), None)
     )
@@ -448,7 +458,9 @@ def build_report_data(
     urban_gap: tuple[DomainRow, float] | None = None
     for concept in CONCEPT_BREAKDOWNS:
         if ctx.has(concept) and codes(concept):
-            bd, est = ctx.breakdown(concept, literate, ctx.labels(concept), codes(concept))
+            bd, est = ctx.breakdown(
+                concept, literate, ctx.labels(concept), codes(concept), test=True
+            )
             breakdowns.append(bd)
             if concept == "urban" and est is not None:
                 urban_gap = domain_gap(est, codes(concept)[:2])
@@ -460,7 +472,8 @@ def build_report_data(
         for label, lo, hi in AGE_BANDS:
             band[(age >= lo) & (age <= hi)] = label
         order = [b[0] for b in AGE_BANDS]
-        breakdowns.insert(1, ctx.breakdown("age_band", literate, band.astype(str), order)[0])
+        by_age = ctx.breakdown("age_band", literate, band.astype(str), order, test=True)
+        breakdowns.insert(1, by_age[0])
         controls["age_band"] = band.astype(str)
     for concept in FACTOR_CONTROLS:
         if ctx.has(concept):

@@ -171,11 +171,19 @@ class ExtraTable:
 
 @dataclass(frozen=True, slots=True)
 class Breakdown:
-    """Rows of one statistic by the levels of one variable (towns, groups, levels...)."""
+    """Rows of one statistic by the levels of one variable (towns, groups, levels...).
+
+    ``test``: for a breakdown of the literacy rate by one variable (sex, age band,
+    education, urban/rural, town), the Rao-Scott F test that the rate is the same in
+    every group of ``tested`` (the groups whose rate is published;
+    :func:`reports.compare.groups_test`); None otherwise or with fewer than two.
+    """
 
     name: str
     variable: str
     rows: tuple[DomainRow, ...]
+    test: HypothesisTest | None = None
+    tested: tuple[str, ...] = ()
 
     def row(self, key: str) -> DomainRow:
         """The row with this key (KeyError if none)."""
@@ -186,11 +194,16 @@ class Breakdown:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "variable": self.variable,
             "rows": [r.to_dict() for r in self.rows],
         }
+        if self.test is not None:
+            t = self.test
+            out["test"] = {"statistic": t.statistic, "f": t.f, "df1": t.df1, "df2": t.df2,
+                           "p": t.p, "groups": list(self.tested)}  # fmt: skip
+        return out
 
 
 @dataclass(frozen=True, slots=True)

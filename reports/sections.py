@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from reports.charts import RefLine
@@ -19,7 +20,9 @@ from reports.charts import hbar_chart
 from reports.charts import stacked_chart
 from reports.charts import trend_chart
 from reports.findings import reference_label
+from reports.labels import Labels
 from reports.labels import p_text
+from reports.model import Breakdown
 from reports.model import DomainRow
 from reports.model import ReportData
 from reports.render import PORTRAIT_WIDTH
@@ -232,6 +235,7 @@ def towns(data: ReportData, r: Renderer, number: int) -> Flowables:
         )
         chart = rate_chart(r, data, labelled, bar_height=11, gap=5)
         out += r.domain_table(r.t("tab_towns"), labelled, first=r.t("col_town"))
+        out += _groups_test(r, data.towns, {row.key: label for label, row in labelled})
         out.append(r.figure(chart, r.t("fig_towns")))
     out.append(r.h2(2, r.t("sae_head")))
     sae = data.sae
@@ -318,4 +322,27 @@ def breakdowns(data: ReportData, r: Renderer, number: int) -> Flowables:
         out += r.domain_table(
             r.t("tab_breakdown", name=r.t(f"bd_{bd.name}")), labelled, first=r.t(f"bd_{bd.name}")
         )
+        if not (bd.name == "urban" and data.urban_gap is not None):  # that gap has its test
+            out += _groups_test(r, bd, {row.key: label for label, row in labelled})
     return out
+
+
+def _groups_test(r: Renderer, bd: Breakdown, labels: Mapping[str, str]) -> Flowables:
+    """The sentence of :func:`groups_test_text` as a small paragraph (none: nothing)."""
+    text = groups_test_text(r, bd, labels)
+    return [r.p(text, "small")] if text else []
+
+
+def groups_test_text(lab: Labels, bd: Breakdown, labels: Mapping[str, str]) -> str:
+    """The sentence under a table of the literacy rate by a variable (PDF and dashboard):
+    its groups' Rao-Scott test and the groups it leaves out (rate not published), or why
+    there is none ('' with fewer than two groups with respondents); ``labels``: group key
+    -> its name."""
+    with_n = [row for row in bd.rows if row.n > 0]
+    if bd.test is None:
+        return lab.t("bd_test_none") if len(with_n) >= 2 else ""
+    t = bd.test
+    left = [labels.get(row.key, row.key) for row in with_n if row.key not in bd.tested]
+    left_out = lab.t("bd_test_left_out", groups=lab.t("list_sep").join(left)) if left else ""
+    return lab.t("bd_test", f=num(t.f), df1=num(t.df1, 1), df2=num(t.df2, 1), p=p_text(t.p),
+                 left_out=left_out)  # fmt: skip

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from kesu.tables import Table
 from questionnaires.model import Questionnaire
+from reports.compare import groups_test
 from reports.data import compute_fingerprint
 from reports.data import prepare_table
 from reports.data import weight_table
@@ -52,14 +53,12 @@ from reports.spec import ReportSpec
 from reports.spec import default_job
 from sampling.design import SurveyDesign
 from sampling.disclosure import suppress_table
-from sampling.errors import SamplingError
 from sampling.estimation import svy_mean
 from sampling.estimation import svy_proportion
 from sampling.replicates import ReplicateDesign
 from sampling.results import Estimate
 from sampling.results import HypothesisTest
 from sampling.results import Reliability
-from sampling.tables import svy_chisq
 from sampling.weighting.base import WeightingDiagnostics
 
 logger = logging.getLogger(__name__)
@@ -413,31 +412,6 @@ def share_table(
         test,
         tested if test is not None else (),
     )
-
-
-def groups_test(
-    design: SurveyDesign | ReplicateDesign,
-    values: NDArray[np.str_],
-    by: NDArray[np.str_],
-    groups: Sequence[str],
-) -> HypothesisTest | None:
-    """Rao-Scott F test that the category of ``values`` ('' none) is independent of the
-    group ``by`` among ``groups`` (R: ``svychisq(~value + group, subset(design, group %in%
-    groups))``, second order). None with fewer than two groups or one category.
-
-    Example:
-        >>> groups_test(design, bands, sex, ["1", "2"]).p                 # doctest: +SKIP
-    """
-    if len(groups) < 2:
-        return None
-    inside = np.isin(by, list(groups)) & (values != "")
-    try:
-        return svy_chisq(
-            np.where(inside, values, ""), np.where(inside, by, ""), design, names=("value", "group")
-        )
-    except SamplingError as exc:  # one category only among them: nothing to test
-        logger.info("no test of the groups: %s", exc)
-        return None
 
 
 def _reason(row: NDArray[np.str_], counted: list[str], category: str, flag: bool) -> str:

@@ -63,6 +63,7 @@ from reports.model import ReportData
 from reports.pdf import build_pdf
 from reports.scope import EstimationScope
 from reports.scope import estimation_scope
+from reports.sections import groups_test_text as breakdown_test_text
 from reports.spec import ReportSpec
 from reports.spec import default_job
 from reports.townmap import TILE_POSITIONS
@@ -433,6 +434,7 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
         _row_view(labels.group_label(r.key), r, labels) for r in data.groups.rows
     ]
     towns = [_row_view(labels.option_label("town", r.key), r, labels) for r in data.towns.rows]
+    town_names = {r.key: labels.option_label("town", r.key) for r in data.towns.rows}
     levels = [_row_view(labels.level_label(r.key), r, labels) for r in data.levels.rows]
     dimensions = [
         {
@@ -464,6 +466,7 @@ def dashboard_view(data: ReportData, lang: str) -> dict[str, Any]:
         "headline": _row_view(labels.group_label(""), data.overall, labels),
         "groups": groups,
         "towns": towns,
+        "towns_test": breakdown_test_text(labels, data.towns, town_names),
         "levels": levels,
         "dimensions": dimensions,
         "change": change,

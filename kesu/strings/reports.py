@@ -746,6 +746,14 @@ _ZH: dict[str, str] = {
         "选择这一回答的答题者在提交该页后立即看到了求助信息和心理援助热线；问卷匿名，"
         "这一结果不能、也不应用于查找个人。"
     ),
+    "bd_test": (
+        "各组差异检验（Rao-Scott校正F检验）：F = {f}，自由度 {df1} 和 {df2}，{p}。"
+        "p小于0.05表示各组具备科学素质的比例之间的差异超出抽样误差所能解释的范围{left_out}。"
+    ),
+    "bd_test_left_out": "；样本不足、未列出比例的{groups}不参加检验",
+    "bd_test_none": (
+        "未做各组差异检验：列出比例的组不足两个，或各组都无人（或都全部）具备科学素质。"
+    ),
     "mh_screen_head": "筛查阳性（{cut}分及以上）",
     "mh_test": (
         "组间差异检验（Rao-Scott校正F检验）：{tests}。p小于0.05表示各组之间的差异超出抽样误差"
@@ -1658,6 +1666,15 @@ _EN: dict[str, str] = {
         "the page; the survey is anonymous, and this result cannot and must not be used to "
         "look for anyone."
     ),
+    "bd_test": (
+        "Test of a difference between the groups (Rao-Scott corrected F): F = {f} on {df1} "
+        "and {df2} df, {p}. A p below 0.05 means the groups' literacy rates differ by more "
+        "than sampling error would explain{left_out}."
+    ),
+    "bd_test_left_out": "; {groups}, whose rates are not shown (too few respondents), are "
+    "not in the test",
+    "bd_test_none": "No test of a difference between the groups: fewer than two groups have "
+    "a rate shown, or nobody (or everybody) in them is literate.",
     "mh_screen_head": "Positive screen ({cut} or more)",
     "mh_test": (
         "Test of a difference between the groups (Rao-Scott corrected F): {tests}. A p below "

@@ -205,6 +205,10 @@ def test_suppression_and_marking_rules(table_factory, questionnaire):
         if row.n and row.n < 30:
             assert row.unreliable and "small_n" in row.flags
     assert any(r.suppressed for r in data.towns.rows)
+    # a town too small to publish is not in the test of the towns
+    hidden = {r.key for r in data.towns.rows if r.suppressed}
+    assert not hidden & set(data.towns.tested)
+    assert data.towns.test is None or len(data.towns.tested) >= 2
 
 
 def test_lonely_psu_fail_falls_back_to_adjust_and_says_so(table_factory, questionnaire):
@@ -326,3 +330,34 @@ def test_a_control_level_where_nobody_is_literate_is_left_out_of_the_adjusted_mo
     # a level is checked again after a removal; an all-1 level is found too
     flip = separating_levels(1.0 - y, controls, np.ones(y.size, dtype=bool))
     assert [(s.level, s.outcome) for s in flip] == [("m4", 1), ("m5", 1)]
+
+
+def test_each_breakdown_tests_its_published_groups_with_rao_scott(table, data):
+    """The literacy rate by sex, age band, education, urban/rural and town: the Rao-Scott
+    F test over the groups whose rate is published is svy_chisq (R's svychisq, tested
+    against R in tests/sampling) of literate by the variable with the other groups blank."""
+    from sampling.tables import svy_chisq
+
+    design = _design(table)
+    literate = np.where(table["literate"].astype(float) == 1, "1", "0")
+    tested = 0
+    for bd in (*data.breakdowns, data.towns):
+        shown = tuple(r.key for r in bd.rows if r.n > 0 and not r.suppressed)
+        if bd.test is None:
+            assert len(shown) < 2, bd.name
+            continue
+        assert bd.tested == shown
+        if bd.name == "age_band":
+            age = table["age"].astype(float)
+            by = np.select([age < 30, age < 40, age < 50, age < 60, age < 70],
+                           ["18-29", "30-39", "40-49", "50-59", "60-69"], "")  # fmt: skip
+        else:
+            by = np.asarray(table[bd.name]).astype(str)
+        keep = np.isin(by, list(shown))
+        direct = svy_chisq(np.where(keep, literate, ""), np.where(keep, by, ""), design)
+        assert (bd.test.f, bd.test.df1, bd.test.df2, bd.test.p) == pytest.approx(
+            (direct.f, direct.df1, direct.df2, direct.p), rel=1e-10
+        ), bd.name
+        assert bd.to_dict()["test"]["p"] == bd.test.p
+        tested += 1
+    assert tested >= 4

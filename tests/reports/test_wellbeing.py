@@ -132,7 +132,7 @@ def test_the_groups_test_is_rs_svychisq_over_the_groups_tested() -> None:
     """groups_test against R: svychisq on apistrat with the groups not tested set to NA."""
     import csv
 
-    from reports.wellbeing import groups_test
+    from reports.compare import groups_test
     from sampling import SurveyDesign
 
     path = Path(__file__).parents[1] / "sampling" / "data" / "apistrat.csv"

@@ -100,6 +100,8 @@ def test_dashboard_shows_the_estimators_figures(
     assert "主要结论" in html and "与目标和参照水平的对照" in html and "建议" in html
     assert 'class="tile col-1 row-2' in html  # 稠城街道 at the centre of the tile grid
     assert "退出（ana）" in html  # the admin bar follows the language too
+    # under the towns' table, the PDF's test that the towns differ
+    assert re.search(r"各组差异检验（Rao-Scott校正F检验）：F = \d+\.\d\d，自由度", html)
     # no inline styles (the CSP forbids them): bars are SVG attributes
     assert "style=" not in html
     client.get("/admin/waves/demo/dashboard?lang=en")
