@@ -280,6 +280,7 @@ def _findings(page: _Lookups) -> list[str]:
             out.append(page.t("mh_find_screen", scale=name, cut=cut, rate=page.share(cell),
                               level=page.level, low=pct(cell.ci_low), high=pct(cell.ci_high),
                               mean=mean_text))  # fmt: skip
+        out[-1] += _differences(page, [t for t in data.screens if t.measure == scale.id])
     for f in data.questionnaire.scale_flags:
         cell = data.table(f.id, "").total.cells[0]
         name = page.flag_label(f.id)
@@ -296,6 +297,18 @@ def _findings(page: _Lookups) -> list[str]:
     if out:
         out.append(page.t("mh_find_caution"))
     return out
+
+
+def _differences(page: _Lookups, tables: Sequence[ShareTable]) -> str:
+    """Which group variables' groups differ (their Rao-Scott test at p < 0.05, see
+    :attr:`ShareTable.test`), or that none do; '' when no table has a test."""
+    tested = [t for t in tables if t.by and t.test is not None]
+    if not tested:
+        return ""
+    differ = [page.domain_label(t.by) for t in tested if t.test is not None and t.test.p < 0.05]
+    if not differ:
+        return page.t("mh_find_no_difference")
+    return page.t("mh_find_differences", domains=page.t("list_sep").join(differ))
 
 
 def _cut(scale: Scale) -> str:

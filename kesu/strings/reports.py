@@ -739,6 +739,8 @@ _ZH: dict[str, str] = {
         "平均分 {mean}。"
     ),
     "mh_find_screen_hidden": "{scale}得分在{cut}分及以上（筛查阳性）的比例为保护个人不予显示。",
+    "mh_find_differences": "不同{domains}的组之间，差异超出抽样误差（p < 0.05）。",
+    "mh_find_no_difference": "各分组之间的差异都在抽样误差范围之内。",
     "mh_find_flag": "{flag}的比例为{rate}%（{level}%置信区间 {low}–{high}）。",
     "mh_find_flag_noci": "{flag}的比例为{rate}%（样本少，不给出区间）。",
     "mh_find_flag_hidden": "{flag}的比例为保护个人不予显示。",
@@ -765,7 +767,7 @@ _ZH: dict[str, str] = {
     "mh_screen_table_title": "{scale}得分{cut}分及以上（筛查阳性）的比例，按分组（%）",
     "mh_find_caution": (
         "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
-        "各分组的结果见下文，区间重叠的分组之间不宜比较高低。"
+        "各分组的结果见下文，分组之间是否有差异以各表下的组间差异检验为准。"
     ),
     "mh_methods": "附录  方法说明",
     "mh_m_instruments": "量表与计分",
@@ -1658,6 +1660,9 @@ _EN: dict[str, str] = {
     "mh_find_screen_hidden": (
         "{scale}: the share scoring {cut} or more is not shown, to protect individuals."
     ),
+    "mh_find_differences": " By {domains}, the groups differ by more than sampling error "
+    "(p < 0.05).",
+    "mh_find_no_difference": " The groups' differences are all within sampling error.",
     "mh_find_flag": "{flag}: {rate}% ({level}% CI {low}–{high}).",
     "mh_find_flag_noci": "{flag}: {rate}% (too few answers to give an interval).",
     "mh_find_flag_hidden": "{flag}: not shown, to protect individuals.",
@@ -1690,8 +1695,8 @@ _EN: dict[str, str] = {
     ),
     "mh_find_caution": (
         "These are screening results: a positive screen means symptoms severe enough to "
-        "deserve attention, not a clinical diagnosis. The groups' results follow; groups "
-        "whose intervals overlap should not be ranked."
+        "deserve attention, not a clinical diagnosis. The groups' results follow; whether "
+        "groups differ is told by the test under each table."
     ),
     "mh_methods": "Appendix: methods",
     "mh_m_instruments": "Scales and scoring",

@@ -212,6 +212,14 @@ def test_each_table_by_group_tests_the_groups_it_publishes_whole() -> None:
     en = groups_test_text(data, Labels("en", Q, data.rules), bands)
     assert "Rao-Scott" in en and "df" in en
     assert groups_test_text(data, Labels("zh-CN", Q, data.rules), data.table("phq9", "")) == ""
+    # the screen's finding says whether the groups differ (here only by sex is tested)
+    from reports.wellbeing_pdf import wellbeing_findings
+
+    screen_p = data.screen("phq9", "sex").test.p
+    first = wellbeing_findings(data, Labels("zh-CN", Q, data.rules))[0]
+    differ = "不同性别的组之间，差异超出抽样误差（p < 0.05）。"
+    same = "各分组之间的差异都在抽样误差范围之内。"
+    assert first.endswith(differ if screen_p < 0.05 else same), (screen_p, first)
     # a share as the PDF and the dashboard show it: an interval 30 points wide is left out
     from reports.wellbeing import ShareCell
     from reports.wellbeing_pdf import share_cell_text
