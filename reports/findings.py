@@ -13,8 +13,9 @@ Findings (at most six, in this order, each with its figure and interval):
    unreliable or suppressed is never ranked or named; how many were left out is said);
 4. urban minus rural, with its interval and test (when the table has ``urban`` and both
    estimates are reliable);
-5. towns: the highest and the lowest reliable town, and how many towns' direct
-   estimates are unreliable (the model estimates of chapter 3 cover them);
+5. towns: the highest and the lowest reliable town, whether the towns differ by more than
+   sampling error (the Rao-Scott test of :attr:`ReportData.towns`), and how many towns'
+   direct estimates are unreliable (the model estimates of chapter 3 cover them);
 6. capacity indicators: how many are off track, cannot be judged because some units have
    not reported (incomplete), have no report, or are out of date.
 
@@ -191,6 +192,10 @@ def findings(data: ReportData, lab: Labels) -> list[str]:
             low_rate=_rate(lab, lr),
         )
         text += _uncertain_extremes(lab, ranked)
+        test = data.towns.test
+        if test is not None:
+            key = "finding_towns_differ" if test.p < 0.05 else "finding_towns_same"
+            text += lab.t(key, p=_p(test.p))
         left = len(towns) - len(ranked)
         if left:
             text += lab.t("finding_towns_left_out", k=left,

@@ -49,6 +49,10 @@ _ZH: dict[str, str] = {
     "finding_towns": (
         "在估计可靠的{k}个镇街中，{high}最高，为{high_rate}；{low}最低，为{low_rate}。"
     ),
+    "finding_towns_differ": "各镇街之间的差异超出抽样误差（Rao-Scott检验，{p}）。",
+    "finding_towns_same": (
+        "各镇街之间的差异未超出抽样误差（Rao-Scott检验，{p}），高低之分不能确定。"
+    ),
     "finding_close_pair": "{a}与{b}",
     "finding_pair_sep": "，以及",
     "finding_order_uncertain": "其中{pairs}，{level}%置信区间相互重叠，谁高谁低并不确定。",
@@ -864,6 +868,9 @@ _EN: dict[str, str] = {
         "Of the {k} towns and streets with reliable estimates, {high} is highest, {high_rate}, "
         "and {low} lowest, {low_rate}."
     ),
+    "finding_towns_differ": " The towns differ by more than sampling error (Rao-Scott test, {p}).",
+    "finding_towns_same": " The towns' differences are within sampling error (Rao-Scott "
+    "test, {p}): which is higher cannot be told.",
     "finding_close_pair": "{a} and {b}",
     "finding_pair_sep": "; and of ",
     "finding_order_uncertain": " The {level}% intervals of {pairs} overlap: which is higher "

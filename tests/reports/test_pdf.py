@@ -87,6 +87,13 @@ def test_summary_has_the_headline_rate_and_the_verdicts(data, pdf_zh):
         label = {"national": "全国", "zhejiang": "浙江省", "target": "目标"}[v.key]
         assert f"{label}（{v.year}）" in summary
     assert {v.key for v in data.verdicts} == {"national", "zhejiang", "target"}
+    # the towns' finding says whether they differ, with the Rao-Scott test's p
+    from reports.labels import p_text
+
+    test = data.towns.test
+    said = "差异超出抽样误差" if test.p < 0.05 else "差异未超出抽样误差"
+    stated = f"各镇街之间的{said}（Rao-Scott检验，{p_text(test.p)}）"
+    assert re.sub(r"\s+", "", stated) in re.sub(r"\s+", "", summary)
 
 
 def test_chinese_text_is_extractable_and_every_glyph_is_in_the_embedded_font(pdf_zh):
