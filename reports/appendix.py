@@ -31,18 +31,21 @@ logger = logging.getLogger(__name__)
 Flowables = list[Any]
 
 
-def _separated_text(r: Renderer, separated: Sequence[SeparatedLevel]) -> str:
-    """Which control levels the adjusted model left out, and why (complete separation)."""
-    levels = r.t("list_sep").join(
-        r.t(
-            "factors_separated_all" if s.outcome else "factors_separated_none",
-            control=r.t(f"control_{s.control}"),
-            level=r.option_label(s.control, s.level),
-            n=f"{s.n:,}",
-        )
-        for s in separated
-    )
-    return r.t("factors_separated", levels=levels)
+def _separated_text(r: Renderer, separated: Sequence[SeparatedLevel], suppress_below: int) -> str:
+    """Which control levels the adjusted model left out, and why (the outcome does not vary
+    in them: quasi-complete separation). A level with fewer than ``suppress_below``
+    respondents is named without its count or its outcome: the report shows no figure of
+    a group that small (its rate would be 0% or 100%)."""
+    parts = []
+    for s in separated:
+        control, level = r.t(f"control_{s.control}"), r.option_label(s.control, s.level)
+        if s.n < suppress_below:
+            parts.append(r.t("factors_separated_small", control=control, level=level,
+                             m=suppress_below))  # fmt: skip
+            continue
+        key = "factors_separated_all" if s.outcome else "factors_separated_none"
+        parts.append(r.t(key, control=control, level=level, n=f"{s.n:,}"))
+    return r.t("factors_separated", levels=r.t("list_sep").join(parts))
 
 
 def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
@@ -118,8 +121,9 @@ def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
             )
         elif f.adjusted_note:
             out.append(r.p(r.t(f"factors_{f.adjusted_note}"), "small"))
-        if f.adjusted_separated:
-            out.append(r.p(_separated_text(r, f.adjusted_separated), "small"))
+        if f.adjusted is not None and f.adjusted_separated:
+            text = _separated_text(r, f.adjusted_separated, data.rules.suppress_below)
+            out.append(r.p(text, "small"))
     if data.median_scores is not None:
         labelled = [(r.group_label(row.key), row) for row in data.median_scores.rows]
         out += [r.h2(k + 1, r.t("median_title")), r.p(r.t("median_intro"))]

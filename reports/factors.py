@@ -186,6 +186,14 @@ def factor_results(
     return tuple(out)
 
 
+def _answered_all(controls: Mapping[str, NDArray[Any]]) -> Any:
+    """Rows with a level of every control (True where there are none)."""
+    rows: Any = True
+    for values in controls.values():
+        rows = rows & (values != None)  # noqa: E711 (elementwise on an object array)
+    return rows
+
+
 def _seen(levels: NDArray[Any], rows: NDArray[np.bool_]) -> set[Any]:
     """The levels present (not None) in ``rows``."""
     return {v for v in levels[rows].tolist() if v is not None}
@@ -264,22 +272,20 @@ def adjusted_odds_ratios(
     suppress = ctx.spec.suppress_below
     answered = np.isfinite(next(iter(ind.values())))
     levels = {name: _as_levels(values) for name, values in controls.items()}
-    used = np.isfinite(literate) & answered & (ctx.design.weights > 0)
-    kept = {name: v for name, v in levels.items() if len(_seen(v, used)) >= 2}
-    for values in kept.values():
-        used &= values != None  # noqa: E711 (elementwise on an object array)
+    base = np.isfinite(literate) & answered & (ctx.design.weights > 0)
+    kept = {name: v for name, v in levels.items() if len(_seen(v, base)) >= 2}
+    used = base & _answered_all(kept)
     separated = separating_levels(literate, kept, used)
     outcome = literate.copy()
     for s in separated:
         left = kept[s.control] == s.level
         outcome[left] = np.nan
-        used &= ~left
-    data: dict[str, NDArray[Any]] = {"literate": outcome}
-    terms = []
-    for name, values in kept.items():
-        if len(_seen(values, used)) >= 2:
-            data[name] = values
-            terms.append(f"C({name})")
+        base &= ~left
+    # a control left with one level leaves the model (its missing values drop no row)
+    kept = {name: v for name, v in kept.items() if len(_seen(v, base & _answered_all(kept))) >= 2}
+    used = base & _answered_all(kept)
+    data: dict[str, NDArray[Any]] = {"literate": outcome, **kept}
+    terms = [f"C({name})" for name in kept]
     counts = {c: int(np.sum(used & (ind[c] == 1))) for c in codes}
     if multiple:
         names = {c: f"opt_{i}" for i, c in enumerate(codes) if 0 < counts[c] < int(used.sum())}

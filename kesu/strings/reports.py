@@ -262,10 +262,12 @@ _ZH: dict[str, str] = {
     ),
     "factors_one_option": "该题只有一个选项有人选择，无法比较。",
     "factors_separated": (
-        "调整模型未纳入{levels}：这样的组别无法估计比值比（完全分离）；表中其余比值比不受影响。"
+        "调整模型未纳入{levels}：这样的组里人人结果相同，无法估计其比值比（统计上称为分离）；"
+        "表中其余比值比不受影响。"
     ),
     "factors_separated_none": "{control}为“{level}”的{n}人（无一具备科学素质）",
     "factors_separated_all": "{control}为“{level}”的{n}人（全部具备科学素质）",
+    "factors_separated_small": "{control}为“{level}”的人（不足{m}人）",
     "list_sep": "、",
     "clause_sep": "；",
     # a value with what qualifies it in brackets: full-width in Chinese, ASCII in English
@@ -1112,11 +1114,13 @@ _EN: dict[str, str] = {
     "with too few people, or all or none literate); no odds ratios are shown.",
     "factors_one_option": "Only one option of this item was chosen: nothing to compare.",
     "factors_separated": (
-        "The adjusted model leaves out {levels}: the odds ratio of such a group cannot be "
-        "estimated (complete separation); the other odds ratios in the table are not affected."
+        "The adjusted model leaves out {levels}: everyone in such a group has the same "
+        "outcome, so its odds ratio cannot be estimated (quasi-complete separation); the "
+        "other odds ratios in the table are not affected."
     ),
     "factors_separated_none": "the {n} respondents with {control} “{level}” (none literate)",
     "factors_separated_all": "the {n} respondents with {control} “{level}” (all literate)",
+    "factors_separated_small": "the respondents with {control} “{level}” (fewer than {m})",
     "list_sep": ", ",
     "clause_sep": "; ",
     "bracketed": "{value} ({inner})",

@@ -432,3 +432,21 @@ def test_factors_section_shows_adjusted_odds_ratios_and_median_scores(data, pdf_
     assert "得分中位数" in text
     overall = data.median_scores.rows[0]
     assert f"{overall.ci_low:.1f}–{overall.ci_high:.1f}" in text
+
+
+def test_a_separated_control_level_too_small_to_publish_is_named_without_figures(
+    table_factory, questionnaire
+):
+    """300 respondents (seed 2): nobody without schooling (7 people) and nobody with
+    primary school (38) is literate. The factors' note names both as left out of the
+    adjusted model; the 38 are counted, the 7 are not (a group under 10 shows no figure,
+    and its rate would be 0%)."""
+    small = table_factory(300, 2)
+    spec = ReportSpec(job=default_job(small), wave_name="small", suppress_below=10)
+    data = build_report_data(small, questionnaire, spec)
+    separated = {(s.level, s.n) for f in data.factors for s in f.adjusted_separated}
+    assert separated == {("none", 7), ("primary", 38)}
+    text = re.sub(r"\s+", "", "".join(_pages(build_pdf(data))))
+    assert "文化程度为“小学”的38人（无一具备科学素质）" in text
+    assert "的人（不足10人）" in text
+    assert "的7人" not in text
