@@ -1100,15 +1100,19 @@ def _worker_start(
     engine = create_db_engine(url)
     session = Session(engine)
     if snapshot is not None:
-        # the wave as it was when the export began (it may have been renamed or deleted
-        # since): the plan is read in the snapshot the chunks are read in
+        # the wave as it was when the export began (it may have been renamed, edited or
+        # deleted since): the plan, and the row maker that reads the wave's year and
+        # settings, are made in the snapshot the chunks are read in; the wave is then
+        # detached, so that nothing of it is read again after this transaction
         _join_snapshot(session, snapshot)
     plan = export_plan(session, wave_name)
+    maker = _RowMaker(plan, context)
+    packer = None if fmt == "csv" else record_packer(stat_layout(plan), fmt)
+    session.expunge(plan.wave)
     session.rollback()
     _WORKER.update(
         engine=engine, session=session, plan=plan, fmt=fmt, only=only, context=context,
-        snapshot=snapshot, parts_dir=parts_dir, maker=_RowMaker(plan, context), csv={None: ""},
-        packer=None if fmt == "csv" else record_packer(stat_layout(plan), fmt),
+        snapshot=snapshot, parts_dir=parts_dir, maker=maker, csv={None: ""}, packer=packer,
     )  # fmt: skip
     gc.collect()
     gc.freeze()

@@ -281,12 +281,14 @@ def test_a_slow_download_outlasts_the_servers_idle_transaction_timeout(
         impatient.dispose()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "sav"])
 def test_the_workers_read_the_wave_as_it_was_when_the_export_began(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
-    """PostgreSQL: the wave is renamed after the export took its snapshot but before its
-    workers start; they still find it under its old name (they read the wave in that
-    snapshot) and write every row."""
+    """PostgreSQL: after the export took its snapshot but before its workers start, the
+    wave is renamed and its survey year moved 30 years on (ages and age groups derive from
+    it). The workers still find it under its old name and write the file the export would
+    have written before the change (they read the wave in that snapshot)."""
     from sqlalchemy import text
 
     import survey.export as export
@@ -295,23 +297,26 @@ def test_the_workers_read_the_wave_as_it_was_when_the_export_began(
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite's workers read the database as it is (no shared snapshot)")
     _simulated_wave(session, "old", seed=6, households_per_psu=3)
+    monkeypatch.setenv("KESU_EXPORT_WORKERS", "1")
+    before = b"".join(export_stream(session, "old", fmt))
+    session.rollback()
     engine = session.get_bind()
     facts = export.quality_context
 
-    def rename_meanwhile(own: Session, wave: Any) -> Any:
+    def change_meanwhile(own: Session, wave: Any) -> Any:
         with engine.begin() as other:  # another connection, committed at once
-            other.execute(text("UPDATE wave SET name = 'new' WHERE name = 'old'"))
+            other.execute(text("UPDATE wave SET name = 'new', survey_year = survey_year + 30 "
+                               "WHERE name = 'old'"))  # fmt: skip
         return facts(own, wave)
 
-    monkeypatch.setattr(export, "quality_context", rename_meanwhile)
+    monkeypatch.setattr(export, "quality_context", change_meanwhile)
     monkeypatch.setenv("KESU_EXPORT_WORKERS", "2")
     monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setattr(export, "CHUNK_ROWS", 13)
-    stream = export_stream(session, "old", "sav")
+    data = b"".join(export_stream(session, "old", fmt))
     session.rollback()
-    data = b"".join(stream)
-    assert len(data) == stream.length  # type: ignore[attr-defined]
     assert session.scalar(text("SELECT count(*) FROM wave WHERE name = 'new'")) == 1
+    assert _comparable(data, fmt) == _comparable(before, fmt)
 
 
 def test_times_read_without_type_processing_are_written_as_before() -> None:
