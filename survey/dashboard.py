@@ -21,7 +21,6 @@ complete response counts equally and both say the estimates are unweighted.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import io
 import logging
 import os
@@ -133,27 +132,27 @@ class WaveFigures:
     scope: EstimationScope | None = None
 
 
-@functools.cache
-def _figures_format() -> str:
-    """What the stored figures' classes look like: a hash of the field names of every
-    dataclass of the figure modules. A file stored by a kesu whose figures had other fields
-    (an upgrade) is not read: its objects would lack the new fields."""
-    import hashlib
-    import sys
+def _shape(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in order (what its pickled objects hold)."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
-    import reports.model
-    import reports.scope
-    import reports.wellbeing
-    import sampling.results
 
-    parts = []
-    for module in (reports.model, reports.scope, reports.wellbeing, sampling.results,
-                   sys.modules[__name__]):  # fmt: skip
-        for name, obj in sorted(vars(module).items()):
-            if isinstance(obj, type) and dataclasses.is_dataclass(obj):
-                fields = ",".join(f.name for f in dataclasses.fields(obj))
-                parts.append(f"{module.__name__}.{name}({fields})")
-    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
+def _same_shapes(stored: dict[str, tuple[str, ...]]) -> bool:
+    """Whether every dataclass a stored file holds objects of still has the fields it had
+    (an upgrade that adds a field would give objects without it)."""
+    import importlib
+
+    for name, fields in stored.items():
+        module, _, qualname = name.rpartition(":")
+        try:
+            cls: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                cls = getattr(cls, part)
+        except (ImportError, AttributeError):
+            return False
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)) or _shape(cls) != fields:
+            return False
+    return True
 
 
 class _FigureCache:
@@ -161,9 +160,11 @@ class _FigureCache:
 
     Memory: ``(wave id, questionnaire hash, response state)`` -> :class:`StoredFigures`.
     Disk (``<instance>/figures/<wave id>.pickle``, written atomically, shared by the
-    server's processes): each wave's last result with its key and time, so a new process
-    or a changed wave answers at once (the last result, with its time) while a background
-    thread computes the new figures. The files are written only by the app itself.
+    server's processes): the field names of every dataclass stored (a file whose classes
+    have changed since, after an upgrade, is not read), then each wave's last result with
+    its key and time, so a new process or a changed wave answers at once (the last result,
+    with its time) while a background thread computes the new figures. The files are
+    written only by the app itself.
     """
 
     def __init__(self, folder: Path | None) -> None:
@@ -197,11 +198,12 @@ class _FigureCache:
             return None
         try:
             with path.open("rb") as fh:
+                shapes = pickle.load(fh)  # first: the shapes of the classes stored
+                if not isinstance(shapes, dict) or not _same_shapes(shapes):
+                    raise TypeError("figures stored by another version of kesu")
                 reader = pickle.Unpickler(fh)
                 reader.persistent_load = lambda pid: q  # type: ignore[method-assign]
-                stored_format, key, computed_at, parts = reader.load()
-            if stored_format != _figures_format():
-                raise TypeError("figures stored by another version of kesu")
+                key, computed_at, parts = reader.load()
         except Exception as exc:  # a torn or old file: computed again
             logger.warning("figure cache %s unreadable (%s); computing again", path.name,
                            type(exc).__name__)  # fmt: skip
@@ -216,16 +218,27 @@ class _FigureCache:
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as fh:
-                f = stored.figures
-                parts = {"data": f.data, "respondents": f.respondents,
-                         "wellbeing": f.wellbeing, "scope": f.scope}  # fmt: skip
-                writer = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+            f = stored.figures
+            parts = {"data": f.data, "respondents": f.respondents,
+                     "wellbeing": f.wellbeing, "scope": f.scope}  # fmt: skip
+            shapes: dict[str, tuple[str, ...]] = {}
+
+            def persistent_id(obj: Any) -> str | None:
                 # the questionnaire (compiled rules) is not stored: the reader puts it back
-                writer.persistent_id = (  # type: ignore[method-assign]
-                    lambda obj: "questionnaire" if isinstance(obj, Questionnaire) else None
-                )
-                writer.dump((_figures_format(), key, stored.computed_at, parts))
+                if isinstance(obj, Questionnaire):
+                    return "questionnaire"
+                cls = type(obj)
+                if dataclasses.is_dataclass(cls):  # every class stored, however deep
+                    shapes.setdefault(f"{cls.__module__}:{cls.__qualname__}", _shape(cls))
+                return None
+
+            body = io.BytesIO()
+            writer = pickle.Pickler(body, protocol=pickle.HIGHEST_PROTOCOL)
+            writer.persistent_id = persistent_id  # type: ignore[method-assign]
+            writer.dump((key, stored.computed_at, parts))
+            with tmp.open("wb") as fh:
+                pickle.dump(shapes, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(body.getbuffer())
             os.replace(tmp, path)
         except (OSError, pickle.PicklingError, AttributeError, TypeError) as exc:
             # a read-only instance folder (or figures that cannot be stored): memory only

@@ -209,26 +209,35 @@ def test_cached_figures_are_those_computed_without_cache(
 
 
 def test_figures_stored_by_another_version_are_computed_again(
-    app: Flask,
-    app_factory,
-    client: FlaskClient,
-    session: Session,
-    seeded: int,
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, app_factory, client: FlaskClient, session: Session, seeded: int
 ) -> None:  # type: ignore[no-untyped-def]
-    """After an upgrade whose figure classes have other fields, a new process does not read
-    the stored figures (their objects would lack the new fields: the PDF failed on
-    ``adjusted_separated``); it computes them again and the PDF is made."""
+    """The stored file names the fields of every dataclass it holds, however deep. After
+    an upgrade that gave one of them a field (``Breakdown`` got ``test`` and ``tested``), a
+    new process does not read the old file (its objects would lack the fields: the PDF
+    failed on a missing attribute); it computes the figures again and the PDF is made."""
+    import pickle
+
     import survey.dashboard as dashboard
 
     _login(client, session)
     assert client.get("/admin/waves/demo/dashboard").status_code == 200  # computes, stores
     wave = session.scalar(select(Wave).where(Wave.name == "demo"))
     q = dashboard.questionnaire_of(wave.questionnaire_version)
+    path = Path(app.instance_path) / "figures" / f"{wave.id}.pickle"
+    with path.open("rb") as fh:
+        shapes, body = pickle.load(fh), fh.read()
+    # classes inside the figures, not only the report's own: the job, the weighting steps
+    assert shapes["reports.model:Breakdown"][-2:] == ("test", "tested")
+    assert any(name.startswith("sampling.") for name in shapes)
+    assert any(name.startswith("reports.spec:") for name in shapes)
     assert (
         app_factory(INSTANCE_PATH=app.instance_path).extensions["kesu_dashboard"].last(wave.id, q)
     )  # this version reads its own file
-    monkeypatch.setattr(dashboard, "_figures_format", lambda: "another kesu")
+    # the file as the version before Breakdown had its test would have written it
+    shapes["reports.model:Breakdown"] = shapes["reports.model:Breakdown"][:-2]
+    with path.open("wb") as fh:
+        pickle.dump(shapes, fh)
+        fh.write(body)
     other = app_factory(INSTANCE_PATH=app.instance_path)  # a process of the new version
     assert other.extensions["kesu_dashboard"].last(wave.id, q) is None
     staff = other.test_client()
