@@ -114,13 +114,16 @@ class _Lookups:
         domain. With several tables each test is named by its domain."""
         by_domain = [t for t in tables if t.by]
         several = len(by_domain) > 1
-        sep = "：" if self.labels.lang == "zh-CN" else ": "
-        tests, left_out, untested = [], [], []
+        sep = self.t("colon")
+        tests, left_out, too_few, one_category = [], [], [], []
         for t in by_domain:
             domain = self.domain_label(t.by)
             if t.test is None:
-                if sum(row.n > 0 for row in t.rows) >= 2:
-                    untested.append(domain)
+                whole = [row for row in t.rows if row.n > 0 and not row.any_suppressed]
+                if len(whole) >= 2:  # all of them in one category: nothing differs
+                    one_category.append(domain)
+                elif sum(row.n > 0 for row in t.rows) >= 2:
+                    too_few.append(domain)
                 continue
             tests.append(
                 self.t(
@@ -147,8 +150,10 @@ class _Lookups:
                     left_out=self.t("mh_test_left_out", groups=groups) if left_out else "",
                 )
             )
-        if untested:
-            out.append(self.t("mh_test_none", domains=self.t("list_sep").join(untested)))
+        if too_few:
+            out.append(self.t("mh_test_none", domains=self.t("list_sep").join(too_few)))
+        if one_category:
+            out.append(self.t("mh_test_same", domains=self.t("list_sep").join(one_category)))
         return "".join(out) if self.labels.lang == "zh-CN" else " ".join(out)
 
 
@@ -472,7 +477,7 @@ def _one_share_table(page: _Page, tables: Sequence[ShareTable], title: str) -> F
     domain, one row each, with its interval."""
     r = page.r
     rows: list[list[str]] = []
-    sep = "：" if r.lang == "zh-CN" else ": "
+    sep = r.t("colon")
     for t in tables:
         for row in (t.total,) if not t.by else t.rows:
             label = page.group_label(t.by, row.key)

@@ -336,7 +336,8 @@ def svy_chisq(
         the number of rows.
 
     Raises:
-        SamplingError: an unknown statistic, or a variable with fewer than two levels.
+        SamplingError: an unknown statistic, a variable with fewer than two levels, or
+            a table whose empty cells make the test singular.
     """
     check_design(design)
     if statistic not in ("F", "Chisq"):
@@ -386,6 +387,16 @@ def svy_chisq(
     cmat = x12 - x1 @ coef
     inv_p = np.divide(1.0, p, out=np.zeros(k), where=p != 0)
     denom = cmat.T @ (cmat * (inv_p / big_n)[:, None])
+    if np.linalg.matrix_rank(denom) < denom.shape[0]:
+        # empty cells leave the interaction contrasts without information (a table where
+        # each group is all in its own category): R's svychisq stops, "system is
+        # computationally singular"; solving anyway gave F near 0 and p near 1
+        raise SamplingError(
+            "the table has too many empty cells for the Rao-Scott test (R: computationally "
+            "singular)",
+            param="table",
+            got=int(np.sum(p == 0)),
+        )
     numr = (cmat * inv_p[:, None]).T @ v @ (cmat * inv_p[:, None])
     delta = np.linalg.solve(denom, numr)
     tr = float(np.trace(delta))

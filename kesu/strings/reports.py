@@ -726,7 +726,7 @@ _ZH: dict[str, str] = {
     "mh_table_note": (
         "注：“—”为不予显示：分组不足{m}人（样本量记为“<{m}”）、单元格只有1—{c1}人，"
         "或为防止由合计反推而一并隐藏（互补隐藏）。括号内为{level}%置信区间，"
-        "宽于{w}个百分点的区间不宜引用，不予显示。"
+        "宽度达到{w}个百分点的区间不宜引用，不予显示。"
         "带†的估计不稳定（分组不足{rn}人、变异系数大于{cv}%或自由度小于8），仅供参考。"
     ),
     "mh_flag_title": "PHQ-9第9题：轻生或自伤念头",
@@ -760,7 +760,7 @@ _ZH: dict[str, str] = {
     ),
     "bd_test_left_out": "；样本不足、未列出比例的{groups}不参加检验",
     "bd_test_none": (
-        "未做各组差异检验：列出比例的组不足两个，或各组都无人（或都全部）具备科学素质。"
+        "未做各组差异检验：列出比例的组不足两个，或各组的比例过于极端（如都为0或100%），无法检验。"
     ),
     "mh_screen_head": "筛查阳性（{cut}分及以上）",
     "mh_test": (
@@ -770,6 +770,9 @@ _ZH: dict[str, str] = {
     "mh_test_one": "{domain}F = {f}，自由度 {df1} 和 {df2}，{p}",
     "mh_test_left_out": "（未包括：{groups}）",
     "mh_test_none": "{domains}未做组间差异检验：各格数字全部公布的组不足两个。",
+    "mh_test_same": (
+        "{domains}未做组间差异检验：各组的回答过于集中（例如全在同一类别），无法检验。"
+    ),
     "mh_screen_table_title": "{scale}得分{cut}分及以上（筛查阳性）的比例，按分组（%）",
     "mh_find_caution": (
         "以上是量表筛查结果：筛查阳性提示症状较重、值得关注，不等于临床诊断；"
@@ -1687,10 +1690,10 @@ _EN: dict[str, str] = {
         "and {df2} df, {p}. A p below 0.05 means the groups' literacy rates differ by more "
         "than sampling error would explain{left_out}."
     ),
-    "bd_test_left_out": "; {groups}, whose rates are not shown (too few respondents), are "
-    "not in the test",
+    "bd_test_left_out": "; not in the test, as their rates are not shown (too few "
+    "respondents): {groups}",
     "bd_test_none": "No test of a difference between the groups: fewer than two groups have "
-    "a rate shown, or nobody (or everybody) in them is literate.",
+    "a rate shown, or their rates are too extreme (such as all 0% or 100%) to test.",
     "mh_screen_head": "Positive screen ({cut} or more)",
     "mh_test": (
         "Test of a difference between the groups (Rao-Scott corrected F): {tests}. A p below "
@@ -1701,6 +1704,8 @@ _EN: dict[str, str] = {
     "mh_test_left_out": " (not included: {groups})",
     "mh_test_none": "No test of a difference between the groups by {domains}: fewer than two "
     "groups have every figure published.",
+    "mh_test_same": "No test of a difference between the groups by {domains}: their answers "
+    "are too concentrated (e.g. all in one category) to test.",
     "mh_screen_table_title": (
         "{scale}: share scoring {cut} or more (a positive screen), by group (%)"
     ),

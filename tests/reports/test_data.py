@@ -205,10 +205,25 @@ def test_suppression_and_marking_rules(table_factory, questionnaire):
         if row.n and row.n < 30:
             assert row.unreliable and "small_n" in row.flags
     assert any(r.suppressed for r in data.towns.rows)
-    # a town too small to publish is not in the test of the towns
-    hidden = {r.key for r in data.towns.rows if r.suppressed}
-    assert not hidden & set(data.towns.tested)
-    assert data.towns.test is None or len(data.towns.tested) >= 2
+
+
+def test_the_towns_test_leaves_out_the_towns_too_small_to_publish(table_factory, questionnaire):
+    """300 respondents over 14 towns with suppress_below 25: some towns are hidden, the
+    others are tested, and the sentence under the table names the hidden ones."""
+    from reports.labels import Labels
+    from reports.sections import groups_test_text
+
+    small = table_factory(300, 5)
+    spec = ReportSpec(job=default_job(small), wave_name="small", suppress_below=25)
+    data = build_report_data(small, questionnaire, spec)
+    hidden = [r.key for r in data.towns.rows if r.suppressed and r.n > 0]
+    shown = [r.key for r in data.towns.rows if not r.suppressed]
+    assert hidden and len(shown) >= 2 and data.towns.test is not None
+    assert list(data.towns.tested) == shown
+    lab = Labels("zh-CN", questionnaire, data.rules)
+    names = {r.key: lab.option_label("town", r.key) for r in data.towns.rows}
+    text = groups_test_text(lab, data.towns, names)
+    assert "样本不足、未列出比例的" + "、".join(names[k] for k in hidden) + "不参加检验" in text
 
 
 def test_lonely_psu_fail_falls_back_to_adjust_and_says_so(table_factory, questionnaire):

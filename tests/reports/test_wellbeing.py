@@ -234,6 +234,12 @@ def test_each_table_by_group_tests_the_groups_it_publishes_whole() -> None:
     assert (
         share_cell_text(data, en_labels, ShareCell(0.687, 0.665, 0.708, 40)) == "68.7 (66.5–70.8)"
     )
+    # nobody raised item 9: the groups are all published, but there is nothing to test
+    calm = wellbeing_for_table(_table_of([(t, x) for t, x in spec if t != 20]), Q)
+    flag_calm = calm.table("self_harm", "sex")
+    assert flag_calm.test is None and all(not r.any_suppressed for r in flag_calm.rows)
+    said = groups_test_text(calm, Labels("zh-CN", Q, calm.rules), flag_calm)
+    assert said == "性别未做组间差异检验：各组的回答过于集中（例如全在同一类别），无法检验。"
     hand = wellbeing_for_table(_small_table(), Q, wave_name="hand")
     assert hand.table("phq9", "sex").test is None and hand.screen("phq9", "sex").test is None
     # not silent: the table says why it has no test

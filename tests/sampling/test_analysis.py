@@ -547,3 +547,23 @@ def test_rao_scott_under_simple_random_sampling_by_hand() -> None:
     assert test.f == pytest.approx(x2 * (n - 1) / (n * 2), rel=1e-12)
     first = svy_chisq(a, b, d, statistic="Chisq")
     assert first.p == pytest.approx(stats.chi2.sf(x2 * (n - 1) / n, 2), rel=1e-12)
+
+
+def test_rao_scott_on_a_table_with_empty_cells() -> None:
+    """Each group all in its own category: R's svychisq stops ("system is computationally
+    singular"), and so does svy_chisq (it gave F near 0, p near 1). A table with empty
+    cells whose contrasts keep their information is tested as R tests it."""
+    from sampling.errors import SamplingError
+
+    design = SurveyDesign(weights=np.ones(30), psu=np.arange(30))
+    groups = np.repeat(["x", "y", "z"], 10)
+    # R: d2 <- data.frame(a=rep(c('x','y','z'),each=10), b=rep(c('1','2','3'),each=10), w=1)
+    #    svychisq(~a+b, svydesign(id=~1, weights=~w, data=d2))  -> error: singular
+    with pytest.raises(SamplingError, match="computationally singular"):
+        svy_chisq(groups, np.repeat(["1", "2", "3"], 10), design)
+    # R: b=c(rep('1',10),rep('2',5),rep('3',5),rep('2',5),rep('3',5)) in the same design:
+    #    svychisq(~a+b, ds): F = 9.32142857142857, p = 1.17384062995317e-05
+    answers = np.array(["1"] * 10 + ["2"] * 5 + ["3"] * 5 + ["2"] * 5 + ["3"] * 5)
+    t = svy_chisq(groups, answers, design)
+    assert t.f == pytest.approx(9.32142857142857, rel=1e-12)
+    assert t.p == pytest.approx(1.17384062995317e-05, rel=1e-9)
