@@ -31,11 +31,14 @@ logger = logging.getLogger(__name__)
 Flowables = list[Any]
 
 
-def _separated_text(r: Renderer, separated: Sequence[SeparatedLevel], suppress_below: int) -> str:
+def _separated_text(
+    r: Renderer, separated: Sequence[SeparatedLevel], suppress_below: int, *, shared: bool = False
+) -> str:
     """Which control levels the adjusted model left out, and why (the outcome does not vary
     in them: quasi-complete separation). A level with fewer than ``suppress_below``
     respondents is named without its count or its outcome: the report shows no figure of
-    a group that small (its rate would be 0% or 100%)."""
+    a group that small (its rate would be 0% or 100%). ``shared``: said once for every
+    item's model."""
     parts = []
     for s in separated:
         control, level = r.t(f"control_{s.control}"), r.option_label(s.control, s.level)
@@ -45,7 +48,8 @@ def _separated_text(r: Renderer, separated: Sequence[SeparatedLevel], suppress_b
             continue
         key = "factors_separated_all" if s.outcome else "factors_separated_none"
         parts.append(r.t(key, control=control, level=level, n=f"{s.n:,}"))
-    return r.t("factors_separated", levels=r.t("list_sep").join(parts))
+    key = "factors_separated_shared" if shared else "factors_separated"
+    return r.t(key, levels=r.t("list_sep").join(parts))
 
 
 def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
@@ -61,6 +65,12 @@ def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
     controls = r.t("list_sep").join(r.t(f"control_{c}") for c in data.adjusted_for)
     if data.factors and controls:
         out.append(r.p(r.t("factors_adjusted", controls=controls)))
+    # the levels the models left out, once here when every fitted model left out the same
+    fitted = {f.adjusted_separated for f in data.factors if f.adjusted is not None}
+    shared = len(fitted) == 1 and () not in fitted
+    if shared:
+        text = _separated_text(r, next(iter(fitted)), data.rules.suppress_below, shared=True)
+        out.append(r.p(text))
     k = 0
     for k, f in enumerate(data.factors, start=1):
         title = r.item_label(f.item)
@@ -121,7 +131,7 @@ def factors(data: ReportData, r: Renderer, number: int) -> Flowables:
             )
         elif f.adjusted_note:
             out.append(r.p(r.t(f"factors_{f.adjusted_note}"), "small"))
-        if f.adjusted is not None and f.adjusted_separated:
+        if f.adjusted is not None and f.adjusted_separated and not shared:
             text = _separated_text(r, f.adjusted_separated, data.rules.suppress_below)
             out.append(r.p(text, "small"))
     if data.median_scores is not None:

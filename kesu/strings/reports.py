@@ -268,6 +268,10 @@ _ZH: dict[str, str] = {
     "factors_separated_none": "{control}为“{level}”的{n}人（无一具备科学素质）",
     "factors_separated_all": "{control}为“{level}”的{n}人（全部具备科学素质）",
     "factors_separated_small": "{control}为“{level}”的人（不足{m}人）",
+    "factors_separated_shared": (
+        "以下各题的调整模型都未纳入{levels}：这样的组里人人结果相同，无法估计其比值比"
+        "（统计上称为分离）；表中其余比值比不受影响。"
+    ),
     "list_sep": "、",
     "clause_sep": "；",
     # a value with what qualifies it in brackets: full-width in Chinese, ASCII in English
@@ -1124,6 +1128,11 @@ _EN: dict[str, str] = {
     "factors_separated_none": "the {n} respondents with {control} “{level}” (none literate)",
     "factors_separated_all": "the {n} respondents with {control} “{level}” (all literate)",
     "factors_separated_small": "the respondents with {control} “{level}” (fewer than {m})",
+    "factors_separated_shared": (
+        "Every item's adjusted model below leaves out {levels}: everyone in such a group has "
+        "the same outcome, so its odds ratio cannot be estimated (quasi-complete "
+        "separation); the other odds ratios in the tables are not affected."
+    ),
     "list_sep": ", ",
     "clause_sep": "; ",
     "bracketed": "{value} ({inner})",

@@ -450,3 +450,12 @@ def test_a_separated_control_level_too_small_to_publish_is_named_without_figures
     assert "文化程度为“小学”的38人（无一具备科学素质）" in text
     assert "的人（不足10人）" in text
     assert "的7人" not in text
+    # said once for the chapter when every fitted model left out the same levels
+    fitted = {f.adjusted_separated for f in data.factors if f.adjusted is not None}
+    once = len(fitted) == 1
+    assert text.count("无法估计其比值比") == (
+        1
+        if once
+        else sum(1 for f in data.factors if f.adjusted is not None and f.adjusted_separated)
+    )
+    assert ("以下各题的调整模型都未纳入" in text) == once
