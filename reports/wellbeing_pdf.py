@@ -305,15 +305,22 @@ def _findings(page: _Lookups) -> list[str]:
 
 
 def _differences(page: _Lookups, tables: Sequence[ShareTable]) -> str:
-    """Which group variables' groups differ (their Rao-Scott test at p < 0.05, see
-    :attr:`ShareTable.test`), or that none do; '' when no table has a test."""
+    """Which group variables' groups differ: their Rao-Scott tests (:attr:`ShareTable.test`)
+    rejected at 0.05 after Holm's correction for the variables tested (Holm 1979; the
+    finding is one statement about all of them), or that none do; '' when no table has a
+    test."""
+    from statsmodels.stats.multitest import multipletests
+
     tested = [t for t in tables if t.by and t.test is not None]
     if not tested:
         return ""
-    differ = [page.domain_label(t.by) for t in tested if t.test is not None and t.test.p < 0.05]
+    rejected = multipletests([t.test.p for t in tested if t.test is not None], alpha=0.05,
+                             method="holm")[0]  # fmt: skip
+    differ = [page.domain_label(t.by) for t, r in zip(tested, rejected, strict=True) if r]
+    k = len(tested)
     if not differ:
-        return page.t("mh_find_no_difference")
-    return page.t("mh_find_differences", domains=page.t("list_sep").join(differ))
+        return page.t("mh_find_no_difference", k=k)
+    return page.t("mh_find_differences", domains=page.t("list_sep").join(differ), k=k)
 
 
 def _cut(scale: Scale) -> str:

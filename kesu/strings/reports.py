@@ -749,8 +749,12 @@ _ZH: dict[str, str] = {
         "平均分 {mean}。"
     ),
     "mh_find_screen_hidden": "{scale}得分在{cut}分及以上（筛查阳性）的比例为保护个人不予显示。",
-    "mh_find_differences": "不同{domains}的组之间，差异超出抽样误差（p < 0.05）。",
-    "mh_find_no_difference": "各分组之间的差异都在抽样误差范围之内。",
+    "mh_find_differences": (
+        "不同{domains}的组之间，差异超出抽样误差（p < 0.05，{k}个分组变量的检验经Holm校正）。"
+    ),
+    "mh_find_no_difference": (
+        "各分组之间的差异都在抽样误差范围之内（{k}个分组变量的检验经Holm校正）。"
+    ),
     "mh_find_flag": "{flag}的比例为{rate}%（{level}%置信区间 {low}–{high}）。",
     "mh_find_flag_noci": "{flag}的比例为{rate}%（样本少，不给出区间）。",
     "mh_find_flag_hidden": "{flag}的比例为保护个人不予显示。",
@@ -1684,8 +1688,9 @@ _EN: dict[str, str] = {
         "{scale}: the share scoring {cut} or more is not shown, to protect individuals."
     ),
     "mh_find_differences": " By {domains}, the groups differ by more than sampling error "
-    "(p < 0.05).",
-    "mh_find_no_difference": " The groups' differences are all within sampling error.",
+    "(p < 0.05 after Holm's correction for the {k} group variables tested).",
+    "mh_find_no_difference": " The groups' differences are all within sampling error "
+    "(Holm's correction for the {k} group variables tested).",
     "mh_find_flag": "{flag}: {rate}% ({level}% CI {low}–{high}).",
     "mh_find_flag_noci": "{flag}: {rate}% (too few answers to give an interval).",
     "mh_find_flag_hidden": "{flag}: not shown, to protect individuals.",

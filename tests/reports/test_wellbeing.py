@@ -217,9 +217,28 @@ def test_each_table_by_group_tests_the_groups_it_publishes_whole() -> None:
 
     screen_p = data.screen("phq9", "sex").test.p
     first = wellbeing_findings(data, Labels("zh-CN", Q, data.rules))[0]
-    differ = "不同性别的组之间，差异超出抽样误差（p < 0.05）。"
-    same = "各分组之间的差异都在抽样误差范围之内。"
+    differ = "不同性别的组之间，差异超出抽样误差（p < 0.05，1个分组变量的检验经Holm校正）。"
+    same = "各分组之间的差异都在抽样误差范围之内（1个分组变量的检验经Holm校正）。"
     assert first.endswith(differ if screen_p < 0.05 else same), (screen_p, first)
+    # four group variables tested with p 0.01, 0.04, 0.03 and 0.5: Holm multiplies the
+    # smallest by 4 (0.04, rejected), the next by 3 (0.09, kept): only the first is named
+    import dataclasses
+
+    from reports.wellbeing_pdf import _differences
+    from reports.wellbeing_pdf import _Lookups
+    from sampling.results import HypothesisTest
+
+    sex_screen = data.screen("phq9", "sex")
+    fake = [
+        dataclasses.replace(sex_screen, by=by, test=HypothesisTest("rao_scott", "", 1.0, 1.0,
+                                                                   9.0, p, 1.0, ""))
+        for by, p in (("unit_type", 0.01), ("rank_band", 0.04), ("age_band", 0.03),
+                      ("sex", 0.5))
+    ]  # fmt: skip
+    said = _differences(_Lookups(data, Labels("zh-CN", Q, data.rules)), fake)
+    assert (
+        said == "不同单位类型的组之间，差异超出抽样误差（p < 0.05，4个分组变量的检验经Holm校正）。"
+    )
     # a share as the PDF and the dashboard show it: an interval 30 points wide is left out
     from reports.wellbeing import ShareCell
     from reports.wellbeing_pdf import share_cell_text
