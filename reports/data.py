@@ -194,8 +194,7 @@ class _Context:
         shown = tuple(r.key for r in rows if r.n > 0 and not r.suppressed)
         values = np.where(np.isfinite(y), np.where(y == 1, "1", "0"), "")
         result = groups_test(self.design, values, labels, shown)
-        tested = shown if result is not None else ()
-        return Breakdown(name, variable, rows, result, tested), est
+        return Breakdown(name, variable, rows, result, shown), est
 
     def flag_rows(
         self, y: NDArray[np.float64], flags: Mapping[str, NDArray[np.float64]], variable: str,

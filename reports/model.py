@@ -175,8 +175,9 @@ class Breakdown:
 
     ``test``: for a breakdown of the literacy rate by one variable (sex, age band,
     education, urban/rural, town), the Rao-Scott F test that the rate is the same in
-    every group of ``tested`` (the groups whose rate is published;
-    :func:`reports.compare.groups_test`); None otherwise or with fewer than two.
+    every group of ``tested`` (the groups with respondents whose rate is published, set
+    whenever a test was tried; :func:`reports.compare.groups_test`); None otherwise, with
+    fewer than two such groups, or when their rates are too extreme to test.
     """
 
     name: str

@@ -143,7 +143,9 @@ class ShareTable:
         test: the Rao-Scott F test that the groups of ``rows`` whose cells are all
             published do not differ (None without a domain, with fewer than two such
             groups, or when everyone in them is in one category).
-        tested: the keys of the groups in ``test``.
+        tested: the keys of the groups a test is over: those with respondents whose every
+            cell is published (set for every table by a domain, also when no test could
+            be made: two or more of them then means their answers were too concentrated).
     """
 
     measure: str
@@ -410,7 +412,7 @@ def share_table(
         tuple(rows),
         unassigned,
         test,
-        tested if test is not None else (),
+        tested if by is not None else (),
     )
 
 

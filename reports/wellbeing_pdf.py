@@ -119,8 +119,7 @@ class _Lookups:
         for t in by_domain:
             domain = self.domain_label(t.by)
             if t.test is None:
-                whole = [row for row in t.rows if row.n > 0 and not row.any_suppressed]
-                if len(whole) >= 2:  # all of them in one category: nothing differs
+                if len(t.tested) >= 2:  # enough groups, but their answers too concentrated
                     one_category.append(domain)
                 elif sum(row.n > 0 for row in t.rows) >= 2:
                     too_few.append(domain)
